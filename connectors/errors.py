@@ -1,0 +1,53 @@
+"""Errors raised by connectors.
+
+Every foreign failure (httpx, JSON decoding, an upstream error body) is mapped here at the
+boundary, so that callers only ever see this tree::
+
+    ConnectorError                 code            when
+    ├── InvalidInput               BAD_USER_INPUT  an identifier or parameter fails validation
+    ├── NotFound                   NOT_FOUND       the agency does not know the person
+    ├── RateLimited                RATE_LIMITED    the agency asks us to slow down (retry_in)
+    ├── UpstreamTimeout            UPSTREAM_TIMEOUT the agency did not answer in time
+    ├── UpstreamUnavailable        UPSTREAM_UNAVAILABLE  5xx, refused connection, open circuit,
+    │                                              or our credentials were refused (401/403)
+    └── UpstreamInvalid            UPSTREAM_INVALID the answer is malformed, off-schema, or about
+                                                   another person than the one asked
+
+``message`` is safe to show a client: it never holds a URL, a body or a personal value.
+"""
+
+from __future__ import annotations
+
+
+class ConnectorError(Exception):
+    code = "INTERNAL"
+
+    def __init__(self, message: str, *, provider: str, retry_in: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.retry_in = retry_in
+
+
+class InvalidInput(ConnectorError):
+    code = "BAD_USER_INPUT"
+
+
+class NotFound(ConnectorError):
+    code = "NOT_FOUND"
+
+
+class RateLimited(ConnectorError):
+    code = "RATE_LIMITED"
+
+
+class UpstreamTimeout(ConnectorError):
+    code = "UPSTREAM_TIMEOUT"
+
+
+class UpstreamUnavailable(ConnectorError):
+    code = "UPSTREAM_UNAVAILABLE"
+
+
+class UpstreamInvalid(ConnectorError):
+    code = "UPSTREAM_INVALID"

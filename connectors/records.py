@@ -1,0 +1,246 @@
+"""Typed records returned by connectors, each with its provenance.
+
+Records mirror what the agency said, in our own English names; amounts are euros as
+``float``, months are ``YYYY-MM`` strings, dates are ``datetime.date``. A connector never
+returns a record for another person than the one asked (that is ``UpstreamInvalid``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Provenance:
+    agency: str  # the data holder, e.g. "CNAF", "DGFIP", "France Travail"
+    source: str  # the endpoint, e.g. "api_particulier.dss.revenu_solidarite_active"
+    as_of: date  # the day the agency's data describes
+    retrieved_at: datetime  # when the gateway received it (UTC)
+    cached: bool = False
+
+
+# --- CNAF/MSA through API Particulier's DSS hub -------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenefitStatus:
+    """RSA, prime d'activité, AAH, ASF: is the person a beneficiary, since when."""
+
+    benefit: str  # "rsa", "ppa", "aah", "asf"
+    receiving: bool
+    since: date | None
+    with_increase: bool | None  # "avec_majoration" (RSA, PPA); None where not applicable
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class CssStatus:
+    """Complémentaire santé solidaire as API Particulier's DSS endpoint states it."""
+
+    receiving: bool
+    with_participation: bool | None
+    since: date | None
+    until: date | None
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class HouseholdMember:
+    birth_name: str
+    usage_name: str | None
+    given_names: str
+    birth_date: date | None
+    sex: str | None
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    lines: tuple[str, ...]
+    postal_code: str | None
+    city: str | None
+    cog_commune: str | None
+    country: str | None
+
+
+@dataclass(frozen=True)
+class FamilyQuotient:
+    """Quotient familial with the allocataires, children and address of the CAF file."""
+
+    regime: str  # "CNAF" or "MSA"
+    value: int
+    year: int
+    month: int
+    claimants: tuple[HouseholdMember, ...]
+    children: tuple[HouseholdMember, ...]
+    address: PostalAddress | None
+    provenance: Provenance
+
+
+# --- France Travail ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobSeekerStatus:
+    identifier: str
+    registered: bool
+    registered_since: date | None
+    registered_until: date | None
+    category_code: int | None
+    category_label: str | None
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class UnemploymentPayment:
+    date: date
+    gross: float
+    kind: str
+
+
+@dataclass(frozen=True)
+class UnemploymentPayments:
+    identifier: str
+    payments: tuple[UnemploymentPayment, ...]
+    provenance: Provenance
+
+
+# --- GIP-MDS resources ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Payment:
+    payer_siret: str
+    payer_kind: str  # "employer", "unemployment", "pension", "self_employed"
+    nature: str  # "salary", "unemployment_benefit", "pension", "self_employed_income"
+    net_social: float  # montant net social
+    net_taxable: float  # montant net fiscal
+
+
+@dataclass(frozen=True)
+class MonthlyResources:
+    month: str  # YYYY-MM
+    payments: tuple[Payment, ...]
+
+    @property
+    def net_social(self) -> float:
+        return round(sum(p.net_social for p in self.payments), 2)
+
+    @property
+    def net_taxable(self) -> float:
+        return round(sum(p.net_taxable for p in self.payments), 2)
+
+
+@dataclass(frozen=True)
+class Resources:
+    months: tuple[MonthlyResources, ...]  # oldest first; months the agency has no data for are absent
+    missing_months: tuple[str, ...]  # months in the asked window with no declaration
+    provenance: Provenance
+
+
+# --- DGFiP ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaxHousehold:
+    income_year: int
+    reference_tax_income: int  # revenu fiscal de référence
+    tax_shares: float  # nombre de parts
+    marital_status: str  # "celibataire", "marie", "pacse", "divorce", "veuf"
+    dependants: int
+    declarants: tuple[HouseholdMember, ...]
+    address: PostalAddress
+    provenance: Provenance
+
+
+# --- CNAV ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pension:
+    scheme: str
+    kind: str  # "own_right", "survivor"
+    monthly_gross: float
+    monthly_net: float
+    since: date
+
+
+@dataclass(frozen=True)
+class Retirement:
+    pensions: tuple[Pension, ...]
+    aspa_receiving: bool
+    aspa_monthly: float | None
+    aspa_since: date | None
+    provenance: Provenance
+
+
+# --- CNAM ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HealthInsurance:
+    fund_code: str
+    fund_label: str
+    css_receiving: bool
+    css_with_participation: bool | None
+    css_since: date | None
+    css_renewal_date: date | None
+    provenance: Provenance
+
+
+# --- Housing (CAF) -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthlyRent:
+    month: str
+    rent: float
+    charges: float
+
+
+@dataclass(frozen=True)
+class Housing:
+    occupancy: str  # "tenant", "tenant_furnished", "owner", "free_lodging", "homeless"
+    monthly_rent: float | None
+    monthly_charges: float | None
+    cog_commune: str | None
+    zone: int | None  # housing-aid zone 1, 2 or 3
+    rent_history: tuple[MonthlyRent, ...]
+    aid_receiving: bool
+    aid_kind: str | None  # "APL", "ALF", "ALS"
+    aid_monthly: float | None
+    provenance: Provenance
+
+
+# --- Civil registry ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CivilStatus:
+    birth_name: str
+    usage_name: str | None
+    given_names: tuple[str, ...]
+    sex: str
+    birth_date: date
+    birth_place: str | None
+    birth_country: str
+    death_date: date | None
+    provenance: Provenance
+
+
+# --- Event feeds ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgencyEvent:
+    id: str
+    type: str  # "birth", "move", "job_loss", "resource_drop", "right_expiry"
+    occurred_on: date
+    subject: dict[str, str | list[str]]  # the pivot identity in API Particulier's names
+    details: dict[str, str | float | int | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: tuple[AgencyEvent, ...]
+    next_cursor: str
