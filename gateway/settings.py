@@ -1,0 +1,180 @@
+"""Settings: the only place that reads the environment.
+
+Defaults are the embedded single-machine setup: SQLite under ``var/``, the sandbox agencies
+on their default local ports with their sandbox credentials. Every variable is listed in
+``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SANDBOX_HOST = "127.0.0.1"
+# Default ports of the sandbox agencies (``unefois sandbox``); the gateway's defaults point there.
+SANDBOX_PORTS: dict[str, int] = {
+    "api_particulier": 8701,
+    "gip_mds": 8702,
+    "dgfip": 8703,
+    "cnav": 8704,
+    "cnam": 8705,
+    "housing": 8706,
+    "civil_registry": 8707,
+}
+# Sandbox credentials: public, known to the sandbox and to nothing in production.
+SANDBOX_API_PARTICULIER_TOKEN = "sandbox-api-particulier-token"  # noqa: S105
+SANDBOX_CLIENT_ID = "unefois-gateway"
+SANDBOX_CLIENT_SECRET = "sandbox-agency-secret"  # noqa: S105
+
+
+class SettingsError(ValueError):
+    """A variable is present but unusable; the message names it."""
+
+
+@dataclass(frozen=True)
+class UpstreamSettings:
+    name: str
+    url: str
+    timeout: float = 2.0
+    pool_size: int = 100
+    client_id: str | None = None
+    client_secret: str | None = None
+    token: str | None = None  # static bearer token (API Particulier)
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path("var")
+    clients_file: Path | None = None
+    token_issuer: str = "http://127.0.0.1:8000"
+    token_audience: str = "unefois"
+    token_ttl: int = 300
+    trusted_issuer: str | None = None  # an external authorisation server, by its issuer id
+    trusted_jwks_url: str | None = None  # and its JWKS address
+    introspection: bool = False
+    max_body_bytes: int = 64 * 1024
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    cache_ttl: float = 300.0
+    cache_size: int = 100_000
+    redis_url: str | None = None
+    redis_prefix: str = "unefois:"
+    log_level: str = "INFO"
+    upstreams: Mapping[str, UpstreamSettings] = field(default_factory=dict)
+
+    @property
+    def clients_path(self) -> Path:
+        return self.clients_file or self.data_dir / "clients.yaml"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false")
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    if not value.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http(s) URL")
+    return value.rstrip("/")
+
+
+def _upstreams(env: Mapping[str, str]) -> dict[str, UpstreamSettings]:
+    out: dict[str, UpstreamSettings] = {}
+    for name, port in SANDBOX_PORTS.items():
+        prefix = f"UNEFOIS_{name.upper()}"
+        default_url = f"http://{SANDBOX_HOST}:{port}"
+        if name == "api_particulier":
+            out[name] = UpstreamSettings(
+                name=name,
+                url=_url(env, f"{prefix}_URL", default_url),
+                timeout=_float(env, f"{prefix}_TIMEOUT", 2.0),
+                pool_size=_int(env, f"{prefix}_POOL_SIZE", 100),
+                token=env.get(f"{prefix}_TOKEN") or SANDBOX_API_PARTICULIER_TOKEN,
+            )
+        else:
+            out[name] = UpstreamSettings(
+                name=name,
+                url=_url(env, f"{prefix}_URL", default_url),
+                timeout=_float(env, f"{prefix}_TIMEOUT", 2.0),
+                pool_size=_int(env, f"{prefix}_POOL_SIZE", 100),
+                client_id=env.get(f"{prefix}_CLIENT_ID") or SANDBOX_CLIENT_ID,
+                client_secret=env.get(f"{prefix}_CLIENT_SECRET") or SANDBOX_CLIENT_SECRET,
+            )
+    return out
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from ``env`` (the process environment when omitted)."""
+    env = os.environ if env is None else env
+    host = env.get("UNEFOIS_HOST") or "127.0.0.1"
+    port = _int(env, "UNEFOIS_PORT", 8000)
+    public_url = _url(env, "UNEFOIS_PUBLIC_URL", f"http://{host}:{port}")
+    clients = env.get("UNEFOIS_CLIENTS_FILE")
+    trusted_jwks = env.get("UNEFOIS_TRUSTED_JWKS_URL")
+    trusted_issuer = env.get("UNEFOIS_TRUSTED_ISSUER")
+    if bool(trusted_jwks) != bool(trusted_issuer):
+        raise SettingsError("UNEFOIS_TRUSTED_ISSUER and UNEFOIS_TRUSTED_JWKS_URL go together")
+    return Settings(
+        host=host,
+        port=port,
+        public_url=public_url,
+        data_dir=Path(env.get("UNEFOIS_DATA_DIR") or "var"),
+        clients_file=Path(clients) if clients else None,
+        token_issuer=env.get("UNEFOIS_TOKEN_ISSUER") or public_url,
+        token_audience=env.get("UNEFOIS_TOKEN_AUDIENCE") or "unefois",
+        token_ttl=_int(env, "UNEFOIS_TOKEN_TTL", 300),
+        trusted_issuer=trusted_issuer or None,
+        trusted_jwks_url=_url(env, "UNEFOIS_TRUSTED_JWKS_URL", trusted_jwks)
+        if trusted_jwks
+        else None,
+        introspection=_bool(env, "UNEFOIS_INTROSPECTION", False),
+        max_body_bytes=_int(env, "UNEFOIS_MAX_BODY_BYTES", 64 * 1024),
+        max_query_depth=_int(env, "UNEFOIS_MAX_QUERY_DEPTH", 12),
+        max_aliases=_int(env, "UNEFOIS_MAX_ALIASES", 30),
+        max_tokens=_int(env, "UNEFOIS_MAX_TOKENS", 2000),
+        cache_ttl=_float(env, "UNEFOIS_CACHE_TTL", 300.0),
+        cache_size=_int(env, "UNEFOIS_CACHE_SIZE", 100_000),
+        redis_url=env.get("UNEFOIS_REDIS_URL") or None,
+        redis_prefix=env.get("UNEFOIS_REDIS_PREFIX") or "unefois:",
+        log_level=(env.get("UNEFOIS_LOG_LEVEL") or "INFO").upper(),
+        upstreams=_upstreams(env),
+    )
