@@ -1,0 +1,14 @@
+"""The GraphQL face of the gateway (strawberry); never imports the HTTP layer."""
+
+from schema.build import SchemaLimits, build_schema
+from schema.context import RequestContext
+from schema.errors import CODES, format_error, typed_error
+
+__all__ = [
+    "CODES",
+    "RequestContext",
+    "SchemaLimits",
+    "build_schema",
+    "format_error",
+    "typed_error",
+]

@@ -1,0 +1,29 @@
+"""Errors of the exchange service.
+
+::
+
+    ExchangeError                     code
+    ├── InvalidRequest                BAD_USER_INPUT  context or person reference unusable
+    └── AccessRefused                 FORBIDDEN       the whole request is refused before any fetch
+
+Failures of single fields are not raised: they are ``FieldFailure`` values in the view, so
+that one agency failing still gives partial data.
+"""
+
+from __future__ import annotations
+
+
+class ExchangeError(Exception):
+    code = "INTERNAL"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(ExchangeError):
+    code = "BAD_USER_INPUT"
+
+
+class AccessRefused(ExchangeError):
+    code = "FORBIDDEN"

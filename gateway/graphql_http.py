@@ -1,0 +1,109 @@
+"""GraphQL over HTTP: POST only, JSON in and out, every error typed.
+
+A thin endpoint of our own rather than strawberry's view: it keeps the hot path short
+(orjson, no multipart, no subscriptions) and lets every refusal carry ``extensions.code``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+import orjson
+import strawberry
+from graphql import OperationType
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+
+from exchange import Client, Exchange
+from schema import RequestContext, format_error
+
+Authenticate = Callable[[Request], Awaitable[Client]]
+Today = Callable[[], date]
+
+_QUERY_ONLY = frozenset({OperationType.QUERY})
+
+
+class GraphQLRequestError(Exception):
+    """The HTTP request itself is unusable (before any GraphQL processing)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def error_response(status: int, code: str, message: str, **headers: str) -> Response:
+    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def parse_body(raw: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
+    try:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise GraphQLRequestError(400, "BAD_USER_INPUT", "the body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise GraphQLRequestError(
+            400, "BAD_USER_INPUT", "the body must be one JSON object (no batches)"
+        )
+    query = payload.get("query")
+    variables = payload.get("variables")
+    operation = payload.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise GraphQLRequestError(400, "BAD_USER_INPUT", "'query' must be a non-empty string")
+    if variables is not None and not isinstance(variables, dict):
+        raise GraphQLRequestError(400, "BAD_USER_INPUT", "'variables' must be an object")
+    if operation is not None and not isinstance(operation, str):
+        raise GraphQLRequestError(400, "BAD_USER_INPUT", "'operationName' must be a string")
+    return query, variables, operation
+
+
+class GraphQLEndpoint:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        exchange: Exchange,
+        authenticate: Authenticate,
+        today: Today,
+        ide: bool,
+    ) -> None:
+        self._schema = schema
+        self._exchange = exchange
+        self._authenticate = authenticate
+        self._today = today
+        self._ide_html = get_graphql_ide_html("graphiql") if ide else None
+
+    async def __call__(self, request: Request) -> Response:
+        if request.method == "GET":
+            if self._ide_html is not None and "text/html" in request.headers.get("accept", ""):
+                return HTMLResponse(self._ide_html)
+            return error_response(405, "BAD_USER_INPUT", "queries are sent with POST", Allow="POST")
+        try:
+            query, variables, operation = parse_body(await request.body())
+        except GraphQLRequestError as exc:
+            return error_response(exc.status, exc.code, exc.message)
+        try:
+            client = await self._authenticate(request)
+        except GraphQLRequestError as exc:
+            return error_response(
+                exc.status, exc.code, exc.message, **{"WWW-Authenticate": "Bearer"}
+            )
+        context = RequestContext(exchange=self._exchange, client=client, on=self._today())
+        result = await self._schema.execute(
+            query,
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation,
+            allowed_operation_types=_QUERY_ONLY,
+        )
+        body: dict[str, Any] = {}
+        if result.errors:
+            executed = result.data is not None
+            body["errors"] = [format_error(e, executed=executed) for e in result.errors]
+        if result.data is not None:
+            body["data"] = result.data
+        return Response(orjson.dumps(body), media_type="application/json")

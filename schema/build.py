@@ -1,0 +1,65 @@
+"""The hardened schema: no suggestions, bounded depth/aliases/tokens, cached parse+validate.
+
+The limiters' validation rules are created once and reused by every request: per-request
+rule classes would make the validation cache miss (strawberry issue #4635).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import strawberry
+from graphql import ValidationRule
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from schema.query import Query
+
+
+@dataclass(frozen=True)
+class SchemaLimits:
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    introspection: bool = False
+    cache_size: int = 1024
+
+
+def _rules(limits: SchemaLimits) -> list[type[ValidationRule]]:
+    rules: list[type[ValidationRule]] = []
+    rules += QueryDepthLimiter(max_depth=limits.max_depth).validation_rules
+    rules += MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules
+    if not limits.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
+def build_schema(limits: SchemaLimits) -> strawberry.Schema:
+    rules = _rules(limits)
+
+    def validation_rules() -> SchemaExtension:
+        return AddValidationRules(rules)
+
+    def tokens() -> SchemaExtension:
+        return MaxTokensLimiter(max_token_count=limits.max_tokens)
+
+    def parser_cache() -> SchemaExtension:
+        return ParserCache(maxsize=limits.cache_size)
+
+    def validation_cache() -> SchemaExtension:
+        return ValidationCache(maxsize=limits.cache_size)
+
+    return strawberry.Schema(
+        query=Query,
+        extensions=[tokens, parser_cache, validation_rules, validation_cache],
+        config=StrawberryConfig(disable_field_suggestions=True),
+    )

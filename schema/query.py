@@ -1,0 +1,40 @@
+"""The root query."""
+
+from __future__ import annotations
+
+import strawberry
+
+from connectors import ConnectorError
+from exchange import ExchangeError, PersonRequest
+from schema.context import RequestContext
+from schema.errors import typed_error
+from schema.inputs import AccessContextInput, PersonRef
+from schema.person import Person
+from schema.selection import person_selection
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The unified view of one person, under an access context.")
+    async def person(
+        self,
+        info: strawberry.Info[RequestContext, None],
+        ref: PersonRef,
+        context: AccessContextInput,
+    ) -> Person | None:
+        rc = info.context
+        raw = info._raw_info
+        selection = person_selection(list(raw.field_nodes), raw.fragments, raw.variable_values)
+        try:
+            request = PersonRequest(
+                client=rc.client,
+                subjects=ref.to_subjects(),
+                context=context.to_context(),
+                fields=selection.fields,
+                on=rc.on,
+                months=selection.months,
+            )
+            view = await rc.exchange.person(request)
+        except (ExchangeError, ConnectorError) as exc:
+            raise typed_error(exc.message, exc.code) from None
+        return Person(_view=view)

@@ -1,0 +1,90 @@
+"""Which person fields a query selects, read from the GraphQL document itself.
+
+Walking the AST two levels deep (fragments included) is far cheaper than building
+strawberry's ``selected_fields`` tree, and planning needs nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+    value_from_ast_untyped,
+)
+
+from exchange import MAX_MONTHS
+
+# GraphQL field of Person → catalogue field, for fields that map one to one.
+_TOP = {
+    "identity": "identity",
+    "address": "address",
+    "household": "household",
+    "resources": "resources",
+    "taxHousehold": "taxHousehold",
+    "pension": "pension",
+    "healthCoverage": "healthCoverage",
+    "housing": "housing",
+}
+# Parents whose children are catalogue fields of their own.
+_NESTED = {"benefits", "employment"}
+DEFAULT_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Selection:
+    fields: frozenset[str]
+    months: int
+
+
+def _fields(
+    selection_set: SelectionSetNode | None,
+    fragments: Mapping[str, FragmentDefinitionNode],
+) -> Iterator[FieldNode]:
+    if selection_set is None:
+        return
+    for node in selection_set.selections:
+        if isinstance(node, FieldNode):
+            yield node
+        elif isinstance(node, InlineFragmentNode):
+            yield from _fields(node.selection_set, fragments)
+        elif isinstance(node, FragmentSpreadNode):
+            fragment = fragments.get(node.name.value)
+            if fragment is not None:
+                yield from _fields(fragment.selection_set, fragments)
+
+
+def _months(node: FieldNode, variables: Mapping[str, Any]) -> int:
+    for arg in node.arguments or ():
+        if arg.name.value == "months":
+            value = value_from_ast_untyped(arg.value, variables)
+            if isinstance(value, int):
+                return max(1, min(value, MAX_MONTHS))
+    return DEFAULT_MONTHS
+
+
+def person_selection(
+    field_nodes: list[FieldNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any],
+) -> Selection:
+    fields: set[str] = set()
+    months = 0
+    for person in field_nodes:
+        for node in _fields(person.selection_set, fragments):
+            name = node.name.value
+            if name in _TOP:
+                fields.add(_TOP[name])
+                if name == "resources":
+                    months = max(months, _months(node, variables))
+            elif name in _NESTED:
+                for child in _fields(node.selection_set, fragments):
+                    if child.name.value != "__typename":
+                        fields.add(f"{name}.{child.name.value}")
+    return Selection(frozenset(fields), months or DEFAULT_MONTHS)
