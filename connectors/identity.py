@@ -43,14 +43,14 @@ class PivotIdentity:
             raise InvalidInput("birth name is empty or has invalid characters", provider=provider)
         if self.usage_name is not None and not _NAME.match(self.usage_name):
             raise InvalidInput("usage name has invalid characters", provider=provider)
-        if not 1 <= len(self.given_names) <= 3 or not all(
-            _NAME.match(n) for n in self.given_names
-        ):
+        if not 1 <= len(self.given_names) <= 3 or not all(_NAME.match(n) for n in self.given_names):
             raise InvalidInput("one to three valid given names are required", provider=provider)
         if self.sex not in ("M", "F"):
             raise InvalidInput("sex must be M or F", provider=provider)
         if not _COG.match(self.birth_country) or not self.birth_country.startswith("99"):
-            raise InvalidInput("birth country must be a 5-digit COG code (99xxx)", provider=provider)
+            raise InvalidInput(
+                "birth country must be a 5-digit COG code (99xxx)", provider=provider
+            )
         if self.birth_country == FRANCE:
             if self.birth_place is None or not _COG.match(self.birth_place):
                 raise InvalidInput(
@@ -58,8 +58,9 @@ class PivotIdentity:
                     provider=provider,
                 )
         elif self.birth_place is not None:
-            raise InvalidInput("birth place is only given for a person born in France",
-                               provider=provider)
+            raise InvalidInput(
+                "birth place is only given for a person born in France", provider=provider
+            )
         if not date(1880, 1, 1) <= self.birth_date <= date(2200, 1, 1):
             raise InvalidInput("birth date is out of range", provider=provider)
 

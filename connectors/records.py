@@ -133,7 +133,8 @@ class MonthlyResources:
 
 @dataclass(frozen=True)
 class Resources:
-    months: tuple[MonthlyResources, ...]  # oldest first; months the agency has no data for are absent
+    # oldest first; months the agency has no data for are absent
+    months: tuple[MonthlyResources, ...]
     missing_months: tuple[str, ...]  # months in the asked window with no declaration
     provenance: Provenance
 

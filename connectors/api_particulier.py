@@ -1,0 +1,94 @@
+"""API Particulier v3, the protocol: one upstream serving several agencies.
+
+A person is named either by the pivot identity (``…/identite``, our own API Particulier
+token) or by the citizen's FranceConnect access token (``…/france_connect``, which then
+replaces our token in ``Authorization``). Every call carries ``recipient``, the SIRET of
+the public body using the data. Answers are ``{data, links, meta}``; error bodies
+``{errors: [{…, meta: {provider}}]}`` are mapped by :mod:`connectors.failures`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from connectors.context import CallContext
+from connectors.errors import InvalidInput, UpstreamInvalid
+from connectors.fields import Malformed, parse_day
+from connectors.http import Params, UpstreamClient
+from connectors.identity import FranceConnectToken, PivotIdentity, Subject
+from connectors.source import Answer
+
+_SIRET = re.compile(r"^[0-9]{14}$")
+
+
+def check_recipient(ctx: CallContext, provider: str) -> None:
+    if not _SIRET.match(ctx.recipient):
+        raise InvalidInput("recipient must be a 14-digit SIRET", provider=provider)
+
+
+def envelope(body: dict[str, object], provider: str) -> Answer:
+    """``data`` (an object) and the optional ``meta.as_of`` day of an answer."""
+    data = body.get("data")
+    meta = body.get("meta", {})
+    if not isinstance(data, dict) or not isinstance(meta, dict):
+        raise UpstreamInvalid(f"{provider}: answer without data object", provider=provider)
+    as_of: date | None = None
+    if meta.get("as_of") is not None:
+        try:
+            as_of = parse_day(meta["as_of"], "meta.as_of")
+        except Malformed:
+            raise UpstreamInvalid(f"{provider}: malformed meta.as_of", provider=provider) from None
+    return Answer(data, as_of)
+
+
+class ApiParticulier:
+    def __init__(self, http: UpstreamClient) -> None:
+        self.http = http
+
+    async def call(
+        self,
+        segments: Sequence[str],
+        params: Params,
+        *,
+        provider: str,
+        bearer: str | None = None,
+    ) -> Answer:
+        """One GET with ready-made parameters (``recipient`` included)."""
+        body = await self.http.get_json(segments, params, bearer=bearer, provider=provider)
+        return envelope(body, provider)
+
+    async def dss(
+        self,
+        endpoint: str,
+        subject: Subject,
+        ctx: CallContext,
+        *,
+        provider: str,
+        extra: Params = (),
+    ) -> Answer:
+        """``/v3/dss/<endpoint>/identite`` or ``/france_connect`` depending on the subject."""
+        check_recipient(ctx, provider)
+        params: list[tuple[str, str]] = [("recipient", ctx.recipient)]
+        if isinstance(subject, PivotIdentity):
+            params += subject.query_params()
+            params += extra
+            return await self.call(("v3", "dss", endpoint, "identite"), params, provider=provider)
+        if isinstance(subject, FranceConnectToken):
+            params += extra
+            return await self.call(
+                ("v3", "dss", endpoint, "france_connect"),
+                params,
+                provider=provider,
+                bearer=subject.access_token,
+            )
+        raise InvalidInput("unsupported subject", provider=provider)
+
+    async def france_travail(self, resource: str, identifier: str, ctx: CallContext) -> Answer:
+        """``/v3/france_travail/<resource>/identifiant``."""
+        check_recipient(ctx, "France Travail")
+        params = [("recipient", ctx.recipient), ("identifiant", identifier)]
+        return await self.call(
+            ("v3", "france_travail", resource, "identifiant"), params, provider="France Travail"
+        )

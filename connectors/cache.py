@@ -1,0 +1,107 @@
+"""TTL cache of validated upstream answers, below every policy decision.
+
+Keys are ``sha256(source, subject key, params)``, behind Redis's configured prefix: a
+person's identity never appears in a key, so a shared Redis holds no name, no birth date,
+no token in clear. Values are the
+agency's validated ``data`` with its dates (see :mod:`connectors.source`). A Redis failure
+degrades to "no cache": it is logged (without key or value) and never fails the call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from cachetools import TLRUCache
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+class Cache(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+def cache_key(source: str, subject_key: str, params: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    # Length-prefixed parts, so that no two different inputs concatenate to the same text.
+    for part in (source, subject_key, *params):
+        raw = part.encode()
+        digest.update(len(raw).to_bytes(4, "big"))
+        digest.update(raw)
+    return digest.hexdigest()
+
+
+def _expiry(_key: str, value: tuple[float, bytes], now: float) -> float:
+    return now + value[0]
+
+
+class MemoryCache:
+    """In-process, bounded: the embedded default."""
+
+    def __init__(self, maxsize: int, *, timer: Callable[[], float] = time.monotonic) -> None:
+        self._data: TLRUCache[str, tuple[float, bytes]] = TLRUCache(
+            maxsize=maxsize, ttu=_expiry, timer=timer
+        )
+
+    async def get(self, key: str) -> bytes | None:
+        entry = self._data.get(key)
+        return entry[1] if entry is not None else None
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        if ttl > 0:
+            self._data[key] = (ttl, value)
+
+    async def aclose(self) -> None:
+        self._data.clear()
+
+
+class NoCache:
+    async def get(self, key: str) -> bytes | None:
+        return None
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+class RedisCache:
+    """Shared between gateway replicas. Redis is an optimisation, never a dependency."""
+
+    def __init__(self, url: str, *, prefix: str, socket_timeout: float = 0.1) -> None:
+        self._prefix = prefix
+        self._redis = aioredis.Redis.from_url(
+            url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+        )
+
+    async def get(self, key: str) -> bytes | None:
+        try:
+            value = await self._redis.get(self._prefix + key)
+        except (RedisError, OSError) as exc:
+            log.warning("cache read failed, continuing without cache: %s", type(exc).__name__)
+            return None
+        return value if isinstance(value, bytes) else None
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        try:
+            await self._redis.set(self._prefix + key, value, px=max(1, int(ttl * 1000)))
+        except (RedisError, OSError) as exc:
+            log.warning("cache write failed, continuing without cache: %s", type(exc).__name__)
+
+    async def aclose(self) -> None:
+        try:
+            await self._redis.aclose()
+        except (RedisError, OSError) as exc:
+            log.warning("cache close failed: %s", type(exc).__name__)

@@ -1,0 +1,106 @@
+"""Foreign failures (HTTP statuses, httpx exceptions, error bodies) mapped to the error tree.
+
+Messages are fixed phrases: an upstream's ``detail`` text, its URL or its body may carry
+personal values, so none of them is ever copied into a message.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import orjson
+
+from connectors.errors import (
+    ConnectorError,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    UpstreamInvalid,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+DEFAULT_RETRY_IN = 60.0
+MAX_RETRY_IN = 3600.0
+# An agency name as API Particulier writes it in ``meta.provider`` ("CNAV", "France Travail").
+_PROVIDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._'-]{0,39}$")
+
+
+def retry_after(value: str | None) -> float:
+    """Seconds from a ``Retry-After`` header; HTTP dates and garbage fall back to a default."""
+    if value is None:
+        return DEFAULT_RETRY_IN
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return DEFAULT_RETRY_IN
+    if seconds != seconds or seconds < 0:  # NaN or negative
+        return DEFAULT_RETRY_IN
+    return min(seconds, MAX_RETRY_IN)
+
+
+def error_body(content: bytes) -> list[dict[str, Any]] | None:
+    """The ``errors`` list of an API Particulier-style error body, or None if there is none."""
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    errors = body.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return None
+    return [e for e in errors if isinstance(e, dict)] or None
+
+
+def provider_of(errors: list[dict[str, Any]] | None, default: str) -> str:
+    """The agency an error body names in ``meta.provider``, when it is a plausible name."""
+    for err in errors or ():
+        meta = err.get("meta")
+        if isinstance(meta, dict):
+            name = meta.get("provider")
+            if isinstance(name, str) and _PROVIDER.match(name):
+                return name
+    return default
+
+
+def error_for_status(
+    status: int, headers: httpx.Headers, content: bytes, *, provider: str, fc_token: bool = False
+) -> ConnectorError:
+    errors = error_body(content)
+    who = provider_of(errors, provider)
+    if status == 404:
+        if errors is None:
+            # A bare 404 is a wrong route (misconfigured base URL), not an unknown person:
+            # reporting "not found" for everyone would silently hide rights.
+            return UpstreamUnavailable(f"{who}: endpoint not found", provider=who)
+        return NotFound(f"{who}: person not found", provider=who)
+    if status == 429:
+        return RateLimited(
+            f"{who}: rate limited", provider=who, retry_in=retry_after(headers.get("retry-after"))
+        )
+    if status in (401, 403):
+        if fc_token and status == 401:
+            return InvalidInput(f"{who}: the FranceConnect token was refused", provider=who)
+        return UpstreamUnavailable(f"{who}: our credentials were refused", provider=who)
+    if status in (400, 422):
+        # We validate identities before sending them, so the agency rejecting our parameters
+        # means they are outside what it accepts: the caller's input, not an outage.
+        return InvalidInput(f"{who}: parameters rejected by the agency", provider=who)
+    if status == 504:
+        return UpstreamTimeout(f"{who}: the agency timed out", provider=who)
+    if status >= 500:
+        return UpstreamUnavailable(f"{who}: the agency is unavailable", provider=who)
+    return UpstreamInvalid(f"{who}: unexpected status {status}", provider=who)
+
+
+def error_for_exception(exc: BaseException, *, provider: str) -> ConnectorError:
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return UpstreamTimeout(f"{provider}: no answer in time", provider=provider)
+    if isinstance(exc, httpx.ConnectError):
+        return UpstreamUnavailable(f"{provider}: connection refused", provider=provider)
+    if isinstance(exc, httpx.DecodingError):
+        return UpstreamInvalid(f"{provider}: undecodable answer", provider=provider)
+    return UpstreamUnavailable(f"{provider}: transport failure", provider=provider)

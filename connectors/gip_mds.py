@@ -1,0 +1,92 @@
+"""GIP-MDS (dispositif de ressources mutualisées): monthly declared resources per payer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from connectors.cache import Cache
+from connectors.context import CallContext
+from connectors.fields import Malformed, choice, month, number, obj, objects, string, strings
+from connectors.http import UpstreamClient
+from connectors.identity import PivotIdentity
+from connectors.ours import OurApi, month_window
+from connectors.records import MonthlyResources, Payment, Provenance, Resources
+
+AGENCY = "GIP-MDS"
+_PAYERS = {
+    "employeur": "employer",
+    "france_travail": "unemployment",
+    "caisse_retraite": "pension",
+    "independant": "self_employed",
+}
+_NATURES = {
+    "salaire": "salary",
+    "allocation_chomage": "unemployment_benefit",
+    "pension": "pension",
+    "revenu_independant": "self_employed_income",
+}
+
+
+def _payment(v: dict[str, Any]) -> Payment:
+    payer = obj(v, "payeur")
+    return Payment(
+        payer_siret=string(payer, "siret"),
+        payer_kind=choice(payer, "type", _PAYERS),
+        nature=choice(v, "nature", _NATURES),
+        net_social=number(v, "montant_net_social"),
+        net_taxable=number(v, "montant_net_fiscal"),
+    )
+
+
+def parse_resources(
+    first: str, last: str, data: dict[str, Any], provenance: Provenance
+) -> Resources:
+    months: list[MonthlyResources] = []
+    for period in objects(data, "periodes"):
+        m = month(period, "mois")
+        if not first <= m <= last:
+            # A month outside the window asked is data we have no purpose for.
+            raise Malformed("periodes.mois")
+        months.append(
+            MonthlyResources(m, tuple(_payment(v) for v in objects(period, "versements")))
+        )
+    missing = strings(data, "mois_manquants") if data.get("mois_manquants") is not None else ()
+    for m in missing:
+        if not (len(m) == 7 and first <= m <= last):
+            raise Malformed("mois_manquants")
+    if len({r.month for r in months}) != len(months) or set(missing) & {r.month for r in months}:
+        raise Malformed("periodes")
+    months.sort(key=lambda r: r.month)
+    return Resources(tuple(months), tuple(sorted(missing)), provenance)
+
+
+class GipMds:
+    def __init__(
+        self,
+        http: UpstreamClient,
+        cache: Cache,
+        clock: Callable[[], datetime],
+        *,
+        ttl: float = 300.0,
+    ) -> None:
+        self._api = OurApi(http, cache, clock, agency=AGENCY, ttl=ttl)
+
+    async def resources(
+        self, identity: PivotIdentity, ctx: CallContext, first_month: str, last_month: str
+    ) -> Resources:
+        """Declared resources for ``first_month``..``last_month`` (``YYYY-MM``, ≤ 24 months)."""
+        window = month_window(first_month, last_month, AGENCY)
+
+        def parse(data: dict[str, Any], provenance: Provenance) -> Resources:
+            return parse_resources(first_month, last_month, data, provenance)
+
+        return await self._api.record(
+            ("v1", "ressources", "identite"),
+            identity,
+            ctx,
+            parse,
+            source="gip_mds.ressources",
+            extra=window,
+        )
