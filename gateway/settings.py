@@ -54,8 +54,10 @@ class Settings:
     token_issuer: str = "http://127.0.0.1:8000"
     token_audience: str = "unefois"
     token_ttl: int = 300
+    signing_alg: str = "Ed25519"  # JWS alg of new signing keys: Ed25519 or ES256
     trusted_issuer: str | None = None  # an external authorisation server, by its issuer id
     trusted_jwks_url: str | None = None  # and its JWKS address
+    jwks_cache_ttl: float = 600.0  # seconds the trusted issuer's keys are kept
     introspection: bool = False
     max_body_bytes: int = 64 * 1024
     max_query_depth: int = 12
@@ -110,6 +112,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false")
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = env.get(name) or default
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}")
+    return value
+
+
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     value = env.get(name) or default
     if not value.startswith(("http://", "https://")):
@@ -162,10 +171,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         token_issuer=env.get("UNEFOIS_TOKEN_ISSUER") or public_url,
         token_audience=env.get("UNEFOIS_TOKEN_AUDIENCE") or "unefois",
         token_ttl=_int(env, "UNEFOIS_TOKEN_TTL", 300),
+        signing_alg=_choice(env, "UNEFOIS_SIGNING_ALG", ("Ed25519", "ES256"), "Ed25519"),
         trusted_issuer=trusted_issuer or None,
         trusted_jwks_url=_url(env, "UNEFOIS_TRUSTED_JWKS_URL", trusted_jwks)
         if trusted_jwks
         else None,
+        jwks_cache_ttl=_float(env, "UNEFOIS_JWKS_CACHE_TTL", 600.0),
         introspection=_bool(env, "UNEFOIS_INTROSPECTION", False),
         max_body_bytes=_int(env, "UNEFOIS_MAX_BODY_BYTES", 64 * 1024),
         max_query_depth=_int(env, "UNEFOIS_MAX_QUERY_DEPTH", 12),

@@ -1,0 +1,113 @@
+"""Errors raised at the gateway's edge.
+
+Every error carries a typed ``code`` from DESIGN §2, which is what a client sees in
+``errors[].extensions.code``, and the HTTP status used when the error ends a request before
+GraphQL runs (authentication, body limits). Messages are written for clients: they never
+name internal hosts, keys or files a client could not already know.
+
+::
+
+    GatewayError                      (INTERNAL, 500)
+    ├── Unauthenticated               (UNAUTHENTICATED, 401)  + reason
+    ├── Forbidden                     (FORBIDDEN, 403)
+    ├── BadRequest                    (BAD_USER_INPUT, 400)
+    │   ├── PayloadTooLarge           (BAD_USER_INPUT, 413)
+    │   └── UnsupportedMediaType      (BAD_USER_INPUT, 415)
+    ├── RateLimited                   (RATE_LIMITED, 429)     + retry_in
+    └── ConfigurationError            (INTERNAL, 500)         bad operator file, at startup
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+ErrorCode = Literal[
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "CONSENT_REQUIRED",
+    "BAD_USER_INPUT",
+    "NOT_FOUND",
+    "UPSTREAM_TIMEOUT",
+    "UPSTREAM_UNAVAILABLE",
+    "UPSTREAM_INVALID",
+    "RATE_LIMITED",
+    "INTERNAL",
+]
+
+# Why a token was refused. Logged and counted, never shown in detail to the client: telling
+# an attacker "bad_signature" vs "unknown_kid" helps them probe our keys.
+UnauthenticatedReason = Literal[
+    "missing_token",
+    "bad_header",
+    "malformed",
+    "unsupported_algorithm",
+    "unknown_kid",
+    "bad_signature",
+    "expired",
+    "not_yet_valid",
+    "wrong_issuer",
+    "wrong_audience",
+    "wrong_type",
+    "jwks_unavailable",
+]
+
+
+class GatewayError(Exception):
+    code: ErrorCode = "INTERNAL"
+    http_status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.code}
+
+    def to_graphql(self) -> dict[str, Any]:
+        """The error as one entry of a GraphQL ``errors`` list."""
+        return {"message": self.message, "extensions": self.extensions()}
+
+
+class Unauthenticated(GatewayError):
+    code: ErrorCode = "UNAUTHENTICATED"
+    http_status = 401
+
+    def __init__(
+        self, reason: UnauthenticatedReason, message: str = "Invalid or missing access token"
+    ) -> None:
+        super().__init__(message)
+        self.reason: UnauthenticatedReason = reason
+
+
+class Forbidden(GatewayError):
+    code: ErrorCode = "FORBIDDEN"
+    http_status = 403
+
+
+class BadRequest(GatewayError):
+    code: ErrorCode = "BAD_USER_INPUT"
+    http_status = 400
+
+
+class PayloadTooLarge(BadRequest):
+    http_status = 413
+
+
+class UnsupportedMediaType(BadRequest):
+    http_status = 415
+
+
+class RateLimited(GatewayError):
+    code: ErrorCode = "RATE_LIMITED"
+    http_status = 429
+
+    def __init__(self, message: str, retry_in: float) -> None:
+        super().__init__(message)
+        self.retry_in = retry_in
+
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.code, "retryIn": round(self.retry_in, 3)}
+
+
+class ConfigurationError(GatewayError):
+    """An operator-provided file is unusable; the message names the file and the key."""

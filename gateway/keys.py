@@ -1,0 +1,160 @@
+"""Signing keys for the access tokens this gateway issues.
+
+The keys are a private JWK set in ``<data_dir>/signing-keys.json`` (mode 0600), created on
+first start. Each key has its RFC 7638 thumbprint as ``kid`` and its JWS ``alg``. Rotation
+appends a key: the last key of the set signs, every key of the set verifies, so tokens
+signed before a rotation stay valid until they expire; an old key is retired by deleting it
+from the file once its last token has expired (``token_ttl`` after the rotation).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeyParameters, KeySet, OKPKey
+
+from gateway.errors import ConfigurationError
+
+KEYS_FILE = "signing-keys.json"
+
+# JOSE algorithm → how to make a key for it. Ed25519 is the RFC 9864 name of EdDSA over
+# Ed25519 (joserfc deprecates the polymorphic "EdDSA"); ES256 for verifiers without it.
+SIGNING_ALGORITHMS = ("Ed25519", "ES256")
+
+SigningKey = OKPKey | ECKey
+
+
+def generate_key(alg: str) -> SigningKey:
+    params: KeyParameters = {"alg": alg, "use": "sig"}
+    key: SigningKey
+    if alg == "Ed25519":
+        key = OKPKey.generate_key("Ed25519", parameters=params, private=True)
+    elif alg == "ES256":
+        key = ECKey.generate_key("P-256", parameters=params, private=True)
+    else:
+        raise ValueError(f"unsupported signing algorithm {alg!r}; use one of {SIGNING_ALGORITHMS}")
+    key.ensure_kid()
+    return key
+
+
+@dataclass(frozen=True)
+class VerificationKey:
+    kid: str
+    alg: str
+    key: SigningKey  # public part only
+
+
+class SigningKeys:
+    """An ordered set of private keys: the newest signs, all verify."""
+
+    def __init__(self, keys: list[SigningKey]) -> None:
+        if not keys:
+            raise ValueError("at least one signing key is needed")
+        self._keys = list(keys)
+        self._public: dict[str, VerificationKey] = {}
+        for key in self._keys:
+            kid, alg = key.kid, key.alg
+            if not kid or alg not in SIGNING_ALGORITHMS:
+                raise ValueError("every signing key needs a kid and a supported alg")
+            public = type(key).import_key(key.as_dict(private=False))
+            self._public[kid] = VerificationKey(kid, alg, public)
+
+    @property
+    def current(self) -> SigningKey:
+        return self._keys[-1]
+
+    @property
+    def algorithms(self) -> frozenset[str]:
+        return frozenset(k.alg for k in self._public.values())
+
+    def verification_keys(self) -> Mapping[str, VerificationKey]:
+        return dict(self._public)
+
+    def public_jwks(self) -> dict[str, Any]:
+        """The JWK set served at ``/.well-known/jwks.json``: public members only."""
+        return {"keys": [key.as_dict(private=False) for key in self._keys]}
+
+    def private_jwks(self) -> dict[str, Any]:
+        return {"keys": [key.as_dict(private=True) for key in self._keys]}
+
+    def with_key(self, key: SigningKey) -> SigningKeys:
+        """A new set where ``key`` is the newest, hence the signing key."""
+        return SigningKeys([*self._keys, key])
+
+    def sign(self, claims: Mapping[str, Any], typ: str = "at+jwt") -> str:
+        key = self.current
+        header = {"alg": key.alg, "kid": key.kid, "typ": typ}
+        return jwt.encode(header, dict(claims), key, algorithms=[str(key.alg)])
+
+
+def _parse(path: Path, raw: bytes) -> SigningKeys:
+    try:
+        document = orjson.loads(raw)
+        key_set = KeySet.import_key_set(document)
+    except (orjson.JSONDecodeError, JoseError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigurationError(f"{path}: not a JWK set ({exc.__class__.__name__})") from None
+    keys: list[SigningKey] = []
+    for i, key in enumerate(key_set.keys):
+        if not isinstance(key, OKPKey | ECKey) or not key.is_private:
+            raise ConfigurationError(f"{path}: keys[{i}]: must be a private OKP or EC key")
+        if key.alg not in SIGNING_ALGORITHMS:
+            raise ConfigurationError(f"{path}: keys[{i}].alg: must be one of {SIGNING_ALGORITHMS}")
+        if key.kid != key.thumbprint():
+            raise ConfigurationError(f"{path}: keys[{i}].kid: must be the RFC 7638 thumbprint")
+        keys.append(key)
+    try:
+        return SigningKeys(keys)
+    except ValueError as exc:
+        raise ConfigurationError(f"{path}: {exc}") from None
+
+
+def _write_private(path: Path, keys: SigningKeys, *, exclusive: bool) -> bool:
+    """Write the key set with mode 0600; with ``exclusive``, only if the file is absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = orjson.dumps(keys.private_jwks(), option=orjson.OPT_INDENT_2)
+    # mkstemp creates the file 0600, so the private keys are never readable by others, not
+    # even for the instant between creation and chmod.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".signing-keys-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        if exclusive:
+            try:
+                # link() fails if the target exists: two replicas starting at once keep one set.
+                os.link(tmp, path)
+            except FileExistsError:
+                return False
+        else:
+            os.replace(tmp, path)
+            tmp = ""
+        return True
+    finally:
+        if tmp:
+            os.unlink(tmp)
+
+
+def load_or_create(data_dir: Path, alg: str) -> SigningKeys:
+    """The key set of ``data_dir``, created with one ``alg`` key on first start."""
+    path = data_dir / KEYS_FILE
+    if not path.exists():
+        _write_private(path, SigningKeys([generate_key(alg)]), exclusive=True)
+    return _parse(path, path.read_bytes())
+
+
+def rotate(data_dir: Path, alg: str) -> SigningKeys:
+    """Append a new ``alg`` key, which signs from the next start on."""
+    path = data_dir / KEYS_FILE
+    current = _parse(path, path.read_bytes())
+    rotated = current.with_key(generate_key(alg))
+    _write_private(path, rotated, exclusive=False)
+    return rotated

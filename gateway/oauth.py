@@ -1,0 +1,307 @@
+"""The OAuth 2.0 authorisation server: client credentials (RFC 6749 §4.4) with authlib.
+
+Clients authenticate with HTTP Basic or form parameters and receive a short-lived JWT access
+token (RFC 9068) signed with our keys. authlib is synchronous and client authentication
+spends a scrypt, so the grant runs in a worker thread, never on the event loop; the body is
+read (bounded) on the loop beforehand.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl
+
+import orjson
+from authlib.oauth2.rfc6749 import (
+    AuthorizationServer,
+    ClientMixin,
+    JsonPayload,
+    JsonRequest,
+    OAuth2Request,
+)
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, OAuth2Error
+from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.clients import ClientRegistry
+from gateway.keys import SigningKeys
+from gateway.settings import Settings
+
+Clock = Callable[[], datetime]
+
+log = logging.getLogger("gateway.oauth")
+
+TOKEN_PATH = "/oauth/token"  # noqa: S105 (a path, not a secret)
+JWKS_PATH = "/.well-known/jwks.json"
+METADATA_PATH = "/.well-known/oauth-authorization-server"
+# A client-credentials request is a few short parameters; anything bigger is not one.
+TOKEN_BODY_LIMIT = 4 * 1024
+_MAX_FIELDS = 16
+AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+GRANT_TYPES = ("client_credentials",)
+
+
+@dataclass(frozen=True)
+class HttpForm:
+    """A token request read off the wire: what authlib needs, detached from the event loop."""
+
+    method: str
+    headers: Headers
+    query: Mapping[str, str]
+    form: Mapping[str, str]
+    body: bytes
+
+
+class _Client(ClientMixin):  # type: ignore[misc]
+    """authlib's view of one of our clients.
+
+    Built for any ``client_id`` — known or not — so that an unknown id costs the same scrypt
+    as a wrong secret and answers the same ``invalid_client``.
+    """
+
+    def __init__(self, registry: ClientRegistry, client_id: str) -> None:
+        self._registry = registry
+        self.client_id = client_id
+        self.client = registry.get(client_id)
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return self._registry.authenticate(self.client_id, client_secret) is not None
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return endpoint == "token" and method in AUTH_METHODS
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in GRANT_TYPES
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        # RFC 6749 §3.3: no scope asked means the client's whole pre-arranged scope.
+        assert self.client is not None  # only called after authentication
+        requested = scope.split() if scope else self.client.scopes
+        return " ".join(sorted(set(requested) & self.client.scopes))
+
+
+class _Grant(ClientCredentialsGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
+
+    def validate_requested_scope(self) -> None:
+        scope = self.request.payload.scope
+        if scope is None:
+            return
+        requested = set(scope.split())
+        if not requested or not requested <= self.request.client.client.scopes:
+            raise InvalidScopeError()
+
+
+class _OAuth2Request(OAuth2Request):  # type: ignore[misc]
+    def __init__(self, uri: str, http: HttpForm) -> None:
+        super().__init__(method=http.method, uri=uri, headers=http.headers)
+        self.payload = BasicOAuth2Payload(dict(http.form))
+        self._http = http
+
+    @property
+    def args(self) -> Mapping[str, str]:
+        return self._http.query
+
+    @property
+    def form(self) -> Mapping[str, str]:
+        return self._http.form
+
+
+class _JsonPayload(JsonPayload):  # type: ignore[misc]
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    @property
+    def data(self) -> Any:
+        return orjson.loads(self._body)
+
+
+class _AccessTokens(BearerTokenGenerator):  # type: ignore[misc]
+    """RFC 9068 JWT access tokens, timed by the injected clock."""
+
+    def __init__(self, issuer: str, audience: str, ttl: int, keys: SigningKeys, clock: Clock):
+        super().__init__(self._access_token, expires_generator=ttl)
+        self._issuer = issuer
+        self._audience = audience
+        self._ttl = ttl
+        self._keys = keys
+        self._clock = clock
+
+    def _access_token(self, client: _Client, grant_type: str, user: Any, scope: str) -> str:
+        now = int(self._clock().timestamp())
+        audience = client.client.audience if client.client else None
+        claims = {
+            "iss": self._issuer,
+            "sub": client.client_id,
+            "aud": audience or self._audience,
+            "exp": now + self._ttl,
+            "iat": now,
+            "jti": secrets.token_urlsafe(16),
+            "client_id": client.client_id,
+            "scope": scope,
+        }
+        return self._keys.sign(claims, typ="at+jwt")
+
+
+class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+    """authlib's generic server, bound to Starlette, our client registry and our keys."""
+
+    def __init__(self, settings: Settings, registry: ClientRegistry, keys: SigningKeys) -> None:
+        super().__init__(scopes_supported=sorted(registry.all_scopes()))
+        self.issuer = settings.token_issuer
+        self.public_url = settings.public_url
+        self.keys = keys
+        self.registry = registry
+
+    def query_client(self, client_id: str) -> _Client:
+        return _Client(self.registry, client_id)
+
+    def save_token(self, token: dict[str, Any], request: _OAuth2Request) -> None:
+        # Tokens are self-contained JWTs: nothing to store. Record the issuance, not the token.
+        log.info(
+            "token issued",
+            extra={"client_id": request.client.client_id, "scope": token.get("scope")},
+        )
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        if name == "after_authenticate_client":
+            log.debug("client authenticated", extra={"client_id": kwargs["client"].client_id})
+
+    def create_oauth2_request(self, request: HttpForm | _OAuth2Request) -> _OAuth2Request:
+        if isinstance(request, _OAuth2Request):
+            return request
+        # The advertised endpoint, not the Host header: authlib refuses plain http on a
+        # non-loopback address, and behind a TLS-terminating proxy only the configured
+        # public URL says whether clients really speak https.
+        return _OAuth2Request(self.public_url + TOKEN_PATH, request)
+
+    def create_json_request(self, request: HttpForm) -> JsonRequest:
+        json_request = JsonRequest(request.method, self.public_url + TOKEN_PATH, request.headers)
+        json_request.payload = _JsonPayload(request.body)
+        return json_request
+
+    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
+        content = orjson.dumps(body) if isinstance(body, dict) else str(body).encode()
+        return Response(content, status_code=status, headers=dict(headers))
+
+    def token_response(self, http: HttpForm) -> Response:
+        """The whole token exchange; blocking (scrypt), run it in a thread."""
+        try:
+            if "grant_type" not in http.form:
+                raise InvalidRequestError("Missing 'grant_type' parameter.")
+            if "authorization" in http.headers and "client_secret" in http.form:
+                # RFC 6749 §2.3: a client MUST NOT use more than one authentication method.
+                raise InvalidRequestError("Use one client authentication method.")
+            response: Response = self.create_token_response(http)
+        except OAuth2Error as error:
+            response = self.handle_error_response(None, error)
+        return response
+
+    def metadata(self) -> dict[str, Any]:
+        """RFC 8414 authorisation server metadata."""
+        return {
+            "issuer": self.issuer,
+            "token_endpoint": self.public_url + TOKEN_PATH,
+            "jwks_uri": self.public_url + JWKS_PATH,
+            "grant_types_supported": list(GRANT_TYPES),
+            "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+            "scopes_supported": self.scopes_supported,
+            "response_types_supported": [],
+        }
+
+
+def build_authorization_server(
+    settings: Settings, registry: ClientRegistry, keys: SigningKeys, clock: Clock
+) -> GatewayAuthorizationServer:
+    server = GatewayAuthorizationServer(settings, registry, keys)
+    server.register_grant(_Grant)
+    generator = _AccessTokens(
+        settings.token_issuer, settings.token_audience, settings.token_ttl, keys, clock
+    )
+    server.register_token_generator("default", generator)
+    return server
+
+
+def _oauth_error(status: int, error: str, description: str) -> Response:
+    return JSONResponse(
+        {"error": error, "error_description": description},
+        status_code=status,
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+async def _read_bounded(request: Request, limit: int) -> bytes | None:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_form(body: bytes) -> dict[str, str]:
+    pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:  # RFC 6749 §3.2: parameters MUST NOT be repeated
+            raise ValueError(f"Parameter '{name}' is repeated.")
+        form[name] = value
+    return form
+
+
+def oauth_routes(server: GatewayAuthorizationServer) -> list[Route]:
+    """``POST /oauth/token`` and the two well-known documents."""
+
+    async def token(request: Request) -> Response:
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != "application/x-www-form-urlencoded":
+            return _oauth_error(
+                400, "invalid_request", "Use application/x-www-form-urlencoded parameters."
+            )
+        body = await _read_bounded(request, TOKEN_BODY_LIMIT)
+        if body is None:
+            return _oauth_error(413, "invalid_request", "Request body too large.")
+        try:
+            form = _parse_form(body)
+        except ValueError as exc:
+            message = str(exc) if "repeated" in str(exc) else "Malformed form parameters."
+            return _oauth_error(400, "invalid_request", message)
+        http = HttpForm(request.method, request.headers, dict(request.query_params), form, body)
+        response: Response = await run_in_threadpool(server.token_response, http)
+        return response
+
+    jwks_body = orjson.dumps(server.keys.public_jwks())
+    metadata_body = orjson.dumps(server.metadata())
+    # Public documents that change only on a restart: let verifiers cache them a little.
+    public_headers = {"Cache-Control": "public, max-age=300"}
+
+    async def jwks(request: Request) -> Response:
+        return Response(jwks_body, media_type="application/json", headers=public_headers)
+
+    async def metadata(request: Request) -> Response:
+        return Response(metadata_body, media_type="application/json", headers=public_headers)
+
+    return [
+        Route(TOKEN_PATH, token, methods=["POST"], name="oauth_token"),
+        Route(JWKS_PATH, jwks, methods=["GET"], name="jwks"),
+        Route(METADATA_PATH, metadata, methods=["GET"], name="oauth_metadata"),
+    ]

@@ -1,0 +1,238 @@
+"""Logs, metrics and request ids.
+
+Logs are one JSON object per line with a fixed set of fields. Extra fields pass only if
+whitelisted: the gateway handles personal data, and a log line is a copy of whatever it
+holds that escapes the audit log's controls. So no names, identifiers, query variables,
+URLs with query strings or tokens — only ids of clients, routes, agencies and outcomes.
+
+Metrics live in a ``CollectorRegistry`` per ``Metrics`` instance rather than in the global
+one, so that tests (and a process hosting several apps) get independent counters.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import IO, Any, Literal
+
+import orjson
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "x-request-id"
+# Accept a caller's id only if it cannot forge log lines or blow up label storage.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+# The only extra fields a log record may carry into the output.
+LOG_FIELDS = frozenset(
+    {
+        "client_id",
+        "route",
+        "method",
+        "status",
+        "duration_ms",
+        "agency",
+        "outcome",
+        "reason",
+        "scope",
+        "error_code",
+        "circuit",
+        "retry_in",
+    }
+)
+# Loggers that write URLs (with query strings holding identities) or tokens at INFO.
+_QUIET_LOGGERS = ("httpx", "httpcore", "uvicorn.access", "authlib")
+
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+CircuitState = Literal["closed", "half_open", "open"]
+_CIRCUIT_VALUES: dict[CircuitState, int] = {"closed": 0, "half_open": 1, "open": 2}
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = _request_id.get()
+        if request_id is not None:
+            out["request_id"] = request_id
+        fields = record.__dict__
+        for name in LOG_FIELDS & fields.keys():
+            value = fields[name]
+            if value is None or isinstance(value, str | int | float | bool):
+                out[name] = value
+        if record.exc_info and record.exc_info[0] is not None:
+            # The type and where, not the message nor the source lines: exception messages
+            # often quote the input that caused them.
+            out["exception"] = record.exc_info[0].__name__
+            out["stack"] = [
+                f"{frame.filename}:{frame.lineno} in {frame.name}"
+                for frame in traceback.extract_tb(record.exc_info[2])
+            ]
+        return orjson.dumps(out).decode()
+
+
+def configure_logging(level: str, stream: IO[str] | None = None) -> logging.Handler:
+    """Send every log record to ``stream`` (stderr) as JSON lines."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return handler
+
+
+class Metrics:
+    """The gateway's Prometheus metrics, in their own registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.requests = Counter(
+            "unefois_http_requests",
+            "HTTP requests by route template, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "unefois_http_request_duration_seconds",
+            "HTTP request duration by route template.",
+            ["route", "method"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
+        self.upstream_calls = Counter(
+            "unefois_upstream_calls",
+            "Calls to agencies by agency and outcome.",
+            ["agency", "outcome"],
+            registry=self.registry,
+        )
+        self.upstream_seconds = Histogram(
+            "unefois_upstream_call_duration_seconds",
+            "Duration of calls to agencies by agency and outcome.",
+            ["agency", "outcome"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0),
+            registry=self.registry,
+        )
+        self.circuit_state = Gauge(
+            "unefois_circuit_state",
+            "Circuit breaker state per agency: 0 closed, 1 half-open, 2 open.",
+            ["agency"],
+            registry=self.registry,
+        )
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(route, method, str(status)).inc()
+        self.request_seconds.labels(route, method).observe(seconds)
+
+    def observe_upstream(self, agency: str, outcome: str, seconds: float) -> None:
+        self.upstream_calls.labels(agency, outcome).inc()
+        self.upstream_seconds.labels(agency, outcome).observe(seconds)
+
+    def set_circuit(self, agency: str, state: CircuitState) -> None:
+        self.circuit_state.labels(agency).set(_CIRCUIT_VALUES[state])
+
+    def render(self) -> bytes:
+        return bytes(generate_latest(self.registry))
+
+
+def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint serving ``metrics`` in the Prometheus text format."""
+
+    async def endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return endpoint
+
+
+def _route_label(scope: Scope) -> str:
+    # The route template, never the raw path: raw paths carry ids and would make one
+    # time series per person.
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+class RequestContextMiddleware:
+    """Assigns the request id, echoes it in ``X-Request-Id``, records metrics and logs one
+    line per request. Pure ASGI: it sits on every request."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        timer: Callable[[], float] = time.perf_counter,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.timer = timer
+        self.log = logger or logging.getLogger("gateway.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")
+                request_id = candidate if _REQUEST_ID.match(candidate) else None
+                break
+        request_id = request_id or uuid.uuid4().hex
+        token = _request_id.set(request_id)
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+
+        start = self.timer()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = self.timer() - start
+            route = _route_label(scope)
+            method = scope["method"]
+            self.metrics.observe_request(route, method, status, elapsed)
+            self.log.info(
+                "request",
+                extra={
+                    "route": route,
+                    "method": method,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 3),
+                },
+            )
+            _request_id.reset(token)

@@ -1,0 +1,82 @@
+import stat
+from pathlib import Path
+
+import orjson
+import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from gateway.errors import ConfigurationError
+from gateway.keys import KEYS_FILE, SigningKeys, generate_key, load_or_create, rotate
+
+
+@pytest.mark.parametrize(("alg", "kty"), [("Ed25519", "OKP"), ("ES256", "EC")])
+def test_created_on_first_start_and_reloaded(tmp_path: Path, alg: str, kty: str) -> None:
+    keys = load_or_create(tmp_path, alg)
+    path = tmp_path / KEYS_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert keys.current.alg == alg
+    assert keys.current.kid == keys.current.thumbprint()
+    (public,) = keys.public_jwks()["keys"]
+    assert public["kty"] == kty and public["kid"] == keys.current.kid
+    assert "d" not in public
+    again = load_or_create(tmp_path, alg)
+    assert again.current.kid == keys.current.kid
+
+
+def test_public_jwks_verifies_what_the_set_signs(tmp_path: Path) -> None:
+    keys = load_or_create(tmp_path, "Ed25519")
+    token = keys.sign({"iss": "me", "sub": "x"})
+    public = KeySet.import_key_set(keys.public_jwks())
+    decoded = jwt.decode(token, public, algorithms=["Ed25519"])
+    assert decoded.claims == {"iss": "me", "sub": "x"}
+    assert decoded.header == {"alg": "Ed25519", "kid": keys.current.kid, "typ": "at+jwt"}
+
+
+def test_rotation_newest_signs_all_verify(tmp_path: Path) -> None:
+    old = load_or_create(tmp_path, "Ed25519")
+    rotated = rotate(tmp_path, "ES256")
+    reloaded = load_or_create(tmp_path, "Ed25519")
+    assert reloaded.current.kid == rotated.current.kid != old.current.kid
+    assert reloaded.current.alg == "ES256"
+    assert set(reloaded.verification_keys()) == {old.current.kid, rotated.current.kid}
+    assert reloaded.algorithms == frozenset({"Ed25519", "ES256"})
+    assert stat.S_IMODE((tmp_path / KEYS_FILE).stat().st_mode) == 0o600
+
+
+def test_verification_keys_hold_no_private_part() -> None:
+    keys = SigningKeys([generate_key("Ed25519")])
+    (vk,) = keys.verification_keys().values()
+    assert not vk.key.is_private
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"not json", "not a JWK set"),
+        (
+            b'{"keys": [{"kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQ", "alg": "HS256"}]}',
+            r"keys\[0\]: must be a private",
+        ),
+    ],
+)
+def test_bad_key_file(tmp_path: Path, content: bytes, problem: str) -> None:
+    (tmp_path / KEYS_FILE).write_bytes(content)
+    with pytest.raises(ConfigurationError, match=problem):
+        load_or_create(tmp_path, "Ed25519")
+
+
+def test_public_only_or_wrong_kid_refused(tmp_path: Path) -> None:
+    key = generate_key("Ed25519")
+    (tmp_path / KEYS_FILE).write_bytes(orjson.dumps({"keys": [key.as_dict(private=False)]}))
+    with pytest.raises(ConfigurationError, match="private"):
+        load_or_create(tmp_path, "Ed25519")
+    forged = key.as_dict(private=True) | {"kid": "chosen"}
+    (tmp_path / KEYS_FILE).write_bytes(orjson.dumps({"keys": [forged]}))
+    with pytest.raises(ConfigurationError, match="thumbprint"):
+        load_or_create(tmp_path, "Ed25519")
+
+
+def test_unsupported_algorithm() -> None:
+    with pytest.raises(ValueError, match="unsupported"):
+        generate_key("HS256")

@@ -1,0 +1,160 @@
+import io
+import logging
+from collections.abc import Iterator
+
+import httpx
+import orjson
+import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.observability import (
+    JsonFormatter,
+    Metrics,
+    RequestContextMiddleware,
+    configure_logging,
+    current_request_id,
+    metrics_endpoint,
+)
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    stream = io.StringIO()
+    configure_logging("INFO", stream)
+    yield stream
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+
+
+def _lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [orjson.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def _app(metrics: Metrics) -> Starlette:
+    async def person(request: Request) -> Response:
+        logging.getLogger("gateway.test").info(
+            "looked up",
+            extra={
+                "client_id": "caf-web",
+                "agency": "dgfip",
+                "nir": "1 84 12 75 123 456 78",
+                "birth_name": "DUPONT",
+                "variables": {"ref": "x"},
+                "access_token": "eyJ.secret.token",
+            },
+        )
+        return JSONResponse({"request_id": current_request_id()})
+
+    async def boom(request: Request) -> Response:
+        raise RuntimeError("failure about DUPONT Jean")
+
+    routes = [
+        Route("/persons/{ref}", person),
+        Route("/boom", boom),
+        Route("/metrics", metrics_endpoint(metrics)),
+    ]
+    return Starlette(
+        routes=routes, middleware=[Middleware(RequestContextMiddleware, metrics=metrics)]
+    )
+
+
+async def _client(metrics: Metrics) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(_app(metrics), raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://gw.test")
+
+
+async def test_request_id_assigned_and_propagated(log_stream: io.StringIO) -> None:
+    async with await _client(Metrics()) as http:
+        fresh = await http.get("/persons/abc")
+        given = await http.get("/persons/abc", headers={"x-request-id": "lb-42.a"})
+        forged = await http.get("/persons/abc", headers={"x-request-id": 'x"\n{"level":"X"}'})
+    assert len(fresh.headers["x-request-id"]) == 32
+    assert fresh.json()["request_id"] == fresh.headers["x-request-id"]
+    assert given.headers["x-request-id"] == "lb-42.a"
+    assert given.json()["request_id"] == "lb-42.a"
+    assert forged.headers["x-request-id"] not in ('x"\n{"level":"X"}', "")
+
+
+async def test_logs_carry_whitelisted_fields_only(log_stream: io.StringIO) -> None:
+    async with await _client(Metrics()) as http:
+        response = await http.get("/persons/DUPONT?birthDate=1984-12-01")
+    lines = _lines(log_stream)
+    looked_up = next(line for line in lines if line["message"] == "looked up")
+    assert looked_up["client_id"] == "caf-web"
+    assert looked_up["agency"] == "dgfip"
+    assert looked_up["request_id"] == response.headers["x-request-id"]
+    assert set(looked_up) == {
+        "time",
+        "level",
+        "logger",
+        "message",
+        "request_id",
+        "client_id",
+        "agency",
+    }
+    access = next(line for line in lines if line["logger"] == "gateway.access")
+    assert access["route"] == "/persons/{ref}"
+    assert access["status"] == 200
+    text = log_stream.getvalue()
+    for personal in ("DUPONT", "1984-12-01", "75 123", "eyJ", "birth"):
+        assert personal not in text
+
+
+async def test_exception_logged_without_its_message(log_stream: io.StringIO) -> None:
+    logger = logging.getLogger("gateway.test")
+    try:
+        raise ValueError("no such person DUPONT")
+    except ValueError:
+        logger.exception("lookup failed")
+    (line,) = _lines(log_stream)
+    assert line["exception"] == "ValueError"
+    assert "DUPONT" not in orjson.dumps(line).decode()
+
+
+def test_noisy_loggers_quieted(log_stream: io.StringIO) -> None:
+    # httpx logs full URLs, query strings (identities) included, at INFO.
+    assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("uvicorn.access").isEnabledFor(logging.INFO)
+
+
+def test_formatter_output_is_one_json_line() -> None:
+    record = logging.LogRecord("gateway", logging.WARNING, __file__, 1, "a\nb %s", ("c",), None)
+    out = JsonFormatter().format(record)
+    assert "\n" not in out
+    assert orjson.loads(out)["message"] == "a\nb c"
+
+
+async def test_metrics_by_route_template(log_stream: io.StringIO) -> None:
+    metrics = Metrics()
+    async with await _client(metrics) as http:
+        await http.get("/persons/a")
+        await http.get("/persons/b")
+        await http.get("/nowhere/123")
+        failed = await http.get("/boom")
+        metrics.observe_upstream("dgfip", "ok", 0.012)
+        metrics.observe_upstream("dgfip", "timeout", 2.0)
+        metrics.set_circuit("dgfip", "open")
+        exposed = await http.get("/metrics")
+    assert failed.status_code == 500
+    text = exposed.text
+    assert exposed.headers["content-type"].startswith("text/plain")
+    labels = 'method="GET",route="/persons/{ref}",status="200"'
+    assert f"unefois_http_requests_total{{{labels}}} 2.0" in text
+    assert 'route="unmatched",status="404"' in text
+    assert 'route="/boom",status="500"' in text
+    assert 'unefois_upstream_calls_total{agency="dgfip",outcome="timeout"} 1.0' in text
+    assert 'unefois_circuit_state{agency="dgfip"} 2.0' in text
+    assert "/persons/a" not in text
+
+
+def test_metrics_instances_are_independent() -> None:
+    first, second = Metrics(), Metrics()
+    first.observe_request("/graphql", "POST", 200, 0.01)
+    assert b'route="/graphql"' in first.render()
+    assert b'route="/graphql"' not in second.render()
