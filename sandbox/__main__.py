@@ -1,0 +1,51 @@
+"""``python -m sandbox``: serve the simulated agencies until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from sandbox.faults import load_faults
+from sandbox.population import DEFAULT_MONTH, DEFAULT_SEED
+from sandbox.runner import SandboxConfig, serve
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    parser.add_argument("--size", type=int, default=10_000, help="number of persons")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--month", default=DEFAULT_MONTH, help="reference month YYYY-MM")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port-base", type=int, default=8701, help="first port; 0 for ephemeral")
+    parser.add_argument("--faults", type=Path, help="YAML file: {agency or '*': {rate: value}}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        faults = load_faults(args.faults) if args.faults else {}
+    except (OSError, ValueError) as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
+    config = SandboxConfig(
+        host=args.host,
+        port_base=args.port_base,
+        size=args.size,
+        seed=args.seed,
+        reference_month=args.month,
+        faults=faults,
+    )
+
+    def ready(urls: dict[str, str]) -> None:
+        for name, url in urls.items():
+            print(f"{name:16} {url}", flush=True)
+
+    asyncio.run(serve(config, ready))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

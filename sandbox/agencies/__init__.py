@@ -1,0 +1,1 @@
+"""One module per simulated agency; each exposes ``INFO`` and ``build_app(setup)``."""

@@ -1,0 +1,234 @@
+"""Housing, benefits and edge cases: the passes that follow incomes.
+
+Rights are decided from the incomes drawn before, with deliberate non-take-up: about a
+third of households that look RSA-eligible and half of the persons that look ASPA-eligible
+receive nothing, and ``truth`` keeps the answer for later precision/recall measures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import date, timedelta
+
+from sandbox.draft import HouseholdDraft, PersonDraft
+from sandbox.gazetteer import COMMUNE_BY_COG, COMMUNES, STREETS
+from sandbox.months import add_years, age_on, first_day
+from sandbox.person import Address, AidKind, Housing, Occupancy, Right
+
+ASPA_CEILING = {1: 1034.28, 2: 1605.73}  # monthly, 2025
+AAH_AMOUNT = 1033.32
+_SINGLE_AIDS: list[AidKind] = ["APL", "ALS"]
+_RENT_PER_M2 = {1: 26.0, 2: 13.5, 3: 9.5}
+
+
+class Entitlement:
+    def __init__(
+        self,
+        rng: random.Random,
+        persons: list[PersonDraft],
+        households: list[HouseholdDraft],
+        reference_month: int,
+        ref_date: date,
+    ) -> None:
+        self.rng = rng
+        self.persons = persons
+        self.households = households
+        self.ref = reference_month
+        self.ref_date = ref_date
+        self.first = reference_month - 23
+
+    def run(self) -> None:
+        for household in self.households:
+            self._rights(household)
+            self._housing(household)
+        self._edge_cases()
+
+    def _since(self, earliest: int, latest: int) -> date:
+        return first_day(self.rng.randint(earliest, max(earliest, latest)))
+
+    # --- rights ---------------------------------------------------------------------------
+
+    def _rights(self, h: HouseholdDraft) -> None:
+        rng = self.rng
+        adults = [self.persons[i] for i in h.adults]
+        ages = [age_on(p.identity.date_naissance, self.ref_date) for p in adults]
+        for person, age in zip(adults, ages, strict=True):
+            if person.activity == "inactif" and 20 <= age <= 64 and rng.random() < 0.15:
+                since = self._since(self.first - 60, self.ref - 1)
+                person.rights["aah"] = Right(since, AAH_AMOUNT)
+        recent = range(self.ref - 2, self.ref + 1)
+        no_income = all(p.net_social(m) == 0 for p in adults for m in recent)
+        caf_income = any("aah" in p.rights for p in adults)
+        if (
+            no_income
+            and not caf_income
+            and any(25 <= a <= 64 for a in ages)
+            and all(p.activity != "retraite" for p in adults)
+        ):
+            takes_up = rng.random() < 2 / 3
+            last_paid = max(
+                (m for p in adults for m in range(self.first, self.ref + 1) if p.net_social(m) > 0),
+                default=None,
+            )
+            since = (
+                first_day(last_paid + 1) if last_paid else self._since(self.first - 48, self.first)
+            )
+            for person in adults:
+                person.truth["rsa_eligible"] = True
+                if takes_up:
+                    person.rights["rsa"] = Right(since, None, h.kind == "single_parent")
+                else:
+                    person.truth["rsa_non_claimant"] = True
+        earned = sum(p.earned(m) for p in adults for m in recent) / 3
+        if 0 < earned / len(adults) <= 1900 and not no_income:
+            takes_up = rng.random() < 0.7
+            since = self._since(self.first, self.ref)
+            for person in adults:
+                person.truth["ppa_eligible"] = True
+                if takes_up:
+                    person.rights["ppa"] = Right(since, None, h.kind == "single_parent")
+                else:
+                    person.truth["ppa_non_claimant"] = True
+        if h.kind == "single_parent" and rng.random() < 0.45:
+            adults[0].rights["asf"] = Right(self._since(self.first - 24, self.ref), 199.19)
+        self._css(h, adults)
+        self._aspa(adults, ages)
+
+    def _css(self, h: HouseholdDraft, adults: list[PersonDraft]) -> None:
+        rng = self.rng
+        units = len(adults) + 0.5 * len(h.children)
+        income = sum(p.net_social(self.ref) for p in adults) / units
+        on_rsa = any("rsa" in p.rights for p in adults)
+        if on_rsa and rng.random() < 0.85:
+            participation: bool | None = False
+        elif not on_rsa and income < 900 and rng.random() < 0.5:
+            participation = income >= 700
+        else:
+            return
+        since = self._since(self.ref - 11, self.ref)
+        right = Right(since, None, participation, add_years(since, 1))
+        for index in h.adults + h.children:
+            self.persons[index].rights["css"] = right
+
+    def _aspa(self, adults: list[PersonDraft], ages: list[int]) -> None:
+        seniors = [p for p, a in zip(adults, ages, strict=True) if a >= 65]
+        if not seniors:
+            return
+        ceiling = ASPA_CEILING[min(2, len(adults))]
+        total = sum(p.pension_net() for p in adults)
+        if total >= ceiling:
+            return
+        amount = round((ceiling - total) / len(seniors), 2)
+        for person in seniors:
+            person.truth["aspa_eligible"] = True
+            if self.rng.random() < 0.5:
+                since = max(p.since for p in person.pensions) if person.pensions else self.ref_date
+                person.rights["aspa"] = Right(
+                    max(since, add_years(person.identity.date_naissance, 65)), amount
+                )
+            else:
+                person.truth["aspa_non_claimant"] = True
+
+    # --- housing --------------------------------------------------------------------------
+
+    def _housing(self, h: HouseholdDraft) -> None:
+        rng = self.rng
+        adults = [self.persons[i] for i in h.adults]
+        if h.kind.startswith("pensioner"):
+            weights: dict[Occupancy, int] = {
+                "proprietaire": 70,
+                "locataire": 25,
+                "heberge_gratuit": 5,
+            }
+        elif h.kind == "student":
+            weights = {"locataire_meuble": 50, "heberge_gratuit": 40, "locataire": 10}
+        elif h.kind == "single":
+            weights = {
+                "locataire": 55,
+                "proprietaire": 25,
+                "heberge_gratuit": 16,
+                "sans_domicile": 4,
+            }
+        else:
+            weights = {"locataire": 50, "proprietaire": 45, "heberge_gratuit": 5}
+        occupancy: Occupancy = rng.choices(list(weights), list(weights.values()))[0]
+        if occupancy == "sans_domicile" and any(p.net_social(self.ref) > 0 for p in adults):
+            occupancy = "heberge_gratuit"
+        if rng.random() < 0.06:
+            h.moved_in = rng.randint(self.first + 1, self.ref)
+            old = rng.choice([c for c in COMMUNES if c.cog != h.address.commune])
+            h.previous_address = Address(rng.randint(1, 120), rng.choice(STREETS), old.cog)
+        h.regime = "MSA" if rng.random() < 0.05 else "CNAF"
+        if occupancy not in ("locataire", "locataire_meuble"):
+            h.housing = Housing(occupancy, None, None, self.ref, None, None)
+            return
+        zone = COMMUNE_BY_COG[h.address.commune].zone
+        surface = rng.randint(18, 30) if len(h.adults + h.children) == 1 else rng.randint(40, 95)
+        rent = round(surface * _RENT_PER_M2[zone] * rng.uniform(0.8, 1.2), 2)
+        charges = round(rent * rng.uniform(0.08, 0.18), 2)
+        income = sum(p.net_social(self.ref) for p in adults)
+        kind: AidKind | None = None
+        amount = None
+        if income < 1300 + 350 * len(h.children) and rng.random() < 0.85:
+            kind = "ALF" if h.children else rng.choice(_SINGLE_AIDS)
+            amount = round(
+                max(40.0, min(rent * 0.75, 420 + 90 * len(h.children) - income * 0.2)), 2
+            )
+        previous = round(rent * rng.uniform(0.75, 1.1), 2) if h.moved_in is not None else None
+        revised = rng.randint(self.ref - 11, self.ref)
+        h.housing = Housing(occupancy, rent, charges, revised, kind, amount, previous)
+
+    # --- edge cases -----------------------------------------------------------------------
+
+    def _edge_cases(self) -> None:
+        rng = self.rng
+        persons = self.persons
+        adults = [p for p in persons if p.activity != "enfant"]
+        count = max(1, len(persons) // 2000)
+        old = [p for p in adults if age_on(p.identity.date_naissance, self.ref_date) >= 75]
+        for person in self._pick(old or adults, count):
+            person.date_deces = self.ref_date - timedelta(days=rng.randint(5, 300))
+        caf_rights = ("rsa", "ppa", "aah", "asf")
+        quiet = [
+            p
+            for p in adults
+            if not any(r in p.rights for r in caf_rights) and not p.truth and p.date_deces is None
+        ]
+        for person in self._pick(quiet or adults, count):
+            person.unknown_to_caf = True
+        alone = [
+            p
+            for p in adults
+            if len(self.households[p.household].adults) == 1
+            and not self.households[p.household].children
+            and p.date_deces is None
+            and not p.unknown_to_caf
+        ]
+        for person in self._pick(alone[len(alone) // 2 :] or alone, count):
+            self._make_homonym(person, adults)
+        if not any(p.missing_months for p in persons):
+            earners = [p for p in adults if p.streams] or adults
+            earners[0].missing_months.add(self.ref - 4)
+
+    def _pick(self, pool: list[PersonDraft], count: int) -> list[PersonDraft]:
+        return self.rng.sample(pool, min(count, len(pool)))
+
+    def _make_homonym(self, person: PersonDraft, adults: list[PersonDraft]) -> None:
+        me = person.identity
+        for other in adults:
+            them = other.identity
+            if (
+                other.index != person.index
+                and other.homonym_of is None
+                and them.sexe == me.sexe
+                and them.date_naissance != me.date_naissance
+                and (them.code_commune_naissance, them.code_pays_naissance)
+                != (me.code_commune_naissance, me.code_pays_naissance)
+            ):
+                person.identity = dataclasses.replace(
+                    me, nom_naissance=them.nom_naissance, prenoms=them.prenoms, nom_usage=None
+                )
+                person.homonym_of = other.index
+                other.homonym_of = person.index
+                return

@@ -1,0 +1,233 @@
+"""Run the seven simulated agencies in one process, each on its own port.
+
+``serve(config)`` is what ``python -m sandbox`` runs; ``start_in_thread(config)`` runs the
+same servers on ephemeral ports in a background thread for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+
+import uvicorn
+from starlette.applications import Starlette
+
+from sandbox.agencies import (
+    api_particulier,
+    civil_registry,
+    cnam,
+    cnav,
+    dgfip,
+    gip_mds,
+    housing,
+)
+from sandbox.agency import AgencySetup
+from sandbox.events import build_events
+from sandbox.faults import FaultConfig
+from sandbox.oauth import ClientCredentials
+from sandbox.population import DEFAULT_MONTH, DEFAULT_SEED, Population
+
+SANDBOX_API_PARTICULIER_TOKEN = "sandbox-api-particulier-token"  # noqa: S105 - public sandbox token
+AGENCIES: tuple[str, ...] = (
+    "api_particulier",
+    "gip_mds",
+    "dgfip",
+    "cnav",
+    "cnam",
+    "housing",
+    "civil_registry",
+)
+_BUILDERS: dict[str, Callable[[AgencySetup], Starlette]] = {
+    "api_particulier": api_particulier.build_app,
+    "gip_mds": gip_mds.build_app,
+    "dgfip": dgfip.build_app,
+    "cnav": cnav.build_app,
+    "cnam": cnam.build_app,
+    "housing": housing.build_app,
+    "civil_registry": civil_registry.build_app,
+}
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    host: str = "127.0.0.1"
+    port_base: int = 8701  # agencies listen on port_base + their rank in AGENCIES; 0: ephemeral
+    size: int = 10_000
+    seed: int = DEFAULT_SEED
+    reference_month: str = DEFAULT_MONTH
+    faults: Mapping[str, FaultConfig] = field(default_factory=dict)  # agency name or "*"
+    api_particulier_token: str = SANDBOX_API_PARTICULIER_TOKEN
+    credentials: ClientCredentials = field(default_factory=ClientCredentials)
+
+    def port(self, agency: str) -> int:
+        return 0 if self.port_base == 0 else self.port_base + AGENCIES.index(agency)
+
+    def faults_for(self, agency: str) -> FaultConfig:
+        return self.faults.get(agency) or self.faults.get("*") or FaultConfig()
+
+
+def build_apps(config: SandboxConfig, population: Population) -> dict[str, Starlette]:
+    events = build_events(population)
+    return {
+        name: _BUILDERS[name](
+            AgencySetup(
+                population,
+                events,
+                config.faults_for(name),
+                config.credentials,
+                config.api_particulier_token,
+            )
+        )
+        for name in AGENCIES
+    }
+
+
+class _AgencyServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        # Seven servers share one process: ``serve`` handles signals once for all of them.
+        yield
+
+
+def _servers(config: SandboxConfig, apps: Mapping[str, Starlette]) -> dict[str, _AgencyServer]:
+    return {
+        name: _AgencyServer(
+            uvicorn.Config(
+                app,
+                host=config.host,
+                port=config.port(name),
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=1,
+            )
+        )
+        for name, app in apps.items()
+    }
+
+
+def _bound_urls(host: str, servers: Mapping[str, uvicorn.Server]) -> dict[str, str]:
+    urls = {}
+    for name, server in servers.items():
+        port = server.servers[0].sockets[0].getsockname()[1]
+        urls[name] = f"http://{host}:{port}"
+    return urls
+
+
+async def _run(
+    config: SandboxConfig,
+    population: Population,
+    on_ready: Callable[[dict[str, str], dict[str, Starlette]], None],
+    on_servers: Callable[[list[_AgencyServer]], None] | None = None,
+) -> None:
+    apps = build_apps(config, population)
+    servers = _servers(config, apps)
+    if on_servers is not None:
+        on_servers(list(servers.values()))
+    tasks = [asyncio.ensure_future(s.serve()) for s in servers.values()]
+    while not all(s.started for s in servers.values()):
+        failed = [t for t in tasks if t.done()]
+        if failed:
+            for server in servers.values():
+                server.should_exit = True
+            await asyncio.gather(*tasks, return_exceptions=True)
+            failed[0].result()
+            raise RuntimeError("an agency server stopped during startup")
+        await asyncio.sleep(0.01)
+    on_ready(_bound_urls(config.host, servers), apps)
+    await asyncio.gather(*tasks)
+
+
+async def serve(
+    config: SandboxConfig, on_ready: Callable[[dict[str, str]], None] | None = None
+) -> None:
+    """Serve all agencies until SIGINT/SIGTERM; ``on_ready`` receives the listening URLs."""
+    population = Population.generate(config.size, config.seed, config.reference_month)
+    servers: list[_AgencyServer] = []
+
+    def stop() -> None:
+        for server in servers:
+            server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop)
+
+    def ready(urls: dict[str, str], apps: dict[str, Starlette]) -> None:
+        if on_ready is not None:
+            on_ready(urls)
+
+    await _run(config, population, ready, servers.extend)
+
+
+class RunningSandbox:
+    """Agencies served from a background thread; use as a context manager or call ``stop``."""
+
+    def __init__(self, config: SandboxConfig, population: Population) -> None:
+        self.config = config
+        self.population = population
+        self.api_particulier_token = config.api_particulier_token
+        self.client_id = config.credentials.client_id
+        self.client_secret = config.credentials.client_secret
+        self.urls: dict[str, str] = {}
+        self.apps: dict[str, Starlette] = {}
+        self._servers: list[_AgencyServer] = []
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="sandbox", daemon=True)
+
+    def _main(self) -> None:
+        def ready(urls: dict[str, str], apps: dict[str, Starlette]) -> None:
+            self.urls, self.apps = urls, apps
+            self._ready.set()
+
+        try:
+            asyncio.run(_run(self.config, self.population, ready, self._servers.extend))
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def start(self, timeout: float = 30.0) -> RunningSandbox:
+        self._thread.start()
+        if not self._ready.wait(timeout) or self._error is not None or not self.urls:
+            self.stop()
+            raise RuntimeError("the sandbox did not start") from self._error
+        return self
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> RunningSandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_in_thread(
+    config: SandboxConfig | None = None, population: Population | None = None
+) -> RunningSandbox:
+    """Start every agency on an ephemeral port (``port_base`` is ignored) and wait until ready.
+
+    Pass ``population`` to reuse one already generated with the same size, seed and month.
+    """
+    config = SandboxConfig(port_base=0) if config is None else config
+    if config.port_base != 0:
+        config = SandboxConfig(**{**config.__dict__, "port_base": 0})
+    population = population or Population.generate(config.size, config.seed, config.reference_month)
+    return RunningSandbox(config, population).start()
