@@ -96,11 +96,24 @@ def error_for_status(
     return UpstreamInvalid(f"{who}: unexpected status {status}", provider=who)
 
 
+def _refused(exc: BaseException) -> bool:
+    """Whether a connection was refused somewhere in the chain: the aiohttp transport reports
+    a refused connection as ``httpx.ConnectTimeout``, which would misreport an outage."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def error_for_exception(exc: BaseException, *, provider: str) -> ConnectorError:
+    if isinstance(exc, httpx.ConnectError) or _refused(exc):
+        return UpstreamUnavailable(f"{provider}: connection refused", provider=provider)
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
         return UpstreamTimeout(f"{provider}: no answer in time", provider=provider)
-    if isinstance(exc, httpx.ConnectError):
-        return UpstreamUnavailable(f"{provider}: connection refused", provider=provider)
     if isinstance(exc, httpx.DecodingError):
         return UpstreamInvalid(f"{provider}: undecodable answer", provider=provider)
     return UpstreamUnavailable(f"{provider}: transport failure", provider=provider)

@@ -71,6 +71,7 @@ def make_client(
     **kwargs: object,
 ) -> UpstreamClient:
     clock = monotonic or FakeMonotonic()
+    kwargs.setdefault("sleep", no_sleep)
     return UpstreamClient(
         "test",
         url,
@@ -80,6 +81,5 @@ def make_client(
         breaker=CircuitBreaker(clock=clock),
         auth=StaticToken(token) if token else None,
         monotonic=clock,
-        sleep=no_sleep,
         **kwargs,  # type: ignore[arg-type]
     )

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+
+import httpx
+import pytest
+from redis import asyncio as aioredis
+
+from connectors import CallContext, Cnaf, MemoryCache, PivotIdentity, RedisCache, cache_key
+from tests.connectors.conftest import NOW, SIRET, FakeMonotonic, fixed_clock, make_client
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+RSA = {"data": {"est_beneficiaire": True, "avec_majoration": False, "date_debut_droit": None}}
+
+
+async def test_memory_cache_expires_with_its_timer() -> None:
+    timer = FakeMonotonic()
+    cache = MemoryCache(10, timer=timer)
+    await cache.set("k", b"v", 5.0)
+    assert await cache.get("k") == b"v"
+    timer.advance(5.1)
+    assert await cache.get("k") is None
+
+
+async def test_memory_cache_is_bounded() -> None:
+    cache = MemoryCache(2)
+    for key in ("a", "b", "c"):
+        await cache.set(key, key.encode(), 60)
+    assert sum([await cache.get(k) is not None for k in ("a", "b", "c")]) == 2
+
+
+def test_keys_hold_no_personal_data(person: PivotIdentity) -> None:
+    key = cache_key("src", person.key(), [SIRET])
+    assert len(key) == 64 and "MARTIN" not in key and "1980" not in key
+    assert key != cache_key("src", person.key(), ["other"])
+    assert cache_key("ab", "c", []) != cache_key("a", "bc", [])
+
+
+async def test_hit_is_marked_cached_and_no_cache_refetches(
+    person: PivotIdentity, ctx: CallContext
+) -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(200, json=RSA)
+
+    http = make_client("https://api.example", transport=httpx.MockTransport(handler))
+    cnaf = Cnaf(http, MemoryCache(10), fixed_clock)
+    first = await cnaf.benefit(person, "rsa", ctx)
+    second = await cnaf.benefit(person, "rsa", ctx)
+    assert (first.provenance.cached, second.provenance.cached) == (False, True)
+    assert second.provenance.retrieved_at == NOW and second.receiving is True
+    assert calls == 1
+    fresh = await cnaf.benefit(person, "rsa", CallContext(SIRET, date(2025, 3, 14), True))
+    assert fresh.provenance.cached is False and calls == 2
+    other = await cnaf.benefit(person, "rsa", CallContext("11111111111111", ctx.on))
+    assert other.provenance.cached is False and calls == 3  # per recipient
+
+
+async def test_invalid_answers_are_not_cached(person: PivotIdentity, ctx: CallContext) -> None:
+    cache = MemoryCache(10)
+    http = make_client(
+        "https://api.example",
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"data": {}})),
+    )
+    with pytest.raises(Exception, match="malformed"):
+        await Cnaf(http, cache, fixed_clock).benefit(person, "rsa", ctx)
+    assert len(cache._data) == 0
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    client = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (OSError, aioredis.RedisError):
+        await client.aclose()
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis is not reachable at 127.0.0.1:6379")
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    prefix = f"unefois-test:{uuid.uuid4().hex}:"
+    yield prefix
+    keys = [k async for k in client.scan_iter(match=prefix + "*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+async def test_redis_round_trip_and_ttl(redis_prefix: str) -> None:
+    cache = RedisCache(REDIS_URL, prefix=redis_prefix)
+    try:
+        await cache.set("k", b"value", 60)
+        assert await cache.get("k") == b"value"
+        assert await cache.get("absent") is None
+        raw = aioredis.Redis.from_url(REDIS_URL)
+        assert 0 < await raw.pttl(redis_prefix + "k") <= 60_000
+        await raw.aclose()
+    finally:
+        await cache.aclose()
+
+
+async def test_redis_backs_connectors_without_personal_data(
+    redis_prefix: str, person: PivotIdentity, ctx: CallContext
+) -> None:
+    http = make_client(
+        "https://api.example",
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=RSA)),
+    )
+    cache = RedisCache(REDIS_URL, prefix=redis_prefix)
+    try:
+        cnaf = Cnaf(http, cache, fixed_clock)
+        await cnaf.benefit(person, "rsa", ctx)
+        again = await cnaf.benefit(person, "rsa", ctx)
+        assert again.provenance.cached is True
+        raw = aioredis.Redis.from_url(REDIS_URL)
+        keys = [k async for k in raw.scan_iter(match=redis_prefix + "*")]
+        await raw.aclose()
+        assert len(keys) == 1 and b"MARTIN" not in keys[0]
+    finally:
+        await cache.aclose()
+
+
+async def test_unreachable_redis_degrades_to_no_cache(
+    person: PivotIdentity, ctx: CallContext
+) -> None:
+    cache = RedisCache("redis://127.0.0.1:1/0", prefix="x:")
+    http = make_client(
+        "https://api.example",
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=RSA)),
+    )
+    record = await Cnaf(http, cache, fixed_clock).benefit(person, "rsa", ctx)
+    assert record.receiving is True and record.provenance.cached is False
+    await cache.aclose()
