@@ -33,9 +33,9 @@ def luhn_valid(digits: str) -> bool:
 def siret_valid(siret: str) -> bool:
     if not _SIRET.match(siret):
         return False
-    if siret.startswith(_LA_POSTE_SIREN):
-        return sum(ord(c) - 48 for c in siret) % 5 == 0
-    return luhn_valid(siret[:9]) and luhn_valid(siret)
+    if luhn_valid(siret[:9]) and luhn_valid(siret):
+        return True
+    return siret.startswith(_LA_POSTE_SIREN) and sum(ord(c) - 48 for c in siret) % 5 == 0
 
 
 @dataclass(frozen=True)

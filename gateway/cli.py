@@ -1,0 +1,95 @@
+"""The ``unefois`` command: run the embedded product, serve the gateway, start the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from gateway import settings as settings_module
+
+
+def _previous_month(now: datetime) -> str:
+    year, month = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def _sandbox_command(extra: Sequence[str]) -> list[str]:
+    return [sys.executable, "-m", "sandbox", *extra]
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    extra = list(args.sandbox_args)
+    if "--month" not in extra:
+        extra += ["--month", _previous_month(datetime.now(UTC))]
+    return subprocess.call(_sandbox_command(extra))  # noqa: S603
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from gateway.server import serve
+
+    serve(settings_module.load(), announce=None)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from gateway.server import run_embedded
+
+    env = dict(os.environ)
+    env.setdefault("UNEFOIS_INTROSPECTION", "true")
+    settings = settings_module.load(env)
+    month = _previous_month(datetime.now(UTC))
+    sandbox = subprocess.Popen(  # noqa: S603
+        _sandbox_command(["--month", month, "--size", str(args.size)])
+    )
+    try:
+        return run_embedded(settings, sandbox_month=month)
+    finally:
+        sandbox.send_signal(signal.SIGTERM)
+        try:
+            sandbox.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            sandbox.kill()
+
+
+def cmd_hash_secret(args: argparse.Namespace) -> int:
+    from gateway.clients import hash_secret
+
+    secret = sys.stdin.readline().rstrip("\n")
+    if not secret:
+        print("give the secret on standard input", file=sys.stderr)
+        return 2
+    print(hash_secret(secret))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="unefois", description="Tell us once: the data gateway.")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the sandbox agencies and the gateway (embedded)")
+    run.add_argument("--size", type=int, default=10_000, help="sandbox population size")
+    run.set_defaults(func=cmd_run)
+    sub.add_parser("serve", help="start the gateway only").set_defaults(func=cmd_serve)
+    sandbox = sub.add_parser("sandbox", help="start the simulated agencies")
+    sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER)
+    sandbox.set_defaults(func=cmd_sandbox)
+    clients = sub.add_parser("clients", help="manage API clients")
+    csub = clients.add_subparsers(dest="clients_command", required=True)
+    csub.add_parser("hash-secret", help="hash a client secret read on stdin").set_defaults(
+        func=cmd_hash_secret
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
