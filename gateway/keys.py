@@ -134,6 +134,12 @@ def _write_private(path: Path, keys: SigningKeys, *, exclusive: bool) -> bool:
                 os.link(tmp, path)
             except FileExistsError:
                 return False
+            except OSError:
+                # Some volume drivers have no hard links; fall back to a plain atomic rename.
+                if path.exists():
+                    return False
+                os.replace(tmp, path)
+                tmp = ""
         else:
             os.replace(tmp, path)
             tmp = ""

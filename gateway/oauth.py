@@ -87,9 +87,10 @@ class _Client(ClientMixin):  # type: ignore[misc]
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in GRANT_TYPES
 
-    def get_allowed_scope(self, scope: str | None) -> str:
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        if self.client is None:  # unreachable after authentication; None is invalid_scope
+            return None
         # RFC 6749 §3.3: no scope asked means the client's whole pre-arranged scope.
-        assert self.client is not None  # only called after authentication
         requested = scope.split() if scope else self.client.scopes
         return " ".join(sorted(set(requested) & self.client.scopes))
 

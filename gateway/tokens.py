@@ -25,6 +25,7 @@ from joserfc.jws import JWSRegistry
 
 from gateway.errors import Unauthenticated
 from gateway.keys import SigningKeys
+from gateway.settings import Settings
 
 Clock = Callable[[], datetime]
 
@@ -256,6 +257,26 @@ class TokenVerifier:
             token_id=jti,
             expires_at=datetime.fromtimestamp(exp, UTC),
         )
+
+
+def build_token_verifier(
+    settings: Settings, keys: SigningKeys, clock: Clock, http: httpx.AsyncClient | None = None
+) -> TokenVerifier:
+    """The verifier for ``settings``; ``http`` (with a short timeout) fetches the trusted
+    issuer's keys and is required when one is configured."""
+    trusted_keys = None
+    if settings.trusted_issuer and settings.trusted_jwks_url:
+        if http is None:
+            raise ValueError("a trusted issuer is configured: pass an httpx.AsyncClient")
+        trusted_keys = JwksCache(settings.trusted_jwks_url, http, clock, settings.jwks_cache_ttl)
+    return TokenVerifier(
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        keys=keys,
+        clock=clock,
+        trusted_issuer=settings.trusted_issuer if trusted_keys else None,
+        trusted_keys=trusted_keys,
+    )
 
 
 def _number(value: Any) -> TypeGuard[float]:

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.limits import BodyLimitMiddleware
+from gateway.observability import Metrics, RequestContextMiddleware
 
 LIMIT = 1024
 
@@ -106,3 +107,25 @@ async def test_json_with_parameters_and_other_routes(http: httpx.AsyncClient) ->
 
 def _json() -> dict[str, str]:
     return {"content-type": "application/json"}
+
+
+async def test_refusals_are_counted_and_carry_the_request_id() -> None:
+    # The wiring the gateway uses: request context outermost, then the body limit.
+    metrics = Metrics()
+
+    async def echo(request: Request) -> Response:
+        return JSONResponse({"size": len(await request.body())})
+
+    app = Starlette(
+        routes=[Route("/graphql", echo, methods=["POST"])],
+        middleware=[
+            Middleware(RequestContextMiddleware, metrics=metrics),
+            Middleware(BodyLimitMiddleware, max_body_bytes=LIMIT),
+        ],
+    )
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw.test") as client:
+        response = await client.post("/graphql", content=b"x" * (LIMIT + 1), headers=_json())
+    assert response.status_code == 413
+    assert response.headers["x-request-id"]
+    assert b'status="413"' in metrics.render()

@@ -21,7 +21,14 @@ from starlette.routing import Route
 
 from gateway.errors import Unauthenticated
 from gateway.keys import SigningKeys, generate_key
-from gateway.tokens import JwksCache, TokenVerifier, bearer_token, www_authenticate
+from gateway.settings import Settings
+from gateway.tokens import (
+    JwksCache,
+    TokenVerifier,
+    bearer_token,
+    build_token_verifier,
+    www_authenticate,
+)
 
 ISSUER = "https://gateway.test"
 EXTERNAL = "https://idp.test"
@@ -370,3 +377,17 @@ def test_trusted_issuer_needs_its_keys(keys: SigningKeys, clock: Clock) -> None:
         TokenVerifier(
             issuer=ISSUER, audience="unefois", keys=keys, clock=clock, trusted_issuer=EXTERNAL
         )
+
+
+async def test_built_from_settings(idp: tuple[Idp, str], keys: SigningKeys, clock: Clock):
+    provider, url = idp
+    settings = Settings(token_issuer=ISSUER, trusted_issuer=EXTERNAL, trusted_jwks_url=url)
+    with pytest.raises(ValueError, match="AsyncClient"):
+        build_token_verifier(settings, keys, clock)
+    async with httpx.AsyncClient(timeout=2.0) as http:
+        verifier = build_token_verifier(settings, keys, clock, http)
+        assert (await verifier.verify(provider.sign(provider.keys[0]))).issuer == EXTERNAL
+        assert (await verifier.verify(keys.sign(_claims()))).issuer == ISSUER
+    alone = build_token_verifier(Settings(token_issuer=ISSUER), keys, clock)
+    # Without a trusted issuer, RSA is not even an accepted algorithm.
+    assert await _reason(alone, provider.sign(provider.keys[0])) == "unsupported_algorithm"
