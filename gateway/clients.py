@@ -245,3 +245,29 @@ def ensure_default_clients(path: Path) -> str | None:
         out.write("# API clients of this gateway; secrets are stored as scrypt hashes.\n")
         yaml.safe_dump(document, out, sort_keys=False)
     return secret
+
+
+def reset_demo_secret(path: Path) -> str:
+    """Give the demo client a fresh secret and return it (the embedded ``unefois run``).
+
+    The secret is shown once at start and exists nowhere else: only its hash is written.
+    Other clients of the file are kept as they are.
+    """
+    created = ensure_default_clients(path)
+    if created is not None:
+        return created
+    registry = load_clients(path)  # validates the file before it is rewritten
+    if registry.get(DEMO_CLIENT_ID) is None:
+        raise ConfigurationError(f"{path}: has no {DEMO_CLIENT_ID} client to reset")
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    secret = secrets.token_urlsafe(32)
+    for entry in document["clients"]:
+        if entry["id"] == DEMO_CLIENT_ID:
+            entry["secret_hash"] = hash_secret(secret)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("# API clients of this gateway; secrets are stored as scrypt hashes.\n")
+        yaml.safe_dump(document, out, sort_keys=False)
+    os.replace(tmp, path)
+    return secret

@@ -12,10 +12,10 @@ from typing import Any
 
 import orjson
 import strawberry
-from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.types.graphql import OperationType
 
 from exchange import Client, Exchange
 from schema import RequestContext, format_error
@@ -77,7 +77,7 @@ class GraphQLEndpoint:
         self._today = today
         self._ide_html = get_graphql_ide_html("graphiql") if ide else None
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         if request.method == "GET":
             if self._ide_html is not None and "text/html" in request.headers.get("accept", ""):
                 return HTMLResponse(self._ide_html)

@@ -51,8 +51,8 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     data_dir: Path = Path("var")
     clients_file: Path | None = None
-    token_issuer: str = "http://127.0.0.1:8000"
-    token_audience: str = "unefois"
+    token_issuer: str = "http://127.0.0.1:8000"  # noqa: S105 (an issuer URL, not a secret)
+    token_audience: str = "unefois"  # noqa: S105 (an audience name, not a secret)
     token_ttl: int = 300
     signing_alg: str = "Ed25519"  # JWS alg of new signing keys: Ed25519 or ES256
     trusted_issuer: str | None = None  # an external authorisation server, by its issuer id

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import strawberry
-from graphql import ValidationRule
+from graphql import ASTValidationRule
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -34,8 +34,8 @@ class SchemaLimits:
     cache_size: int = 1024
 
 
-def _rules(limits: SchemaLimits) -> list[type[ValidationRule]]:
-    rules: list[type[ValidationRule]] = []
+def _rules(limits: SchemaLimits) -> list[type[ASTValidationRule]]:
+    rules: list[type[ASTValidationRule]] = []
     rules += QueryDepthLimiter(max_depth=limits.max_depth).validation_rules
     rules += MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules
     if not limits.introspection:

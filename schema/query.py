@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from connectors import ConnectorError
@@ -24,7 +26,9 @@ class Query:
     ) -> Person | None:
         rc = info.context
         raw = info._raw_info
-        selection = person_selection(list(raw.field_nodes), raw.fragments, raw.variable_values)
+        # graphql-core types this as VariableValues but hands strawberry a plain dict.
+        variables: dict[str, Any] = getattr(raw.variable_values, "coerced", raw.variable_values)
+        selection = person_selection(list(raw.field_nodes), raw.fragments, variables)
         try:
             request = PersonRequest(
                 client=rc.client,

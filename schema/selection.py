@@ -63,7 +63,7 @@ def _fields(
 def _months(node: FieldNode, variables: Mapping[str, Any]) -> int:
     for arg in node.arguments or ():
         if arg.name.value == "months":
-            value = value_from_ast_untyped(arg.value, variables)
+            value = value_from_ast_untyped(arg.value, dict(variables))
             if isinstance(value, int):
                 return max(1, min(value, MAX_MONTHS))
     return DEFAULT_MONTHS

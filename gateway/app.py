@@ -1,0 +1,145 @@
+"""Process wiring: settings → connectors → exchange → schema → Starlette application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from connectors import ConnectorConfig, Connectors, UpstreamConfig
+from exchange import Client, Exchange, ScopeDecider
+from gateway.clients import ClientRegistry, load_clients
+from gateway.errors import Unauthenticated
+from gateway.graphql_http import Authenticate, GraphQLEndpoint, GraphQLRequestError
+from gateway.keys import SigningKeys, load_or_create
+from gateway.limits import BodyLimitMiddleware
+from gateway.oauth import build_authorization_server, oauth_routes
+from gateway.observability import Metrics, RequestContextMiddleware, metrics_endpoint
+from gateway.settings import Settings
+from gateway.tokens import TokenVerifier, bearer_token, build_token_verifier
+from schema import SchemaLimits, build_schema
+
+Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def connector_config(settings: Settings) -> ConnectorConfig:
+    return ConnectorConfig(
+        upstreams={
+            name: UpstreamConfig(
+                name=name,
+                url=u.url,
+                timeout=u.timeout,
+                pool_size=u.pool_size,
+                token=u.token,
+                client_id=u.client_id,
+                client_secret=u.client_secret,
+            )
+            for name, u in settings.upstreams.items()
+        },
+        cache_ttl=settings.cache_ttl,
+        cache_size=settings.cache_size,
+        redis_url=settings.redis_url,
+        redis_prefix=settings.redis_prefix + "cache:",
+    )
+
+
+def _authenticator(verifier: TokenVerifier) -> Authenticate:
+    async def authenticate(request: Request) -> Client:
+        try:
+            principal = await verifier.verify(bearer_token(request.headers))
+        except Unauthenticated as exc:
+            # The precise reason is logged, never told: it would help probe our keys.
+            log.info("token refused", extra={"reason": exc.reason})
+            raise GraphQLRequestError(401, "UNAUTHENTICATED", exc.message) from None
+        return Client(principal.client_id, principal.scopes)
+
+    return authenticate
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    clients: ClientRegistry | None = None,
+    keys: SigningKeys | None = None,
+    connectors: Connectors | None = None,
+) -> Starlette:
+    """The gateway application. Parts may be given (tests); the rest come from settings."""
+    metrics = Metrics()
+    registry = clients if clients is not None else load_clients(settings.clients_path)
+    signing = keys if keys is not None else load_or_create(settings.data_dir, settings.signing_alg)
+    bundle = connectors or Connectors.from_config(connector_config(settings), clock)
+    jwks_http = httpx.AsyncClient(timeout=5.0) if settings.trusted_jwks_url else None
+    verifier = build_token_verifier(settings, signing, clock, jwks_http)
+
+    def observe(source: str, upstream: str, outcome: str, seconds: float) -> None:
+        metrics.observe_upstream(upstream, outcome, seconds)
+
+    exchange = Exchange(bundle, ScopeDecider(), observe)
+    schema = build_schema(
+        SchemaLimits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            introspection=settings.introspection,
+        )
+    )
+
+    def today() -> date:
+        return clock().date()
+
+    graphql = GraphQLEndpoint(
+        schema, exchange, _authenticator(verifier), today, ide=settings.introspection
+    )
+    auth_server = build_authorization_server(settings, registry, signing, clock)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        circuits = bundle.circuits()
+        for agency, state in circuits.items():
+            metrics.set_circuit(agency, state)  # type: ignore[arg-type]
+        ready = all(state != "open" for state in circuits.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "degraded", "upstreams": circuits},
+            status_code=200 if ready else 503,
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await bundle.aclose()
+            if jwks_http is not None:
+                await jwks_http.aclose()
+
+    routes = [
+        Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
+        *oauth_routes(auth_server),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(RequestContextMiddleware, metrics=metrics),
+            Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,152 @@
+"""Starting the gateway process: plain (``unefois serve``) or embedded with the sandbox."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import sys
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+from urllib.request import urlopen
+
+import uvicorn
+
+from gateway.app import build_app
+from gateway.clients import DEMO_CLIENT_ID, reset_demo_secret
+from gateway.observability import configure_logging
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def serve(settings: Settings, announce: Callable[[], None] | None) -> None:
+    configure_logging(settings.log_level)
+    app = build_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+    )
+    server = uvicorn.Server(config)
+    if announce is not None:
+        original = server.startup
+
+        async def startup(sockets: list[socket.socket] | None = None) -> None:
+            await original(sockets)
+            if server.started:
+                announce()
+
+        server.startup = startup  # type: ignore[method-assign]
+    server.run()
+
+
+def wait_for_upstreams(settings: Settings, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    for upstream in settings.upstreams.values():
+        parts = urlsplit(upstream.url)
+        host, port = parts.hostname or "127.0.0.1", parts.port or 80
+        while True:
+            try:
+                with socket.create_connection((host, port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"the sandbox agency {upstream.name} did not start") from None
+                time.sleep(0.2)
+
+
+def example_person(settings: Settings) -> dict[str, object] | None:
+    url = settings.upstreams["civil_registry"].url + "/_sandbox/persons?limit=50"
+    try:
+        with urlopen(url, timeout=5) as answer:  # noqa: S310 (a configured local http URL)
+            persons = json.loads(answer.read())
+    except (OSError, ValueError):
+        return None
+    items = persons.get("data") if isinstance(persons, dict) else None
+    if not isinstance(items, list):
+        return None
+    # A single adult the CAF knows shows most of the view.
+    for item in items:
+        if item.get("household_kind") == "single" and not item.get("unknown_to_caf"):
+            return dict(item["personne"])
+    return dict(items[0]["personne"]) if items else None
+
+
+def _identity_variables(person: dict[str, object]) -> dict[str, object]:
+    given = person.get("prenoms") or []
+    ident: dict[str, object] = {
+        "birthName": person.get("nomNaissance"),
+        "givenNames": given,
+        "birthDate": "{:04d}-{:02d}-{:02d}".format(
+            int(str(person.get("anneeDateNaissance"))),
+            int(str(person.get("moisDateNaissance"))),
+            int(str(person.get("jourDateNaissance"))),
+        ),
+        "sex": person.get("sexeEtatCivil"),
+        "birthCountry": person.get("codeCogInseePaysNaissance"),
+    }
+    if person.get("codeCogInseeCommuneNaissance"):
+        ident["birthPlace"] = person.get("codeCogInseeCommuneNaissance")
+    return ident
+
+
+EXAMPLE_QUERY = (
+    "query($ref: PersonRef!, $ctx: AccessContextInput!) { person(ref: $ref, context: $ctx) {"
+    " identity { birthName givenNames birthDate provenance { agency asOf retrievedAt cached } }"
+    " benefits { rsa { receiving since provenance { agency source } } }"
+    " resources(months: 3) { months { month netSocial } missingMonths provenance { agency } }"
+    " housing { occupancy monthlyRent provenance { agency } } } }"
+)
+
+
+def banner(settings: Settings, secret: str, person: dict[str, object] | None) -> str:
+    base = settings.public_url
+    lines = [
+        "",
+        "Unefois is running (embedded default: local sandbox agencies).",
+        f"  GraphiQL:   {base}/graphql   (add the header Authorization: Bearer <token>)",
+        f"  Health:     {base}/healthz   {base}/readyz   {base}/metrics",
+        f"  Client:     {DEMO_CLIENT_ID}  secret (new at every start): {secret}",
+        "",
+        "Get a token and query one sandbox person:",
+        "",
+        f"TOKEN=$(curl -s -u '{DEMO_CLIENT_ID}:{secret}' -d grant_type=client_credentials "
+        f"{base}/oauth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)"
+        '["access_token"])\')',
+    ]
+    if person is not None:
+        body = {
+            "query": EXAMPLE_QUERY,
+            "variables": {
+                "ref": {"identity": _identity_variables(person)},
+                "ctx": {
+                    "purpose": "rsa_instruction",
+                    "recipient": "13002526500013",
+                    "object": "dossier-42",
+                },
+            },
+        }
+        lines += [
+            f'curl -s {base}/graphql -H "Authorization: Bearer $TOKEN" '
+            f"-H 'Content-Type: application/json' -d '{json.dumps(body, ensure_ascii=False)}'",
+        ]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def run_embedded(settings: Settings, sandbox_month: str) -> int:
+    secret = reset_demo_secret(settings.clients_path)
+    wait_for_upstreams(settings)
+    person = example_person(settings)
+
+    def announce() -> None:
+        print(banner(settings, secret, person), file=sys.stdout, flush=True)
+
+    serve(settings, announce)
+    return 0
