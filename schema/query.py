@@ -27,7 +27,8 @@ class Query:
         rc = info.context
         raw = info._raw_info
         # graphql-core types this as VariableValues but hands strawberry a plain dict.
-        variables: dict[str, Any] = getattr(raw.variable_values, "coerced", raw.variable_values)
+        raw_variables: Any = raw.variable_values
+        variables: dict[str, Any] = getattr(raw_variables, "coerced", raw_variables)
         selection = person_selection(list(raw.field_nodes), raw.fragments, variables)
         try:
             request = PersonRequest(
