@@ -1,0 +1,133 @@
+"""The gateway in-process, the sandbox agencies on real local HTTP: the whole request path."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from gateway.app import build_app
+from gateway.clients import DEMO_CLIENT_ID, ensure_default_clients
+from gateway.keys import SigningKeys, load_or_create
+from gateway.settings import Settings, load
+from sandbox import AGENCIES, RunningSandbox, SandboxConfig, start_in_thread
+
+RECIPIENT = "13002526500013"
+CONTEXT = {"purpose": "rsa_instruction", "recipient": RECIPIENT, "object": "dossier-42"}
+NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)  # the sandbox describes June 2025
+UPSTREAM_TIMEOUT = 0.3
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Gateway:
+    http: httpx.AsyncClient
+    token: str
+    settings: Settings
+    keys: SigningKeys
+    clock: Clock
+    sandbox: RunningSandbox
+
+    async def query(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    async def person(self, selection: str, ref: dict[str, Any]) -> dict[str, Any]:
+        q = (
+            "query($ref: PersonRef!, $ctx: AccessContextInput!) "
+            f"{{ person(ref: $ref, context: $ctx) {{ {selection} }} }}"
+        )
+        response = await self.query(q, {"ref": ref, "ctx": CONTEXT})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def identity(entry: dict[str, Any]) -> dict[str, Any]:
+    """A sandbox person entry → the GraphQL pivot identity input."""
+    p = entry["personne"]
+    out: dict[str, Any] = {
+        "birthName": p["nomNaissance"],
+        "givenNames": p["prenoms"],
+        "birthDate": "{:04d}-{:02d}-{:02d}".format(
+            int(p["anneeDateNaissance"]), int(p["moisDateNaissance"]), int(p["jourDateNaissance"])
+        ),
+        "sex": p["sexeEtatCivil"],
+        "birthCountry": p["codeCogInseePaysNaissance"],
+    }
+    if p.get("codeCogInseeCommuneNaissance"):
+        out["birthPlace"] = p["codeCogInseeCommuneNaissance"]
+    return out
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[RunningSandbox]:
+    with start_in_thread(SandboxConfig(size=800, reference_month="2025-06")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def persons(sandbox: RunningSandbox) -> list[dict[str, Any]]:
+    with httpx.Client(timeout=5.0) as client:
+        answer = client.get(sandbox.urls["civil_registry"] + "/_sandbox/persons?limit=800")
+    data: list[dict[str, Any]] = answer.json()["data"]
+    return data
+
+
+def pick(persons: list[dict[str, Any]], **flags: Any) -> dict[str, Any]:
+    for entry in persons:
+        if all(entry.get(k) == v for k, v in flags.items()):
+            return entry
+    raise LookupError(f"no sandbox person with {flags}")
+
+
+@pytest.fixture
+def reset_faults(sandbox: RunningSandbox) -> Iterator[None]:
+    yield
+    with httpx.Client(timeout=5.0) as client:
+        for agency in AGENCIES:
+            client.put(sandbox.urls[agency] + "/_sandbox/faults", json={})
+
+
+@pytest.fixture
+async def gateway(
+    sandbox: RunningSandbox, tmp_path: Path, reset_faults: None
+) -> AsyncIterator[Gateway]:
+    env = {"UNEFOIS_DATA_DIR": str(tmp_path), "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000"}
+    for name, url in sandbox.urls.items():
+        env[f"UNEFOIS_{name.upper()}_URL"] = url
+        env[f"UNEFOIS_{name.upper()}_TIMEOUT"] = str(UPSTREAM_TIMEOUT)
+    settings = load(env)
+    secret = ensure_default_clients(settings.clients_path)
+    assert secret is not None
+    keys = load_or_create(settings.data_dir, settings.signing_alg)
+    clock = Clock(NOW)
+    app = build_app(settings, clock=clock, keys=keys)
+    transport = httpx.ASGITransport(app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url=settings.public_url) as http,
+    ):
+        answer = await http.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=(DEMO_CLIENT_ID, secret)
+        )
+        assert answer.status_code == 200, answer.text
+        yield Gateway(http, answer.json()["access_token"], settings, keys, clock, sandbox)

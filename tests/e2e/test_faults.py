@@ -1,0 +1,92 @@
+"""Each agency timing out, failing, answering garbage or about someone else: partial data,
+typed errors, the process up and the other agencies' fields intact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Gateway, identity, pick
+
+# One person-view field per agency.
+FIELD_OF = {
+    "api_particulier": "household",
+    "gip_mds": "resources",
+    "dgfip": "taxHousehold",
+    "cnav": "pension",
+    "cnam": "healthCoverage",
+    "housing": "housing",
+    "civil_registry": "identity",
+}
+SELECTION = " ".join(f"{field} {{ provenance {{ agency }} }}" for field in FIELD_OF.values())
+FAULTS = {
+    "timeout": ({"timeout_rate": 1.0, "hang_seconds": 2.0}, "UPSTREAM_TIMEOUT"),
+    "error": ({"error_rate": 1.0}, "UPSTREAM_UNAVAILABLE"),
+    "garbage": ({"malformed_rate": 1.0}, "UPSTREAM_INVALID"),
+    "another_person": ({"wrong_person_rate": 1.0}, "UPSTREAM_INVALID"),
+    "rate_limited": ({"rate_limit_rate": 1.0, "retry_after": 7}, "RATE_LIMITED"),
+}
+
+
+async def _set_faults(gateway: Gateway, agency: str, faults: dict[str, Any]) -> None:
+    async with httpx.AsyncClient() as client:
+        answer = await client.put(gateway.sandbox.urls[agency] + "/_sandbox/faults", json=faults)
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("agency", sorted(FIELD_OF))
+async def test_agency_fault_gives_partial_data_with_a_typed_error(
+    gateway: Gateway, persons: list[dict[str, Any]], agency: str, fault: str
+) -> None:
+    faults, code = FAULTS[fault]
+    ref = {"identity": identity(pick(persons, household_kind="single", unknown_to_caf=False))}
+    await _set_faults(gateway, agency, faults)
+    body = await gateway.person(SELECTION, ref)
+    person = body["data"]["person"]
+    broken = FIELD_OF[agency]
+    assert person[broken] is None
+    (error,) = body["errors"]
+    assert error["path"] == ["person", broken]
+    assert error["extensions"]["code"] == code
+    assert error["extensions"].get("provider")
+    if code == "RATE_LIMITED":
+        assert error["extensions"]["retryIn"] == 7
+    # Nothing of the upstream leaks: no address, no body.
+    assert "127.0.0.1" not in str(error) and "http" not in error["message"]
+    for other, field in FIELD_OF.items():
+        if other != agency:
+            assert person[field]["provenance"]["agency"], field
+
+
+async def test_the_gateway_recovers_when_the_agency_does(
+    gateway: Gateway, persons: list[dict[str, Any]]
+) -> None:
+    ref = {"identity": identity(pick(persons, household_kind="single"))}
+    await _set_faults(gateway, "dgfip", {"error_rate": 1.0})
+    failed = await gateway.person("taxHousehold { incomeYear }", ref)
+    assert failed["errors"][0]["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    await _set_faults(gateway, "dgfip", {})
+    ok = await gateway.person("taxHousehold { incomeYear }", ref)
+    assert "errors" not in ok and ok["data"]["person"]["taxHousehold"]["incomeYear"] == 2023
+
+
+async def test_an_open_circuit_answers_at_once_and_readyz_tells(
+    gateway: Gateway, persons: list[dict[str, Any]]
+) -> None:
+    await _set_faults(gateway, "cnam", {"error_rate": 1.0})
+    for entry in persons[:8]:
+        await gateway.person("healthCoverage { fundCode }", {"identity": identity(entry)})
+    ready = await gateway.http.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["upstreams"]["cnam"] == "open"
+    async with httpx.AsyncClient() as client:
+        await client.delete(gateway.sandbox.urls["cnam"] + "/_sandbox/stats")
+        body = await gateway.person(
+            "healthCoverage { fundCode }", {"identity": identity(persons[9])}
+        )
+        stats = (await client.get(gateway.sandbox.urls["cnam"] + "/_sandbox/stats")).json()
+    assert body["errors"][0]["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    assert stats["paths"] == {}  # the open circuit did not call the agency
