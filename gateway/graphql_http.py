@@ -15,6 +15,7 @@ import strawberry
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from exchange import Client, Exchange
@@ -93,13 +94,18 @@ class GraphQLEndpoint:
                 exc.status, exc.code, exc.message, **{"WWW-Authenticate": "Bearer"}
             )
         context = RequestContext(exchange=self._exchange, client=client, on=self._today())
-        result = await self._schema.execute(
-            query,
-            variable_values=variables,
-            context_value=context,
-            operation_name=operation,
-            allowed_operation_types=_QUERY_ONLY,
-        )
+        try:
+            result = await self._schema.execute(
+                query,
+                variable_values=variables,
+                context_value=context,
+                operation_name=operation,
+                allowed_operation_types=_QUERY_ONLY,
+            )
+        except InvalidOperationTypeError:
+            return error_response(400, "BAD_USER_INPUT", "only queries are served")
+        except CannotGetOperationTypeError:
+            return error_response(400, "BAD_USER_INPUT", "operationName names no operation")
         body: dict[str, Any] = {}
         if result.errors:
             executed = result.data is not None

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from gateway.app import build_app
 from gateway.clients import DEMO_CLIENT_ID, ensure_default_clients
 from gateway.keys import SigningKeys, load_or_create
@@ -45,7 +46,7 @@ class Gateway:
     async def query(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token or self.token}"}
+        headers = {"Authorization": f"Bearer {self.token if token is None else token}"}
         return await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )

@@ -30,9 +30,7 @@ def _walk_records(value: Any, path: str = "") -> list[tuple[str, Any]]:
 async def test_full_view_has_provenance_on_every_value(
     gateway: Gateway, persons: list[dict[str, Any]]
 ) -> None:
-    entry = next(
-        p for p in persons if p["identifiant_france_travail"] and not p["unknown_to_caf"]
-    )
+    entry = next(p for p in persons if p["identifiant_france_travail"] and not p["unknown_to_caf"])
     ref = {"identity": identity(entry), "franceTravailId": entry["identifiant_france_travail"]}
     response = await gateway.query(FULL, {"ref": ref, "ctx": _ctx()})
     body = response.json()
@@ -110,7 +108,9 @@ async def test_resources_window_and_missing_months(
     months = [m["month"] for m in resources["months"]] + resources["missingMonths"]
     assert sorted(months)[0] == "2023-07" and sorted(months)[-1] == "2025-06"
     assert set(resources["missingMonths"]) == {_month(m) for m in entry["missing_months"]}
-    short = await gateway.person("resources(months: 2) { months { month } }", {"identity": identity(entry)})
+    short = await gateway.person(
+        "resources(months: 2) { months { month } }", {"identity": identity(entry)}
+    )
     assert all(m["month"] >= "2025-05" for m in short["data"]["person"]["resources"]["months"])
 
 
