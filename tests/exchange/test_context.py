@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from exchange import AccessContext, InvalidRequest, siret_valid
 
 GOOD_SIRET = "13002526500013"  # DINUM, API Particulier's example recipient

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any, cast
 
 import pytest
+
 from connectors import (
     CallContext,
     Connectors,
