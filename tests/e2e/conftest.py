@@ -20,7 +20,7 @@ from sandbox import AGENCIES, RunningSandbox, SandboxConfig, start_in_thread
 RECIPIENT = "13002526500013"
 CONTEXT = {"purpose": "rsa_instruction", "recipient": RECIPIENT, "object": "dossier-42"}
 NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)  # the sandbox describes June 2025
-UPSTREAM_TIMEOUT = 0.3
+UPSTREAM_TIMEOUT = 1.0  # generous: the sandbox shares this process and its two cores
 
 
 class Clock:

@@ -22,7 +22,7 @@ FIELD_OF = {
 }
 SELECTION = " ".join(f"{field} {{ provenance {{ agency }} }}" for field in FIELD_OF.values())
 FAULTS = {
-    "timeout": ({"timeout_rate": 1.0, "hang_seconds": 2.0}, "UPSTREAM_TIMEOUT"),
+    "timeout": ({"timeout_rate": 1.0, "hang_seconds": 5.0}, "UPSTREAM_TIMEOUT"),
     "error": ({"error_rate": 1.0}, "UPSTREAM_UNAVAILABLE"),
     "garbage": ({"malformed_rate": 1.0}, "UPSTREAM_INVALID"),
     "another_person": ({"wrong_person_rate": 1.0}, "UPSTREAM_INVALID"),
