@@ -1,0 +1,67 @@
+"""``python -m bench._gateway``: the gateway as the benchmarks run it.
+
+The product's own ``serve`` with two differences: a fixed clock (the sandbox data describe a
+fixed month, so "today" must not move with the calendar) and, with ``--profile FILE``, the
+whole process runs under ``cProfile`` and the statistics are written to ``FILE`` on exit.
+Settings come from the environment, as for ``unefois serve``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import uvicorn
+
+from gateway.app import build_app
+from gateway.observability import configure_logging
+from gateway.settings import load
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench._gateway", description=__doc__)
+    parser.add_argument("--today", default="2025-07-10", help="the fixed date, YYYY-MM-DD")
+    parser.add_argument("--profile", type=Path, help="write cProfile statistics to this file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load()
+    configure_logging(settings.log_level)
+    day = datetime.fromisoformat(args.today)
+    fixed = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+    def clock() -> datetime:
+        return fixed
+
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler is not None:
+        profiler.enable()
+    app = build_app(settings, clock=clock)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+            timeout_graceful_shutdown=5,
+        )
+    )
+    try:
+        server.run()
+    finally:
+        if profiler is not None and args.profile is not None:
+            profiler.disable()
+            profiler.dump_stats(str(args.profile))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
