@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 SANDBOX_HOST = "127.0.0.1"
@@ -75,30 +75,27 @@ class Settings:
         return self.clients_file or self.data_dir / "clients.yaml"
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _positive(env: Mapping[str, str], name: str, default: float, kind: type[float]) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be an integer") from None
+        raise SettingsError(
+            f"{name} must be {'an integer' if kind is int else 'a number'}"
+        ) from None
     if value <= 0:
         raise SettingsError(f"{name} must be positive")
     return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    return int(_positive(env, name, default, int))
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive")
-    return value
+    return _positive(env, name, default, float)
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -130,21 +127,19 @@ def _upstreams(env: Mapping[str, str]) -> dict[str, UpstreamSettings]:
     out: dict[str, UpstreamSettings] = {}
     for name, port in SANDBOX_PORTS.items():
         prefix = f"UNEFOIS_{name.upper()}"
-        default_url = f"http://{SANDBOX_HOST}:{port}"
+        base = UpstreamSettings(
+            name=name,
+            url=_url(env, f"{prefix}_URL", f"http://{SANDBOX_HOST}:{port}"),
+            timeout=_float(env, f"{prefix}_TIMEOUT", 2.0),
+            pool_size=_int(env, f"{prefix}_POOL_SIZE", 100),
+        )
         if name == "api_particulier":
-            out[name] = UpstreamSettings(
-                name=name,
-                url=_url(env, f"{prefix}_URL", default_url),
-                timeout=_float(env, f"{prefix}_TIMEOUT", 2.0),
-                pool_size=_int(env, f"{prefix}_POOL_SIZE", 100),
-                token=env.get(f"{prefix}_TOKEN") or SANDBOX_API_PARTICULIER_TOKEN,
-            )
+            # One static bearer token, as API Particulier issues them.
+            token = env.get(f"{prefix}_TOKEN") or SANDBOX_API_PARTICULIER_TOKEN
+            out[name] = replace(base, token=token)
         else:
-            out[name] = UpstreamSettings(
-                name=name,
-                url=_url(env, f"{prefix}_URL", default_url),
-                timeout=_float(env, f"{prefix}_TIMEOUT", 2.0),
-                pool_size=_int(env, f"{prefix}_POOL_SIZE", 100),
+            out[name] = replace(
+                base,
                 client_id=env.get(f"{prefix}_CLIENT_ID") or SANDBOX_CLIENT_ID,
                 client_secret=env.get(f"{prefix}_CLIENT_SECRET") or SANDBOX_CLIENT_SECRET,
             )
