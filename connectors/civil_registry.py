@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from connectors.cache import Cache
 from connectors.context import CallContext
 from connectors.fields import Malformed, day, obj, opt_day, opt_string, string, strings
-from connectors.http import UpstreamClient
 from connectors.identity import PivotIdentity
-from connectors.ours import OurApi
+from connectors.ours import OurAgency
 from connectors.records import CivilStatus, Provenance
 
 AGENCY = "INSEE"
@@ -37,16 +33,8 @@ def parse_civil_status(data: dict[str, Any], provenance: Provenance) -> CivilSta
     )
 
 
-class CivilRegistry:
-    def __init__(
-        self,
-        http: UpstreamClient,
-        cache: Cache,
-        clock: Callable[[], datetime],
-        *,
-        ttl: float = 300.0,
-    ) -> None:
-        self._api = OurApi(http, cache, clock, agency=AGENCY, ttl=ttl)
+class CivilRegistry(OurAgency):
+    agency = AGENCY
 
     async def civil_status(self, identity: PivotIdentity, ctx: CallContext) -> CivilStatus:
         return await self._api.record(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from connectors.cache import Cache
 from connectors.context import CallContext
 from connectors.fields import boolean, obj, opt_boolean, opt_day, string
-from connectors.http import UpstreamClient
 from connectors.identity import PivotIdentity
-from connectors.ours import OurApi
+from connectors.ours import OurAgency
 from connectors.records import HealthInsurance, Provenance
 
 AGENCY = "CNAM"
@@ -31,16 +27,8 @@ def parse_health_insurance(data: dict[str, Any], provenance: Provenance) -> Heal
     )
 
 
-class Cnam:
-    def __init__(
-        self,
-        http: UpstreamClient,
-        cache: Cache,
-        clock: Callable[[], datetime],
-        *,
-        ttl: float = 300.0,
-    ) -> None:
-        self._api = OurApi(http, cache, clock, agency=AGENCY, ttl=ttl)
+class Cnam(OurAgency):
+    agency = AGENCY
 
     async def health_insurance(self, identity: PivotIdentity, ctx: CallContext) -> HealthInsurance:
         return await self._api.record(

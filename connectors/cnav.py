@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from connectors.cache import Cache
 from connectors.context import CallContext
 from connectors.fields import (
     boolean,
@@ -19,9 +16,8 @@ from connectors.fields import (
     opt_number,
     string,
 )
-from connectors.http import UpstreamClient
 from connectors.identity import PivotIdentity
-from connectors.ours import OurApi
+from connectors.ours import OurAgency
 from connectors.records import Pension, Provenance, Retirement
 
 AGENCY = "CNAV"
@@ -49,16 +45,8 @@ def parse_retirement(data: dict[str, Any], provenance: Provenance) -> Retirement
     )
 
 
-class Cnav:
-    def __init__(
-        self,
-        http: UpstreamClient,
-        cache: Cache,
-        clock: Callable[[], datetime],
-        *,
-        ttl: float = 300.0,
-    ) -> None:
-        self._api = OurApi(http, cache, clock, agency=AGENCY, ttl=ttl)
+class Cnav(OurAgency):
+    agency = AGENCY
 
     async def retirement(self, identity: PivotIdentity, ctx: CallContext) -> Retirement:
         return await self._api.record(

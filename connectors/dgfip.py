@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from connectors.cache import Cache
 from connectors.context import CallContext
 from connectors.errors import InvalidInput
 from connectors.fields import (
@@ -21,9 +18,8 @@ from connectors.fields import (
     string,
     strings,
 )
-from connectors.http import UpstreamClient
 from connectors.identity import PivotIdentity
-from connectors.ours import OurApi
+from connectors.ours import OurAgency
 from connectors.records import HouseholdMember, PostalAddress, Provenance, TaxHousehold
 
 AGENCY = "DGFIP"
@@ -73,16 +69,8 @@ def parse_tax_household(
     )
 
 
-class Dgfip:
-    def __init__(
-        self,
-        http: UpstreamClient,
-        cache: Cache,
-        clock: Callable[[], datetime],
-        *,
-        ttl: float = 300.0,
-    ) -> None:
-        self._api = OurApi(http, cache, clock, agency=AGENCY, ttl=ttl)
+class Dgfip(OurAgency):
+    agency = AGENCY
 
     async def tax_household(
         self, identity: PivotIdentity, ctx: CallContext, income_year: int

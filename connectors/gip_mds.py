@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from connectors.cache import Cache
 from connectors.context import CallContext
 from connectors.fields import Malformed, choice, month, number, obj, objects, string, strings
-from connectors.http import UpstreamClient
 from connectors.identity import PivotIdentity
-from connectors.ours import OurApi, month_window
+from connectors.ours import OurAgency, month_window
 from connectors.records import MonthlyResources, Payment, Provenance, Resources
 
 AGENCY = "GIP-MDS"
@@ -62,16 +58,8 @@ def parse_resources(
     return Resources(tuple(months), tuple(sorted(missing)), provenance)
 
 
-class GipMds:
-    def __init__(
-        self,
-        http: UpstreamClient,
-        cache: Cache,
-        clock: Callable[[], datetime],
-        *,
-        ttl: float = 300.0,
-    ) -> None:
-        self._api = OurApi(http, cache, clock, agency=AGENCY, ttl=ttl)
+class GipMds(OurAgency):
+    agency = AGENCY
 
     async def resources(
         self, identity: PivotIdentity, ctx: CallContext, first_month: str, last_month: str

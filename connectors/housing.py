@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from connectors.cache import Cache
 from connectors.context import CallContext
 from connectors.fields import (
     Malformed,
@@ -20,9 +17,8 @@ from connectors.fields import (
     opt_number,
     opt_string,
 )
-from connectors.http import UpstreamClient
 from connectors.identity import PivotIdentity
-from connectors.ours import OurApi, month_window
+from connectors.ours import OurAgency, month_window
 from connectors.records import Housing, MonthlyRent, Provenance
 
 AGENCY = "CAF"
@@ -65,16 +61,8 @@ def parse_housing(first: str, last: str, data: dict[str, Any], provenance: Prove
     )
 
 
-class HousingAgency:
-    def __init__(
-        self,
-        http: UpstreamClient,
-        cache: Cache,
-        clock: Callable[[], datetime],
-        *,
-        ttl: float = 300.0,
-    ) -> None:
-        self._api = OurApi(http, cache, clock, agency=AGENCY, ttl=ttl)
+class HousingAgency(OurAgency):
+    agency = AGENCY
 
     async def housing(
         self, identity: PivotIdentity, ctx: CallContext, first_month: str, last_month: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from connectors.api_particulier import check_recipient, envelope
 from connectors.cache import Cache
@@ -112,3 +112,19 @@ class OurApi:
         if answer.as_of is None:
             raise UpstreamInvalid(f"{self.agency}: answer without meta.as_of", provider=self.agency)
         return answer
+
+
+class OurAgency:
+    """Base of each of our agencies' connectors: they differ by name, paths and parsers."""
+
+    agency: ClassVar[str]
+
+    def __init__(
+        self,
+        http: UpstreamClient,
+        cache: Cache,
+        clock: Callable[[], datetime],
+        *,
+        ttl: float = 300.0,
+    ) -> None:
+        self._api = OurApi(http, cache, clock, agency=self.agency, ttl=ttl)
