@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
             timeout_graceful_shutdown=5,
         )
     )
+    # uvicorn re-raises the stop signal once it has shut down; with the default handler that
+    # would end the process before the profile is written.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     try:
         server.run()
     finally:

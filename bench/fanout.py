@@ -16,6 +16,7 @@ import json
 import os
 import pstats
 import re
+import shutil
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -321,7 +322,7 @@ async def measure(stack: Stack, settings: Settings) -> tuple[list[Phase], int, f
             ("hit", 1, settings.requests_c1),
             ("hit", 64, settings.requests),
         ]
-        phases = []
+        phases: list[Phase] = []
         for cache, concurrency, count in plan:
             if cache == "hit" and not any(p.cache == "hit" for p in phases):
                 await load.run(iter(hit_set), len(hit_set), 16)  # fill the cache: not measured
@@ -530,6 +531,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile=stack.profile,
     )
     print(f"starting the sandbox ({args.persons} persons) and the gateway …", flush=True)
+    try:
+        return _run(stack, settings, argv, started, out)
+    finally:
+        # The work directory holds the gateway's signing key and clients file.
+        shutil.rmtree(stack.workdir, ignore_errors=True)
+
+
+def _run(
+    stack: Stack,
+    settings: Settings,
+    argv: list[str],
+    started: datetime,
+    out: Path | None,
+) -> int:
     try:
         with stack:
             print(HEADER)
