@@ -66,6 +66,14 @@ class PivotIdentity:
 
     def key(self) -> str:
         """Stable, normalised text of the identity: the input of pseudonyms and cache keys."""
+        cached: str | None = self.__dict__.get("_key")
+        if cached is None:
+            cached = self._compute_key()
+            # Frozen, so computed once; several sources ask for it in one request.
+            object.__setattr__(self, "_key", cached)
+        return cached
+
+    def _compute_key(self) -> str:
         return "|".join(
             [
                 normalise_name(self.birth_name),

@@ -18,6 +18,7 @@ from typing import Any, TypeGuard
 
 import httpx
 import orjson
+from cachetools import LRUCache
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
@@ -39,6 +40,7 @@ _ALGS_BY_KEY = {
     "EC": frozenset({"ES256"}),
     "OKP": frozenset({"Ed25519", "EdDSA"}),
 }
+VERIFIED_CACHE_SIZE = 10_000
 _ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 # RFC 6750 §2.1 b64token
 _B64TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
@@ -187,8 +189,19 @@ class TokenVerifier:
         }
         algorithms = keys.algorithms | (EXTERNAL_ALGORITHMS if trusted_issuer else frozenset())
         self._registries = {alg: JWSRegistry(algorithms=[alg]) for alg in algorithms}
+        # Signature checks are the costliest step of a request's authentication, and a client
+        # reuses its token for minutes: remember the tokens whose signature held.
+        self._verified: LRUCache[str, tuple[str, dict[str, Any]]] = LRUCache(VERIFIED_CACHE_SIZE)
 
     async def verify(self, token: str) -> Principal:
+        seen = self._verified.get(token)
+        if seen is not None:
+            # The signature of this exact token was checked already; time and audience are
+            # checked again on every use.
+            return self._principal(*seen)
+        return await self._verify_signed(token)
+
+    async def _verify_signed(self, token: str) -> Principal:
         obj, header, claims = self._parse(token)
         issuer = claims.get("iss")
         if not isinstance(issuer, str):
@@ -213,7 +226,9 @@ class TokenVerifier:
             valid = False
         if not valid:
             raise Unauthenticated("bad_signature")
-        return self._principal(issuer, claims)
+        principal = self._principal(issuer, claims)
+        self._verified[token] = (issuer, claims)
+        return principal
 
     def _parse(self, token: str) -> tuple[jws.CompactSignature, dict[str, Any], dict[str, Any]]:
         raw = token.encode("ascii", errors="replace")
