@@ -14,6 +14,7 @@ OURS = {
     "exchange",
     "connectors",
     "policies",
+    "store",
     "audit",
     "eligibility",
     "prefill",
@@ -22,15 +23,16 @@ OURS = {
 }
 # package → the packages of ours it may import (itself always allowed)
 ALLOWED: dict[str, set[str]] = {
-    "gateway": {"schema", "exchange", "connectors", "policies", "audit"},
-    "schema": {"exchange", "connectors", "policies", "audit", "eligibility", "prefill"},
-    "exchange": {"connectors", "policies", "audit"},
+    "gateway": {"schema", "exchange", "connectors", "policies", "store", "audit"},
+    "schema": {"exchange", "connectors", "policies", "store", "audit", "eligibility", "prefill"},
+    "exchange": {"connectors", "policies", "store", "audit"},
     "connectors": set(),
     "policies": set(),
+    "store": {"policies"},
     "audit": set(),
     "eligibility": {"connectors"},
     "prefill": {"connectors"},
-    "proactive": {"exchange", "eligibility", "prefill", "connectors", "policies", "audit"},
+    "proactive": {"exchange", "eligibility", "prefill", "connectors", "policies", "store", "audit"},
     "sandbox": set(),
 }
 # Foreign packages a layer must not reach for (schema never speaks HTTP).
