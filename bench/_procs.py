@@ -127,6 +127,9 @@ class Stack:
             "UNEFOIS_DATA_DIR": str(data_dir),
             "UNEFOIS_CLIENTS_FILE": str(self.workdir / "clients.yaml"),
             "UNEFOIS_LOG_LEVEL": self.log_level,
+            # The benchmark measures the gateway, not the per-client limit.
+            "UNEFOIS_RATE_LIMIT": "1000000",
+            "UNEFOIS_RATE_BURST": "1000000",
         }
         for name, url in self.urls.items():
             env[f"UNEFOIS_{name.upper()}_URL"] = url

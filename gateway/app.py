@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 
 import httpx
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -23,6 +24,7 @@ from gateway.keys import SigningKeys, load_or_create
 from gateway.limits import BodyLimitMiddleware
 from gateway.oauth import build_authorization_server, oauth_routes
 from gateway.observability import Metrics, RequestContextMiddleware, metrics_endpoint
+from gateway.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
 from gateway.settings import Settings
 from gateway.tokens import TokenVerifier, bearer_token, build_token_verifier
 from schema import SchemaLimits, build_schema
@@ -54,6 +56,12 @@ def connector_config(settings: Settings) -> ConnectorConfig:
         redis_url=settings.redis_url,
         redis_prefix=settings.redis_prefix + "cache:",
     )
+
+
+def rate_limiter(settings: Settings) -> RateLimiter:
+    if settings.redis_url:
+        return RedisRateLimiter(Redis.from_url(settings.redis_url), settings.redis_prefix)
+    return MemoryRateLimiter()
 
 
 def _authenticator(verifier: TokenVerifier) -> Authenticate:
@@ -101,8 +109,15 @@ def build_app(
     def today() -> date:
         return clock().date()
 
+    limiter = rate_limiter(settings)
     graphql = GraphQLEndpoint(
-        schema, exchange, _authenticator(verifier), today, ide=settings.introspection
+        schema,
+        exchange,
+        _authenticator(verifier),
+        today,
+        ide=settings.introspection,
+        limiter=limiter,
+        rate=Rate(settings.rate_per_second, settings.rate_burst),
     )
     auth_server = build_authorization_server(settings, registry, signing, clock)
 
@@ -125,6 +140,7 @@ def build_app(
             yield
         finally:
             await bundle.aclose()
+            await limiter.aclose()
             if jwks_http is not None:
                 await jwks_http.aclose()
 

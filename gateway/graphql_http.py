@@ -19,6 +19,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from exchange import Client, Exchange
+from gateway.ratelimit import Rate, RateLimiter, retry_after_header
 from schema import RequestContext, format_error
 
 Authenticate = Callable[[Request], Awaitable[Client]]
@@ -37,8 +38,16 @@ class GraphQLRequestError(Exception):
         self.message = message
 
 
-def error_response(status: int, code: str, message: str, **headers: str) -> Response:
-    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    extensions: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    error = {"message": message, "extensions": {"code": code, **(extensions or {})}}
+    body = orjson.dumps({"errors": [error]})
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
@@ -71,7 +80,11 @@ class GraphQLEndpoint:
         authenticate: Authenticate,
         today: Today,
         ide: bool,
+        limiter: RateLimiter,
+        rate: Rate,
     ) -> None:
+        self._limiter = limiter
+        self._rate = rate
         self._schema = schema
         self._exchange = exchange
         self._authenticate = authenticate
@@ -82,7 +95,9 @@ class GraphQLEndpoint:
         if request.method == "GET":
             if self._ide_html is not None and "text/html" in request.headers.get("accept", ""):
                 return HTMLResponse(self._ide_html)
-            return error_response(405, "BAD_USER_INPUT", "queries are sent with POST", Allow="POST")
+            return error_response(
+                405, "BAD_USER_INPUT", "queries are sent with POST", headers={"Allow": "POST"}
+            )
         try:
             query, variables, operation = parse_body(await request.body())
         except GraphQLRequestError as exc:
@@ -91,7 +106,16 @@ class GraphQLEndpoint:
             client = await self._authenticate(request)
         except GraphQLRequestError as exc:
             return error_response(
-                exc.status, exc.code, exc.message, **{"WWW-Authenticate": "Bearer"}
+                exc.status, exc.code, exc.message, headers={"WWW-Authenticate": "Bearer"}
+            )
+        wait = await self._limiter.take(client.id, self._rate)
+        if wait is not None:
+            return error_response(
+                429,
+                "RATE_LIMITED",
+                "too many requests for this client; retry later",
+                extensions={"retryIn": round(wait, 3)},
+                headers={"Retry-After": retry_after_header(wait)},
             )
         context = RequestContext(exchange=self._exchange, client=client, on=self._today())
         try:

@@ -68,6 +68,8 @@ class Settings:
     redis_url: str | None = None
     redis_prefix: str = "unefois:"
     log_level: str = "INFO"
+    rate_per_second: float = 20.0  # per client, sustained
+    rate_burst: int = 40  # per client, at once
     upstreams: Mapping[str, UpstreamSettings] = field(default_factory=dict)
 
     @property
@@ -182,5 +184,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.get("UNEFOIS_REDIS_URL") or None,
         redis_prefix=env.get("UNEFOIS_REDIS_PREFIX") or "unefois:",
         log_level=(env.get("UNEFOIS_LOG_LEVEL") or "INFO").upper(),
+        rate_per_second=_float(env, "UNEFOIS_RATE_LIMIT", 20.0),
+        rate_burst=_int(env, "UNEFOIS_RATE_BURST", 40),
         upstreams=_upstreams(env),
     )

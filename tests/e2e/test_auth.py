@@ -120,3 +120,19 @@ async def test_jwks_is_published(gateway: Gateway) -> None:
     jwks = (await gateway.http.get("/.well-known/jwks.json")).json()
     assert [k["kid"] for k in jwks["keys"]] == [gateway.keys.current.kid]
     assert all("d" not in k for k in jwks["keys"])
+
+
+async def test_a_client_over_its_rate_gets_rate_limited(gateway: Gateway) -> None:
+    statuses = []
+    for _ in range(gateway.settings.rate_burst + 5):
+        response = await gateway.query(Q)
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            break
+    assert statuses[-1] == 429
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert error["extensions"]["retryIn"] > 0
+    assert int(response.headers["retry-after"]) >= 1
+    other = gateway.keys.sign(_claims(gateway, client_id="another", sub="another"))
+    assert (await _status(gateway, other))[0] == 200  # buckets are per client
