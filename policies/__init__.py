@@ -1,0 +1,47 @@
+"""Purposes, clients, field categories and consent: the policy catalogue and its decisions.
+
+Pure: the only I/O is reading the catalogue's YAML files, and dates are always passed in.
+"""
+
+from policies.catalogue import CITIZEN_GROUP, Catalogue
+from policies.engine import Caller, Verdict, decide, needs_consents
+from policies.errors import CatalogueError, PolicyError, UnknownField
+from policies.loader import SHIPPED, load_catalogue
+from policies.model import (
+    Category,
+    ClientPolicy,
+    Consent,
+    Decision,
+    DenialCode,
+    Effect,
+    LawfulGround,
+    LegalBasis,
+    Period,
+    Provision,
+    Purpose,
+)
+
+__all__ = [
+    "CITIZEN_GROUP",
+    "SHIPPED",
+    "Caller",
+    "Catalogue",
+    "CatalogueError",
+    "Category",
+    "ClientPolicy",
+    "Consent",
+    "Decision",
+    "DenialCode",
+    "Effect",
+    "LawfulGround",
+    "LegalBasis",
+    "Period",
+    "PolicyError",
+    "Provision",
+    "Purpose",
+    "UnknownField",
+    "Verdict",
+    "decide",
+    "load_catalogue",
+    "needs_consents",
+]
