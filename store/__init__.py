@@ -1,0 +1,28 @@
+"""The gateway's own data at rest: consents today, on SQLite or PostgreSQL (DESIGN §10).
+
+Wiring::
+
+    database = await connect(database_url_for(settings.data_dir, env_url), schema=None)
+    await migrate(database)          # idempotent, at every start
+    consents = ConsentStore(database)
+    ...
+    await database.aclose()
+"""
+
+from store.consents import ConsentStore
+from store.database import Database, connect, database_url_for
+from store.errors import ConsentNotFound, InvalidRecord, StoreError, StoreUnavailable
+from store.migration import head_revision, migrate
+
+__all__ = [
+    "ConsentNotFound",
+    "ConsentStore",
+    "Database",
+    "InvalidRecord",
+    "StoreError",
+    "StoreUnavailable",
+    "connect",
+    "database_url_for",
+    "head_revision",
+    "migrate",
+]

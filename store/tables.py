@@ -1,0 +1,88 @@
+"""The tables, defined once with SQLAlchemy Core.
+
+The metadata carries no schema: on PostgreSQL the engine's ``schema_translate_map`` puts every
+table in the configured schema at run time, so tests (one schema per run) and production share
+these definitions. Migrations under ``migrations/versions`` are frozen snapshots and do not
+import this module; a change here goes with a new revision.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Index,
+    MetaData,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on both backends.
+
+    SQLite has no time zone type: it stores the UTC wall time and hands back a naive value,
+    which we mark as UTC. PostgreSQL's ``timestamptz`` comes back in the session's zone, which
+    we bring back to UTC so that equal instants compare and print alike.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # A naive time is ambiguous once stored; refuse it rather than guess a zone.
+            raise ValueError("naive datetime: pass a timezone-aware time")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Categories(TypeDecorator[frozenset[str]]):
+    """A set of category ids as a sorted JSON list: stable text, and commas stay legal."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: frozenset[str] | None, dialect: Dialect) -> str | None:
+        return None if value is None else json.dumps(sorted(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> frozenset[str] | None:
+        return None if value is None else frozenset(json.loads(value))
+
+
+metadata = MetaData()
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("person", Text, nullable=False),  # the consent-sector pseudonym, never a name
+    Column("client_id", Text, nullable=True),
+    Column("purpose", Text, nullable=True),
+    Column("categories", Categories, nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_until", Date, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    CheckConstraint(
+        "(client_id IS NULL) <> (purpose IS NULL)",
+        name="ck_consents_one_grantee",
+    ),
+    Index("ix_consents_person", "person"),
+)
