@@ -68,6 +68,10 @@ class Settings:
     redis_url: str | None = None
     redis_prefix: str = "unefois:"
     log_level: str = "INFO"
+    database_url: str | None = None  # None: a SQLite file in the data directory
+    database_schema: str | None = None  # PostgreSQL only: the schema holding every table
+    pseudonym_secret: str | None = field(default=None, repr=False)  # base64; None: data dir
+    policies_dir: Path | None = None  # None: the catalogue shipped with the package
     rate_per_second: float = 20.0  # per client, sustained
     rate_burst: int = 40  # per client, at once
     upstreams: Mapping[str, UpstreamSettings] = field(default_factory=dict)
@@ -184,6 +188,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.get("UNEFOIS_REDIS_URL") or None,
         redis_prefix=env.get("UNEFOIS_REDIS_PREFIX") or "unefois:",
         log_level=(env.get("UNEFOIS_LOG_LEVEL") or "INFO").upper(),
+        database_url=env.get("UNEFOIS_DATABASE_URL") or None,
+        database_schema=env.get("UNEFOIS_DATABASE_SCHEMA") or None,
+        pseudonym_secret=env.get("UNEFOIS_PSEUDONYM_SECRET") or None,
+        policies_dir=Path(env["UNEFOIS_POLICIES_DIR"]) if env.get("UNEFOIS_POLICIES_DIR") else None,
         rate_per_second=_float(env, "UNEFOIS_RATE_LIMIT", 20.0),
         rate_burst=_int(env, "UNEFOIS_RATE_BURST", 40),
         upstreams=_upstreams(env),
