@@ -1,14 +1,25 @@
-"""The other side of the wire: simulated agencies serving a synthetic population over HTTP.
+"""The other side of the wire: simulated agencies serving a synthetic population over HTTP,
+and a FranceConnect-style OpenID Connect provider for its persons.
 
 Never imported by the product packages, and imports none of them.
 """
 
 from sandbox.faults import FaultConfig, load_faults
+from sandbox.france_connect import (
+    FC_SCOPE,
+    SANDBOX_FC_CLIENT_ID,
+    SANDBOX_FC_CLIENT_SECRET,
+    SANDBOX_FC_REDIRECT_URI,
+    FranceConnectConfig,
+    FranceConnectTokens,
+    RelyingParty,
+)
 from sandbox.person import Household, Identity, Person, normalise
 from sandbox.population import BirthQuery, Population
 from sandbox.runner import (
     AGENCIES,
     SANDBOX_API_PARTICULIER_TOKEN,
+    SERVERS,
     RunningSandbox,
     SandboxConfig,
     serve,
@@ -17,13 +28,21 @@ from sandbox.runner import (
 
 __all__ = [
     "AGENCIES",
+    "FC_SCOPE",
     "SANDBOX_API_PARTICULIER_TOKEN",
+    "SANDBOX_FC_CLIENT_ID",
+    "SANDBOX_FC_CLIENT_SECRET",
+    "SANDBOX_FC_REDIRECT_URI",
+    "SERVERS",
     "BirthQuery",
     "FaultConfig",
+    "FranceConnectConfig",
+    "FranceConnectTokens",
     "Household",
     "Identity",
     "Person",
     "Population",
+    "RelyingParty",
     "RunningSandbox",
     "SandboxConfig",
     "load_faults",

@@ -1,4 +1,4 @@
-"""``python -m sandbox``: serve the simulated agencies until interrupted."""
+"""``python -m sandbox``: serve the simulated agencies and the FranceConnect provider."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from sandbox.faults import load_faults
+from sandbox.france_connect import FranceConnectConfig
 from sandbox.population import DEFAULT_MONTH, DEFAULT_SEED
 from sandbox.runner import SandboxConfig, serve
 
@@ -19,6 +20,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--month", default=DEFAULT_MONTH, help="reference month YYYY-MM")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port-base", type=int, default=8701, help="first port; 0 for ephemeral")
+    parser.add_argument(
+        "--france-connect-issuer",
+        help="the provider's public URL when not reached at its listening address",
+    )
     parser.add_argument("--faults", type=Path, help="YAML file: {agency or '*': {rate: value}}")
     return parser
 
@@ -37,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         reference_month=args.month,
         faults=faults,
+        france_connect=FranceConnectConfig(issuer=args.france_connect_issuer),
     )
 
     def ready(urls: dict[str, str]) -> None:

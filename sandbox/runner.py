@@ -1,4 +1,4 @@
-"""Run the seven simulated agencies in one process, each on its own port.
+"""Run the simulated agencies and the FranceConnect provider in one process, each on its port.
 
 ``serve(config)`` is what ``python -m sandbox`` runs; ``start_in_thread(config)`` runs the
 same servers on ephemeral ports in a background thread for tests and benchmarks.
@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import signal
 import threading
+import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -17,6 +18,7 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
+from sandbox import france_connect_pages
 from sandbox.agencies import (
     api_particulier,
     civil_registry,
@@ -29,6 +31,7 @@ from sandbox.agencies import (
 from sandbox.agency import AgencySetup
 from sandbox.events import build_events
 from sandbox.faults import FaultConfig
+from sandbox.france_connect import Clock, FranceConnectConfig, FranceConnectTokens
 from sandbox.oauth import ClientCredentials
 from sandbox.population import DEFAULT_MONTH, DEFAULT_SEED, Population
 
@@ -42,8 +45,10 @@ AGENCIES: tuple[str, ...] = (
     "housing",
     "civil_registry",
 )
+# Every server the sandbox runs: the agencies (data sources with event feeds), then the
+# citizens' OpenID Connect provider, which is no agency. Ports follow this order.
+SERVERS: tuple[str, ...] = (*AGENCIES, "france_connect")
 _BUILDERS: dict[str, Callable[[AgencySetup], Starlette]] = {
-    "api_particulier": api_particulier.build_app,
     "gip_mds": gip_mds.build_app,
     "dgfip": dgfip.build_app,
     "cnav": cnav.build_app,
@@ -56,16 +61,18 @@ _BUILDERS: dict[str, Callable[[AgencySetup], Starlette]] = {
 @dataclass(frozen=True)
 class SandboxConfig:
     host: str = "127.0.0.1"
-    port_base: int = 8701  # agencies listen on port_base + their rank in AGENCIES; 0: ephemeral
+    port_base: int = 8701  # agencies listen on port_base + their rank in SERVERS; 0: ephemeral
     size: int = 10_000
     seed: int = DEFAULT_SEED
     reference_month: str = DEFAULT_MONTH
     faults: Mapping[str, FaultConfig] = field(default_factory=dict)  # agency name or "*"
     api_particulier_token: str = SANDBOX_API_PARTICULIER_TOKEN
     credentials: ClientCredentials = field(default_factory=ClientCredentials)
+    france_connect: FranceConnectConfig = field(default_factory=FranceConnectConfig)
+    clock: Clock = time.time  # FranceConnect token and code lifetimes; tests pass a fake
 
     def port(self, agency: str) -> int:
-        return 0 if self.port_base == 0 else self.port_base + AGENCIES.index(agency)
+        return 0 if self.port_base == 0 else self.port_base + SERVERS.index(agency)
 
     def faults_for(self, agency: str) -> FaultConfig:
         return self.faults.get(agency) or self.faults.get("*") or FaultConfig()
@@ -73,8 +80,18 @@ class SandboxConfig:
 
 def build_apps(config: SandboxConfig, population: Population) -> dict[str, Starlette]:
     events = build_events(population)
+    # One registry for both: API Particulier's FranceConnect routes accept the provider's tokens.
+    fc_tokens = FranceConnectTokens(config.france_connect.token_ttl, config.clock)
+
+    def particulier(setup: AgencySetup) -> Starlette:
+        return api_particulier.build_app(setup, fc_tokens)
+
+    def provider(setup: AgencySetup) -> Starlette:
+        return france_connect_pages.build_app(setup, fc_tokens, config.france_connect)
+
+    builders = {**_BUILDERS, "api_particulier": particulier, "france_connect": provider}
     return {
-        name: _BUILDERS[name](
+        name: builders[name](
             AgencySetup(
                 population,
                 events,
@@ -83,14 +100,14 @@ def build_apps(config: SandboxConfig, population: Population) -> dict[str, Starl
                 config.api_particulier_token,
             )
         )
-        for name in AGENCIES
+        for name in SERVERS
     }
 
 
 class _AgencyServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
-        # Seven servers share one process: ``serve`` handles signals once for all of them.
+        # Several servers share one process: ``serve`` handles signals once for all of them.
         yield
 
 
@@ -139,7 +156,11 @@ async def _run(
             failed[0].result()
             raise RuntimeError("an agency server stopped during startup")
         await asyncio.sleep(0.01)
-    on_ready(_bound_urls(config.host, servers), apps)
+    urls = _bound_urls(config.host, servers)
+    if not config.france_connect.issuer:
+        # The provider names itself by the URL it listens on (ephemeral ports in tests).
+        apps["france_connect"].state.provider.issuer = urls["france_connect"]
+    on_ready(urls, apps)
     await asyncio.gather(*tasks)
 
 
@@ -175,7 +196,9 @@ class RunningSandbox:
         self.api_particulier_token = config.api_particulier_token
         self.client_id = config.credentials.client_id
         self.client_secret = config.credentials.client_secret
-        self.urls: dict[str, str] = {}
+        self.urls: dict[str, str] = {}  # the agencies' URLs, by name
+        self.france_connect_url = ""  # the OpenID Connect provider's URL (its issuer)
+        self.france_connect = config.france_connect  # its relying parties and token lifetime
         self.apps: dict[str, Starlette] = {}
         self._servers: list[_AgencyServer] = []
         self._ready = threading.Event()
@@ -184,6 +207,7 @@ class RunningSandbox:
 
     def _main(self) -> None:
         def ready(urls: dict[str, str], apps: dict[str, Starlette]) -> None:
+            self.france_connect_url = urls.pop("france_connect")
             self.urls, self.apps = urls, apps
             self._ready.set()
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hmac
 import re
-import secrets
 from collections.abc import Callable
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,11 +18,13 @@ from starlette.routing import BaseRoute, Route
 from sandbox.admin import loopback_only
 from sandbox.agencies.caf_view import family_quotient, member, postal_address
 from sandbox.agency import Agency, AgencyInfo, AgencySetup
+from sandbox.france_connect import FranceConnectTokens
+from sandbox.france_connect_pages import shortcut_token
 from sandbox.gazetteer import COMMUNE_BY_COG
 from sandbox.months import first_day, month_of
 from sandbox.person import Person, Right
 from sandbox.protocol import (
-    ProtocolError,
+    JSONResponse,
     bearer,
     check_recipient,
     not_found,
@@ -58,10 +58,12 @@ def _status(right: Right | None, option: str | None) -> dict[str, object]:
 
 
 class ApiParticulier:
-    def __init__(self, setup: AgencySetup) -> None:
+    def __init__(self, setup: AgencySetup, fc_tokens: FranceConnectTokens) -> None:
         self.token = setup.api_particulier_token
         self.population = setup.population
-        self.fc_tokens: dict[str, int] = {}
+        # The sandbox FranceConnect provider's tokens: the real API Particulier introspects
+        # the citizen's token at FranceConnect, we look it up in the shared registry.
+        self.fc_tokens = fc_tokens
         self.agency = Agency(INFO, setup.population, setup.events, setup.faults, self.check_token)
 
     # --- authentication and resolution ----------------------------------------------------
@@ -73,7 +75,7 @@ class ApiParticulier:
 
     def check_fc_token(self, request: Request) -> None:
         token = bearer(request.headers.get("authorization"))
-        if token is None or token not in self.fc_tokens:
+        if token is None or self.fc_tokens.live(token) is None:
             raise unauthorized()
 
     def _known(self, person: Person) -> Person:
@@ -86,8 +88,10 @@ class ApiParticulier:
 
     def resolve_fc(self, request: Request) -> Person:
         check_recipient(request.query_params)
-        token = bearer(request.headers.get("authorization")) or ""
-        return self._known(self.population.persons[self.fc_tokens[token]])
+        grant = self.fc_tokens.live(bearer(request.headers.get("authorization")) or "")
+        if grant is None:  # expired between the check and now
+            raise unauthorized()
+        return self._known(self.population.persons[grant.person])
 
     def resolve_seeker(self, request: Request) -> Person:
         params = request.query_params
@@ -229,18 +233,9 @@ class ApiParticulier:
         return endpoint
 
     async def issue_fc_token(self, request: Request) -> Response:
-        try:
-            raw = orjson.loads(await request.body() or b"{}")
-            index = raw["person"]
-            if not isinstance(index, int) or not 0 <= index < len(self.population.persons):
-                raise ValueError
-        except (ValueError, KeyError, TypeError):
-            raise ProtocolError(
-                422, "00300", "Entité non traitable", 'Le corps doit être {"person": <index>}'
-            ) from None
-        token = secrets.token_urlsafe(32)
-        self.fc_tokens[token] = index
-        return Response(orjson.dumps({"access_token": token}), media_type="application/json")
+        # Kept for existing callers: the token comes from the FranceConnect provider's registry.
+        body = shortcut_token(self.fc_tokens, self.population, await request.body())
+        return JSONResponse(body)
 
     def routes(self) -> list[BaseRoute]:
         renders: dict[str, Render] = {
@@ -279,8 +274,8 @@ class ApiParticulier:
         return routes
 
 
-def build_app(setup: AgencySetup) -> Starlette:
-    service = ApiParticulier(setup)
+def build_app(setup: AgencySetup, fc_tokens: FranceConnectTokens | None = None) -> Starlette:
+    service = ApiParticulier(setup, fc_tokens or FranceConnectTokens())
     app = service.agency.app(service.routes(), openapi=False)
     app.state.agency = service.agency
     app.state.service = service
