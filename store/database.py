@@ -149,7 +149,7 @@ async def connect(url: str, *, schema: str | None = None, pool_size: int = 5) ->
         raise ValueError("pool_size must be positive")
     parsed = _normalise(url)
     backend: Backend = "postgresql" if parsed.drivername.startswith("postgresql") else "sqlite"
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    options: dict[str, Any] = {}
     if schema is not None:
         if backend != "postgresql":
             raise ValueError("a schema applies to PostgreSQL only")
@@ -163,6 +163,9 @@ async def connect(url: str, *, schema: str | None = None, pool_size: int = 5) ->
             options["pool_size"] = pool_size
     else:
         options["pool_size"] = pool_size
+        # One round trip per checkout buys surviving a server restart or failover without
+        # failing one request per pooled connection.
+        options["pool_pre_ping"] = True
     engine = create_async_engine(parsed, **options)
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
