@@ -1,21 +1,19 @@
 """The core service: plan → decide → fetch → assemble → audit, used by schema/ and proactive/."""
 
-from exchange.catalogue import FIELDS, SOURCES, Source, Subjects
+from exchange.caller import PERSON_READ_SCOPE, Caller, Citizen, Client
+from exchange.catalogue import FIELDS, SOURCES, Source
 from exchange.context import AccessContext, siret_valid
-from exchange.decision import (
-    PERSON_READ_SCOPE,
-    Client,
-    Decider,
-    Decision,
-    LegalBasis,
-    ScopeDecider,
-)
+from exchange.decision import ConsentReader, PolicyDecider
 from exchange.errors import AccessRefused, ExchangeError, InvalidRequest
 from exchange.fetch import CallObserver
+from exchange.pseudonyms import AUDIT_SECTOR, CONSENT_SECTOR, Pseudonyms
+from exchange.reference import PersonReference, PersonTokens, Subjects
 from exchange.service import Exchange, FieldFailure, PersonRequest, PersonView
 from exchange.window import MAX_MONTHS, Window, shift_month
 
 __all__ = [
+    "AUDIT_SECTOR",
+    "CONSENT_SECTOR",
     "FIELDS",
     "MAX_MONTHS",
     "PERSON_READ_SCOPE",
@@ -23,17 +21,20 @@ __all__ = [
     "AccessContext",
     "AccessRefused",
     "CallObserver",
+    "Caller",
+    "Citizen",
     "Client",
-    "Decider",
-    "Decision",
+    "ConsentReader",
     "Exchange",
     "ExchangeError",
     "FieldFailure",
     "InvalidRequest",
-    "LegalBasis",
+    "PersonReference",
     "PersonRequest",
+    "PersonTokens",
     "PersonView",
-    "ScopeDecider",
+    "PolicyDecider",
+    "Pseudonyms",
     "Source",
     "Subjects",
     "Window",

@@ -11,18 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from connectors import CallContext, Connectors, FranceConnectToken, PivotIdentity
+from connectors import CallContext, Connectors, PivotIdentity
+from exchange.reference import Subjects
 from exchange.window import Window
 
+# "any": a FranceConnect token or an identity; "pivot": the identity; "france_travail": its id.
 SubjectKind = Literal["any", "pivot", "france_travail"]
-
-
-@dataclass(frozen=True)
-class Subjects:
-    """Everything a request knows about who it is about."""
-
-    person: PivotIdentity | FranceConnectToken
-    france_travail_id: str | None = None
 
 
 Call = Callable[[Connectors, Subjects, CallContext, Window], Awaitable[object]]
@@ -37,9 +31,7 @@ class Source:
 
 
 def _pivot(s: Subjects) -> PivotIdentity:
-    # Planning checks ``needs`` before any call, so this only guards the type.
-    assert isinstance(s.person, PivotIdentity)
-    return s.person
+    return s.identity
 
 
 def _ft(s: Subjects) -> str:

@@ -1,73 +1,88 @@
-"""The "decide" step: which selected fields a client may receive for this request.
+"""The "decide" step: the purpose policies, the person's consents, and the client's scope.
 
-A decision is a value. The engine is pluggable so that the purpose and consent policies
-(``policies/``) replace the scope check below without touching planning or fetching.
+The engine itself is pure (``policies``); this module feeds it what it needs for one request,
+reading consents only when the purpose rests on consent, so public-task requests never touch
+the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date
-from typing import Literal, Protocol
+from typing import Protocol
 
+from exchange.caller import PERSON_READ_SCOPE, Caller
 from exchange.context import AccessContext
-
-Effect = Literal["allow", "deny"]
-
-
-@dataclass(frozen=True)
-class LegalBasis:
-    title: str
-    href: str
+from exchange.pseudonyms import CONSENT_SECTOR, Pseudonyms
+from exchange.reference import Subjects
+from policies import Catalogue, Consent, Decision, Verdict, decide, needs_consents
 
 
-@dataclass(frozen=True)
-class Decision:
-    effect: Effect
-    rule_id: str
-    reasons: tuple[str, ...]
-    legal_basis: LegalBasis | None
-    policy_revision: str
-    code: str = "FORBIDDEN"  # the error code a denied field carries
+class ConsentReader(Protocol):
+    async def active(self, person: str, on: date) -> Sequence[Consent]: ...
 
 
-@dataclass(frozen=True)
-class Client:
-    """The authenticated caller, as the exchange needs to know it."""
+class PolicyDecider:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        consents: ConsentReader | None,
+        pseudonyms: Pseudonyms,
+    ) -> None:
+        self.catalogue = catalogue
+        self._consents = consents
+        self._pseudonyms = pseudonyms
 
-    id: str
-    scopes: frozenset[str]
+    def precheck(
+        self, caller: Caller, context: AccessContext, fields: frozenset[str], on: date
+    ) -> Verdict:
+        """The verdict before the person is known: refuses unknown purposes, purposes out of
+        force and clients not allowed, with no call to anyone."""
+        if PERSON_READ_SCOPE not in caller.scopes:
+            return self._scope_denied(fields)
+        return decide(
+            self.catalogue,
+            client_id=caller.id,
+            caller=caller.kind,
+            purpose_id=context.purpose,
+            fields=fields,
+            consents=(),
+            on=on,
+        )
 
+    async def decide(
+        self,
+        caller: Caller,
+        context: AccessContext,
+        fields: frozenset[str],
+        subjects: Subjects,
+        on: date,
+        first: Verdict,
+    ) -> Verdict:
+        """The final verdict: the first one, completed by the person's consents if the
+        purpose rests on them."""
+        if first.request.effect != "allow" or not needs_consents(self.catalogue, context.purpose):
+            return first
+        consents: Sequence[Consent] = ()
+        if self._consents is not None:
+            person = self._pseudonyms.pseudonym(subjects.identity, CONSENT_SECTOR)
+            consents = await self._consents.active(person, on)
+        return decide(
+            self.catalogue,
+            client_id=caller.id,
+            caller=caller.kind,
+            purpose_id=context.purpose,
+            fields=fields,
+            consents=consents,
+            on=on,
+        )
 
-class Decider(Protocol):
-    def decide(
-        self, client: Client, context: AccessContext, fields: frozenset[str], on: date
-    ) -> Mapping[str, Decision]: ...
-
-
-PERSON_READ_SCOPE = "person:read"
-
-
-class ScopeDecider:
-    """Allows every field to clients holding the ``person:read`` scope, denies otherwise.
-
-    This is the gateway's coarse client check; field-level purpose policies refine it.
-    """
-
-    revision = "scope-v1"
-
-    def decide(
-        self, client: Client, context: AccessContext, fields: frozenset[str], on: date
-    ) -> Mapping[str, Decision]:
-        if PERSON_READ_SCOPE in client.scopes:
-            allow = Decision("allow", "scope.person_read", (), None, self.revision)
-            return dict.fromkeys(fields, allow)
-        deny = Decision(
+    def _scope_denied(self, fields: frozenset[str]) -> Verdict:
+        denied = Decision(
             "deny",
             "scope.person_read",
             (f"the client lacks the {PERSON_READ_SCOPE} scope",),
             None,
-            self.revision,
+            self.catalogue.revision,
         )
-        return dict.fromkeys(fields, deny)
+        return Verdict(request=denied, fields=dict.fromkeys(fields, denied))

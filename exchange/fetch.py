@@ -9,7 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from connectors import CallContext, ConnectorError, Connectors
-from exchange.catalogue import Source, Subjects
+from exchange.catalogue import Source
+from exchange.reference import Subjects
 from exchange.window import Window
 
 log = logging.getLogger(__name__)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from connectors import PivotIdentity
-from exchange.catalogue import FIELDS, SOURCES, Source, Subjects
-from exchange.decision import Decision
+from exchange.catalogue import FIELDS, SOURCES, Source
 from exchange.errors import InvalidRequest
+from exchange.reference import Subjects
+from policies import Decision
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,6 @@ def plan(decisions: Mapping[str, Decision], subjects: Subjects) -> Plan:
 
 
 def _missing_subject(source: Source, subjects: Subjects) -> str | None:
-    if source.needs == "pivot" and not isinstance(subjects.person, PivotIdentity):
-        return "this agency is queried with a pivot identity; give ref.identity"
     if source.needs == "france_travail" and subjects.france_travail_id is None:
         return "France Travail is queried by its identifier; give ref.franceTravailId"
     return None

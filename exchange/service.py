@@ -1,7 +1,9 @@
 """The exchange service: plan → decide → fetch → assemble (→ audit, → answer).
 
-One call of ``Exchange.person`` is one access to one person's data. The steps are explicit
-so that the audit step (appended before the answer leaves) slots in after ``assemble``.
+One call of ``Exchange.person`` is one access to one person's data. The request is refused
+before anything is fetched when the purpose, the date or the client do not allow it; then
+only the agencies holding allowed fields are called. The audit step slots in after
+``assemble``, before the answer leaves.
 """
 
 from __future__ import annotations
@@ -11,18 +13,23 @@ from dataclasses import dataclass
 from datetime import date
 
 from connectors import CallContext, Connectors
-from exchange.catalogue import FIELDS, Subjects
+from exchange.caller import Caller, Client
+from exchange.catalogue import FIELDS
 from exchange.context import AccessContext
-from exchange.decision import Client, Decider, Decision
+from exchange.decision import PolicyDecider
+from exchange.errors import AccessRefused
 from exchange.fetch import CallObserver, SourceFailure, fetch_all
 from exchange.plan import Unplannable, check_fields, plan
+from exchange.pseudonyms import Pseudonyms
+from exchange.reference import PersonReference, PersonTokens, resolve
 from exchange.window import Window
+from policies import Decision, Verdict
 
 
 @dataclass(frozen=True)
 class PersonRequest:
-    client: Client
-    subjects: Subjects
+    caller: Caller
+    ref: PersonReference
     context: AccessContext
     fields: frozenset[str]
     on: date
@@ -43,37 +50,53 @@ class FieldFailure:
 class PersonView:
     fields: Mapping[str, object]  # field → record (shared records are the same object)
     failures: Mapping[str, FieldFailure]  # field → why it is null
-    decisions: Mapping[str, Decision]
+    verdict: Verdict
     sources_called: tuple[str, ...]
     window: Window
+    handle: str | None  # the caller's own sector handle (clients only)
 
 
 class Exchange:
     def __init__(
         self,
         connectors: Connectors,
-        decider: Decider,
+        decider: PolicyDecider,
+        pseudonyms: Pseudonyms,
+        person_tokens: PersonTokens | None = None,
         observe: CallObserver | None = None,
     ) -> None:
         self._connectors = connectors
         self._decider = decider
+        self._pseudonyms = pseudonyms
+        self._person_tokens = person_tokens
         self._observe = observe
 
     async def person(self, request: PersonRequest) -> PersonView:
         fields = check_fields(request.fields)
         window = Window.ending_before(request.on, request.months)
-        decisions = self._decider.decide(request.client, request.context, fields, request.on)
-        the_plan = plan(decisions, request.subjects)
-        ctx = CallContext(recipient=request.context.recipient, on=request.on)
+        caller, context = request.caller, request.context
+        first = self._decider.precheck(caller, context, fields, request.on)
+        if first.request.effect != "allow":
+            raise AccessRefused("; ".join(first.request.reasons) or "access refused")
+        subjects = await resolve(request.ref, caller, self._pseudonyms, self._person_tokens)
+        verdict = await self._decider.decide(caller, context, fields, subjects, request.on, first)
+        the_plan = plan(verdict.fields, subjects)
+        ctx = CallContext(recipient=context.recipient, on=request.on)
         results = await fetch_all(
-            the_plan.sources, self._connectors, request.subjects, ctx, window, self._observe
+            the_plan.sources, self._connectors, subjects, ctx, window, self._observe
         )
-        return assemble(fields, decisions, the_plan.unplannable, results, window)
+        view = assemble(fields, verdict, the_plan.unplannable, results, window)
+        if isinstance(caller, Client):
+            handle = self._pseudonyms.handle(subjects.identity, caller.sector)
+            view = PersonView(
+                view.fields, view.failures, verdict, view.sources_called, window, handle
+            )
+        return view
 
 
 def assemble(
     fields: frozenset[str],
-    decisions: Mapping[str, Decision],
+    verdict: Verdict,
     unplannable: Mapping[str, Unplannable],
     results: Mapping[str, object],
     window: Window,
@@ -81,7 +104,7 @@ def assemble(
     values: dict[str, object] = {}
     failures: dict[str, FieldFailure] = {}
     for field in fields:
-        decision = decisions[field]
+        decision: Decision = verdict.fields[field]
         if decision.effect != "allow":
             reason = "; ".join(decision.reasons) or "access denied"
             failures[field] = FieldFailure(decision.code, reason)
@@ -97,4 +120,4 @@ def assemble(
             )
         else:
             values[field] = result
-    return PersonView(values, failures, decisions, tuple(results), window)
+    return PersonView(values, failures, verdict, tuple(results), window, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import httpx
 from redis.asyncio import Redis
@@ -16,18 +16,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors import ConnectorConfig, Connectors, UpstreamConfig
-from exchange import Client, Exchange, ScopeDecider
+from exchange import FIELDS, Exchange, PolicyDecider, Pseudonyms
+from exchange.consents import Consents
+from gateway.callers import PersonTokenCheck, authenticator
 from gateway.clients import ClientRegistry, load_clients
-from gateway.errors import Unauthenticated
-from gateway.graphql_http import Authenticate, GraphQLEndpoint, GraphQLRequestError
+from gateway.consent_store import StartedConsentStore
+from gateway.graphql_http import GraphQLEndpoint, Services
 from gateway.keys import SigningKeys, load_or_create
 from gateway.limits import BodyLimitMiddleware
 from gateway.oauth import build_authorization_server, oauth_routes
 from gateway.observability import Metrics, RequestContextMiddleware, metrics_endpoint
 from gateway.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
+from gateway.secret import pseudonym_secret
 from gateway.settings import Settings
-from gateway.tokens import TokenVerifier, bearer_token, build_token_verifier
+from gateway.tokens import build_token_verifier
+from policies import load_catalogue
 from schema import SchemaLimits, build_schema
+from store import database_url_for
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -64,19 +69,6 @@ def rate_limiter(settings: Settings) -> RateLimiter:
     return MemoryRateLimiter()
 
 
-def _authenticator(verifier: TokenVerifier) -> Authenticate:
-    async def authenticate(request: Request) -> Client:
-        try:
-            principal = await verifier.verify(bearer_token(request.headers))
-        except Unauthenticated as exc:
-            # The precise reason is logged, never told: it would help probe our keys.
-            log.info("token refused", extra={"reason": exc.reason})
-            raise GraphQLRequestError(401, "UNAUTHENTICATED", exc.message) from None
-        return Client(principal.client_id, principal.scopes)
-
-    return authenticate
-
-
 def build_app(
     settings: Settings,
     *,
@@ -84,19 +76,27 @@ def build_app(
     clients: ClientRegistry | None = None,
     keys: SigningKeys | None = None,
     connectors: Connectors | None = None,
+    person_tokens: PersonTokenCheck | None = None,
 ) -> Starlette:
     """The gateway application. Parts may be given (tests); the rest come from settings."""
     metrics = Metrics()
     registry = clients if clients is not None else load_clients(settings.clients_path)
     signing = keys if keys is not None else load_or_create(settings.data_dir, settings.signing_alg)
     bundle = connectors or Connectors.from_config(connector_config(settings), clock)
+    catalogue = load_catalogue(settings.policies_dir, known_fields=frozenset(FIELDS))
+    pseudonyms = Pseudonyms(pseudonym_secret(settings.data_dir, settings.pseudonym_secret))
+    consent_store = StartedConsentStore(
+        database_url_for(settings.data_dir, settings.database_url), settings.database_schema
+    )
     jwks_http = httpx.AsyncClient(timeout=5.0) if settings.trusted_jwks_url else None
     verifier = build_token_verifier(settings, signing, clock, jwks_http)
 
     def observe(source: str, upstream: str, outcome: str, seconds: float) -> None:
         metrics.observe_upstream(upstream, outcome, seconds)
 
-    exchange = Exchange(bundle, ScopeDecider(), observe)
+    decider = PolicyDecider(catalogue, consent_store, pseudonyms)
+    exchange = Exchange(bundle, decider, pseudonyms, person_tokens, observe)
+    consents = Consents(consent_store, catalogue, pseudonyms)
     schema = build_schema(
         SchemaLimits(
             max_depth=settings.max_query_depth,
@@ -105,16 +105,12 @@ def build_app(
             introspection=settings.introspection,
         )
     )
-
-    def today() -> date:
-        return clock().date()
-
     limiter = rate_limiter(settings)
     graphql = GraphQLEndpoint(
         schema,
-        exchange,
-        _authenticator(verifier),
-        today,
+        Services(exchange, consents, catalogue),
+        authenticator(verifier, registry, person_tokens, pseudonyms),
+        clock,
         ide=settings.introspection,
         limiter=limiter,
         rate=Rate(settings.rate_per_second, settings.rate_burst),
@@ -136,9 +132,11 @@ def build_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await consent_store.start()
         try:
             yield
         finally:
+            await consent_store.aclose()
             await bundle.aclose()
             await limiter.aclose()
             if jwks_http is not None:

@@ -7,7 +7,8 @@ A thin endpoint of our own rather than strawberry's view: it keeps the hot path 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -18,14 +19,26 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from exchange import Client, Exchange
+from exchange import Caller, Exchange
+from exchange.consents import Consents
 from gateway.ratelimit import Rate, RateLimiter, retry_after_header
+from policies import Catalogue
 from schema import RequestContext, format_error
 
-Authenticate = Callable[[Request], Awaitable[Client]]
-Today = Callable[[], date]
+Authenticate = Callable[[Request], Awaitable[Caller]]
+Clock = Callable[[], datetime]
 
-_QUERY_ONLY = frozenset({OperationType.QUERY})
+
+@dataclass(frozen=True)
+class Services:
+    """What resolvers use, built once with the application."""
+
+    exchange: Exchange
+    consents: Consents
+    catalogue: Catalogue
+
+
+_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
 class GraphQLRequestError(Exception):
@@ -76,9 +89,9 @@ class GraphQLEndpoint:
     def __init__(
         self,
         schema: strawberry.Schema,
-        exchange: Exchange,
+        services: Services,
         authenticate: Authenticate,
-        today: Today,
+        clock: Clock,
         ide: bool,
         limiter: RateLimiter,
         rate: Rate,
@@ -86,9 +99,9 @@ class GraphQLEndpoint:
         self._limiter = limiter
         self._rate = rate
         self._schema = schema
-        self._exchange = exchange
+        self._services = services
         self._authenticate = authenticate
-        self._today = today
+        self._clock = clock
         self._ide_html = get_graphql_ide_html("graphiql") if ide else None
 
     async def handle(self, request: Request) -> Response:
@@ -103,12 +116,12 @@ class GraphQLEndpoint:
         except GraphQLRequestError as exc:
             return error_response(exc.status, exc.code, exc.message)
         try:
-            client = await self._authenticate(request)
+            caller = await self._authenticate(request)
         except GraphQLRequestError as exc:
             return error_response(
                 exc.status, exc.code, exc.message, headers={"WWW-Authenticate": "Bearer"}
             )
-        wait = await self._limiter.take(client.id, self._rate)
+        wait = await self._limiter.take(caller.id, self._rate)
         if wait is not None:
             return error_response(
                 429,
@@ -117,17 +130,26 @@ class GraphQLEndpoint:
                 extensions={"retryIn": round(wait, 3)},
                 headers={"Retry-After": retry_after_header(wait)},
             )
-        context = RequestContext(exchange=self._exchange, client=client, on=self._today())
+        now = self._clock()
+        services = self._services
+        context = RequestContext(
+            exchange=services.exchange,
+            consents=services.consents,
+            catalogue=services.catalogue,
+            caller=caller,
+            now=now,
+            on=now.date(),
+        )
         try:
             result = await self._schema.execute(
                 query,
                 variable_values=variables,
                 context_value=context,
                 operation_name=operation,
-                allowed_operation_types=_QUERY_ONLY,
+                allowed_operation_types=_OPERATIONS,
             )
         except InvalidOperationTypeError:
-            return error_response(400, "BAD_USER_INPUT", "only queries are served")
+            return error_response(400, "BAD_USER_INPUT", "subscriptions are not served")
         except CannotGetOperationTypeError:
             return error_response(400, "BAD_USER_INPUT", "operationName names no operation")
         body: dict[str, Any] = {}

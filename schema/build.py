@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import strawberry
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -21,7 +21,9 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
+from schema.consents import ConsentMutation
 from schema.query import Query
 
 
@@ -32,6 +34,14 @@ class SchemaLimits:
     max_tokens: int = 2000
     introspection: bool = False
     cache_size: int = 1024
+
+
+class _Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Strawberry logs every error with the query text, which can hold names: errors are
+        reported to the client typed, and defects logged where they are formatted."""
 
 
 def _rules(limits: SchemaLimits) -> list[type[ASTValidationRule]]:
@@ -58,8 +68,9 @@ def build_schema(limits: SchemaLimits) -> strawberry.Schema:
     def validation_cache() -> SchemaExtension:
         return ValidationCache(maxsize=limits.cache_size)
 
-    return strawberry.Schema(
+    return _Schema(
         query=Query,
+        mutation=ConsentMutation,
         extensions=[tokens, parser_cache, validation_rules, validation_cache],
         config=StrawberryConfig(disable_field_suggestions=True),
     )

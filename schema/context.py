@@ -1,15 +1,20 @@
-"""What a GraphQL execution knows besides the query: the caller, the service, the date."""
+"""What a GraphQL execution knows besides the query: the caller, the services, the time."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from exchange import Client, Exchange
+from exchange import Caller, Exchange
+from exchange.consents import Consents
+from policies import Catalogue
 
 
 @dataclass(frozen=True)
 class RequestContext:
     exchange: Exchange
-    client: Client  # the authenticated caller
-    on: date  # the reference date of every rule and window in this request
+    consents: Consents
+    catalogue: Catalogue
+    caller: Caller  # the authenticated client or citizen
+    now: datetime  # the request's instant (UTC); every rule and window reads ``on``
+    on: date

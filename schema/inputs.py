@@ -8,7 +8,7 @@ from enum import Enum
 import strawberry
 
 from connectors import FranceConnectToken, PivotIdentity
-from exchange import AccessContext, InvalidRequest, Subjects
+from exchange import AccessContext, PersonReference
 
 
 @strawberry.enum
@@ -31,23 +31,30 @@ class PivotIdentityInput:
     usage_name: str | None = None
 
 
-@strawberry.input(description="Who the query is about: one of identity or franceConnectToken.")
+@strawberry.input(
+    description="Who the query is about: exactly one of identity, handle, "
+    "franceConnectToken, or franceConnect (a citizen reading their own data)."
+)
 class PersonRef:
     identity: PivotIdentityInput | None = None
+    handle: str | None = strawberry.field(
+        default=None, description="A handle this gateway returned to your sector."
+    )
     france_connect_token: str | None = strawberry.field(
         default=None, description="The citizen's FranceConnect access token (citizen present)."
+    )
+    france_connect: bool | None = strawberry.field(
+        default=None, description="true: the person of the calling citizen's own token."
     )
     france_travail_id: str | None = strawberry.field(
         default=None, description="The France Travail identifier, needed for employment."
     )
 
-    def to_subjects(self) -> Subjects:
-        if (self.identity is None) == (self.france_connect_token is None):
-            raise InvalidRequest("give exactly one of ref.identity and ref.franceConnectToken")
-        person: PivotIdentity | FranceConnectToken
+    def to_reference(self) -> PersonReference:
+        identity = None
         if self.identity is not None:
             i = self.identity
-            person = PivotIdentity(
+            identity = PivotIdentity(
                 birth_name=i.birth_name,
                 given_names=tuple(i.given_names),
                 birth_date=i.birth_date,
@@ -56,10 +63,14 @@ class PersonRef:
                 birth_place=i.birth_place,
                 usage_name=i.usage_name,
             )
-        else:
-            assert self.france_connect_token is not None
-            person = FranceConnectToken(self.france_connect_token)
-        return Subjects(person=person, france_travail_id=self.france_travail_id)
+        token = self.france_connect_token
+        return PersonReference(
+            identity=identity,
+            handle=self.handle,
+            france_connect=FranceConnectToken(token) if token is not None else None,
+            self_=bool(self.france_connect),
+            france_travail_id=self.france_travail_id,
+        )
 
 
 @strawberry.input(description="Why the data is asked for: every data query carries it.")

@@ -135,6 +135,12 @@ class Employment:
 class Person:
     _view: strawberry.Private[PersonView]
 
+    @strawberry.field(
+        description="This person's handle for your sector: send it back as ref.handle."
+    )
+    def handle(self) -> str | None:
+        return self._view.handle
+
     @strawberry.field(description="Civil status (civil registry).")
     def identity(self) -> t.Identity | None:
         return _get(self._view, "identity")  # type: ignore[no-any-return]

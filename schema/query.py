@@ -8,6 +8,7 @@ import strawberry
 
 from connectors import ConnectorError
 from exchange import ExchangeError, PersonRequest
+from schema.consents import ConsentType, my_consents
 from schema.context import RequestContext
 from schema.errors import typed_error
 from schema.inputs import AccessContextInput, PersonRef
@@ -32,8 +33,8 @@ class Query:
         selection = person_selection(list(raw.field_nodes), raw.fragments, variables)
         try:
             request = PersonRequest(
-                client=rc.client,
-                subjects=ref.to_subjects(),
+                caller=rc.caller,
+                ref=ref.to_reference(),
                 context=context.to_context(),
                 fields=selection.fields,
                 on=rc.on,
@@ -43,3 +44,7 @@ class Query:
         except (ExchangeError, ConnectorError) as exc:
             raise typed_error(exc.message, exc.code) from None
         return Person(_view=view)
+
+    my_consents: list[ConsentType] = strawberry.field(
+        resolver=my_consents, description="The calling citizen's consents, newest first."
+    )

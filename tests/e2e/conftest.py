@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,10 +16,39 @@ from gateway.app import build_app
 from gateway.clients import DEMO_CLIENT_ID, ensure_default_clients
 from gateway.keys import SigningKeys, load_or_create
 from gateway.settings import Settings, load
+from policies import SHIPPED, load_catalogue
 from sandbox import AGENCIES, RunningSandbox, SandboxConfig, start_in_thread
 
 RECIPIENT = "13002526500013"
-CONTEXT = {"purpose": "rsa_instruction", "recipient": RECIPIENT, "object": "dossier-42"}
+# The shipped catalogue releases to each purpose only what its procedure needs; tests of the
+# request path use one more purpose, granted every category, added to a copy of it.
+CONTEXT = {"purpose": "e2e_everything", "recipient": RECIPIENT, "object": "dossier-42"}
+EVERYTHING = """\
+id: e2e_everything
+label: Tests de bout en bout du chemin d'une requête
+legal_basis:
+  title: Jeu d'essai (bac à sable)
+  href: https://example.org/e2e
+lawful_ground: public_task
+clients: []
+groups: [departement]
+retention_days: 1
+categories:
+  2000-01-01: [{categories}]
+"""
+
+
+def e2e_catalogue(directory: Path) -> Path:
+    """A copy of the shipped catalogue with the ``e2e_everything`` purpose added."""
+    target = directory / "policies"
+    shutil.copytree(SHIPPED, target)
+    categories = ", ".join(sorted(load_catalogue().categories))
+    (target / "purposes" / "e2e_everything.yaml").write_text(
+        EVERYTHING.format(categories=categories), encoding="utf-8"
+    )
+    return target
+
+
 NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)  # the sandbox describes June 2025
 UPSTREAM_TIMEOUT = 1.0  # generous: the sandbox shares this process and its two cores
 
@@ -112,7 +142,11 @@ def reset_faults(sandbox: RunningSandbox) -> Iterator[None]:
 async def gateway(
     sandbox: RunningSandbox, tmp_path: Path, reset_faults: None
 ) -> AsyncIterator[Gateway]:
-    env = {"UNEFOIS_DATA_DIR": str(tmp_path), "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000"}
+    env = {
+        "UNEFOIS_DATA_DIR": str(tmp_path),
+        "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000",
+        "UNEFOIS_POLICIES_DIR": str(e2e_catalogue(tmp_path)),
+    }
     for name, url in sandbox.urls.items():
         env[f"UNEFOIS_{name.upper()}_URL"] = url
         env[f"UNEFOIS_{name.upper()}_TIMEOUT"] = str(UPSTREAM_TIMEOUT)

@@ -102,8 +102,9 @@ async def test_a_client_without_the_read_scope_gets_nothing(
         q, {"ref": {"identity": identity(persons[1])}, "ctx": CONTEXT}, token=token
     )
     body = response.json()
-    assert body["data"]["person"]["identity"] is None
+    assert body["data"]["person"] is None
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "person:read" in body["errors"][0]["message"]
 
 
 async def test_wrong_client_secret(gateway: Gateway) -> None:

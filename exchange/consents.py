@@ -1,0 +1,112 @@
+"""Citizens' consents: granting, revoking, listing — filed under the consent pseudonym only.
+
+A revocation is written before the answer returns; the next request reads the store again
+(consents are never cached), so it takes effect at once, whatever the agency cache holds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from exchange.caller import Citizen
+from exchange.errors import InvalidRequest
+from exchange.pseudonyms import CONSENT_SECTOR, Pseudonyms
+from policies import Catalogue, Consent
+from store import ConsentNotFound
+
+MAX_VALIDITY = timedelta(days=730)
+
+
+class ConsentStore(Protocol):
+    async def grant(self, consent: Consent) -> Consent: ...
+
+    async def revoke(self, person: str, consent_id: str, at: datetime) -> Consent: ...
+
+    async def for_person(self, person: str) -> list[Consent]: ...
+
+
+class ConsentNotFoundError(InvalidRequest):
+    code = "NOT_FOUND"
+
+
+class Consents:
+    def __init__(
+        self,
+        store: ConsentStore,
+        catalogue: Catalogue,
+        pseudonyms: Pseudonyms,
+        *,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._store = store
+        self._catalogue = catalogue
+        self._pseudonyms = pseudonyms
+        self._new_id = new_id
+
+    def _person(self, citizen: Citizen) -> str:
+        return self._pseudonyms.pseudonym(citizen.identity, CONSENT_SECTOR)
+
+    async def grant(
+        self,
+        citizen: Citizen,
+        *,
+        client_id: str | None,
+        purpose: str | None,
+        categories: Sequence[str],
+        until: date,
+        now: datetime,
+    ) -> Consent:
+        self._check(client_id, purpose, categories, until, now.date())
+        consent = Consent(
+            id=self._new_id(),
+            person=self._person(citizen),
+            client_id=client_id,
+            purpose=purpose,
+            categories=frozenset(categories),
+            granted_at=now,
+            valid_from=now.date(),
+            valid_until=until,
+        )
+        return await self._store.grant(consent)
+
+    async def revoke(self, citizen: Citizen, consent_id: str, now: datetime) -> Consent:
+        try:
+            return await self._store.revoke(self._person(citizen), consent_id, now)
+        except ConsentNotFound:
+            raise ConsentNotFoundError("no consent of yours has this id") from None
+
+    async def mine(self, citizen: Citizen) -> list[Consent]:
+        return await self._store.for_person(self._person(citizen))
+
+    def _check(
+        self,
+        client_id: str | None,
+        purpose: str | None,
+        categories: Sequence[str],
+        until: date,
+        today: date,
+    ) -> None:
+        if (client_id is None) == (purpose is None):
+            raise InvalidRequest("a consent is given to one client or for one purpose")
+        if client_id is not None and client_id not in self._catalogue.clients:
+            raise InvalidRequest(f"unknown client {client_id!r}")
+        if purpose is not None:
+            known = self._catalogue.purposes.get(purpose)
+            if known is None:
+                raise InvalidRequest(f"unknown purpose {purpose!r}")
+            if known.lawful_ground != "consent":
+                raise InvalidRequest(
+                    f"purpose {purpose!r} does not rest on consent: it needs none, "
+                    "and a consent would change nothing"
+                )
+        unknown = sorted(set(categories) - self._catalogue.categories.keys())
+        if not categories or unknown:
+            raise InvalidRequest(
+                "give one or more data categories among "
+                + ", ".join(sorted(self._catalogue.categories))
+            )
+        if until < today or until > today + MAX_VALIDITY:
+            raise InvalidRequest(f"until must be between today and {MAX_VALIDITY.days} days ahead")

@@ -1,0 +1,66 @@
+"""Who is calling: an API client with our access token, or a citizen with a person token.
+
+Our access tokens are JWTs (three dot-separated parts); FranceConnect access tokens are
+opaque. A JWT is only ever checked as ours, so a forged JWT cannot be passed off as a person
+token, and an opaque token only ever as a person token.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from starlette.requests import Request
+
+from connectors import ConnectorError, FranceConnectToken, PivotIdentity
+from exchange import Caller, Citizen, Client, Pseudonyms
+from gateway.clients import ClientRegistry
+from gateway.errors import Unauthenticated
+from gateway.graphql_http import Authenticate, GraphQLRequestError
+from gateway.tokens import TokenVerifier, bearer_token
+
+log = logging.getLogger(__name__)
+DEFAULT_SECTOR = "default"
+CITIZEN_SECTOR = "citizen"
+
+
+class PersonTokenCheck(Protocol):
+    """Opens a person token into the person's identity; raises ``Unauthenticated``."""
+
+    async def identity(self, token: FranceConnectToken) -> PivotIdentity: ...
+
+
+def _is_jwt(token: str) -> bool:
+    return token.count(".") == 2
+
+
+def authenticator(
+    verifier: TokenVerifier,
+    registry: ClientRegistry,
+    persons: PersonTokenCheck | None,
+    pseudonyms: Pseudonyms,
+) -> Authenticate:
+    async def authenticate(request: Request) -> Caller:
+        try:
+            token = bearer_token(request.headers)
+            if _is_jwt(token) or persons is None:
+                principal = await verifier.verify(token)
+                client = registry.get(principal.client_id)
+                # A client of the trusted external issuer is not in our file: default sector.
+                sector = client.sector if client is not None else DEFAULT_SECTOR
+                return Client(principal.client_id, principal.scopes, sector)
+            fc = FranceConnectToken(token)
+            identity = await persons.identity(fc)
+            # The citizen's id (rate limits, logs) is a pseudonym: never a name.
+            pseudonym = pseudonyms.pseudonym(identity, CITIZEN_SECTOR)
+            return Citizen(identity=identity, token=fc, id="citizen:" + pseudonym)
+        except Unauthenticated as exc:
+            # The precise reason is logged, never told: it would help probe our keys.
+            log.info("token refused", extra={"reason": exc.reason})
+            raise GraphQLRequestError(401, "UNAUTHENTICATED", exc.message) from None
+        except ConnectorError:  # a malformed person token
+            raise GraphQLRequestError(
+                401, "UNAUTHENTICATED", "Invalid or missing access token"
+            ) from None
+
+    return authenticate
