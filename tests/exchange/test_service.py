@@ -2,45 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, cast
 
 import pytest
 
-from connectors import (
-    CallContext,
-    Connectors,
-    FranceConnectToken,
-    PivotIdentity,
-    UpstreamTimeout,
-)
+from connectors import CallContext, Connectors, FranceConnectToken, PivotIdentity, UpstreamTimeout
 from exchange import (
     FIELDS,
     AccessContext,
+    AccessRefused,
+    Citizen,
     Client,
-    Decision,
     Exchange,
     InvalidRequest,
+    PersonReference,
     PersonRequest,
-    ScopeDecider,
-    Subjects,
+    PolicyDecider,
+    Pseudonyms,
 )
+from policies import Consent, load_catalogue
 
 ON = date(2025, 7, 1)
-CTX = AccessContext("rsa_instruction", "13002526500013", "case-42")
-READER = Client("app", frozenset({"person:read"}))
+EVERYTHING = AccessContext("self_access", "13002526500013", "case-42")
+RSA = AccessContext("rsa_instruction", "13002526500013", "case-42")
+DEPARTEMENT = Client("demo-agency-app", frozenset({"person:read"}), "social")
 PERSON = PivotIdentity("DUPONT", ("JEAN",), date(1980, 1, 2), "M", "99100", "69123")
+CATALOGUE = load_catalogue(known_fields=frozenset(FIELDS))
+PSEUDONYMS = Pseudonyms(b"s" * 32)
+CITIZEN = Citizen(PERSON, FranceConnectToken("fc-token-123456"))
 
 
 class _Agency:
-    def __init__(self, calls: list[str], fail: set[str]) -> None:
+    def __init__(self, calls: list[str], fail: set[str], args: list[tuple[Any, ...]]) -> None:
         self._calls = calls
         self._fail = fail
+        self._args = args
 
     def __getattr__(self, method: str) -> Any:
         async def call(*args: Any) -> object:
             self._calls.append(method)
+            self._args.append(args)
             if method in self._fail:
                 raise UpstreamTimeout("no answer in time", provider="CNAF")
             return {"method": method, "args": args}
@@ -51,6 +54,7 @@ class _Agency:
 class FakeConnectors:
     def __init__(self, fail: set[str] | None = None) -> None:
         self.calls: list[str] = []
+        self.args: list[tuple[Any, ...]] = []
         for name in (
             "cnaf",
             "france_travail",
@@ -61,17 +65,37 @@ class FakeConnectors:
             "housing",
             "civil_registry",
         ):
-            setattr(self, name, _Agency(self.calls, fail or set()))
+            setattr(self, name, _Agency(self.calls, fail or set(), self.args))
 
 
-def _exchange(fake: FakeConnectors, decider: Any = None) -> Exchange:
-    return Exchange(cast(Connectors, fake), decider or ScopeDecider())
+class Consents:
+    def __init__(self, consents: Sequence[Consent] = ()) -> None:
+        self.consents = list(consents)
+        self.reads = 0
+
+    async def active(self, person: str, on: date) -> Sequence[Consent]:
+        self.reads += 1
+        return [c for c in self.consents if c.person == person and c.active(on)]
+
+
+def _exchange(fake: FakeConnectors, consents: Consents | None = None) -> Exchange:
+    decider = PolicyDecider(CATALOGUE, consents or Consents(), PSEUDONYMS)
+    return Exchange(cast(Connectors, fake), decider, PSEUDONYMS)
 
 
 def _request(
-    fields: set[str], subjects: Subjects | None = None, client: Client = READER
+    fields: set[str],
+    ref: PersonReference | None = None,
+    caller: Client | Citizen = CITIZEN,
+    context: AccessContext = EVERYTHING,
 ) -> PersonRequest:
-    return PersonRequest(client, subjects or Subjects(PERSON), CTX, frozenset(fields), ON)
+    if ref is None:
+        ref = (
+            PersonReference(self_=True)
+            if isinstance(caller, Citizen)
+            else PersonReference(identity=PERSON)
+        )
+    return PersonRequest(caller, ref, context, frozenset(fields), ON)
 
 
 async def test_only_sources_of_selected_fields_are_called() -> None:
@@ -91,20 +115,41 @@ async def test_a_failing_source_fails_only_its_fields() -> None:
     assert "identity" in view.fields
 
 
-async def test_denied_fields_are_never_fetched() -> None:
+async def test_fields_outside_the_purpose_are_never_fetched() -> None:
     fake = FakeConnectors()
-    stranger = Client("other", frozenset())
-    view = await _exchange(fake).person(_request(set(FIELDS), client=stranger))
+    view = await _exchange(fake).person(
+        _request({"identity", "pension", "healthCoverage"}, caller=DEPARTEMENT, context=RSA)
+    )
+    assert fake.calls == ["civil_status"]
+    assert {view.failures[f].code for f in ("pension", "healthCoverage")} == {"FORBIDDEN"}
+    assert "rsa_instruction" in view.failures["pension"].message
+
+
+async def test_a_refused_request_fetches_nothing() -> None:
+    fake = FakeConnectors()
+    stranger = Client("stranger", frozenset({"person:read"}))
+    with pytest.raises(AccessRefused):
+        await _exchange(fake).person(_request(set(FIELDS), caller=stranger, context=RSA))
+    no_scope = Client("demo-agency-app", frozenset())
+    with pytest.raises(AccessRefused):
+        await _exchange(fake).person(_request({"identity"}, caller=no_scope, context=RSA))
     assert fake.calls == []
-    assert {f.code for f in view.failures.values()} == {"FORBIDDEN"}
 
 
-async def test_a_france_connect_subject_reaches_only_what_accepts_it() -> None:
+async def test_a_citizen_reads_only_themselves() -> None:
+    with pytest.raises(AccessRefused):
+        await _exchange(FakeConnectors()).person(
+            _request({"identity"}, ref=PersonReference(identity=PERSON))
+        )
+
+
+async def test_the_citizen_token_is_used_where_the_agency_takes_it() -> None:
     fake = FakeConnectors()
-    subjects = Subjects(FranceConnectToken("fc-token-123456"))
-    view = await _exchange(fake).person(_request({"benefits.rsa", "resources"}, subjects))
-    assert fake.calls == ["benefit"]
-    assert view.failures["resources"].code == "BAD_USER_INPUT"
+    await _exchange(fake).person(_request({"benefits.rsa", "resources"}))
+    subjects = dict(zip(fake.calls, (a[0] for a in fake.args), strict=True))
+    # API Particulier answers in its FranceConnect mode; GIP-MDS takes the pivot identity.
+    assert subjects["benefit"] == CITIZEN.token
+    assert subjects["resources"] == PERSON
 
 
 async def test_employment_needs_the_france_travail_identifier() -> None:
@@ -112,8 +157,8 @@ async def test_employment_needs_the_france_travail_identifier() -> None:
     view = await _exchange(fake).person(_request({"employment.status"}))
     assert view.failures["employment.status"].code == "BAD_USER_INPUT"
     assert fake.calls == []
-    subjects = Subjects(PERSON, france_travail_id="1234567A")
-    view = await _exchange(fake).person(_request({"employment.status"}, subjects))
+    ref = PersonReference(self_=True, france_travail_id="1234567A")
+    await _exchange(fake).person(_request({"employment.status"}, ref))
     assert fake.calls == ["status"]
 
 
@@ -135,21 +180,54 @@ async def test_an_unexpected_defect_is_contained() -> None:
     assert "identity" in view.fields
 
 
-class _OnlyIdentity:
-    def decide(
-        self, client: Client, context: AccessContext, fields: frozenset[str], on: date
-    ) -> Mapping[str, Decision]:
-        return {
-            f: Decision("allow" if f == "identity" else "deny", "test", ("not for you",), None, "t")
-            for f in fields
-        }
+async def test_consents_are_read_only_for_consent_purposes() -> None:
+    consents = Consents()
+    await _exchange(FakeConnectors(), consents).person(
+        _request({"identity"}, caller=DEPARTEMENT, context=RSA)
+    )
+    assert consents.reads == 0
 
 
-async def test_the_decider_is_consulted_per_field() -> None:
+async def test_a_consent_purpose_needs_the_persons_consent() -> None:
+    form = Client("demo-form-builder", frozenset({"person:read"}), "forms")
+    prefill = AccessContext("citizen_prefill", "13002526500013", "form-1")
+    consents = Consents()
     fake = FakeConnectors()
-    view = await _exchange(fake, _OnlyIdentity()).person(_request({"identity", "resources"}))
+    view = await _exchange(fake, consents).person(
+        _request({"identity", "resources"}, caller=form, context=prefill)
+    )
+    assert {f.code for f in view.failures.values()} == {"CONSENT_REQUIRED"}
+    assert fake.calls == []
+    from datetime import UTC, datetime
+
+    consents.consents.append(
+        Consent(
+            id="c1",
+            person=PSEUDONYMS.pseudonym(PERSON, "consent"),
+            client_id="demo-form-builder",
+            purpose=None,
+            categories=frozenset({"identite"}),
+            granted_at=datetime(2025, 6, 1, tzinfo=UTC),
+            valid_from=date(2025, 6, 1),
+            valid_until=date(2025, 12, 31),
+        )
+    )
+    view = await _exchange(fake, consents).person(
+        _request({"identity", "resources"}, caller=form, context=prefill)
+    )
+    assert "identity" in view.fields
+    assert view.failures["resources"].code == "CONSENT_REQUIRED"
     assert fake.calls == ["civil_status"]
-    assert view.failures["resources"].message == "not for you"
+
+
+async def test_clients_get_their_sector_handle_and_can_use_it() -> None:
+    fake = FakeConnectors()
+    view = await _exchange(fake).person(_request({"identity"}, caller=DEPARTEMENT, context=RSA))
+    assert view.handle is not None
+    again = await _exchange(fake).person(
+        _request({"identity"}, PersonReference(handle=view.handle), DEPARTEMENT, RSA)
+    )
+    assert again.handle == view.handle
 
 
 def test_call_context_is_explicit() -> None:
