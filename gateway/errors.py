@@ -49,6 +49,10 @@ UnauthenticatedReason = Literal[
     "wrong_audience",
     "wrong_type",
     "jwks_unavailable",
+    # Person (FranceConnect) tokens, checked at the provider's userinfo endpoint:
+    "person_token_rejected",  # the provider does not know the token (or it expired)
+    "person_identity_invalid",  # the provider's claims do not make a pivot identity
+    "provider_unavailable",  # the provider could not be reached: not the citizen's fault
 ]
 
 

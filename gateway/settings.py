@@ -23,6 +23,8 @@ SANDBOX_PORTS: dict[str, int] = {
     "housing": 8706,
     "civil_registry": 8707,
 }
+# The sandbox FranceConnect-style provider (``python -m sandbox``: port base + 7).
+SANDBOX_FRANCECONNECT_ISSUER = "http://127.0.0.1:8708"
 # Sandbox credentials: public, known to the sandbox and to nothing in production.
 SANDBOX_API_PARTICULIER_TOKEN = "sandbox-api-particulier-token"  # noqa: S105
 SANDBOX_CLIENT_ID = "unefois-gateway"
@@ -75,6 +77,11 @@ class Settings:
     rate_per_second: float = 20.0  # per client, sustained
     rate_burst: int = 40  # per client, at once
     upstreams: Mapping[str, UpstreamSettings] = field(default_factory=dict)
+    # Citizens' person tokens: the FranceConnect issuer whose signed userinfo we trust.
+    franceconnect_issuer: str = SANDBOX_FRANCECONNECT_ISSUER
+    franceconnect_userinfo_url: str = SANDBOX_FRANCECONNECT_ISSUER + "/api/v2/userinfo"
+    franceconnect_jwks_url: str = SANDBOX_FRANCECONNECT_ISSUER + "/api/v2/jwks"
+    franceconnect_timeout: float = 2.0
 
     @property
     def clients_path(self) -> Path:
@@ -163,6 +170,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     trusted_issuer = env.get("UNEFOIS_TRUSTED_ISSUER")
     if bool(trusted_jwks) != bool(trusted_issuer):
         raise SettingsError("UNEFOIS_TRUSTED_ISSUER and UNEFOIS_TRUSTED_JWKS_URL go together")
+    # The issuer is compared verbatim with the userinfo JWT's ``iss``: keep it as given.
+    fc_issuer = env.get("UNEFOIS_FRANCECONNECT_ISSUER") or SANDBOX_FRANCECONNECT_ISSUER
+    if not fc_issuer.startswith(("http://", "https://")):
+        raise SettingsError("UNEFOIS_FRANCECONNECT_ISSUER must be an http(s) URL")
+    fc_base = fc_issuer.rstrip("/")
     return Settings(
         host=host,
         port=port,
@@ -195,4 +207,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         rate_per_second=_float(env, "UNEFOIS_RATE_LIMIT", 20.0),
         rate_burst=_int(env, "UNEFOIS_RATE_BURST", 40),
         upstreams=_upstreams(env),
+        franceconnect_issuer=fc_issuer,
+        franceconnect_userinfo_url=_url(
+            env, "UNEFOIS_FRANCECONNECT_USERINFO_URL", fc_base + "/api/v2/userinfo"
+        ),
+        franceconnect_jwks_url=_url(
+            env, "UNEFOIS_FRANCECONNECT_JWKS_URL", fc_base + "/api/v2/jwks"
+        ),
+        franceconnect_timeout=_float(env, "UNEFOIS_FRANCECONNECT_TIMEOUT", 2.0),
     )
