@@ -49,7 +49,7 @@ def _consents() -> tuple[Consents, Store]:
 
 
 async def test_grant_list_revoke() -> None:
-    consents, store = _consents()
+    consents, _ = _consents()
     granted = await consents.grant(
         ALICE,
         client_id="demo-form-builder",
