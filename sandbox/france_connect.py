@@ -3,8 +3,8 @@
 Like FranceConnect v2: authorization-code flow with ``openid identite_pivot``, confidential
 relying parties (``client_secret_post`` or ``client_secret_basic``), a per-client pairwise
 ``sub``, opaque expiring access tokens, an ``id_token`` and a userinfo answer that are both
-JWTs signed with the provider's key (``application/jwt``). The HTTP face is in
-``sandbox.france_connect_pages``.
+JWTs signed with the provider's key (``application/jwt``). The HTTP face, userinfo answer
+included, is in ``sandbox.france_connect_pages``.
 
 The access tokens live in ``FranceConnectTokens``, one object shared in-process with API
 Particulier's simulation: the real API Particulier introspects the citizen's FranceConnect
@@ -25,10 +25,8 @@ from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Reque
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.grants import OpenIDCode
-from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from sandbox.person import Identity
 from sandbox.population import Population
 
 Clock = Callable[[], float]  # epoch seconds: JWT ``iat``/``exp`` are epoch seconds too
@@ -38,15 +36,9 @@ SANDBOX_FC_CLIENT_SECRET = "sandbox-fc-secret"  # noqa: S105 - public sandbox cr
 SANDBOX_FC_REDIRECT_URI = "http://127.0.0.1:8000/callback"
 FC_SCOPE = "openid identite_pivot"
 # ``identite_pivot`` grants every claim below; FranceConnect also accepts them one by one.
-PIVOT_CLAIMS = (
-    "given_name",
-    "given_name_array",
-    "family_name",
-    "birthdate",
-    "gender",
-    "birthplace",
-    "birthcountry",
-    "preferred_username",
+PIVOT_CLAIMS = tuple(
+    "given_name given_name_array family_name birthdate gender birthplace birthcountry"
+    " preferred_username".split()
 )
 SCOPES = ("openid", "identite_pivot", *PIVOT_CLAIMS)
 AUTH_METHODS = ("client_secret_post", "client_secret_basic")
@@ -108,35 +100,6 @@ def pairwise_sub(secret: bytes, client_id: str, person: int) -> str:
     """FranceConnect's ``sub``: one pseudonym per (person, relying party), unlinkable across."""
     digest = hmac.new(secret, f"{client_id}|{person}".encode(), hashlib.sha256).hexdigest()
     return digest + "v1"
-
-
-def identity_claims(identity: Identity, scope: str) -> dict[str, object]:
-    """The pivot-identity claims the scope grants, in FranceConnect's names and formats."""
-    scopes = set(scope.split())
-    everything = "identite_pivot" in scopes
-    claims: dict[str, object] = {
-        "given_name": " ".join(identity.prenoms),
-        "given_name_array": list(identity.prenoms),
-        "family_name": identity.nom_naissance,
-        "birthdate": identity.date_naissance.isoformat(),
-        "gender": "male" if identity.sexe == "M" else "female",
-        # FranceConnect sends an empty birthplace for a person born abroad.
-        "birthplace": identity.code_commune_naissance or "",
-        "birthcountry": identity.code_pays_naissance,
-    }
-    if identity.nom_usage:
-        claims["preferred_username"] = identity.nom_usage
-    return {k: v for k, v in claims.items() if everything or k in scopes}
-
-
-@dataclass(frozen=True)
-class HttpForm:
-    """An OAuth request read off the wire, so that authlib's sync code never awaits."""
-
-    method: str
-    uri: str
-    headers: Mapping[str, str]
-    params: Mapping[str, str]  # the query (authorize) or the form body (token)
 
 
 @dataclass(frozen=True)
@@ -206,27 +169,36 @@ class _Client(ClientMixin):  # type: ignore[misc]
         return grant_type == "authorization_code"
 
 
-class _Request(OAuth2Request):  # type: ignore[misc]
-    def __init__(self, http: HttpForm) -> None:
-        super().__init__(method=http.method, uri=http.uri, headers=http.headers)
-        self.payload = BasicOAuth2Payload(dict(http.params))
-        self._http = http
+class OAuthRequest(OAuth2Request):  # type: ignore[misc]
+    """A request read off the wire beforehand, so that authlib's sync code never awaits.
+
+    ``params`` are the query (authorize) or the form body (token, login).
+    """
+
+    def __init__(
+        self, method: str, uri: str, headers: Mapping[str, str], params: Mapping[str, str]
+    ) -> None:
+        super().__init__(method=method, uri=uri, headers=headers)
+        self.payload = BasicOAuth2Payload(dict(params))
+        self.params = params
 
     @property
     def args(self) -> Mapping[str, str]:
-        return self._http.params
+        return self.params
 
     @property
     def form(self) -> Mapping[str, str]:
-        return self._http.params
+        return self.params
 
 
 class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
 
-    def save_authorization_code(self, code: str, request: _Request) -> None:
+    def save_authorization_code(self, code: str, request: OAuthRequest) -> None:
         provider: FranceConnectProvider = self.server.provider
         now = provider.clock()
+        if len(provider.codes) > 1000:  # abandoned logins leave codes behind
+            provider.codes = {k: c for k, c in provider.codes.items() if c.expires_at > now}
         provider.codes[code] = _Code(
             code,
             request.client.get_client_id(),
@@ -257,7 +229,7 @@ class _OpenIDCode(OpenIDCode):  # type: ignore[misc]
         super().__init__(require_nonce=False)
         self.provider = provider
 
-    def exists_nonce(self, nonce: str, request: _Request) -> bool:
+    def exists_nonce(self, nonce: str, request: OAuthRequest) -> bool:
         client_id = request.payload.client_id
         return any(
             c.nonce == nonce and c.client_id == client_id for c in self.provider.codes.values()
@@ -295,15 +267,15 @@ class _Server(AuthorizationServer):  # type: ignore[misc]
         party = self.provider.parties.get(client_id)
         return None if party is None else _Client(party)
 
-    def save_token(self, token: dict[str, Any], request: _Request) -> None:
+    def save_token(self, token: dict[str, Any], request: OAuthRequest) -> None:
         # The token generator already registered it in the shared token registry.
         return None
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         return None
 
-    def create_oauth2_request(self, request: HttpForm | _Request) -> _Request:
-        return request if isinstance(request, _Request) else _Request(request)
+    def create_oauth2_request(self, request: OAuthRequest) -> OAuthRequest:
+        return request
 
     def handle_response(
         self, status: int, body: Any, headers: list[tuple[str, str]]
@@ -349,21 +321,6 @@ class FranceConnectProvider:
             "expires_in": int(grant.expires_at - self.clock()),
             "scope": scope,
         }
-
-    def userinfo_jwt(self, grant: FcGrant) -> str:
-        """The userinfo answer as FranceConnect v2 sends it: a JWT signed by the provider."""
-        identity = self.population.persons[grant.person].identity
-        claims: dict[str, Any] = {
-            "iss": self.issuer,
-            "aud": grant.client_id,
-            "iat": int(self.clock()),
-            # Valid as long as the access token: a verifier may cache the identity that long.
-            "exp": int(grant.expires_at),
-            "sub": self.sub(grant.client_id, grant.person),
-            **identity_claims(identity, grant.scope),
-        }
-        header = {"alg": self.config.signing_alg, "kid": self.key.kid or "", "typ": "JWT"}
-        return jwt.encode(header, claims, self.key, algorithms=[self.config.signing_alg])
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [self.key.as_dict(private=False)]}

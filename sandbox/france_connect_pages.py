@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 from authlib.oauth2.rfc6749.errors import OAuth2Error
+from joserfc import jwt
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -29,12 +30,14 @@ from sandbox.france_connect import (
     AUTH_METHODS,
     SANDBOX_FC_CLIENT_ID,
     SCOPES,
+    FcGrant,
     FranceConnectConfig,
     FranceConnectProvider,
     FranceConnectTokens,
-    HttpForm,
+    OAuthRequest,
     User,
 )
+from sandbox.person import Identity
 from sandbox.population import Population
 from sandbox.protocol import JSONResponse, ProtocolError, bearer
 from sandbox.stats import CountingMiddleware, RequestStats
@@ -70,6 +73,41 @@ def shortcut_token(
         "expires_in": int(grant.expires_at - tokens.clock()),
         "scope": grant.scope,
     }
+
+
+def identity_claims(identity: Identity, scope: str) -> dict[str, object]:
+    """The pivot-identity claims the scope grants, in FranceConnect's names and formats."""
+    scopes = set(scope.split())
+    everything = "identite_pivot" in scopes
+    claims: dict[str, object] = {
+        "given_name": " ".join(identity.prenoms),
+        "given_name_array": list(identity.prenoms),
+        "family_name": identity.nom_naissance,
+        "birthdate": identity.date_naissance.isoformat(),
+        "gender": "male" if identity.sexe == "M" else "female",
+        # FranceConnect sends an empty birthplace for a person born abroad.
+        "birthplace": identity.code_commune_naissance or "",
+        "birthcountry": identity.code_pays_naissance,
+    }
+    if identity.nom_usage:
+        claims["preferred_username"] = identity.nom_usage
+    return {k: v for k, v in claims.items() if everything or k in scopes}
+
+
+def userinfo_jwt(provider: FranceConnectProvider, grant: FcGrant) -> str:
+    """The userinfo answer as FranceConnect v2 sends it: a JWT signed by the provider."""
+    identity = provider.population.persons[grant.person].identity
+    claims: dict[str, Any] = {
+        "iss": provider.issuer,
+        "aud": grant.client_id,
+        "iat": int(provider.clock()),
+        # Valid as long as the access token: a verifier may cache the identity that long.
+        "exp": int(grant.expires_at),
+        "sub": provider.sub(grant.client_id, grant.person),
+        **identity_claims(identity, grant.scope),
+    }
+    header = {"alg": provider.config.signing_alg, "kid": provider.key.kid or "", "typ": "JWT"}
+    return jwt.encode(header, claims, provider.key, algorithms=[provider.config.signing_alg])
 
 
 def _answer(result: tuple[int, Any, Mapping[str, str]]) -> Response:
@@ -121,8 +159,8 @@ def _routes(provider: FranceConnectProvider, faults: FaultInjector) -> list[Base
     server = provider.server
     population = provider.population
 
-    def http_form(request: Request, params: Mapping[str, str]) -> HttpForm:
-        return HttpForm(request.method, str(request.url), request.headers, params)
+    def http_form(request: Request, params: Mapping[str, str]) -> OAuthRequest:
+        return OAuthRequest(request.method, str(request.url), request.headers, params)
 
     async def discovery(request: Request) -> Response:
         issuer = provider.issuer
@@ -185,7 +223,7 @@ def _routes(provider: FranceConnectProvider, faults: FaultInjector) -> list[Base
             return _oauth_error(401, "invalid_token", "Unknown access token.", True)
         if grant.expires_at <= provider.clock():
             return _oauth_error(401, "invalid_token", "The access token expired.", True)
-        return Response(provider.userinfo_jwt(grant), media_type="application/jwt")
+        return Response(userinfo_jwt(provider, grant), media_type="application/jwt")
 
     jwks_body = orjson.dumps(provider.jwks())
 
