@@ -26,6 +26,7 @@ from gateway.keys import SigningKeys, load_or_create
 from gateway.limits import BodyLimitMiddleware
 from gateway.oauth import build_authorization_server, oauth_routes
 from gateway.observability import Metrics, RequestContextMiddleware, metrics_endpoint
+from gateway.persons import build_person_verifier, person_http_client
 from gateway.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
 from gateway.secret import pseudonym_secret
 from gateway.settings import Settings
@@ -89,6 +90,10 @@ def build_app(
         database_url_for(settings.data_dir, settings.database_url), settings.database_schema
     )
     jwks_http = httpx.AsyncClient(timeout=5.0) if settings.trusted_jwks_url else None
+    person_http: httpx.AsyncClient | None = None
+    if person_tokens is None:
+        person_http = person_http_client(settings)
+        person_tokens = build_person_verifier(settings, person_http, clock)
     verifier = build_token_verifier(settings, signing, clock, jwks_http)
 
     def observe(source: str, upstream: str, outcome: str, seconds: float) -> None:
@@ -139,8 +144,9 @@ def build_app(
             await consent_store.aclose()
             await bundle.aclose()
             await limiter.aclose()
-            if jwks_http is not None:
-                await jwks_http.aclose()
+            for http in (jwks_http, person_http):
+                if http is not None:
+                    await http.aclose()
 
     routes = [
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),

@@ -101,7 +101,7 @@ EXAMPLE_QUERY = (
     " identity { birthName givenNames birthDate provenance { agency asOf retrievedAt cached } }"
     " benefits { rsa { receiving since provenance { agency source } } }"
     " resources(months: 3) { months { month netSocial } missingMonths provenance { agency } }"
-    " housing { occupancy monthlyRent provenance { agency } } } }"
+    " household { value claimants { givenNames } provenance { agency } } handle } }"
 )
 
 

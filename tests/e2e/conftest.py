@@ -96,6 +96,17 @@ class Gateway:
         }
         return self.keys.sign(claims)
 
+    async def citizen_token(self, person_index: int) -> str:
+        """A FranceConnect access token of the sandbox provider for that person."""
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(
+                self.sandbox.france_connect_url + "/_sandbox/france_connect/tokens",
+                json={"person": person_index},
+            )
+        assert answer.status_code == 200, answer.text
+        token: str = answer.json()["access_token"]
+        return token
+
     async def person(
         self,
         selection: str,
@@ -167,6 +178,7 @@ async def gateway(
         "UNEFOIS_DATA_DIR": str(tmp_path),
         "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000",
         "UNEFOIS_POLICIES_DIR": str(e2e_catalogue(tmp_path)),
+        "UNEFOIS_FRANCECONNECT_ISSUER": sandbox.france_connect_url,
     }
     for name, url in sandbox.urls.items():
         env[f"UNEFOIS_{name.upper()}_URL"] = url
