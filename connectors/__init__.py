@@ -53,6 +53,7 @@ from connectors.records import (
     UnemploymentPayments,
 )
 from connectors.registry import UPSTREAMS, ConnectorConfig, Connectors, UpstreamConfig
+from connectors.transport import RawResponse, Transport
 
 __all__ = [
     "BENEFITS",
@@ -97,6 +98,7 @@ __all__ = [
     "PostalAddress",
     "Provenance",
     "RateLimited",
+    "RawResponse",
     "RedisCache",
     "Resources",
     "Retirement",
@@ -105,6 +107,7 @@ __all__ = [
     "Subject",
     "TaxHousehold",
     "TokenSource",
+    "Transport",
     "UnemploymentPayment",
     "UnemploymentPayments",
     "UpstreamClient",

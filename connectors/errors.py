@@ -1,6 +1,6 @@
 """Errors raised by connectors.
 
-Every foreign failure (httpx, JSON decoding, an upstream error body) is mapped here at the
+Every foreign failure (aiohttp, JSON decoding, an upstream error body) is mapped here at the
 boundary, so that callers only ever see this tree::
 
     ConnectorError                 code            when

@@ -1,4 +1,4 @@
-"""Foreign failures (HTTP statuses, httpx exceptions, error bodies) mapped to the error tree.
+"""Foreign failures (HTTP statuses, aiohttp exceptions, error bodies) mapped to the error tree.
 
 Messages are fixed phrases: an upstream's ``detail`` text, its URL or its body may carry
 personal values, so none of them is ever copied into a message.
@@ -7,10 +7,12 @@ personal values, so none of them is ever copied into a message.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
+from aiohttp.http_exceptions import ContentEncodingError
 
 from connectors.errors import (
     ConnectorError,
@@ -21,6 +23,7 @@ from connectors.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from connectors.transport import AnswerTooLarge
 
 DEFAULT_RETRY_IN = 60.0
 MAX_RETRY_IN = 3600.0
@@ -67,7 +70,12 @@ def provider_of(errors: list[dict[str, Any]] | None, default: str) -> str:
 
 
 def error_for_status(
-    status: int, headers: httpx.Headers, content: bytes, *, provider: str, fc_token: bool = False
+    status: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    *,
+    provider: str,
+    fc_token: bool = False,
 ) -> ConnectorError:
     errors = error_body(content)
     who = provider_of(errors, provider)
@@ -96,24 +104,34 @@ def error_for_status(
     return UpstreamInvalid(f"{who}: unexpected status {status}", provider=who)
 
 
-def _refused(exc: BaseException) -> bool:
-    """Whether a connection was refused somewhere in the chain: the aiohttp transport reports
-    a refused connection as ``httpx.ConnectTimeout``, which would misreport an outage."""
+def _in_chain(exc: BaseException, kinds: type[BaseException]) -> bool:
+    """Whether ``exc`` or one of the exceptions that caused it is one of ``kinds``."""
     seen: BaseException | None = exc
     for _ in range(6):
         if seen is None:
             return False
-        if isinstance(seen, ConnectionError):
+        if isinstance(seen, kinds):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
 
 
+def retriable(exc: BaseException) -> bool:
+    """Failures that say the request was not processed, or not in time: a GET may be sent
+    again. A broken answer (disconnect mid-way, bad payload) is not retried."""
+    return isinstance(exc, aiohttp.ClientConnectorError | TimeoutError) or _in_chain(
+        exc, ConnectionRefusedError
+    )
+
+
 def error_for_exception(exc: BaseException, *, provider: str) -> ConnectorError:
-    if isinstance(exc, httpx.ConnectError) or _refused(exc):
+    # Refusal first: a refused connection must never be reported as a slow agency.
+    if isinstance(exc, aiohttp.ClientConnectorError) or _in_chain(exc, ConnectionError):
         return UpstreamUnavailable(f"{provider}: connection refused", provider=provider)
-    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+    if isinstance(exc, TimeoutError):
         return UpstreamTimeout(f"{provider}: no answer in time", provider=provider)
-    if isinstance(exc, httpx.DecodingError):
+    if isinstance(exc, AnswerTooLarge):
+        return UpstreamInvalid(f"{provider}: answer too large", provider=provider)
+    if isinstance(exc, aiohttp.ClientPayloadError) and _in_chain(exc, ContentEncodingError):
         return UpstreamInvalid(f"{provider}: undecodable answer", provider=provider)
     return UpstreamUnavailable(f"{provider}: transport failure", provider=provider)

@@ -3,6 +3,9 @@
 Only idempotent GETs are retried, only on failures that say nothing was processed or that
 the agency is briefly unavailable (connect errors, timeouts, 502/503/504), with full-jitter
 exponential backoff, and never past the call's overall deadline.
+
+The URL of a call is built and percent-encoded once, here, and the transport sends it as is:
+re-parsing and re-quoting it per call was most of the CPU an upstream call cost.
 """
 
 from __future__ import annotations
@@ -11,18 +14,20 @@ import asyncio
 import logging
 import random
 import time
+from base64 import b64encode
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-import httpx
+import aiohttp
 import orjson
-from httpx_aiohttp import AiohttpTransport
+import yarl
 
 from connectors.breaker import CircuitBreaker, State
 from connectors.errors import ConnectorError, InvalidInput, UpstreamInvalid, UpstreamUnavailable
-from connectors.failures import error_for_exception, error_for_status
+from connectors.failures import error_for_exception, error_for_status, retriable
+from connectors.transport import AiohttpTransport, AnswerTooLarge, RawResponse, Transport
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,11 @@ class RetryPolicy:
         return draw() * min(self.max_delay, self.base_delay * 2.0**attempt)
 
 
+def _quote(text: str) -> str:
+    """``quote(text, safe="")``; letters and digits alone, most values sent, need no work."""
+    return text if text.isascii() and text.isalnum() else quote(text, safe="")
+
+
 def join_path(base_path: str, segments: Sequence[str], *, provider: str) -> str:
     """The base URL's own path followed by each segment percent-encoded, so that no
     identifier can climb to another endpoint."""
@@ -67,8 +77,22 @@ def join_path(base_path: str, segments: Sequence[str], *, provider: str) -> str:
     for seg in segments:
         if seg in ("", ".", ".."):
             raise InvalidInput("invalid path segment", provider=provider)
-        parts.append(quote(seg, safe=""))
+        parts.append(_quote(seg))
     return "/".join(parts)
+
+
+def encode_query(params: Params) -> str:
+    """The query string, in order, repeated keys kept: the same text as
+    ``urlencode(params, quote_via=quote)`` (``%20`` for a space, ``/`` encoded), in a third
+    of its time."""
+    return "&".join([_quote(key) + "=" + _quote(value) for key, value in params])
+
+
+def basic_credentials(client_id: str, client_secret: str) -> str:
+    """An HTTP Basic ``Authorization`` value for OAuth client credentials: RFC 6749 §2.3.1
+    form-encodes both parts first, so a ``:`` or non-ASCII character in them survives."""
+    pair = quote(client_id, safe="") + ":" + quote(client_secret, safe="")
+    return "Basic " + b64encode(pair.encode("ascii")).decode("ascii")
 
 
 class UpstreamClient:
@@ -87,10 +111,18 @@ class UpstreamClient:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         draw: Callable[[], float] = random.random,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
     ) -> None:
-        url = httpx.URL(base_url)
-        if url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
+        try:
+            url = yarl.URL(base_url)
+        except ValueError:
+            raise ValueError(f"upstream {name}: base URL is not a URL") from None
+        if (
+            url.scheme not in ("http", "https")
+            or not url.host
+            or url.raw_query_string
+            or url.raw_fragment
+        ):
             raise ValueError(f"upstream {name}: base URL must be http(s) without query")
         if timeout <= 0 or pool_size < 1:
             raise ValueError(f"upstream {name}: timeout and pool size must be positive")
@@ -98,20 +130,15 @@ class UpstreamClient:
         self.provider = provider
         self.auth = auth
         self.breaker = breaker
-        self._origin = str(url.copy_with(path="/", query=None, fragment=None)).rstrip("/")
-        self._base_path = url.path
+        self._origin = str(url.origin())
+        self._base_path = url.raw_path  # already percent-encoded, as the segments will be
         self._timeout = timeout
         self._deadline = deadline if deadline is not None else 2 * timeout
         self._retry = retry
         self._monotonic = monotonic
         self._sleep = sleep
         self._draw = draw
-        limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
-        self._client = httpx.AsyncClient(
-            transport=transport or AiohttpTransport(limits=limits),
-            timeout=timeout,
-            follow_redirects=False,
-        )
+        self._transport: Transport = transport or AiohttpTransport(pool_size)
 
     @property
     def circuit(self) -> State:
@@ -121,7 +148,7 @@ class UpstreamClient:
         return self._origin + join_path(self._base_path, segments, provider=self.provider)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
 
     async def get_json(
         self,
@@ -134,6 +161,8 @@ class UpstreamClient:
         """GET and decode a JSON object. ``bearer`` replaces our own token (FranceConnect)."""
         who = provider or self.provider
         url = self.url(segments)
+        if params:
+            url += "?" + encode_query(params)
         deadline = self._monotonic() + self._deadline
         attempt = 0
         renewed = False
@@ -141,14 +170,14 @@ class UpstreamClient:
             remaining = deadline - self._monotonic()
             token = bearer if bearer is not None else await self._token()
             try:
-                response = await self._send("GET", url, params, token, remaining, who)
+                response = await self._send("GET", url, token, None, remaining, who)
             except ConnectorError as exc:
-                retriable = exc.__cause__ is not None and _retriable_exception(exc.__cause__)
-                if not retriable or not await self._backoff(attempt, deadline):
+                again = exc.__cause__ is not None and retriable(exc.__cause__)
+                if not again or not await self._backoff(attempt, deadline):
                     raise
                 attempt += 1
                 continue
-            status = response.status_code
+            status = response.status
             if 200 <= status < 300:
                 return _json_object(response.content, who)
             if status == 401 and bearer is None and self.auth is not None and not renewed:
@@ -169,13 +198,14 @@ class UpstreamClient:
     ) -> dict[str, Any]:
         """POST a form once (never retried: not idempotent) and decode a JSON object."""
         url = self.url(segments)
+        body = urlencode(form, quote_via=quote).encode("ascii")
         response = await self._send(
-            "POST", url, (), None, self._timeout, self.provider, form=form, basic=basic
+            "POST", url, None, body, self._timeout, self.provider, basic=basic_credentials(*basic)
         )
-        if 200 <= response.status_code < 300:
+        if 200 <= response.status < 300:
             return _json_object(response.content, self.provider)
         raise error_for_status(
-            response.status_code, response.headers, response.content, provider=self.provider
+            response.status, response.headers, response.content, provider=self.provider
         )
 
     async def _token(self) -> str | None:
@@ -185,14 +215,13 @@ class UpstreamClient:
         self,
         method: str,
         url: str,
-        params: Params,
         token: str | None,
+        form: bytes | None,
         budget: float,
         who: str,
         *,
-        form: dict[str, str] | None = None,
-        basic: tuple[str, str] | None = None,
-    ) -> httpx.Response:
+        basic: str | None = None,
+    ) -> RawResponse:
         if not self.breaker.allow():
             raise UpstreamUnavailable(
                 f"{who}: temporarily disabled after repeated failures",
@@ -206,25 +235,20 @@ class UpstreamClient:
         headers = {"Accept": "application/json"}
         if token is not None:
             headers["Authorization"] = "Bearer " + token
+        elif basic is not None:
+            headers["Authorization"] = basic
+        if form is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
-            async with asyncio.timeout(budget):
-                response = await self._client.request(
-                    method,
-                    url,
-                    params=tuple(params),
-                    headers=headers,
-                    data=form,
-                    auth=httpx.BasicAuth(*basic) if basic else None,
-                    timeout=budget,
-                )
-        except (httpx.HTTPError, TimeoutError) as exc:
+            response = await self._transport.send(method, url, headers, form, budget)
+        except (aiohttp.ClientError, OSError, AnswerTooLarge) as exc:
             self.breaker.record_failure()
             log.info("upstream %s failed: %s", self.name, type(exc).__name__)
             raise error_for_exception(exc, provider=who) from exc
         except BaseException:
             self.breaker.abandon()
             raise
-        if response.status_code >= 500:
+        if response.status >= 500:
             self.breaker.record_failure()
         else:
             self.breaker.record_success()
@@ -239,10 +263,6 @@ class UpstreamClient:
             return False
         await self._sleep(delay)
         return True
-
-
-def _retriable_exception(exc: BaseException) -> bool:
-    return isinstance(exc, httpx.TimeoutException | httpx.ConnectError | TimeoutError)
 
 
 def _json_object(content: bytes, provider: str) -> dict[str, Any]:

@@ -5,12 +5,21 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 
-import httpx
 import pytest
 from redis import asyncio as aioredis
 
 from connectors import CallContext, Cnaf, MemoryCache, PivotIdentity, RedisCache, cache_key
-from tests.connectors.conftest import NOW, SIRET, FakeMonotonic, fixed_clock, make_client
+from connectors.transport import RawResponse
+from tests.connectors.conftest import (
+    NOW,
+    SIRET,
+    FakeMonotonic,
+    FakeTransport,
+    Request,
+    answer,
+    fixed_clock,
+    make_client,
+)
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 RSA = {"data": {"est_beneficiaire": True, "avec_majoration": False, "date_debut_droit": None}}
@@ -44,12 +53,12 @@ async def test_hit_is_marked_cached_and_no_cache_refetches(
 ) -> None:
     calls = 0
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> RawResponse:
         nonlocal calls
         calls += 1
-        return httpx.Response(200, json=RSA)
+        return answer(200, json=RSA)
 
-    http = make_client("https://api.example", transport=httpx.MockTransport(handler))
+    http = make_client("https://api.example", transport=FakeTransport(handler))
     cnaf = Cnaf(http, MemoryCache(10), fixed_clock)
     first = await cnaf.benefit(person, "rsa", ctx)
     second = await cnaf.benefit(person, "rsa", ctx)
@@ -66,7 +75,7 @@ async def test_invalid_answers_are_not_cached(person: PivotIdentity, ctx: CallCo
     cache = MemoryCache(10)
     http = make_client(
         "https://api.example",
-        transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"data": {}})),
+        transport=FakeTransport(lambda r: answer(200, json={"data": {}})),
     )
     with pytest.raises(Exception, match="malformed"):
         await Cnaf(http, cache, fixed_clock).benefit(person, "rsa", ctx)
@@ -109,7 +118,7 @@ async def test_redis_backs_connectors_without_personal_data(
 ) -> None:
     http = make_client(
         "https://api.example",
-        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=RSA)),
+        transport=FakeTransport(lambda r: answer(200, json=RSA)),
     )
     cache = RedisCache(REDIS_URL, prefix=redis_prefix)
     try:
@@ -131,7 +140,7 @@ async def test_unreachable_redis_degrades_to_no_cache(
     cache = RedisCache("redis://127.0.0.1:1/0", prefix="x:")
     http = make_client(
         "https://api.example",
-        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=RSA)),
+        transport=FakeTransport(lambda r: answer(200, json=RSA)),
     )
     record = await Cnaf(http, cache, fixed_clock).benefit(person, "rsa", ctx)
     assert record.receiving is True and record.provenance.cached is False

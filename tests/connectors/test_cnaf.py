@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import httpx
 import pytest
 
 from connectors import (
@@ -15,7 +14,8 @@ from connectors import (
     PivotIdentity,
     UpstreamInvalid,
 )
-from tests.connectors.conftest import fixed_clock, make_client
+from connectors.transport import RawResponse
+from tests.connectors.conftest import FakeTransport, Request, answer, fixed_clock, make_client
 
 QF = {
     "quotient_familial": {"fournisseur": "CNAF", "valeur": 700, "annee": 2025, "mois": 2},
@@ -48,22 +48,22 @@ QF = {
 }
 
 
-def cnaf(data: dict[str, Any], seen: list[httpx.Request]) -> Cnaf:
-    def handler(request: httpx.Request) -> httpx.Response:
+def cnaf(data: dict[str, Any], seen: list[Request]) -> Cnaf:
+    def handler(request: Request) -> RawResponse:
         seen.append(request)
-        return httpx.Response(200, json={"data": data, "links": {}, "meta": {}})
+        return answer(200, json={"data": data, "links": {}, "meta": {}})
 
-    http = make_client("https://api.example", transport=httpx.MockTransport(handler))
+    http = make_client("https://api.example", transport=FakeTransport(handler))
     return Cnaf(http, NoCache(), fixed_clock)
 
 
 async def test_family_quotient_finds_the_person_among_the_household(
     person: PivotIdentity, ctx: CallContext
 ) -> None:
-    seen: list[httpx.Request] = []
+    seen: list[Request] = []
     qf = await cnaf(QF, seen).family_quotient(person, ctx, year=2025, month=2)
     assert qf.value == 700 and qf.children[1].birth_date is None
-    assert seen[0].url.params["annee"] == "2025" and seen[0].url.params["mois"] == "2"
+    assert seen[0].url.query["annee"] == "2025" and seen[0].url.query["mois"] == "2"
 
 
 async def test_family_quotient_about_another_household(ctx: CallContext) -> None:
@@ -73,7 +73,7 @@ async def test_family_quotient_about_another_household(ctx: CallContext) -> None
 
 
 async def test_france_connect_mode_uses_the_citizen_token(ctx: CallContext) -> None:
-    seen: list[httpx.Request] = []
+    seen: list[Request] = []
     token = FranceConnectToken("citizen-access-token")
     status = await cnaf(
         {"est_beneficiaire": False, "avec_majoration": None, "date_debut_droit": None}, seen
@@ -81,7 +81,7 @@ async def test_france_connect_mode_uses_the_citizen_token(ctx: CallContext) -> N
     assert status.receiving is False and status.benefit == "ppa"
     assert seen[0].url.path == "/v3/dss/prime_activite/france_connect"
     assert seen[0].headers["authorization"] == "Bearer citizen-access-token"
-    assert set(seen[0].url.params) == {"recipient"}
+    assert set(seen[0].url.query) == {"recipient"}
 
 
 async def test_unknown_benefit_and_half_given_quotient_month(

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from connectors import EventFeed, InvalidInput, UpstreamInvalid
-from tests.connectors.conftest import make_client
+from connectors.transport import RawResponse
+from tests.connectors.conftest import FakeTransport, Request, answer, make_client
 
 EVENT = {
     "id": "e1",
@@ -17,23 +17,23 @@ EVENT = {
 }
 
 
-def feed(body: dict[str, Any], seen: list[httpx.Request] | None = None) -> EventFeed:
-    def handler(request: httpx.Request) -> httpx.Response:
+def feed(body: dict[str, Any], seen: list[Request] | None = None) -> EventFeed:
+    def handler(request: Request) -> RawResponse:
         if seen is not None:
             seen.append(request)
-        return httpx.Response(200, json=body)
+        return answer(200, json=body)
 
-    http = make_client("https://agency.example/api", transport=httpx.MockTransport(handler))
+    http = make_client("https://agency.example/api", transport=FakeTransport(handler))
     return EventFeed(http, "CAF")
 
 
 async def test_page() -> None:
-    seen: list[httpx.Request] = []
+    seen: list[Request] = []
     body = {"data": [EVENT], "links": {"next": "/events?since=c2"}, "meta": {"cursor": "c2"}}
     page = await feed(body, seen).page("c1", 50)
     assert page.next_cursor == "c2" and page.events[0].subject["anneeDateNaissance"] == "1980"
     assert seen[0].url.path == "/api/events"
-    assert dict(seen[0].url.params) == {"since": "c1", "limit": "50"}
+    assert dict(seen[0].url.query) == {"since": "c1", "limit": "50"}
 
 
 @pytest.mark.parametrize(

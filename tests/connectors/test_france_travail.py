@@ -2,20 +2,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from connectors import CallContext, FranceTravail, InvalidInput, NoCache, UpstreamInvalid
-from tests.connectors.conftest import fixed_clock, make_client
+from connectors.transport import RawResponse
+from tests.connectors.conftest import FakeTransport, Request, answer, fixed_clock, make_client
 
 
-def agency(data: dict[str, Any], seen: list[httpx.Request] | None = None) -> FranceTravail:
-    def handler(request: httpx.Request) -> httpx.Response:
+def agency(data: dict[str, Any], seen: list[Request] | None = None) -> FranceTravail:
+    def handler(request: Request) -> RawResponse:
         if seen is not None:
             seen.append(request)
-        return httpx.Response(200, json={"data": data, "links": {}, "meta": {}})
+        return answer(200, json={"data": data, "links": {}, "meta": {}})
 
-    http = make_client("https://api.example", transport=httpx.MockTransport(handler))
+    http = make_client("https://api.example", transport=FakeTransport(handler))
     return FranceTravail(http, NoCache(), fixed_clock)
 
 
@@ -31,7 +31,7 @@ async def test_answer_for_another_identifier_is_refused(ctx: CallContext) -> Non
 
 
 async def test_status_reads_registration_at_the_reference_date(ctx: CallContext) -> None:
-    seen: list[httpx.Request] = []
+    seen: list[Request] = []
     data = {
         "identifiant": "ME123",
         "inscription": {
@@ -44,7 +44,7 @@ async def test_status_reads_registration_at_the_reference_date(ctx: CallContext)
     assert status.registered is False  # ended before 2025-03-14
     assert status.registered_since is not None and status.category_code == 1
     assert seen[0].url.path == "/v3/france_travail/statut/identifiant"
-    assert seen[0].url.params["identifiant"] == "ME123"
+    assert seen[0].url.query["identifiant"] == "ME123"
 
 
 async def test_payments_split_by_kind(ctx: CallContext) -> None:

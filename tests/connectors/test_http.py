@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from typing import Any
 
-import httpx
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -19,51 +20,36 @@ from connectors import (
     UpstreamUnavailable,
 )
 from connectors.failures import retry_after
-from tests.connectors.conftest import FakeMonotonic, Serve, make_client, no_sleep
+from connectors.transport import RawResponse
+from tests.connectors.conftest import (
+    FakeMonotonic,
+    FakeTransport,
+    Handler,
+    Request,
+    Serve,
+    answer,
+    make_client,
+    no_sleep,
+)
 
 ERROR_BODY = b'{"errors":[{"code":"1","title":"t","detail":"secret detail","meta":{}}]}'
 
 
-def mock(handler: object, **kwargs: object) -> UpstreamClient:
-    return make_client(
-        "https://agency.example/base/v1",
-        transport=httpx.MockTransport(handler),  # type: ignore[arg-type]
-        **kwargs,
-    )
-
-
-def test_url_keeps_base_path_and_encodes_segments() -> None:
-    client = mock(lambda r: httpx.Response(200))
-    assert client.url(["a b", "x/../y", "é?#"]) == (
-        "https://agency.example/base/v1/a%20b/x%2F..%2Fy/%C3%A9%3F%23"
-    )
-
-
-@pytest.mark.parametrize("segment", ["", ".", ".."])
-def test_url_rejects_dot_and_empty_segments(segment: str) -> None:
-    client = mock(lambda r: httpx.Response(200))
-    with pytest.raises(InvalidInput):
-        client.url(["ok", segment])
-
-
-def test_base_url_must_be_plain_http() -> None:
-    with pytest.raises(ValueError):
-        make_client("ftp://agency.example/")
-    with pytest.raises(ValueError):
-        make_client("https://agency.example/?q=1")
+def mock(handler: Handler, **kwargs: Any) -> UpstreamClient:
+    return make_client("https://agency.example/base/v1", transport=FakeTransport(handler), **kwargs)
 
 
 async def test_sends_bearer_and_params_to_encoded_path() -> None:
-    seen: list[httpx.Request] = []
+    seen: list[Request] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> RawResponse:
         seen.append(request)
-        return httpx.Response(200, json={"data": {}})
+        return answer(200, json={"data": {}})
 
     client = mock(handler)
     body = await client.get_json(["v3", "../admin"], [("prenoms[]", "A"), ("prenoms[]", "B")])
     assert body == {"data": {}}
-    assert seen[0].url.raw_path == b"/base/v1/v3/..%2Fadmin?prenoms%5B%5D=A&prenoms%5B%5D=B"
+    assert seen[0].url.raw_path_qs == "/base/v1/v3/..%2Fadmin?prenoms%5B%5D=A&prenoms%5B%5D=B"
     assert seen[0].headers["authorization"] == "Bearer tok"
 
 
@@ -84,7 +70,7 @@ async def test_sends_bearer_and_params_to_encoded_path() -> None:
     ],
 )
 async def test_status_mapping(status: int, error: type[Exception]) -> None:
-    client = mock(lambda r: httpx.Response(status, content=ERROR_BODY))
+    client = mock(lambda r: answer(status, content=ERROR_BODY))
     with pytest.raises(error) as caught:
         await client.get_json(["x"], [("nom", "DUPONT")])
     message = str(caught.value)
@@ -94,20 +80,20 @@ async def test_status_mapping(status: int, error: type[Exception]) -> None:
 
 async def test_provider_comes_from_error_body() -> None:
     body = b'{"errors":[{"code":"37003","meta":{"provider":"CNAV"}}]}'
-    client = mock(lambda r: httpx.Response(404, content=body))
+    client = mock(lambda r: answer(404, content=body))
     with pytest.raises(NotFound) as caught:
         await client.get_json(["x"], [])
     assert caught.value.provider == "CNAV"
 
 
 async def test_bare_404_is_a_wrong_route_not_an_unknown_person() -> None:
-    client = mock(lambda r: httpx.Response(404, text="Not Found"))
+    client = mock(lambda r: answer(404, content=b"Not Found"))
     with pytest.raises(UpstreamUnavailable):
         await client.get_json(["x"], [])
 
 
 async def test_retry_after() -> None:
-    client = mock(lambda r: httpx.Response(429, headers={"Retry-After": "12"}))
+    client = mock(lambda r: answer(429, headers={"Retry-After": "12"}))
     with pytest.raises(RateLimited) as caught:
         await client.get_json(["x"], [])
     assert caught.value.retry_in == 12.0
@@ -118,7 +104,7 @@ async def test_retry_after() -> None:
 
 @pytest.mark.parametrize("content", [b"<html>", b"[1, 2]", b"", b'"text"'])
 async def test_garbage_bodies_are_upstream_invalid(content: bytes) -> None:
-    client = mock(lambda r: httpx.Response(200, content=content))
+    client = mock(lambda r: answer(200, content=content))
     with pytest.raises(UpstreamInvalid):
         await client.get_json(["x"], [])
 
@@ -127,10 +113,10 @@ async def test_garbage_bodies_are_upstream_invalid(content: bytes) -> None:
 async def test_get_retried_only_on_retriable_statuses(status: int, calls: int) -> None:
     count = 0
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> RawResponse:
         nonlocal count
         count += 1
-        return httpx.Response(status, content=ERROR_BODY)
+        return answer(status, content=ERROR_BODY)
 
     client = mock(handler)
     with pytest.raises(Exception):  # noqa: B017 - the mapping is tested above
@@ -145,8 +131,8 @@ async def test_retry_succeeds_and_uses_full_jitter_backoff() -> None:
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(statuses.pop(0), json={"ok": True})
+    def handler(request: Request) -> RawResponse:
+        return answer(statuses.pop(0), json={"ok": True})
 
     client = mock(handler, sleep=sleep, draw=lambda: 0.5, retry=RetryPolicy(base_delay=0.1))
     assert await client.get_json(["x"], []) == {"ok": True}
@@ -156,10 +142,10 @@ async def test_retry_succeeds_and_uses_full_jitter_backoff() -> None:
 async def test_connect_errors_are_retried_then_unavailable() -> None:
     count = 0
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> RawResponse:
         nonlocal count
         count += 1
-        raise httpx.ConnectError("refused", request=request)
+        raise ConnectionRefusedError(111, "Connection refused")
 
     client = mock(handler)
     with pytest.raises(UpstreamUnavailable):
@@ -171,11 +157,11 @@ async def test_never_retries_past_the_deadline() -> None:
     clock = FakeMonotonic()
     count = 0
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> RawResponse:
         nonlocal count
         count += 1
         clock.advance(0.9)  # each attempt eats most of the 1 s budget
-        return httpx.Response(503)
+        return answer(503)
 
     client = mock(
         handler, monotonic=clock, deadline=1.0, draw=lambda: 1.0, retry=RetryPolicy(base_delay=0.5)
@@ -188,10 +174,10 @@ async def test_never_retries_past_the_deadline() -> None:
 async def test_post_is_never_retried() -> None:
     count = 0
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> RawResponse:
         nonlocal count
         count += 1
-        return httpx.Response(503)
+        return answer(503)
 
     client = mock(handler)
     with pytest.raises(UpstreamUnavailable):
@@ -203,10 +189,10 @@ async def test_open_circuit_fails_fast() -> None:
     clock = FakeMonotonic()
     count = 0
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Request) -> RawResponse:
         nonlocal count
         count += 1
-        return httpx.Response(500)
+        return answer(500)
 
     client = UpstreamClient(
         "t",
@@ -217,7 +203,7 @@ async def test_open_circuit_fails_fast() -> None:
         breaker=CircuitBreaker(clock=clock, failure_threshold=2, cooldown=10.0),
         monotonic=clock,
         sleep=no_sleep,
-        transport=httpx.MockTransport(handler),
+        transport=FakeTransport(handler),
     )
     for _ in range(2):
         with pytest.raises(UpstreamUnavailable):
@@ -260,3 +246,47 @@ async def test_connection_refused_over_real_transport() -> None:
             await client.get_json(["x"], [])
     finally:
         await client.aclose()
+
+
+@pytest.mark.parametrize(
+    ("exc", "error", "calls"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), UpstreamUnavailable, 3),
+        (TimeoutError(), UpstreamTimeout, 3),
+        (aiohttp.SocketTimeoutError("read timed out"), UpstreamTimeout, 3),
+        (aiohttp.ServerDisconnectedError(), UpstreamUnavailable, 1),
+        (aiohttp.ClientOSError(104, "Connection reset by peer"), UpstreamUnavailable, 1),
+        (aiohttp.ClientPayloadError("Response payload is not completed"), UpstreamUnavailable, 1),
+        (aiohttp.ClientError("anything else"), UpstreamUnavailable, 1),
+    ],
+)
+async def test_transport_failures_mapped_and_retried_only_when_unprocessed(
+    exc: Exception, error: type[Exception], calls: int
+) -> None:
+    count = 0
+
+    def handler(request: Request) -> RawResponse:
+        nonlocal count
+        count += 1
+        raise exc
+
+    client = mock(handler)
+    with pytest.raises(error) as caught:
+        await client.get_json(["x"], [("nom", "DUPONT")])
+    assert count == calls
+    message = str(caught.value)
+    assert "DUPONT" not in message and "agency.example" not in message
+    assert client.breaker.state == "closed"  # 5 failures trip it; here at most 3
+
+
+async def test_post_form_sends_encoded_form_and_basic_credentials() -> None:
+    transport = FakeTransport(lambda r: answer(200, json={"ok": True}))
+    client = make_client("https://agency.example", token=None, transport=transport)
+    await client.post_form(["oauth", "token"], {"grant_type": "x y&z"}, basic=("id", "s"))
+    request = transport.requests[0]
+    assert request.method == "POST" and request.url.raw_path_qs == "/oauth/token"
+    assert request.body == b"grant_type=x%20y%26z"
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert request.headers["authorization"] == "Basic aWQ6cw=="  # base64("id:s")
+    await client.aclose()
+    assert transport.closed

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+from urllib.parse import unquote
 
-import httpx
 import pytest
 
 from connectors import ClientCredentials, UpstreamClient, UpstreamInvalid, UpstreamUnavailable
-from tests.connectors.conftest import FakeMonotonic, make_client
+from connectors.transport import RawResponse
+from tests.connectors.conftest import FakeMonotonic, FakeTransport, Request, answer, make_client
 
 
 class Agency:
@@ -16,24 +18,25 @@ class Agency:
         self.issued = 0
         self.revoked: set[str] = set()
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: Request) -> RawResponse:
         if request.url.path == "/oauth/token":
+            assert request.method == "POST"
             assert request.headers["authorization"].startswith("Basic ")
-            assert b"grant_type=client_credentials" in request.content
+            assert request.body is not None and b"grant_type=client_credentials" in request.body
             self.issued += 1
             token = f"token-{self.issued}"
-            return httpx.Response(
+            return answer(
                 200, json={"access_token": token, "token_type": "Bearer", "expires_in": 600}
             )
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
         if not token.startswith("token-") or token in self.revoked:
-            return httpx.Response(401, json={"errors": [{"code": "00101"}]})
-        return httpx.Response(200, json={"token": token})
+            return answer(401, json={"errors": [{"code": "00101"}]})
+        return answer(200, json={"token": token})
 
 
 def wire(agency: Agency, clock: FakeMonotonic) -> tuple[UpstreamClient, ClientCredentials]:
     http = make_client(
-        "https://agency.example", token=None, transport=httpx.MockTransport(agency), monotonic=clock
+        "https://agency.example", token=None, transport=FakeTransport(agency), monotonic=clock
     )
     creds = ClientCredentials(http, "client", "secret", clock=clock)
     http.auth = creds
@@ -83,7 +86,7 @@ async def test_malformed_token_answers(body: dict[str, object]) -> None:
     http = make_client(
         "https://agency.example",
         token=None,
-        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=body)),
+        transport=FakeTransport(lambda r: answer(200, json=body)),
     )
     with pytest.raises(UpstreamInvalid):
         await ClientCredentials(http, "c", "s").token()
@@ -93,7 +96,22 @@ async def test_refused_client_credentials() -> None:
     http = make_client(
         "https://agency.example",
         token=None,
-        transport=httpx.MockTransport(lambda r: httpx.Response(401, json={"error": "x"})),
+        transport=FakeTransport(lambda r: answer(401, json={"error": "x"})),
     )
     with pytest.raises(UpstreamUnavailable, match="credentials"):
         await ClientCredentials(http, "c", "s").token()
+
+
+async def test_basic_credentials_are_form_encoded_first() -> None:
+    """RFC 6749 §2.3.1: a ``:`` in the client id must not split it from the secret."""
+    transport = FakeTransport(
+        lambda r: answer(200, json={"access_token": "t", "token_type": "Bearer", "expires_in": 60})
+    )
+    http = make_client("https://agency.example", token=None, transport=transport)
+    await ClientCredentials(http, "client:1", "s é+%/", scope="read").token()
+    request = transport.requests[0]
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert request.body == b"grant_type=client_credentials&scope=read"
+    encoded = request.headers["authorization"].removeprefix("Basic ")
+    raw_id, raw_secret = base64.b64decode(encoded).decode("ascii").split(":")
+    assert (unquote(raw_id), unquote(raw_secret)) == ("client:1", "s é+%/")

@@ -1,0 +1,66 @@
+"""Upstream URLs: the base path kept, segments and query percent-encoded once, by us."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+import pytest
+
+from connectors import InvalidInput, UpstreamClient
+from connectors.http import encode_query
+from tests.connectors.conftest import FakeTransport, answer, make_client
+
+
+def mock() -> UpstreamClient:
+    return make_client(
+        "https://agency.example/base/v1", transport=FakeTransport(lambda r: answer())
+    )
+
+
+def test_url_keeps_base_path_and_encodes_segments() -> None:
+    client = mock()
+    assert client.url(["a b", "x/../y", "é?#"]) == (
+        "https://agency.example/base/v1/a%20b/x%2F..%2Fy/%C3%A9%3F%23"
+    )
+
+
+@pytest.mark.parametrize("segment", ["", ".", ".."])
+def test_url_rejects_dot_and_empty_segments(segment: str) -> None:
+    client = mock()
+    with pytest.raises(InvalidInput):
+        client.url(["ok", segment])
+
+
+def test_base_url_must_be_plain_http() -> None:
+    with pytest.raises(ValueError):
+        make_client("ftp://agency.example/")
+    with pytest.raises(ValueError):
+        make_client("https://agency.example/?q=1")
+
+
+async def test_query_is_encoded_once_in_order_with_repeated_keys() -> None:
+    transport = FakeTransport(lambda r: answer(200, json={}))
+    client = make_client("https://agency.example/a%20b/", transport=transport)
+    params = [("prenoms[]", "ÉLOÏSE"), ("nom", "A&B=C/D E+F"), ("prenoms[]", "JEAN PAUL")]
+    await client.get_json(["x"], params)
+    url = transport.requests[0].url
+    assert url.raw_path_qs == (
+        "/a%20b/x?prenoms%5B%5D=%C3%89LO%C3%8FSE&nom=A%26B%3DC%2FD%20E%2BF"
+        "&prenoms%5B%5D=JEAN%20PAUL"
+    )
+    assert url.query.getall("prenoms[]") == ["ÉLOÏSE", "JEAN PAUL"]
+    assert url.query["nom"] == "A&B=C/D E+F"
+    assert url.host == "agency.example" and transport.requests[0].method == "GET"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        [],
+        [("nom", "MARTIN"), ("annee", "1980")],
+        [("prenoms[]", "ÉLOÏSE"), ("prenoms[]", "JEAN PAUL"), ("prenoms[]", "ÉLOÏSE")],
+        [("q", "A&B=C/D E+F?#%~._-"), ("", ""), ("ß", "٣"), ("x", "日本")],
+    ],
+)
+def test_encode_query_is_urlencode_with_quote(params: list[tuple[str, str]]) -> None:
+    assert encode_query(params) == urlencode(params, quote_via=quote)
