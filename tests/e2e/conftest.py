@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -170,15 +174,16 @@ def reset_faults(sandbox: RunningSandbox) -> Iterator[None]:
             client.put(sandbox.urls[agency] + "/_sandbox/faults", json={})
 
 
-@pytest.fixture
-async def gateway(
-    sandbox: RunningSandbox, tmp_path: Path, reset_faults: None
+@asynccontextmanager
+async def open_gateway(
+    sandbox: RunningSandbox, tmp_path: Path, extra: dict[str, str] | None = None
 ) -> AsyncIterator[Gateway]:
     env = {
         "UNEFOIS_DATA_DIR": str(tmp_path),
         "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000",
         "UNEFOIS_POLICIES_DIR": str(e2e_catalogue(tmp_path)),
         "UNEFOIS_FRANCECONNECT_ISSUER": sandbox.france_connect_url,
+        **(extra or {}),
     }
     for name, url in sandbox.urls.items():
         env[f"UNEFOIS_{name.upper()}_URL"] = url
@@ -199,3 +204,35 @@ async def gateway(
         )
         assert answer.status_code == 200, answer.text
         yield Gateway(http, answer.json()["access_token"], settings, keys, clock, sandbox)
+
+
+@pytest.fixture
+async def gateway(
+    sandbox: RunningSandbox, tmp_path: Path, reset_faults: None
+) -> AsyncIterator[Gateway]:
+    async with open_gateway(sandbox, tmp_path) as gw:
+        yield gw
+
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+async def gateway_pg(
+    sandbox: RunningSandbox, tmp_path: Path, reset_faults: None
+) -> AsyncIterator[Gateway]:
+    """The gateway with its store on the real PostgreSQL, in a schema of its own."""
+    schema = "e2e_" + uuid.uuid4().hex[:12]
+    try:
+        conn = await asyncpg.connect(POSTGRES, timeout=3)
+    except (OSError, asyncpg.PostgresError):
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL at 127.0.0.1:5432 is required under CI")
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    try:
+        extra = {"UNEFOIS_DATABASE_URL": POSTGRES, "UNEFOIS_DATABASE_SCHEMA": schema}
+        async with open_gateway(sandbox, tmp_path, extra) as gw:
+            yield gw
+    finally:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()

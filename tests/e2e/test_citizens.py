@@ -27,6 +27,16 @@ async def _calls(gateway: Gateway) -> int:
 async def test_consent_grant_use_and_revocation_through_a_warm_cache(
     gateway: Gateway, persons: list[dict[str, Any]]
 ) -> None:
+    await _consent_flow(gateway, persons)
+
+
+async def test_the_same_with_consents_in_postgresql(
+    gateway_pg: Gateway, persons: list[dict[str, Any]]
+) -> None:
+    await _consent_flow(gateway_pg, persons)
+
+
+async def _consent_flow(gateway: Gateway, persons: list[dict[str, Any]]) -> None:
     entry = pick(persons, household_kind="single", unknown_to_caf=False)
     citizen = await gateway.citizen_token(entry["index"])
     form = gateway.token_for("demo-form-builder")
