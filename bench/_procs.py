@@ -116,6 +116,7 @@ class Stack:
         self.urls = _read_urls(self.sandbox, self.sandbox.stdout, expected=7, timeout=180.0)
 
     def _start_gateway(self) -> None:
+        from bench._catalogue import bench_catalogue
         from gateway.clients import ensure_default_clients
 
         port = free_port()
@@ -130,6 +131,7 @@ class Stack:
             # The benchmark measures the gateway, not the per-client limit.
             "UNEFOIS_RATE_LIMIT": "1000000",
             "UNEFOIS_RATE_BURST": "1000000",
+            "UNEFOIS_POLICIES_DIR": str(bench_catalogue(self.workdir)),
         }
         for name, url in self.urls.items():
             env[f"UNEFOIS_{name.upper()}_URL"] = url

@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from bench._catalogue import PURPOSE
 from bench._procs import Stack, cpu_seconds, machine
 
 _FIELDS = """
@@ -68,7 +69,6 @@ _OPEN = "query($ref: PersonRef!, $ctx: AccessContextInput!) { person(ref: $ref, 
 FULL_QUERY = _OPEN + _FIELDS + _EMPLOYMENT + "} }"
 QUERY_WITHOUT_EMPLOYMENT = _OPEN + _FIELDS + "} }"
 RECIPIENT = "13002526500013"
-PURPOSE = "rsa_instruction"
 DEMO_CLIENT = "demo-agency-app"
 HIT_SET = 128  # persons warmed for the cache-hit phases
 WARMUP = 32  # requests before measuring: connection pools, upstream tokens, parser caches

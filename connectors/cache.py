@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from cachetools import TLRUCache
 from redis import asyncio as aioredis
@@ -45,16 +45,28 @@ def _expiry(_key: str, value: tuple[float, bytes], now: float) -> float:
 
 
 class MemoryCache:
-    """In-process, bounded: the embedded default."""
+    """In-process, bounded: the embedded default.
+
+    Besides answers as bytes (the shared interface), it keeps validated records themselves:
+    within one process nothing needs to be decoded and checked again on a hit.
+    """
 
     def __init__(self, maxsize: int, *, timer: Callable[[], float] = time.monotonic) -> None:
-        self._data: TLRUCache[str, tuple[float, bytes]] = TLRUCache(
+        self._data: TLRUCache[str, tuple[float, Any]] = TLRUCache(
             maxsize=maxsize, ttu=_expiry, timer=timer
         )
 
     async def get(self, key: str) -> bytes | None:
         entry = self._data.get(key)
-        return entry[1] if entry is not None else None
+        return entry[1] if entry is not None and isinstance(entry[1], bytes) else None
+
+    def get_record(self, key: str) -> Any | None:
+        entry = self._data.get(key)
+        return entry[1] if entry is not None and not isinstance(entry[1], bytes) else None
+
+    def set_record(self, key: str, record: Any, ttl: float) -> None:
+        if ttl > 0:
+            self._data[key] = (ttl, record)
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:
         if ttl > 0:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 import orjson
 
-from connectors.cache import Cache, cache_key
+from connectors.cache import Cache, MemoryCache, cache_key
 from connectors.context import CallContext
 from connectors.errors import UpstreamInvalid
 from connectors.fields import Malformed, WrongPerson
@@ -50,6 +50,12 @@ def validated(parse: Parse[T], data: Data, provenance: Provenance) -> T:
         ) from None
 
 
+def _as_cached(record: Any) -> Any:
+    """The record as a later hit serves it: the same values, marked as coming from the cache
+    (every record is a frozen dataclass with its ``provenance``)."""
+    return replace(record, provenance=replace(record.provenance, cached=True))
+
+
 class Fetcher:
     def __init__(self, cache: Cache, clock: Callable[[], datetime], ttl: float) -> None:
         self._cache = cache
@@ -70,7 +76,12 @@ class Fetcher:
         # The recipient is part of the key: an agency must see every recipient that reads
         # a person's data, so one body's fetch never serves another body.
         key = cache_key(source, subject_key, (ctx.recipient, *params))
+        memo = self._cache if isinstance(self._cache, MemoryCache) else None
         if not ctx.no_cache:
+            if memo is not None:
+                kept: T | None = memo.get_record(key)
+                if kept is not None:
+                    return kept
             hit = await self._cache.get(key)
             if hit is not None:
                 record = self._from_cache(hit, agency, source, parse)
@@ -81,8 +92,11 @@ class Fetcher:
         as_of = answer.as_of or retrieved_at.date()
         provenance = Provenance(agency, source, as_of, retrieved_at)
         record = validated(parse, answer.data, provenance)
-        entry = {"data": answer.data, "as_of": as_of, "retrieved_at": retrieved_at}
-        await self._cache.set(key, orjson.dumps(entry), self._ttl)
+        if memo is not None:
+            memo.set_record(key, _as_cached(record), self._ttl)
+        else:
+            entry = {"data": answer.data, "as_of": as_of, "retrieved_at": retrieved_at}
+            await self._cache.set(key, orjson.dumps(entry), self._ttl)
         return record
 
     def _from_cache(self, raw: bytes, agency: str, source: str, parse: Parse[T]) -> T | None:

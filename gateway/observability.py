@@ -142,6 +142,8 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0),
             registry=self.registry,
         )
+        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._upstream_children: dict[tuple[str, str], tuple[Any, Any]] = {}
         self.circuit_state = Gauge(
             "unefois_circuit_state",
             "Circuit breaker state per agency: 0 closed, 1 half-open, 2 open.",
@@ -150,12 +152,27 @@ class Metrics:
         )
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).inc()
-        self.request_seconds.labels(route, method).observe(seconds)
+        key = (route, method, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = self._request_children[key] = (
+                self.requests.labels(route, method, str(status)),
+                self.request_seconds.labels(route, method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def observe_upstream(self, agency: str, outcome: str, seconds: float) -> None:
-        self.upstream_calls.labels(agency, outcome).inc()
-        self.upstream_seconds.labels(agency, outcome).observe(seconds)
+        # Looking labelled children up costs more than observing: about a dozen per request.
+        key = (agency, outcome)
+        children = self._upstream_children.get(key)
+        if children is None:
+            children = self._upstream_children[key] = (
+                self.upstream_calls.labels(agency, outcome),
+                self.upstream_seconds.labels(agency, outcome),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def set_circuit(self, agency: str, state: CircuitState) -> None:
         self.circuit_state.labels(agency).set(_CIRCUIT_VALUES[state])

@@ -145,3 +145,17 @@ async def test_unreachable_redis_degrades_to_no_cache(
     record = await Cnaf(http, cache, fixed_clock).benefit(person, "rsa", ctx)
     assert record.receiving is True and record.provenance.cached is False
     await cache.aclose()
+
+
+async def test_memory_cache_keeps_records_apart_from_bytes() -> None:
+    from connectors.cache import MemoryCache
+
+    cache = MemoryCache(10)
+    record = object()
+    cache.set_record("k", record, 60)
+    assert cache.get_record("k") is record
+    assert await cache.get("k") is None  # a record is not served as bytes
+    await cache.set("b", b"raw", 60)
+    assert cache.get_record("b") is None
+    cache.set_record("z", record, 0)  # no lifetime, not kept
+    assert cache.get_record("z") is None
