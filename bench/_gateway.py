@@ -1,8 +1,9 @@
 """``python -m bench._gateway``: the gateway as the benchmarks run it.
 
-The product's own ``serve`` with two differences: a fixed clock (the sandbox data describe a
-fixed month, so "today" must not move with the calendar) and, with ``--profile FILE``, the
-whole process runs under ``cProfile`` and the statistics are written to ``FILE`` on exit.
+The product's own server (``gateway.server``) with two differences: a fixed clock (the
+sandbox data describe a fixed month, so "today" must not move with the calendar) and, with
+``--profile FILE``, the whole process runs under ``cProfile`` and the statistics are written
+to ``FILE`` on exit.
 Settings come from the environment, as for ``unefois serve``.
 """
 
@@ -15,10 +16,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import uvicorn
-
 from gateway.app import build_app
 from gateway.observability import configure_logging
+from gateway.server import server_for, tune_gc
 from gateway.settings import load
 
 
@@ -42,19 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     profiler = cProfile.Profile() if args.profile else None
     if profiler is not None:
         profiler.enable()
-    app = build_app(settings, clock=clock)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            proxy_headers=False,
-            timeout_graceful_shutdown=5,
-        )
-    )
+    server = server_for(build_app(settings, clock=clock), settings)
+    tune_gc()
     # uvicorn re-raises the stop signal once it has shut down; with the default handler that
     # would end the process before the profile is written.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
