@@ -30,6 +30,7 @@ import orjson
 
 from bench._catalogue import PURPOSE
 from bench._procs import Stack, cpu_seconds, machine
+from gateway.server import graphql_identity
 
 _FIELDS = """
  identity { birthName usageName givenNames sex birthDate birthPlace birthCountry deathDate
@@ -85,18 +86,7 @@ TARGETS = {
 
 def person_variables(entry: dict[str, Any]) -> dict[str, Any]:
     """The ``ref`` variable of a person from the sandbox's ``/_sandbox/persons`` entry."""
-    p = entry["personne"]
-    identity: dict[str, Any] = {
-        "birthName": p["nomNaissance"],
-        "givenNames": p["prenoms"],
-        "birthDate": "{:04d}-{:02d}-{:02d}".format(
-            int(p["anneeDateNaissance"]), int(p["moisDateNaissance"]), int(p["jourDateNaissance"])
-        ),
-        "sex": p["sexeEtatCivil"],
-        "birthCountry": p["codeCogInseePaysNaissance"],
-    }
-    if p.get("codeCogInseeCommuneNaissance"):
-        identity["birthPlace"] = p["codeCogInseeCommuneNaissance"]
+    identity = graphql_identity(entry["personne"])
     ref: dict[str, Any] = {"identity": identity}
     if entry.get("identifiant_france_travail"):
         ref["franceTravailId"] = entry["identifiant_france_travail"]

@@ -8,7 +8,8 @@ import logging
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
@@ -103,9 +104,10 @@ def example_person(settings: Settings) -> dict[str, object] | None:
     return dict(items[0]["personne"]) if items else None
 
 
-def _identity_variables(person: dict[str, object]) -> dict[str, object]:
+def graphql_identity(person: Mapping[str, Any]) -> dict[str, Any]:
+    """A pivot identity in API Particulier's parameter names → the GraphQL identity input."""
     given = person.get("prenoms") or []
-    ident: dict[str, object] = {
+    ident: dict[str, Any] = {
         "birthName": person.get("nomNaissance"),
         "givenNames": given,
         "birthDate": "{:04d}-{:02d}-{:02d}".format(
@@ -149,7 +151,7 @@ def banner(settings: Settings, secret: str, person: dict[str, object] | None) ->
         body = {
             "query": EXAMPLE_QUERY,
             "variables": {
-                "ref": {"identity": _identity_variables(person)},
+                "ref": {"identity": graphql_identity(person)},
                 "ctx": {
                     "purpose": "rsa_instruction",
                     "recipient": "13002526500013",

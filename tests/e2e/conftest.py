@@ -19,6 +19,7 @@ import pytest
 from gateway.app import build_app
 from gateway.clients import DEMO_CLIENT_ID, ensure_default_clients
 from gateway.keys import SigningKeys, load_or_create
+from gateway.server import graphql_identity
 from gateway.settings import Settings, load
 from policies import SHIPPED, load_catalogue
 from sandbox import AGENCIES, RunningSandbox, SandboxConfig, start_in_thread
@@ -130,19 +131,7 @@ class Gateway:
 
 def identity(entry: dict[str, Any]) -> dict[str, Any]:
     """A sandbox person entry → the GraphQL pivot identity input."""
-    p = entry["personne"]
-    out: dict[str, Any] = {
-        "birthName": p["nomNaissance"],
-        "givenNames": p["prenoms"],
-        "birthDate": "{:04d}-{:02d}-{:02d}".format(
-            int(p["anneeDateNaissance"]), int(p["moisDateNaissance"]), int(p["jourDateNaissance"])
-        ),
-        "sex": p["sexeEtatCivil"],
-        "birthCountry": p["codeCogInseePaysNaissance"],
-    }
-    if p.get("codeCogInseeCommuneNaissance"):
-        out["birthPlace"] = p["codeCogInseeCommuneNaissance"]
-    return out
+    return graphql_identity(entry["personne"])
 
 
 @pytest.fixture(scope="session")
