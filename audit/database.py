@@ -1,0 +1,202 @@
+"""The audit database: one async SQLAlchemy engine, SQLite embedded or PostgreSQL.
+
+Its own module rather than the store's, because ``audit`` imports nothing of ours (DESIGN §3);
+the two may still share one database file or server (separate tables, separate Alembic
+version tables). Every statement goes through :meth:`AuditDatabase.transaction`,
+:meth:`~AuditDatabase.connection` or :meth:`~AuditDatabase.snapshot`, which map SQLAlchemy and
+driver exceptions to :mod:`audit.errors` at this one boundary.
+
+Durability on SQLite: WAL journal with ``synchronous=FULL``. With ``NORMAL`` a WAL commit
+survives a crash of the process but not of the machine (power loss, kernel panic): the last
+commits before the outage may roll back, and an answer already delivered would have lost its
+entry, which breaks the promise that every released answer is logged. ``FULL`` syncs the WAL
+at every commit; group commit pays that one fsync per batch, not per entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Connection, event, exc, literal, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from audit.errors import AuditError, AuditUnavailable, InvalidEntry
+
+Backend = Literal["sqlite", "postgresql"]
+
+# Milliseconds a SQLite writer waits for another one (WAL allows one writer at a time).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg"}
+_SQLITE_DRIVERS = {"sqlite", "sqlite+aiosqlite"}
+# libpq's sslmode values that asyncpg's ``ssl`` parameter understands under the same name.
+_SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+_BEGIN = "audit_begin"
+
+
+def normalise_url(url: str) -> URL:
+    """Parse ``url`` and point it at the async driver of its backend."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError:
+        # The message would echo the URL, password included.
+        raise ValueError("the audit database URL cannot be parsed") from None
+    if parsed.drivername in _POSTGRES_DRIVERS:
+        query = dict(parsed.query)
+        sslmode = query.pop("sslmode", None)
+        if isinstance(sslmode, str) and sslmode in _SSL_MODES:
+            query["ssl"] = sslmode
+        return parsed.set(drivername="postgresql+asyncpg", query=query)
+    if parsed.drivername in _SQLITE_DRIVERS:
+        return parsed.set(drivername="sqlite+aiosqlite")
+    raise ValueError(
+        f"unsupported database {parsed.drivername!r}: use sqlite:// or postgresql:// URLs"
+    )
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy, not the sqlite3 module, emits BEGIN (see _on_begin): the module's legacy
+    # mode starts transactions late and cannot ask for BEGIN IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # why: the module docstring
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+    finally:
+        cursor.close()
+
+
+def _on_begin(connection: Connection) -> None:
+    # A writer takes SQLite's write lock at BEGIN: reading the chain head and appending after
+    # it must not interleave with another writer (another process on the same file).
+    connection.exec_driver_sql(connection.get_execution_options().get(_BEGIN, "BEGIN"))
+
+
+class AuditDatabase:
+    """An async engine and the schema its tables live in (PostgreSQL only)."""
+
+    def __init__(self, engine: AsyncEngine, *, backend: Backend, schema: str | None) -> None:
+        self.engine = engine
+        self.backend: Backend = backend
+        self.schema = schema
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction, committed on exit, rolled back on error.
+
+        ``write=True`` takes SQLite's write lock at once (``BEGIN IMMEDIATE``); on PostgreSQL
+        writers serialise on the ``audit_head`` row instead.
+        """
+        try:
+            async with self.engine.connect() as conn:
+                if write and self.backend == "sqlite":
+                    await conn.execution_options(**{_BEGIN: "BEGIN IMMEDIATE"})
+                async with conn.begin():
+                    yield conn
+        except AuditError:
+            raise
+        except Exception as error:
+            raise self._mapped(error) from None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads; nothing is committed."""
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        except AuditError:
+            raise
+        except Exception as error:
+            raise self._mapped(error) from None
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction that sees one state of the log however long it lasts:
+        REPEATABLE READ on PostgreSQL, a WAL read transaction on SQLite."""
+        try:
+            async with self.engine.connect() as conn:
+                if self.backend == "postgresql":
+                    await conn.execution_options(isolation_level="REPEATABLE READ")
+                async with conn.begin():
+                    yield conn
+        except AuditError:
+            raise
+        except Exception as error:
+            raise self._mapped(error) from None
+
+    async def ping(self) -> None:
+        """Raise :class:`AuditUnavailable` unless the database answers (health checks)."""
+        async with self.connection() as conn:
+            await conn.execute(select(literal(1)))
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+    def _mapped(self, error: Exception) -> Exception:
+        """The audit error for a foreign one; the message names no URL and no value.
+
+        ``from None`` at the raise sites drops the original, whose text may carry a
+        statement's parameters (pseudonyms) or, for some drivers, the URL.
+        """
+        original = getattr(error, "orig", None) or error
+        kind = type(original).__name__
+        if isinstance(error, exc.StatementError) and isinstance(original, ValueError):
+            return InvalidEntry(f"a value cannot be stored ({kind})")
+        unavailable = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
+        if (
+            isinstance(error, (*unavailable, OSError, TimeoutError))
+            or (isinstance(error, exc.DBAPIError) and error.connection_invalidated)
+            or isinstance(original, OSError | TimeoutError)
+        ):
+            return AuditUnavailable(f"the {self.backend} audit database is unavailable ({kind})")
+        if isinstance(error, exc.SQLAlchemyError):
+            return AuditError(f"the {self.backend} audit database refused a statement ({kind})")
+        return error
+
+
+async def open_database(
+    url: str, *, schema: str | None = None, pool_size: int = 5
+) -> AuditDatabase:
+    """Open an :class:`AuditDatabase` and check that it answers.
+
+    ``schema`` puts every audit table in that PostgreSQL schema (created by
+    :func:`audit.migrate`); SQLite has none. Raises :class:`AuditUnavailable` when the server
+    cannot be reached, ``ValueError`` for an unusable URL or schema name.
+    """
+    if pool_size < 1:
+        raise ValueError("pool_size must be positive")
+    parsed = normalise_url(url)
+    backend: Backend = "postgresql" if parsed.drivername.startswith("postgresql") else "sqlite"
+    options: dict[str, Any] = {"pool_size": pool_size}
+    if schema is not None:
+        if backend != "postgresql":
+            raise ValueError("a schema applies to PostgreSQL only")
+        if not _SCHEMA_NAME.fullmatch(schema):
+            raise ValueError("a schema name is lowercase letters, digits and _, at most 63")
+        options["execution_options"] = {"schema_translate_map": {None: schema}}
+    if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            # Each pooled connection would get its own empty memory database: no shared log.
+            raise ValueError("the audit log needs a SQLite file, not a memory database")
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        # One round trip per checkout buys surviving a server restart or failover without
+        # failing one batch per pooled connection.
+        options["pool_pre_ping"] = True
+    engine = create_async_engine(parsed, **options)
+    if backend == "sqlite":
+        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _on_begin)
+    database = AuditDatabase(engine, backend=backend, schema=schema)
+    try:
+        await database.ping()
+    except BaseException:
+        await engine.dispose()
+        raise
+    return database
