@@ -11,8 +11,12 @@ Wiring::
     ...
     await log.aclose()
     await db.aclose()
+
+Read side: ``AuditReader(db)`` (pages, statistics, anomalies), ``verify(db, public_keys)``,
+``export(db, out, start=…, end=…, format="jsonl")``.
 """
 
+from audit.anomalies import Anomaly, AnomalyRules
 from audit.chain import GENESIS, leaf_hash, next_head
 from audit.checkpoint import (
     Checkpoint,
@@ -25,22 +29,35 @@ from audit.checkpoint import (
 from audit.database import AuditDatabase, open_database
 from audit.entry import AuditEntry, Kind, Outcome
 from audit.errors import AuditError, AuditUnavailable, InvalidEntry
+from audit.export import export
 from audit.log import AuditLog, Receipt
 from audit.migration import head_revision, migrate
+from audit.query import AuditFilter, AuditReader, DayCount, Page, Stats, Stored
+from audit.verify import Report, verify
 
 __all__ = [
     "GENESIS",
+    "Anomaly",
+    "AnomalyRules",
     "AuditDatabase",
     "AuditEntry",
     "AuditError",
+    "AuditFilter",
     "AuditLog",
+    "AuditReader",
     "AuditUnavailable",
     "Checkpoint",
     "CheckpointSigner",
+    "DayCount",
     "InvalidEntry",
     "Kind",
     "Outcome",
+    "Page",
     "Receipt",
+    "Report",
+    "Stats",
+    "Stored",
+    "export",
     "head_revision",
     "key_id_of",
     "leaf_hash",
@@ -49,5 +66,6 @@ __all__ = [
     "open_database",
     "public_key_from_pem",
     "public_keys",
+    "verify",
     "verify_checkpoint",
 ]

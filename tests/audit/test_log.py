@@ -21,6 +21,7 @@ from audit import (
     verify_checkpoint,
 )
 from audit import tables as t
+from audit.verify import verify
 from tests.audit.conftest import ORIGIN, Clock, make_entry
 
 
@@ -53,6 +54,8 @@ async def test_concurrent_appends_are_grouped_into_few_transactions(
     assert_one_chain(rows)
     by_seq = {row.seq: bytes(row.leaf) for row in rows}
     assert all(by_seq[r.seq] == r.leaf for r in receipts)
+    report = await verify(db, {})
+    assert (report.ok, report.size) == (True, 1000)
 
 
 async def test_a_lone_append_returns_once_committed(db: AuditDatabase, log: AuditLog) -> None:

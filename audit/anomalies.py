@@ -1,0 +1,168 @@
+"""Simple, documented rules that flag accesses for an auditor's closer look.
+
+They flag; they do not judge: each anomaly says which rule, which client, how many and
+against which threshold, so that the auditor can open the entries behind it. Only entries of
+``rules.kind`` (person accesses by default) count. Windows are ``[start, end)``, in UTC.
+
+- ``many_persons_one_object``: a client read at least ``distinct_persons`` distinct persons
+  under one ``object`` (case reference) in the window. One case file rarely concerns that many
+  people; a reference reused to trawl through persons does.
+- ``burst``: in one UTC hour a client made at least ``burst_factor`` × its median hourly
+  volume, and at least ``burst_minimum`` accesses. The median is taken over the hours of the
+  window in which the client made any access: a client active two hours a day is compared with
+  its working hours, not with its nights. The minimum keeps small clients' noise out.
+- ``repeated_denials``: a client had at least ``denials_per_day`` accesses refused or with
+  denied fields in one UTC day: a client probing for data its purposes do not allow.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, distinct, func, or_, select
+
+from audit import tables
+from audit.buckets import bucket, day_of, hour_of
+from audit.database import AuditDatabase
+
+_E = tables.entries.c
+
+
+@dataclass(frozen=True)
+class AnomalyRules:
+    distinct_persons: int = 50
+    burst_factor: float = 10.0
+    burst_minimum: int = 100
+    denials_per_day: int = 20
+    kind: str = "person_access"
+
+    def __post_init__(self) -> None:
+        if min(self.distinct_persons, self.burst_minimum, self.denials_per_day) < 1:
+            raise ValueError("anomaly thresholds are positive")
+        if self.burst_factor <= 1:
+            raise ValueError("the burst factor is above 1")
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    rule: str
+    client: str
+    description: str
+    count: int
+    threshold: float
+    start: datetime
+    end: datetime
+    object: str | None = None
+
+
+async def find_anomalies(
+    db: AuditDatabase, start: datetime, end: datetime, rules: AnomalyRules
+) -> tuple[Anomaly, ...]:
+    found = [
+        *await _many_persons_one_object(db, start, end, rules),
+        *await _bursts(db, start, end, rules),
+        *await _repeated_denials(db, start, end, rules),
+    ]
+    return tuple(sorted(found, key=lambda a: (a.start, a.rule, a.client, a.object or "")))
+
+
+def _window(start: datetime, end: datetime, rules: AnomalyRules) -> list[ColumnElement[bool]]:
+    return [_E.kind == rules.kind, _E.time >= start, _E.time < end]
+
+
+async def _many_persons_one_object(
+    db: AuditDatabase, start: datetime, end: datetime, rules: AnomalyRules
+) -> list[Anomaly]:
+    persons = func.count(distinct(_E.person))
+    query = (
+        select(_E.client, _E.object, persons, func.min(_E.time), func.max(_E.time))
+        .where(*_window(start, end, rules), _E.object.is_not(None), _E.person.is_not(None))
+        .group_by(_E.client, _E.object)
+        .having(persons >= rules.distinct_persons)
+    )
+    async with db.connection() as conn:
+        rows = (await conn.execute(query)).all()
+    return [
+        Anomaly(
+            rule="many_persons_one_object",
+            client=client,
+            description=f"{client} read {count} distinct persons under the object {obj!r}",
+            count=count,
+            threshold=float(rules.distinct_persons),
+            start=first,
+            end=last,
+            object=obj,
+        )
+        for client, obj, count, first, last in rows
+    ]
+
+
+async def _bursts(
+    db: AuditDatabase, start: datetime, end: datetime, rules: AnomalyRules
+) -> list[Anomaly]:
+    hour = bucket(db.backend, _E.time, "hour")
+    query = (
+        select(_E.client, hour, func.count())
+        .where(*_window(start, end, rules))
+        .group_by(_E.client, hour)
+    )
+    async with db.connection() as conn:
+        rows = (await conn.execute(query)).all()
+    hours: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for client, text, count in rows:
+        hours[client].append((text, count))
+    found = []
+    for client, counts in hours.items():
+        median = statistics.median(count for _, count in counts)
+        threshold = max(float(rules.burst_minimum), rules.burst_factor * median)
+        for text, count in counts:
+            if count >= threshold:
+                at = hour_of(text)
+                found.append(
+                    Anomaly(
+                        rule="burst",
+                        client=client,
+                        description=(
+                            f"{client} made {count} accesses in one hour, against a median "
+                            f"of {median:g} per active hour"
+                        ),
+                        count=count,
+                        threshold=threshold,
+                        start=at,
+                        end=at + timedelta(hours=1),
+                    )
+                )
+    return found
+
+
+async def _repeated_denials(
+    db: AuditDatabase, start: datetime, end: datetime, rules: AnomalyRules
+) -> list[Anomaly]:
+    day = bucket(db.backend, _E.time, "day")
+    denied = or_(_E.outcome == "refused", _E.denials > 0)
+    query = (
+        select(_E.client, day, func.count())
+        .where(*_window(start, end, rules), denied)
+        .group_by(_E.client, day)
+        .having(func.count() >= rules.denials_per_day)
+    )
+    async with db.connection() as conn:
+        rows = (await conn.execute(query)).all()
+    found = []
+    for client, text, count in rows:
+        at = datetime.combine(day_of(text), datetime.min.time(), tzinfo=UTC)
+        found.append(
+            Anomaly(
+                rule="repeated_denials",
+                client=client,
+                description=f"{client} had {count} accesses refused or partly denied in a day",
+                count=count,
+                threshold=float(rules.denials_per_day),
+                start=at,
+                end=at + timedelta(days=1),
+            )
+        )
+    return found

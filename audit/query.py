@@ -1,0 +1,124 @@
+"""The read side, for auditors and citizens: filtered pages, statistics, anomalies.
+
+Pages are newest first with keyset pagination on seq: ``after`` is the seq of the last item
+of the previous page, so a page never repeats or skips an entry however many are appended
+meanwhile (new entries get higher seqs and belong to earlier pages). Entries are decoded from
+their canonical bytes, the hashed source of truth; the filter columns only select them.
+Time windows are ``[start, end)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, case, func, select
+
+from audit import tables
+from audit.anomalies import Anomaly, AnomalyRules, find_anomalies
+from audit.buckets import bucket, day_of
+from audit.database import AuditDatabase
+from audit.entry import AuditEntry
+
+MAX_PAGE = 500
+DEFAULT_RULES = AnomalyRules()  # frozen: one shared default is safe
+_E = tables.entries.c
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Every given field must match; ``person`` is the audit-sector pseudonym."""
+
+    client: str | None = None
+    purpose: str | None = None
+    person: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    outcome: str | None = None
+    kind: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        for name in ("client", "purpose", "person", "outcome", "kind"):
+            value = getattr(self, name)
+            if value is not None:
+                found.append(_E[name] == value)
+        if self.start is not None:
+            found.append(_E.time >= self.start)
+        if self.end is not None:
+            found.append(_E.time < self.end)
+        return found
+
+
+@dataclass(frozen=True)
+class Stored:
+    seq: int
+    entry: AuditEntry
+
+
+@dataclass(frozen=True)
+class Page:
+    items: tuple[Stored, ...]
+    next_after: int | None  # pass as ``after`` for the next page; None on the last page
+
+
+@dataclass(frozen=True)
+class DayCount:
+    client: str
+    purpose: str
+    day: date  # UTC
+    count: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Person accesses per (client, purpose, UTC day), and among them those refused or with
+    at least one denied field. Sorted by day, client, purpose."""
+
+    accesses: tuple[DayCount, ...]
+    denials: tuple[DayCount, ...]
+
+
+class AuditReader:
+    def __init__(self, db: AuditDatabase) -> None:
+        self._db = db
+
+    async def entries(
+        self, filter: AuditFilter, *, first: int = 50, after: int | None = None
+    ) -> Page:
+        if not 1 <= first <= MAX_PAGE:
+            raise ValueError(f"first is between 1 and {MAX_PAGE}")
+        conditions = filter.conditions()
+        if after is not None:
+            conditions.append(_E.seq < after)
+        # One more row than asked tells whether another page follows.
+        query = (
+            select(_E.seq, _E.canonical).where(*conditions).order_by(_E.seq.desc()).limit(first + 1)
+        )
+        async with self._db.connection() as conn:
+            rows = (await conn.execute(query)).all()
+        items = tuple(
+            Stored(int(seq), AuditEntry.from_canonical(bytes(canonical)))
+            for seq, canonical in rows[:first]
+        )
+        return Page(items, items[-1].seq if len(rows) > first else None)
+
+    async def stats(self, start: datetime, end: datetime) -> Stats:
+        day = bucket(self._db.backend, _E.time, "day")
+        denied = func.sum(case((_E.outcome == "refused", 1), (_E.denials > 0, 1), else_=0))
+        query = (
+            select(day, _E.client, _E.purpose, func.count(), denied)
+            .where(_E.kind == "person_access", _E.time >= start, _E.time < end)
+            .group_by(day, _E.client, _E.purpose)
+            .order_by(day, _E.client, _E.purpose)
+        )
+        async with self._db.connection() as conn:
+            rows = (await conn.execute(query)).all()
+        accesses = tuple(DayCount(c, p, day_of(d), int(n)) for d, c, p, n, _ in rows)
+        denials = tuple(DayCount(c, p, day_of(d), int(k)) for d, c, p, _, k in rows if k)
+        return Stats(accesses, denials)
+
+    async def anomalies(
+        self, start: datetime, end: datetime, rules: AnomalyRules = DEFAULT_RULES
+    ) -> tuple[Anomaly, ...]:
+        return await find_anomalies(self._db, start, end, rules)
