@@ -7,10 +7,13 @@ A revocation is written before the answer returns; the next request reads the st
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from audit import AuditEntry
+from exchange.auditing import Auditor, new_decision_id
 from exchange.caller import Citizen
 from exchange.errors import InvalidRequest
 from exchange.pseudonyms import CONSENT_SECTOR, Pseudonyms
@@ -38,9 +41,11 @@ class Consents:
         store: ConsentStore,
         catalogue: Catalogue,
         pseudonyms: Pseudonyms,
+        auditor: Auditor,
         *,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
+        self._auditor = auditor
         self._store = store
         self._catalogue = catalogue
         self._pseudonyms = pseudonyms
@@ -70,13 +75,61 @@ class Consents:
             valid_from=now.date(),
             valid_until=until,
         )
-        return await self._store.grant(consent)
+        details = {
+            "action": "grant",
+            "consent": consent.id,
+            "to": client_id or f"purpose:{purpose}",
+            "categories": ",".join(sorted(consent.categories)),
+            "until": until.isoformat(),
+        }
+        return await self._recorded(
+            citizen, purpose, details, lambda: self._store.grant(consent), now
+        )
 
     async def revoke(self, citizen: Citizen, consent_id: str, now: datetime) -> Consent:
+        details = {"action": "revoke", "consent": consent_id}
         try:
-            return await self._store.revoke(self._person(citizen), consent_id, now)
+            person = self._person(citizen)
+            return await self._recorded(
+                citizen, None, details, lambda: self._store.revoke(person, consent_id, now), now
+            )
         except ConsentNotFound:
             raise ConsentNotFoundError("no consent of yours has this id") from None
+
+    async def _recorded(
+        self,
+        citizen: Citizen,
+        purpose: str | None,
+        details: dict[str, str],
+        change: Callable[[], Awaitable[Consent]],
+        now: datetime,
+    ) -> Consent:
+        """Record the change before making it (fail closed), and its failure if it fails."""
+        entry = AuditEntry(
+            id=new_decision_id(),
+            time=now,
+            kind="consent_change",
+            client="citizen",
+            caller="citizen",
+            purpose=purpose or "consent",
+            recipient=None,
+            object=None,
+            legal_basis=None,
+            person=self._auditor.person_of(citizen.identity),
+            released=(),
+            denied=(),
+            agencies=(),
+            outcome="released",
+            policy_revision=self._catalogue.revision,
+            details=tuple(sorted(details.items())),
+        )
+        await self._auditor.append(entry)
+        try:
+            return await change()
+        except BaseException:
+            failed = replace(entry, id=new_decision_id(), outcome="failed")
+            await self._auditor.append(failed)
+            raise
 
     async def mine(self, citizen: Citizen) -> list[Consent]:
         return await self._store.for_person(self._person(citizen))

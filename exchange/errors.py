@@ -4,7 +4,9 @@
 
     ExchangeError                     code
     ├── InvalidRequest                BAD_USER_INPUT  context or person reference unusable
-    └── AccessRefused                 FORBIDDEN       the whole request is refused before any fetch
+    ├── AccessRefused                 FORBIDDEN       the whole request is refused before any fetch
+    └── NotRecorded                   INTERNAL        the access could not be written to the audit
+                                                      log: fail closed, nothing is released
 
 Failures of single fields are not raised: they are ``FieldFailure`` values in the view, so
 that one agency failing still gives partial data.
@@ -27,3 +29,7 @@ class InvalidRequest(ExchangeError):
 
 class AccessRefused(ExchangeError):
     code = "FORBIDDEN"
+
+
+class NotRecorded(ExchangeError):
+    code = "INTERNAL"

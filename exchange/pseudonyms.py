@@ -90,7 +90,12 @@ class Pseudonyms:
         if not handle.startswith(HANDLE_PREFIX) or len(handle) > 1024:
             raise refused
         try:
-            sealed = _unb64(handle[len(HANDLE_PREFIX) :])
+            text = handle[len(HANDLE_PREFIX) :]
+            sealed = _unb64(text)
+            if _b64(sealed) != text:
+                # Base64 leaves spare bits in its last character: only the canonical spelling
+                # of a handle is accepted, so one handle has exactly one text.
+                raise ValueError("non-canonical handle")
             plain = self._sealer(sector).decrypt(sealed, [sector.encode()])
             name, given, born, sex, country, place, usage = orjson.loads(plain)
             return PivotIdentity(

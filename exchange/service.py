@@ -9,15 +9,17 @@ only the agencies holding allowed fields are called. The audit step slots in aft
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from connectors import CallContext, Connectors
+from audit import Outcome
+from connectors import CallContext, Connectors, PivotIdentity
+from exchange.auditing import Auditor, new_decision_id
 from exchange.caller import Caller, Client
 from exchange.catalogue import FIELDS
 from exchange.context import AccessContext
 from exchange.decision import PolicyDecider
-from exchange.errors import AccessRefused
+from exchange.errors import AccessRefused, ExchangeError
 from exchange.fetch import CallObserver, SourceFailure, fetch_all
 from exchange.plan import Unplannable, check_fields, plan
 from exchange.pseudonyms import Pseudonyms
@@ -54,6 +56,7 @@ class PersonView:
     sources_called: tuple[str, ...]
     window: Window
     handle: str | None  # the caller's own sector handle (clients only)
+    access_id: str = ""  # the audit entry of this access
 
 
 class Exchange:
@@ -62,9 +65,11 @@ class Exchange:
         connectors: Connectors,
         decider: PolicyDecider,
         pseudonyms: Pseudonyms,
+        auditor: Auditor,
         person_tokens: PersonTokens | None = None,
         observe: CallObserver | None = None,
     ) -> None:
+        self._auditor = auditor
         self._connectors = connectors
         self._decider = decider
         self._pseudonyms = pseudonyms
@@ -75,10 +80,16 @@ class Exchange:
         fields = check_fields(request.fields)
         window = Window.ending_before(request.on, request.months)
         caller, context = request.caller, request.context
+        decision_id = new_decision_id()
         first = self._decider.precheck(caller, context, fields, request.on)
         if first.request.effect != "allow":
+            await self._refused(decision_id, request, first, None)
             raise AccessRefused("; ".join(first.request.reasons) or "access refused")
-        subjects = await resolve(request.ref, caller, self._pseudonyms, self._person_tokens)
+        try:
+            subjects = await resolve(request.ref, caller, self._pseudonyms, self._person_tokens)
+        except ExchangeError:
+            await self._refused(decision_id, request, first, None)
+            raise
         verdict = await self._decider.decide(caller, context, fields, subjects, request.on, first)
         the_plan = plan(verdict.fields, subjects)
         ctx = CallContext(recipient=context.recipient, on=request.on)
@@ -86,12 +97,54 @@ class Exchange:
             the_plan.sources, self._connectors, subjects, ctx, window, self._observe
         )
         view = assemble(fields, verdict, the_plan.unplannable, results, window)
+        # Fail closed: the answer leaves only once its entry is durable.
+        await self._auditor.access(
+            decision_id,
+            caller,
+            context,
+            verdict,
+            subjects.identity,
+            released=frozenset(view.fields),
+            failed={
+                f: x.code for f, x in view.failures.items() if verdict.fields[f].effect == "allow"
+            },
+            agencies=frozenset(s.name.split(".")[0] for s in the_plan.sources),
+            outcome=_outcome(view, verdict),
+        )
+        handle = None
         if isinstance(caller, Client):
             handle = self._pseudonyms.handle(subjects.identity, caller.sector)
-            view = PersonView(
-                view.fields, view.failures, verdict, view.sources_called, window, handle
-            )
-        return view
+        return replace(view, handle=handle, access_id=decision_id)
+
+    async def _refused(
+        self,
+        decision_id: str,
+        request: PersonRequest,
+        verdict: Verdict,
+        identity: PivotIdentity | None,
+    ) -> None:
+        await self._auditor.access(
+            decision_id,
+            request.caller,
+            request.context,
+            verdict,
+            identity,
+            released=frozenset(),
+            failed={},
+            agencies=frozenset(),
+            outcome="refused",
+        )
+
+
+def _outcome(view: PersonView, verdict: Verdict) -> Outcome:
+    if not view.failures:
+        return "released"
+    allowed = [f for f, d in verdict.fields.items() if d.effect == "allow"]
+    if allowed and not view.fields:
+        return "failed"
+    if not view.fields:
+        return "refused"
+    return "partial"
 
 
 def assemble(

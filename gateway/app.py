@@ -17,7 +17,10 @@ from starlette.routing import Route
 
 from connectors import ConnectorConfig, Connectors, UpstreamConfig
 from exchange import FIELDS, Exchange, PolicyDecider, Pseudonyms
+from exchange.auditing import Auditor
 from exchange.consents import Consents
+from exchange.oversight import Oversight
+from gateway.audit_log import StartedAudit, audit_origin
 from gateway.callers import PersonTokenCheck, authenticator
 from gateway.clients import ClientRegistry, load_clients
 from gateway.consent_store import StartedConsentStore
@@ -86,9 +89,16 @@ def build_app(
     bundle = connectors or Connectors.from_config(connector_config(settings), clock)
     catalogue = load_catalogue(settings.policies_dir, known_fields=frozenset(FIELDS))
     pseudonyms = Pseudonyms(pseudonym_secret(settings.data_dir, settings.pseudonym_secret))
-    consent_store = StartedConsentStore(
-        database_url_for(settings.data_dir, settings.database_url), settings.database_schema
+    database_url = database_url_for(settings.data_dir, settings.database_url)
+    consent_store = StartedConsentStore(database_url, settings.database_schema)
+    audit_log = StartedAudit(
+        database_url,
+        settings.database_schema,
+        settings.data_dir,
+        audit_origin(settings.public_url),
+        clock,
     )
+    auditor = Auditor(audit_log, pseudonyms, clock)
     jwks_http = httpx.AsyncClient(timeout=5.0) if settings.trusted_jwks_url else None
     person_http: httpx.AsyncClient | None = None
     if person_tokens is None:
@@ -100,8 +110,9 @@ def build_app(
         metrics.observe_upstream(upstream, outcome, seconds)
 
     decider = PolicyDecider(catalogue, consent_store, pseudonyms)
-    exchange = Exchange(bundle, decider, pseudonyms, person_tokens, observe)
-    consents = Consents(consent_store, catalogue, pseudonyms)
+    exchange = Exchange(bundle, decider, pseudonyms, auditor, person_tokens, observe)
+    consents = Consents(consent_store, catalogue, pseudonyms, auditor)
+    oversight = Oversight(audit_log, auditor, catalogue, pseudonyms, clock)
     schema = build_schema(
         SchemaLimits(
             max_depth=settings.max_query_depth,
@@ -113,7 +124,7 @@ def build_app(
     limiter = rate_limiter(settings)
     graphql = GraphQLEndpoint(
         schema,
-        Services(exchange, consents, catalogue),
+        Services(exchange, consents, oversight, catalogue),
         authenticator(verifier, registry, person_tokens, pseudonyms),
         clock,
         ide=settings.introspection,
@@ -138,9 +149,11 @@ def build_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await consent_store.start()
+        await audit_log.start()
         try:
             yield
         finally:
+            await audit_log.aclose()  # flushes what is queued before the database closes
             await consent_store.aclose()
             await bundle.aclose()
             await limiter.aclose()

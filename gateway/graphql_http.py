@@ -21,6 +21,7 @@ from strawberry.types.graphql import OperationType
 
 from exchange import Caller, Exchange
 from exchange.consents import Consents
+from exchange.oversight import Oversight
 from gateway.ratelimit import Rate, RateLimiter, retry_after_header
 from policies import Catalogue
 from schema import RequestContext, format_error
@@ -35,6 +36,7 @@ class Services:
 
     exchange: Exchange
     consents: Consents
+    oversight: Oversight
     catalogue: Catalogue
 
 
@@ -135,6 +137,7 @@ class GraphQLEndpoint:
         context = RequestContext(
             exchange=services.exchange,
             consents=services.consents,
+            oversight=services.oversight,
             catalogue=services.catalogue,
             caller=caller,
             now=now,

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from exchange import Caller, Exchange
 from exchange.consents import Consents
+from exchange.oversight import Oversight
 from policies import Catalogue
 
 
@@ -14,6 +15,7 @@ from policies import Catalogue
 class RequestContext:
     exchange: Exchange
     consents: Consents
+    oversight: Oversight
     catalogue: Catalogue
     caller: Caller  # the authenticated client or citizen
     now: datetime  # the request's instant (UTC); every rule and window reads ``on``

@@ -135,6 +135,10 @@ class Employment:
 class Person:
     _view: strawberry.Private[PersonView]
 
+    @strawberry.field(description="The audit log's id of this access: quote it to auditors.")
+    def access_id(self) -> str:
+        return self._view.access_id
+
     @strawberry.field(
         description="This person's handle for your sector: send it back as ref.handle."
     )

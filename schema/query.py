@@ -8,6 +8,7 @@ import strawberry
 
 from connectors import ConnectorError
 from exchange import ExchangeError, PersonRequest
+from schema.audit import AuditQueries
 from schema.consents import ConsentType, my_consents
 from schema.context import RequestContext
 from schema.errors import typed_error
@@ -17,7 +18,7 @@ from schema.selection import person_selection
 
 
 @strawberry.type
-class Query:
+class Query(AuditQueries):
     @strawberry.field(description="The unified view of one person, under an access context.")
     async def person(
         self,

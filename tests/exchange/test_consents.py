@@ -10,6 +10,7 @@ from exchange import FIELDS, Citizen, InvalidRequest, Pseudonyms
 from exchange.consents import ConsentNotFoundError, Consents
 from policies import Consent, load_catalogue
 from store import ConsentNotFound
+from tests.exchange.fakes import auditor
 
 NOW = datetime(2025, 7, 10, 12, tzinfo=UTC)
 ALICE = Citizen(
@@ -45,7 +46,9 @@ def _consents() -> tuple[Consents, Store]:
     store = Store()
     ids = iter(f"id-{i}" for i in range(100))
     catalogue = load_catalogue(known_fields=frozenset(FIELDS))
-    return Consents(store, catalogue, Pseudonyms(b"s" * 32), new_id=lambda: next(ids)), store
+    pseudonyms = Pseudonyms(b"s" * 32)
+    consents = Consents(store, catalogue, pseudonyms, auditor(pseudonyms), new_id=lambda: next(ids))
+    return consents, store
 
 
 async def test_grant_list_revoke() -> None:

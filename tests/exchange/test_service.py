@@ -23,6 +23,7 @@ from exchange import (
     Pseudonyms,
 )
 from policies import Consent, load_catalogue
+from tests.exchange.fakes import MemorySink, auditor
 
 ON = date(2025, 7, 1)
 EVERYTHING = AccessContext("self_access", "13002526500013", "case-42")
@@ -78,9 +79,11 @@ class Consents:
         return [c for c in self.consents if c.person == person and c.active(on)]
 
 
-def _exchange(fake: FakeConnectors, consents: Consents | None = None) -> Exchange:
+def _exchange(
+    fake: FakeConnectors, consents: Consents | None = None, sink: MemorySink | None = None
+) -> Exchange:
     decider = PolicyDecider(CATALOGUE, consents or Consents(), PSEUDONYMS)
-    return Exchange(cast(Connectors, fake), decider, PSEUDONYMS)
+    return Exchange(cast(Connectors, fake), decider, PSEUDONYMS, auditor(PSEUDONYMS, sink))
 
 
 def _request(
@@ -232,3 +235,40 @@ async def test_clients_get_their_sector_handle_and_can_use_it() -> None:
 
 def test_call_context_is_explicit() -> None:
     assert CallContext(recipient="13002526500013", on=ON).on == ON
+
+
+async def test_every_access_is_recorded_before_the_answer() -> None:
+    sink = MemorySink()
+    fake = FakeConnectors(fail={"retirement"})
+    view = await _exchange(fake, sink=sink).person(
+        _request({"identity", "pension", "healthCoverage"}, caller=DEPARTEMENT, context=RSA)
+    )
+    (entry,) = sink.entries
+    assert entry.id == view.access_id and entry.kind == "person_access"
+    assert entry.client == "demo-agency-app" and entry.purpose == "rsa_instruction"
+    assert entry.released == ("identity",)
+    assert dict(entry.denied)["healthCoverage"].startswith("purpose 'rsa_instruction'")
+    assert entry.agencies == ("civil_registry",)
+    assert entry.outcome == "partial"
+    assert entry.person is not None and "DUPONT" not in entry.person
+    assert entry.legal_basis is not None and "L262-40" in entry.legal_basis[0]
+
+
+async def test_a_refused_request_is_recorded_too() -> None:
+    sink = MemorySink()
+    stranger = Client("stranger", frozenset({"person:read"}))
+    with pytest.raises(AccessRefused):
+        await _exchange(FakeConnectors(), sink=sink).person(
+            _request({"identity"}, caller=stranger, context=RSA)
+        )
+    (entry,) = sink.entries
+    assert entry.outcome == "refused" and entry.released == () and entry.person is None
+
+
+async def test_nothing_is_released_when_the_audit_log_fails() -> None:
+    from exchange.errors import NotRecorded
+
+    with pytest.raises(NotRecorded):
+        await _exchange(FakeConnectors(), sink=MemorySink(broken=True)).person(
+            _request({"identity"}, caller=DEPARTEMENT, context=RSA)
+        )

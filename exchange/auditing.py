@@ -1,0 +1,95 @@
+"""The "audit" step: one entry per access, appended before the answer leaves.
+
+The entry says who asked, for what, under which legal basis, about whom (the audit-sector
+pseudonym, never a name), what was released and denied and why, which agencies were
+contacted, and how it ended. If it cannot be made durable, nothing is released.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Protocol
+
+from audit import AuditEntry, AuditUnavailable, Outcome, Receipt
+from connectors import PivotIdentity
+from exchange.caller import Caller
+from exchange.context import AccessContext
+from exchange.errors import NotRecorded
+from exchange.pseudonyms import AUDIT_SECTOR, Pseudonyms
+from policies import Decision, Verdict
+
+
+class AuditSink(Protocol):
+    async def append(self, entry: AuditEntry) -> Receipt: ...
+
+
+def new_decision_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _legal_basis(decision: Decision) -> tuple[str, str] | None:
+    basis = decision.legal_basis
+    return (basis.title, basis.href) if basis is not None else None
+
+
+class Auditor:
+    """Builds and appends the entries of the exchange's accesses."""
+
+    def __init__(
+        self, sink: AuditSink, pseudonyms: Pseudonyms, clock: Callable[[], datetime]
+    ) -> None:
+        self._sink = sink
+        self._pseudonyms = pseudonyms
+        self._clock = clock
+
+    def person_of(self, identity: PivotIdentity | None) -> str | None:
+        return self._pseudonyms.pseudonym(identity, AUDIT_SECTOR) if identity else None
+
+    async def access(
+        self,
+        decision_id: str,
+        caller: Caller,
+        context: AccessContext,
+        verdict: Verdict,
+        identity: PivotIdentity | None,
+        *,
+        released: frozenset[str],
+        failed: Mapping[str, str],
+        agencies: frozenset[str],
+        outcome: Outcome,
+    ) -> Receipt:
+        """Record one access to a person's data; ``failed`` maps fields to why they are null."""
+        denied = {
+            field: "; ".join(d.reasons) or d.rule_id
+            for field, d in verdict.fields.items()
+            if d.effect != "allow"
+        }
+        denied.update(failed)
+        entry = AuditEntry(
+            id=decision_id,
+            time=self._clock(),
+            kind="person_access",
+            client=caller.id if caller.kind == "client" else "citizen",
+            caller=caller.kind,
+            purpose=context.purpose,
+            recipient=context.recipient,
+            object=context.object,
+            legal_basis=_legal_basis(verdict.request),
+            person=self.person_of(identity),
+            released=tuple(sorted(released)),
+            denied=tuple(sorted(denied.items())),
+            agencies=tuple(sorted(agencies)),
+            outcome=outcome,
+            policy_revision=verdict.request.policy_revision,
+        )
+        return await self.append(entry)
+
+    async def append(self, entry: AuditEntry) -> Receipt:
+        try:
+            return await self._sink.append(entry)
+        except AuditUnavailable:
+            raise NotRecorded(
+                "the access could not be recorded in the audit log; nothing was released"
+            ) from None
