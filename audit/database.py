@@ -59,8 +59,8 @@ def normalise_url(url: str) -> URL:
     )
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # SQLAlchemy, not the sqlite3 module, emits BEGIN (see _on_begin): the module's legacy
+def on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy, not the sqlite3 module, emits BEGIN (see on_begin): the module's legacy
     # mode starts transactions late and cannot ask for BEGIN IMMEDIATE.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -72,7 +72,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _on_begin(connection: Connection) -> None:
+def on_begin(connection: Connection) -> None:
     # A writer takes SQLite's write lock at BEGIN: reading the chain head and appending after
     # it must not interleave with another writer (another process on the same file).
     connection.exec_driver_sql(connection.get_execution_options().get(_BEGIN, "BEGIN"))
@@ -191,8 +191,8 @@ async def open_database(
         options["pool_pre_ping"] = True
     engine = create_async_engine(parsed, **options)
     if backend == "sqlite":
-        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
-        event.listen(engine.sync_engine, "begin", _on_begin)
+        event.listen(engine.sync_engine, "connect", on_sqlite_connect)
+        event.listen(engine.sync_engine, "begin", on_begin)
     database = AuditDatabase(engine, backend=backend, schema=schema)
     try:
         await database.ping()

@@ -6,17 +6,16 @@ place where seq numbers and heads are assigned is short enough to read in full.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from audit import tables
-from audit.chain import next_head
 from audit.checkpoint import Checkpoint, CheckpointSigner
 from audit.database import AuditDatabase
 from audit.entry import AuditEntry
@@ -45,44 +44,6 @@ async def read_head(conn: AsyncConnection, *, lock: bool = False) -> tuple[int, 
         query = query.with_for_update()
     row = (await conn.execute(query)).one()
     return int(row.size), bytes(row.head)
-
-
-async def append_batch(db: AuditDatabase, batch: Sequence[Prepared]) -> tuple[int, bytes]:
-    """Append ``batch`` after the current head in one transaction; the new (size, head).
-
-    The first entry of the batch gets seq ``size + 1``: the caller knows every entry's seq
-    from its position in ``batch``.
-    """
-    async with db.transaction(write=True) as conn:
-        size, head = await read_head(conn, lock=True)
-        first = size + 1
-        rows = []
-        for offset, item in enumerate(batch):
-            head = next_head(head, item.leaf)
-            entry = item.entry
-            rows.append(
-                {
-                    "seq": first + offset,
-                    "id": entry.id,
-                    "time": entry.time,
-                    "kind": entry.kind,
-                    "client": entry.client,
-                    "purpose": entry.purpose,
-                    "object": entry.object,
-                    "person": entry.person,
-                    "outcome": entry.outcome,
-                    "denials": entry.denials,
-                    "canonical": item.canonical,
-                    "leaf": item.leaf,
-                    "head": head,
-                }
-            )
-        size += len(rows)
-        await conn.execute(insert(tables.entries), rows)
-        await conn.execute(
-            update(tables.head).where(tables.head.c.id == 1).values(size=size, head=head)
-        )
-    return size, head
 
 
 def checkpoint_from_row(row: Row[Any]) -> Checkpoint:

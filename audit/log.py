@@ -26,7 +26,8 @@ from audit.checkpoint import Checkpoint, CheckpointSigner
 from audit.database import AuditDatabase
 from audit.entry import AuditEntry
 from audit.errors import AuditUnavailable
-from audit.ledger import Prepared, append_batch, latest_checkpoint_size, write_checkpoint
+from audit.ledger import Prepared, latest_checkpoint_size, write_checkpoint
+from audit.writer import BatchWriter, Synchronous, open_writer
 
 logger = logging.getLogger("audit")
 
@@ -54,7 +55,9 @@ class AuditLog:
         checkpoint_every: int = 1000,
         checkpoint_interval: float = 60.0,
         max_batch: int = 500,
+        sqlite_synchronous: Synchronous = "FULL",
     ) -> None:
+        self._synchronous: Synchronous = sqlite_synchronous
         if checkpoint_every < 1 or max_batch < 1 or checkpoint_interval <= 0:
             raise ValueError("checkpoint_every, max_batch and checkpoint_interval are positive")
         self._db = db
@@ -66,6 +69,7 @@ class AuditLog:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._writer: BatchWriter | None = None
         self._closing = False
         # The chain as this process last wrote it, and the size of the last checkpoint.
         self._written: tuple[int, bytes] | None = None
@@ -80,6 +84,7 @@ class AuditLog:
             raise RuntimeError("the audit log is already started")
         self._checkpointed = await latest_checkpoint_size(self._db)
         self._checkpointed_at = asyncio.get_running_loop().time()
+        self._writer = open_writer(self._db, self._synchronous)
         self._task = asyncio.create_task(self._run(), name="audit-writer")
 
     async def append(self, entry: AuditEntry) -> Receipt:
@@ -104,6 +109,8 @@ class AuditLog:
         self._closing = True
         self._queue.put_nowait(None)
         await self._task
+        if self._writer is not None:
+            await self._writer.aclose()
 
     async def _run(self) -> None:
         try:
@@ -150,9 +157,13 @@ class AuditLog:
         if not batch:
             return
         try:
-            size, head = await append_batch(self._db, [prepared for prepared, _ in batch])
+            assert self._writer is not None
+            size, head = await self._writer.append([prepared for prepared, _ in batch])
         except Exception as error:
-            logger.error("audit batch of %d entries not written (%s)", len(batch), error)
+            # The error's text can quote the statement's values: only its kind is logged.
+            logger.error(
+                "audit batch of %d entries not written (%s)", len(batch), type(error).__name__
+            )
             for _, future in batch:
                 if not future.done():
                     # One exception per caller: a shared one would collect their tracebacks.
@@ -188,7 +199,9 @@ class AuditLog:
             await write_checkpoint(self._db, self._signer, self._origin, self._clock(), known)
         except Exception as error:
             # The entries are committed already; the next checkpoint will cover them.
-            logger.warning("audit checkpoint at size %d not written (%s)", known[0], error)
+            logger.warning(
+                "audit checkpoint at size %d not written (%s)", known[0], type(error).__name__
+            )
             return
         self._checkpointed = known[0]
 

@@ -97,6 +97,7 @@ def build_app(
         settings.data_dir,
         audit_origin(settings.public_url),
         clock,
+        settings.audit_sqlite_sync,
     )
     auditor = Auditor(audit_log, pseudonyms, clock)
     jwks_http = httpx.AsyncClient(timeout=5.0) if settings.trusted_jwks_url else None

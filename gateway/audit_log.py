@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from audit import (
     AnomalyRules,
@@ -45,7 +46,9 @@ class StartedAudit:
         data_dir: Path,
         origin: str,
         clock: Callable[[], datetime],
+        sqlite_sync: Literal["FULL", "NORMAL"] = "FULL",
     ) -> None:
+        self._sqlite_sync: Literal["FULL", "NORMAL"] = sqlite_sync
         self._url = url
         self._schema = schema
         self._key_path = data_dir / KEY_FILE
@@ -59,7 +62,9 @@ class StartedAudit:
         self._db = await open_database(self._url, schema=self._schema)
         await migrate(self._db)
         signer = CheckpointSigner.from_file(self._key_path)
-        self._log = AuditLog(self._db, signer, self._origin, clock=self._clock)
+        self._log = AuditLog(
+            self._db, signer, self._origin, clock=self._clock, sqlite_synchronous=self._sqlite_sync
+        )
         await self._log.start()
         self._reader = AuditReader(self._db)
 

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 SANDBOX_HOST = "127.0.0.1"
 # Default ports of the sandbox agencies (``unefois sandbox``); the gateway's defaults point there.
@@ -73,6 +74,7 @@ class Settings:
     database_url: str | None = None  # None: a SQLite file in the data directory
     database_schema: str | None = None  # PostgreSQL only: the schema holding every table
     pseudonym_secret: str | None = field(default=None, repr=False)  # base64; None: data dir
+    audit_sqlite_sync: Literal["FULL", "NORMAL"] = "FULL"  # see docs/audit.md
     policies_dir: Path | None = None  # None: the catalogue shipped with the package
     rate_per_second: float = 20.0  # per client, sustained
     rate_burst: int = 40  # per client, at once
@@ -134,6 +136,15 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise SettingsError(f"{name} must be an http(s) URL")
     return value.rstrip("/")
+
+
+def _sync(env: Mapping[str, str]) -> Literal["FULL", "NORMAL"]:
+    raw = (env.get("UNEFOIS_AUDIT_SQLITE_SYNC") or "full").lower()
+    if raw == "full":
+        return "FULL"
+    if raw == "normal":
+        return "NORMAL"
+    raise SettingsError("UNEFOIS_AUDIT_SQLITE_SYNC must be full or normal")
 
 
 def _upstreams(env: Mapping[str, str]) -> dict[str, UpstreamSettings]:
@@ -202,6 +213,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         log_level=(env.get("UNEFOIS_LOG_LEVEL") or "INFO").upper(),
         database_url=env.get("UNEFOIS_DATABASE_URL") or None,
         database_schema=env.get("UNEFOIS_DATABASE_SCHEMA") or None,
+        audit_sqlite_sync=_sync(env),
         pseudonym_secret=env.get("UNEFOIS_PSEUDONYM_SECRET") or None,
         policies_dir=Path(env["UNEFOIS_POLICIES_DIR"]) if env.get("UNEFOIS_POLICIES_DIR") else None,
         rate_per_second=_float(env, "UNEFOIS_RATE_LIMIT", 20.0),

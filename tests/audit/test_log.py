@@ -71,21 +71,44 @@ async def test_invalid_entry_fails_alone(log: AuditLog) -> None:
     assert (await log.append(make_entry(2))).seq == 1
 
 
-async def test_failed_commit_fails_every_pending_append_and_writes_nothing(
+async def _refuse_inserts(db: AuditDatabase, refuse: bool) -> None:
+    """Make the database itself refuse new entries (a trigger), on either backend."""
+    async with db.transaction() as conn:
+        if db.backend == "sqlite":
+            if refuse:
+                await conn.exec_driver_sql(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON audit_entries "
+                    "BEGIN SELECT RAISE(ABORT, 'the disk is gone'); END"
+                )
+            else:
+                await conn.exec_driver_sql("DROP TRIGGER refuse")
+            return
+        schema = f'"{db.schema}".' if db.schema else ""
+        if refuse:
+            await conn.exec_driver_sql(
+                f"CREATE FUNCTION {schema}refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'the disk is gone'; END $$"
+            )
+            await conn.exec_driver_sql(
+                f"CREATE TRIGGER refuse BEFORE INSERT ON {schema}audit_entries "
+                f"FOR EACH ROW EXECUTE FUNCTION {schema}refuse()"
+            )
+        else:
+            await conn.exec_driver_sql(f"DROP TRIGGER refuse ON {schema}audit_entries")
+            await conn.exec_driver_sql(f"DROP FUNCTION {schema}refuse()")
+
+
+async def test_failed_write_fails_every_pending_append_and_writes_nothing(
     db: AuditDatabase, log: AuditLog
 ) -> None:
     await log.append(make_entry(0))
-
-    def refuse(_conn: object) -> None:
-        raise OSError("the disk is gone")
-
-    event.listen(db.engine.sync_engine, "commit", refuse)
+    await _refuse_inserts(db, True)
     try:
         outcomes = await asyncio.gather(
             *(log.append(make_entry(n)) for n in range(1, 201)), return_exceptions=True
         )
     finally:
-        event.remove(db.engine.sync_engine, "commit", refuse)
+        await _refuse_inserts(db, False)
     assert all(isinstance(o, AuditUnavailable) for o in outcomes)
     assert "disk" not in str(outcomes[0])
     rows = await chain_rows(db)
@@ -103,17 +126,24 @@ async def test_unreachable_database_fails_closed(
 ) -> None:
     log = AuditLog(db, signer, ORIGIN, clock=clock)
     await log.start()
-    await db.engine.dispose()
+    if db.backend == "sqlite":
+        # SQLite has no server to lose: the database refuses the write instead.
+        await _refuse_inserts(db, True)
+    else:
+        await db.engine.dispose()
 
-    def refuse(*_args: object) -> None:
-        raise ConnectionRefusedError("no server")
+        def refuse(*_args: object) -> None:
+            raise ConnectionRefusedError("no server")
 
-    event.listen(db.engine.sync_engine, "do_connect", refuse)
+        event.listen(db.engine.sync_engine, "do_connect", refuse)
     try:
         with pytest.raises(AuditUnavailable):
             await log.append(make_entry(1))
     finally:
-        event.remove(db.engine.sync_engine, "do_connect", refuse)
+        if db.backend == "sqlite":
+            await _refuse_inserts(db, False)
+        else:
+            event.remove(db.engine.sync_engine, "do_connect", refuse)
     await log.aclose()
 
 
@@ -190,3 +220,17 @@ async def test_on_demand_checkpoint_signs_the_stored_head(
     # Asked again at the same size, the stored checkpoint is returned, not a second one.
     clock.advance(minutes=5)
     assert await log.checkpoint() == checkpoint
+
+
+async def test_sqlite_normal_sync_writes_the_same_chain(
+    db: AuditDatabase, signer: CheckpointSigner, clock: Clock
+) -> None:
+    if db.backend != "sqlite":
+        pytest.skip("the synchronous mode is SQLite's")
+    log = AuditLog(db, signer, ORIGIN, clock=clock, sqlite_synchronous="NORMAL")
+    await log.start()
+    try:
+        await asyncio.gather(*(log.append(make_entry(n)) for n in range(50)))
+    finally:
+        await log.aclose()
+    assert_one_chain(await chain_rows(db))
