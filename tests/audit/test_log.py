@@ -225,8 +225,7 @@ async def test_on_demand_checkpoint_signs_the_stored_head(
 async def test_sqlite_normal_sync_writes_the_same_chain(
     db: AuditDatabase, signer: CheckpointSigner, clock: Clock
 ) -> None:
-    if db.backend != "sqlite":
-        pytest.skip("the synchronous mode is SQLite's")
+    # PostgreSQL has no such mode: the option is ignored there, the chain the same.
     log = AuditLog(db, signer, ORIGIN, clock=clock, sqlite_synchronous="NORMAL")
     await log.start()
     try:
