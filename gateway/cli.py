@@ -67,6 +67,12 @@ def cmd_hash_secret(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from gateway.audit_cli import run
+
+    return run(settings_module.load(), args)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="unefois", description="Tell us once: the data gateway.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -77,6 +83,10 @@ def parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="start the simulated agencies")
     sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER)
     sandbox.set_defaults(func=cmd_sandbox)
+    from gateway.audit_cli import add_parser
+
+    add_parser(sub)
+    sub.choices["audit"].set_defaults(func=cmd_audit)
     clients = sub.add_parser("clients", help="manage API clients")
     csub = clients.add_subparsers(dest="clients_command", required=True)
     csub.add_parser("hash-secret", help="hash a client secret read on stdin").set_defaults(
