@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
@@ -185,7 +186,10 @@ class AuditQueries:
 
     @strawberry.field(description="Accesses and denials per client, purpose and day.")
     async def audit_stats(
-        self, info: strawberry.Info[RequestContext, None], from_: datetime, to: datetime
+        self,
+        info: strawberry.Info[RequestContext, None],
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
     ) -> AuditStatsType:
         rc = info.context
         try:
@@ -205,7 +209,10 @@ class AuditQueries:
 
     @strawberry.field(description="Accesses that documented rules flag for a closer look.")
     async def audit_anomalies(
-        self, info: strawberry.Info[RequestContext, None], from_: datetime, to: datetime
+        self,
+        info: strawberry.Info[RequestContext, None],
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
     ) -> list[AnomalyType]:
         rc = info.context
         try:

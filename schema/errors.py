@@ -7,11 +7,13 @@ never reach the client; they are logged (without personal data) where they happe
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from graphql import GraphQLError
 
 log = logging.getLogger(__name__)
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 CODES = frozenset(
     {
@@ -53,6 +55,9 @@ def format_error(error: GraphQLError, *, executed: bool) -> dict[str, Any]:
     code = (error.extensions or {}).get("code")
     if not executed:
         out = dict(error.formatted)
+        # No hints about the schema in errors: graphql-core suggests names for arguments,
+        # types and enum values too, not only the fields strawberry's option covers.
+        out["message"] = _SUGGESTION.sub("", str(out["message"]))
         out["extensions"] = {"code": code if code in CODES else "BAD_USER_INPUT"}
         return out
     original = error.original_error

@@ -205,3 +205,9 @@ async def test_the_process_stays_up_after_bad_input(gateway: Gateway) -> None:
     await _raw(gateway, b"\xff\xfe garbage")
     assert (await gateway.http.get("/healthz")).json() == {"status": "ok"}
     assert RECIPIENT
+
+
+async def test_no_suggestions_for_arguments_either(gateway: Gateway) -> None:
+    body = (await gateway.query('{ auditStats(frm: "x", to: "y") { denials { count } } }')).json()
+    assert _codes(body) == {"BAD_USER_INPUT"}
+    assert all("Did you mean" not in e["message"] for e in body["errors"])
