@@ -59,6 +59,7 @@ class Stack:
     today: str
     log_level: str = "INFO"
     profile: Path | None = None
+    audit: str = "full"  # full or normal (SQLite sync mode), or off (entries discarded)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="unefois-bench-")))
     sandbox: subprocess.Popen[str] | None = None
     gateway: subprocess.Popen[str] | None = None
@@ -132,6 +133,7 @@ class Stack:
             "UNEFOIS_RATE_LIMIT": "1000000",
             "UNEFOIS_RATE_BURST": "1000000",
             "UNEFOIS_POLICIES_DIR": str(bench_catalogue(self.workdir)),
+            "UNEFOIS_AUDIT_SQLITE_SYNC": "normal" if self.audit == "normal" else "full",
         }
         for name, url in self.urls.items():
             env[f"UNEFOIS_{name.upper()}_URL"] = url
@@ -144,6 +146,8 @@ class Stack:
         command = [sys.executable, "-m", "bench._gateway", "--today", self.today]
         if self.profile is not None:
             command += ["--profile", str(self.profile)]
+        if self.audit == "off":
+            command.append("--no-audit")
         self.gateway = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command,
             env=env,

@@ -279,6 +279,7 @@ class Settings:
     today: str
     log_level: str
     profile: Path | None
+    audit: str = "full"
 
 
 async def measure(stack: Stack, settings: Settings) -> tuple[list[Phase], int, float]:
@@ -414,7 +415,12 @@ def markdown(
         f"- Sandbox: {settings.size} persons ({usable_persons} usable: adults, not deceased, "
         f"not homonyms, known to the CAF), month {settings.month}, every agency answering after "
         f"{settings.latency_ms:g} ms; gateway clock fixed at {settings.today}; gateway log "
-        f"level {settings.log_level}",
+        f"level {settings.log_level}; audit log: "
+        + {
+            "full": "SQLite, synchronous=FULL (every batch fsynced)",
+            "normal": "SQLite, synchronous=NORMAL",
+            "off": "entries discarded (baseline only)",
+        }[settings.audit],
         "- Query: every field of the person view, each request for one person; the employment "
         f"block (France Travail, asked by identifier) for the {employment_share:.0%} of them "
         "registered there.",
@@ -484,6 +490,13 @@ def _parser() -> argparse.ArgumentParser:
         help="run the gateway under cProfile and print its top entries (figures inflated)",
     )
     parser.add_argument(
+        "--audit",
+        choices=("full", "normal", "off"),
+        default="full",
+        help="audit log: SQLite synchronous=FULL (default), NORMAL, or entries discarded "
+        "(a baseline only)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         help="results file (.md; a .json beside it); default bench/results/fanout.md, "
@@ -499,7 +512,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.persons, args.requests, args.requests_c1 = 2000, 200, 100
     out: Path | None = args.out
     if out is None and not (args.quick or args.profile):
-        out = Path(__file__).parent / "results" / "fanout.md"
+        name = "fanout.md" if args.audit == "full" else f"fanout-audit-{args.audit}.md"
+        out = Path(__file__).parent / "results" / name
     started = datetime.now(UTC)
     stack = Stack(
         size=args.persons,
@@ -507,6 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         latency_ms=args.latency_ms,
         today=args.today,
         log_level=args.log_level.upper(),
+        audit=args.audit,
     )
     if args.profile:
         stack.profile = stack.workdir / "gateway.prof"
@@ -519,6 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         today=args.today,
         log_level=args.log_level.upper(),
         profile=stack.profile,
+        audit=args.audit,
     )
     print(f"starting the sandbox ({args.persons} persons) and the gateway …", flush=True)
     try:
