@@ -73,6 +73,7 @@ def test_the_shipped_catalogue_loads_against_the_person_view_fields() -> None:
         "self_access",
         "proactive_detection",
         "audit_control",
+        "eligibility_check",
     }
     assert catalogue.fields == frozenset(FIELDS)
     assert re.fullmatch(r"[0-9a-f]{12}", catalogue.revision)
