@@ -36,6 +36,9 @@ class PersonRequest:
     fields: frozenset[str]
     on: date
     months: int = 12
+    # The date the data window is read before (default: ``on``); an eligibility check for
+    # month M reads the months before M.
+    period_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class Exchange:
 
     async def person(self, request: PersonRequest) -> PersonView:
         fields = check_fields(request.fields)
-        window = Window.ending_before(request.on, request.months)
+        window = Window.ending_before(request.period_on or request.on, request.months)
         caller, context = request.caller, request.context
         decision_id = new_decision_id()
         first = self._decider.precheck(caller, context, fields, request.on)
