@@ -11,6 +11,7 @@ from sandbox.faults import load_faults
 from sandbox.france_connect import FranceConnectConfig
 from sandbox.population import DEFAULT_MONTH, DEFAULT_SEED
 from sandbox.runner import SandboxConfig, serve
+from sandbox.scenarios import SHIPPED, load_scenarios
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +26,11 @@ def _parser() -> argparse.ArgumentParser:
         help="the provider's public URL when not reached at its listening address",
     )
     parser.add_argument("--faults", type=Path, help="YAML file: {agency or '*': {rate: value}}")
+    parser.add_argument(
+        "--scenarios",
+        default=str(SHIPPED),
+        help="scenario households served after the generated persons (YAML file), or 'none'",
+    )
     return parser
 
 
@@ -32,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         faults = load_faults(args.faults) if args.faults else {}
+        scenarios = None if args.scenarios == "none" else Path(args.scenarios)
+        if scenarios is not None:
+            load_scenarios(scenarios)  # a bad file stops here, before any port is taken
     except (OSError, ValueError) as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2
@@ -43,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         reference_month=args.month,
         faults=faults,
         france_connect=FranceConnectConfig(issuer=args.france_connect_issuer),
+        scenarios=scenarios,
     )
 
     def ready(urls: dict[str, str]) -> None:

@@ -43,6 +43,7 @@ def person_entry(population: Population, person: Person) -> dict[str, object]:
     rights = person.rights
     return {
         "index": person.index,
+        "scenario": population.scenario_of.get(person.index),  # None for generated persons
         "household": household.id,
         "household_kind": household.kind,
         "role": "adult" if person.index in household.adults else "child",
@@ -69,7 +70,11 @@ def person_entry(population: Population, person: Person) -> dict[str, object]:
 
 
 def matches_kind(population: Population, person: Person, kind: str) -> bool:
-    """``kind`` is a household kind, an activity, a right held, or one of the flags below."""
+    """``kind`` is a household kind, an activity, a right held, one of the flags below, or
+    ``scenario`` (every scenario person) and ``scenario:<id>`` (one scenario's household)."""
+    if kind == "scenario" or kind.startswith("scenario:"):
+        scenario = population.scenario_of.get(person.index)
+        return scenario is not None and kind in ("scenario", f"scenario:{scenario}")
     flags = {
         "adult": person.activity != "enfant",
         "child": person.activity == "enfant",

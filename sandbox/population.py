@@ -2,13 +2,15 @@
 
 ``Population.generate(size, seed, reference_month)`` draws households with 24 months of
 history ending at the reference month; the same arguments always give the same persons.
+Scenario households (``sandbox.scenarios``), when given, come after the generated ones: they
+take the next indices and leave every generated person as it would be without them.
 Lookups by pivot identity go through a dict keyed on the normalised birth name, first given
 name, sex and birth year, so an agency answers in constant time whatever the size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,6 +19,8 @@ from sandbox.entitlement import Entitlement
 from sandbox.generator import Generator
 from sandbox.months import last_day, month_text, parse_month
 from sandbox.person import Household, Person, Rights, Truth, normalise
+from sandbox.scenario_build import build_drafts
+from sandbox.scenario_spec import ScenarioSet
 
 DEFAULT_SEED = 20250601
 DEFAULT_MONTH = "2025-06"
@@ -53,11 +57,18 @@ class Population:
     households: tuple[Household, ...]
     _index: dict[LookupKey, tuple[int, ...]] = field(repr=False, compare=False)
     _job_seekers: dict[str, int] = field(repr=False, compare=False)
+    # Person index → scenario id, for the persons that come from a scenario file.
+    scenario_of: Mapping[int, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def generate(
-        cls, size: int = 10_000, seed: int = DEFAULT_SEED, reference_month: str = DEFAULT_MONTH
+        cls,
+        size: int = 10_000,
+        seed: int = DEFAULT_SEED,
+        reference_month: str = DEFAULT_MONTH,
+        scenarios: ScenarioSet | None = None,
     ) -> Population:
+        """``size`` generated persons, then the scenario persons if ``scenarios`` is given."""
         if size < 1:
             raise ValueError("a population has at least one person")
         ref = parse_month(reference_month)
@@ -66,8 +77,17 @@ class Population:
         Entitlement(
             generator.rng, generator.persons, generator.households, ref, generator.ref_date
         ).run()
-        persons = tuple(_freeze_person(p) for p in generator.persons)
-        households = tuple(_freeze_household(h) for h in generator.households)
+        person_drafts, household_drafts = generator.persons, generator.households
+        scenario_of: dict[int, str] = {}
+        if scenarios is not None:
+            # Built after the generator and the entitlement passes have drawn everything, so
+            # the random stream, and hence every generated person, is the same as without.
+            extra = build_drafts(scenarios, ref, len(person_drafts), len(household_drafts))
+            person_drafts = person_drafts + extra.persons
+            household_drafts = household_drafts + extra.households
+            scenario_of = extra.scenario_of
+        persons = tuple(_freeze_person(p) for p in person_drafts)
+        households = tuple(_freeze_household(h) for h in household_drafts)
         return cls(
             size,
             seed,
@@ -76,6 +96,7 @@ class Population:
             households,
             _build_index(persons),
             _seekers(persons),
+            scenario_of,
         )
 
     @property

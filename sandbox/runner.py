@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
@@ -34,6 +35,7 @@ from sandbox.faults import FaultConfig
 from sandbox.france_connect import Clock, FranceConnectConfig, FranceConnectTokens
 from sandbox.oauth import ClientCredentials
 from sandbox.population import DEFAULT_MONTH, DEFAULT_SEED, Population
+from sandbox.scenarios import SHIPPED, load_scenarios
 
 SANDBOX_API_PARTICULIER_TOKEN = "sandbox-api-particulier-token"  # noqa: S105 - public sandbox token
 AGENCIES: tuple[str, ...] = (
@@ -70,12 +72,20 @@ class SandboxConfig:
     credentials: ClientCredentials = field(default_factory=ClientCredentials)
     france_connect: FranceConnectConfig = field(default_factory=FranceConnectConfig)
     clock: Clock = time.time  # FranceConnect token and code lifetimes; tests pass a fake
+    # Scenario households served after the generated persons (None: none); the shipped file
+    # holds the golden eligibility cases, which tests reach through ``?kind=scenario:<id>``.
+    scenarios: Path | None = SHIPPED
 
     def port(self, agency: str) -> int:
         return 0 if self.port_base == 0 else self.port_base + SERVERS.index(agency)
 
     def faults_for(self, agency: str) -> FaultConfig:
         return self.faults.get(agency) or self.faults.get("*") or FaultConfig()
+
+    def population(self) -> Population:
+        """The population this configuration describes, scenario persons included."""
+        scenarios = load_scenarios(self.scenarios) if self.scenarios is not None else None
+        return Population.generate(self.size, self.seed, self.reference_month, scenarios)
 
 
 def build_apps(config: SandboxConfig, population: Population) -> dict[str, Starlette]:
@@ -168,7 +178,7 @@ async def serve(
     config: SandboxConfig, on_ready: Callable[[dict[str, str]], None] | None = None
 ) -> None:
     """Serve all agencies until SIGINT/SIGTERM; ``on_ready`` receives the listening URLs."""
-    population = Population.generate(config.size, config.seed, config.reference_month)
+    population = config.population()
     servers: list[_AgencyServer] = []
 
     def stop() -> None:
@@ -248,10 +258,11 @@ def start_in_thread(
 ) -> RunningSandbox:
     """Start every agency on an ephemeral port (``port_base`` is ignored) and wait until ready.
 
-    Pass ``population`` to reuse one already generated with the same size, seed and month.
+    Pass ``population`` to reuse one already generated with the same size, seed, month and
+    scenarios (``config.population()`` builds it).
     """
     config = SandboxConfig(port_base=0) if config is None else config
     if config.port_base != 0:
         config = SandboxConfig(**{**config.__dict__, "port_base": 0})
-    population = population or Population.generate(config.size, config.seed, config.reference_month)
+    population = population or config.population()
     return RunningSandbox(config, population).start()

@@ -14,7 +14,7 @@ def test_urls_are_distinct_and_alive(sandbox: RunningSandbox) -> None:
     assert len(set(sandbox.urls.values())) == len(AGENCIES)
     assert sandbox.client_id == "unefois-gateway"
     assert sandbox.api_particulier_token == "sandbox-api-particulier-token"
-    assert len(sandbox.population.persons) == 3000
+    assert len(sandbox.population.persons) == 3000 + len(sandbox.population.scenario_of)
 
 
 def test_start_and_stop_with_faults_from_config() -> None:
