@@ -1,0 +1,83 @@
+"""Typed errors of prefill; each carries the GraphQL ``extensions.code`` it maps to.
+
+::
+
+    PrefillError (code)
+    ├── DefinitionError        INTERNAL         a form or mapping file is wrong (names file and key)
+    │   └── MappingError       INTERNAL         a procedure mapping does not fit its form
+    ├── RecordMismatch         INTERNAL         a record is not the type its field holds
+    ├── UnknownForm            BAD_USER_INPUT   no form has this id (also a ``KeyError``)
+    ├── UnknownMapping         NOT_FOUND        no démarches-simplifiées mapping for this form
+    └── InvalidInput           BAD_USER_INPUT   the person's submission is refused (names field)
+        ├── UnknownField                        no such field in the form
+        ├── InvalidValue                        wrong type, negative amount, choice outside choices…
+        └── IncompleteSubmission                fields left unconfirmed or required and empty
+
+The first three are defects of the deployment, never the person's fault: the lead logs them
+and masks them as ``INTERNAL``; the others are told to the client with their message.
+"""
+
+from __future__ import annotations
+
+
+class PrefillError(Exception):
+    code = "INTERNAL"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DefinitionError(PrefillError):
+    """A form or mapping file breaks the format; ``file`` and ``key`` say where."""
+
+    def __init__(self, file: str, key: str, problem: str) -> None:
+        super().__init__(f"{file}: {key}: {problem}")
+        self.file = file
+        self.key = key
+
+
+class MappingError(DefinitionError):
+    pass
+
+
+class RecordMismatch(PrefillError):
+    pass
+
+
+class UnknownForm(PrefillError, KeyError):
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, form: str) -> None:
+        super().__init__(f"unknown form: {form!r}")
+        self.form = form
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return self.message
+
+
+class UnknownMapping(PrefillError):
+    code = "NOT_FOUND"
+
+
+class InvalidInput(PrefillError):
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+class UnknownField(InvalidInput):
+    def __init__(self, field: str) -> None:
+        super().__init__(field, "no such field in this form")
+
+
+class InvalidValue(InvalidInput):
+    pass
+
+
+class IncompleteSubmission(InvalidInput):
+    def __init__(self, fields: tuple[str, ...], problem: str) -> None:
+        super().__init__(", ".join(fields), problem)
+        self.fields = fields

@@ -1,0 +1,128 @@
+"""The person's preview-and-validate step: confirmations, corrections, provided values.
+
+The person settles the whole form at once: every ``TO_CONFIRM`` field is confirmed or
+corrected, every required field ends with a value. ``corrections`` replace a prefilled value,
+``provided`` fill a ``TO_PROVIDE`` one; both are "declared by the person" (no provenance), and
+the field ids whose value changed are returned so that the gateway stores and audits them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from prefill.errors import IncompleteSubmission, InvalidValue, UnknownField
+from prefill.forms import row_prefix
+from prefill.model import FieldDef, FilledField, FormDef, PrefilledForm, Submission
+from prefill.values import coerce
+
+# Sources eligibility reads (DESIGN §8): a correction there changes the simulation's inputs.
+ELIGIBILITY_SOURCES = (
+    "resources.",
+    "household.",
+    "housing.",
+    "pension.",
+    "taxHousehold.",
+    "employment.payments.",
+    "identity.birth_date",
+    "benefits.",
+)
+
+
+def _field(form: FormDef, field_id: str) -> FieldDef:
+    if not isinstance(field_id, str):
+        raise UnknownField(repr(field_id))
+    field = form.field(field_id)
+    if field is None:
+        raise UnknownField(field_id)
+    return field
+
+
+def _check_ids(form: FormDef, submission: Submission) -> None:
+    if submission.form != form.id:
+        raise InvalidValue("form", f"the submission is for {submission.form!r}, not {form.id!r}")
+    seen: set[str] = set()
+    for field_id in (*submission.confirmed, *submission.corrections, *submission.provided):
+        _field(form, field_id)
+        if field_id in seen:
+            raise InvalidValue(field_id, "given more than once")
+        seen.add(field_id)
+
+
+def validated_values(form: FormDef, submission: Submission) -> dict[str, Any]:
+    """The corrections and provided values, typed (``InvalidValue`` names the first bad one)."""
+    _check_ids(form, submission)
+    given = {**submission.corrections, **submission.provided}
+    return {
+        field_id: coerce(_field(form, field_id), value, from_person=True)
+        for field_id, value in given.items()
+    }
+
+
+def apply_submission(
+    form: FormDef, filled: PrefilledForm, submission: Submission
+) -> tuple[PrefilledForm, tuple[str, ...]]:
+    """The form as the person validated it, and the ids of the fields they changed."""
+    if filled.form != form.id:
+        raise InvalidValue("form", f"the prefilled form is {filled.form!r}, not {form.id!r}")
+    values = validated_values(form, submission)
+    before = {f.id: f for f in filled.fields}
+    for field_id in submission.confirmed:
+        if before[field_id].state == "TO_PROVIDE":
+            raise InvalidValue(field_id, "nothing to confirm: provide a value")
+    for field_id in submission.corrections:
+        if before[field_id].state == "TO_PROVIDE":
+            raise InvalidValue(field_id, "nothing to correct: give it under provided")
+    for field_id in submission.provided:
+        if before[field_id].state != "TO_PROVIDE":
+            raise InvalidValue(field_id, "already prefilled: confirm or correct it")
+
+    out: list[FilledField] = []
+    changed: list[str] = []
+    for f in filled.fields:
+        if f.id in values:
+            out.append(FilledField(f.id, f.label, values[f.id], None, "KNOWN"))
+            if values[f.id] != f.value:
+                changed.append(f.id)
+        elif f.id in submission.confirmed:
+            out.append(FilledField(f.id, f.label, f.value, f.provenance, "KNOWN"))
+        else:
+            out.append(f)
+    unsettled = tuple(f.id for f in out if f.state == "TO_CONFIRM")
+    if unsettled:
+        raise IncompleteSubmission(unsettled, "confirm or correct these fields")
+    required = {d.id for d in form.fields if d.required}
+    empty = tuple(f.id for f in out if f.id in required and f.value in (None, "", []))
+    if empty:
+        raise IncompleteSubmission(empty, "these fields are required")
+    return PrefilledForm(filled.form, tuple(out), filled.missing_sources), tuple(changed)
+
+
+def _reads_eligibility(source: str) -> bool:
+    return any(
+        source.startswith(p) if p.endswith(".") else source == p for p in ELIGIBILITY_SOURCES
+    )
+
+
+def corrected_facts(form: FormDef, submission: Submission) -> Mapping[str, Any]:
+    """Corrected and provided values of fields eligibility reads, keyed by source path.
+
+    The value is the field's (after its transform: a ``sum`` field gives the total its path
+    sums); a repetition gives its rows keyed by each column's path within the row, so
+    ``household.children`` gives ``[{"given_names": …, "birth_date": …}]``.
+    """
+    values = validated_values(form, submission)
+    facts: dict[str, Any] = {}
+    for field_id, value in values.items():
+        field = _field(form, field_id)
+        if field.source is None or not _reads_eligibility(field.source):
+            continue
+        if field.type == "repetition" and value is not None:
+            value = [_row_facts(field, row) for row in value]
+        facts[field.source] = value
+    return facts
+
+
+def _row_facts(field: FieldDef, row: Mapping[str, Any]) -> dict[str, Any]:
+    prefix = row_prefix(field) + "."
+    return {c.source[len(prefix) :]: row.get(c.id) for c in field.children if c.source is not None}
