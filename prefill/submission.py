@@ -80,11 +80,11 @@ def apply_submission(
     out: list[FilledField] = []
     changed: list[str] = []
     for f in filled.fields:
-        if f.id in values:
+        if f.id in values and values[f.id] != f.value:
             out.append(FilledField(f.id, f.label, values[f.id], None, "KNOWN"))
-            if values[f.id] != f.value:
-                changed.append(f.id)
-        elif f.id in submission.confirmed:
+            changed.append(f.id)
+        elif f.id in values or f.id in submission.confirmed:
+            # Re-typing the prefilled value is confirming it: the agency stays its source.
             out.append(FilledField(f.id, f.label, f.value, f.provenance, "KNOWN"))
         else:
             out.append(f)

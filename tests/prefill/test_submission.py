@@ -1,0 +1,199 @@
+"""The person's preview-and-validate step, and the corrected facts eligibility re-reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from prefill import (
+    IncompleteSubmission,
+    InvalidValue,
+    PrefilledForm,
+    Submission,
+    UnknownField,
+    apply_submission,
+    corrected_facts,
+    load_forms,
+    prefill,
+)
+from tests.prefill.records import person_records
+
+FORM = load_forms()["rsa"]
+
+
+def filled() -> PrefilledForm:
+    return prefill(FORM, person_records())
+
+
+def submission(
+    corrections: dict[str, Any] | None = None, provided: dict[str, Any] | None = None
+) -> Submission:
+    """Confirms every TO_CONFIRM field not corrected; provides the nationality."""
+    corrections = corrections or {}
+    provided = {"nationalite": "francaise", **(provided or {})}
+    to_confirm = tuple(
+        f.id for f in filled().fields if f.state == "TO_CONFIRM" and f.id not in corrections
+    )
+    return Submission("rsa", to_confirm, corrections, provided)
+
+
+def test_confirming_everything_keeps_values_and_provenance() -> None:
+    form, changed = apply_submission(FORM, filled(), submission())
+    assert changed == ("nationalite",)
+    assert {f.state for f in form.fields} <= {"KNOWN", "TO_PROVIDE"}
+    rent = form.field("loyer_mensuel")
+    assert rent is not None and rent.value == 500.0 and rent.provenance is not None
+    nationality = form.field("nationalite")
+    assert nationality is not None
+    assert (nationality.value, nationality.provenance, nationality.state) == (
+        "francaise",
+        None,
+        "KNOWN",
+    )
+
+
+def test_a_correction_is_declared_by_the_person() -> None:
+    form, changed = apply_submission(
+        FORM, filled(), submission({"loyer_mensuel": "520,50", "code_postal": "69003"})
+    )
+    rent = form.field("loyer_mensuel")
+    assert rent is not None
+    assert (rent.value, rent.provenance, rent.state) == (520.5, None, "KNOWN")
+    # Re-typing the same value is a confirmation in effect: not a change to audit.
+    assert changed == ("nationalite", "loyer_mensuel")
+    postal = form.field("code_postal")
+    assert postal is not None and postal.provenance is not None
+
+
+def test_correcting_a_repetition() -> None:
+    children = [{"prenom": "LÉA", "nom": "MARTIN", "date_naissance": "2015-09-01", "sexe": "F"}]
+    form, changed = apply_submission(FORM, filled(), submission({"enfants": children}))
+    field = form.field("enfants")
+    assert field is not None and field.value == children
+    assert "enfants" in changed
+
+
+@pytest.mark.parametrize(
+    ("corrections", "error", "field"),
+    [
+        ({"date_naissance": "1988-02-30"}, InvalidValue, "date_naissance"),
+        ({"date_naissance": "14/03/1988"}, InvalidValue, "date_naissance"),
+        ({"loyer_mensuel": -10}, InvalidValue, "loyer_mensuel"),
+        ({"loyer_mensuel": "beaucoup"}, InvalidValue, "loyer_mensuel"),
+        ({"loyer_mensuel": True}, InvalidValue, "loyer_mensuel"),
+        ({"loyer_mensuel": float("nan")}, InvalidValue, "loyer_mensuel"),
+        ({"situation_familiale": "fiance"}, InvalidValue, "situation_familiale"),
+        ({"percoit_aah": "peut-être"}, InvalidValue, "percoit_aah"),
+        ({"adresse": 12}, InvalidValue, "adresse"),
+        ({"adresse": "x" * 501}, InvalidValue, "adresse"),
+        ({"age": 40}, UnknownField, "age"),
+        ({"enfants": [{"prenom": "LÉA", "age": 9}]}, UnknownField, "enfants[0].age"),
+        (
+            {"enfants": [{"date_naissance": "2015-13-01"}]},
+            InvalidValue,
+            "enfants[0].date_naissance",
+        ),
+        ({"enfants": "LÉA"}, InvalidValue, "enfants"),
+        ({"nom_naissance": None}, InvalidValue, "nom_naissance"),
+    ],
+)
+def test_bad_corrections_are_typed_errors_naming_the_field(
+    corrections: dict[str, Any], error: type[Exception], field: str
+) -> None:
+    with pytest.raises(error) as caught:
+        apply_submission(FORM, filled(), submission(corrections))
+    assert isinstance(caught.value, InvalidValue | UnknownField)
+    assert caught.value.field == field
+    assert caught.value.code == "BAD_USER_INPUT"
+
+
+def test_a_choice_outside_choices_is_refused_when_provided() -> None:
+    with pytest.raises(InvalidValue, match="nationalite: 'martienne' is not one of"):
+        apply_submission(FORM, filled(), submission(provided={"nationalite": "martienne"}))
+
+
+def test_fields_left_unconfirmed_are_named() -> None:
+    whole = submission()
+    partial = Submission("rsa", whole.confirmed[1:], {}, whole.provided)
+    with pytest.raises(IncompleteSubmission) as caught:
+        apply_submission(FORM, filled(), partial)
+    assert caught.value.fields == (whole.confirmed[0],)
+
+
+def test_required_fields_must_end_with_a_value() -> None:
+    whole = submission()
+    with pytest.raises(IncompleteSubmission) as caught:
+        apply_submission(FORM, filled(), Submission("rsa", whole.confirmed))
+    assert caught.value.fields == ("nationalite",)
+
+
+@pytest.mark.parametrize(
+    ("sub", "words"),
+    [
+        (Submission("rsa", ("numero_allocataire",)), "nothing to confirm"),
+        (Submission("rsa", (), {"numero_allocataire": "123"}), "give it under provided"),
+        (Submission("rsa", (), {}, {"loyer_mensuel": 1}), "already prefilled"),
+        (Submission("rsa", ("loyer_mensuel",), {"loyer_mensuel": 1}), "more than once"),
+        (Submission("ppa", ()), "for 'ppa'"),
+    ],
+)
+def test_each_list_is_for_its_own_state(sub: Submission, words: str) -> None:
+    with pytest.raises(InvalidValue, match=words):
+        apply_submission(FORM, filled(), sub)
+
+
+def test_a_field_the_agency_failed_to_give_is_provided() -> None:
+    partial = prefill(FORM, person_records(), failures=["housing"])
+    whole = submission()
+    confirmed = tuple(c for c in whole.confirmed if c not in ("statut_logement", "loyer_mensuel"))
+    sub = Submission(
+        "rsa",
+        tuple(c for c in confirmed if c != "charges_mensuelles"),
+        {},
+        {**whole.provided, "statut_logement": "heberge_gratuit"},
+    )
+    form, changed = apply_submission(FORM, partial, sub)
+    assert changed == ("nationalite", "statut_logement")
+    assert form.missing_sources == ("housing",)
+
+
+def test_corrected_facts_are_keyed_by_the_path_eligibility_reads() -> None:
+    rows = [
+        {
+            "mois": "2025-06",
+            "salaires": 450.0,
+            "allocations_chomage": 500,
+            "pensions": 0,
+            "revenus_independants": 0,
+        }
+    ]
+    sub = submission(
+        {
+            "loyer_mensuel": 520,
+            "ressources_trimestre": rows,
+            "enfants": [{"prenom": "LÉA", "date_naissance": "2015-09-01"}],
+            "adresse": "3 PLACE BELLECOUR",  # not an eligibility input
+            "nom_naissance": "MARTIN",
+        }
+    )
+    facts = corrected_facts(FORM, sub)
+    assert set(facts) == {"housing.monthly_rent", "resources.months[-3:]", "household.children"}
+    assert facts["housing.monthly_rent"] == 520.0
+    assert facts["resources.months[-3:]"] == [
+        {
+            "month": "2025-06",
+            "payments[nature=salary].net_social": 450.0,
+            "payments[nature=unemployment_benefit].net_social": 500.0,
+            "payments[nature=pension].net_social": 0.0,
+            "payments[nature=self_employed_income].net_social": 0.0,
+        }
+    ]
+    assert facts["household.children"] == [
+        {"given_names": "LÉA", "birth_name": None, "birth_date": "2015-09-01", "sex": None}
+    ]
+
+
+def test_corrected_facts_validate_too() -> None:
+    with pytest.raises(InvalidValue):
+        corrected_facts(FORM, submission({"loyer_mensuel": -1}))
