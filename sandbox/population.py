@@ -88,13 +88,18 @@ class Population:
             scenario_of = extra.scenario_of
         persons = tuple(_freeze_person(p) for p in person_drafts)
         households = tuple(_freeze_household(h) for h in household_drafts)
+        index = _build_index(persons)
+        for number, scenario in scenario_of.items():
+            # A homonym would make agencies answer 404 for the generated person too.
+            if len(index[_key(persons[number])]) > 1:
+                raise ValueError(f"scenario {scenario}: a member has a generated homonym")
         return cls(
             size,
             seed,
             month_text(ref),
             persons,
             households,
-            _build_index(persons),
+            index,
             _seekers(persons),
             scenario_of,
         )
@@ -152,14 +157,17 @@ class Population:
         return person
 
 
+def _key(person: Person) -> LookupKey:
+    identity = person.identity
+    return lookup_key(
+        identity.nom_naissance, identity.prenoms[0], identity.sexe, identity.date_naissance.year
+    )
+
+
 def _build_index(persons: tuple[Person, ...]) -> dict[LookupKey, tuple[int, ...]]:
     index: dict[LookupKey, list[int]] = {}
     for person in persons:
-        identity = person.identity
-        key = lookup_key(
-            identity.nom_naissance, identity.prenoms[0], identity.sexe, identity.date_naissance.year
-        )
-        index.setdefault(key, []).append(person.index)
+        index.setdefault(_key(person), []).append(person.index)
     return {k: tuple(v) for k, v in index.items()}
 
 
