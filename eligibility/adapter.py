@@ -1,0 +1,272 @@
+"""Person records → ``Household``: members, 18 months of resources, housing, and what is missing.
+
+Mapping decisions (each is a pitfall measured with this OpenFisca release):
+
+- A month absent from GIP-MDS reads as *zero income* in OpenFisca, which makes people look
+  poorer than they are; such a month is reported missing and the resource-tested benefits
+  (all five) answer CANNOT_EVALUATE instead of a wrong ELIGIBLE.
+- Net social amounts feed the ``*_net`` variables (RSA, PPA, CSS, ASPA bases) and net taxable
+  amounts the ``*_imposable`` ones (tax and housing-aid bases), per payment nature: salary,
+  unemployment benefit, pension.
+- Self-employed income is not fed: OpenFisca needs turnover by activity category (micro) or
+  the yearly profit set by the département (RSA), and the GIP-MDS net social amount is
+  neither; a guess would make a wrong answer look precise, so those benefits cannot be
+  evaluated for that household.
+- OpenFisca evaluates month M with M's own income, and a drop to zero at M triggers the
+  neutralisation rules for lost income; M is not declared yet, so M-1 is carried to M.
+- Housing is fed for every month of the window (rent, occupancy, commune, zone), not only
+  for M: the PPA and RSA housing flat rate of past months depend on it.
+- ASPA alone counts *gross* pensions and salaries (``retraite_brute``, ``salaire_de_base``):
+  fed net amounts only, it would see no pension at all and pay the full ASPA. Gross
+  pensions come from the CNAV record (``Retirement``); gross salaries are known nowhere, so
+  ASPA cannot be evaluated when the last quarter has salaries.
+- No benefit amount the person is paid (RSA, housing aid, ASPA…) is ever an input: they are
+  what is computed, and feeding them would answer with the agency's own figure.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from connectors.records import (
+    HouseholdMember,
+    MonthlyResources,
+    Provenance,
+    Resources,
+)
+from eligibility import months as mo
+from eligibility.errors import NoHistory
+from eligibility.household import Dwelling, Household, Member
+from eligibility.model import BENEFITS, InputUsed, PersonData
+
+# payment nature (or payer kind) → (variable fed the net social amount, the net taxable one)
+INCOME_VARIABLES = {
+    "salary": ("salaire_net", "salaire_imposable"),
+    "employer": ("salaire_net", "salaire_imposable"),
+    "unemployment_benefit": ("chomage_net", "chomage_imposable"),
+    "unemployment": ("chomage_net", "chomage_imposable"),
+    "pension": ("retraite_nette", "retraite_imposable"),
+}
+_SELF_EMPLOYED = {"self_employed_income", "self_employed"}
+OCCUPANCY = {
+    "tenant": "locataire_vide",
+    "tenant_furnished": "locataire_meuble",
+    "owner": "proprietaire",
+    "free_lodging": "loge_gratuitement",
+    "homeless": "sans_domicile",
+}
+# Benefits whose amount depends on the dwelling (directly, or via the housing flat rate).
+HOUSING_BENEFITS = ("rsa", "ppa", "css", "aide_logement")
+
+
+def _input(name: str, value: str, provenance: Provenance) -> InputUsed:
+    return InputUsed(name, value, provenance.agency, provenance.source, provenance.as_of)
+
+
+def _same_person(member: HouseholdMember, data: PersonData) -> bool:
+    civil = data.civil
+    return member.birth_date == civil.birth_date and (
+        member.birth_name.casefold() == civil.birth_name.casefold()
+    )
+
+
+class _Report:
+    """Collects the completeness report as it goes."""
+
+    def __init__(self) -> None:
+        self.missing: dict[str, list[str]] = defaultdict(list)
+        self.inputs: list[InputUsed] = []
+
+    def lack(self, what: str, benefits: Iterable[str] = BENEFITS) -> None:
+        for benefit in benefits:
+            if what not in self.missing[benefit]:
+                self.missing[benefit].append(what)
+
+
+def _incomes(
+    resources: Resources | None, window: tuple[str, ...], who: str, report: _Report
+) -> dict[str, tuple[float, ...]]:
+    """Per-variable amounts for ``window`` + the evaluated month (M-1 carried to M)."""
+    if resources is None:
+        report.lack(f"{who}resources")
+        return {}
+    by_month: dict[str, MonthlyResources] = {m.month: m for m in resources.months}
+    declared_missing = set(resources.missing_months)
+    amounts: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(window))
+    for i, month in enumerate(window):
+        record = by_month.get(month)
+        if record is None or month in declared_missing:
+            report.lack(f"{who}resources {month}")
+            continue
+        for payment in record.payments:
+            if payment.nature in _SELF_EMPLOYED or payment.payer_kind in _SELF_EMPLOYED:
+                report.lack(f"{who}self-employed income {month} (not modelled)")
+                continue
+            names = INCOME_VARIABLES.get(payment.nature) or INCOME_VARIABLES.get(payment.payer_kind)
+            if names is None:
+                report.lack(f"{who}payment of unknown nature {payment.nature!r} {month}")
+                continue
+            amounts[names[0]][i] += payment.net_social
+            amounts[names[1]][i] += payment.net_taxable
+    series = {name: (*values, values[-1]) for name, values in amounts.items()}
+    for name, values in sorted(series.items()):
+        report.inputs.append(
+            _input(
+                f"{who}{name}",
+                f"{window[0]}..{window[-1]}: last {values[-2]:.2f} €/month, "
+                f"12-month total {sum(values[-13:-1]):.2f} € "
+                "(the last month is carried to the month asked)",
+                resources.provenance,
+            )
+        )
+    return series
+
+
+def _aspa_age(birth: date | None, month: str) -> bool:
+    """Old enough for ASPA to depend on resources (the earliest legal age is 62; margin kept)."""
+    if birth is None:
+        return True
+    year, mon = mo.parse(month)
+    return (year - birth.year) * 12 + (mon - birth.month) >= 60 * 12
+
+
+def _pension_gross(
+    data: PersonData,
+    incomes: dict[str, tuple[float, ...]],
+    months: tuple[str, ...],
+    report: _Report,
+) -> None:
+    """ASPA's gross inputs for the claimant (see the module docstring)."""
+    if not _aspa_age(data.civil.birth_date, months[-1]):
+        return  # too young for ASPA whatever the resources: nothing gross is needed
+    recent = slice(-4, None)  # the quarter before M, and M itself (carried from M-1)
+    if any(incomes.get("salaire_net", ())[recent]):
+        report.lack("gross salary of the last quarter (ASPA counts gross earnings)", ["aspa"])
+    if not any(incomes.get("retraite_nette", ())):
+        return
+    retirement = data.retirement
+    if retirement is None:
+        report.lack("retirement record (gross pensions, counted by ASPA)", ["aspa"])
+        return
+    gross = tuple(
+        round(sum(p.monthly_gross for p in retirement.pensions if p.since.isoformat()[:7] <= m), 2)
+        for m in months
+    )
+    incomes["retraite_brute"] = gross
+    report.inputs.append(
+        _input("retraite_brute", f"{gross[-1]:.2f} €/month (gross pensions)", retirement.provenance)
+    )
+
+
+def _dwelling(data: PersonData, window: tuple[str, ...], report: _Report) -> Dwelling | None:
+    housing = data.housing
+    if housing is None:
+        report.lack("housing", HOUSING_BENEFITS)
+        return None
+    status = OCCUPANCY.get(housing.occupancy)
+    if status is None:
+        report.lack(f"housing occupancy {housing.occupancy!r}", HOUSING_BENEFITS)
+        return None
+    rents = {r.month: r.rent for r in housing.rent_history}
+    tenant = status in ("locataire_vide", "locataire_meuble")
+    carried = [m for m in window if m not in rents]
+    if tenant and carried and housing.monthly_rent is None:
+        report.lack("housing rent", HOUSING_BENEFITS)
+        return None
+    if housing.cog_commune is None and housing.zone is None:
+        report.lack("housing commune", HOUSING_BENEFITS)
+        return None
+    current = housing.monthly_rent or 0.0
+    series = tuple(rents.get(m, current) if tenant else 0.0 for m in window)
+    series = (*series, current if tenant else 0.0)
+    prov = housing.provenance
+    report.inputs.append(_input("statut_occupation_logement", status, prov))
+    if tenant:
+        note = f"; {len(carried)} months carried back from the current rent" if carried else ""
+        report.inputs.append(_input("loyer", f"{current:.2f} €/month{note}", prov))
+    if housing.cog_commune is not None:
+        report.inputs.append(_input("depcom", housing.cog_commune, prov))
+    if housing.zone is not None:
+        report.inputs.append(_input("zone_apl", f"zone {housing.zone}", prov))
+    return Dwelling(status, series, housing.cog_commune, housing.zone)
+
+
+def _composition(
+    data: PersonData, report: _Report
+) -> tuple[HouseholdMember | None, tuple[HouseholdMember, ...]] | None:
+    """(partner, children) from the CAF file, else from the tax household, else unknown."""
+    if data.household is not None:
+        caf = data.household
+        others = [c for c in caf.claimants if not _same_person(c, data)]
+        partner = others[0] if others else None
+        report.inputs.append(
+            _input(
+                "composition",
+                f"{'couple' if partner else 'single'}, {len(caf.children)} children",
+                caf.provenance,
+            )
+        )
+        return partner, caf.children
+    if data.tax is not None:
+        tax = data.tax
+        others = [d for d in tax.declarants if not _same_person(d, data)]
+        if tax.dependants:
+            report.lack("children's birth dates (tax household lists dependants)")
+            return None
+        partner = others[0] if others else None
+        report.inputs.append(
+            _input("composition", "couple" if partner else "single", tax.provenance)
+        )
+        return partner, ()
+    report.lack("household composition")
+    return None
+
+
+def adapt(data: PersonData, month: str) -> Household:
+    """The household of ``data`` for ``month``, with its completeness report."""
+    window = mo.history(month)
+    resources = data.resources
+    if resources is None or not {m.month for m in resources.months} & set(window):
+        raise NoHistory(window[0], window[-1])
+    report = _Report()
+    civil = data.civil
+    report.inputs.append(_input("date_naissance", civil.birth_date.isoformat(), civil.provenance))
+    own = _incomes(resources, window, "", report)
+    _pension_gross(data, own, (*window, month), report)
+    members = [Member("claimant", civil.birth_date, own)]
+    composition = _composition(data, report)
+    partner, children = composition if composition else (None, ())
+    if partner is not None:
+        if partner.birth_date is None:
+            report.lack("partner birth date")
+        else:
+            incomes = _incomes(data.partner_resources, window, "partner ", report)
+            gross_counted = any(incomes.get("retraite_nette", ())) or any(
+                incomes.get("salaire_net", ())[-4:]
+            )
+            if gross_counted and _aspa_age(partner.birth_date, month):
+                # The partner's CNAV record is not fetched: ASPA's gross inputs are unknown.
+                report.lack("partner gross pensions and salaries (counted by ASPA)", ["aspa"])
+            members.append(Member("partner", partner.birth_date, incomes))
+    for child in children:
+        if child.birth_date is None:
+            report.lack("child birth date")
+            continue
+        # Children's own resources are not fetched; in these benefits they rarely count.
+        members.append(Member("child", child.birth_date, {}))
+    joint = bool(
+        partner is not None
+        and data.tax is not None
+        and data.tax.marital_status in ("marie", "pacse")
+    )
+    return Household(
+        month=month,
+        months=(*window, month),
+        members=tuple(members),
+        joint_tax=joint,
+        dwelling=_dwelling(data, window, report),
+        missing={b: tuple(report.missing.get(b, ())) for b in BENEFITS},
+        inputs=tuple(report.inputs),
+    )

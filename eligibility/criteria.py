@@ -1,0 +1,113 @@
+"""The criteria shown with each answer, in plain French, with their legal reference.
+
+References are Légifrance searches naming the article (stable, and no article identifier
+is made up); the CSS ceiling also cites where its post-release value comes from.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote_plus
+
+from eligibility.model import Criterion
+from eligibility.reform import CSS_CEILING_SOURCES
+
+_CASF = "code de l'action sociale et des familles"
+_CSS = "code de la sécurité sociale"
+_CCH = "code de la construction et de l'habitation"
+
+
+def legifrance(article: str, code: str) -> str:
+    return "https://www.legifrance.gouv.fr/search/code?query=" + quote_plus(
+        f'"article {article}" {code}'
+    )
+
+
+def _c(text: str, article: str, code: str, code_short: str) -> Criterion:
+    return Criterion(text, f"{code_short} art. {article}", legifrance(article, code))
+
+
+CRITERIA: dict[str, tuple[Criterion, ...]] = {
+    "rsa": (
+        _c(
+            "Avoir au moins 25 ans (ou assumer la charge d'un enfant) et résider en France.",
+            "L262-4",
+            _CASF,
+            "CASF",
+        ),
+        _c(
+            "Les ressources du foyer des trois derniers mois sont inférieures au montant "
+            "forfaitaire, qui dépend de la composition du foyer ; un forfait logement est "
+            "déduit si le foyer est logé gratuitement, propriétaire ou perçoit une aide au "
+            "logement.",
+            "L262-2",
+            _CASF,
+            "CASF",
+        ),
+        _c("Ressources prises en compte.", "L262-3", _CASF, "CASF"),
+    ),
+    "ppa": (
+        _c(
+            "Avoir au moins 18 ans, exercer une activité professionnelle et résider en France.",
+            "L842-1",
+            _CSS,
+            "CSS",
+        ),
+        _c(
+            "Le montant dépend des revenus d'activité et des autres ressources du foyer des "
+            "trois derniers mois, et de sa composition.",
+            "L841-1",
+            _CSS,
+            "CSS",
+        ),
+        _c("Calcul de la prime.", "L842-3", _CSS, "CSS"),
+    ),
+    "css": (
+        _c(
+            "Être assuré social et résider en France ; les ressources des douze derniers "
+            "mois du foyer sont comparées à un plafond qui dépend de sa taille.",
+            "L861-1",
+            _CSS,
+            "CSS",
+        ),
+        _c(
+            "Sous le plafond : gratuite ; jusqu'à 35 % au-dessus : participation mensuelle "
+            "selon l'âge de chaque membre.",
+            "L861-1",
+            _CSS,
+            "CSS",
+        ),
+        *(Criterion("Plafond de ressources en vigueur.", t, h) for t, h in CSS_CEILING_SOURCES),
+    ),
+    "aspa": (
+        _c(
+            "Avoir l'âge légal de départ à la retraite (65 ans, ou l'âge légal en cas "
+            "d'inaptitude) et résider en France.",
+            "L815-1",
+            _CSS,
+            "CSS",
+        ),
+        _c(
+            "Les ressources du foyer, pensions comprises, sont complétées jusqu'à un plafond "
+            "qui dépend de la vie en couple.",
+            "L815-9",
+            _CSS,
+            "CSS",
+        ),
+    ),
+    "aide_logement": (
+        _c(
+            "Être locataire (ou accédant) de sa résidence principale en France, avec un "
+            "loyer à charge.",
+            "L821-1",
+            _CCH,
+            "CCH",
+        ),
+        _c(
+            "Le montant dépend du loyer, de la zone géographique, de la composition du foyer "
+            "et de ses ressources des douze derniers mois.",
+            "L823-1",
+            _CCH,
+            "CCH",
+        ),
+    ),
+}

@@ -1,0 +1,196 @@
+"""Golden cases: YAML situations stated as record-level facts, with their expected answers.
+
+A file in ``eligibility/golden/`` holds ``cases:``, each with ``name``, ``month``,
+``situation`` (what the agencies would say: birth dates, monthly payments by nature, the CAF
+file's partner and children, the dwelling) and ``expected`` (per benefit: ``status``, and
+``amount`` or ``missing``). ``situation_to_person`` turns a situation into ``PersonData``
+exactly as the connectors would have shaped it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from importlib import resources as files
+from typing import Any
+
+import yaml
+
+from connectors.records import (
+    CivilStatus,
+    FamilyQuotient,
+    HouseholdMember,
+    Housing,
+    MonthlyRent,
+    MonthlyResources,
+    Payment,
+    Pension,
+    PostalAddress,
+    Provenance,
+    Resources,
+    Retirement,
+    TaxHousehold,
+)
+from eligibility import months as mo
+from eligibility.model import PersonData
+
+_KINDS = {
+    "salary": "employer",
+    "unemployment_benefit": "unemployment",
+    "pension": "pension",
+    "self_employed_income": "self_employed",
+}
+
+
+@dataclass(frozen=True)
+class GoldenCase:
+    name: str
+    month: str
+    situation: dict[str, Any]
+    expected: dict[str, dict[str, Any]]
+    source: str  # the YAML file
+
+
+def _prov(agency: str, source: str, month: str) -> Provenance:
+    year, mon = mo.parse(month)
+    as_of = date(year, mon, 1)
+    retrieved = datetime(year, mon, 1, 12, tzinfo=timezone.utc)  # noqa: UP017 (readability)
+    return Provenance(agency, source, as_of, retrieved)
+
+
+def _date(value: Any) -> date | None:
+    """YAML gives ``date`` for bare dates and ``str`` for quoted ones: accept both."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _member(facts: dict[str, Any], name: str) -> HouseholdMember:
+    return HouseholdMember(name, None, name, _date(facts.get("birth_date")), facts.get("sex"))
+
+
+def _resources(facts: dict[str, Any] | None, month: str) -> Resources | None:
+    if facts is None:
+        return None
+    window = mo.span(mo.shift(month, -int(facts.get("months", 24))), mo.shift(month, -1))
+    missing = set(facts.get("missing", ()))
+    changes = {str(k): v for k, v in (facts.get("from") or {}).items()}
+    payments = facts.get("payments", [])
+    months = []
+    for m in window:
+        if m in missing:
+            continue
+        for start, later in sorted(changes.items()):
+            if m >= start:
+                payments = later
+        months.append(
+            MonthlyResources(
+                m,
+                tuple(
+                    Payment(
+                        "00000000000000",
+                        _KINDS[p["nature"]],
+                        p["nature"],
+                        float(p["net_social"]),
+                        float(p["net_taxable"]),
+                    )
+                    for p in payments
+                ),
+            )
+        )
+    return Resources(tuple(months), tuple(sorted(missing)), _prov("GIP-MDS", "gip_mds", month))
+
+
+def _housing(facts: dict[str, Any] | None, month: str) -> Housing | None:
+    if facts is None:
+        return None
+    rent = facts.get("rent")
+    history = int(facts.get("history_months", 0))
+    rents = tuple(
+        MonthlyRent(m, float(rent), 0.0)
+        for m in mo.span(mo.shift(month, -history), mo.shift(month, -1))
+        if rent is not None and history
+    )
+    return Housing(
+        occupancy=facts["occupancy"],
+        monthly_rent=None if rent is None else float(rent),
+        monthly_charges=None,
+        cog_commune=facts.get("commune"),
+        zone=facts.get("zone"),
+        rent_history=rents,
+        aid_receiving=bool(facts.get("aid_receiving", False)),
+        aid_kind=facts.get("aid_kind"),
+        aid_monthly=facts.get("aid_monthly"),
+        provenance=_prov("CNAF", "cnaf.logement", month),
+    )
+
+
+def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
+    person = situation["person"]
+    birth = _date(person["birth_date"]) or date.min
+    civil = CivilStatus(
+        "CLAIMANT", None, ("Claimant",), person.get("sex", "F"), birth,
+        None, "FRANCE", None, _prov("INSEE", "civil", month),
+    )  # fmt: skip
+    claimants = [_member(person, "CLAIMANT")]
+    if "partner" in situation:
+        claimants.append(_member(situation["partner"], "PARTNER"))
+    children = tuple(_member(c, f"CHILD{i}") for i, c in enumerate(situation.get("children", [])))
+    caf = FamilyQuotient(
+        "CNAF", 0, *mo.parse(month), tuple(claimants), children, None,
+        _prov("CNAF", "api_particulier.quotient_familial", month),
+    )  # fmt: skip
+    tax = None
+    if "marital_status" in situation:
+        tax = TaxHousehold(
+            mo.parse(month)[0] - 1, 0, 1.0, situation["marital_status"], len(children),
+            tuple(claimants), PostalAddress((), None, None, None, None),
+            _prov("DGFIP", "impots.particulier", month),
+        )  # fmt: skip
+    retirement = None
+    if "retirement" in situation:
+        r = situation["retirement"]
+        pensions = tuple(
+            Pension(
+                "CNAV",
+                "own_right",
+                float(p["gross"]),
+                float(p["net"]),
+                _date(p["since"]) or date.min,
+            )
+            for p in r.get("pensions", ())
+        )
+        retirement = Retirement(
+            pensions, bool(r.get("aspa_receiving", False)), r.get("aspa_monthly"), None,
+            _prov("CNAV", "cnav.retraite", month),
+        )  # fmt: skip
+    return PersonData(
+        civil=civil,
+        resources=_resources(situation.get("resources"), month),
+        household=caf if situation.get("caf_file", True) else None,
+        tax=tax,
+        housing=_housing(situation.get("housing"), month),
+        retirement=retirement,
+        receiving=dict(situation.get("receiving", {})),
+        partner_resources=_resources(situation.get("partner_resources"), month),
+    )
+
+
+def load_cases() -> list[GoldenCase]:
+    cases: list[GoldenCase] = []
+    folder = files.files("eligibility") / "golden"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        document = yaml.safe_load(entry.read_text(encoding="utf-8"))
+        for case in document["cases"]:
+            cases.append(
+                GoldenCase(
+                    case["name"],
+                    str(case["month"]),
+                    case["situation"],
+                    case["expected"],
+                    entry.name,
+                )
+            )
+    return cases

@@ -1,0 +1,67 @@
+"""What the engine takes and answers: plain frozen dataclasses, picklable for the pool."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from connectors.records import (
+    CivilStatus,
+    FamilyQuotient,
+    Housing,
+    Resources,
+    Retirement,
+    TaxHousehold,
+)
+
+BENEFITS = ("rsa", "ppa", "css", "aspa", "aide_logement")
+Status = Literal["ELIGIBLE", "NOT_ELIGIBLE", "CANNOT_EVALUATE"]
+
+
+@dataclass(frozen=True)
+class PersonData:
+    """One person's records as the gateway fetched them.
+
+    ``partner_resources`` is the partner's GIP-MDS history when the CAF file names a
+    partner; without it a couple's resources are unknown and every benefit answers
+    CANNOT_EVALUATE rather than counting the partner as earning nothing.
+    """
+
+    civil: CivilStatus
+    resources: Resources | None
+    household: FamilyQuotient | None
+    tax: TaxHousehold | None
+    housing: Housing | None
+    retirement: Retirement | None
+    receiving: Mapping[str, bool | None] = field(default_factory=dict)
+    partner_resources: Resources | None = None
+
+
+@dataclass(frozen=True)
+class InputUsed:
+    name: str
+    value: str
+    agency: str
+    source: str
+    as_of: date
+
+
+@dataclass(frozen=True)
+class Criterion:
+    text: str
+    title: str
+    href: str
+
+
+@dataclass(frozen=True)
+class BenefitResult:
+    benefit: str
+    status: Status
+    monthly_amount: float | None  # css: the monthly participation, 0.0 for the free CSS
+    receiving: bool | None
+    non_take_up: bool  # ELIGIBLE and the paying agency says it does not pay it
+    missing: tuple[str, ...]
+    criteria: tuple[Criterion, ...]
+    inputs: tuple[InputUsed, ...]
