@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors import ConnectorConfig, Connectors, UpstreamConfig
+from eligibility import EligibilityService
 from exchange import FIELDS, Exchange, PolicyDecider, Pseudonyms
 from exchange.auditing import Auditor, AuditSink
 from exchange.consents import Consents
@@ -82,6 +83,7 @@ def build_app(
     connectors: Connectors | None = None,
     person_tokens: PersonTokenCheck | None = None,
     audit_sink: AuditSink | None = None,
+    eligibility: EligibilityService | None = None,
 ) -> Starlette:
     """The gateway application. Parts may be given (tests); the rest come from settings."""
     metrics = Metrics()
@@ -116,6 +118,9 @@ def build_app(
     exchange = Exchange(bundle, decider, pseudonyms, auditor, person_tokens, observe)
     consents = Consents(consent_store, catalogue, pseudonyms, auditor)
     oversight = Oversight(audit_log, auditor, catalogue, pseudonyms, clock)
+    # A service given by the caller (tests sharing one warm pool) is theirs to start and stop.
+    owns_rules = eligibility is None
+    rules = eligibility or EligibilityService(workers=settings.eligibility_workers)
     schema = build_schema(
         SchemaLimits(
             max_depth=settings.max_query_depth,
@@ -127,7 +132,7 @@ def build_app(
     limiter = rate_limiter(settings)
     graphql = GraphQLEndpoint(
         schema,
-        Services(exchange, consents, oversight, catalogue),
+        Services(exchange, consents, oversight, rules, catalogue),
         authenticator(verifier, registry, person_tokens, pseudonyms),
         clock,
         ide=settings.introspection,
@@ -153,9 +158,13 @@ def build_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await consent_store.start()
         await audit_log.start()
+        if owns_rules:
+            await rules.start()
         try:
             yield
         finally:
+            if owns_rules:
+                await rules.aclose()
             await audit_log.aclose()  # flushes what is queued before the database closes
             await consent_store.aclose()
             await bundle.aclose()

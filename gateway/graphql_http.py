@@ -19,6 +19,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from eligibility import EligibilityService
 from exchange import Caller, Exchange
 from exchange.consents import Consents
 from exchange.oversight import Oversight
@@ -37,6 +38,7 @@ class Services:
     exchange: Exchange
     consents: Consents
     oversight: Oversight
+    eligibility: EligibilityService
     catalogue: Catalogue
 
 
@@ -138,6 +140,7 @@ class GraphQLEndpoint:
             exchange=services.exchange,
             consents=services.consents,
             oversight=services.oversight,
+            eligibility=services.eligibility,
             catalogue=services.catalogue,
             caller=caller,
             now=now,

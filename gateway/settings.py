@@ -76,6 +76,7 @@ class Settings:
     pseudonym_secret: str | None = field(default=None, repr=False)  # base64; None: data dir
     audit_sqlite_sync: Literal["FULL", "NORMAL"] = "FULL"  # see docs/audit.md
     policies_dir: Path | None = None  # None: the catalogue shipped with the package
+    eligibility_workers: int = 2  # processes running the OpenFisca rules, each warm
     rate_per_second: float = 20.0  # per client, sustained
     rate_burst: int = 40  # per client, at once
     upstreams: Mapping[str, UpstreamSettings] = field(default_factory=dict)
@@ -216,6 +217,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         audit_sqlite_sync=_sync(env),
         pseudonym_secret=env.get("UNEFOIS_PSEUDONYM_SECRET") or None,
         policies_dir=Path(env["UNEFOIS_POLICIES_DIR"]) if env.get("UNEFOIS_POLICIES_DIR") else None,
+        eligibility_workers=_int(env, "UNEFOIS_ELIGIBILITY_WORKERS", 2),
         rate_per_second=_float(env, "UNEFOIS_RATE_LIMIT", 20.0),
         rate_burst=_int(env, "UNEFOIS_RATE_BURST", 40),
         upstreams=_upstreams(env),

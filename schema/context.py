@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from eligibility import EligibilityService
 from exchange import Caller, Exchange
 from exchange.consents import Consents
 from exchange.oversight import Oversight
@@ -16,6 +17,7 @@ class RequestContext:
     exchange: Exchange
     consents: Consents
     oversight: Oversight
+    eligibility: EligibilityService
     catalogue: Catalogue
     caller: Caller  # the authenticated client or citizen
     now: datetime  # the request's instant (UTC); every rule and window reads ``on``

@@ -12,6 +12,8 @@ from graphql import GraphQLError
 from connectors import records
 from exchange import PersonView, shift_month
 from schema import types as t
+from schema.context import RequestContext
+from schema.eligibility import Benefit, EligibilityResult, evaluate
 from schema.errors import typed_error
 
 
@@ -144,6 +146,14 @@ class Person:
     )
     def handle(self) -> str | None:
         return self._view.handle
+
+    @strawberry.field(
+        description="Eligibility for benefits in a month (YYYY-MM), from the data above."
+    )
+    async def eligibility(
+        self, info: strawberry.Info[RequestContext, None], benefits: list[Benefit], month: str
+    ) -> list[EligibilityResult]:
+        return await evaluate(info.context.eligibility, self._view.fields, benefits, month)
 
     @strawberry.field(description="Civil status (civil registry).")
     def identity(self) -> t.Identity | None:

@@ -20,6 +20,7 @@ from graphql import (
 )
 
 from exchange import MAX_MONTHS
+from schema.eligibility import ELIGIBILITY_FIELDS, HISTORY_MONTHS
 
 # GraphQL field of Person → catalogue field, for fields that map one to one.
 _TOP = {
@@ -41,6 +42,7 @@ DEFAULT_MONTHS = 12
 class Selection:
     fields: frozenset[str]
     months: int
+    eligibility_month: str | None = None  # when person { eligibility(month: …) } is selected
 
 
 def _fields(
@@ -76,6 +78,7 @@ def person_selection(
 ) -> Selection:
     fields: set[str] = set()
     months = 0
+    eligibility_month: str | None = None
     for person in field_nodes:
         for node in _fields(person.selection_set, fragments):
             name = node.name.value
@@ -83,8 +86,21 @@ def person_selection(
                 fields.add(_TOP[name])
                 if name == "resources":
                     months = max(months, _months(node, variables))
+            elif name == "eligibility":
+                # The rules read these fields over their history window: fetch them.
+                fields |= ELIGIBILITY_FIELDS
+                months = max(months, HISTORY_MONTHS)
+                eligibility_month = _month_argument(node, variables) or eligibility_month
             elif name in _NESTED:
                 for child in _fields(node.selection_set, fragments):
                     if child.name.value != "__typename":
                         fields.add(f"{name}.{child.name.value}")
-    return Selection(frozenset(fields), months or DEFAULT_MONTHS)
+    return Selection(frozenset(fields), months or DEFAULT_MONTHS, eligibility_month)
+
+
+def _month_argument(node: FieldNode, variables: Mapping[str, Any]) -> str | None:
+    for arg in node.arguments or ():
+        if arg.name.value == "month":
+            value = value_from_ast_untyped(arg.value, dict(variables))
+            return value if isinstance(value, str) else None
+    return None

@@ -23,7 +23,7 @@ OURS = {
 }
 # package → the packages of ours it may import (itself always allowed)
 ALLOWED: dict[str, set[str]] = {
-    "gateway": {"schema", "exchange", "connectors", "policies", "store", "audit"},
+    "gateway": {"schema", "exchange", "connectors", "policies", "store", "audit", "eligibility", "prefill"},
     "schema": {"exchange", "connectors", "policies", "store", "audit", "eligibility", "prefill"},
     "exchange": {"connectors", "policies", "store", "audit"},
     "connectors": set(),

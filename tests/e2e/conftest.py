@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import uuid
@@ -16,6 +17,7 @@ import asyncpg
 import httpx
 import pytest
 
+from eligibility import EligibilityService
 from gateway.app import build_app
 from gateway.clients import DEMO_CLIENT_ID, ensure_default_clients
 from gateway.keys import SigningKeys, load_or_create
@@ -163,9 +165,22 @@ def reset_faults(sandbox: RunningSandbox) -> Iterator[None]:
             client.put(sandbox.urls[agency] + "/_sandbox/faults", json={})
 
 
+@pytest.fixture(scope="session")
+def rules() -> Iterator[EligibilityService]:
+    """One warm pool of rule workers for the whole session: building OpenFisca's tax-benefit
+    system takes seconds per worker."""
+    service = EligibilityService(workers=1)
+    asyncio.run(service.start())
+    yield service
+    asyncio.run(service.aclose())
+
+
 @asynccontextmanager
 async def open_gateway(
-    sandbox: RunningSandbox, tmp_path: Path, extra: dict[str, str] | None = None
+    sandbox: RunningSandbox,
+    tmp_path: Path,
+    rules: EligibilityService,
+    extra: dict[str, str] | None = None,
 ) -> AsyncIterator[Gateway]:
     env = {
         "UNEFOIS_DATA_DIR": str(tmp_path),
@@ -182,7 +197,7 @@ async def open_gateway(
     assert secret is not None
     keys = load_or_create(settings.data_dir, settings.signing_alg)
     clock = Clock(NOW)
-    app = build_app(settings, clock=clock, keys=keys)
+    app = build_app(settings, clock=clock, keys=keys, eligibility=rules)
     transport = httpx.ASGITransport(app)
     async with (
         app.router.lifespan_context(app),
@@ -197,9 +212,9 @@ async def open_gateway(
 
 @pytest.fixture
 async def gateway(
-    sandbox: RunningSandbox, tmp_path: Path, reset_faults: None
+    sandbox: RunningSandbox, tmp_path: Path, reset_faults: None, rules: EligibilityService
 ) -> AsyncIterator[Gateway]:
-    async with open_gateway(sandbox, tmp_path) as gw:
+    async with open_gateway(sandbox, tmp_path, rules) as gw:
         yield gw
 
 
@@ -208,7 +223,7 @@ POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 @pytest.fixture
 async def gateway_pg(
-    sandbox: RunningSandbox, tmp_path: Path, reset_faults: None
+    sandbox: RunningSandbox, tmp_path: Path, reset_faults: None, rules: EligibilityService
 ) -> AsyncIterator[Gateway]:
     """The gateway with its store on the real PostgreSQL, in a schema of its own."""
     schema = "e2e_" + uuid.uuid4().hex[:12]
@@ -220,7 +235,7 @@ async def gateway_pg(
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
     try:
         extra = {"UNEFOIS_DATABASE_URL": POSTGRES, "UNEFOIS_DATABASE_SCHEMA": schema}
-        async with open_gateway(sandbox, tmp_path, extra) as gw:
+        async with open_gateway(sandbox, tmp_path, rules, extra) as gw:
             yield gw
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

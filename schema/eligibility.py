@@ -1,0 +1,190 @@
+"""Eligibility over GraphQL: "you are probably entitled to this, and you don't receive it".
+
+The data comes through the exchange like any access (purpose, decisions, audit); the rules
+run in the eligibility service's worker processes, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from enum import Enum
+
+import strawberry
+
+from connectors import records
+from eligibility import BenefitResult, EligibilityError, EligibilityService, PersonData
+from schema.errors import typed_error
+
+# What the rules read, as person-view fields: planning fetches exactly these.
+ELIGIBILITY_FIELDS = frozenset(
+    {
+        "identity",
+        "household",
+        "resources",
+        "taxHousehold",
+        "housing",
+        "pension",
+        "benefits.rsa",
+        "benefits.primeActivite",
+        "benefits.css",
+        "benefits.aspa",
+        "benefits.housingAid",
+    }
+)
+HISTORY_MONTHS = 18
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@strawberry.enum
+class Benefit(Enum):
+    RSA = "rsa"
+    PPA = "ppa"
+    CSS = "css"
+    ASPA = "aspa"
+    AIDE_LOGEMENT = "aide_logement"
+
+
+@strawberry.enum
+class EligibilityStatus(Enum):
+    ELIGIBLE = "ELIGIBLE"
+    NOT_ELIGIBLE = "NOT_ELIGIBLE"
+    CANNOT_EVALUATE = "CANNOT_EVALUATE"
+
+
+@strawberry.type
+class LegalReference:
+    title: str
+    href: str
+
+
+@strawberry.type
+class Criterion:
+    text: str
+    legal_basis: LegalReference
+
+
+@strawberry.type(description="Where an input of the rules came from.")
+class InputProvenance:
+    agency: str
+    source: str
+    as_of: date
+
+
+@strawberry.type
+class InputUsed:
+    name: str
+    value: str
+    provenance: InputProvenance
+
+
+@strawberry.type
+class Explanation:
+    criteria: list[Criterion]
+    inputs: list[InputUsed]
+
+
+@strawberry.type
+class EligibilityResult:
+    benefit: Benefit
+    status: EligibilityStatus
+    monthly_amount: float | None = strawberry.field(
+        description="Estimated monthly amount; for CSS, the person's monthly participation."
+    )
+    receiving: bool | None = strawberry.field(description="Already paid by its agency.")
+    non_take_up: bool = strawberry.field(description="Eligible and not receiving it.")
+    missing: list[str] = strawberry.field(description="What is missing to evaluate it.")
+    explanation: Explanation
+
+
+def period_start(month: str) -> date:
+    """The first day of ``month`` (YYYY-MM): the data window is read before it."""
+    match = _MONTH.match(month)
+    if match is None:
+        raise ValueError("month must be YYYY-MM")
+    return date(int(match[1]), int(match[2]), 1)
+
+
+def person_data(fields: Mapping[str, object]) -> PersonData | None:
+    """The eligibility input from the records the exchange released (None: no identity)."""
+    civil = fields.get("identity")
+    if not isinstance(civil, records.CivilStatus):
+        return None
+
+    def record(name: str, kind: type) -> object | None:
+        value = fields.get(name)
+        return value if isinstance(value, kind) else None
+
+    retirement = record("pension", records.Retirement) or record(
+        "benefits.aspa", records.Retirement
+    )
+    housing = record("housing", records.Housing) or record("benefits.housingAid", records.Housing)
+    receiving: dict[str, bool | None] = {}
+    for benefit, field in (("rsa", "benefits.rsa"), ("ppa", "benefits.primeActivite")):
+        status = record(field, records.BenefitStatus)
+        receiving[benefit] = status.receiving if isinstance(status, records.BenefitStatus) else None
+    css = record("benefits.css", records.CssStatus)
+    receiving["css"] = css.receiving if isinstance(css, records.CssStatus) else None
+    receiving["aspa"] = (
+        retirement.aspa_receiving if isinstance(retirement, records.Retirement) else None
+    )
+    receiving["aide_logement"] = (
+        housing.aid_receiving if isinstance(housing, records.Housing) else None
+    )
+    return PersonData(
+        civil=civil,
+        resources=record("resources", records.Resources),  # type: ignore[arg-type]
+        household=record("household", records.FamilyQuotient),  # type: ignore[arg-type]
+        tax=record("taxHousehold", records.TaxHousehold),  # type: ignore[arg-type]
+        housing=housing,  # type: ignore[arg-type]
+        retirement=retirement,  # type: ignore[arg-type]
+        receiving=receiving,
+    )
+
+
+def result_type(result: BenefitResult) -> EligibilityResult:
+    return EligibilityResult(
+        benefit=Benefit(result.benefit),
+        status=EligibilityStatus(result.status),
+        monthly_amount=result.monthly_amount,
+        receiving=result.receiving,
+        non_take_up=result.non_take_up,
+        missing=list(result.missing),
+        explanation=Explanation(
+            criteria=[
+                Criterion(text=c.text, legal_basis=LegalReference(title=c.title, href=c.href))
+                for c in result.criteria
+            ],
+            inputs=[
+                InputUsed(
+                    name=i.name,
+                    value=i.value,
+                    provenance=InputProvenance(agency=i.agency, source=i.source, as_of=i.as_of),
+                )
+                for i in result.inputs
+            ],
+        ),
+    )
+
+
+async def evaluate(
+    service: EligibilityService,
+    fields: Mapping[str, object],
+    benefits: list[Benefit],
+    month: str,
+) -> list[EligibilityResult]:
+    """Run the rules on released records; typed errors for the client."""
+    data = person_data(fields)
+    if data is None:
+        raise typed_error(
+            "eligibility needs the person's civil status, which was not released",
+            "FORBIDDEN",
+        )
+    if not benefits:
+        raise typed_error("ask for one or more benefits", "BAD_USER_INPUT")
+    try:
+        results = await service.evaluate(data, [b.value for b in benefits], month)
+    except EligibilityError as exc:
+        raise typed_error(str(exc), exc.code) from None
+    return [result_type(r) for r in results]
