@@ -1,0 +1,148 @@
+"""Eligibility end to end: sandbox agency data → connectors → exchange → OpenFisca-France.
+
+The sandbox's scenario persons have controlled facts; the amounts for the first three were
+computed with OpenFisca-France 176.1.8 for 2025-06 (the issue that specified them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import RECIPIENT, Gateway, identity
+
+CHECK = {"purpose": "eligibility_check", "recipient": RECIPIENT, "object": "entretien-droits"}
+Q = """query($ref: PersonRef!, $ctx: AccessContextInput!, $month: String!) {
+  eligibility(ref: $ref, context: $ctx, month: $month,
+              benefits: [RSA, PPA, CSS, ASPA, AIDE_LOGEMENT]) {
+    benefit status monthlyAmount receiving nonTakeUp missing
+    explanation { criteria { text legalBasis { title href } }
+                  inputs { name value provenance { agency asOf } } } } }"""
+
+
+async def _scenario(gateway: Gateway, scenario: str) -> dict[str, Any]:
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(
+            gateway.sandbox.urls["civil_registry"] + "/_sandbox/persons",
+            params={"kind": f"scenario:{scenario}", "limit": 10},
+        )
+    entries: list[dict[str, Any]] = answer.json()["data"]
+    return next(e for e in entries if e["role"] == "adult")
+
+
+async def _eligibility(gateway: Gateway, scenario: str, month: str = "2025-06") -> dict[str, Any]:
+    entry = await _scenario(gateway, scenario)
+    token = gateway.token_for("demo-agency-app")
+    body = (
+        await gateway.query(
+            Q, {"ref": {"identity": identity(entry)}, "ctx": CHECK, "month": month}, token=token
+        )
+    ).json()
+    assert "errors" not in body, body.get("errors")
+    return {r["benefit"]: r for r in body["data"]["eligibility"]}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "expected"),
+    [
+        (
+            "seul-35-sans-revenu",
+            {"RSA": 568.94, "PPA": None, "CSS": 0.0, "AIDE_LOGEMENT": 301.0},
+        ),
+        (
+            "seul-35-salaire-800",
+            {"RSA": None, "PPA": 261.04, "CSS": 14.0, "AIDE_LOGEMENT": 187.0},
+        ),
+        (
+            "seul-67-sans-revenu",
+            {"ASPA": 1034.29, "CSS": 25.0, "AIDE_LOGEMENT": 301.0},
+        ),
+    ],
+)
+async def test_golden_cases_from_agency_data(
+    gateway: Gateway, scenario: str, expected: dict[str, float | None]
+) -> None:
+    results = await _eligibility(gateway, scenario)
+    for benefit, amount in expected.items():
+        result = results[benefit]
+        if amount is None:
+            assert result["status"] == "NOT_ELIGIBLE", (benefit, result)
+        else:
+            assert result["status"] == "ELIGIBLE", (benefit, result)
+            assert result["monthlyAmount"] == pytest.approx(amount, abs=0.01), benefit
+            # Nobody in these scenarios receives anything: eligible means non-take-up.
+            assert result["receiving"] is False and result["nonTakeUp"] is True
+        assert result["explanation"]["criteria"], benefit
+        assert all(
+            c["legalBasis"]["href"].startswith("https://")
+            for c in result["explanation"]["criteria"]
+        )
+    rsa_inputs = results["RSA"]["explanation"]["inputs"]
+    assert rsa_inputs and all(i["provenance"]["agency"] for i in rsa_inputs)
+
+
+async def test_missing_months_are_never_read_as_zero_income(gateway: Gateway) -> None:
+    results = await _eligibility(gateway, "seul-35-mois-manquants")
+    rsa = results["RSA"]
+    assert rsa["status"] == "CANNOT_EVALUATE"
+    assert any("2025-02" in m or "2025-04" in m for m in rsa["missing"]), rsa["missing"]
+
+
+async def test_a_person_without_history_cannot_be_evaluated(gateway: Gateway) -> None:
+    entry = await _scenario(gateway, "seul-35-sans-historique")
+    body = (
+        await gateway.query(
+            Q,
+            {"ref": {"identity": identity(entry)}, "ctx": CHECK, "month": "2025-06"},
+            token=gateway.token_for("demo-agency-app"),
+        )
+    ).json()
+    if "errors" in body:
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    else:
+        statuses = {r["status"] for r in body["data"]["eligibility"]}
+        assert statuses == {"CANNOT_EVALUATE"}
+
+
+@pytest.mark.parametrize(
+    ("month", "code"), [("2025-13", "BAD_USER_INPUT"), ("1990-01", "BAD_USER_INPUT")]
+)
+async def test_bad_months(gateway: Gateway, month: str, code: str) -> None:
+    entry = await _scenario(gateway, "seul-35-sans-revenu")
+    body = (
+        await gateway.query(
+            Q,
+            {"ref": {"identity": identity(entry)}, "ctx": CHECK, "month": month},
+            token=gateway.token_for("demo-agency-app"),
+        )
+    ).json()
+    assert body["errors"][0]["extensions"]["code"] == code
+
+
+async def test_unknown_benefit(gateway: Gateway) -> None:
+    body = (
+        await gateway.query(
+            '{ eligibility(ref: {}, context: {purpose: "x", recipient: "1", object: "o"}, '
+            'month: "2025-06", benefits: [NOPE]) { status } }'
+        )
+    ).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_eligibility_under_person_is_one_audited_access(gateway: Gateway) -> None:
+    entry = await _scenario(gateway, "seul-35-sans-revenu")
+    q = """query($ref: PersonRef!, $ctx: AccessContextInput!) { person(ref: $ref, context: $ctx) {
+      accessId eligibility(month: "2025-06", benefits: [RSA]) { status monthlyAmount } } }"""
+    body = (
+        await gateway.query(
+            q,
+            {"ref": {"identity": identity(entry)}, "ctx": CHECK},
+            token=gateway.token_for("demo-agency-app"),
+        )
+    ).json()
+    assert "errors" not in body, body
+    (rsa,) = body["data"]["person"]["eligibility"]
+    assert rsa["status"] == "ELIGIBLE" and rsa["monthlyAmount"] == pytest.approx(568.94, abs=0.01)
+    assert body["data"]["person"]["accessId"]
