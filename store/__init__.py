@@ -13,6 +13,7 @@ from store.consents import ConsentStore
 from store.database import Database, connect, database_url_for
 from store.errors import ConsentNotFound, InvalidRecord, StoreError, StoreUnavailable
 from store.migration import head_revision, migrate
+from store.submissions import StoredSubmission, SubmissionStore
 
 __all__ = [
     "ConsentNotFound",
@@ -21,6 +22,8 @@ __all__ = [
     "InvalidRecord",
     "StoreError",
     "StoreUnavailable",
+    "StoredSubmission",
+    "SubmissionStore",
     "connect",
     "database_url_for",
     "head_revision",

@@ -86,3 +86,32 @@ consents = Table(
     ),
     Index("ix_consents_person", "person"),
 )
+
+
+class JSONText(TypeDecorator[Any]):
+    """A JSON value as canonical text (sorted keys): what the person typed, kept as given."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
+
+
+prefill_submissions = Table(
+    "prefill_submissions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("person", Text, nullable=False),  # the prefill-sector pseudonym, never a name
+    Column("client_id", Text, nullable=False),
+    Column("form", Text, nullable=False),
+    Column("access_id", Text, nullable=False),  # the audit entry of the prefill it answers
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("confirmed", JSONText, nullable=False),
+    Column("corrections", JSONText, nullable=False),
+    Column("provided", JSONText, nullable=False),
+    Index("ix_prefill_submissions_person", "person"),
+)
