@@ -33,7 +33,7 @@ import orjson
 
 from audit.errors import InvalidEntry
 
-Kind = Literal["person_access", "audit_query", "consent_change"]
+Kind = Literal["person_access", "audit_query", "consent_change", "prefill_submission"]
 Outcome = Literal["released", "partial", "refused", "failed"]
 Caller = Literal["client", "citizen"]
 

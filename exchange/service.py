@@ -23,7 +23,7 @@ from exchange.errors import AccessRefused, ExchangeError
 from exchange.fetch import CallObserver, SourceFailure, fetch_all
 from exchange.plan import Unplannable, check_fields, plan
 from exchange.pseudonyms import Pseudonyms
-from exchange.reference import PersonReference, PersonTokens, resolve
+from exchange.reference import PersonReference, PersonTokens, Subjects, resolve
 from exchange.window import Window
 from policies import Decision, Verdict
 
@@ -60,6 +60,7 @@ class PersonView:
     window: Window
     handle: str | None  # the caller's own sector handle (clients only)
     access_id: str = ""  # the audit entry of this access
+    subjects: Subjects | None = None  # who it is about: kept in memory for this request only
 
 
 class Exchange:
@@ -117,7 +118,7 @@ class Exchange:
         handle = None
         if isinstance(caller, Client):
             handle = self._pseudonyms.handle(subjects.identity, caller.sector)
-        return replace(view, handle=handle, access_id=decision_id)
+        return replace(view, handle=handle, access_id=decision_id, subjects=subjects)
 
     async def _refused(
         self,

@@ -20,11 +20,12 @@ from eligibility import EligibilityService
 from exchange import FIELDS, Exchange, PolicyDecider, Pseudonyms
 from exchange.auditing import Auditor, AuditSink
 from exchange.consents import Consents
+from exchange.declarations import Declarations
 from exchange.oversight import Oversight
 from gateway.audit_log import StartedAudit, audit_origin
 from gateway.callers import PersonTokenCheck, authenticator
 from gateway.clients import ClientRegistry, load_clients
-from gateway.consent_store import StartedConsentStore
+from gateway.consent_store import StartedConsentStore, StartedSubmissions
 from gateway.graphql_http import GraphQLEndpoint, Services
 from gateway.keys import SigningKeys, load_or_create
 from gateway.limits import BodyLimitMiddleware
@@ -118,6 +119,7 @@ def build_app(
     exchange = Exchange(bundle, decider, pseudonyms, auditor, person_tokens, observe)
     consents = Consents(consent_store, catalogue, pseudonyms, auditor)
     oversight = Oversight(audit_log, auditor, catalogue, pseudonyms, clock)
+    declarations = Declarations(StartedSubmissions(consent_store), auditor, pseudonyms)
     # A service given by the caller (tests sharing one warm pool) is theirs to start and stop.
     owns_rules = eligibility is None
     rules = eligibility or EligibilityService(workers=settings.eligibility_workers)
@@ -132,7 +134,7 @@ def build_app(
     limiter = rate_limiter(settings)
     graphql = GraphQLEndpoint(
         schema,
-        Services(exchange, consents, oversight, rules, catalogue),
+        Services(exchange, consents, oversight, rules, declarations, catalogue),
         authenticator(verifier, registry, person_tokens, pseudonyms),
         clock,
         ide=settings.introspection,

@@ -22,6 +22,7 @@ from strawberry.types.graphql import OperationType
 from eligibility import EligibilityService
 from exchange import Caller, Exchange
 from exchange.consents import Consents
+from exchange.declarations import Declarations
 from exchange.oversight import Oversight
 from gateway.ratelimit import Rate, RateLimiter, retry_after_header
 from policies import Catalogue
@@ -39,6 +40,7 @@ class Services:
     consents: Consents
     oversight: Oversight
     eligibility: EligibilityService
+    declarations: Declarations
     catalogue: Catalogue
 
 
@@ -141,6 +143,7 @@ class GraphQLEndpoint:
             consents=services.consents,
             oversight=services.oversight,
             eligibility=services.eligibility,
+            declarations=services.declarations,
             catalogue=services.catalogue,
             caller=caller,
             now=now,

@@ -24,6 +24,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.consents import ConsentMutation
+from schema.prefill import PrefillMutations
 from schema.query import Query
 
 
@@ -34,6 +35,11 @@ class SchemaLimits:
     max_tokens: int = 2000
     introspection: bool = False
     cache_size: int = 1024
+
+
+@strawberry.type
+class Mutation(ConsentMutation, PrefillMutations):
+    pass
 
 
 class _Schema(strawberry.Schema):
@@ -70,7 +76,7 @@ def build_schema(limits: SchemaLimits) -> strawberry.Schema:
 
     return _Schema(
         query=Query,
-        mutation=ConsentMutation,
+        mutation=Mutation,
         extensions=[tokens, parser_cache, validation_rules, validation_cache],
         config=StrawberryConfig(disable_field_suggestions=True),
     )

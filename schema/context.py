@@ -8,6 +8,7 @@ from datetime import date, datetime
 from eligibility import EligibilityService
 from exchange import Caller, Exchange
 from exchange.consents import Consents
+from exchange.declarations import Declarations
 from exchange.oversight import Oversight
 from policies import Catalogue
 
@@ -18,6 +19,7 @@ class RequestContext:
     consents: Consents
     oversight: Oversight
     eligibility: EligibilityService
+    declarations: Declarations
     catalogue: Catalogue
     caller: Caller  # the authenticated client or citizen
     now: datetime  # the request's instant (UTC); every rule and window reads ``on``

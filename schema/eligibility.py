@@ -175,7 +175,15 @@ async def evaluate(
     month: str,
 ) -> list[EligibilityResult]:
     """Run the rules on released records; typed errors for the client."""
-    data = person_data(fields)
+    return await evaluate_data(service, person_data(fields), benefits, month)
+
+
+async def evaluate_data(
+    service: EligibilityService,
+    data: PersonData | None,
+    benefits: list[Benefit],
+    month: str,
+) -> list[EligibilityResult]:
     if data is None:
         raise typed_error(
             "eligibility needs the person's civil status, which was not released",

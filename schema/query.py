@@ -22,11 +22,12 @@ from schema.eligibility import (
 from schema.errors import typed_error
 from schema.inputs import AccessContextInput, PersonRef
 from schema.person import Person
+from schema.prefill import PrefillQueries
 from schema.selection import person_selection
 
 
 @strawberry.type
-class Query(AuditQueries):
+class Query(AuditQueries, PrefillQueries):
     @strawberry.field(description="The unified view of one person, under an access context.")
     async def person(
         self,

@@ -1,0 +1,276 @@
+"""Prefilled forms over GraphQL: the form arrives filled, the person checks and validates.
+
+The data comes through the exchange like any access (purpose, decisions, audit); values the
+purpose does not release are left for the person to provide. A submission is recorded and
+audited, and eligibility runs again on what the person corrected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from connectors import ConnectorError, records
+from exchange import ExchangeError, PersonRequest, PersonView
+from prefill import (
+    FormDef,
+    PrefilledForm,
+    PrefillError,
+    Submission,
+    apply_submission,
+    corrected_facts,
+    ds_payload,
+    fields_needed,
+    load_forms,
+    load_mapping,
+    prefill,
+)
+from schema.context import RequestContext
+from schema.eligibility import (
+    ELIGIBILITY_FIELDS,
+    HISTORY_MONTHS,
+    Benefit,
+    EligibilityResult,
+    evaluate_data,
+    person_data,
+)
+from schema.errors import typed_error
+from schema.inputs import AccessContextInput, PersonRef
+
+PREFILL_MONTHS = 12  # the longest window a shipped form reads (CSS: 12 months of resources)
+
+
+@strawberry.type
+class FieldProvenance:
+    agency: str
+    source: str
+    as_of: date
+
+
+@strawberry.type
+class PrefilledField:
+    id: str
+    label: str
+    type: str
+    required: bool
+    choices: list[str]
+    value: JSON | None
+    provenance: FieldProvenance | None = strawberry.field(
+        description="Where the value comes from; null: declared by the person, or unknown."
+    )
+    state: str = strawberry.field(description="KNOWN, TO_CONFIRM or TO_PROVIDE.")
+
+
+@strawberry.type(name="PrefilledForm")
+class PrefilledFormType:
+    form: str
+    title: str
+    fields: list[PrefilledField]
+    missing_sources: list[str]
+    ds_payload: JSON = strawberry.field(description="A démarches-simplifiées prefill body.")
+    access_id: str
+
+
+@strawberry.type
+class SubmissionResult:
+    submission_id: str
+    changed: list[str] = strawberry.field(description="Fields the person corrected or provided.")
+    form: PrefilledFormType
+    eligibility: list[EligibilityResult] = strawberry.field(
+        description="The form's benefit evaluated again on the person's corrected data."
+    )
+
+
+def _form(form_id: str) -> FormDef:
+    try:
+        return load_forms()[form_id]
+    except KeyError:
+        raise typed_error(f"unknown form {form_id!r}", "BAD_USER_INPUT") from None
+
+
+def _type(form: FormDef, filled: PrefilledForm, access_id: str) -> PrefilledFormType:
+    definitions = {f.id: f for f in form.fields}
+    try:
+        payload = ds_payload(form, filled, load_mapping(form.id))
+    except PrefillError as exc:
+        raise typed_error(str(exc), exc.code) from None
+    return PrefilledFormType(
+        form=form.id,
+        title=form.title,
+        fields=[
+            PrefilledField(
+                id=f.id,
+                label=f.label,
+                type=definitions[f.id].type,
+                required=definitions[f.id].required,
+                choices=list(definitions[f.id].choices),
+                value=f.value,
+                provenance=FieldProvenance(
+                    agency=f.provenance.agency, source=f.provenance.source, as_of=f.provenance.as_of
+                )
+                if f.provenance
+                else None,
+                state=f.state,
+            )
+            for f in filled.fields
+        ],
+        missing_sources=list(filled.missing_sources),
+        ds_payload=cast(JSON, payload),
+        access_id=access_id,
+    )
+
+
+async def _fill(
+    rc: RequestContext,
+    ref: PersonRef,
+    context: AccessContextInput,
+    form: FormDef,
+    extra: frozenset[str] = frozenset(),
+) -> tuple[PersonView, PrefilledForm]:
+    needed = fields_needed(form)
+    try:
+        request = PersonRequest(
+            caller=rc.caller,
+            ref=ref.to_reference(),
+            context=context.to_context(),
+            fields=needed | extra,
+            on=rc.on,
+            months=HISTORY_MONTHS if extra else PREFILL_MONTHS,
+        )
+        view = await rc.exchange.person(request)
+        own = {k: v for k, v in view.fields.items() if k in needed}
+        filled = prefill(form, own, frozenset(view.failures) & needed)
+    except (ExchangeError, ConnectorError) as exc:
+        raise typed_error(exc.message, exc.code) from None
+    except PrefillError as exc:
+        raise typed_error(str(exc), exc.code) from None
+    return view, filled
+
+
+def corrected(fields: Mapping[str, object], facts: Mapping[str, Any]) -> dict[str, object]:
+    """The records with what the person corrected that the rules read: the monthly
+    resources table and the rent. Other corrections are recorded, not re-evaluated."""
+    out = dict(fields)
+    housing = out.get("housing")
+    rent = facts.get("housing.monthly_rent")
+    if isinstance(housing, records.Housing) and isinstance(rent, int | float):
+        history = tuple(dataclasses.replace(m, rent=float(rent)) for m in housing.rent_history)
+        out["housing"] = dataclasses.replace(
+            housing, monthly_rent=float(rent), rent_history=history
+        )
+    resources = out.get("resources")
+    rows = next((v for k, v in facts.items() if k.startswith("resources.months")), None)
+    if isinstance(resources, records.Resources) and isinstance(rows, list):
+        declared = {row.get("month"): row for row in rows if isinstance(row, dict)}
+        months = tuple(
+            _declared_month(m, declared[m.month]) if m.month in declared else m
+            for m in resources.months
+        )
+        out["resources"] = dataclasses.replace(resources, months=months)
+    return out
+
+
+_NATURES = {
+    "salary": "employer",
+    "unemployment_benefit": "unemployment",
+    "pension": "pension",
+    "self_employed_income": "self_employed",
+}
+
+
+def _declared_month(
+    month: records.MonthlyResources, row: Mapping[str, Any]
+) -> records.MonthlyResources:
+    payments = []
+    for nature, kind in _NATURES.items():
+        amount = row.get(f"payments[nature={nature}].net_social")
+        if isinstance(amount, int | float) and amount:
+            # Declared by the person: net taxable taken equal to net social (no payer slip).
+            payments.append(records.Payment("", kind, nature, float(amount), float(amount)))
+    return records.MonthlyResources(month.month, tuple(payments))
+
+
+@strawberry.type
+class PrefillQueries:
+    @strawberry.field(description="A form filled from what the administration knows.")
+    async def prefill(
+        self,
+        info: strawberry.Info[RequestContext, None],
+        ref: PersonRef,
+        context: AccessContextInput,
+        form: str,
+    ) -> PrefilledFormType:
+        definition = _form(form)
+        view, filled = await _fill(info.context, ref, context, definition)
+        return _type(definition, filled, view.access_id)
+
+
+@strawberry.type
+class PrefillMutations:
+    @strawberry.mutation(description="The person's check: confirmations, corrections, values.")
+    async def submit_prefill(
+        self,
+        info: strawberry.Info[RequestContext, None],
+        ref: PersonRef,
+        context: AccessContextInput,
+        form: str,
+        confirmations: list[str],
+        corrections: JSON | None = None,
+        provided: JSON | None = None,
+    ) -> SubmissionResult:
+        rc = info.context
+        definition = _form(form)
+        given: tuple[Any, Any] = (corrections or {}, provided or {})
+        if not all(isinstance(g, dict) for g in given):
+            raise typed_error(
+                "corrections and provided are objects keyed by field id", "BAD_USER_INPUT"
+            )
+        submission = Submission(
+            form=definition.id,
+            confirmed=tuple(confirmations),
+            corrections=dict(given[0]),
+            provided=dict(given[1]),
+        )
+        # The rules run again on the corrected data: fetch what they read too, over their window.
+        extra = ELIGIBILITY_FIELDS if definition.benefit else frozenset()
+        view, filled = await _fill(rc, ref, context, definition, extra)
+        try:
+            validated, changed = apply_submission(definition, filled, submission)
+            facts = corrected_facts(definition, submission)
+        except PrefillError as exc:
+            raise typed_error(str(exc), exc.code) from None
+        assert view.subjects is not None
+        try:
+            stored = await rc.declarations.record(
+                rc.caller,
+                context.to_context(),
+                view.subjects,
+                form=definition.id,
+                access_id=view.access_id,
+                confirmed=submission.confirmed,
+                corrections=submission.corrections,
+                provided=submission.provided,
+                changed=changed,
+                policy_revision=rc.catalogue.revision,
+                now=rc.now,
+            )
+        except ExchangeError as exc:
+            raise typed_error(exc.message, exc.code) from None
+        results: list[EligibilityResult] = []
+        if definition.benefit is not None:
+            data = person_data(corrected(view.fields, facts))
+            month = f"{rc.on.year:04d}-{rc.on.month:02d}"
+            results = await evaluate_data(
+                rc.eligibility, data, [Benefit(definition.benefit)], month
+            )
+        return SubmissionResult(
+            submission_id=stored.id,
+            changed=list(changed),
+            form=_type(definition, validated, view.access_id),
+            eligibility=results,
+        )
