@@ -210,6 +210,8 @@ def gateway_env(
             "UNEFOIS_RATE_BURST": "1000000",
             "UNEFOIS_FRANCECONNECT_ISSUER": sandbox.france_connect_url,
             "UNEFOIS_LOG_LEVEL": "WARNING",
+            # One warm rules worker is enough here: the tests do not ask for eligibility.
+            "UNEFOIS_ELIGIBILITY_WORKERS": "1",
         }
     )
     for name, url in sandbox.urls.items():
