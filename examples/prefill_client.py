@@ -37,16 +37,17 @@ query Prefill($ref: PersonRef!, $ctx: AccessContextInput!, $form: String!) {
 SUBMIT = """
 mutation Submit(
   $ref: PersonRef!, $ctx: AccessContextInput!, $form: String!,
-  $confirmations: [String!]!, $corrections: JSON!, $provided: JSON!
+  $confirmations: [String!]!, $corrections: JSON, $provided: JSON
 ) {
   submitPrefill(
     ref: $ref, context: $ctx, form: $form,
     confirmations: $confirmations, corrections: $corrections, provided: $provided
   ) {
+    submissionId
     accessId
     changed
-    fields { id value state provenance { agency } }
-    eligibility { benefit status estimatedAmount }
+    form { fields { id value state provenance { agency } } }
+    eligibility { benefit status monthlyAmount }
   }
 }
 """
@@ -203,7 +204,7 @@ def main() -> int:
         )["submitPrefill"]
         print(f"\nstored (accessId {done['accessId']}); changed by the person: {done['changed']}")
         for result in done.get("eligibility") or []:
-            print(f"  {result['benefit']}: {result['status']} {result['estimatedAmount']}")
+            print(f"  {result['benefit']}: {result['status']} {result['monthlyAmount']}")
     return 0
 
 

@@ -79,6 +79,7 @@ class PrefilledFormType:
 @strawberry.type
 class SubmissionResult:
     submission_id: str
+    access_id: str = strawberry.field(description="The audit log's id of the prefill read.")
     changed: list[str] = strawberry.field(description="Fields the person corrected or provided.")
     form: PrefilledFormType
     eligibility: list[EligibilityResult] = strawberry.field(
@@ -270,6 +271,7 @@ class PrefillMutations:
             )
         return SubmissionResult(
             submission_id=stored.id,
+            access_id=view.access_id,
             changed=list(changed),
             form=_type(definition, validated, view.access_id),
             eligibility=results,
