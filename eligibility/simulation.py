@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from openfisca_core.simulation_builder import SimulationBuilder
 
+from eligibility import months as mo
 from eligibility.household import Household
 from eligibility.system import tax_benefit_system
 
@@ -25,13 +26,31 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "aspa": ("aspa",),
     "aide_logement": ("aide_logement",),
 }
+# Every income variable the adapter may feed; absent ones are fed as zeros so that OpenFisca
+# does not rebuild them from (zero) gross amounts through the social-contribution formulas.
+FED_INCOMES = (
+    "salaire_net",
+    "salaire_imposable",
+    "chomage_net",
+    "chomage_imposable",
+    "retraite_nette",
+    "retraite_imposable",
+    "retraite_brute",
+)
+PREFILL_MONTHS = 60
+# Individual benefits OpenFisca would otherwise simulate as resources, fed as zero:
+# - ass (allocation de solidarité spécifique) is paid by France Travail and already declared
+#   to GIP-MDS among the unemployment payments fed as chomage_*; simulating it again would
+#   count it twice (and costs ~25 % of a simulation);
+# - aah needs a disability rate no record gives: without one OpenFisca computes 0 anyway.
+NOT_SIMULATED: dict[str, Any] = {"ass": np.float32, "aah": np.float32}
 _ZONES = {1: "zone_1", 2: "zone_2", 3: "zone_3"}
 _FAMILY_ROLE = {"claimant": "demandeur", "partner": "conjoint", "child": "enfant"}
 _MENAGE_ROLE = {"claimant": "personne_de_reference", "partner": "conjoint", "child": "enfant"}
 
 
-def _structure(households: Sequence[Household]) -> tuple[Any, dict[str, list[Any]]]:
-    """Declare the four entities and their roles; return the builder and per-person columns."""
+def declare(households: Sequence[Household]) -> Any:
+    """Declare the four entities and their roles; return the builder."""
     persons: list[str] = []
     famille: list[int] = []
     foyer: list[str] = []
@@ -67,16 +86,20 @@ def _structure(households: Sequence[Household]) -> tuple[Any, dict[str, list[Any
     builder.join_with_persons(men, members, [_MENAGE_ROLE[r] for r in roles])
     ff = builder.declare_entity("foyer_fiscal", foyer_ids)
     builder.join_with_persons(ff, np.array(foyer), foyer_roles)
-    return builder, {"famille": famille}
+    return builder
 
 
-def _set_inputs(simulation: Any, households: Sequence[Household]) -> None:
+def feed(simulation: Any, households: Sequence[Household]) -> None:
     months = households[0].months
+    # Before the window OpenFisca still reads incomes (yearly tax bases back to M-6 years);
+    # fed as zeros they cost nothing, computed from default gross amounts they cost ~25 %
+    # of a simulation and give the same zeros.
+    before = mo.span(mo.shift(months[0], -PREFILL_MONTHS), mo.shift(months[0], -1))
     births = [m.birth_date for h in households for m in h.members]
     simulation.set_input("date_naissance", "ETERNITY", np.array(births, dtype="datetime64[D]"))
     count = len(births)
-    names = sorted({n for h in households for m in h.members for n in m.incomes})
-    for name in names:
+    zeros = np.zeros(count, dtype=np.float32)
+    for name in FED_INCOMES:
         table = np.zeros((count, len(months)), dtype=np.float32)
         row = 0
         for household in households:
@@ -85,8 +108,13 @@ def _set_inputs(simulation: Any, households: Sequence[Household]) -> None:
                 if values is not None:
                     table[row] = values
                 row += 1
+        for month in before:
+            simulation.set_input(name, month, zeros)
         for j, month in enumerate(months):
             simulation.set_input(name, month, table[:, j])
+    for name, dtype in NOT_SIMULATED.items():
+        for month in (*before, *months):
+            simulation.set_input(name, month, np.zeros(count, dtype=dtype))
     dwellings = [h.dwelling for h in households]
     status = np.array([d.status if d else "non_renseigne" for d in dwellings])
     rents = np.array([d.rents if d else (0.0,) * len(months) for d in dwellings], dtype=np.float32)
@@ -102,6 +130,18 @@ def _set_inputs(simulation: Any, households: Sequence[Household]) -> None:
             simulation.set_input("zone_apl", month, zones)
 
 
+def _release(simulation: Any) -> None:
+    """Free the simulation's arrays now rather than at the next full garbage collection.
+
+    Simulation, populations and holders reference each other, so only the cyclic collector
+    frees them, and in a campaign holding millions of record objects a full collection
+    takes seconds: dropping the holders lets reference counting free the arrays at once.
+    """
+    for population in simulation.populations.values():
+        population._holders.clear()
+        population.simulation = None
+
+
 def simulate(households: Sequence[Household], benefits: Sequence[str]) -> list[dict[str, float]]:
     """Raw OpenFisca outputs, one ``{variable: value}`` per household, in order.
 
@@ -112,10 +152,11 @@ def simulate(households: Sequence[Household], benefits: Sequence[str]) -> list[d
     month = households[0].month
     if any(h.month != month for h in households):
         raise ValueError("one simulation evaluates one month")
-    builder, _ = _structure(households)
+    builder = declare(households)
     simulation = builder.build(tax_benefit_system())
     simulation.trace = False
-    _set_inputs(simulation, households)
+    feed(simulation, households)
     wanted = [v for b in benefits for v in OUTPUTS[b]]
     columns = {v: np.asarray(simulation.calculate(v, month), dtype=np.float64) for v in wanted}
+    _release(simulation)
     return [{v: float(columns[v][i]) for v in wanted} for i in range(len(households))]
