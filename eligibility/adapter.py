@@ -236,6 +236,10 @@ def adapt(data: PersonData, month: str) -> Household:
     own = _incomes(resources, window, "", report)
     _pension_gross(data, own, (*window, month), report)
     members = [Member("claimant", civil.birth_date, own)]
+    if data.receiving.get("aah"):
+        # AAH is paid by the CAF, not declared to GIP-MDS, and OpenFisca cannot simulate it
+        # without a disability rate: its amount would be missing from every resource base.
+        report.lack("AAH amount (paid by the CAF, not in the resource history)")
     composition = _composition(data, report)
     partner, children = composition if composition else (None, ())
     if partner is not None:

@@ -108,7 +108,9 @@ class EligibilityService:
         return await future
 
     def _dispatch(self) -> None:
-        self._timer = None
+        if self._timer is not None:
+            self._timer.cancel()  # harmless when the timer itself is what called us
+            self._timer = None
         idle = self._workers - self._busy
         if idle <= 0 or not self._pending or self._pool is None:
             return  # a finishing batch dispatches what accumulated meanwhile

@@ -181,3 +181,10 @@ def test_no_income_is_left_for_openfisca_to_rebuild_from_gross(tbs: Any) -> None
         known = {str(p) for p in simulation.get_holder(name).get_known_periods()}
         assert {first, "2025-06"} <= known, name
     assert float(simulation.calculate("ass", "2025-03")[0]) == 0.0
+
+
+def test_an_aah_recipient_cannot_be_evaluated(tbs: Any) -> None:
+    # AAH is not simulated (no disability rate) and not in GIP-MDS: its amount is unknown.
+    results = _by_benefit({**EARNER, "receiving": {"aah": True}})
+    assert {r.status for r in results.values()} == {"CANNOT_EVALUATE"}
+    assert results["rsa"].missing == ("AAH amount (paid by the CAF, not in the resource history)",)
