@@ -23,7 +23,17 @@ OURS = {
 }
 # package → the packages of ours it may import (itself always allowed)
 ALLOWED: dict[str, set[str]] = {
-    "gateway": {"schema", "exchange", "connectors", "policies", "store", "audit", "eligibility", "prefill"},
+    # The process wiring builds every service, the eligibility pool included.
+    "gateway": {
+        "schema",
+        "exchange",
+        "connectors",
+        "policies",
+        "store",
+        "audit",
+        "eligibility",
+        "prefill",
+    },
     "schema": {"exchange", "connectors", "policies", "store", "audit", "eligibility", "prefill"},
     "exchange": {"connectors", "policies", "store", "audit"},
     "connectors": set(),
