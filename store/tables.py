@@ -18,11 +18,14 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     Index,
+    Integer,
     MetaData,
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 
@@ -114,4 +117,72 @@ prefill_submissions = Table(
     Column("corrections", JSONText, nullable=False),
     Column("provided", JSONText, nullable=False),
     Index("ix_prefill_submissions_person", "person"),
+)
+
+event_cursors = Table(
+    "event_cursors",
+    metadata,
+    Column("feed", Text, primary_key=True),  # the agency feed, e.g. "gip_mds"
+    Column("cursor", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# At-least-once feeds: an event seen twice (a crash between handling and moving the cursor)
+# is recognised here and not handled again.
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("feed", Text, primary_key=True),
+    Column("event_id", Text, primary_key=True),
+    Column("processed_at", UTCDateTime, nullable=False),
+)
+
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("person", Text, primary_key=True),  # the proactive-sector pseudonym
+    Column("opted_out_at", UTCDateTime, nullable=False),
+)
+
+# Lifecycle: detected → notified → opened → applied | declined | expired.
+offers = Table(
+    "offers",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("person", Text, nullable=False),  # the proactive-sector pseudonym, never a name
+    Column("benefit", Text, nullable=False),
+    Column("month", Text, nullable=False),
+    Column("campaign", Text, nullable=False),
+    Column("territory", Text, nullable=True),  # département code, for reporting
+    Column("monthly_amount", Float, nullable=True),
+    Column("evidence", JSONText, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("detected_at", UTCDateTime, nullable=False),
+    Column("notified_at", UTCDateTime, nullable=True),
+    Column("opened_at", UTCDateTime, nullable=True),
+    Column("decided_at", UTCDateTime, nullable=True),
+    UniqueConstraint("person", "benefit", "month", name="uq_offers_person_benefit_month"),
+    Index("ix_offers_person_benefit", "person", "benefit"),
+    Index("ix_offers_campaign", "campaign"),
+)
+
+# Transactional outbox: a notification is written with its offer, then delivered (and
+# retried) by a dispatcher; the idempotency key makes a replay harmless.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("idempotency_key", Text, nullable=False, unique=True),
+    Column("offer_id", Text, nullable=True),
+    Column("channel", Text, nullable=False),  # email, sms, letter
+    Column("address", Text, nullable=False),  # where to: e-mail, phone number, postal lines
+    Column("template", Text, nullable=False),
+    Column("payload", JSONText, nullable=False),
+    Column("status", Text, nullable=False),  # pending, sent, failed (will retry), dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
 )
