@@ -10,6 +10,7 @@ Wiring::
 """
 
 from store.consents import ConsentStore
+from store.cursors import CursorStore
 from store.database import Database, connect, database_url_for
 from store.errors import ConsentNotFound, InvalidRecord, StoreError, StoreUnavailable
 from store.migration import head_revision, migrate
@@ -19,6 +20,7 @@ from store.submissions import StoredSubmission, SubmissionStore
 __all__ = [
     "ConsentNotFound",
     "ConsentStore",
+    "CursorStore",
     "Database",
     "InvalidRecord",
     "Message",
