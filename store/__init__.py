@@ -14,6 +14,7 @@ from store.cursors import CursorStore
 from store.database import Database, connect, database_url_for
 from store.errors import ConsentNotFound, InvalidRecord, StoreError, StoreUnavailable
 from store.migration import head_revision, migrate
+from store.offers import InvalidTransition, Offer, OfferNotFound, OfferStatus, OfferStore
 from store.outbox import Message, OutboxStore
 from store.submissions import StoredSubmission, SubmissionStore
 
@@ -23,7 +24,12 @@ __all__ = [
     "CursorStore",
     "Database",
     "InvalidRecord",
+    "InvalidTransition",
     "Message",
+    "Offer",
+    "OfferNotFound",
+    "OfferStatus",
+    "OfferStore",
     "OutboxStore",
     "StoreError",
     "StoreUnavailable",

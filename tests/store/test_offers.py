@@ -1,0 +1,168 @@
+"""OfferStore on both backends: detection rules, the lifecycle, opt-outs and two workers."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from store import (
+    Database,
+    InvalidRecord,
+    InvalidTransition,
+    Offer,
+    OfferNotFound,
+    OfferStore,
+    connect,
+    migrate,
+)
+from tests.store.conftest import Target
+
+NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)
+COOLDOWN = 90
+
+
+@pytest.fixture
+def offers(database: Database) -> OfferStore:
+    return OfferStore(database)
+
+
+def offer(
+    person: str, *, benefit: str = "rsa", month: str = "2025-06", campaign: str = ""
+) -> Offer:
+    return Offer(
+        id="",
+        person=person,
+        benefit=benefit,
+        month=month,
+        campaign=campaign or f"campaign-{person}",
+        territory="75",
+        monthly_amount=612.5,
+        evidence={"revenus": "aucun salaire depuis mars", "sources": ["gip_mds"]},
+    )
+
+
+async def test_detect_stores_a_detected_offer(offers: OfferStore, person: str) -> None:
+    stored = await offers.detect(offer(person), COOLDOWN, NOW)
+    assert stored is not None and stored.id and stored.status == "detected"
+    assert stored.detected_at == NOW
+    assert await offers.get(stored.id) == stored
+    assert await offers.for_campaign(stored.campaign) == [stored]
+
+
+async def test_same_month_twice_gives_one_offer(offers: OfferStore, person: str) -> None:
+    assert await offers.detect(offer(person), 0, NOW) is not None
+    # A zero cooldown leaves only the unique constraint to refuse it, without an error.
+    assert await offers.detect(offer(person), 0, NOW + timedelta(days=1)) is None
+
+
+async def test_cooldown(offers: OfferStore, person: str) -> None:
+    first = await offers.detect(offer(person, month="2025-05"), COOLDOWN, NOW)
+    assert first is not None
+    within = NOW + timedelta(days=COOLDOWN - 1)
+    assert await offers.detect(offer(person, month="2025-08"), COOLDOWN, within) is None
+    # Another benefit is not held back by the cooldown of the first.
+    assert await offers.detect(offer(person, benefit="css"), COOLDOWN, within) is not None
+    after = NOW + timedelta(days=COOLDOWN)
+    assert await offers.detect(offer(person, month="2025-09"), COOLDOWN, after) is not None
+
+
+async def test_opted_out_persons_get_no_offer(offers: OfferStore, person: str) -> None:
+    assert not await offers.opted_out(person)
+    await offers.opt_out(person, NOW)
+    await offers.opt_out(person, NOW + timedelta(days=1))  # again: harmless
+    assert await offers.opted_out(person)
+    assert await offers.detect(offer(person), COOLDOWN, NOW) is None
+
+
+async def test_lifecycle(offers: OfferStore, person: str) -> None:
+    stored = await offers.detect(offer(person), COOLDOWN, NOW)
+    assert stored is not None
+    notified = await offers.transition(stored.id, "notified", NOW + timedelta(hours=1))
+    opened = await offers.transition(stored.id, "opened", NOW + timedelta(days=2))
+    applied = await offers.transition(stored.id, "applied", NOW + timedelta(days=3))
+    assert (notified.status, notified.notified_at) == ("notified", NOW + timedelta(hours=1))
+    assert (opened.status, opened.opened_at) == ("opened", NOW + timedelta(days=2))
+    assert (applied.status, applied.decided_at) == ("applied", NOW + timedelta(days=3))
+    with pytest.raises(InvalidTransition):
+        await offers.transition(stored.id, "declined", NOW + timedelta(days=4))
+
+
+@pytest.mark.parametrize(
+    ("path", "bad"),
+    [
+        ((), "opened"),
+        ((), "applied"),
+        ((), "detected"),
+        (("notified",), "notified"),
+        (("expired",), "notified"),
+        (("notified", "declined"), "opened"),
+    ],
+)
+async def test_invalid_transitions(
+    offers: OfferStore, person: str, path: tuple[str, ...], bad: str
+) -> None:
+    stored = await offers.detect(offer(person), COOLDOWN, NOW)
+    assert stored is not None
+    for status in path:
+        await offers.transition(stored.id, status, NOW)  # type: ignore[arg-type]
+    with pytest.raises(InvalidTransition):
+        await offers.transition(stored.id, bad, NOW)  # type: ignore[arg-type]
+
+
+async def test_unknown_offer(offers: OfferStore) -> None:
+    with pytest.raises(OfferNotFound):
+        await offers.transition("no-such-offer", "notified", NOW)
+
+
+async def test_invalid_input(offers: OfferStore, person: str) -> None:
+    with pytest.raises(InvalidRecord):
+        await offers.detect(replace(offer(person), benefit=""), COOLDOWN, NOW)
+    with pytest.raises(InvalidRecord):
+        await offers.detect(offer(person), COOLDOWN, datetime(2025, 7, 10))
+    with pytest.raises(InvalidRecord):
+        await offers.detect(offer(person), -1, NOW)
+
+
+async def test_counts(offers: OfferStore, person: str) -> None:
+    campaign = f"campaign-{person}"
+    ids = []
+    for benefit in ("rsa", "ppa", "css"):
+        stored = await offers.detect(offer(person, benefit=benefit), COOLDOWN, NOW)
+        assert stored is not None
+        ids.append(stored.id)
+    await offers.transition(ids[0], "notified", NOW)
+    await offers.transition(ids[1], "expired", NOW)
+    counts = await offers.counts(campaign)
+    assert counts == {
+        "detected": 1,
+        "notified": 1,
+        "opened": 0,
+        "applied": 0,
+        "declined": 0,
+        "expired": 1,
+    }
+    assert set((await offers.counts("no-such-campaign")).values()) == {0}
+
+
+async def test_two_workers_detect_one_offer(
+    offers: OfferStore, target: Target, person: str
+) -> None:
+    # A second Database is a second worker: its own pool, the same tables.
+    other = await connect(target.url, schema=target.schema)
+    try:
+        await migrate(other)
+        second = OfferStore(other)
+        for round_ in range(5):
+            month = f"2025-0{round_ + 1}"
+            results = await asyncio.gather(
+                offers.detect(offer(person, month=month), 0, NOW),
+                second.detect(offer(person, month=month), 0, NOW),
+            )
+            assert sum(r is not None for r in results) == 1
+    finally:
+        await other.aclose()
+    stored = await offers.for_campaign(f"campaign-{person}")
+    assert sorted(o.month for o in stored) == [f"2025-0{i}" for i in range(1, 6)]
