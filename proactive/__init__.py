@@ -1,0 +1,1 @@
+"""Proactive administration: finding non-claimants, telling them, renewing rights."""
