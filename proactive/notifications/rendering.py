@@ -1,0 +1,105 @@
+"""The French texts of a notification, from Jinja2 templates in ``proactive/templates``.
+
+A message's payload (stored in the outbox) carries what the templates need:
+
+- ``benefit_to``: the benefit as it follows "vous avez droit" ("au revenu de solidarité
+  active (RSA)", "à la prime d'activité"): French articles depend on the benefit;
+- ``monthly_amount``: the estimated amount in euros per month;
+- ``criteria``: why we think so, each in plain words ("vos revenus des 3 derniers mois sont
+  bas");
+- ``data_used``: ``[{"category": "revenus déclarés", "agency": "DGFiP"}, ...]``;
+- ``form`` (the prefilled form's id), ``offer_id`` and ``opt_out_token``.
+
+Links are built here from the public base URL, so a payload never holds a stale host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+
+from proactive.notifications.errors import PermanentFailure
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+SMS_MAX = 320  # two concatenated SMS: beyond, some handsets and providers split badly
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str | None = None
+
+
+def euros(amount: float) -> str:
+    """``1234.6`` → ``"1 235 euros"``: whole euros read better, and it is an estimate."""
+    return f"{round(amount):,d}".replace(",", " ") + " euros"
+
+
+def french_date(day: date) -> str:
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+class Renderer:
+    """Renders ``<template>_<channel>`` templates; HTML is autoescaped, text is not."""
+
+    def __init__(self, base_url: str, directory: Path = TEMPLATES) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory),
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self._env.filters["euros"] = euros
+        self._env.filters["french_date"] = french_date
+
+    def context(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        form = quote(str(payload["form"]), safe="")
+        offer = quote(str(payload["offer_id"]), safe="")
+        token = quote(str(payload["opt_out_token"]), safe="")
+        return {
+            **payload,
+            "form_url": f"{self.base_url}/formulaires/{form}?offre={offer}",
+            "opt_out_url": f"{self.base_url}/desinscription?jeton={token}",
+        }
+
+    def render(
+        self, template: str, channel: str, payload: Mapping[str, Any], today: date
+    ) -> Rendered:
+        """The subject and bodies; :class:`PermanentFailure` if the template or payload is
+        wrong, since resending the same payload would fail the same way."""
+        try:
+            context = {**self.context(payload), "today": today}
+            subject = self._env.get_template(f"{template}_subject.txt.j2").render(context)
+            text = self._env.get_template(f"{template}_{channel}.txt.j2").render(context)
+            html = None
+            if channel == "email":
+                html = self._env.get_template(f"{template}_email.html.j2").render(context)
+        except (KeyError, jinja2.TemplateError):
+            raise PermanentFailure("template") from None
+        if channel == "sms" and len(text) > SMS_MAX:
+            raise PermanentFailure("sms_too_long")
+        return Rendered(subject=subject.strip(), text=text.strip() + "\n", html=html)

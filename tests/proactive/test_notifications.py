@@ -1,0 +1,153 @@
+"""Rendering, the e-mail channel over a real SMTP server on loopback, and PDF letters."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message as MessageHandler
+
+from proactive.notifications import (
+    EmailChannel,
+    LetterChannel,
+    PermanentFailure,
+    Renderer,
+    TemporaryFailure,
+)
+from proactive.notifications.rendering import SMS_MAX
+from store.outbox import Message
+
+NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+BASE = "https://unefois.example.gouv.fr"
+PAYLOAD: dict[str, Any] = {
+    "benefit_to": "au revenu de solidarité active (RSA)",
+    "monthly_amount": 312.6,
+    "criteria": ["vos revenus des 3 derniers mois sont bas", "vous vivez seule"],
+    "data_used": [
+        {"category": "salaires déclarés", "agency": "GIP-MDS"},
+        {"category": "composition du foyer", "agency": "DGFiP"},
+    ],
+    "form": "rsa",
+    "offer_id": "offre-42",
+    "opt_out_token": "jeton-secret",
+}
+FORM_URL = f"{BASE}/formulaires/rsa?offre=offre-42"
+OPT_OUT_URL = f"{BASE}/desinscription?jeton=jeton-secret"
+
+
+def message(channel: str, address: str, key: str = "offre-42:email") -> Message:
+    return Message(
+        id=f"msg-{channel}",
+        idempotency_key=key,
+        channel=channel,
+        address=address,
+        template="offer",
+        payload=PAYLOAD,
+        created_at=NOW,
+        next_attempt_at=NOW,
+        offer_id="offre-42",
+    )
+
+
+class Collect(MessageHandler):
+    def __init__(self) -> None:
+        super().__init__(email.message.EmailMessage)
+        self.received: list[EmailMessage] = []
+
+    def handle_message(self, message: Any) -> None:
+        self.received.append(message)
+
+
+def free_port() -> int:
+    # aiosmtpd 1.4's Controller cannot report an ephemeral port: ask the OS for a free one.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Controller, Collect]]:
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, handler
+    finally:
+        controller.stop()
+
+
+def test_the_texts_say_amount_reasons_data_and_links() -> None:
+    renderer = Renderer(BASE + "/")
+    mail = renderer.render("offer", "email", PAYLOAD, date(2025, 6, 2))
+    assert mail.subject == "Vous avez peut-être droit au revenu de solidarité active (RSA)"
+    for expected in (
+        "313 euros par mois",
+        "vous vivez seule",
+        "salaires déclarés (source : GIP-MDS)",
+    ):
+        assert expected in mail.text
+    assert FORM_URL in mail.text and OPT_OUT_URL in mail.text
+    assert mail.html is not None and 'lang="fr"' in mail.html
+    assert f'href="{FORM_URL}"' in mail.html
+    sms = renderer.render("offer", "sms", PAYLOAD, date(2025, 6, 2))
+    assert len(sms.text) <= SMS_MAX and FORM_URL in sms.text and OPT_OUT_URL in sms.text
+    letter = renderer.render("offer", "letter", PAYLOAD, date(2025, 6, 2))
+    assert letter.text.startswith("Le 2 juin 2025") and "313 euros" in letter.text
+
+
+def test_html_is_escaped_and_missing_fields_are_permanent() -> None:
+    renderer = Renderer(BASE)
+    hostile = {**PAYLOAD, "criteria": ["<script>alert(1)</script>"]}
+    html = renderer.render("offer", "email", hostile, date(2025, 6, 2)).html
+    assert html is not None and "<script>" not in html and "&lt;script&gt;" in html
+    with pytest.raises(PermanentFailure):
+        renderer.render("offer", "email", {"form": "rsa"}, date(2025, 6, 2))
+    with pytest.raises(PermanentFailure):
+        renderer.render("offer", "sms", {**PAYLOAD, "offer_id": "x" * 300}, date(2025, 6, 2))
+
+
+async def test_email_arrives_over_real_smtp(smtp: tuple[Controller, Collect]) -> None:
+    controller, handler = smtp
+    channel = EmailChannel("127.0.0.1", controller.port, "ne-pas-repondre@unefois.example.gouv.fr")
+    outgoing = message("email", "claire@example.org")
+    content = Renderer(BASE).render("offer", "email", PAYLOAD, date(2025, 6, 2))
+    delivery = await channel.send(outgoing, content)
+    assert delivery.endswith("@unefois.example.gouv.fr>")
+    [received] = handler.received
+    assert received["To"] == "claire@example.org"
+    assert received["Message-ID"] == delivery
+    parsed = email.message_from_bytes(received.as_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    assert parsed["Subject"] == content.subject
+    text = parsed.get_body(("plain",))
+    html = parsed.get_body(("html",))
+    assert text is not None and html is not None
+    body = text.get_content()
+    assert "Vous avez peut-être droit" in body and "313 euros par mois" in body
+    assert FORM_URL in body and OPT_OUT_URL in body
+    assert OPT_OUT_URL in html.get_content()
+
+
+async def test_email_to_a_closed_port_is_temporary() -> None:
+    channel = EmailChannel("127.0.0.1", free_port(), "unefois@example.org", timeout=2)
+    content = Renderer(BASE).render("offer", "email", PAYLOAD, date(2025, 6, 2))
+    with pytest.raises(TemporaryFailure):
+        await channel.send(message("email", "claire@example.org"), content)
+
+
+async def test_letter_is_a_pdf_named_by_the_message(tmp_path: Path) -> None:
+    channel = LetterChannel(tmp_path / "lettres")
+    outgoing = message("letter", "Mme Claire Martin\n12 rue des Lilas\n87000 Limoges")
+    content = Renderer(BASE).render("offer", "letter", PAYLOAD, date(2025, 6, 2))
+    assert await channel.send(outgoing, content) == "msg-letter.pdf"
+    data = (tmp_path / "lettres" / "msg-letter.pdf").read_bytes()
+    assert data.startswith(b"%PDF")
+    assert list((tmp_path / "lettres").iterdir()) == [tmp_path / "lettres" / "msg-letter.pdf"]
