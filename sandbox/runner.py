@@ -19,7 +19,7 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
-from sandbox import france_connect_pages
+from sandbox import france_connect_pages, sms
 from sandbox.agencies import (
     api_particulier,
     civil_registry,
@@ -48,8 +48,9 @@ AGENCIES: tuple[str, ...] = (
     "civil_registry",
 )
 # Every server the sandbox runs: the agencies (data sources with event feeds), then the
-# citizens' OpenID Connect provider, which is no agency. Ports follow this order.
-SERVERS: tuple[str, ...] = (*AGENCIES, "france_connect")
+# citizens' OpenID Connect provider and the SMS provider's sink, which are no agencies. Ports
+# follow this order.
+SERVERS: tuple[str, ...] = (*AGENCIES, "france_connect", "sms")
 _BUILDERS: dict[str, Callable[[AgencySetup], Starlette]] = {
     "gip_mds": gip_mds.build_app,
     "dgfip": dgfip.build_app,
@@ -72,6 +73,7 @@ class SandboxConfig:
     credentials: ClientCredentials = field(default_factory=ClientCredentials)
     france_connect: FranceConnectConfig = field(default_factory=FranceConnectConfig)
     clock: Clock = time.time  # FranceConnect token and code lifetimes; tests pass a fake
+    sms_token: str = sms.SANDBOX_SMS_TOKEN  # the bearer token the SMS sink expects
     # Scenario households served after the generated persons (None: none); the shipped file
     # holds the golden eligibility cases, which tests reach through ``?kind=scenario:<id>``.
     scenarios: Path | None = SHIPPED
@@ -99,7 +101,15 @@ def build_apps(config: SandboxConfig, population: Population) -> dict[str, Starl
     def provider(setup: AgencySetup) -> Starlette:
         return france_connect_pages.build_app(setup, fc_tokens, config.france_connect)
 
-    builders = {**_BUILDERS, "api_particulier": particulier, "france_connect": provider}
+    def sms_sink(setup: AgencySetup) -> Starlette:
+        return sms.build_app(config.sms_token)
+
+    builders = {
+        **_BUILDERS,
+        "api_particulier": particulier,
+        "france_connect": provider,
+        "sms": sms_sink,
+    }
     return {
         name: builders[name](
             AgencySetup(
@@ -209,6 +219,8 @@ class RunningSandbox:
         self.urls: dict[str, str] = {}  # the agencies' URLs, by name
         self.france_connect_url = ""  # the OpenID Connect provider's URL (its issuer)
         self.france_connect = config.france_connect  # its relying parties and token lifetime
+        self.sms_url = ""  # the SMS sink: POST {sms_url}/v1/sms, GET {sms_url}/_sandbox/sms
+        self.sms_token = config.sms_token
         self.apps: dict[str, Starlette] = {}
         self._servers: list[_AgencyServer] = []
         self._ready = threading.Event()
@@ -218,6 +230,7 @@ class RunningSandbox:
     def _main(self) -> None:
         def ready(urls: dict[str, str], apps: dict[str, Starlette]) -> None:
             self.france_connect_url = urls.pop("france_connect")
+            self.sms_url = urls.pop("sms")
             self.urls, self.apps = urls, apps
             self._ready.set()
 
