@@ -13,8 +13,8 @@ from enum import Enum
 
 import strawberry
 
-from connectors import records
 from eligibility import BenefitResult, EligibilityError, EligibilityService, PersonData
+from eligibility.inputs import person_data_from_fields
 from schema.errors import typed_error
 
 # What the rules read, as person-view fields: planning fetches exactly these.
@@ -108,39 +108,7 @@ def period_start(month: str) -> date:
 
 def person_data(fields: Mapping[str, object]) -> PersonData | None:
     """The eligibility input from the records the exchange released (None: no identity)."""
-    civil = fields.get("identity")
-    if not isinstance(civil, records.CivilStatus):
-        return None
-
-    def record(name: str, kind: type) -> object | None:
-        value = fields.get(name)
-        return value if isinstance(value, kind) else None
-
-    retirement = record("pension", records.Retirement) or record(
-        "benefits.aspa", records.Retirement
-    )
-    housing = record("housing", records.Housing) or record("benefits.housingAid", records.Housing)
-    receiving: dict[str, bool | None] = {}
-    for benefit, field in (("rsa", "benefits.rsa"), ("ppa", "benefits.primeActivite")):
-        status = record(field, records.BenefitStatus)
-        receiving[benefit] = status.receiving if isinstance(status, records.BenefitStatus) else None
-    css = record("benefits.css", records.CssStatus)
-    receiving["css"] = css.receiving if isinstance(css, records.CssStatus) else None
-    receiving["aspa"] = (
-        retirement.aspa_receiving if isinstance(retirement, records.Retirement) else None
-    )
-    receiving["aide_logement"] = (
-        housing.aid_receiving if isinstance(housing, records.Housing) else None
-    )
-    return PersonData(
-        civil=civil,
-        resources=record("resources", records.Resources),  # type: ignore[arg-type]
-        household=record("household", records.FamilyQuotient),  # type: ignore[arg-type]
-        tax=record("taxHousehold", records.TaxHousehold),  # type: ignore[arg-type]
-        housing=housing,  # type: ignore[arg-type]
-        retirement=retirement,  # type: ignore[arg-type]
-        receiving=receiving,
-    )
+    return person_data_from_fields(fields)
 
 
 def result_type(result: BenefitResult) -> EligibilityResult:

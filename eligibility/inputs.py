@@ -1,0 +1,50 @@
+"""Released connector records → the engine's :class:`PersonData`.
+
+Shared by every caller of the rules (the GraphQL eligibility query, prefill, proactive
+campaigns) so that they all read the same records the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from connectors import records
+from eligibility.model import PersonData
+
+
+def person_data_from_fields(fields: Mapping[str, object]) -> PersonData | None:
+    """The eligibility input from the person-view records the exchange released, keyed by
+    field name (``identity``, ``benefits.rsa``…); None when the identity was not released."""
+    civil = fields.get("identity")
+    if not isinstance(civil, records.CivilStatus):
+        return None
+
+    def record(name: str, kind: type) -> object | None:
+        value = fields.get(name)
+        return value if isinstance(value, kind) else None
+
+    retirement = record("pension", records.Retirement) or record(
+        "benefits.aspa", records.Retirement
+    )
+    housing = record("housing", records.Housing) or record("benefits.housingAid", records.Housing)
+    receiving: dict[str, bool | None] = {}
+    for benefit, field in (("rsa", "benefits.rsa"), ("ppa", "benefits.primeActivite")):
+        status = record(field, records.BenefitStatus)
+        receiving[benefit] = status.receiving if isinstance(status, records.BenefitStatus) else None
+    css = record("benefits.css", records.CssStatus)
+    receiving["css"] = css.receiving if isinstance(css, records.CssStatus) else None
+    receiving["aspa"] = (
+        retirement.aspa_receiving if isinstance(retirement, records.Retirement) else None
+    )
+    receiving["aide_logement"] = (
+        housing.aid_receiving if isinstance(housing, records.Housing) else None
+    )
+    return PersonData(
+        civil=civil,
+        resources=record("resources", records.Resources),  # type: ignore[arg-type]
+        household=record("household", records.FamilyQuotient),  # type: ignore[arg-type]
+        tax=record("taxHousehold", records.TaxHousehold),  # type: ignore[arg-type]
+        housing=housing,  # type: ignore[arg-type]
+        retirement=retirement,  # type: ignore[arg-type]
+        receiving=receiving,
+    )
