@@ -11,6 +11,26 @@ from collections.abc import Mapping
 from connectors import records
 from eligibility.model import PersonData
 
+# What the rules read, as person-view fields: planning fetches exactly these.
+INPUT_FIELDS = frozenset(
+    {
+        "identity",
+        "household",
+        "resources",
+        "taxHousehold",
+        "housing",
+        "pension",
+        "benefits.rsa",
+        "benefits.primeActivite",
+        "benefits.css",
+        "benefits.aspa",
+        "benefits.housingAid",
+    }
+)
+# Months of history read before the month evaluated (resources over 12 months, plus the
+# quarters the rules look back on).
+HISTORY_MONTHS = 18
+
 
 def person_data_from_fields(fields: Mapping[str, object]) -> PersonData | None:
     """The eligibility input from the person-view records the exchange released, keyed by

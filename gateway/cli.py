@@ -73,6 +73,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return run(settings_module.load(), args)
 
 
+def cmd_campaign(args: argparse.Namespace) -> int:
+    from gateway.campaign_cli import run
+
+    return run(settings_module.load(), args)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="unefois", description="Tell us once: the data gateway.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -87,6 +93,10 @@ def parser() -> argparse.ArgumentParser:
 
     add_parser(sub)
     sub.choices["audit"].set_defaults(func=cmd_audit)
+    from gateway.campaign_cli import add_parser as add_campaign_parser
+
+    add_campaign_parser(sub)
+    sub.choices["campaign"].set_defaults(func=cmd_campaign)
     clients = sub.add_parser("clients", help="manage API clients")
     csub = clients.add_subparsers(dest="clients_command", required=True)
     csub.add_parser("hash-secret", help="hash a client secret read on stdin").set_defaults(

@@ -14,26 +14,11 @@ from enum import Enum
 import strawberry
 
 from eligibility import BenefitResult, EligibilityError, EligibilityService, PersonData
-from eligibility.inputs import person_data_from_fields
+from eligibility.inputs import HISTORY_MONTHS as HISTORY_MONTHS
+from eligibility.inputs import INPUT_FIELDS, person_data_from_fields
 from schema.errors import typed_error
 
-# What the rules read, as person-view fields: planning fetches exactly these.
-ELIGIBILITY_FIELDS = frozenset(
-    {
-        "identity",
-        "household",
-        "resources",
-        "taxHousehold",
-        "housing",
-        "pension",
-        "benefits.rsa",
-        "benefits.primeActivite",
-        "benefits.css",
-        "benefits.aspa",
-        "benefits.housingAid",
-    }
-)
-HISTORY_MONTHS = 18
+ELIGIBILITY_FIELDS = INPUT_FIELDS
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 

@@ -33,6 +33,7 @@ ALLOWED: dict[str, set[str]] = {
         "audit",
         "eligibility",
         "prefill",
+        "proactive",  # the ``unefois campaign`` command builds the campaign runner
     },
     "schema": {"exchange", "connectors", "policies", "store", "audit", "eligibility", "prefill"},
     "exchange": {"connectors", "policies", "store", "audit"},

@@ -1,0 +1,243 @@
+"""``unefois campaign run``: a proactive detection campaign from the command line.
+
+The services are built from the settings as the gateway builds them (connectors, policy
+decider, pseudonyms, the audit log, the store), so a campaign's accesses are decided and
+audited exactly like the API's. Who to examine:
+
+- ``--population``: the sandbox's person list (``GET /_sandbox/persons`` of the civil
+  registry). Only the sandbox has such a listing; a production campaign reads its population
+  from the paying agency's file.
+- ``--from-events``: the persons of the agencies' events whose trigger rules name the
+  benefit; the events are acknowledged once the campaign has recorded its offers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import httpx
+
+from connectors import Connectors, PivotIdentity
+from connectors.errors import InvalidInput
+from exchange import FIELDS, Exchange, PolicyDecider, Pseudonyms
+from exchange.auditing import Auditor
+from gateway.app import connector_config
+from gateway.audit_log import StartedAudit, audit_origin
+from gateway.consent_store import StartedConsentStore
+from gateway.secret import pseudonym_secret
+from gateway.settings import Settings
+from policies import load_catalogue
+from proactive.campaign import CampaignRunner, Summary
+from proactive.population import identity_from_params
+from proactive.triggers import TriggerConsumer
+from proactive.triggers.rules import load_rules
+from store import CursorStore, OfferStore, OutboxStore, connect, database_url_for, migrate
+
+Clock = Callable[[], datetime]
+PAGE = 1000  # the sandbox's largest page
+RECIPIENT_ENV = "UNEFOIS_CAMPAIGN_RECIPIENT"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class CampaignServices:
+    exchange: Exchange
+    offers: OfferStore
+    outbox: OutboxStore
+    cursors: CursorStore
+    pseudonyms: Pseudonyms
+    connectors: Connectors
+    audit: StartedAudit
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, clock: Clock) -> AsyncIterator[CampaignServices]:
+    """The exchange and the stores, started; closed (the audit log flushed) on exit."""
+    bundle = Connectors.from_config(connector_config(settings), clock)
+    catalogue = load_catalogue(settings.policies_dir, known_fields=frozenset(FIELDS))
+    pseudonyms = Pseudonyms(pseudonym_secret(settings.data_dir, settings.pseudonym_secret))
+    url = database_url_for(settings.data_dir, settings.database_url)
+    consents = StartedConsentStore(url, settings.database_schema)
+    audit = StartedAudit(
+        url,
+        settings.database_schema,
+        settings.data_dir,
+        audit_origin(settings.public_url),
+        clock,
+        settings.audit_sqlite_sync,
+    )
+    database = await connect(url, schema=settings.database_schema)
+    try:
+        await migrate(database)
+        await consents.start()
+        await audit.start()
+        try:
+            decider = PolicyDecider(catalogue, consents, pseudonyms)
+            exchange = Exchange(bundle, decider, pseudonyms, Auditor(audit, pseudonyms, clock))
+            yield CampaignServices(
+                exchange,
+                OfferStore(database),
+                OutboxStore(database),
+                CursorStore(database),
+                pseudonyms,
+                bundle,
+                audit,
+            )
+        finally:
+            await audit.aclose()
+            await consents.aclose()
+    finally:
+        await database.aclose()
+        await bundle.aclose()
+
+
+def _identity(params: dict[str, Any]) -> PivotIdentity | None:
+    try:
+        return identity_from_params(params)
+    except (KeyError, ValueError, InvalidInput):
+        return None
+
+
+async def sandbox_population(registry_url: str, limit: int | None) -> list[PivotIdentity]:
+    """The living adults of the sandbox's population, in its order."""
+    out: list[PivotIdentity] = []
+    offset = 0
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        while limit is None or len(out) < limit:
+            answer = await http.get(
+                registry_url.rstrip("/") + "/_sandbox/persons",
+                params={"offset": offset, "limit": PAGE, "kind": "adult"},
+            )
+            answer.raise_for_status()
+            body = answer.json()
+            for entry in body["data"]:
+                identity = None if entry.get("deceased") else _identity(entry["personne"])
+                if identity is not None:
+                    out.append(identity)
+            offset += len(body["data"])
+            if not body["data"] or offset >= body["meta"]["total"]:
+                break
+    return out if limit is None else out[:limit]
+
+
+class ProgressLine:
+    """Counts on one terminal line redrawn with ``\\r``; plain lines when not a terminal.
+    Counts only: nothing about any person."""
+
+    def __init__(self, stream: TextIO, every: float = 0.2, plain_every: int = 1000) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._every = every
+        self._plain_every = plain_every
+        self._last = 0.0
+        self._last_plain = 0
+
+    def _text(self, s: Summary) -> str:
+        done = s.fetched + s.errors
+        return (
+            f"{done}/{s.examined} fetched, {s.eligible} eligible, "
+            f"{s.offers_created} offers, {s.errors} errors"
+        )
+
+    def __call__(self, summary: Summary) -> None:
+        done = summary.fetched + summary.errors
+        if self._tty:
+            now = time.monotonic()
+            if now - self._last >= self._every:
+                self._last = now
+                self._stream.write("\r" + self._text(summary))
+                self._stream.flush()
+        elif done - self._last_plain >= self._plain_every:
+            self._last_plain = done
+            self._stream.write(self._text(summary) + "\n")
+
+    def close(self, summary: Summary) -> None:
+        if self._tty:
+            self._stream.write("\r" + self._text(summary) + "\n")
+            self._stream.flush()
+
+
+def summary_table(summary: Summary) -> str:
+    rows = summary.rows()
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name.ljust(width)}  {value:>8}" for name, value in rows) + "\n"
+
+
+async def run_campaign(
+    settings: Settings, args: argparse.Namespace, clock: Clock, stderr: TextIO
+) -> Summary:
+    campaign_id = args.campaign or f"{args.benefit}-{args.month}"
+    progress = ProgressLine(stderr)
+    async with open_services(settings, clock) as services:
+        runner = CampaignRunner(
+            services.exchange,
+            services.offers,
+            services.outbox,
+            services.pseudonyms,
+            clock,
+            recipient=args.recipient,
+            cooldown_days=args.cooldown_days,
+            workers=args.workers,
+            worker_index=args.worker_index,
+        )
+        if args.from_events:
+            consumer = TriggerConsumer(
+                services.connectors.feeds, services.cursors, load_rules(), clock
+            )
+            triggers = []
+            while page := await consumer.poll():
+                triggers.extend(page)
+            wanted = [t for t in triggers if args.benefit in t.benefits]
+            found = (_identity(dict(t.subject)) for t in wanted)
+            persons = list({i.key(): i for i in found if i is not None}.values())
+            summary = await runner.run(persons, args.benefit, args.month, campaign_id, progress)
+            # Acknowledged only now that the offers are recorded: a crash replays the events.
+            await consumer.ack(triggers)
+        else:
+            registry = settings.upstreams["civil_registry"].url
+            persons = await sandbox_population(registry, args.limit)
+            summary = await runner.run(persons, args.benefit, args.month, campaign_id, progress)
+    progress.close(summary)
+    return summary
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    campaign = sub.add_parser("campaign", help="proactive detection campaigns")
+    csub = campaign.add_subparsers(dest="campaign_command", required=True)
+    run = csub.add_parser("run", help="detect non-claimants of a benefit and record offers")
+    run.add_argument("--benefit", required=True, choices=("rsa", "ppa", "css", "aspa"))
+    run.add_argument("--month", required=True, help="the month evaluated, YYYY-MM")
+    who = run.add_mutually_exclusive_group(required=True)
+    who.add_argument("--population", action="store_true", help="the sandbox's population")
+    who.add_argument("--from-events", action="store_true", help="the agencies' event feeds")
+    run.add_argument("--limit", type=int, help="with --population: at most this many persons")
+    run.add_argument("--workers", type=int, default=1)
+    run.add_argument("--worker-index", type=int, default=0)
+    run.add_argument("--campaign", help="the campaign id (default: <benefit>-<month>)")
+    run.add_argument("--cooldown-days", type=int, default=180)
+    run.add_argument(
+        "--recipient",
+        default=os.environ.get(RECIPIENT_ENV),
+        help=f"SIRET of the body running the campaign (default: ${RECIPIENT_ENV})",
+    )
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.recipient:
+        print(f"give --recipient or set {RECIPIENT_ENV}", file=sys.stderr)
+        return 2
+    summary = asyncio.run(run_campaign(settings, args, utc_now, sys.stderr))
+    sys.stdout.write(summary_table(summary))
+    return 0

@@ -1,0 +1,312 @@
+"""A detection campaign: fetch, evaluate, record offers, enqueue letters.
+
+One run examines one benefit for one month. Every read goes through the exchange under the
+``proactive_detection`` purpose, so each person fetched has an audit entry. Persons are
+handled in batches: a batch is fetched concurrently (bounded), evaluated in one vectorised
+simulation, then its offers and letters are written before the next batch is read, which
+keeps memory flat over a large population and leaves little to redo after a crash.
+
+Nobody is told they may be entitled when the paying agency says they already receive the
+benefit, when it does not say (the receiving status is unknown), or when the rules cannot
+evaluate them: a wrong "you are entitled" costs more than a missed one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any
+
+from connectors import PivotIdentity, records
+from connectors.errors import ConnectorError
+from eligibility import BenefitResult, PersonData, evaluate_population
+from eligibility.inputs import HISTORY_MONTHS, INPUT_FIELDS, person_data_from_fields
+from eligibility.months import parse
+from exchange import Exchange, Pseudonyms
+from exchange.caller import PERSON_READ_SCOPE, Client
+from exchange.context import AccessContext
+from exchange.errors import ExchangeError
+from exchange.reference import PersonReference
+from exchange.service import PersonRequest
+from prefill import load_forms
+from proactive.population import departement, worker_of
+from store.offers import Offer, OfferStore
+from store.outbox import Message, OutboxStore
+
+log = logging.getLogger(__name__)
+
+PURPOSE = "proactive_detection"
+SECTOR = "proactive"  # offers are keyed on this sector's pseudonym
+CLIENT_ID = "demo-proactive"
+CONCURRENCY = 16  # fetches in flight: each one calls several agencies
+BATCH = 1000  # persons per simulation: seconds of CPU, a few tens of MB
+# The benefit as it follows "vous avez peut-être droit" in the letter.
+BENEFIT_TO = {
+    "rsa": "au revenu de solidarité active (RSA)",
+    "ppa": "à la prime d'activité",
+    "css": "à la complémentaire santé solidaire (CSS)",
+    "aspa": "à l'allocation de solidarité aux personnes âgées (ASPA)",
+}
+Clock = Callable[[], datetime]
+Progress = Callable[["Summary"], None]
+
+
+@dataclass
+class Summary:
+    examined: int = 0  # persons in this worker's share
+    fetched: int = 0
+    eligible: int = 0
+    offers_created: int = 0
+    letters_enqueued: int = 0
+    skipped_receiving: int = 0
+    skipped_incomplete: int = 0
+    skipped_cooldown_or_opt_out: int = 0
+    errors: int = 0
+
+    def rows(self) -> list[tuple[str, int]]:
+        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    identity: PivotIdentity
+    pseudonym: str
+    data: PersonData
+
+
+def _first_day(month: str) -> date:
+    year, number = parse(month)
+    return date(year, number, 1)
+
+
+def _form_for(benefit: str) -> str:
+    """The prefilled form the letter links to: a letter without one would ask people to
+    fill everything in again, which is what the service exists to avoid."""
+    for form_id, form in load_forms().items():
+        if form.benefit == benefit:
+            return form_id
+    raise ValueError(f"no prefilled form applies for {benefit!r}: no campaign for it")
+
+
+def _territory(data: PersonData) -> str | None:
+    if data.housing is not None and data.housing.cog_commune:
+        return departement(data.housing.cog_commune)
+    if data.tax is not None:
+        return departement(data.tax.address.cog_commune)
+    return None
+
+
+def _letter_address(data: PersonData) -> str | None:
+    # The tax address is the only postal contact the agencies give for a campaign.
+    tax: records.TaxHousehold | None = data.tax
+    if tax is None or not tax.address.lines:
+        return None
+    return "\n".join(tax.address.lines)
+
+
+def _evidence(result: BenefitResult) -> dict[str, Any]:
+    # Names and agencies only: the values stay with the agencies, not in the offers table.
+    return {
+        "criteria": [c.text for c in result.criteria],
+        "inputs": [{"name": i.name, "agency": i.agency} for i in result.inputs],
+    }
+
+
+class CampaignRunner:
+    def __init__(
+        self,
+        exchange: Exchange,
+        offers: OfferStore,
+        outbox: OutboxStore,
+        pseudonyms: Pseudonyms,
+        clock: Clock,
+        *,
+        recipient: str,
+        client_id: str = CLIENT_ID,
+        cooldown_days: int = 180,
+        workers: int = 1,
+        worker_index: int = 0,
+        concurrency: int = CONCURRENCY,
+        batch: int = BATCH,
+    ) -> None:
+        if not 0 <= worker_index < workers:
+            raise ValueError("the worker index must be between 0 and workers - 1")
+        self._exchange = exchange
+        self._offers = offers
+        self._outbox = outbox
+        self._pseudonyms = pseudonyms
+        self._clock = clock
+        self._recipient = recipient
+        self._caller = Client(client_id, frozenset({PERSON_READ_SCOPE}), SECTOR)
+        self._cooldown = cooldown_days
+        self._workers = workers
+        self._index = worker_index
+        self._concurrency = concurrency
+        self._batch = batch
+
+    def mine(self, identity: PivotIdentity) -> bool:
+        """Whether this worker examines that person."""
+        pseudonym = self._pseudonyms.pseudonym(identity, SECTOR)
+        return worker_of(pseudonym, self._workers) == self._index
+
+    async def run(
+        self,
+        persons: Iterable[PivotIdentity],
+        benefit: str,
+        month: str,
+        campaign_id: str,
+        progress: Progress | None = None,
+    ) -> Summary:
+        form = _form_for(benefit)
+        # Checked before any access: a context the exchange would refuse for every person.
+        context = AccessContext(PURPOSE, self._recipient, campaign_id)
+        summary = Summary()
+        batch: list[PivotIdentity] = []
+        for identity in persons:
+            if not self.mine(identity):
+                continue
+            summary.examined += 1
+            batch.append(identity)
+            if len(batch) >= self._batch:
+                await self._batch_run(batch, benefit, month, form, context, summary, progress)
+                batch = []
+        if batch:
+            await self._batch_run(batch, benefit, month, form, context, summary, progress)
+        return summary
+
+    async def _batch_run(
+        self,
+        batch: Sequence[PivotIdentity],
+        benefit: str,
+        month: str,
+        form: str,
+        context: AccessContext,
+        summary: Summary,
+        progress: Progress | None,
+    ) -> None:
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def one(identity: PivotIdentity) -> _Fetched | None:
+            async with gate:
+                fetched = await self._fetch(identity, month, context, summary)
+            if progress is not None:
+                progress(summary)
+            return fetched
+
+        got = await asyncio.gather(*(one(i) for i in batch))
+        ready = [f for f in got if f is not None]
+        if not ready:
+            return
+        # A thread for this first version: the simulation releases the GIL in numpy only,
+        # so the loop stays responsive but a process pool would scale better.
+        results = await asyncio.to_thread(
+            evaluate_population, [f.data for f in ready], [benefit], month
+        )
+        for fetched, answers in zip(ready, results, strict=True):
+            await self._decide(fetched, answers[0], month, form, context.object, summary)
+        if progress is not None:
+            progress(summary)
+
+    async def _fetch(
+        self, identity: PivotIdentity, month: str, context: AccessContext, summary: Summary
+    ) -> _Fetched | None:
+        request = PersonRequest(
+            caller=self._caller,
+            ref=PersonReference(identity=identity),
+            context=context,
+            fields=INPUT_FIELDS,
+            on=self._clock().date(),
+            months=HISTORY_MONTHS,
+            period_on=_first_day(month),
+        )
+        try:
+            view = await self._exchange.person(request)
+        except (ExchangeError, ConnectorError) as error:
+            # The kind only: the message may describe the person.
+            log.warning("campaign fetch failed: %s", type(error).__name__)
+            summary.errors += 1
+            return None
+        summary.fetched += 1
+        data = person_data_from_fields(view.fields)
+        if data is None:
+            summary.skipped_incomplete += 1
+            return None
+        return _Fetched(identity, self._pseudonyms.pseudonym(identity, SECTOR), data)
+
+    async def _decide(
+        self,
+        fetched: _Fetched,
+        result: BenefitResult,
+        month: str,
+        form: str,
+        campaign_id: str,
+        summary: Summary,
+    ) -> None:
+        if result.receiving is True:
+            summary.skipped_receiving += 1
+            return
+        if result.status == "CANNOT_EVALUATE":
+            summary.skipped_incomplete += 1
+            return
+        if result.status != "ELIGIBLE":
+            return
+        summary.eligible += 1
+        if result.receiving is None:
+            # The agency did not say whether it pays it: telling them could be wrong.
+            summary.skipped_incomplete += 1
+            return
+        now = self._clock()
+        offer = await self._offers.detect(
+            Offer(
+                id="",
+                person=fetched.pseudonym,
+                benefit=result.benefit,
+                month=month,
+                campaign=campaign_id,
+                territory=_territory(fetched.data),
+                monthly_amount=result.monthly_amount,
+                evidence=_evidence(result),
+            ),
+            self._cooldown,
+            now,
+        )
+        if offer is None:
+            summary.skipped_cooldown_or_opt_out += 1
+            return
+        summary.offers_created += 1
+        address = _letter_address(fetched.data)
+        if address is None or result.monthly_amount is None:
+            # No postal contact, or no amount to announce: the offer waits for another channel.
+            return
+        await self._outbox.enqueue(
+            Message(
+                idempotency_key=f"offer:{offer.id}:letter",
+                channel="letter",
+                address=address,
+                template="offer",
+                payload=self._payload(fetched, result, offer, form),
+                created_at=now,
+                next_attempt_at=now,
+                offer_id=offer.id,
+            )
+        )
+        summary.letters_enqueued += 1
+
+    def _payload(
+        self, fetched: _Fetched, result: BenefitResult, offer: Offer, form: str
+    ) -> dict[str, Any]:
+        used = {(i.name, i.agency): None for i in result.inputs}
+        return {
+            "benefit_to": BENEFIT_TO.get(result.benefit, result.benefit),
+            "monthly_amount": result.monthly_amount,
+            "criteria": [c.text for c in result.criteria],
+            "data_used": [{"category": name, "agency": agency} for name, agency in used],
+            "form": form,
+            "offer_id": offer.id,
+            # The sealed proactive handle: the opt-out link opens it back into the person,
+            # and nobody can forge one for someone else.
+            "opt_out_token": self._pseudonyms.handle(fetched.identity, SECTOR),
+        }

@@ -1,0 +1,72 @@
+"""Who a campaign examines: pivot identities, and which worker examines whom.
+
+People arrive in API Particulier's parameter names (the agencies' event feeds, the sandbox's
+person list); the exchange wants a :class:`PivotIdentity`. Several workers split one
+campaign by a hash of the person's proactive pseudonym, so they never examine the same
+person twice — the offers table's unique constraint stays the backstop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import date
+from typing import Literal
+
+from connectors import PivotIdentity
+
+
+def _text(params: Mapping[str, str | list[str]], name: str) -> str | None:
+    value = params.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def identity_from_params(params: Mapping[str, str | list[str]]) -> PivotIdentity:
+    """A pivot identity from API Particulier's names (``nomNaissance``, ``prenoms``…).
+
+    Raises ``KeyError``/``ValueError`` (or the identity's own ``InvalidInput``) when it is
+    partial: a campaign skips such a person rather than guess who they are.
+    """
+    given = params.get("prenoms") or params.get("prenoms[]") or []
+    names = tuple(given.split() if isinstance(given, str) else given)
+    born = date(
+        int(str(params["anneeDateNaissance"])),
+        int(str(params["moisDateNaissance"])),
+        int(str(params["jourDateNaissance"])),
+    )
+    sex: Literal["M", "F"]
+    match _text(params, "sexeEtatCivil"):
+        case "M":
+            sex = "M"
+        case "F":
+            sex = "F"
+        case _:
+            raise ValueError("sex must be M or F")
+    return PivotIdentity(
+        birth_name=str(params["nomNaissance"]),
+        given_names=names,
+        birth_date=born,
+        sex=sex,
+        birth_country=str(params["codeCogInseePaysNaissance"]),
+        birth_place=_text(params, "codeCogInseeCommuneNaissance"),
+        usage_name=_text(params, "nomUsage"),
+    )
+
+
+def worker_of(pseudonym: str, workers: int) -> int:
+    """The worker (0 … workers-1) that examines the person with this proactive pseudonym.
+
+    The pseudonym is already a keyed hash; hashing it again spreads it evenly whatever its
+    encoding, and the same pseudonym always lands on the same worker.
+    """
+    if workers < 1:
+        raise ValueError("workers must be 1 or more")
+    return int(hashlib.sha256(pseudonym.encode()).hexdigest()[:8], 16) % workers
+
+
+def departement(cog_commune: str | None) -> str | None:
+    """The département of a commune's COG code: three digits overseas (971…976), else two
+    (Corsica's 2A and 2B included)."""
+    if not cog_commune or len(cog_commune) != 5:
+        return None
+    return cog_commune[:3] if cog_commune.startswith("97") else cog_commune[:2]

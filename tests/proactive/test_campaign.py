@@ -1,0 +1,160 @@
+"""Campaigns against the sandbox agencies through the real exchange, store and audit log."""
+
+from __future__ import annotations
+
+import argparse
+import io
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from audit import AuditFilter
+from connectors import PivotIdentity
+from gateway.campaign_cli import CampaignServices, open_services, run_campaign, summary_table
+from gateway.settings import Settings, load
+from proactive.campaign import SECTOR, CampaignRunner
+from proactive.population import identity_from_params
+from sandbox import RunningSandbox, SandboxConfig, start_in_thread
+
+NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)  # the sandbox describes June 2025
+MONTH = "2025-06"
+RECIPIENT = "13002526500013"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[RunningSandbox]:
+    with start_in_thread(SandboxConfig(size=40, reference_month=MONTH)) as running:
+        yield running
+
+
+def entries(sandbox: RunningSandbox, kind: str, limit: int) -> list[dict[str, Any]]:
+    with httpx.Client(timeout=5.0) as client:
+        answer = client.get(
+            sandbox.urls["civil_registry"] + "/_sandbox/persons",
+            params={"kind": kind, "limit": limit},
+        )
+    data: list[dict[str, Any]] = answer.json()["data"]
+    return data
+
+
+def adult(sandbox: RunningSandbox, kind: str) -> PivotIdentity:
+    found = [e for e in entries(sandbox, kind, 20) if e["role"] == "adult"]
+    return identity_from_params(found[0]["personne"])
+
+
+@pytest.fixture(scope="module")
+def people(sandbox: RunningSandbox) -> dict[str, PivotIdentity]:
+    return {
+        "non_claimant": adult(sandbox, "scenario:seul-35-sans-revenu"),
+        "incomplete": adult(sandbox, "scenario:seul-35-mois-manquants"),
+        "receiving": adult(sandbox, "rsa"),
+    }
+
+
+def settings_for(sandbox: RunningSandbox, data_dir: Path) -> Settings:
+    env = {"UNEFOIS_DATA_DIR": str(data_dir), "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000"}
+    for name, url in sandbox.urls.items():
+        env[f"UNEFOIS_{name.upper()}_URL"] = url
+        env[f"UNEFOIS_{name.upper()}_TIMEOUT"] = "2.0"
+    return load(env)
+
+
+@pytest.fixture
+async def services(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[CampaignServices]:
+    async with open_services(settings_for(sandbox, tmp_path), lambda: NOW) as built:
+        yield built
+
+
+def runner(services: CampaignServices, workers: int = 1, index: int = 0) -> CampaignRunner:
+    return CampaignRunner(
+        services.exchange,
+        services.offers,
+        services.outbox,
+        services.pseudonyms,
+        lambda: NOW,
+        recipient=RECIPIENT,
+        workers=workers,
+        worker_index=index,
+    )
+
+
+def person(services: CampaignServices, identity: PivotIdentity) -> str:
+    return services.pseudonyms.pseudonym(identity, SECTOR)
+
+
+async def test_a_campaign_tells_only_the_non_claimant(
+    services: CampaignServices, people: dict[str, PivotIdentity]
+) -> None:
+    summary = await runner(services).run(people.values(), "rsa", MONTH, "rsa-2025-06")
+    offers = await services.offers.for_campaign("rsa-2025-06")
+    assert [o.person for o in offers] == [person(services, people["non_claimant"])]
+    offer = offers[0]
+    assert offer.benefit == "rsa" and offer.month == MONTH and offer.status == "detected"
+    assert offer.monthly_amount is not None and offer.monthly_amount > 0
+    assert offer.evidence["criteria"] and offer.evidence["inputs"]
+    assert summary.examined == summary.fetched == 3
+    assert summary.offers_created == 1 and summary.errors == 0
+    assert summary.skipped_receiving == 1 and summary.skipped_incomplete == 1
+    letters = await services.outbox.due(NOW, 100)
+    assert [(m.channel, m.idempotency_key) for m in letters] == [
+        ("letter", f"offer:{offer.id}:letter")
+    ]
+    assert letters[0].payload["offer_id"] == offer.id and letters[0].payload["form"] == "rsa"
+    audited = await services.audit.entries(AuditFilter(purpose="proactive_detection"), first=50)
+    assert len(audited.items) == summary.fetched
+
+    again = await runner(services).run(people.values(), "rsa", MONTH, "rsa-2025-06-bis")
+    assert again.offers_created == 0 and again.skipped_cooldown_or_opt_out == 1
+    assert await services.offers.for_campaign("rsa-2025-06-bis") == []
+    assert len(await services.outbox.due(NOW, 100)) == 1
+
+
+async def test_nobody_who_opted_out_gets_an_offer(
+    services: CampaignServices, people: dict[str, PivotIdentity]
+) -> None:
+    await services.offers.opt_out(person(services, people["non_claimant"]), NOW)
+    summary = await runner(services).run([people["non_claimant"]], "rsa", MONTH, "c")
+    assert summary.eligible == 1 and summary.skipped_cooldown_or_opt_out == 1
+    assert await services.offers.for_campaign("c") == []
+    assert await services.outbox.due(NOW, 100) == []
+
+
+async def test_two_workers_share_a_campaign_without_overlap(
+    sandbox: RunningSandbox, services: CampaignServices, people: dict[str, PivotIdentity]
+) -> None:
+    crowd = [identity_from_params(e["personne"]) for e in entries(sandbox, "adult", 12)]
+    everyone = [*people.values(), *crowd]
+    first, second = runner(services, 2, 0), runner(services, 2, 1)
+    assert all(first.mine(i) != second.mine(i) for i in everyone)
+    a = await first.run(everyone, "rsa", MONTH, "split")
+    b = await second.run(everyone, "rsa", MONTH, "split")
+    assert a.examined + b.examined == len(everyone)
+    assert a.examined and b.examined  # both got a share
+    offers = await services.offers.for_campaign("split")
+    assert len({o.person for o in offers}) == len(offers) == a.offers_created + b.offers_created
+    assert person(services, people["non_claimant"]) in {o.person for o in offers}
+
+
+async def test_the_command_runs_over_the_sandbox_population(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    args = argparse.Namespace(
+        benefit="rsa",
+        month=MONTH,
+        population=True,
+        from_events=False,
+        limit=5,
+        workers=1,
+        worker_index=0,
+        campaign=None,
+        cooldown_days=180,
+        recipient=RECIPIENT,
+    )
+    err = io.StringIO()
+    summary = await run_campaign(settings_for(sandbox, tmp_path), args, lambda: NOW, err)
+    assert summary.examined == 5 and summary.fetched + summary.errors == 5
+    assert "examined" in summary_table(summary)
