@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -229,12 +228,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     run.add_argument("--cooldown-days", type=int, default=180)
     run.add_argument(
         "--recipient",
-        default=os.environ.get(RECIPIENT_ENV),
         help=f"SIRET of the body running the campaign (default: ${RECIPIENT_ENV})",
     )
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    args.recipient = args.recipient or settings.campaign_recipient
     if not args.recipient:
         print(f"give --recipient or set {RECIPIENT_ENV}", file=sys.stderr)
         return 2

@@ -77,6 +77,7 @@ class Settings:
     audit_sqlite_sync: Literal["FULL", "NORMAL"] = "FULL"  # see docs/audit.md
     policies_dir: Path | None = None  # None: the catalogue shipped with the package
     eligibility_workers: int = 2  # processes running the OpenFisca rules, each warm
+    campaign_recipient: str | None = None  # SIRET of the body running proactive campaigns
     rate_per_second: float = 20.0  # per client, sustained
     rate_burst: int = 40  # per client, at once
     upstreams: Mapping[str, UpstreamSettings] = field(default_factory=dict)
@@ -218,6 +219,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         pseudonym_secret=env.get("UNEFOIS_PSEUDONYM_SECRET") or None,
         policies_dir=Path(env["UNEFOIS_POLICIES_DIR"]) if env.get("UNEFOIS_POLICIES_DIR") else None,
         eligibility_workers=_int(env, "UNEFOIS_ELIGIBILITY_WORKERS", 2),
+        campaign_recipient=env.get("UNEFOIS_CAMPAIGN_RECIPIENT") or None,
         rate_per_second=_float(env, "UNEFOIS_RATE_LIMIT", 20.0),
         rate_burst=_int(env, "UNEFOIS_RATE_BURST", 40),
         upstreams=_upstreams(env),
