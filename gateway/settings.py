@@ -30,6 +30,10 @@ SANDBOX_FRANCECONNECT_ISSUER = "http://127.0.0.1:8708"
 SANDBOX_API_PARTICULIER_TOKEN = "sandbox-api-particulier-token"  # noqa: S105
 SANDBOX_CLIENT_ID = "unefois-gateway"
 SANDBOX_CLIENT_SECRET = "sandbox-agency-secret"  # noqa: S105
+# The sandbox SMS sink (``python -m sandbox``: port base + 8) and its public token, copied
+# from ``sandbox.sms`` so that the gateway does not import the sandbox.
+SANDBOX_SMS_URL = "http://127.0.0.1:8709/v1/sms"
+SANDBOX_SMS_TOKEN = "sandbox-sms-token"  # noqa: S105
 
 
 class SettingsError(ValueError):
@@ -86,10 +90,24 @@ class Settings:
     franceconnect_userinfo_url: str = SANDBOX_FRANCECONNECT_ISSUER + "/api/v2/userinfo"
     franceconnect_jwks_url: str = SANDBOX_FRANCECONNECT_ISSUER + "/api/v2/jwks"
     franceconnect_timeout: float = 2.0
+    # Notification channels of ``unefois campaign deliver``. E-mail goes through an SMTP relay
+    # (a local MTA by default), SMS through a provider's HTTP API (the sandbox sink by
+    # default), letters as PDF files for a print-and-post service.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "Unefois <ne-pas-repondre@unefois.localhost>"
+    smtp_tls: bool = False
+    sms_url: str = SANDBOX_SMS_URL
+    sms_token: str = field(default=SANDBOX_SMS_TOKEN, repr=False)
+    letters_dir: Path | None = None  # None: <data dir>/letters
 
     @property
     def clients_path(self) -> Path:
         return self.clients_file or self.data_dir / "clients.yaml"
+
+    @property
+    def letters_path(self) -> Path:
+        return self.letters_dir or self.data_dir / "letters"
 
 
 def _positive(env: Mapping[str, str], name: str, default: float, kind: type[float]) -> float:
@@ -231,4 +249,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             env, "UNEFOIS_FRANCECONNECT_JWKS_URL", fc_base + "/api/v2/jwks"
         ),
         franceconnect_timeout=_float(env, "UNEFOIS_FRANCECONNECT_TIMEOUT", 2.0),
+        smtp_host=env.get("UNEFOIS_SMTP_HOST") or "127.0.0.1",
+        smtp_port=_int(env, "UNEFOIS_SMTP_PORT", 25),
+        smtp_sender=env.get("UNEFOIS_SMTP_SENDER") or "Unefois <ne-pas-repondre@unefois.localhost>",
+        smtp_tls=_bool(env, "UNEFOIS_SMTP_TLS", False),
+        sms_url=_url(env, "UNEFOIS_SMS_URL", SANDBOX_SMS_URL),
+        sms_token=env.get("UNEFOIS_SMS_TOKEN") or SANDBOX_SMS_TOKEN,
+        letters_dir=Path(env["UNEFOIS_LETTERS_DIR"]) if env.get("UNEFOIS_LETTERS_DIR") else None,
     )
