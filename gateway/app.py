@@ -31,6 +31,7 @@ from gateway.keys import SigningKeys, load_or_create
 from gateway.limits import BodyLimitMiddleware
 from gateway.oauth import build_authorization_server, oauth_routes
 from gateway.observability import Metrics, RequestContextMiddleware, metrics_endpoint
+from gateway.optout import OptOutPages, StartedOptOuts, optout_routes
 from gateway.persons import build_person_verifier, person_http_client
 from gateway.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
 from gateway.secret import pseudonym_secret
@@ -103,6 +104,7 @@ def build_app(
         clock,
         settings.audit_sqlite_sync,
     )
+    opt_outs = StartedOptOuts(database_url, settings.database_schema)
     # ``audit_sink``: where entries go instead of the log (benchmarks measuring the log's cost).
     auditor = Auditor(audit_sink or audit_log, pseudonyms, clock)
     jwks_http = httpx.AsyncClient(timeout=5.0) if settings.trusted_jwks_url else None
@@ -160,6 +162,7 @@ def build_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await consent_store.start()
         await audit_log.start()
+        await opt_outs.start()  # after the consent store, which migrates the database
         if owns_rules:
             await rules.start()
         try:
@@ -167,6 +170,7 @@ def build_app(
         finally:
             if owns_rules:
                 await rules.aclose()
+            await opt_outs.aclose()
             await audit_log.aclose()  # flushes what is queued before the database closes
             await consent_store.aclose()
             await bundle.aclose()
@@ -181,6 +185,7 @@ def build_app(
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
         *oauth_routes(auth_server),
+        *optout_routes(OptOutPages(pseudonyms, opt_outs, clock)),
     ]
     return Starlette(
         routes=routes,
