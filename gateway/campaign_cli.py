@@ -35,8 +35,9 @@ from gateway.consent_store import StartedConsentStore
 from gateway.secret import pseudonym_secret
 from gateway.settings import Settings
 from policies import load_catalogue
-from proactive.campaign import CampaignRunner, Summary
+from proactive.campaign import SECTOR, CampaignRunner, Summary
 from proactive.population import identity_from_params
+from proactive.report import detection, render_report
 from proactive.triggers import TriggerConsumer
 from proactive.triggers.rules import load_rules
 from store import CursorStore, OfferStore, OutboxStore, connect, database_url_for, migrate
@@ -230,13 +231,90 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--recipient",
         help=f"SIRET of the body running the campaign (default: ${RECIPIENT_ENV})",
     )
+    report = csub.add_parser("report", help="write a campaign's HTML report")
+    report.add_argument("--campaign", required=True, help="the campaign id")
+    report.add_argument("--output", required=True, help="the HTML file to write")
+    report.add_argument(
+        "--truth-from-sandbox",
+        action="store_true",
+        help="precision and recall against the sandbox's known non-claimants",
+    )
+    report.add_argument(
+        "--limit", type=int, help="with --truth-from-sandbox: the campaign's --limit"
+    )
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    if args.campaign_command == "report":
+        return report(settings, args)
     args.recipient = args.recipient or settings.campaign_recipient
     if not args.recipient:
         print(f"give --recipient or set {RECIPIENT_ENV}", file=sys.stderr)
         return 2
     summary = asyncio.run(run_campaign(settings, args, utc_now, sys.stderr))
     sys.stdout.write(summary_table(summary))
+    return 0
+
+
+async def sandbox_truth(
+    registry_url: str, pseudonyms: Pseudonyms, benefit: str, limit: int | None
+) -> dict[str, bool]:
+    """Proactive pseudonym → real non-claimant of ``benefit``, for the persons a
+    ``--population`` campaign examines (the same listing, filter and limit)."""
+    flag = f"{benefit}_non_claimant"
+    out: dict[str, bool] = {}
+    offset = 0
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        while limit is None or len(out) < limit:
+            answer = await http.get(
+                registry_url.rstrip("/") + "/_sandbox/persons",
+                params={"offset": offset, "limit": PAGE, "kind": "adult"},
+            )
+            answer.raise_for_status()
+            body = answer.json()
+            for entry in body["data"]:
+                identity = None if entry.get("deceased") else _identity(entry["personne"])
+                if identity is None or (limit is not None and len(out) >= limit):
+                    continue
+                if flag not in entry["truth"]:
+                    raise ValueError(f"the sandbox knows no non-claimants of {benefit!r}")
+                out[pseudonyms.pseudonym(identity, SECTOR)] = bool(entry["truth"][flag])
+            offset += len(body["data"])
+            if not body["data"] or offset >= body["meta"]["total"]:
+                break
+    return out
+
+
+async def build_report(
+    settings: Settings, args: argparse.Namespace, clock: Clock
+) -> tuple[str, str]:
+    """The report page, and a one-line summary (counts only) for the terminal."""
+    async with open_services(settings, clock) as services:
+        offers = await services.offers.for_campaign(args.campaign)
+        truth = None
+        if args.truth_from_sandbox and offers:
+            registry = settings.upstreams["civil_registry"].url
+            benefit = offers[0].benefit  # a campaign examines one benefit
+            truth = await sandbox_truth(registry, services.pseudonyms, benefit, args.limit)
+    page = render_report(offers, truth, f"Campagne {args.campaign}")
+    line = f"offers {len(offers)}"
+    if truth is not None:
+        d = detection(offers, truth)
+        line += (
+            f" true_positives {d.true_positives} false_positives {d.false_positives}"
+            f" unknown {d.unknown} non_claimants {d.non_claimants}"
+            f" precision {d.precision} recall {d.recall}"
+        )
+    return page, line + "\n"
+
+
+def report(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        page, line = asyncio.run(build_report(settings, args, utc_now))
+    except ValueError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    with open(args.output, "w", encoding="utf-8") as out:
+        out.write(page)
+    sys.stdout.write(line)
     return 0
