@@ -9,6 +9,9 @@ audited exactly like the API's. Who to examine:
   from the paying agency's file.
 - ``--from-events``: the persons of the agencies' events whose trigger rules name the
   benefit; the events are acknowledged once the campaign has recorded its offers.
+
+``unefois campaign deliver`` sends the outbox's due messages through the channels the settings
+configure (SMTP, the SMS provider, the letters directory).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from typing import Any, TextIO
 
 import httpx
 
+import gateway.settings as settings_module
+import proactive.notifications as notify
 from connectors import Connectors, PivotIdentity
 from connectors.errors import InvalidInput
 from exchange import FIELDS, Exchange, PolicyDecider, Pseudonyms
@@ -213,9 +218,58 @@ async def run_campaign(
     return summary
 
 
+def notification_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, notify.Channel]:
+    """The channels messages go through, as the settings configure them."""
+    return {
+        "email": notify.EmailChannel(
+            settings.smtp_host, settings.smtp_port, settings.smtp_sender, settings.smtp_tls
+        ),
+        "sms": notify.SmsChannel(settings.sms_url, settings.sms_token, http),
+        "letter": notify.LetterChannel(settings.letters_path),
+    }
+
+
+async def deliver_outbox(settings: Settings, limit: int, clock: Clock) -> notify.DispatchCounts:
+    """One pass over the due messages: each sent, put back for a retry, or given up.
+    Run one ``deliver`` at a time: two would each send the same due messages."""
+    url = database_url_for(settings.data_dir, settings.database_url)
+    database = await connect(url, schema=settings.database_schema)
+    try:
+        await migrate(database)
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            dispatcher = notify.Dispatcher(
+                OutboxStore(database),
+                notification_channels(settings, http),
+                clock,
+                renderer=notify.Renderer(settings.public_url),
+            )
+            return await dispatcher.run_once(limit)
+    finally:
+        await database.aclose()
+
+
+def deliver(args: argparse.Namespace) -> int:
+    """``unefois campaign deliver``: prints the counts, nothing about anyone."""
+    settings = settings_module.load()
+    counts = asyncio.run(deliver_outbox(settings, args.limit, utc_now))
+    sys.stdout.write(f"sent     {counts.sent:>8}\nretried  {counts.retried:>8}\n")
+    sys.stdout.write(f"dead     {counts.dead:>8}\n")
+    return 0
+
+
+def add_deliver_parser(csub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    deliver_parser = csub.add_parser("deliver", help="send the due notifications of the outbox")
+    deliver_parser.add_argument(
+        "--limit", type=int, default=1000, help="at most this many messages (default 1000)"
+    )
+    # Its own entry point: ``run`` stays the campaign command's.
+    deliver_parser.set_defaults(func=deliver)
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     campaign = sub.add_parser("campaign", help="proactive detection campaigns")
     csub = campaign.add_subparsers(dest="campaign_command", required=True)
+    add_deliver_parser(csub)
     run = csub.add_parser("run", help="detect non-claimants of a benefit and record offers")
     run.add_argument("--benefit", required=True, choices=("rsa", "ppa", "css", "aspa"))
     run.add_argument("--month", required=True, help="the month evaluated, YYYY-MM")
