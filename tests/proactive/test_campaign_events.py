@@ -40,7 +40,7 @@ def from_events(benefit: str) -> argparse.Namespace:
 async def test_events_make_offers_once(sandbox: RunningSandbox, tmp_path: Path) -> None:
     settings = settings_for(sandbox, tmp_path)
     first = await run_campaign(settings, from_events("rsa"), lambda: NOW, io.StringIO())
-    assert first.examined > 0 and first.errors == 0
+    assert first.examined > 0 and first.errors == 0 and first.offers_created > 0
     assert first.fetched + first.errors == first.examined
     async with open_services(settings, lambda: NOW) as services:
         offers = await services.offers.for_campaign("rsa-events")
