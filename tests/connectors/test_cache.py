@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
@@ -20,6 +19,7 @@ from tests.connectors.conftest import (
     fixed_clock,
     make_client,
 )
+from tests.services import unavailable
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 RSA = {"data": {"est_beneficiaire": True, "avec_majoration": False, "date_debut_droit": None}}
@@ -89,9 +89,7 @@ async def redis_prefix() -> AsyncIterator[str]:
         await client.ping()
     except (OSError, aioredis.RedisError):
         await client.aclose()
-        if os.environ.get("CI") == "true":
-            pytest.fail("Redis is not reachable at 127.0.0.1:6379")
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+        unavailable("Redis is not reachable at 127.0.0.1:6379")
     prefix = f"unefois-test:{uuid.uuid4().hex}:"
     yield prefix
     keys = [k async for k in client.scan_iter(match=prefix + "*")]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +24,7 @@ from gateway.server import graphql_identity
 from gateway.settings import Settings, load
 from policies import SHIPPED, load_catalogue
 from sandbox import AGENCIES, RunningSandbox, SandboxConfig, start_in_thread
+from tests.services import unavailable
 
 RECIPIENT = "13002526500013"
 # The shipped catalogue releases to each purpose only what its procedure needs; tests of the
@@ -230,9 +230,7 @@ async def gateway_pg(
     try:
         conn = await asyncpg.connect(POSTGRES, timeout=3)
     except (OSError, asyncpg.PostgresError):
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL at 127.0.0.1:5432 is required under CI")
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+        unavailable("PostgreSQL is not running on 127.0.0.1:5432")
     try:
         extra = {"UNEFOIS_DATABASE_URL": POSTGRES, "UNEFOIS_DATABASE_SCHEMA": schema}
         async with open_gateway(sandbox, tmp_path, rules, extra) as gw:
