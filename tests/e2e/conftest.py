@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -22,38 +21,19 @@ from gateway.clients import DEMO_CLIENT_ID, ensure_default_clients
 from gateway.keys import SigningKeys, load_or_create
 from gateway.server import graphql_identity
 from gateway.settings import Settings, load
-from policies import SHIPPED, load_catalogue
 from sandbox import AGENCIES, RunningSandbox, SandboxConfig, start_in_thread
+from tests.catalogue import with_everything
 from tests.services import unavailable
 
 RECIPIENT = "13002526500013"
 # The shipped catalogue releases to each purpose only what its procedure needs; tests of the
 # request path use one more purpose, granted every category, added to a copy of it.
 CONTEXT = {"purpose": "e2e_everything", "recipient": RECIPIENT, "object": "dossier-42"}
-EVERYTHING = """\
-id: e2e_everything
-label: Tests de bout en bout du chemin d'une requête
-legal_basis:
-  title: Jeu d'essai (bac à sable)
-  href: https://example.org/e2e
-lawful_ground: public_task
-clients: []
-groups: [departement]
-retention_days: 1
-categories:
-  2000-01-01: [{categories}]
-"""
 
 
 def e2e_catalogue(directory: Path) -> Path:
     """A copy of the shipped catalogue with the ``e2e_everything`` purpose added."""
-    target = directory / "policies"
-    shutil.copytree(SHIPPED, target)
-    categories = ", ".join(sorted(load_catalogue().categories))
-    (target / "purposes" / "e2e_everything.yaml").write_text(
-        EVERYTHING.format(categories=categories), encoding="utf-8"
-    )
-    return target
+    return with_everything(directory, "e2e_everything")
 
 
 NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)  # the sandbox describes June 2025

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,26 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from policies import SHIPPED, load_catalogue
+from tests.catalogue import with_everything
 from tests.system._stack import Sandbox, running_sandbox
 
 SANDBOX_SIZE = 2000
 PURPOSE = "system_everything"
-# The shipped catalogue releases to each purpose only what its procedure needs; these tests
-# use one more purpose, granted every category, added to a copy of it (as tests/e2e does).
-EVERYTHING = """\
-id: {purpose}
-label: Tests système du journal d'audit
-legal_basis:
-  title: Jeu d'essai (bac à sable)
-  href: https://example.org/system
-lawful_ground: public_task
-clients: []
-groups: [departement]
-retention_days: 1
-categories:
-  2000-01-01: [{categories}]
-"""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -40,13 +24,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def system_catalogue(directory: Path) -> Path:
     """A copy of the shipped catalogue with the :data:`PURPOSE` purpose added."""
-    target = directory / "policies"
-    shutil.copytree(SHIPPED, target)
-    categories = ", ".join(sorted(load_catalogue().categories))
-    (target / "purposes" / f"{PURPOSE}.yaml").write_text(
-        EVERYTHING.format(purpose=PURPOSE, categories=categories), encoding="utf-8"
-    )
-    return target
+    return with_everything(directory, PURPOSE)
 
 
 @pytest.fixture(scope="session")
