@@ -13,6 +13,7 @@ from store.consents import ConsentStore
 from store.cursors import CursorStore
 from store.database import Database, connect, database_url_for
 from store.errors import ConsentNotFound, InvalidRecord, StoreError, StoreUnavailable
+from store.locks import LockHeld, exclusive
 from store.migration import head_revision, migrate
 from store.offers import InvalidTransition, Offer, OfferNotFound, OfferStatus, OfferStore
 from store.outbox import Message, OutboxStore
@@ -25,6 +26,7 @@ __all__ = [
     "Database",
     "InvalidRecord",
     "InvalidTransition",
+    "LockHeld",
     "Message",
     "Offer",
     "OfferNotFound",
@@ -37,6 +39,7 @@ __all__ = [
     "SubmissionStore",
     "connect",
     "database_url_for",
+    "exclusive",
     "head_revision",
     "migrate",
 ]
