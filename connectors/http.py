@@ -1,8 +1,9 @@
 """One HTTP client per upstream: pooled, time-bounded, retried with care, circuit-broken.
 
-Only idempotent GETs are retried, only on failures that say nothing was processed or that
-the agency is briefly unavailable (connect errors, timeouts, 502/503/504), with full-jitter
-exponential backoff, and never past the call's overall deadline.
+Only idempotent requests are retried (GETs, DELETEs, POSTs carrying an idempotency key), only
+on failures that say nothing was processed or that the agency is briefly unavailable (connect
+errors, timeouts, 502/503/504), with full-jitter exponential backoff, and never past the call's
+overall deadline.
 
 The URL of a call is built and percent-encoded once, here, and the transport sends it as is:
 re-parsing and re-quoting it per call was most of the CPU an upstream call cost.
@@ -15,7 +16,7 @@ import logging
 import random
 import time
 from base64 import b64encode
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
@@ -159,10 +160,43 @@ class UpstreamClient:
         provider: str | None = None,
     ) -> dict[str, Any]:
         """GET and decode a JSON object. ``bearer`` replaces our own token (FranceConnect)."""
-        who = provider or self.provider
         url = self.url(segments)
         if params:
             url += "?" + encode_query(params)
+        answer = await self._call("GET", url, None, {}, bearer, provider or self.provider, True)
+        assert answer is not None  # a 2xx GET always has a body to decode
+        return answer
+
+    async def send_json(
+        self,
+        method: str,
+        segments: Sequence[str],
+        body: dict[str, Any] | None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool,
+    ) -> dict[str, Any] | None:
+        """Send ``body`` as JSON (POST, DELETE…) and decode the JSON object answered, None for
+        an empty 2xx. Retried like a GET only when ``idempotent``: a DELETE, or a POST that
+        carries an idempotency key the agency honours."""
+        payload = None if body is None else orjson.dumps(body)
+        extra = dict(headers or {})
+        if payload is not None:
+            extra["Content-Type"] = "application/json"
+        return await self._call(
+            method, self.url(segments), payload, extra, None, self.provider, idempotent
+        )
+
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        payload: bytes | None,
+        extra: Mapping[str, str],
+        bearer: str | None,
+        who: str,
+        idempotent: bool,
+    ) -> dict[str, Any] | None:
         deadline = self._monotonic() + self._deadline
         attempt = 0
         renewed = False
@@ -170,15 +204,19 @@ class UpstreamClient:
             remaining = deadline - self._monotonic()
             token = bearer if bearer is not None else await self._token()
             try:
-                response = await self._send("GET", url, token, None, remaining, who)
+                response = await self._send(
+                    method, url, token, payload, remaining, who, extra=extra
+                )
             except ConnectorError as exc:
-                again = exc.__cause__ is not None and retriable(exc.__cause__)
+                again = idempotent and exc.__cause__ is not None and retriable(exc.__cause__)
                 if not again or not await self._backoff(attempt, deadline):
                     raise
                 attempt += 1
                 continue
             status = response.status
             if 200 <= status < 300:
+                if method != "GET" and not response.content:
+                    return None
                 return _json_object(response.content, who)
             if status == 401 and bearer is None and self.auth is not None and not renewed:
                 # An OAuth token can be revoked or expire early: renew once, then give up.
@@ -189,7 +227,11 @@ class UpstreamClient:
                 status, response.headers, response.content, provider=who, fc_token=bool(bearer)
             )
             log.info("upstream %s answered %s", self.name, status)
-            if status not in RETRIABLE_STATUSES or not await self._backoff(attempt, deadline):
+            if (
+                not idempotent
+                or status not in RETRIABLE_STATUSES
+                or not await self._backoff(attempt, deadline)
+            ):
                 raise error
             attempt += 1
 
@@ -221,6 +263,7 @@ class UpstreamClient:
         who: str,
         *,
         basic: str | None = None,
+        extra: Mapping[str, str] | None = None,
     ) -> RawResponse:
         if not self.breaker.allow():
             raise UpstreamUnavailable(
@@ -239,6 +282,7 @@ class UpstreamClient:
             headers["Authorization"] = basic
         if form is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        headers.update(extra or {})
         try:
             response = await self._transport.send(method, url, headers, form, budget)
         except (aiohttp.ClientError, OSError, AnswerTooLarge) as exc:

@@ -189,6 +189,16 @@ class HealthInsurance:
     provenance: Provenance
 
 
+@dataclass(frozen=True)
+class CssRenewal:
+    """A CSS renewal the CNAM made: the new period, and the id that reverts it."""
+
+    id: str
+    start: date
+    end: date
+    with_participation: bool
+
+
 # --- Housing (CAF) -------------------------------------------------------------------------
 
 
