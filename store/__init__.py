@@ -17,6 +17,7 @@ from store.locks import LockHeld, exclusive
 from store.migration import head_revision, migrate
 from store.offers import InvalidTransition, Offer, OfferNotFound, OfferStatus, OfferStore
 from store.outbox import Message, OutboxStore
+from store.renewals import Renewal, RenewalNotFound, RenewalStatus, RenewalStore
 from store.submissions import StoredSubmission, SubmissionStore
 
 __all__ = [
@@ -33,6 +34,10 @@ __all__ = [
     "OfferStatus",
     "OfferStore",
     "OutboxStore",
+    "Renewal",
+    "RenewalNotFound",
+    "RenewalStatus",
+    "RenewalStore",
     "StoreError",
     "StoreUnavailable",
     "StoredSubmission",

@@ -186,3 +186,23 @@ outbox = Table(
     Column("sent_at", UTCDateTime, nullable=True),
     Index("ix_outbox_due", "status", "next_attempt_at"),
 )
+
+# Automatic renewals of a right (the CSS): one per person, benefit and end date renewed, so a
+# rerun finds the renewal already made; a revert keeps the row, marked reverted.
+renewals = Table(
+    "renewals",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("person", Text, nullable=False),  # the proactive-sector pseudonym, never a name
+    Column("benefit", Text, nullable=False),
+    Column("agency_renewal_id", Text, nullable=False),
+    Column("previous_end", Date, nullable=False),
+    Column("new_end", Date, nullable=False),
+    Column("status", Text, nullable=False),  # renewed, reverted
+    Column("renewed_at", UTCDateTime, nullable=False),
+    Column("reverted_at", UTCDateTime, nullable=True),
+    Column("campaign", Text, nullable=False),
+    Column("audit_id", Text, nullable=True),  # the audit entry of the renewal
+    UniqueConstraint("person", "benefit", "previous_end", name="uq_renewals_person_benefit_end"),
+    Index("ix_renewals_campaign", "campaign"),
+)
