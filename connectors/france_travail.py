@@ -1,4 +1,4 @@
-"""France Travail through API Particulier: job-seeker status and unemployment payments.
+"""France Travail through API Particulier: job-seeker status, contact and unemployment payments.
 
 The person is named by their France Travail identifier; an answer whose ``identifiant``
 differs from the one asked is about someone else and is refused.
@@ -29,6 +29,7 @@ from connectors.fields import (
 )
 from connectors.http import UpstreamClient
 from connectors.records import (
+    Contact,
     JobSeekerStatus,
     Provenance,
     UnemploymentPayment,
@@ -38,6 +39,11 @@ from connectors.source import Fetcher
 
 AGENCY = "France Travail"
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# Deliberately narrow: an address a mail server would accept, no display name, no spaces.
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_EMAIL_MAX = 254  # RFC 5321's path limit, less the angle brackets
+# A French mobile number, national (06…, 07…) or international (+336…, 00336…) form.
+_MOBILE = re.compile(r"^(?:0|\+33|0033)([67]\d{8})$")
 # Each payment splits into allowances, aids and other sums; one record per non-zero part.
 _PARTS = (
     ("montant_allocations", "allowance"),
@@ -76,6 +82,33 @@ def parse_status(
         category_label=opt_string(category, "libelle"),
         provenance=provenance,
     )
+
+
+def email_address(raw: str | None) -> str | None:
+    """``raw`` when it is a usable e-mail address, else None."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    return text if len(text) <= _EMAIL_MAX and _EMAIL.match(text) else None
+
+
+def mobile_number(raw: str | None) -> str | None:
+    """A French mobile number in E.164 (``+33612345678``), or None for anything else
+    (landlines, foreign or malformed numbers): only mobiles receive text messages."""
+    if raw is None:
+        return None
+    compact = re.sub(r"[\s.()-]", "", raw)
+    found = _MOBILE.match(compact)
+    return "+33" + found.group(1) if found else None
+
+
+def parse_contact(identifier: str, data: dict[str, Any], provenance: Provenance) -> Contact:
+    _same(data, identifier)
+    contact = opt_obj(data, "contact") or {}
+    email = email_address(opt_string(contact, "email"))
+    phones = (opt_string(contact, "telephone"), opt_string(contact, "telephone2"))
+    mobile = next((m for m in map(mobile_number, phones) if m is not None), None)
+    return Contact(email=email, mobile=mobile, provenance=provenance)
 
 
 def parse_payments(
@@ -136,5 +169,23 @@ class FranceTravail:
             params=(),
             ctx=ctx,
             fetch=lambda: self._api.france_travail("indemnites", identifier, ctx),
+            parse=parse,
+        )
+
+    async def contact(self, identifier: str, ctx: CallContext) -> Contact:
+        """The e-mail address and mobile number of the status answer, as their own record:
+        a purpose may be granted the registration without the means to reach the person."""
+        check_identifier(identifier)
+
+        def parse(data: dict[str, Any], provenance: Provenance) -> Contact:
+            return parse_contact(identifier, data, provenance)
+
+        return await self._fetcher.record(
+            agency=AGENCY,
+            source="api_particulier.france_travail.statut",
+            subject_key="ft:" + identifier,
+            params=("contact",),
+            ctx=ctx,
+            fetch=lambda: self._api.france_travail("statut", identifier, ctx),
             parse=parse,
         )

@@ -92,6 +92,17 @@ class JobSeekerStatus:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """How the person can be reached, as they declared it to France Travail. Only what a
+    notification can use is kept: a well-formed e-mail address and a French mobile number in
+    E.164 form; anything else the agency holds reads as absent."""
+
+    email: str | None
+    mobile: str | None  # "+336…" or "+337…"
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
 class UnemploymentPayment:
     date: date
     gross: float

@@ -58,6 +58,10 @@ async def _ft_status(c: Connectors, s: Subjects, ctx: CallContext, w: Window) ->
     return await c.france_travail.status(_ft(s), ctx)
 
 
+async def _ft_contact(c: Connectors, s: Subjects, ctx: CallContext, w: Window) -> object:
+    return await c.france_travail.contact(_ft(s), ctx)
+
+
 async def _ft_payments(c: Connectors, s: Subjects, ctx: CallContext, w: Window) -> object:
     return await c.france_travail.payments(_ft(s), ctx)
 
@@ -96,6 +100,7 @@ SOURCES: dict[str, Source] = {
         Source("cnaf.css", "api_particulier", "any", _css),
         Source("cnaf.quotient_familial", "api_particulier", "any", _qf),
         Source("france_travail.statut", "api_particulier", "france_travail", _ft_status),
+        Source("france_travail.contact", "api_particulier", "france_travail", _ft_contact),
         Source("france_travail.indemnites", "api_particulier", "france_travail", _ft_payments),
         Source("gip_mds.ressources", "gip_mds", "pivot", _resources),
         Source("dgfip.foyer_fiscal", "dgfip", "pivot", _tax),
@@ -123,6 +128,7 @@ FIELDS: dict[str, str] = {
     "benefits.housingAid": "housing.logement",
     "employment.status": "france_travail.statut",
     "employment.payments": "france_travail.indemnites",
+    "contact": "france_travail.contact",
     "pension": "cnav.retraite",
     "healthCoverage": "cnam.assurance_maladie",
     "housing": "housing.logement",

@@ -17,7 +17,7 @@ from audit import AuditEntry
 from exchange.auditing import Auditor, new_decision_id
 from exchange.caller import Caller
 from exchange.context import AccessContext
-from exchange.pseudonyms import Pseudonyms
+from exchange.pseudonyms import PROACTIVE_SECTOR, Pseudonyms
 from exchange.reference import Subjects
 from store import StoredSubmission
 
@@ -28,6 +28,12 @@ class SubmissionSink(Protocol):
     async def record(self, submission: StoredSubmission) -> StoredSubmission: ...
 
 
+class OfferOutcomes(Protocol):
+    """Where a proactive offer learns that its person applied (the offer store)."""
+
+    async def applied(self, person: str, benefit: str, at: datetime) -> int: ...
+
+
 class Declarations:
     def __init__(
         self,
@@ -35,9 +41,11 @@ class Declarations:
         auditor: Auditor,
         pseudonyms: Pseudonyms,
         *,
+        offers: OfferOutcomes | None = None,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self._store = store
+        self._offers = offers
         self._auditor = auditor
         self._pseudonyms = pseudonyms
         self._new_id = new_id
@@ -49,6 +57,7 @@ class Declarations:
         subjects: Subjects,
         *,
         form: str,
+        benefit: str | None = None,
         access_id: str,
         confirmed: Sequence[str],
         corrections: Mapping[str, Any],
@@ -94,4 +103,9 @@ class Declarations:
                 ),
             )
         )
-        return await self._store.record(submission)
+        stored = await self._store.record(submission)
+        if self._offers is not None and benefit is not None:
+            # The form is the application an offer invited: the offer's journey ends here.
+            person = self._pseudonyms.pseudonym(subjects.identity, PROACTIVE_SECTOR)
+            await self._offers.applied(person, benefit, now)
+        return stored

@@ -30,6 +30,9 @@ HANDLE_PREFIX = "h1."
 MIN_SECRET_BYTES = 32
 CONSENT_SECTOR = "consent"
 AUDIT_SECTOR = "audit"
+# Proactive offers and opt-outs are filed under this sector's pseudonym: the campaign that
+# finds a person and the form they later submit must name them alike.
+PROACTIVE_SECTOR = "proactive"
 
 
 def _derive(secret: bytes, purpose: bytes, length: int) -> bytes:

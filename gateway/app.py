@@ -26,12 +26,14 @@ from gateway.audit_log import StartedAudit, audit_origin
 from gateway.callers import PersonTokenCheck, authenticator
 from gateway.clients import ClientRegistry, load_clients
 from gateway.consent_store import StartedConsentStore, StartedSubmissions
+from gateway.formlink import FormLinkPage, formlink_routes
 from gateway.graphql_http import GraphQLEndpoint, Services
 from gateway.keys import SigningKeys, load_or_create
 from gateway.limits import BodyLimitMiddleware
 from gateway.oauth import build_authorization_server, oauth_routes
 from gateway.observability import Metrics, RequestContextMiddleware, metrics_endpoint
-from gateway.optout import OptOutPages, StartedOptOuts, optout_routes
+from gateway.offers import StartedOffers
+from gateway.optout import OptOutPages, optout_routes
 from gateway.persons import build_person_verifier, person_http_client
 from gateway.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
 from gateway.secret import pseudonym_secret
@@ -104,7 +106,7 @@ def build_app(
         clock,
         settings.audit_sqlite_sync,
     )
-    opt_outs = StartedOptOuts(database_url, settings.database_schema)
+    offers = StartedOffers(database_url, settings.database_schema)
     # ``audit_sink``: where entries go instead of the log (benchmarks measuring the log's cost).
     auditor = Auditor(audit_sink or audit_log, pseudonyms, clock)
     jwks_http = httpx.AsyncClient(timeout=5.0) if settings.trusted_jwks_url else None
@@ -121,7 +123,9 @@ def build_app(
     exchange = Exchange(bundle, decider, pseudonyms, auditor, person_tokens, observe)
     consents = Consents(consent_store, catalogue, pseudonyms, auditor)
     oversight = Oversight(audit_log, auditor, catalogue, pseudonyms, clock)
-    declarations = Declarations(StartedSubmissions(consent_store), auditor, pseudonyms)
+    declarations = Declarations(
+        StartedSubmissions(consent_store), auditor, pseudonyms, offers=offers
+    )
     # A service given by the caller (tests sharing one warm pool) is theirs to start and stop.
     owns_rules = eligibility is None
     rules = eligibility or EligibilityService(workers=settings.eligibility_workers)
@@ -162,7 +166,7 @@ def build_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await consent_store.start()
         await audit_log.start()
-        await opt_outs.start()  # after the consent store, which migrates the database
+        await offers.start()  # after the consent store, which migrates the database
         if owns_rules:
             await rules.start()
         try:
@@ -170,7 +174,7 @@ def build_app(
         finally:
             if owns_rules:
                 await rules.aclose()
-            await opt_outs.aclose()
+            await offers.aclose()
             await audit_log.aclose()  # flushes what is queued before the database closes
             await consent_store.aclose()
             await bundle.aclose()
@@ -185,7 +189,10 @@ def build_app(
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
         *oauth_routes(auth_server),
-        *optout_routes(OptOutPages(pseudonyms, opt_outs, clock)),
+        *optout_routes(OptOutPages(offers, clock)),
+        *formlink_routes(
+            FormLinkPage(offers, settings.form_builder_url, settings.public_url, clock)
+        ),
     ]
     return Starlette(
         routes=routes,

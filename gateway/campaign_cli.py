@@ -20,7 +20,7 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,9 +41,9 @@ from gateway.secret import pseudonym_secret
 from gateway.settings import Settings
 from policies import load_catalogue
 from proactive.campaign import SECTOR, CampaignRunner, Summary
-from proactive.population import identity_from_params
+from proactive.population import Subject, identity_from_params
 from proactive.report import detection, render_report
-from proactive.triggers import TriggerConsumer
+from proactive.triggers import Trigger, TriggerConsumer
 from proactive.triggers.rules import load_rules
 from store import CursorStore, OfferStore, OutboxStore, connect, database_url_for, migrate
 
@@ -113,6 +113,20 @@ def _identity(params: dict[str, Any]) -> PivotIdentity | None:
         return identity_from_params(params)
     except (KeyError, ValueError, InvalidInput):
         return None
+
+
+def subjects_of(triggers: Iterable[Trigger]) -> list[Subject]:
+    """One subject per person, in the order of their first trigger; a France Travail
+    identifier any of their events gave is kept."""
+    out: dict[str, Subject] = {}
+    for trigger in triggers:
+        identity = _identity(dict(trigger.subject))
+        if identity is None:
+            continue
+        known = out.get(identity.key())
+        if known is None or known.france_travail_id is None:
+            out[identity.key()] = Subject(identity, trigger.france_travail_id)
+    return list(out.values())
 
 
 async def sandbox_population(registry_url: str, limit: int | None) -> list[PivotIdentity]:
@@ -204,10 +218,8 @@ async def run_campaign(
             triggers = []
             while page := await consumer.poll():
                 triggers.extend(page)
-            wanted = [t for t in triggers if args.benefit in t.benefits]
-            found = (_identity(dict(t.subject)) for t in wanted)
-            persons = list({i.key(): i for i in found if i is not None}.values())
-            summary = await runner.run(persons, args.benefit, args.month, campaign_id, progress)
+            subjects = subjects_of([t for t in triggers if args.benefit in t.benefits])
+            summary = await runner.run(subjects, args.benefit, args.month, campaign_id, progress)
             # Acknowledged only now that the offers are recorded: a crash replays the events.
             await consumer.ack(triggers)
         else:

@@ -100,6 +100,9 @@ class Settings:
     sms_url: str = SANDBOX_SMS_URL
     sms_token: str = field(default=SANDBOX_SMS_TOKEN, repr=False)
     letters_dir: Path | None = None  # None: <data dir>/letters
+    # Where people fill in the prefilled forms: a notification's link lands on the gateway,
+    # which records that the offer was opened and sends them on to this form builder.
+    form_builder_url: str = "https://www.demarches-simplifiees.fr"
 
     @property
     def clients_path(self) -> Path:
@@ -256,4 +259,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         sms_url=_url(env, "UNEFOIS_SMS_URL", SANDBOX_SMS_URL),
         sms_token=env.get("UNEFOIS_SMS_TOKEN") or SANDBOX_SMS_TOKEN,
         letters_dir=Path(env["UNEFOIS_LETTERS_DIR"]) if env.get("UNEFOIS_LETTERS_DIR") else None,
+        form_builder_url=_url(
+            env, "UNEFOIS_FORM_BUILDER_URL", "https://www.demarches-simplifiees.fr"
+        ),
     )

@@ -29,27 +29,36 @@ from exchange import Exchange, Pseudonyms
 from exchange.caller import PERSON_READ_SCOPE, Client
 from exchange.context import AccessContext
 from exchange.errors import ExchangeError
+from exchange.pseudonyms import PROACTIVE_SECTOR
 from exchange.reference import PersonReference
 from exchange.service import PersonRequest
 from prefill import load_forms
-from proactive.population import departement, worker_of
+from proactive.population import Subject, departement, worker_of
 from store.offers import Offer, OfferStore
 from store.outbox import Message, OutboxStore
 
 log = logging.getLogger(__name__)
 
 PURPOSE = "proactive_detection"
-SECTOR = "proactive"  # offers are keyed on this sector's pseudonym
+SECTOR = PROACTIVE_SECTOR  # offers are keyed on this sector's pseudonym
 CLIENT_ID = "demo-proactive"
 CONCURRENCY = 16  # fetches in flight: each one calls several agencies
 BATCH = 1000  # persons per simulation: seconds of CPU, a few tens of MB
-# The benefit as it follows "vous avez peut-être droit" in the letter.
+# The benefit as it follows "vous avez peut-être droit" in a letter or an e-mail…
 BENEFIT_TO = {
     "rsa": "au revenu de solidarité active (RSA)",
     "ppa": "à la prime d'activité",
     "css": "à la complémentaire santé solidaire (CSS)",
     "aspa": "à l'allocation de solidarité aux personnes âgées (ASPA)",
 }
+# … and in a text message, where two SMS must hold the sentence and both links.
+BENEFIT_SHORT = {
+    "rsa": "au RSA",
+    "ppa": "à la prime d'activité",
+    "css": "à la complémentaire santé solidaire",
+    "aspa": "à l'ASPA (minimum vieillesse)",
+}
+CONTACT_FIELD = "contact"
 Clock = Callable[[], datetime]
 Progress = Callable[["Summary"], None]
 
@@ -61,6 +70,8 @@ class Summary:
     eligible: int = 0
     offers_created: int = 0
     letters_enqueued: int = 0
+    emails_enqueued: int = 0
+    sms_enqueued: int = 0
     skipped_receiving: int = 0
     skipped_incomplete: int = 0
     skipped_cooldown_or_opt_out: int = 0
@@ -75,6 +86,7 @@ class _Fetched:
     identity: PivotIdentity
     pseudonym: str
     data: PersonData
+    contact: records.Contact | None  # known for job seekers named by France Travail
 
 
 def _first_day(month: str) -> date:
@@ -154,7 +166,7 @@ class CampaignRunner:
 
     async def run(
         self,
-        persons: Iterable[PivotIdentity],
+        persons: Iterable[PivotIdentity | Subject],
         benefit: str,
         month: str,
         campaign_id: str,
@@ -164,12 +176,13 @@ class CampaignRunner:
         # Checked before any access: a context the exchange would refuse for every person.
         context = AccessContext(PURPOSE, self._recipient, campaign_id)
         summary = Summary()
-        batch: list[PivotIdentity] = []
-        for identity in persons:
-            if not self.mine(identity):
+        batch: list[Subject] = []
+        for person in persons:
+            subject = person if isinstance(person, Subject) else Subject(person)
+            if not self.mine(subject.identity):
                 continue
             summary.examined += 1
-            batch.append(identity)
+            batch.append(subject)
             if len(batch) >= self._batch:
                 await self._batch_run(batch, benefit, month, form, context, summary, progress)
                 batch = []
@@ -179,7 +192,7 @@ class CampaignRunner:
 
     async def _batch_run(
         self,
-        batch: Sequence[PivotIdentity],
+        batch: Sequence[Subject],
         benefit: str,
         month: str,
         form: str,
@@ -189,9 +202,9 @@ class CampaignRunner:
     ) -> None:
         gate = asyncio.Semaphore(self._concurrency)
 
-        async def one(identity: PivotIdentity) -> _Fetched | None:
+        async def one(subject: Subject) -> _Fetched | None:
             async with gate:
-                fetched = await self._fetch(identity, month, context, summary)
+                fetched = await self._fetch(subject, month, context, summary)
             if progress is not None:
                 progress(summary)
             return fetched
@@ -211,13 +224,19 @@ class CampaignRunner:
             progress(summary)
 
     async def _fetch(
-        self, identity: PivotIdentity, month: str, context: AccessContext, summary: Summary
+        self, subject: Subject, month: str, context: AccessContext, summary: Summary
     ) -> _Fetched | None:
+        identity = subject.identity
+        # The contact details come from France Travail, which names people by its own
+        # identifier: only an event of theirs gives it, so only then are they asked.
+        wanted = INPUT_FIELDS
+        if subject.france_travail_id is not None:
+            wanted = INPUT_FIELDS | {CONTACT_FIELD}
         request = PersonRequest(
             caller=self._caller,
-            ref=PersonReference(identity=identity),
+            ref=PersonReference(identity=identity, france_travail_id=subject.france_travail_id),
             context=context,
-            fields=INPUT_FIELDS,
+            fields=wanted,
             on=self._clock().date(),
             months=HISTORY_MONTHS,
             period_on=_first_day(month),
@@ -234,7 +253,13 @@ class CampaignRunner:
         if data is None:
             summary.skipped_incomplete += 1
             return None
-        return _Fetched(identity, self._pseudonyms.pseudonym(identity, SECTOR), data)
+        contact = view.fields.get(CONTACT_FIELD)
+        return _Fetched(
+            identity,
+            self._pseudonyms.pseudonym(identity, SECTOR),
+            data,
+            contact if isinstance(contact, records.Contact) else None,
+        )
 
     async def _decide(
         self,
@@ -277,36 +302,54 @@ class CampaignRunner:
             summary.skipped_cooldown_or_opt_out += 1
             return
         summary.offers_created += 1
-        address = _letter_address(fetched.data)
-        if address is None or result.monthly_amount is None:
-            # No postal contact, or no amount to announce: the offer waits for another channel.
+        if result.monthly_amount is None:
+            # No amount to announce: the offer waits for an agent to look at it.
             return
-        await self._outbox.enqueue(
-            Message(
-                idempotency_key=f"offer:{offer.id}:letter",
-                channel="letter",
-                address=address,
-                template="offer",
-                payload=self._payload(fetched, result, offer, form),
-                created_at=now,
-                next_attempt_at=now,
-                offer_id=offer.id,
+        payload = self._payload(result, offer, form)
+        for channel, address in _channels(fetched):
+            await self._outbox.enqueue(
+                Message(
+                    idempotency_key=f"offer:{offer.id}:{channel}",
+                    channel=channel,
+                    address=address,
+                    template="offer",
+                    payload=payload,
+                    created_at=now,
+                    next_attempt_at=now,
+                    offer_id=offer.id,
+                )
             )
-        )
-        summary.letters_enqueued += 1
+            if channel == "email":
+                summary.emails_enqueued += 1
+            elif channel == "sms":
+                summary.sms_enqueued += 1
+            else:
+                summary.letters_enqueued += 1
 
-    def _payload(
-        self, fetched: _Fetched, result: BenefitResult, offer: Offer, form: str
-    ) -> dict[str, Any]:
+    def _payload(self, result: BenefitResult, offer: Offer, form: str) -> dict[str, Any]:
         used = {(i.name, i.agency): None for i in result.inputs}
         return {
             "benefit_to": BENEFIT_TO.get(result.benefit, result.benefit),
+            "benefit_short": BENEFIT_SHORT.get(result.benefit, result.benefit),
             "monthly_amount": result.monthly_amount,
             "criteria": [c.text for c in result.criteria],
             "data_used": [{"category": name, "agency": agency} for name, agency in used],
             "form": form,
+            # The links name the offer (a random id), never the person.
             "offer_id": offer.id,
-            # The sealed proactive handle: the opt-out link opens it back into the person,
-            # and nobody can forge one for someone else.
-            "opt_out_token": self._pseudonyms.handle(fetched.identity, SECTOR),
         }
+
+
+def _channels(fetched: _Fetched) -> list[tuple[str, str]]:
+    """Where to tell the person: by e-mail and text message when France Travail has them,
+    by post only when there is no other way (a letter costs and takes days)."""
+    out: list[tuple[str, str]] = []
+    if fetched.contact is not None and fetched.contact.email is not None:
+        out.append(("email", fetched.contact.email))
+    if fetched.contact is not None and fetched.contact.mobile is not None:
+        out.append(("sms", fetched.contact.mobile))
+    if not out:
+        address = _letter_address(fetched.data)
+        if address is not None:
+            out.append(("letter", address))
+    return out

@@ -10,10 +10,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 from connectors import PivotIdentity
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A person a campaign examines: the pivot identity, and France Travail's identifier
+    for that person when an event of theirs gave it (it is how their contact details are
+    asked for)."""
+
+    identity: PivotIdentity
+    france_travail_id: str | None = None
 
 
 def _text(params: Mapping[str, str | list[str]], name: str) -> str | None:

@@ -186,6 +186,13 @@ class Person:
     def employment(self) -> Employment:
         return Employment(_view=self._view)
 
+    @strawberry.field(
+        description="E-mail and mobile number declared to France Travail "
+        "(needs ref.franceTravailId)."
+    )
+    def contact(self) -> t.Contact | None:
+        return _get(self._view, "contact")  # type: ignore[no-any-return]
+
     @strawberry.field(description="Pensions paid (CNAV).")
     def pension(self) -> t.Pension | None:
         r: records.Retirement = _get(self._view, "pension")

@@ -252,6 +252,7 @@ class PrefillMutations:
                 context.to_context(),
                 view.subjects,
                 form=definition.id,
+                benefit=definition.benefit,
                 access_id=view.access_id,
                 confirmed=submission.confirmed,
                 corrections=submission.corrections,

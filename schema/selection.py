@@ -32,6 +32,7 @@ _TOP = {
     "pension": "pension",
     "healthCoverage": "healthCoverage",
     "housing": "housing",
+    "contact": "contact",
 }
 # Parents whose children are catalogue fields of their own.
 _NESTED = {"benefits", "employment"}

@@ -155,6 +155,16 @@ class JobSeekerStatus:
     provenance: Provenance
 
 
+@strawberry.type(
+    description="How the person can be reached, as declared to France Travail: a usable "
+    "e-mail address and a French mobile number (E.164) only."
+)
+class Contact:
+    email: str | None
+    mobile: str | None
+    provenance: Provenance
+
+
 @strawberry.type
 class UnemploymentPayment:
     date: date

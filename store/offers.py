@@ -197,6 +197,36 @@ class OfferStore:
             row = (await conn.execute(select(offers).where(offers.c.id == offer_id))).one()
         return _offer(row)
 
+    async def opened(self, offer_id: str, at: datetime) -> Offer:
+        """The person followed the offer's link: ``notified`` → ``opened`` at ``at``. Any
+        later status is kept (a link opened twice, or after applying, changes nothing)."""
+        at = _aware(at, "at")
+        async with self._database.transaction() as conn:
+            await conn.execute(
+                update(offers)
+                .where(offers.c.id == offer_id, offers.c.status == "notified")
+                .values(status="opened", opened_at=at)
+            )
+            row = (await conn.execute(select(offers).where(offers.c.id == offer_id))).one_or_none()
+        if row is None:
+            raise OfferNotFound("no such offer")
+        return _offer(row)
+
+    async def applied(self, person: str, benefit: str, at: datetime) -> int:
+        """The person applied for ``benefit`` (a prefilled form was submitted): their offers
+        for it that were notified or opened become ``applied``. Returns how many did."""
+        async with self._database.transaction() as conn:
+            result = await conn.execute(
+                update(offers)
+                .where(
+                    offers.c.person == person,
+                    offers.c.benefit == benefit,
+                    offers.c.status.in_(("notified", "opened")),
+                )
+                .values(status="applied", decided_at=_aware(at, "at"))
+            )
+        return int(result.rowcount)
+
     async def opt_out(self, person: str, at: datetime) -> None:
         """Never make ``person`` an offer again; opting out twice keeps the first time."""
         if not person:

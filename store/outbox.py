@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from store.database import Database
 from store.errors import InvalidRecord
-from store.tables import outbox
+from store.tables import offers, outbox
 
 Status = Literal["pending", "sent", "failed", "dead"]
 CHANNELS = frozenset({"email", "sms", "letter"})
@@ -141,17 +141,26 @@ class OutboxStore:
             return [_message(row) for row in await conn.execute(query)]
 
     async def mark_sent(self, message_id: str, at: datetime) -> None:
-        """Record a delivery; a message already sent keeps its first delivery time."""
+        """Record a delivery; a message already sent keeps its first delivery time. The
+        message's offer, if still ``detected``, becomes ``notified`` in the same transaction:
+        its first delivered message is when the person was told."""
+        at = _aware(at, "at")
         async with self._database.transaction() as conn:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id == message_id, outbox.c.status != "sent")
                 .values(
                     status="sent",
-                    sent_at=_aware(at, "at"),
+                    sent_at=at,
                     attempts=outbox.c.attempts + 1,
                     last_error=None,
                 )
+            )
+            offer = select(outbox.c.offer_id).where(outbox.c.id == message_id).scalar_subquery()
+            await conn.execute(
+                update(offers)
+                .where(offers.c.id == offer, offers.c.status == "detected")
+                .values(status="notified", notified_at=at)
             )
 
     async def mark_failed(

@@ -4,11 +4,13 @@ A message's payload (stored in the outbox) carries what the templates need:
 
 - ``benefit_to``: the benefit as it follows "vous avez droit" ("au revenu de solidarité
   active (RSA)", "à la prime d'activité"): French articles depend on the benefit;
+- ``benefit_short``: the same, as short as it stays clear ("au RSA"), for text messages;
 - ``monthly_amount``: the estimated amount in euros per month;
 - ``criteria``: why we think so, each in plain words ("vos revenus des 3 derniers mois sont
   bas");
 - ``data_used``: ``[{"category": "revenus déclarés", "agency": "DGFiP"}, ...]``;
-- ``form`` (the prefilled form's id), ``offer_id`` and ``opt_out_token``.
+- ``form`` (the prefilled form's id) and ``offer_id``: the links name the offer only
+  (``proactive.links``).
 
 Links are built here from the public base URL, so a payload never holds a stale host.
 """
@@ -20,10 +22,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import jinja2
 
+from proactive import links
 from proactive.notifications.errors import PermanentFailure
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -77,13 +79,11 @@ class Renderer:
         self._env.filters["french_date"] = french_date
 
     def context(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        form = quote(str(payload["form"]), safe="")
-        offer = quote(str(payload["offer_id"]), safe="")
-        token = quote(str(payload["opt_out_token"]), safe="")
+        offer = str(payload["offer_id"])
         return {
             **payload,
-            "form_url": f"{self.base_url}/formulaires/{form}?offre={offer}",
-            "opt_out_url": f"{self.base_url}/desinscription?jeton={token}",
+            "form_url": links.form_url(self.base_url, str(payload["form"]), offer),
+            "opt_out_url": links.opt_out_url(self.base_url, offer),
         }
 
     def render(
@@ -98,7 +98,7 @@ class Renderer:
             html = None
             if channel == "email":
                 html = self._env.get_template(f"{template}_email.html.j2").render(context)
-        except (KeyError, jinja2.TemplateError):
+        except (KeyError, ValueError, jinja2.TemplateError):
             raise PermanentFailure("template") from None
         if channel == "sms" and len(text) > SMS_MAX:
             raise PermanentFailure("sms_too_long")

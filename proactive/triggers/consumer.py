@@ -21,6 +21,8 @@ from connectors.records import AgencyEvent, EventPage
 from proactive.triggers.rules import ASPA_AGE, AgeRule, Rules
 from store.cursors import CursorStore
 
+FRANCE_TRAVAIL_ID = "identifiant_france_travail"  # in the details of France Travail's events
+
 log = logging.getLogger(__name__)
 
 
@@ -38,6 +40,9 @@ class Trigger:
     occurred_on: date  # for aspa_age: the birthday the age is reached
     subject: Mapping[str, str | list[str]]  # the pivot identity in API Particulier's names
     benefits: tuple[str, ...]
+    # France Travail's identifier of the person, when the event gives it (a job loss does):
+    # the only key to the contact details the person gave France Travail.
+    france_travail_id: str | None = None
 
 
 @dataclass
@@ -68,6 +73,11 @@ def _birthday(subject: Mapping[str, str | list[str]], years: int) -> date | None
 
 def _person_key(subject: Mapping[str, str | list[str]]) -> tuple[str, ...]:
     return tuple(" ".join(v) if isinstance(v, list) else v for _, v in sorted(subject.items()))
+
+
+def _france_travail_id(event: AgencyEvent) -> str | None:
+    value = event.details.get(FRANCE_TRAVAIL_ID)
+    return value if isinstance(value, str) and value else None
 
 
 class TriggerConsumer:
@@ -127,7 +137,15 @@ class TriggerConsumer:
     ) -> Iterable[Trigger]:
         benefits = self._rules.benefits_for(event.type)
         if benefits:
-            yield Trigger(name, event.id, event.type, event.occurred_on, event.subject, benefits)
+            yield Trigger(
+                name,
+                event.id,
+                event.type,
+                event.occurred_on,
+                event.subject,
+                benefits,
+                _france_travail_id(event),
+            )
         rule = self._rules.aspa_age
         if rule is None:
             return
@@ -136,7 +154,15 @@ class TriggerConsumer:
         # One age trigger per person and page, however many events they have in it.
         if birthday is not None and key not in aged:
             aged.add(key)
-            yield Trigger(name, event.id, ASPA_AGE, birthday, event.subject, rule.benefits)
+            yield Trigger(
+                name,
+                event.id,
+                ASPA_AGE,
+                birthday,
+                event.subject,
+                rule.benefits,
+                _france_travail_id(event),
+            )
 
     def _reaches(self, subject: Mapping[str, str | list[str]], rule: AgeRule) -> date | None:
         birthday = _birthday(subject, rule.age)

@@ -73,3 +73,47 @@ async def test_malformed_payment_date(ctx: CallContext) -> None:
     data = {"identifiant": "ME123", "paiements": [{"date_versement": "01/02/2025"}]}
     with pytest.raises(UpstreamInvalid, match="date_versement"):
         await agency(data).payments("ME123", ctx)
+
+
+async def test_contact_keeps_a_usable_email_and_the_first_mobile(ctx: CallContext) -> None:
+    data = {
+        "identifiant": "ME123",
+        "contact": {
+            "email": " jo.martin@example.fr ",
+            "telephone": "01 45 67 89 10",
+            "telephone2": "07.12.34.56.78",
+        },
+    }
+    contact = await agency(data).contact("ME123", ctx)
+    assert contact.email == "jo.martin@example.fr"
+    assert contact.mobile == "+33712345678"  # the landline cannot receive a text
+    assert contact.provenance.agency == "France Travail"
+
+
+@pytest.mark.parametrize(
+    ("email", "phone"),
+    [
+        ("not an address", "1122334455"),
+        ("a@b", "+4915112345678"),
+        ("x" * 250 + "@example.fr", "06123"),
+        (None, None),
+    ],
+)
+async def test_unusable_contact_details_read_as_absent(
+    email: str | None, phone: str | None, ctx: CallContext
+) -> None:
+    data = {
+        "identifiant": "ME123",
+        "contact": {"email": email, "telephone": phone, "telephone2": None},
+    }
+    contact = await agency(data).contact("ME123", ctx)
+    assert contact.email is None and contact.mobile is None
+
+
+async def test_contact_of_another_person_or_of_the_wrong_type_is_refused(
+    ctx: CallContext,
+) -> None:
+    with pytest.raises(UpstreamInvalid, match="another person"):
+        await agency({"identifiant": "OTHER", "contact": {}}).contact("ME123", ctx)
+    with pytest.raises(UpstreamInvalid, match="email"):
+        await agency({"identifiant": "ME123", "contact": {"email": 3}}).contact("ME123", ctx)

@@ -22,11 +22,14 @@ from proactive.notifications import (
     Renderer,
     TemporaryFailure,
 )
+from proactive.campaign import BENEFIT_SHORT, BENEFIT_TO
+from proactive.links import offer_id, offer_token
 from proactive.notifications.rendering import SMS_MAX
 from store.outbox import Message
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 BASE = "https://unefois.example.gouv.fr"
+OFFER = "5f0c2a9e-3b1d-4c8e-9a7f-2d6b1e0c4a93"
 PAYLOAD: dict[str, Any] = {
     "benefit_to": "au revenu de solidarité active (RSA)",
     "monthly_amount": 312.6,
@@ -36,11 +39,11 @@ PAYLOAD: dict[str, Any] = {
         {"category": "composition du foyer", "agency": "DGFiP"},
     ],
     "form": "rsa",
-    "offer_id": "offre-42",
-    "opt_out_token": "jeton-secret",
+    "benefit_short": "au RSA",
+    "offer_id": OFFER,
 }
-FORM_URL = f"{BASE}/formulaires/rsa?offre=offre-42"
-OPT_OUT_URL = f"{BASE}/desinscription?jeton=jeton-secret"
+FORM_URL = f"{BASE}/formulaires/rsa?offre={offer_token(OFFER)}"
+OPT_OUT_URL = f"{BASE}/desinscription?offre={offer_token(OFFER)}"
 
 
 def message(channel: str, address: str, key: str = "offre-42:email") -> Message:
@@ -53,7 +56,7 @@ def message(channel: str, address: str, key: str = "offre-42:email") -> Message:
         payload=PAYLOAD,
         created_at=NOW,
         next_attempt_at=NOW,
-        offer_id="offre-42",
+        offer_id=OFFER,
     )
 
 
@@ -101,6 +104,33 @@ def test_the_texts_say_amount_reasons_data_and_links() -> None:
     assert len(sms.text) <= SMS_MAX and FORM_URL in sms.text and OPT_OUT_URL in sms.text
     letter = renderer.render("offer", "letter", PAYLOAD, date(2025, 6, 2))
     assert letter.text.startswith("Le 2 juin 2025") and "313 euros" in letter.text
+
+
+@pytest.mark.parametrize("benefit", sorted(BENEFIT_SHORT))
+def test_every_offer_fits_in_two_sms_with_both_links(benefit: str) -> None:
+    # The longest case: a five-digit amount and a public address as long as this one.
+    payload = {
+        **PAYLOAD,
+        "benefit_to": BENEFIT_TO[benefit],
+        "benefit_short": BENEFIT_SHORT[benefit],
+        "monthly_amount": 12_345.0,
+        "form": benefit,
+    }
+    sms = Renderer(BASE).render("offer", "sms", payload, date(2025, 6, 2))
+    assert len(sms.text) <= SMS_MAX
+    assert f"{BASE}/desinscription?offre={offer_token(OFFER)}" in sms.text
+
+
+def test_a_link_token_stands_for_one_offer_only() -> None:
+    token = offer_token(OFFER)
+    assert len(token) == 22 and offer_id(token) == OFFER
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    # The last character carries 2 bits of the id and 4 unused ones: another spelling of
+    # the same id is refused, so that one offer has one link.
+    position = alphabet.index(token[-1])
+    other = token[:-1] + alphabet[(position & ~0b1111) | ((position + 1) & 0b1111)]
+    for bad in ("", token[:-1], token + "A", "!" * 22, "a b" * 7 + "a", other):
+        assert offer_id(bad) is None
 
 
 def test_html_is_escaped_and_missing_fields_are_permanent() -> None:

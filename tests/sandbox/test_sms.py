@@ -7,19 +7,21 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
+from proactive.links import offer_token
 from proactive.notifications import PermanentFailure, Renderer, SmsChannel
 from sandbox import RunningSandbox
 from store.outbox import Message
 
 BASE = "https://unefois.example.gouv.fr"
+OFFER = "0b6f3c1e-8a57-4d2c-b1e4-7f9a2c5d3e60"
 PAYLOAD = {
     "benefit_to": "à la prime d'activité",
     "monthly_amount": 187.2,
     "criteria": ["vous travaillez avec un petit salaire"],
     "data_used": [{"category": "salaires déclarés", "agency": "GIP-MDS"}],
     "form": "ppa",
-    "offer_id": "offre-7",
-    "opt_out_token": "jeton-7",
+    "benefit_short": "à la prime d'activité",
+    "offer_id": OFFER,
 }
 
 
@@ -83,5 +85,5 @@ async def test_the_channel_delivers_once_per_idempotency_key(
     assert received["idempotency_key"] == "offre-7:sms"
     text = str(received["text"])
     assert "prime d'activité" in text and "187 euros par mois" in text
-    assert f"{BASE}/formulaires/ppa?offre=offre-7" in text
-    assert f"{BASE}/desinscription?jeton=jeton-7" in text
+    assert f"{BASE}/formulaires/ppa?offre={offer_token(OFFER)}" in text
+    assert f"{BASE}/desinscription?offre={offer_token(OFFER)}" in text

@@ -12,9 +12,11 @@ from store import (
     Database,
     InvalidRecord,
     InvalidTransition,
+    Message,
     Offer,
     OfferNotFound,
     OfferStore,
+    OutboxStore,
     connect,
     migrate,
 )
@@ -166,3 +168,50 @@ async def test_two_workers_detect_one_offer(
         await other.aclose()
     stored = await offers.for_campaign(f"campaign-{person}")
     assert sorted(o.month for o in stored) == [f"2025-0{i}" for i in range(1, 6)]
+
+
+async def test_a_delivered_message_notifies_its_offer_once(
+    offers: OfferStore, database: Database, person: str
+) -> None:
+    stored = await offers.detect(offer(person), COOLDOWN, NOW)
+    assert stored is not None
+    outbox = OutboxStore(database)
+    first, second = [
+        await outbox.enqueue(
+            Message(
+                idempotency_key=f"offer:{stored.id}:{channel}",
+                channel=channel,
+                address="x",
+                template="offer",
+                payload={},
+                created_at=NOW,
+                next_attempt_at=NOW,
+                offer_id=stored.id,
+            )
+        )
+        for channel in ("email", "sms")
+    ]
+    await outbox.mark_sent(first.id, NOW + timedelta(minutes=1))
+    await outbox.mark_sent(second.id, NOW + timedelta(minutes=2))
+    notified = await offers.get(stored.id)
+    assert notified.status == "notified"
+    assert notified.notified_at == NOW + timedelta(minutes=1)
+
+
+async def test_opened_then_applied(offers: OfferStore, person: str) -> None:
+    stored = await offers.detect(offer(person), COOLDOWN, NOW)
+    assert stored is not None
+    # Opened before any delivery: nothing to record.
+    assert (await offers.opened(stored.id, NOW)).status == "detected"
+    await offers.transition(stored.id, "notified", NOW)
+    assert (await offers.applied(person, "ppa", NOW)) == 0  # another benefit
+    opened = await offers.opened(stored.id, NOW + timedelta(hours=1))
+    assert opened.status == "opened" and opened.opened_at == NOW + timedelta(hours=1)
+    assert (await offers.opened(stored.id, NOW + timedelta(hours=2))).opened_at == opened.opened_at
+    assert (await offers.applied(person, "rsa", NOW + timedelta(days=1))) == 1
+    applied = await offers.get(stored.id)
+    assert applied.status == "applied" and applied.decided_at == NOW + timedelta(days=1)
+    assert (await offers.applied(person, "rsa", NOW + timedelta(days=2))) == 0
+    assert (await offers.opened(stored.id, NOW + timedelta(days=3))).status == "applied"
+    with pytest.raises(OfferNotFound):
+        await offers.opened("no-such-offer", NOW)
