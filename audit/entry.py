@@ -33,7 +33,11 @@ import orjson
 
 from audit.errors import InvalidEntry
 
-Kind = Literal["person_access", "audit_query", "consent_change", "prefill_submission"]
+# automatic_act: something the gateway did for a person on its own (a right renewed, or
+# such a renewal reverted), under a purpose, with the person's audit-sector pseudonym only.
+Kind = Literal[
+    "person_access", "audit_query", "consent_change", "prefill_submission", "automatic_act"
+]
 Outcome = Literal["released", "partial", "refused", "failed"]
 Caller = Literal["client", "citizen"]
 

@@ -79,6 +79,9 @@ class Renderer:
         self._env.filters["french_date"] = french_date
 
     def context(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        if "offer_id" not in payload:
+            # A message about no offer (an automatic renewal): its templates carry no link.
+            return dict(payload)
         offer = str(payload["offer_id"])
         return {
             **payload,

@@ -67,6 +67,7 @@ def test_the_shipped_catalogue_loads_against_the_person_view_fields() -> None:
         "rsa_instruction",
         "caf_rsa_ppa",
         "css_attribution",
+        "css_renewal",
         "aspa_instruction",
         "housing_aid",
         "citizen_prefill",

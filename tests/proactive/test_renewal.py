@@ -1,0 +1,286 @@
+"""Automatic CSS renewal against the sandbox agencies through the real exchange, store and
+audit log: renewed when unchanged, invited otherwise, audited, reversible, idempotent."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from audit import AuditFilter
+from connectors import PivotIdentity, Provenance, records
+from eligibility import BenefitResult
+from exchange import FIELDS
+from exchange.auditing import Auditor
+from gateway.campaign_cli import CampaignServices
+from gateway.renewal_cli import (
+    add_renewal_parsers,
+    renewal_services,
+    run_renewal,
+)
+from policies import load_catalogue
+from proactive.campaign import SECTOR
+from proactive.notifications.rendering import Renderer
+from proactive.population import identity_from_params
+from proactive.renewal import Candidate, RenewalRunner, _Fetched, candidates_from_triggers, doubt
+from proactive.triggers.consumer import Trigger
+from sandbox import RunningSandbox, SandboxConfig, start_in_thread
+from store import RenewalStore, connect, database_url_for
+from tests.proactive.test_campaign import settings_for
+
+NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)  # the sandbox describes June 2025
+MONTH = "2025-06"
+RECIPIENT = "13002526500013"
+CAMPAIGN = "css-renewal-2025-06"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[RunningSandbox]:
+    # Its own sandbox: renewals change what its CNAM answers until they are reverted.
+    with start_in_thread(SandboxConfig(size=400, reference_month=MONTH)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def holders(sandbox: RunningSandbox) -> list[PivotIdentity]:
+    with httpx.Client(timeout=5.0) as http:
+        data = http.get(
+            sandbox.urls["civil_registry"] + "/_sandbox/persons",
+            params={"kind": "css", "limit": 1000},
+        ).json()["data"]
+    return [
+        identity_from_params(e["personne"])
+        for e in data
+        if e["role"] == "adult" and not e["deceased"]
+    ]
+
+
+@pytest.fixture
+async def services(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> AsyncIterator[tuple[CampaignServices, RenewalStore]]:
+    async with renewal_services(settings_for(sandbox, tmp_path), lambda: NOW) as built:
+        yield built
+
+
+def runner(services: CampaignServices, renewals: RenewalStore) -> RenewalRunner:
+    return RenewalRunner(
+        services.exchange,
+        services.connectors.cnam,
+        renewals,
+        services.offers,
+        services.outbox,
+        services.pseudonyms,
+        Auditor(services.audit, services.pseudonyms, lambda: NOW),
+        load_catalogue(known_fields=frozenset(FIELDS)),
+        lambda: NOW,
+        recipient=RECIPIENT,
+    )
+
+
+def renewal_date(sandbox: RunningSandbox, identity: PivotIdentity) -> str | None:
+    params: list[tuple[str, str]] = [("recipient", RECIPIENT), *identity.query_params()]
+    with httpx.Client(timeout=5.0) as http:
+        token = http.post(
+            sandbox.urls["cnam"] + "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(sandbox.client_id, sandbox.client_secret),
+        ).json()["access_token"]
+        answer = http.get(
+            sandbox.urls["cnam"] + "/v1/assurance-maladie/identite",
+            params=params,
+            headers={"Authorization": "Bearer " + token},
+        )
+    value: str | None = answer.json()["data"]["css"]["date_renouvellement"]
+    return value
+
+
+async def test_renewed_when_unchanged_invited_otherwise_audited_reversible_and_idempotent(
+    sandbox: RunningSandbox,
+    services: tuple[CampaignServices, RenewalStore],
+    holders: list[PivotIdentity],
+) -> None:
+    built, store = services
+    summary = await runner(built, store).run(holders, MONTH, CAMPAIGN)
+    assert summary.examined == len(holders)
+    assert summary.renewed >= 1 and summary.invited >= 1 and summary.not_due >= 1
+
+    rows = await store.for_campaign(CAMPAIGN)
+    assert len(rows) == summary.renewed
+    assert all(r.status == "renewed" and r.new_end > r.previous_end for r in rows)
+    by_pseudonym = {built.pseudonyms.pseudonym(i, SECTOR): i for i in holders}
+    for row in rows:
+        assert renewal_date(sandbox, by_pseudonym[row.person]) == row.new_end.isoformat()
+
+    offers = await built.offers.for_campaign(CAMPAIGN)
+    assert len(offers) == summary.invited
+    reasons = {o.evidence["renewal"] for o in offers}
+    assert {"tier_changed", "cannot_evaluate"} <= reasons
+    assert not {o.person for o in offers} & {r.person for r in rows}
+
+    acts = await built.audit.entries(AuditFilter(kind="automatic_act"), first=100)
+    assert len(acts.items) == summary.renewed
+    for stored in acts.items:
+        entry = stored.entry
+        assert entry.purpose == "css_renewal" and entry.agencies == ("cnam",)
+        assert dict(entry.details)["action"] == "css_renewal"
+        assert entry.person is not None and entry.person not in by_pseudonym
+        assert entry.legal_basis is not None and "L861-5" in entry.legal_basis[0]
+    reads = await built.audit.entries(AuditFilter(purpose="css_renewal"), first=500)
+    assert len(reads.items) == summary.examined + summary.renewed
+
+    letters = [m for m in await built.outbox.due(NOW, 500) if m.template == "renewal"]
+    assert len(letters) == summary.notified >= 1
+    assert {m.payload["reference"] for m in letters} <= {r.id for r in rows}
+    rendered = Renderer("https://unefois.example").render(
+        "renewal", "letter", letters[0].payload, NOW.date()
+    )
+    assert "renouvelée" in rendered.text and letters[0].payload["reference"] in rendered.text
+    assert letters[0].payload["new_end"] in rendered.subject
+
+    again = await runner(built, store).run(holders, MONTH, CAMPAIGN)
+    assert again.renewed == 0 and again.notified == 0
+    assert len(await store.for_campaign(CAMPAIGN)) == len(rows)
+    assert len([m for m in await built.outbox.due(NOW, 500) if m.template == "renewal"]) == len(
+        letters
+    )
+    assert len((await built.audit.entries(AuditFilter(kind="automatic_act"), first=100)).items) == (
+        summary.renewed
+    )
+
+    for row in rows:
+        reverted = await runner(built, store).revert(row.id)
+        assert reverted.status == "reverted" and reverted.reverted_at == NOW
+        assert renewal_date(sandbox, by_pseudonym[row.person]) == row.previous_end.isoformat()
+        assert await runner(built, store).revert(row.id) == reverted  # nothing more happens
+    acts = await built.audit.entries(AuditFilter(kind="automatic_act"), first=100)
+    undone = [s.entry for s in acts.items if dict(s.entry.details)["action"] != "css_renewal"]
+    assert len(undone) == len(rows)
+    assert {dict(e.details)["action"] for e in undone} == {"css_renewal_reverted"}
+    assert {dict(e.details)["renewal"] for e in undone} == {r.id for r in rows}
+
+
+async def test_a_reverted_renewal_is_not_made_again(
+    services: tuple[CampaignServices, RenewalStore], holders: list[PivotIdentity]
+) -> None:
+    built, store = services
+    first = await runner(built, store).run(holders, MONTH, "a")
+    for row in await store.for_campaign("a"):
+        await runner(built, store).revert(row.id)
+    second = await runner(built, store).run(holders, MONTH, "b")
+    assert first.renewed >= 1 and second.renewed == 0
+    assert second.already_done == first.renewed
+
+
+def _coverage(participation: bool | None, end: date) -> records.HealthInsurance:
+    provenance = Provenance("CNAM", "cnam.assurance_maladie", date(2025, 6, 30), NOW, False)
+    return records.HealthInsurance(
+        "751", "CPAM", True, participation, date(2024, 8, 1), end, provenance
+    )
+
+
+def _result(status: str, amount: float | None) -> BenefitResult:
+    return BenefitResult(
+        benefit="css",
+        status=status,  # type: ignore[arg-type]
+        monthly_amount=amount,
+        receiving=True,
+        non_take_up=False,
+        missing=(),
+        criteria=(),
+        inputs=(),
+    )
+
+
+def test_every_doubt_leads_to_an_invitation(person: PivotIdentity) -> None:
+    end = date(2025, 8, 1)
+    data: Any = object()  # the rules' answer is given: the data is only known to be there
+    ok = _Fetched(Candidate(person, end), "p", _coverage(False, end), data)
+    assert doubt(ok, _result("ELIGIBLE", 0.0), end) is None
+    paying = replace(ok, coverage=_coverage(True, end))
+    assert doubt(paying, _result("ELIGIBLE", 25.0), end) is None
+    assert doubt(paying, _result("ELIGIBLE", 0.0), end) == "tier_changed"
+    assert doubt(ok, _result("ELIGIBLE", 25.0), end) == "tier_changed"
+    assert doubt(ok, _result("CANNOT_EVALUATE", None), end) == "cannot_evaluate"
+    assert doubt(replace(ok, data=None), None, end) == "cannot_evaluate"
+    assert doubt(ok, _result("NOT_ELIGIBLE", None), end) == "not_eligible"
+    assert doubt(replace(ok, coverage=None), None, end) == "not_receiving"
+    assert doubt(ok, _result("ELIGIBLE", 0.0), date(2025, 9, 1)) == "other_end_date"
+    assert doubt(replace(ok, coverage=_coverage(None, end)), _result("ELIGIBLE", 0.0), end) == (
+        "tier_unknown"
+    )
+    moved = replace(ok, candidate=Candidate(person, end, (date(2025, 1, 5),)))
+    assert doubt(moved, _result("ELIGIBLE", 0.0), end) == "household_changed"
+    long_ago = replace(ok, candidate=Candidate(person, end, (date(2020, 1, 5),)))
+    assert doubt(long_ago, _result("ELIGIBLE", 0.0), end) is None
+
+
+@pytest.fixture
+def person() -> PivotIdentity:
+    return PivotIdentity("MARTIN", ("SAMUEL",), date(1980, 9, 20), "M", "99100", "08480")
+
+
+def test_candidates_come_from_the_cnam_expiry_events(person: PivotIdentity) -> None:
+    subject: dict[str, str | list[str]] = dict(person.query_params())
+    subject["prenoms[]"] = list(person.given_names)
+
+    def trigger(feed: str, kind: str, on: date) -> Trigger:
+        return Trigger(feed, f"{kind}-{on}", kind, on, subject, ("css",))
+
+    found = candidates_from_triggers(
+        [
+            trigger("cnam", "right_expiry", date(2025, 8, 1)),
+            trigger("api_particulier", "right_expiry", date(2025, 8, 1)),  # France Travail's too
+            trigger("civil_registry", "birth", date(2025, 3, 2)),
+            trigger("gip_mds", "job_loss", date(2025, 3, 2)),
+            Trigger("cnam", "x", "right_expiry", date(2025, 8, 1), {"nomNaissance": "X"}, ()),
+        ]
+    )
+    assert len(found) == 1
+    assert found[0].identity.key() == person.key()
+    assert found[0].ends_on == date(2025, 8, 1)
+    assert found[0].household_changes == (date(2025, 3, 2),)
+
+
+def _cli(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    csub = parser.add_subparsers(dest="campaign_command", required=True)
+    add_renewal_parsers(csub)
+    return parser.parse_args(argv)
+
+
+async def _renewal_ids(tmp_path: Path) -> list[str]:
+    database = await connect(database_url_for(tmp_path, None))
+    try:
+        return [r.id for r in await RenewalStore(database).for_campaign(CAMPAIGN)]
+    finally:
+        await database.aclose()
+
+
+def test_the_commands_print_counts_only(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    settings = settings_for(sandbox, tmp_path)
+    out = io.StringIO()
+    args = _cli("renew", "--month", MONTH, "--population", "--recipient", RECIPIENT)
+    assert run_renewal(settings, args, lambda: NOW, out) == 0
+    lines = dict(line.split() for line in out.getvalue().splitlines())
+    assert set(lines) == {"renewed", "invited", "reverted", "errors"}
+    assert int(lines["renewed"]) >= 1 and int(lines["reverted"]) == 0
+
+    ids = asyncio.run(_renewal_ids(tmp_path))
+    assert len(ids) == int(lines["renewed"])
+    for renewal_id in ids:
+        out = io.StringIO()
+        args = _cli("revert-renewal", "--id", renewal_id, "--recipient", RECIPIENT)
+        assert run_renewal(settings, args, lambda: NOW, out) == 0
+        assert "reverted        1" in out.getvalue()
+    unknown = _cli("revert-renewal", "--id", "nope", "--recipient", RECIPIENT)
+    assert run_renewal(settings, unknown, lambda: NOW, io.StringIO()) == 1
+    assert run_renewal(settings, _cli("revert-renewal", "--id", "x"), lambda: NOW) == 2
