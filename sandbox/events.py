@@ -111,9 +111,13 @@ def _person_events(person: Person, start: date, horizon: date) -> list[Event]:
                 "montant_avant": stream.net_social,
                 "montant_apres": 0.0,
             }
-            out.append(
-                _event("resource_drop", first_day(month), person, details, frozenset({"gip_mds"}))
-            )
+            # The end of an unemployment allowance is France Travail's own news: its event
+            # names the job seeker by its identifier, as its job-loss events do.
+            payers = frozenset({"gip_mds"})
+            if seeker is not None:
+                details["identifiant_france_travail"] = seeker.identifiant
+                payers = frozenset({"gip_mds", "api_particulier"})
+            out.append(_event("resource_drop", first_day(month), person, details, payers))
     for payer, starts in by_payer.items():
         for month, amount in starts:
             before = [
