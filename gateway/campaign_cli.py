@@ -129,9 +129,11 @@ def subjects_of(triggers: Iterable[Trigger]) -> list[Subject]:
     return list(out.values())
 
 
-async def sandbox_population(registry_url: str, limit: int | None) -> list[PivotIdentity]:
-    """The living adults of the sandbox's population, in its order."""
-    out: list[PivotIdentity] = []
+async def sandbox_subjects(registry_url: str, limit: int | None) -> list[Subject]:
+    """The living adults of the sandbox's population, in its order, each with France
+    Travail's identifier when they are registered there (as a paying agency's file would
+    name its beneficiaries)."""
+    out: list[Subject] = []
     offset = 0
     async with httpx.AsyncClient(timeout=30.0) as http:
         while limit is None or len(out) < limit:
@@ -144,11 +146,16 @@ async def sandbox_population(registry_url: str, limit: int | None) -> list[Pivot
             for entry in body["data"]:
                 identity = None if entry.get("deceased") else _identity(entry["personne"])
                 if identity is not None:
-                    out.append(identity)
+                    out.append(Subject(identity, entry.get("identifiant_france_travail")))
             offset += len(body["data"])
             if not body["data"] or offset >= body["meta"]["total"]:
                 break
     return out if limit is None else out[:limit]
+
+
+async def sandbox_population(registry_url: str, limit: int | None) -> list[PivotIdentity]:
+    """The living adults of the sandbox's population, in its order."""
+    return [s.identity for s in await sandbox_subjects(registry_url, limit)]
 
 
 class ProgressLine:
@@ -224,8 +231,8 @@ async def run_campaign(
             await consumer.ack(triggers)
         else:
             registry = settings.upstreams["civil_registry"].url
-            persons = await sandbox_population(registry, args.limit)
-            summary = await runner.run(persons, args.benefit, args.month, campaign_id, progress)
+            subjects = await sandbox_subjects(registry, args.limit)
+            summary = await runner.run(subjects, args.benefit, args.month, campaign_id, progress)
     progress.close(summary)
     return summary
 
@@ -282,6 +289,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     campaign = sub.add_parser("campaign", help="proactive detection campaigns")
     csub = campaign.add_subparsers(dest="campaign_command", required=True)
     add_deliver_parser(csub)
+    # Imported here: the renewal commands build on this module's services.
+    from gateway.renewal_cli import add_renewal_parsers
+
+    add_renewal_parsers(csub)
     run = csub.add_parser("run", help="detect non-claimants of a benefit and record offers")
     run.add_argument("--benefit", required=True, choices=("rsa", "ppa", "css", "aspa"))
     run.add_argument("--month", required=True, help="the month evaluated, YYYY-MM")
@@ -311,6 +322,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.renewal_cli import RENEWAL_COMMANDS, run_renewal
+
+    if args.campaign_command in RENEWAL_COMMANDS:
+        return run_renewal(settings, args)
     if args.campaign_command == "report":
         return report(settings, args)
     args.recipient = args.recipient or settings.campaign_recipient

@@ -24,7 +24,6 @@ from proactive.notifications import Renderer
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from tests.proactive.test_campaign import MONTH, NOW, RECIPIENT, adult, settings_for
 
-
 EARLIER = f"{int(MONTH[:4]) - (MONTH[5:] == '01'):04d}-{(int(MONTH[5:]) - 2) % 12 + 1:02d}"
 
 

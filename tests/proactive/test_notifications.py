@@ -15,6 +15,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
 
+from proactive.campaign import BENEFIT_SHORT, BENEFIT_TO
+from proactive.links import offer_id, offer_token
 from proactive.notifications import (
     EmailChannel,
     LetterChannel,
@@ -22,8 +24,6 @@ from proactive.notifications import (
     Renderer,
     TemporaryFailure,
 )
-from proactive.campaign import BENEFIT_SHORT, BENEFIT_TO
-from proactive.links import offer_id, offer_token
 from proactive.notifications.rendering import SMS_MAX
 from store.outbox import Message
 
