@@ -45,7 +45,16 @@ from proactive.population import Subject, identity_from_params
 from proactive.report import detection, render_report
 from proactive.triggers import Trigger, TriggerConsumer
 from proactive.triggers.rules import load_rules
-from store import CursorStore, OfferStore, OutboxStore, connect, database_url_for, migrate
+from store import (
+    CursorStore,
+    LockHeld,
+    OfferStore,
+    OutboxStore,
+    connect,
+    database_url_for,
+    exclusive,
+    migrate,
+)
 
 Clock = Callable[[], datetime]
 PAGE = 1000  # the sandbox's largest page
@@ -250,12 +259,13 @@ def notification_channels(settings: Settings, http: httpx.AsyncClient) -> dict[s
 
 async def deliver_outbox(settings: Settings, limit: int, clock: Clock) -> notify.DispatchCounts:
     """One pass over the due messages: each sent, put back for a retry, or given up.
-    Run one ``deliver`` at a time: two would each send the same due messages."""
+    One ``deliver`` runs at a time (two would each send the same due messages): another
+    one running raises :class:`LockHeld` before anything is sent."""
     url = database_url_for(settings.data_dir, settings.database_url)
     database = await connect(url, schema=settings.database_schema)
     try:
         await migrate(database)
-        async with httpx.AsyncClient(timeout=10.0) as http:
+        async with exclusive(database, "deliver"), httpx.AsyncClient(timeout=10.0) as http:
             dispatcher = notify.Dispatcher(
                 OutboxStore(database),
                 notification_channels(settings, http),
@@ -270,7 +280,11 @@ async def deliver_outbox(settings: Settings, limit: int, clock: Clock) -> notify
 def deliver(args: argparse.Namespace) -> int:
     """``unefois campaign deliver``: prints the counts, nothing about anyone."""
     settings = settings_module.load()
-    counts = asyncio.run(deliver_outbox(settings, args.limit, utc_now))
+    try:
+        counts = asyncio.run(deliver_outbox(settings, args.limit, utc_now))
+    except LockHeld:
+        print("another 'campaign deliver' is running: nothing sent", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
     sys.stdout.write(f"sent     {counts.sent:>8}\nretried  {counts.retried:>8}\n")
     sys.stdout.write(f"dead     {counts.dead:>8}\n")
     return 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -69,6 +70,7 @@ class Summary:
     fetched: int = 0
     eligible: int = 0
     offers_created: int = 0
+    offers_resumed: int = 0  # made by an interrupted run of this campaign, messages queued now
     letters_enqueued: int = 0
     emails_enqueued: int = 0
     sms_enqueued: int = 0
@@ -299,16 +301,26 @@ class CampaignRunner:
             now,
         )
         if offer is None:
-            summary.skipped_cooldown_or_opt_out += 1
-            return
-        summary.offers_created += 1
+            # Made by this campaign before a crash, perhaps before its messages were queued:
+            # queue them now (each is queued once, whatever the reruns).
+            offer = await self._offers.undelivered(
+                fetched.pseudonym, result.benefit, month, campaign_id
+            )
+            if offer is None:
+                summary.skipped_cooldown_or_opt_out += 1
+                return
+            summary.offers_resumed += 1
+        else:
+            summary.offers_created += 1
         if result.monthly_amount is None:
             # No amount to announce: the offer waits for an agent to look at it.
             return
         payload = self._payload(result, offer, form)
         for channel, address in _channels(fetched):
-            await self._outbox.enqueue(
+            message_id = str(uuid.uuid4())
+            stored = await self._outbox.enqueue(
                 Message(
+                    id=message_id,
                     idempotency_key=f"offer:{offer.id}:{channel}",
                     channel=channel,
                     address=address,
@@ -319,6 +331,8 @@ class CampaignRunner:
                     offer_id=offer.id,
                 )
             )
+            if stored.id != message_id:
+                continue  # queued by the interrupted run
             if channel == "email":
                 summary.emails_enqueued += 1
             elif channel == "sms":

@@ -167,6 +167,23 @@ class OfferStore:
             result = await conn.execute(statement)
         return stored if result.rowcount == 1 else None
 
+    async def undelivered(
+        self, person: str, benefit: str, month: str, campaign: str
+    ) -> Offer | None:
+        """The offer ``campaign`` made ``person`` for ``benefit`` and ``month`` if nobody has
+        been told of it yet (still ``detected``): a campaign rerun after a crash between the
+        offer and its messages finds it here and queues the messages it lacks."""
+        query = select(offers).where(
+            offers.c.person == person,
+            offers.c.benefit == benefit,
+            offers.c.month == month,
+            offers.c.campaign == campaign,
+            offers.c.status == "detected",
+        )
+        async with self._database.connection() as conn:
+            row = (await conn.execute(query)).one_or_none()
+        return None if row is None else _offer(row)
+
     async def get(self, offer_id: str) -> Offer:
         async with self._database.connection() as conn:
             row = (await conn.execute(select(offers).where(offers.c.id == offer_id))).one_or_none()

@@ -16,6 +16,7 @@ from gateway.campaign_cli import deliver_outbox, open_services
 from gateway.settings import Settings, load
 from proactive.campaign import CampaignRunner
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
+from store import LockHeld, connect, database_url_for, exclusive
 from tests.proactive.test_campaign import MONTH, NOW, RECIPIENT, adult, settings_for
 
 
@@ -106,3 +107,31 @@ async def test_the_command_prints_counts(
     out = capsys.readouterr().out
     assert "sent" in out and out.split()[1] == "1"
     assert len(list((tmp_path / "letters").glob("*.pdf"))) == 1
+
+
+async def test_a_second_deliver_sends_nothing_while_one_runs(
+    sandbox: RunningSandbox,
+    non_claimant: PivotIdentity,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = with_sms(settings_for(sandbox, tmp_path), sandbox)
+    await campaign(settings, non_claimant)
+    url = database_url_for(settings.data_dir, settings.database_url)
+    database = await connect(url, schema=settings.database_schema)
+    try:
+        # What a deliver already running holds.
+        async with exclusive(database, "deliver"):
+            with pytest.raises(LockHeld):
+                await deliver_outbox(settings, 100, lambda: NOW)
+            monkeypatch.setenv("UNEFOIS_DATA_DIR", str(tmp_path))
+            monkeypatch.setenv("UNEFOIS_LETTERS_DIR", str(tmp_path / "courrier"))
+            args = cli.parser().parse_args(["campaign", "deliver"])
+            assert await asyncio.to_thread(args.func, args) == 75
+            assert "another 'campaign deliver' is running" in capsys.readouterr().err
+            assert list((tmp_path / "courrier").glob("*.pdf")) == []
+    finally:
+        await database.aclose()
+    counts = await deliver_outbox(settings, 100, lambda: NOW)
+    assert counts.sent == 1

@@ -215,3 +215,18 @@ async def test_opened_then_applied(offers: OfferStore, person: str) -> None:
     assert (await offers.opened(stored.id, NOW + timedelta(days=3))).status == "applied"
     with pytest.raises(OfferNotFound):
         await offers.opened("no-such-offer", NOW)
+
+
+async def test_undelivered_finds_the_campaigns_offer_until_someone_is_told(
+    offers: OfferStore, person: str
+) -> None:
+    stored = await offers.detect(offer(person, campaign="c1"), COOLDOWN, NOW)
+    assert stored is not None
+    found = await offers.undelivered(person, "rsa", "2025-06", "c1")
+    assert found is not None and found.id == stored.id
+    # Another campaign, benefit or month is another offer.
+    assert await offers.undelivered(person, "rsa", "2025-06", "c2") is None
+    assert await offers.undelivered(person, "ppa", "2025-06", "c1") is None
+    assert await offers.undelivered(person, "rsa", "2025-05", "c1") is None
+    await offers.transition(stored.id, "notified", NOW)
+    assert await offers.undelivered(person, "rsa", "2025-06", "c1") is None

@@ -58,13 +58,20 @@ def new_secret() -> str:
 
 
 def place(
-    sandbox: Sandbox, catalogue: Path, data_dir: Path, schema: str | None, secret: str
+    sandbox: Sandbox,
+    catalogue: Path,
+    data_dir: Path,
+    schema: str | None,
+    secret: str,
+    smtp_port: int | None = None,
 ) -> Place:
     extra = {
         "UNEFOIS_PSEUDONYM_SECRET": secret,
         "UNEFOIS_CAMPAIGN_RECIPIENT": RECIPIENT,
         "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000",
     }
+    if smtp_port is not None:
+        extra |= {"UNEFOIS_SMTP_HOST": "127.0.0.1", "UNEFOIS_SMTP_PORT": str(smtp_port)}
     if schema is not None:
         extra |= {"UNEFOIS_DATABASE_URL": POSTGRES, "UNEFOIS_DATABASE_SCHEMA": schema}
     return Place(data_dir, schema, gateway_env(sandbox, data_dir, catalogue, extra))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 HOST = "127.0.0.1"
-SANDBOX_SERVERS = 8  # the seven agencies and the FranceConnect provider, one line each
+SANDBOX_SERVERS = 9  # the seven agencies, the FranceConnect provider and the SMS sink
 SANDBOX_START_TIMEOUT = 60.0
 GATEWAY_START_TIMEOUT = 30.0
 
@@ -61,9 +61,10 @@ def tail(path: Path, lines: int = 30) -> str:
 @dataclass
 class Sandbox:
     process: subprocess.Popen[str]
-    urls: dict[str, str]  # agency → URL (without france_connect)
+    urls: dict[str, str]  # agency → URL (without france_connect and sms)
     france_connect_url: str
     log: Path
+    sms_url: str  # the SMS sink's base URL
 
 
 def _read_urls(process: subprocess.Popen[str], stream: IO[str] | None) -> dict[str, str]:
@@ -117,7 +118,8 @@ def running_sandbox(workdir: Path, size: int) -> Iterator[Sandbox]:
         except RuntimeError as error:
             raise RuntimeError(f"{error}\n{tail(log)}") from None
         france_connect = urls.pop("france_connect")
-        yield Sandbox(process, urls, france_connect, log)
+        sms = urls.pop("sms")
+        yield Sandbox(process, urls, france_connect, log, sms)
     finally:
         stop(process)
         if process.stdout is not None:
@@ -209,6 +211,7 @@ def gateway_env(
             "UNEFOIS_RATE_LIMIT": "1000000",
             "UNEFOIS_RATE_BURST": "1000000",
             "UNEFOIS_FRANCECONNECT_ISSUER": sandbox.france_connect_url,
+            "UNEFOIS_SMS_URL": sandbox.sms_url + "/v1/sms",
             "UNEFOIS_LOG_LEVEL": "WARNING",
             # One warm rules worker is enough here: the tests do not ask for eligibility.
             "UNEFOIS_ELIGIBILITY_WORKERS": "1",
