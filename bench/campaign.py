@@ -129,6 +129,19 @@ def write(rows: list[dict[str, str]], note: str) -> None:
         )
     lines += [
         "",
+        "Messages queued in the outbox (e-mail and SMS to the contact details job seekers gave"
+        " France Travail, a letter to the tax address when neither is known):",
+        "",
+        "| sandbox persons | e-mails | SMS | letters |",
+        "|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['size']} | {r.get('emails_enqueued', '—')} | {r.get('sms_enqueued', '—')} "
+            f"| {r['letters_enqueued']} |"
+        )
+    lines += [
+        "",
         "Detection against the sandbox's known RSA non-claimants (`truth.rsa_non_claimant`)"
         " among the adults the campaign examined:",
         "",
