@@ -6,6 +6,7 @@ boundary, so that callers only ever see this tree::
     ConnectorError                 code            when
     ├── InvalidInput               BAD_USER_INPUT  an identifier or parameter fails validation
     ├── NotFound                   NOT_FOUND       the agency does not know the person
+    ├── Ambiguous                  AMBIGUOUS       the traits given match several persons
     ├── RateLimited                RATE_LIMITED    the agency asks us to slow down (retry_in)
     ├── UpstreamTimeout            UPSTREAM_TIMEOUT the agency did not answer in time
     ├── UpstreamUnavailable        UPSTREAM_UNAVAILABLE  5xx, refused connection, open circuit,
@@ -51,3 +52,10 @@ class UpstreamUnavailable(ConnectorError):
 
 class UpstreamInvalid(ConnectorError):
     code = "UPSTREAM_INVALID"
+
+
+class Ambiguous(ConnectorError):
+    """Several persons match what was given (an identification by traits): naming one of
+    them would be a guess, and the data of a homonym is someone else's."""
+
+    code = "AMBIGUOUS"

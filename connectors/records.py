@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from connectors.identity import PivotIdentity
+
 
 @dataclass(frozen=True)
 class Provenance:
@@ -246,6 +248,16 @@ class CivilStatus:
     birth_date: date
     birth_place: str | None
     birth_country: str
+    death_date: date | None
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class Identification:
+    """Who the civil registry identified from a person's traits: their full pivot identity
+    (birth country and commune included), and their death when the registry knows it."""
+
+    identity: PivotIdentity
     death_date: date | None
     provenance: Provenance
 
