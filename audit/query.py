@@ -36,6 +36,7 @@ class AuditFilter:
     end: datetime | None = None
     outcome: str | None = None
     kind: str | None = None
+    kinds: tuple[str, ...] | None = None  # any of these kinds
 
     def conditions(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
@@ -43,6 +44,8 @@ class AuditFilter:
             value = getattr(self, name)
             if value is not None:
                 found.append(_E[name] == value)
+        if self.kinds is not None:
+            found.append(_E.kind.in_(self.kinds))
         if self.start is not None:
             found.append(_E.time >= self.start)
         if self.end is not None:

@@ -23,6 +23,15 @@ from policies import Catalogue
 
 AUDIT_PURPOSE = "audit_control"
 SELF_ACCESS = "Vous-même"
+# What a citizen's journal shows: the reads of their data, and the acts done for them
+# without a request (an automatic renewal, its undoing).
+JOURNAL_KINDS = ("person_access", "automatic_act")
+ACTIONS = {
+    "css_renewal": "Renouvellement automatique de votre complémentaire santé solidaire",
+    "css_renewal_reverted": (
+        "Annulation du renouvellement automatique de votre complémentaire santé solidaire"
+    ),
+}
 
 
 class AuditReading(Protocol):
@@ -56,6 +65,9 @@ class JournalItem:
     purpose: str  # the purpose's plain-French label
     legal_basis: tuple[str, str] | None  # (title, href)
     categories: tuple[str, ...]  # labels of the data categories released
+    # What was done on the person's behalf without a request, in plain French; None for a
+    # read of their data.
+    action: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,7 +171,7 @@ class Oversight:
     async def journal(self, citizen: Citizen, *, first: int, after: int | None) -> Journal:
         person = self._pseudonyms.pseudonym(citizen.identity, AUDIT_SECTOR)
         page = await self._reader.entries(
-            AuditFilter(person=person, kind="person_access"), first=first, after=after
+            AuditFilter(person=person, kinds=JOURNAL_KINDS), first=first, after=after
         )
         return Journal(tuple(self._item(s.entry) for s in page.items), page.next_after)
 
@@ -173,10 +185,15 @@ class Oversight:
         purpose = catalogue.purposes.get(entry.purpose)
         categories = {catalogue.category_of(f) for f in entry.released if f in catalogue.fields}
         labels = tuple(sorted(catalogue.categories[c].label for c in categories))
+        action = None
+        if entry.kind == "automatic_act":
+            done = dict(entry.details).get("action", "")
+            action = ACTIONS.get(done, "Acte automatique")
         return JournalItem(
             organisation=organisation,
             time=entry.time,
             purpose=purpose.label if purpose else entry.purpose,
             legal_basis=entry.legal_basis,
             categories=labels,
+            action=action,
         )

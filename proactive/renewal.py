@@ -318,11 +318,10 @@ class RenewalRunner:
         ctx = CallContext(recipient=self._recipient, on=now.date())
         made = await self._cnam.renew_css(identity, end, key, ctx)
         audit_id = new_decision_id()
+        audit_person = self._auditor.person_of(identity)
         details = (("action", ACTION), ("benefit", BENEFIT), ("renewal", row_id))
         try:
-            await self._auditor.append(
-                self._entry(audit_id, now, context, self._auditor.person_of(identity), details)
-            )
+            await self._auditor.append(self._entry(audit_id, now, context, audit_person, details))
         except ExchangeError:
             # Fail closed: an act the log cannot record is undone before anything else.
             await self._cnam.cancel_css_renewal(made.id, ctx)
@@ -359,6 +358,7 @@ class RenewalRunner:
                 renewed_at=now,
                 campaign=context.object,
                 audit_id=audit_id,
+                audit_person=audit_person,
             )
         )
         summary.renewed += 1
@@ -435,15 +435,15 @@ class RenewalRunner:
         ctx = CallContext(recipient=self._recipient, on=now.date())
         await self._cnam.cancel_css_renewal(renewal.agency_renewal_id, ctx)
         context = AccessContext(PURPOSE, self._recipient, campaign_id)
-        # The row keeps only the proactive pseudonym: the entry names the renewal's own
-        # entry, which names the person.
+        # Named like the renewal's entry, so the person's access journal shows both.
         details = (
             ("action", REVERT_ACTION),
             ("benefit", BENEFIT),
             ("renewal", renewal.id),
             ("renewal_entry", renewal.audit_id or ""),
         )
-        await self._auditor.append(self._entry(new_decision_id(), now, context, None, details))
+        entry = self._entry(new_decision_id(), now, context, renewal.audit_person, details)
+        await self._auditor.append(entry)
         return await self._renewals.mark_reverted(renewal.id, now)
 
     def _entry(

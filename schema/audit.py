@@ -99,6 +99,11 @@ class AccessJournalItem:
     purpose: str = strawberry.field(description="Why, in plain French.")
     legal_basis: LegalBasisType | None
     categories: list[str] = strawberry.field(description="The kinds of data released.")
+    action: str | None = strawberry.field(
+        default=None,
+        description="An act done for you without a request (an automatic renewal), in plain "
+        "French; null for a read of your data.",
+    )
 
 
 @strawberry.type
@@ -254,6 +259,7 @@ class AuditQueries:
                     if i.legal_basis
                     else None,
                     categories=list(i.categories),
+                    action=i.action,
                 )
                 for i in journal.items
             ],

@@ -44,6 +44,7 @@ class Renewal:
     status: RenewalStatus = "renewed"
     reverted_at: datetime | None = None
     audit_id: str | None = None  # the audit entry that recorded the renewal
+    audit_person: str | None = None  # the person's audit-sector pseudonym
 
 
 def _aware(value: datetime, name: str) -> datetime:
@@ -65,6 +66,7 @@ def _renewal(row: Any) -> Renewal:
         status=cast(RenewalStatus, row.status),
         reverted_at=row.reverted_at,
         audit_id=row.audit_id,
+        audit_person=row.audit_person,
     )
 
 
@@ -103,6 +105,7 @@ class RenewalStore:
                 reverted_at=None,
                 campaign=stored.campaign,
                 audit_id=stored.audit_id,
+                audit_person=stored.audit_person,
             )
             .on_conflict_do_nothing(index_elements=["person", "benefit", "previous_end"])
         )

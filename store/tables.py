@@ -203,6 +203,9 @@ renewals = Table(
     Column("reverted_at", UTCDateTime, nullable=True),
     Column("campaign", Text, nullable=False),
     Column("audit_id", Text, nullable=True),  # the audit entry of the renewal
+    # The person's audit-sector pseudonym: the revert's audit entry names them as the
+    # renewal's did (the renewal's entry already ties its id to that pseudonym).
+    Column("audit_person", Text, nullable=True),
     UniqueConstraint("person", "benefit", "previous_end", name="uq_renewals_person_benefit_end"),
     Index("ix_renewals_campaign", "campaign"),
 )

@@ -16,10 +16,12 @@ import httpx
 import pytest
 
 from audit import AuditFilter
-from connectors import PivotIdentity, Provenance, records
+from connectors import FranceConnectToken, PivotIdentity, Provenance, records
 from eligibility import BenefitResult
 from exchange import FIELDS
 from exchange.auditing import Auditor
+from exchange.caller import Citizen
+from exchange.oversight import Oversight
 from gateway.campaign_cli import CampaignServices
 from gateway.renewal_cli import (
     add_renewal_parsers,
@@ -166,6 +168,25 @@ async def test_renewed_when_unchanged_invited_otherwise_audited_reversible_and_i
     assert len(undone) == len(rows)
     assert {dict(e.details)["action"] for e in undone} == {"css_renewal_reverted"}
     assert {dict(e.details)["renewal"] for e in undone} == {r.id for r in rows}
+    # The undoing names the same person as the renewal did: both are in their journal.
+    renewed_by_id = {
+        dict(s.entry.details)["renewal"]: s.entry.person
+        for s in acts.items
+        if dict(s.entry.details)["action"] == "css_renewal"
+    }
+    assert all(e.person == renewed_by_id[dict(e.details)["renewal"]] for e in undone)
+    auditor = Auditor(built.audit, built.pseudonyms, lambda: NOW)
+    catalogue = load_catalogue(known_fields=frozenset(FIELDS))
+    oversight = Oversight(built.audit, auditor, catalogue, built.pseudonyms, lambda: NOW)
+    citizen = Citizen(by_pseudonym[rows[0].person], FranceConnectToken("unused-token-0123456789"))
+    journal = await oversight.journal(citizen, first=50, after=None)
+    actions = [i.action for i in journal.items if i.action is not None]
+    assert sorted(actions) == [
+        "Annulation du renouvellement automatique de votre complémentaire santé solidaire",
+        "Renouvellement automatique de votre complémentaire santé solidaire",
+    ]
+    reads = [i for i in journal.items if i.action is None]
+    assert reads and all(i.categories for i in reads)
 
 
 async def test_a_reverted_renewal_is_not_made_again(
