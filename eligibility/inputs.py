@@ -7,6 +7,7 @@ campaigns) so that they all read the same records the same way.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from connectors import records
 from eligibility.model import PersonData
@@ -27,6 +28,9 @@ INPUT_FIELDS = frozenset(
         "benefits.housingAid",
     }
 )
+# What the rules read of a partner (their declared resources), and nothing more: the rest of
+# the household is in the person's own records.
+PARTNER_FIELDS = frozenset({"resources"})
 # Months of history read before the month evaluated (resources over 12 months, plus the
 # quarters the rules look back on).
 HISTORY_MONTHS = 18
@@ -67,4 +71,32 @@ def person_data_from_fields(fields: Mapping[str, object]) -> PersonData | None:
         housing=housing,  # type: ignore[arg-type]
         retirement=retirement,  # type: ignore[arg-type]
         receiving=receiving,
+    )
+
+
+def partner_of(data: PersonData) -> records.HouseholdMember | None:
+    """The partner the rules will count: the other adult of the CAF file, else the other
+    declarant of the tax household (the same reading as the rules' own)."""
+    if data.household is not None:
+        members = data.household.claimants
+    elif data.tax is not None:
+        members = data.tax.declarants
+    else:
+        return None
+    others = [m for m in members if not _same_person(m, data.civil)]
+    return others[0] if others else None
+
+
+def with_partner(data: PersonData, fields: Mapping[str, object]) -> PersonData | None:
+    """``data`` with the partner's records the exchange released about the partner, keyed by
+    field name; None when the rules' partner input is missing among them."""
+    resources = fields.get("resources")
+    if not isinstance(resources, records.Resources):
+        return None
+    return replace(data, partner_resources=resources)
+
+
+def _same_person(member: records.HouseholdMember, civil: records.CivilStatus) -> bool:
+    return member.birth_date == civil.birth_date and (
+        member.birth_name.casefold() == civil.birth_name.casefold()
     )

@@ -4,16 +4,24 @@ One call of ``Exchange.person`` is one access to one person's data. The request 
 before anything is fetched when the purpose, the date or the client do not allow it; then
 only the agencies holding allowed fields are called. The audit step slots in after
 ``assemble``, before the answer leaves.
+
+``Exchange.identify`` is the other access: the civil registry's identification of a person
+from their traits (how a partner named on a CAF file gets the pivot identity the other
+agencies need). It reads the registry's record of someone, so it passes the same decision as
+the ``identity`` field and has its own audit entry about the person found.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
 from audit import Outcome
-from connectors import CallContext, Connectors, PivotIdentity
+from connectors import CallContext, ConnectorError, Connectors, PivotIdentity
+from connectors.civil_registry import Traits
+from connectors.records import Identification
 from exchange.auditing import Auditor, new_decision_id
 from exchange.caller import Caller, Client
 from exchange.catalogue import FIELDS
@@ -25,7 +33,12 @@ from exchange.plan import Unplannable, check_fields, plan
 from exchange.pseudonyms import Pseudonyms
 from exchange.reference import PersonReference, PersonTokens, Subjects, resolve
 from exchange.window import Window
-from policies import Decision, Verdict
+from policies import Decision, Verdict, needs_consents
+
+# What an identification by traits releases: the registry's record, as the person view's
+# ``identity`` field does (same category, same decision).
+IDENTIFICATION_FIELD = "identity"
+IDENTIFICATION_SOURCE = "civil_registry.recherche"
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,16 @@ class PersonRequest:
     # The date the data window is read before (default: ``on``); an eligibility check for
     # month M reads the months before M.
     period_on: date | None = None
+
+
+@dataclass(frozen=True)
+class IdentifyRequest:
+    """Who is looked for by their traits, by whom, for what."""
+
+    caller: Caller
+    traits: Traits
+    context: AccessContext
+    on: date
 
 
 @dataclass(frozen=True)
@@ -119,6 +142,77 @@ class Exchange:
         if isinstance(caller, Client):
             handle = self._pseudonyms.handle(subjects.identity, caller.sector)
         return replace(view, handle=handle, access_id=decision_id, subjects=subjects)
+
+    async def identify(self, request: IdentifyRequest) -> Identification:
+        """The one person the civil registry finds with these traits, living or dead.
+
+        Refused (``AccessRefused``) when the purpose, date or client would not release the
+        ``identity`` field, and for purposes resting on consent: whose consent it is cannot
+        be known before the person is. ``NotFound``, ``Ambiguous`` and the other connector
+        errors are raised as they are, after an audit entry saying the access failed.
+        """
+        fields = frozenset({IDENTIFICATION_FIELD})
+        caller, context = request.caller, request.context
+        decision_id = new_decision_id()
+        verdict = self._decider.precheck(caller, context, fields, request.on)
+        allowed = verdict.fields[IDENTIFICATION_FIELD].effect == "allow"
+        if verdict.request.effect != "allow" or not allowed:
+            await self._refused_identification(decision_id, request, verdict)
+            raise AccessRefused("; ".join(verdict.request.reasons) or "identification refused")
+        if needs_consents(self._decider.catalogue, context.purpose):
+            await self._refused_identification(decision_id, request, verdict)
+            raise AccessRefused("identification by traits is not open to consent-based purposes")
+        ctx = CallContext(recipient=context.recipient, on=request.on)
+        agencies = frozenset({IDENTIFICATION_SOURCE.split(".")[0]})
+        started, outcome = time.perf_counter(), "ok"
+        try:
+            found = await self._connectors.civil_registry.find(request.traits, ctx)
+        except ConnectorError as error:
+            outcome = error.code
+            await self._auditor.access(
+                decision_id,
+                caller,
+                context,
+                verdict,
+                None,  # nobody, or not one person: no pseudonym to name
+                released=frozenset(),
+                failed={IDENTIFICATION_FIELD: error.code},
+                agencies=agencies,
+                outcome="failed",
+            )
+            raise
+        finally:
+            if self._observe is not None:
+                elapsed = time.perf_counter() - started
+                self._observe(IDENTIFICATION_SOURCE, "civil_registry", outcome, elapsed)
+        # Fail closed: the identity leaves only once its entry is durable.
+        await self._auditor.access(
+            decision_id,
+            caller,
+            context,
+            verdict,
+            found.identity,
+            released=fields,
+            failed={},
+            agencies=agencies,
+            outcome="released",
+        )
+        return found
+
+    async def _refused_identification(
+        self, decision_id: str, request: IdentifyRequest, verdict: Verdict
+    ) -> None:
+        await self._auditor.access(
+            decision_id,
+            request.caller,
+            request.context,
+            verdict,
+            None,
+            released=frozenset(),
+            failed={},
+            agencies=frozenset(),
+            outcome="refused",
+        )
 
     async def _refused(
         self,

@@ -6,6 +6,10 @@ handled in batches: a batch is fetched concurrently (bounded), evaluated in one 
 simulation, then its offers and letters are written before the next batch is read, which
 keeps memory flat over a large population and leaves little to redo after a crash.
 
+A person living in a couple is evaluated with their partner's resources, read after the
+civil registry identified the partner (``proactive.partners``); only when the person could
+be offered the benefit, since otherwise nothing about the partner is needed.
+
 Nobody is told they may be entitled when the paying agency says they already receive the
 benefit, when it does not say (the receiving status is unknown), or when the rules cannot
 evaluate them: a wrong "you are entitled" costs more than a missed one.
@@ -24,7 +28,7 @@ from typing import Any
 from connectors import PivotIdentity, records
 from connectors.errors import ConnectorError
 from eligibility import BenefitResult, PersonData, evaluate_population
-from eligibility.inputs import HISTORY_MONTHS, INPUT_FIELDS, person_data_from_fields
+from eligibility.inputs import HISTORY_MONTHS, INPUT_FIELDS, partner_of, person_data_from_fields
 from eligibility.months import parse
 from exchange import Exchange, Pseudonyms
 from exchange.caller import PERSON_READ_SCOPE, Client
@@ -34,6 +38,7 @@ from exchange.pseudonyms import PROACTIVE_SECTOR
 from exchange.reference import PersonReference
 from exchange.service import PersonRequest
 from prefill import load_forms
+from proactive.partners import PartnerReader
 from proactive.population import Subject, departement, worker_of
 from store.offers import Offer, OfferStore
 from store.outbox import Message, OutboxStore
@@ -68,6 +73,8 @@ Progress = Callable[["Summary"], None]
 class Summary:
     examined: int = 0  # persons in this worker's share
     fetched: int = 0
+    partners_fetched: int = 0  # partners identified and their resources read
+    partners_unresolved: int = 0  # partner not identified with certainty, or not read
     eligible: int = 0
     offers_created: int = 0
     offers_resumed: int = 0  # made by an interrupted run of this campaign, messages queued now
@@ -155,6 +162,7 @@ class CampaignRunner:
         self._clock = clock
         self._recipient = recipient
         self._caller = Client(client_id, frozenset({PERSON_READ_SCOPE}), SECTOR)
+        self._partners = PartnerReader(exchange, self._caller)
         self._cooldown = cooldown_days
         self._workers = workers
         self._index = worker_index
@@ -206,7 +214,7 @@ class CampaignRunner:
 
         async def one(subject: Subject) -> _Fetched | None:
             async with gate:
-                fetched = await self._fetch(subject, month, context, summary)
+                fetched = await self._fetch(subject, benefit, month, context, summary)
             if progress is not None:
                 progress(summary)
             return fetched
@@ -226,7 +234,12 @@ class CampaignRunner:
             progress(summary)
 
     async def _fetch(
-        self, subject: Subject, month: str, context: AccessContext, summary: Summary
+        self,
+        subject: Subject,
+        benefit: str,
+        month: str,
+        context: AccessContext,
+        summary: Summary,
     ) -> _Fetched | None:
         identity = subject.identity
         # The contact details come from France Travail, which names people by its own
@@ -234,12 +247,13 @@ class CampaignRunner:
         wanted = INPUT_FIELDS
         if subject.france_travail_id is not None:
             wanted = INPUT_FIELDS | {CONTACT_FIELD}
+        on = self._clock().date()
         request = PersonRequest(
             caller=self._caller,
             ref=PersonReference(identity=identity, france_travail_id=subject.france_travail_id),
             context=context,
             fields=wanted,
-            on=self._clock().date(),
+            on=on,
             months=HISTORY_MONTHS,
             period_on=_first_day(month),
         )
@@ -255,6 +269,21 @@ class CampaignRunner:
         if data is None:
             summary.skipped_incomplete += 1
             return None
+        partner = partner_of(data)
+        # The partner is read only for someone who could be offered the benefit: the paying
+        # agency says it does not pay it, and their own resources are known.
+        if (
+            partner is not None
+            and data.receiving.get(benefit) is False
+            and data.resources is not None
+        ):
+            completed = await self._partners.complete(data, partner, context, on, _first_day(month))
+            if completed is None:
+                # Left without the partner's resources: the rules answer CANNOT_EVALUATE.
+                summary.partners_unresolved += 1
+            else:
+                summary.partners_fetched += 1
+                data = completed
         contact = view.fields.get(CONTACT_FIELD)
         return _Fetched(
             identity,
