@@ -132,7 +132,7 @@ EXAMPLE_QUERY = (
 )
 
 
-def banner(settings: Settings, secret: str, person: dict[str, object] | None) -> str:
+def banner(settings: Settings, secret: str, person: dict[str, object] | None, month: str) -> str:
     base = settings.public_url
     lines = [
         "",
@@ -163,7 +163,19 @@ def banner(settings: Settings, secret: str, person: dict[str, object] | None) ->
             f'curl -s {base}/graphql -H "Authorization: Bearer $TOKEN" '
             f"-H 'Content-Type: application/json' -d '{json.dumps(body, ensure_ascii=False)}'",
         ]
-    lines.append("")
+    sinks = settings.sms_url.removesuffix("/v1/sms")
+    lines += [
+        "",
+        "Proactivity (in another shell): find the RSA non-claimants among the sandbox's job",
+        "losses, tell them, and read what they received:",
+        "",
+        f"  .venv/bin/unefois campaign run --benefit rsa --month {month} --from-events "
+        "--recipient 13002526500013",
+        "  .venv/bin/unefois campaign deliver",
+        f"  curl -s {sinks}/_sandbox/mails    # e-mails (the SMTP sink)",
+        f"  curl -s {sinks}/_sandbox/sms      # text messages (the SMS sink)",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -173,7 +185,7 @@ def run_embedded(settings: Settings, sandbox_month: str) -> int:
     person = example_person(settings)
 
     def announce() -> None:
-        print(banner(settings, secret, person), file=sys.stdout, flush=True)
+        print(banner(settings, secret, person, sandbox_month), file=sys.stdout, flush=True)
 
     serve(settings, announce)
     return 0

@@ -33,6 +33,7 @@ SANDBOX_CLIENT_SECRET = "sandbox-agency-secret"  # noqa: S105
 # The sandbox SMS sink (``python -m sandbox``: port base + 8) and its public token, copied
 # from ``sandbox.sms`` so that the gateway does not import the sandbox.
 SANDBOX_SMS_URL = "http://127.0.0.1:8709/v1/sms"
+SANDBOX_SMTP_PORT = 8710  # the sandbox's mail sink, a real SMTP server keeping what it gets
 SANDBOX_SMS_TOKEN = "sandbox-sms-token"  # noqa: S105
 
 
@@ -94,7 +95,7 @@ class Settings:
     # (a local MTA by default), SMS through a provider's HTTP API (the sandbox sink by
     # default), letters as PDF files for a print-and-post service.
     smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
+    smtp_port: int = SANDBOX_SMTP_PORT
     smtp_sender: str = "Unefois <ne-pas-repondre@unefois.localhost>"
     smtp_tls: bool = False
     sms_url: str = SANDBOX_SMS_URL
@@ -253,7 +254,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         ),
         franceconnect_timeout=_float(env, "UNEFOIS_FRANCECONNECT_TIMEOUT", 2.0),
         smtp_host=env.get("UNEFOIS_SMTP_HOST") or "127.0.0.1",
-        smtp_port=_int(env, "UNEFOIS_SMTP_PORT", 25),
+        smtp_port=_int(env, "UNEFOIS_SMTP_PORT", SANDBOX_SMTP_PORT),
         smtp_sender=env.get("UNEFOIS_SMTP_SENDER") or "Unefois <ne-pas-repondre@unefois.localhost>",
         smtp_tls=_bool(env, "UNEFOIS_SMTP_TLS", False),
         sms_url=_url(env, "UNEFOIS_SMS_URL", SANDBOX_SMS_URL),

@@ -40,6 +40,7 @@ from exchange.errors import ExchangeError
 from exchange.reference import PersonReference
 from exchange.service import PersonRequest
 from policies import Catalogue
+from proactive import wording
 from proactive.campaign import BENEFIT_SHORT, BENEFIT_TO, CLIENT_ID, SECTOR
 from proactive.notifications.rendering import french_date
 from proactive.population import departement, identity_from_params
@@ -138,10 +139,7 @@ def _territory(data: PersonData | None) -> str | None:
 
 
 def _data_used(result: BenefitResult | None) -> list[dict[str, str]]:
-    if result is None:
-        return []
-    used = {(i.name, i.agency): None for i in result.inputs}
-    return [{"category": name, "agency": agency} for name, agency in used]
+    return [] if result is None else wording.data_used(result.inputs)
 
 
 def doubt(fetched: _Fetched, result: BenefitResult | None, end: date) -> str | None:

@@ -19,7 +19,7 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
-from sandbox import france_connect_pages, sms
+from sandbox import france_connect_pages, mail, sms
 from sandbox.agencies import (
     api_particulier,
     civil_registry,
@@ -51,6 +51,8 @@ AGENCIES: tuple[str, ...] = (
 # citizens' OpenID Connect provider and the SMS provider's sink, which are no agencies. Ports
 # follow this order.
 SERVERS: tuple[str, ...] = (*AGENCIES, "france_connect", "sms")
+# The SMTP mail sink listens on the next port (an SMTP server, not an HTTP one): 8710.
+MAIL = "mail"
 _BUILDERS: dict[str, Callable[[AgencySetup], Starlette]] = {
     "gip_mds": gip_mds.build_app,
     "dgfip": dgfip.build_app,
@@ -79,7 +81,9 @@ class SandboxConfig:
     scenarios: Path | None = SHIPPED
 
     def port(self, agency: str) -> int:
-        return 0 if self.port_base == 0 else self.port_base + SERVERS.index(agency)
+        if self.port_base == 0:
+            return 0
+        return self.port_base + (len(SERVERS) if agency == MAIL else SERVERS.index(agency))
 
     def faults_for(self, agency: str) -> FaultConfig:
         return self.faults.get(agency) or self.faults.get("*") or FaultConfig()
@@ -90,7 +94,9 @@ class SandboxConfig:
         return Population.generate(self.size, self.seed, self.reference_month, scenarios)
 
 
-def build_apps(config: SandboxConfig, population: Population) -> dict[str, Starlette]:
+def build_apps(
+    config: SandboxConfig, population: Population, mails: mail.MailSink | None = None
+) -> dict[str, Starlette]:
     events = build_events(population)
     # One registry for both: API Particulier's FranceConnect routes accept the provider's tokens.
     fc_tokens = FranceConnectTokens(config.france_connect.token_ttl, config.clock)
@@ -102,7 +108,7 @@ def build_apps(config: SandboxConfig, population: Population) -> dict[str, Starl
         return france_connect_pages.build_app(setup, fc_tokens, config.france_connect)
 
     def sms_sink(setup: AgencySetup) -> Starlette:
-        return sms.build_app(config.sms_token)
+        return sms.build_app(config.sms_token, mails=mails)
 
     builders = {
         **_BUILDERS,
@@ -162,7 +168,8 @@ async def _run(
     on_ready: Callable[[dict[str, str], dict[str, Starlette]], None],
     on_servers: Callable[[list[_AgencyServer]], None] | None = None,
 ) -> None:
-    apps = build_apps(config, population)
+    mails = mail.MailSink()
+    apps = build_apps(config, population, mails)
     servers = _servers(config, apps)
     if on_servers is not None:
         on_servers(list(servers.values()))
@@ -176,12 +183,18 @@ async def _run(
             failed[0].result()
             raise RuntimeError("an agency server stopped during startup")
         await asyncio.sleep(0.01)
+    smtp = await mail.start_mail_server(config.host, config.port(MAIL), mails)
     urls = _bound_urls(config.host, servers)
+    urls[MAIL] = f"smtp://{config.host}:{smtp.sockets[0].getsockname()[1]}"
     if not config.france_connect.issuer:
         # The provider names itself by the URL it listens on (ephemeral ports in tests).
         apps["france_connect"].state.provider.issuer = urls["france_connect"]
     on_ready(urls, apps)
-    await asyncio.gather(*tasks)
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        smtp.close()
+        await smtp.wait_closed()
 
 
 async def serve(
@@ -221,6 +234,7 @@ class RunningSandbox:
         self.france_connect = config.france_connect  # its relying parties and token lifetime
         self.sms_url = ""  # the SMS sink: POST {sms_url}/v1/sms, GET {sms_url}/_sandbox/sms
         self.sms_token = config.sms_token
+        self.mail_port = 0  # the SMTP mail sink's port; GET {sms_url}/_sandbox/mails lists it
         self.apps: dict[str, Starlette] = {}
         self._servers: list[_AgencyServer] = []
         self._ready = threading.Event()
@@ -231,6 +245,7 @@ class RunningSandbox:
         def ready(urls: dict[str, str], apps: dict[str, Starlette]) -> None:
             self.france_connect_url = urls.pop("france_connect")
             self.sms_url = urls.pop("sms")
+            self.mail_port = int(urls.pop(MAIL).rsplit(":", 1)[1])
             self.urls, self.apps = urls, apps
             self._ready.set()
 

@@ -3,7 +3,8 @@
 ``POST /v1/sms`` with ``Authorization: Bearer <token>`` and ``{"to": "+33…", "text": "…"}``
 answers ``201 {"id", "status": "queued"}``. An ``Idempotency-Key`` header seen before answers
 ``200`` with the first message's id and stores nothing, as real providers do. Tests read what
-arrived with ``GET /_sandbox/sms`` and empty it with ``DELETE /_sandbox/sms`` (loopback only).
+arrived with ``GET /_sandbox/sms`` and empty it with ``DELETE /_sandbox/sms`` (loopback only);
+``/_sandbox/mails`` does the same for the e-mails the sandbox's SMTP server received.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.admin import loopback_only
+from sandbox.mail import MailSink
 from sandbox.protocol import JSONResponse, ProtocolError, bearer, unauthorized, unprocessable
 
 SEND_PATH = "/v1/sms"
@@ -82,9 +84,13 @@ def _parsed(body: bytes) -> tuple[str, str]:
     return to, text
 
 
-def build_app(token: str = SANDBOX_SMS_TOKEN, sink: SmsSink | None = None) -> Starlette:
-    """The sink's app; ``app.state.sink`` holds what it received."""
+def build_app(
+    token: str = SANDBOX_SMS_TOKEN, sink: SmsSink | None = None, mails: MailSink | None = None
+) -> Starlette:
+    """The sink's app; ``app.state.sink`` holds what it received, ``app.state.mails`` what the
+    sandbox's SMTP server received (listed here too: one place to read notifications)."""
     sink = sink or SmsSink()
+    mail_sink = mails or MailSink()
 
     async def send(request: Request) -> Response:
         try:
@@ -108,11 +114,21 @@ def build_app(token: str = SANDBOX_SMS_TOKEN, sink: SmsSink | None = None) -> St
         sink.clear()
         return JSONResponse({"data": []})
 
+    async def mails_listed(request: Request) -> Response:
+        return JSONResponse({"data": [asdict(m) for m in mail_sink.mails()]})
+
+    async def mails_cleared(request: Request) -> Response:
+        mail_sink.clear()
+        return JSONResponse({"data": []})
+
     routes = [
         Route(SEND_PATH, send, methods=["POST"]),
         Route("/_sandbox/sms", loopback_only(listed), methods=["GET"]),
         Route("/_sandbox/sms", loopback_only(cleared), methods=["DELETE"]),
+        Route("/_sandbox/mails", loopback_only(mails_listed), methods=["GET"]),
+        Route("/_sandbox/mails", loopback_only(mails_cleared), methods=["DELETE"]),
     ]
     app = Starlette(routes=routes)
     app.state.sink = sink
+    app.state.mails = mail_sink
     return app
