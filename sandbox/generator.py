@@ -24,7 +24,7 @@ from sandbox.gazetteer import (
     SURNAMES,
     siret,
 )
-from sandbox.months import add_years, first_day, last_day, month_of
+from sandbox.months import add_years, age_on, first_day, last_day, month_of
 from sandbox.person import Activity, Address, Identity, JobSeeker, Pension, Sex, Situation, Stream
 
 # Relative weights of household kinds, close to INSEE's household structure.
@@ -264,7 +264,12 @@ class Generator:
 
     def _pension(self, person: PersonDraft) -> None:
         rng = self.rng
-        birthday = add_years(person.identity.date_naissance, rng.choice([62, 63, 64, 65, 67]))
+        born = person.identity.date_naissance
+        # A retiree has reached the age at which their pension started: drawn, but never
+        # beyond their age on the reference date: a pension due later would leave a retiree
+        # without any income until the reference month.
+        pension_age = min(rng.choice([62, 63, 64, 65, 67]), age_on(born, self.ref_date))
+        birthday = add_years(born, pension_age)
         # Pensions are paid from the first day of the month following the birthday.
         start_month = min(month_of(birthday) + 1, self.ref)
         since = first_day(start_month)
