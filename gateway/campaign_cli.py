@@ -23,7 +23,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import httpx
@@ -290,6 +290,28 @@ def deliver(args: argparse.Namespace) -> int:
     return 0
 
 
+async def expire_offers(settings: Settings, after_days: int, clock: Clock) -> int:
+    """Close the offers detected more than ``after_days`` ago that nobody acted on."""
+    url = database_url_for(settings.data_dir, settings.database_url)
+    database = await connect(url, schema=settings.database_schema)
+    try:
+        await migrate(database)
+        now = clock()
+        return await OfferStore(database).expire(now - timedelta(days=after_days), now)
+    finally:
+        await database.aclose()
+
+
+def expire(args: argparse.Namespace) -> int:
+    """``unefois campaign expire``: prints how many offers were closed."""
+    if args.after_days < 1:
+        print("--after-days must be 1 or more", file=sys.stderr)
+        return 2
+    count = asyncio.run(expire_offers(settings_module.load(), args.after_days, utc_now))
+    sys.stdout.write(f"expired  {count:>8}\n")
+    return 0
+
+
 def add_deliver_parser(csub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     deliver_parser = csub.add_parser("deliver", help="send the due notifications of the outbox")
     deliver_parser.add_argument(
@@ -297,6 +319,11 @@ def add_deliver_parser(csub: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     # Its own entry point: ``run`` stays the campaign command's.
     deliver_parser.set_defaults(func=deliver)
+    expire_parser = csub.add_parser(
+        "expire", help="close the offers nobody acted on after some days (default 90)"
+    )
+    expire_parser.add_argument("--after-days", type=int, default=90)
+    expire_parser.set_defaults(func=expire)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -5,6 +5,9 @@ plain words what happens next and sends them on to the form builder, where they 
 FranceConnect and find the form filled from the data that served the check (the form builder
 reads it through ``prefill``; submitting it through ``submitPrefill`` marks the offer applied).
 
+A button lets the person say the benefit is not for them (``POST …/refus``, the offer then
+``declined``): a click, not a link, for the reason the opt-out page gives.
+
 Opening is a statistic, not a decision, so a mail scanner following the link does no harm
 beyond counting an opening. The page shows nothing about the person: whoever holds the link
 learns only that a form exists. Nothing about the person is logged.
@@ -16,22 +19,24 @@ import html
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.offers import StartedOffers
-from gateway.optout import page
+from gateway.optout import FORM_MAX, page
 from prefill import load_forms
 from prefill.ds import load_mapping
 from prefill.errors import PrefillError
-from proactive.links import FORM_PATH, OFFER_PARAM, offer_id, opt_out_url
+from proactive.links import FORM_PATH, OFFER_PARAM, offer_id, offer_token, opt_out_url
 from store import OfferNotFound
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+DECLINE = "refus"  # POST <form link path>/refus: "this benefit is not for me"
 
 _READY = """<p>Nous avons préparé votre demande&nbsp;: <strong>{title}</strong>.</p>
 <p>Elle est déjà remplie avec les informations que les administrations connaissent.
@@ -44,7 +49,14 @@ l'Identité Numérique La Poste…).</li>
 </ol>
 <p><a class="button" href="{start}">Continuer ma demande</a></p>
 <p>Ce n'est pas une décision&nbsp;: le montant exact sera calculé après votre demande.</p>
-<p><a href="{opt_out}">Ne plus recevoir ces informations</a></p>"""
+<form method="post" action="{decline}">
+<input type="hidden" name="{param}" value="{token}">
+<button type="submit">Cette aide ne me concerne pas</button>
+</form>
+<p><a href="{opt_out}">Ne plus recevoir aucune information de ce type</a></p>"""
+
+_DECLINED = """<p>C'est noté&nbsp;: nous ne vous relancerons pas pour cette aide.</p>
+<p>Si votre situation change, vous pourrez toujours en faire la demande vous-même.</p>"""
 
 _UNKNOWN = """<p>Ce lien ne correspond à aucune demande. Vérifiez qu'il a été copié en entier
 depuis le courrier, le courriel ou le SMS reçu.</p>"""
@@ -84,10 +96,36 @@ class FormLinkPage:
         body = _READY.format(
             title=html.escape(form.title),
             start=html.escape(start, quote=True),
+            decline=html.escape(f"{FORM_PATH}/{form.id}/{DECLINE}", quote=True),
+            param=OFFER_PARAM,
+            token=html.escape(offer_token(offer.id), quote=True),
             opt_out=html.escape(opt_out_url(self._public, offer.id), quote=True),
         )
         return page("Votre demande est préparée", body)
 
+    async def decline(self, request: Request) -> Response:
+        """The person says the offer is not for them: it is closed as declined (they may
+        still be told of other benefits; opting out of everything is the other link)."""
+        form = self._forms.get(str(request.path_params["form"]))
+        raw = await request.body()
+        fields = parse_qs(raw.decode("utf-8", "replace"), max_num_fields=4)
+        tokens = fields.get(OFFER_PARAM, [])
+        found = offer_id(tokens[0]) if len(tokens) == 1 and len(raw) <= FORM_MAX else None
+        if form is None or found is None:
+            return page("Lien non valide", _UNKNOWN, 404)
+        try:
+            offer = await self._offers.get(found)
+        except OfferNotFound:
+            return page("Lien non valide", _UNKNOWN, 404)
+        if offer.benefit != form.benefit:
+            return page("Lien non valide", _UNKNOWN, 404)
+        await self._offers.declined(offer.id, self._clock())
+        log.info("proactive offer declined")
+        return page("C'est noté", _DECLINED)
+
 
 def formlink_routes(link: FormLinkPage) -> list[Route]:
-    return [Route(FORM_PATH + "/{form}", link.show, methods=["GET"])]
+    return [
+        Route(FORM_PATH + "/{form}", link.show, methods=["GET"]),
+        Route(FORM_PATH + "/{form}/" + DECLINE, link.decline, methods=["POST"]),
+    ]

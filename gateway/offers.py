@@ -35,6 +35,9 @@ class StartedOffers:
     async def opened(self, offer_id: str, at: datetime) -> Offer:
         return await self._started().opened(offer_id, at)
 
+    async def declined(self, offer_id: str, at: datetime) -> Offer:
+        return await self._started().declined(offer_id, at)
+
     async def applied(self, person: str, benefit: str, at: datetime) -> int:
         return await self._started().applied(person, benefit, at)
 

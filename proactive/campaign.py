@@ -38,6 +38,7 @@ from exchange.pseudonyms import PROACTIVE_SECTOR
 from exchange.reference import PersonReference
 from exchange.service import PersonRequest
 from prefill import load_forms
+from proactive import wording
 from proactive.partners import PartnerReader
 from proactive.population import Subject, departement, worker_of
 from store.offers import Offer, OfferStore
@@ -370,13 +371,12 @@ class CampaignRunner:
                 summary.letters_enqueued += 1
 
     def _payload(self, result: BenefitResult, offer: Offer, form: str) -> dict[str, Any]:
-        used = {(i.name, i.agency): None for i in result.inputs}
         return {
             "benefit_to": BENEFIT_TO.get(result.benefit, result.benefit),
             "benefit_short": BENEFIT_SHORT.get(result.benefit, result.benefit),
             "monthly_amount": result.monthly_amount,
             "criteria": [c.text for c in result.criteria],
-            "data_used": [{"category": name, "agency": agency} for name, agency in used],
+            "data_used": wording.data_used(result.inputs),
             "form": form,
             # The links name the offer (a random id), never the person.
             "offer_id": offer.id,

@@ -244,6 +244,37 @@ class OfferStore:
             )
         return int(result.rowcount)
 
+    async def declined(self, offer_id: str, at: datetime) -> Offer:
+        """The person said the offer is not for them: ``notified`` or ``opened`` →
+        ``declined``. Any other status is kept (declining twice, or after applying, changes
+        nothing)."""
+        at = _aware(at, "at")
+        async with self._database.transaction() as conn:
+            await conn.execute(
+                update(offers)
+                .where(offers.c.id == offer_id, offers.c.status.in_(("notified", "opened")))
+                .values(status="declined", decided_at=at)
+            )
+            row = (await conn.execute(select(offers).where(offers.c.id == offer_id))).one_or_none()
+        if row is None:
+            raise OfferNotFound("no such offer")
+        return _offer(row)
+
+    async def expire(self, detected_before: datetime, at: datetime) -> int:
+        """Offers detected before ``detected_before`` and still open (detected, notified or
+        opened) become ``expired`` at ``at``: the situation they were computed on is stale.
+        Returns how many did."""
+        async with self._database.transaction() as conn:
+            result = await conn.execute(
+                update(offers)
+                .where(
+                    offers.c.detected_at < _aware(detected_before, "detected_before"),
+                    offers.c.status.in_(("detected", "notified", "opened")),
+                )
+                .values(status="expired", decided_at=_aware(at, "at"))
+            )
+        return int(result.rowcount)
+
     async def opt_out(self, person: str, at: datetime) -> None:
         """Never make ``person`` an offer again; opting out twice keeps the first time."""
         if not person:

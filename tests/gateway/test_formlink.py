@@ -99,3 +99,24 @@ async def test_bad_links_are_refused_without_opening_anything(
         assert answer.status_code == 404
         assert "Ce lien ne correspond à aucune demande" in answer.text
     assert await status(settings, offer) == "notified"
+
+
+async def test_the_person_can_say_the_benefit_is_not_for_them(
+    settings: Settings, non_claimant: PivotIdentity
+) -> None:
+    offer = await detect(settings, non_claimant, "decline")
+    await notify(settings, offer)
+    token = offer_token(offer)
+    async with gateway(settings) as http:
+        page = await http.get(f"/formulaires/rsa?offre={token}")
+        action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+        assert action is not None and action.group(1) == "/formulaires/rsa/refus"
+        wrong = await http.post("/formulaires/ppa/refus", data={"offre": token})
+        bad = await http.post("/formulaires/rsa/refus", data={"offre": "x"})
+        assert wrong.status_code == 404 and bad.status_code == 404
+        assert await status(settings, offer) == "opened"
+        done = await http.post(action.group(1), data={"offre": token})
+        again = await http.post(action.group(1), data={"offre": token})
+    assert done.status_code == 200 and "nous ne vous relancerons pas" in done.text
+    assert again.status_code == 200
+    assert await status(settings, offer) == "declined"

@@ -12,7 +12,7 @@ import pytest
 
 from connectors import PivotIdentity
 from gateway import cli
-from gateway.campaign_cli import deliver_outbox, open_services
+from gateway.campaign_cli import deliver_outbox, expire_offers, open_services
 from gateway.settings import Settings, load
 from proactive.campaign import CampaignRunner
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
@@ -135,3 +135,25 @@ async def test_a_second_deliver_sends_nothing_while_one_runs(
         await database.aclose()
     counts = await deliver_outbox(settings, 100, lambda: NOW)
     assert counts.sent == 1
+
+
+async def test_expire_closes_offers_nobody_acted_on(
+    sandbox: RunningSandbox,
+    non_claimant: PivotIdentity,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = with_sms(settings_for(sandbox, tmp_path), sandbox)
+    offer = await campaign(settings, non_claimant)
+    assert await expire_offers(settings, 90, lambda: NOW + timedelta(days=30)) == 0
+    monkeypatch.setenv("UNEFOIS_DATA_DIR", str(tmp_path))
+    for bad in ("0", "-3"):
+        args = cli.parser().parse_args(["campaign", "expire", "--after-days", bad])
+        assert await asyncio.to_thread(args.func, args) == 2
+    assert await expire_offers(settings, 90, lambda: NOW + timedelta(days=91)) == 1
+    async with open_services(settings, lambda: NOW) as services:
+        assert (await services.offers.get(offer)).status == "expired"
+    args = cli.parser().parse_args(["campaign", "expire"])
+    assert await asyncio.to_thread(args.func, args) == 0
+    assert capsys.readouterr().out.split() == ["expired", "0"]

@@ -230,3 +230,32 @@ async def test_undelivered_finds_the_campaigns_offer_until_someone_is_told(
     assert await offers.undelivered(person, "rsa", "2025-05", "c1") is None
     await offers.transition(stored.id, "notified", NOW)
     assert await offers.undelivered(person, "rsa", "2025-06", "c1") is None
+
+
+async def test_declined_from_notified_or_opened_only(offers: OfferStore, person: str) -> None:
+    stored = await offers.detect(offer(person), COOLDOWN, NOW)
+    assert stored is not None
+    assert (await offers.declined(stored.id, NOW)).status == "detected"  # nobody told yet
+    await offers.transition(stored.id, "notified", NOW)
+    declined = await offers.declined(stored.id, NOW + timedelta(hours=1))
+    assert declined.status == "declined" and declined.decided_at == NOW + timedelta(hours=1)
+    assert (await offers.applied(person, "rsa", NOW + timedelta(days=1))) == 0
+    assert (await offers.declined(stored.id, NOW + timedelta(days=2))).decided_at == (
+        declined.decided_at
+    )
+    with pytest.raises(OfferNotFound):
+        await offers.declined("no-such-offer", NOW)
+
+
+async def test_stale_open_offers_expire(offers: OfferStore, person: str) -> None:
+    old = await offers.detect(offer(person, month="2025-01"), 0, NOW - timedelta(days=100))
+    done = await offers.detect(offer(person, month="2025-02"), 0, NOW - timedelta(days=99))
+    fresh = await offers.detect(offer(person, month="2025-03"), 0, NOW)
+    assert old is not None and done is not None and fresh is not None
+    await offers.transition(done.id, "notified", NOW - timedelta(days=99))
+    await offers.applied(person, "rsa", NOW - timedelta(days=98))
+    assert await offers.expire(NOW - timedelta(days=90), NOW) == 1
+    assert (await offers.get(old.id)).status == "expired"
+    assert (await offers.get(done.id)).status == "applied"
+    assert (await offers.get(fresh.id)).status == "detected"
+    assert await offers.expire(NOW - timedelta(days=90), NOW) == 0
