@@ -23,6 +23,9 @@ INPUT_FIELDS = frozenset(
         "pension",
         "benefits.rsa",
         "benefits.primeActivite",
+        # Read so that an AAH recipient is never judged on resources without it: the CAF
+        # pays it, GIP-MDS does not declare it, and the rules cannot compute it.
+        "benefits.aah",
         "benefits.css",
         "benefits.aspa",
         "benefits.housingAid",
@@ -52,7 +55,11 @@ def person_data_from_fields(fields: Mapping[str, object]) -> PersonData | None:
     )
     housing = record("housing", records.Housing) or record("benefits.housingAid", records.Housing)
     receiving: dict[str, bool | None] = {}
-    for benefit, field in (("rsa", "benefits.rsa"), ("ppa", "benefits.primeActivite")):
+    for benefit, field in (
+        ("rsa", "benefits.rsa"),
+        ("ppa", "benefits.primeActivite"),
+        ("aah", "benefits.aah"),
+    ):
         status = record(field, records.BenefitStatus)
         receiving[benefit] = status.receiving if isinstance(status, records.BenefitStatus) else None
     css = record("benefits.css", records.CssStatus)
