@@ -64,11 +64,13 @@ def test_two_workers_share_a_campaign_without_double_offers(
         assert all(w["examined"] > 0 for w in workers), workers
         assert sum(w["examined"] for w in workers) == single["examined"]
         assert sum(w["fetched"] for w in workers) == single["fetched"]
-        assert (
-            asyncio.run(audit_entries(shared))
-            == single["fetched"]
-            == asyncio.run(audit_entries(alone))
-        )
+        # One entry per person read, two per partner (identified, then read), one or two per
+        # partner who could not be: the shares did not overlap, or there would be more.
+        entries = asyncio.run(audit_entries(shared))
+        assert entries == asyncio.run(audit_entries(alone))
+        low = single["fetched"] + 2 * single["partners_fetched"] + single["partners_unresolved"]
+        high = single["fetched"] + 2 * (single["partners_fetched"] + single["partners_unresolved"])
+        assert low <= entries <= high
         assert sum(w["offers_created"] for w in workers) == single["offers_created"]
         assert sum(w["skipped_cooldown_or_opt_out"] for w in workers) == 0, workers
 
