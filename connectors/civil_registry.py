@@ -18,7 +18,7 @@ from typing import Any, Literal
 from connectors.api_particulier import check_recipient, envelope
 from connectors.cache import Cache
 from connectors.context import CallContext
-from connectors.errors import Ambiguous, ConnectorError, InvalidInput, UpstreamInvalid
+from connectors.errors import Ambiguous, Conflict, InvalidInput, UpstreamInvalid
 from connectors.fields import Malformed, WrongPerson, day, obj, opt_day, opt_string, string, strings
 from connectors.http import UpstreamClient
 from connectors.identity import PivotIdentity, normalise_name
@@ -169,18 +169,12 @@ class CivilRegistry(OurAgency):
             body = await self._http.get_json(
                 ("v1", "etat-civil", "recherche"), params, provider=AGENCY
             )
-        except UpstreamInvalid as error:
-            # The shared status mapping has no 409: here it means several persons match.
-            if _is_conflict(error):
-                raise Ambiguous(
-                    f"{error.provider}: several persons match", provider=error.provider
-                ) from None
-            raise
+        except Conflict as error:
+            # Here a conflict means several persons match the traits.
+            raise Ambiguous(
+                f"{error.provider}: several persons match", provider=error.provider
+            ) from None
         answer = envelope(body, AGENCY)
         if answer.as_of is None:
             raise UpstreamInvalid(f"{AGENCY}: answer without meta.as_of", provider=AGENCY)
         return answer
-
-
-def _is_conflict(error: ConnectorError) -> bool:
-    return error.message.endswith("unexpected status 409")

@@ -54,6 +54,12 @@ class UpstreamInvalid(ConnectorError):
     code = "UPSTREAM_INVALID"
 
 
+class Conflict(UpstreamInvalid):
+    """The agency answered 409: the request conflicts with what it holds. Each connector says
+    what that means for its endpoint (several persons match, a later act depends on this
+    one…); left alone, it reads as an answer we cannot use."""
+
+
 class Ambiguous(ConnectorError):
     """Several persons match what was given (an identification by traits): naming one of
     them would be a guess, and the data of a homonym is someone else's."""

@@ -15,6 +15,7 @@ import orjson
 from aiohttp.http_exceptions import ContentEncodingError
 
 from connectors.errors import (
+    Conflict,
     ConnectorError,
     InvalidInput,
     NotFound,
@@ -97,6 +98,8 @@ def error_for_status(
         # We validate identities before sending them, so the agency rejecting our parameters
         # means they are outside what it accepts: the caller's input, not an outage.
         return InvalidInput(f"{who}: parameters rejected by the agency", provider=who)
+    if status == 409:
+        return Conflict(f"{who}: the request conflicts with the agency's records", provider=who)
     if status == 504:
         return UpstreamTimeout(f"{who}: the agency timed out", provider=who)
     if status >= 500:

@@ -19,6 +19,7 @@ from connectors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from connectors.errors import Conflict
 from connectors.failures import retry_after
 from connectors.transport import RawResponse
 from tests.connectors.conftest import (
@@ -60,7 +61,8 @@ async def test_sends_bearer_and_params_to_encoded_path() -> None:
         (401, UpstreamUnavailable),
         (403, UpstreamUnavailable),
         (404, NotFound),
-        (409, UpstreamInvalid),
+        (409, Conflict),  # an UpstreamInvalid each connector may read more precisely
+        (418, UpstreamInvalid),
         (422, InvalidInput),
         (429, RateLimited),
         (500, UpstreamUnavailable),
