@@ -10,8 +10,8 @@ audited exactly like the API's. Who to examine:
 - ``--from-events``: the persons of the agencies' events whose trigger rules name the
   benefit; the events are acknowledged once the campaign has recorded its offers.
 
-``unefois campaign deliver`` sends the outbox's due messages through the channels the settings
-configure (SMTP, the SMS provider, the letters directory).
+``deliver`` and ``expire`` are in ``gateway.outbox_cli``, the renewals in
+``gateway.renewal_cli``, the sandbox's listing in ``gateway.sandbox_listing``.
 """
 
 from __future__ import annotations
@@ -23,46 +23,36 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from datetime import datetime
+from typing import TextIO
 
-import httpx
-
-import gateway.settings as settings_module
-import proactive.notifications as notify
-from connectors import Connectors, PivotIdentity
-from connectors.errors import InvalidInput
+from connectors import Connectors
 from exchange import FIELDS, Exchange, PolicyDecider, Pseudonyms
 from exchange.auditing import Auditor
 from gateway.app import connector_config
 from gateway.audit_log import StartedAudit, audit_origin
 from gateway.consent_store import StartedConsentStore
+from gateway.outbox_cli import add_outbox_parsers, utc_now
+from gateway.sandbox_listing import sandbox_subjects, sandbox_truth
 from gateway.secret import pseudonym_secret
 from gateway.settings import Settings
 from policies import load_catalogue
-from proactive.campaign import SECTOR, CampaignRunner, Summary
-from proactive.population import Subject, identity_from_params
+from proactive.campaign import CampaignRunner, Summary
+from proactive.population import Subject, identity_or_none
 from proactive.report import detection, render_report
 from proactive.triggers import Trigger, TriggerConsumer
 from proactive.triggers.rules import load_rules
 from store import (
     CursorStore,
-    LockHeld,
     OfferStore,
     OutboxStore,
     connect,
     database_url_for,
-    exclusive,
     migrate,
 )
 
 Clock = Callable[[], datetime]
-PAGE = 1000  # the sandbox's largest page
 RECIPIENT_ENV = "UNEFOIS_CAMPAIGN_RECIPIENT"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -117,54 +107,18 @@ async def open_services(settings: Settings, clock: Clock) -> AsyncIterator[Campa
         await bundle.aclose()
 
 
-def _identity(params: dict[str, Any]) -> PivotIdentity | None:
-    try:
-        return identity_from_params(params)
-    except (KeyError, ValueError, InvalidInput):
-        return None
-
-
 def subjects_of(triggers: Iterable[Trigger]) -> list[Subject]:
     """One subject per person, in the order of their first trigger; a France Travail
     identifier any of their events gave is kept."""
     out: dict[str, Subject] = {}
     for trigger in triggers:
-        identity = _identity(dict(trigger.subject))
+        identity = identity_or_none(dict(trigger.subject))
         if identity is None:
             continue
         known = out.get(identity.key())
         if known is None or known.france_travail_id is None:
             out[identity.key()] = Subject(identity, trigger.france_travail_id)
     return list(out.values())
-
-
-async def sandbox_subjects(registry_url: str, limit: int | None) -> list[Subject]:
-    """The living adults of the sandbox's population, in its order, each with France
-    Travail's identifier when they are registered there (as a paying agency's file would
-    name its beneficiaries)."""
-    out: list[Subject] = []
-    offset = 0
-    async with httpx.AsyncClient(timeout=30.0) as http:
-        while limit is None or len(out) < limit:
-            answer = await http.get(
-                registry_url.rstrip("/") + "/_sandbox/persons",
-                params={"offset": offset, "limit": PAGE, "kind": "adult"},
-            )
-            answer.raise_for_status()
-            body = answer.json()
-            for entry in body["data"]:
-                identity = None if entry.get("deceased") else _identity(entry["personne"])
-                if identity is not None:
-                    out.append(Subject(identity, entry.get("identifiant_france_travail")))
-            offset += len(body["data"])
-            if not body["data"] or offset >= body["meta"]["total"]:
-                break
-    return out if limit is None else out[:limit]
-
-
-async def sandbox_population(registry_url: str, limit: int | None) -> list[PivotIdentity]:
-    """The living adults of the sandbox's population, in its order."""
-    return [s.identity for s in await sandbox_subjects(registry_url, limit)]
 
 
 class ProgressLine:
@@ -246,90 +200,10 @@ async def run_campaign(
     return summary
 
 
-def notification_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, notify.Channel]:
-    """The channels messages go through, as the settings configure them."""
-    return {
-        "email": notify.EmailChannel(
-            settings.smtp_host, settings.smtp_port, settings.smtp_sender, settings.smtp_tls
-        ),
-        "sms": notify.SmsChannel(settings.sms_url, settings.sms_token, http),
-        "letter": notify.LetterChannel(settings.letters_path),
-    }
-
-
-async def deliver_outbox(settings: Settings, limit: int, clock: Clock) -> notify.DispatchCounts:
-    """One pass over the due messages: each sent, put back for a retry, or given up.
-    One ``deliver`` runs at a time (two would each send the same due messages): another
-    one running raises :class:`LockHeld` before anything is sent."""
-    url = database_url_for(settings.data_dir, settings.database_url)
-    database = await connect(url, schema=settings.database_schema)
-    try:
-        await migrate(database)
-        async with exclusive(database, "deliver"), httpx.AsyncClient(timeout=10.0) as http:
-            dispatcher = notify.Dispatcher(
-                OutboxStore(database),
-                notification_channels(settings, http),
-                clock,
-                renderer=notify.Renderer(settings.public_url),
-            )
-            return await dispatcher.run_once(limit)
-    finally:
-        await database.aclose()
-
-
-def deliver(args: argparse.Namespace) -> int:
-    """``unefois campaign deliver``: prints the counts, nothing about anyone."""
-    settings = settings_module.load()
-    try:
-        counts = asyncio.run(deliver_outbox(settings, args.limit, utc_now))
-    except LockHeld:
-        print("another 'campaign deliver' is running: nothing sent", file=sys.stderr)
-        return 75  # EX_TEMPFAIL: try again later
-    sys.stdout.write(f"sent     {counts.sent:>8}\nretried  {counts.retried:>8}\n")
-    sys.stdout.write(f"dead     {counts.dead:>8}\n")
-    return 0
-
-
-async def expire_offers(settings: Settings, after_days: int, clock: Clock) -> int:
-    """Close the offers detected more than ``after_days`` ago that nobody acted on."""
-    url = database_url_for(settings.data_dir, settings.database_url)
-    database = await connect(url, schema=settings.database_schema)
-    try:
-        await migrate(database)
-        now = clock()
-        return await OfferStore(database).expire(now - timedelta(days=after_days), now)
-    finally:
-        await database.aclose()
-
-
-def expire(args: argparse.Namespace) -> int:
-    """``unefois campaign expire``: prints how many offers were closed."""
-    if args.after_days < 1:
-        print("--after-days must be 1 or more", file=sys.stderr)
-        return 2
-    count = asyncio.run(expire_offers(settings_module.load(), args.after_days, utc_now))
-    sys.stdout.write(f"expired  {count:>8}\n")
-    return 0
-
-
-def add_deliver_parser(csub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    deliver_parser = csub.add_parser("deliver", help="send the due notifications of the outbox")
-    deliver_parser.add_argument(
-        "--limit", type=int, default=1000, help="at most this many messages (default 1000)"
-    )
-    # Its own entry point: ``run`` stays the campaign command's.
-    deliver_parser.set_defaults(func=deliver)
-    expire_parser = csub.add_parser(
-        "expire", help="close the offers nobody acted on after some days (default 90)"
-    )
-    expire_parser.add_argument("--after-days", type=int, default=90)
-    expire_parser.set_defaults(func=expire)
-
-
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     campaign = sub.add_parser("campaign", help="proactive detection campaigns")
     csub = campaign.add_subparsers(dest="campaign_command", required=True)
-    add_deliver_parser(csub)
+    add_outbox_parsers(csub)
     # Imported here: the renewal commands build on this module's services.
     from gateway.renewal_cli import add_renewal_parsers
 
@@ -376,35 +250,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     summary = asyncio.run(run_campaign(settings, args, utc_now, sys.stderr))
     sys.stdout.write(summary_table(summary))
     return 0
-
-
-async def sandbox_truth(
-    registry_url: str, pseudonyms: Pseudonyms, benefit: str, limit: int | None
-) -> dict[str, bool]:
-    """Proactive pseudonym → real non-claimant of ``benefit``, for the persons a
-    ``--population`` campaign examines (the same listing, filter and limit)."""
-    flag = f"{benefit}_non_claimant"
-    out: dict[str, bool] = {}
-    offset = 0
-    async with httpx.AsyncClient(timeout=30.0) as http:
-        while limit is None or len(out) < limit:
-            answer = await http.get(
-                registry_url.rstrip("/") + "/_sandbox/persons",
-                params={"offset": offset, "limit": PAGE, "kind": "adult"},
-            )
-            answer.raise_for_status()
-            body = answer.json()
-            for entry in body["data"]:
-                identity = None if entry.get("deceased") else _identity(entry["personne"])
-                if identity is None or (limit is not None and len(out) >= limit):
-                    continue
-                if flag not in entry["truth"]:
-                    raise ValueError(f"the sandbox knows no non-claimants of {benefit!r}")
-                out[pseudonyms.pseudonym(identity, SECTOR)] = bool(entry["truth"][flag])
-            offset += len(body["data"])
-            if not body["data"] or offset >= body["meta"]["total"]:
-                break
-    return out
 
 
 async def build_report(

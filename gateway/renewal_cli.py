@@ -24,7 +24,8 @@ from typing import TextIO
 
 from exchange import FIELDS
 from exchange.auditing import Auditor
-from gateway.campaign_cli import RECIPIENT_ENV, CampaignServices, open_services, sandbox_population
+from gateway.campaign_cli import RECIPIENT_ENV, CampaignServices, open_services
+from gateway.sandbox_listing import sandbox_population
 from gateway.settings import Settings
 from policies import load_catalogue
 from proactive.renewal import RenewalRunner, Summary, candidates_from_triggers

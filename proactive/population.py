@@ -15,6 +15,7 @@ from datetime import date
 from typing import Literal
 
 from connectors import PivotIdentity
+from connectors.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,14 @@ def identity_from_params(params: Mapping[str, str | list[str]]) -> PivotIdentity
         birth_place=_text(params, "codeCogInseeCommuneNaissance"),
         usage_name=_text(params, "nomUsage"),
     )
+
+
+def identity_or_none(params: Mapping[str, str | list[str]]) -> PivotIdentity | None:
+    """:func:`identity_from_params`, or None for a partial or malformed identity."""
+    try:
+        return identity_from_params(params)
+    except (KeyError, ValueError, InvalidInput):
+        return None
 
 
 def worker_of(pseudonym: str, workers: int) -> int:

@@ -23,7 +23,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from eligibility import EligibilityService
-from gateway.campaign_cli import deliver_outbox, open_services, run_campaign
+from gateway.campaign_cli import open_services, run_campaign
+from gateway.outbox_cli import deliver_outbox
 from proactive.campaign import SECTOR
 from proactive.links import offer_id
 from proactive.population import identity_from_params

@@ -12,7 +12,8 @@ import pytest
 
 from connectors import PivotIdentity
 from gateway import cli
-from gateway.campaign_cli import deliver_outbox, expire_offers, open_services
+from gateway.campaign_cli import open_services
+from gateway.outbox_cli import deliver_outbox, expire_offers
 from gateway.settings import Settings, load
 from proactive.campaign import CampaignRunner
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread

@@ -1,0 +1,105 @@
+"""``unefois campaign deliver`` and ``unefois campaign expire``: the outbox sent through the
+channels the settings configure (SMTP, the SMS provider, the letters directory), and the
+offers nobody acted on closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+import gateway.settings as settings_module
+import proactive.notifications as notify
+from gateway.settings import Settings
+from store import LockHeld, OfferStore, OutboxStore, connect, database_url_for, exclusive, migrate
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def notification_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, notify.Channel]:
+    """The channels messages go through, as the settings configure them."""
+    return {
+        "email": notify.EmailChannel(
+            settings.smtp_host, settings.smtp_port, settings.smtp_sender, settings.smtp_tls
+        ),
+        "sms": notify.SmsChannel(settings.sms_url, settings.sms_token, http),
+        "letter": notify.LetterChannel(settings.letters_path),
+    }
+
+
+async def deliver_outbox(settings: Settings, limit: int, clock: Clock) -> notify.DispatchCounts:
+    """One pass over the due messages: each sent, put back for a retry, or given up.
+    One ``deliver`` runs at a time (two would each send the same due messages): another
+    one running raises :class:`LockHeld` before anything is sent."""
+    url = database_url_for(settings.data_dir, settings.database_url)
+    database = await connect(url, schema=settings.database_schema)
+    try:
+        await migrate(database)
+        async with exclusive(database, "deliver"), httpx.AsyncClient(timeout=10.0) as http:
+            dispatcher = notify.Dispatcher(
+                OutboxStore(database),
+                notification_channels(settings, http),
+                clock,
+                renderer=notify.Renderer(settings.public_url),
+            )
+            return await dispatcher.run_once(limit)
+    finally:
+        await database.aclose()
+
+
+def deliver(args: argparse.Namespace) -> int:
+    """``unefois campaign deliver``: prints the counts, nothing about anyone."""
+    settings = settings_module.load()
+    try:
+        counts = asyncio.run(deliver_outbox(settings, args.limit, utc_now))
+    except LockHeld:
+        print("another 'campaign deliver' is running: nothing sent", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
+    sys.stdout.write(f"sent     {counts.sent:>8}\nretried  {counts.retried:>8}\n")
+    sys.stdout.write(f"dead     {counts.dead:>8}\n")
+    return 0
+
+
+async def expire_offers(settings: Settings, after_days: int, clock: Clock) -> int:
+    """Close the offers detected more than ``after_days`` ago that nobody acted on."""
+    url = database_url_for(settings.data_dir, settings.database_url)
+    database = await connect(url, schema=settings.database_schema)
+    try:
+        await migrate(database)
+        now = clock()
+        return await OfferStore(database).expire(now - timedelta(days=after_days), now)
+    finally:
+        await database.aclose()
+
+
+def expire(args: argparse.Namespace) -> int:
+    """``unefois campaign expire``: prints how many offers were closed."""
+    if args.after_days < 1:
+        print("--after-days must be 1 or more", file=sys.stderr)
+        return 2
+    count = asyncio.run(expire_offers(settings_module.load(), args.after_days, utc_now))
+    sys.stdout.write(f"expired  {count:>8}\n")
+    return 0
+
+
+def add_outbox_parsers(csub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    deliver_parser = csub.add_parser("deliver", help="send the due notifications of the outbox")
+    deliver_parser.add_argument(
+        "--limit", type=int, default=1000, help="at most this many messages (default 1000)"
+    )
+    # Its own entry point: ``run`` stays the campaign command's.
+    deliver_parser.set_defaults(func=deliver)
+    expire_parser = csub.add_parser(
+        "expire", help="close the offers nobody acted on after some days (default 90)"
+    )
+    expire_parser.add_argument("--after-days", type=int, default=90)
+    expire_parser.set_defaults(func=expire)
