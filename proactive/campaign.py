@@ -22,14 +22,13 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from connectors import PivotIdentity, records
 from connectors.errors import ConnectorError
 from eligibility import BenefitResult, PersonData, evaluate_population
 from eligibility.inputs import HISTORY_MONTHS, INPUT_FIELDS, partner_of, person_data_from_fields
-from eligibility.months import parse
 from exchange import Exchange, Pseudonyms
 from exchange.caller import PERSON_READ_SCOPE, Client
 from exchange.context import AccessContext
@@ -40,7 +39,7 @@ from exchange.service import PersonRequest
 from prefill import load_forms
 from proactive import wording
 from proactive.partners import PartnerReader
-from proactive.population import Subject, departement, worker_of
+from proactive.population import Subject, first_day, postal_address, territory, worker_of
 from store.offers import Offer, OfferStore
 from store.outbox import Message, OutboxStore
 
@@ -99,11 +98,6 @@ class _Fetched:
     contact: records.Contact | None  # known for job seekers named by France Travail
 
 
-def _first_day(month: str) -> date:
-    year, number = parse(month)
-    return date(year, number, 1)
-
-
 def _form_for(benefit: str) -> str:
     """The prefilled form the letter links to: a letter without one would ask people to
     fill everything in again, which is what the service exists to avoid."""
@@ -111,22 +105,6 @@ def _form_for(benefit: str) -> str:
         if form.benefit == benefit:
             return form_id
     raise ValueError(f"no prefilled form applies for {benefit!r}: no campaign for it")
-
-
-def _territory(data: PersonData) -> str | None:
-    if data.housing is not None and data.housing.cog_commune:
-        return departement(data.housing.cog_commune)
-    if data.tax is not None:
-        return departement(data.tax.address.cog_commune)
-    return None
-
-
-def _letter_address(data: PersonData) -> str | None:
-    # The tax address is the only postal contact the agencies give for a campaign.
-    tax: records.TaxHousehold | None = data.tax
-    if tax is None or not tax.address.lines:
-        return None
-    return "\n".join(tax.address.lines)
 
 
 def _evidence(result: BenefitResult) -> dict[str, Any]:
@@ -256,7 +234,7 @@ class CampaignRunner:
             fields=wanted,
             on=on,
             months=HISTORY_MONTHS,
-            period_on=_first_day(month),
+            period_on=first_day(month),
         )
         try:
             view = await self._exchange.person(request)
@@ -278,7 +256,7 @@ class CampaignRunner:
             and data.receiving.get(benefit) is False
             and data.resources is not None
         ):
-            completed = await self._partners.complete(data, partner, context, on, _first_day(month))
+            completed = await self._partners.complete(data, partner, context, on, first_day(month))
             if completed is None:
                 # Left without the partner's resources: the rules answer CANNOT_EVALUATE.
                 summary.partners_unresolved += 1
@@ -323,7 +301,7 @@ class CampaignRunner:
                 benefit=result.benefit,
                 month=month,
                 campaign=campaign_id,
-                territory=_territory(fetched.data),
+                territory=territory(fetched.data),
                 monthly_amount=result.monthly_amount,
                 evidence=_evidence(result),
             ),
@@ -392,7 +370,7 @@ def _channels(fetched: _Fetched) -> list[tuple[str, str]]:
     if fetched.contact is not None and fetched.contact.mobile is not None:
         out.append(("sms", fetched.contact.mobile))
     if not out:
-        address = _letter_address(fetched.data)
+        address = postal_address(fetched.data)
         if address is not None:
             out.append(("letter", address))
     return out

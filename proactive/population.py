@@ -16,6 +16,8 @@ from typing import Literal
 
 from connectors import PivotIdentity
 from connectors.errors import InvalidInput
+from eligibility import PersonData
+from eligibility.months import parse
 
 
 @dataclass(frozen=True)
@@ -90,3 +92,29 @@ def departement(cog_commune: str | None) -> str | None:
     if not cog_commune or len(cog_commune) != 5:
         return None
     return cog_commune[:3] if cog_commune.startswith("97") else cog_commune[:2]
+
+
+def territory(data: PersonData | None) -> str | None:
+    """The département a person lives in, for reporting: the dwelling's commune, else the
+    tax address's."""
+    if data is None:
+        return None
+    if data.housing is not None and data.housing.cog_commune:
+        return departement(data.housing.cog_commune)
+    if data.tax is not None:
+        return departement(data.tax.address.cog_commune)
+    return None
+
+
+def postal_address(data: PersonData | None) -> str | None:
+    """The lines a letter is sent to: the tax address is the only postal contact the
+    agencies give."""
+    if data is None or data.tax is None or not data.tax.address.lines:
+        return None
+    return "\n".join(data.tax.address.lines)
+
+
+def first_day(month: str) -> date:
+    """``"2025-06"`` → 1 June 2025."""
+    year, number = parse(month)
+    return date(year, number, 1)

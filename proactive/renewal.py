@@ -31,7 +31,6 @@ from connectors.cnam import Cnam
 from connectors.errors import ConnectorError
 from eligibility import BenefitResult, PersonData, evaluate_population
 from eligibility.inputs import HISTORY_MONTHS, INPUT_FIELDS, person_data_from_fields
-from eligibility.months import parse
 from exchange import Exchange, Pseudonyms
 from exchange.auditing import Auditor, new_decision_id
 from exchange.caller import PERSON_READ_SCOPE, Client
@@ -43,7 +42,7 @@ from policies import Catalogue
 from proactive import wording
 from proactive.campaign import BENEFIT_SHORT, BENEFIT_TO, CLIENT_ID, SECTOR
 from proactive.notifications.rendering import french_date
-from proactive.population import departement, identity_from_params
+from proactive.population import first_day, identity_from_params, postal_address, territory
 from store import Message, Offer, OfferStore, OutboxStore, Renewal, RenewalStore
 
 log = logging.getLogger(__name__)
@@ -114,28 +113,6 @@ def candidates_from_triggers(triggers: Iterable[Any]) -> list[Candidate]:
         Candidate(identity, end, tuple(sorted(changes.get(key, ()))))
         for key, (identity, end) in ends.items()
     ]
-
-
-def _first_day(month: str) -> date:
-    year, number = parse(month)
-    return date(year, number, 1)
-
-
-def _letter_address(data: PersonData | None) -> str | None:
-    # The tax address is the only postal contact the agencies give.
-    if data is None or data.tax is None or not data.tax.address.lines:
-        return None
-    return "\n".join(data.tax.address.lines)
-
-
-def _territory(data: PersonData | None) -> str | None:
-    if data is None:
-        return None
-    if data.housing is not None and data.housing.cog_commune:
-        return departement(data.housing.cog_commune)
-    if data.tax is not None:
-        return departement(data.tax.address.cog_commune)
-    return None
 
 
 def _data_used(result: BenefitResult | None) -> list[dict[str, str]]:
@@ -253,7 +230,7 @@ class RenewalRunner:
             fields=FIELDS,
             on=self._clock().date(),
             months=HISTORY_MONTHS,
-            period_on=_first_day(month),
+            period_on=first_day(month),
         )
         try:
             view = await self._exchange.person(request)
@@ -324,7 +301,7 @@ class RenewalRunner:
             # Fail closed: an act the log cannot record is undone before anything else.
             await self._cnam.cancel_css_renewal(made.id, ctx)
             raise
-        address = _letter_address(fetched.data)
+        address = postal_address(fetched.data)
         if address is not None:
             await self._outbox.enqueue(
                 Message(
@@ -386,7 +363,7 @@ class RenewalRunner:
                 benefit=BENEFIT,
                 month=month,
                 campaign=campaign_id,
-                territory=_territory(fetched.data),
+                territory=territory(fetched.data),
                 monthly_amount=amount,
                 evidence=evidence,
             ),
@@ -397,7 +374,7 @@ class RenewalRunner:
             summary.invitation_skipped += 1
             return
         summary.invited += 1
-        address = _letter_address(fetched.data)
+        address = postal_address(fetched.data)
         if address is None or amount is None or result is None:
             # No postal contact, or no amount to announce: the offer waits for another channel.
             return
