@@ -28,8 +28,10 @@ from connectors.gip_mds import GipMds
 from connectors.housing import HousingAgency
 from connectors.http import RetryPolicy, StaticToken, TokenSource, UpstreamClient
 from connectors.identity import FranceConnectToken, PivotIdentity, Subject, normalise_name
+from connectors.mesri import Mesri
 from connectors.oauth import ClientCredentials
 from connectors.records import (
+    Admission,
     AgencyEvent,
     BenefitStatus,
     CivilStatus,
@@ -48,6 +50,7 @@ from connectors.records import (
     Provenance,
     Resources,
     Retirement,
+    StudentStatus,
     TaxHousehold,
     UnemploymentPayment,
     UnemploymentPayments,
@@ -58,6 +61,7 @@ from connectors.transport import RawResponse, Transport
 __all__ = [
     "BENEFITS",
     "UPSTREAMS",
+    "Admission",
     "AgencyEvent",
     "ApiParticulier",
     "BenefitStatus",
@@ -88,6 +92,7 @@ __all__ = [
     "InvalidInput",
     "JobSeekerStatus",
     "MemoryCache",
+    "Mesri",
     "MonthlyRent",
     "MonthlyResources",
     "NoCache",
@@ -104,6 +109,7 @@ __all__ = [
     "Retirement",
     "RetryPolicy",
     "StaticToken",
+    "StudentStatus",
     "Subject",
     "TaxHousehold",
     "TokenSource",

@@ -14,7 +14,8 @@ boundary, so that callers only ever see this tree::
     └── UpstreamInvalid            UPSTREAM_INVALID the answer is malformed, off-schema, or about
                                                    another person than the one asked
 
-``message`` is safe to show a client: it never holds a URL, a body or a personal value.
+``message`` is safe to show a client: it never holds a URL, a body or a personal value;
+``codes`` keeps the agency's error codes (digits), never their text.
 """
 
 from __future__ import annotations
@@ -23,11 +24,21 @@ from __future__ import annotations
 class ConnectorError(Exception):
     code = "INTERNAL"
 
-    def __init__(self, message: str, *, provider: str, retry_in: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        retry_in: float | None = None,
+        codes: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.provider = provider
         self.retry_in = retry_in
+        # The agency's own error codes (API Particulier's ``errors[].code``, e.g. "25003"),
+        # for a connector that must tell one 404 from another; never their text.
+        self.codes = codes
 
 
 class InvalidInput(ConnectorError):

@@ -30,6 +30,7 @@ DEFAULT_RETRY_IN = 60.0
 MAX_RETRY_IN = 3600.0
 # An agency name as API Particulier writes it in ``meta.provider`` ("CNAV", "France Travail").
 _PROVIDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._'-]{0,39}$")
+_CODE = re.compile(r"^[0-9]{5}$")
 
 
 def retry_after(value: str | None) -> float:
@@ -70,6 +71,12 @@ def provider_of(errors: list[dict[str, Any]] | None, default: str) -> str:
     return default
 
 
+def codes_of(errors: list[dict[str, Any]] | None) -> tuple[str, ...]:
+    """The error codes of a body that look like codes (digits only): never free text."""
+    found = (e.get("code") for e in errors or ())
+    return tuple(c for c in found if isinstance(c, str) and _CODE.match(c))
+
+
 def error_for_status(
     status: int,
     headers: Mapping[str, str],
@@ -85,7 +92,7 @@ def error_for_status(
             # A bare 404 is a wrong route (misconfigured base URL), not an unknown person:
             # reporting "not found" for everyone would silently hide rights.
             return UpstreamUnavailable(f"{who}: endpoint not found", provider=who)
-        return NotFound(f"{who}: person not found", provider=who)
+        return NotFound(f"{who}: person not found", provider=who, codes=codes_of(errors))
     if status == 429:
         return RateLimited(
             f"{who}: rate limited", provider=who, retry_in=retry_after(headers.get("retry-after"))

@@ -118,6 +118,47 @@ class UnemploymentPayments:
     provenance: Provenance
 
 
+# --- MESRI (higher education) through API Particulier ---------------------------------------
+
+# Régimes de formation that make a person a student ("étudiant") rather than an apprentice or
+# an adult in continuing training: formation initiale (RF1), the same without apprenticeship
+# (RF2), a resumption of studies without funding (RF3).
+INITIAL_TRAINING = frozenset({"RF1", "RF2", "RF3"})
+
+
+@dataclass(frozen=True)
+class Admission:
+    """One higher-education establishment that admitted the person for a period of study."""
+
+    start: date
+    end: date
+    enrolled: bool  # "est_inscrit": fees settled; False: admitted (pre-registered) only
+    regime_code: str | None  # "RF1"…"RF7"
+    regime_label: str | None
+    cog_commune: str | None  # the establishment's commune
+    establishment_uai: str | None
+    establishment_name: str | None
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class StudentStatus:
+    """Whether the person is a student on the day asked, as the MESRI states it.
+
+    ``registered`` is True when an admission with ``enrolled`` covers that day; an answer
+    "no student found" (404, code 25003) is a status with ``registered`` False and no
+    admission. ``in_initial_training`` narrows ``registered`` to the régimes of initial
+    training, the sense of "étudiant" in social law (an apprentice or an adult in continuing
+    training is not excluded from the RSA as a student)."""
+
+    registered: bool
+    in_initial_training: bool
+    admissions: tuple[Admission, ...]
+    provenance: Provenance
+
+
 # --- GIP-MDS resources ---------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from connectors.france_travail import FranceTravail
 from connectors.gip_mds import GipMds
 from connectors.housing import HousingAgency
 from connectors.http import StaticToken, UpstreamClient
+from connectors.mesri import Mesri
 from connectors.oauth import ClientCredentials
 
 UPSTREAMS = ("api_particulier", "gip_mds", "dgfip", "cnav", "cnam", "housing", "civil_registry")
@@ -90,6 +91,7 @@ class Connectors:
         api = clients["api_particulier"]
         self.cnaf = Cnaf(api, cache, clock, ttl=ttl)
         self.france_travail = FranceTravail(api, cache, clock, ttl=ttl)
+        self.mesri = Mesri(api, cache, clock, ttl=ttl)
         self.gip_mds = GipMds(clients["gip_mds"], cache, clock, ttl=ttl)
         self.dgfip = Dgfip(clients["dgfip"], cache, clock, ttl=ttl)
         self.cnav = Cnav(clients["cnav"], cache, clock, ttl=ttl)

@@ -1,7 +1,9 @@
-"""API Particulier v3 as the gateway sees it: DSS statuses, quotient familial, France Travail.
+"""API Particulier v3 as the gateway sees it: DSS statuses, quotient familial, France Travail,
+MESRI student status.
 
 Bodies follow the public OpenAPI document and the official staging cases field for field;
-errors reuse the DSS hub's codes (``37xxx``, provider CNAV) and France Travail's (``24xxx``).
+errors reuse the DSS hub's codes (``37xxx``, provider CNAV), France Travail's (``24xxx``) and
+the MESRI's (``25xxx``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from sandbox.admin import loopback_only
 from sandbox.agencies.caf_view import family_quotient, member, postal_address
+from sandbox.agencies.mesri_view import no_student, pivot_params, student_status
 from sandbox.agency import Agency, AgencyInfo, AgencySetup
 from sandbox.france_connect import FranceConnectTokens
 from sandbox.france_connect_pages import shortcut_token
@@ -28,6 +31,7 @@ from sandbox.protocol import (
     bearer,
     check_recipient,
     not_found,
+    parse_pivot,
     unauthorized,
     unprocessable,
 )
@@ -92,6 +96,23 @@ class ApiParticulier:
         if grant is None:  # expired between the check and now
             raise unauthorized()
         return self._known(self.population.persons[grant.person])
+
+    def resolve_student(self, request: Request) -> Person:
+        """The MESRI answers "no student found" for anyone it cannot name, known or not."""
+        params = request.query_params
+        check_recipient(params)
+        query = parse_pivot(pivot_params(params), self.population.reference_date)
+        found = self.population.find(query.nom_naissance, query.prenoms, query.sexe, query.birth)
+        if len(found) != 1:
+            raise no_student()
+        return found[0]
+
+    def resolve_student_fc(self, request: Request) -> Person:
+        check_recipient(request.query_params)
+        grant = self.fc_tokens.live(bearer(request.headers.get("authorization")) or "")
+        if grant is None:
+            raise unauthorized()
+        return self.population.persons[grant.person]
 
     def resolve_seeker(self, request: Request) -> Person:
         params = request.query_params
@@ -220,6 +241,22 @@ class ApiParticulier:
 
         return endpoint
 
+    def _student(self, fc: bool) -> Callable[[Request], object]:
+        def render(request: Request, person: Person) -> object:
+            return student_status(self.population, person)
+
+        async def endpoint(request: Request) -> Response:
+            return await self.agency.answer(
+                request,
+                self.resolve_student_fc if fc else self.resolve_student,
+                render,
+                auth=self.check_fc_token if fc else None,
+                as_of=False,
+                swap=lambda p: self.population.other_than(p, lambda o: o.activity == "etudiant"),
+            )
+
+        return endpoint
+
     def _seeker(self, render: Render) -> Callable[[Request], object]:
         async def endpoint(request: Request) -> Response:
             return await self.agency.answer(
@@ -257,6 +294,8 @@ class ApiParticulier:
                 Route(f"/v3/dss/{name}/france_connect", self._dss(render, True), methods=["GET"])
             )
         routes += [
+            Route("/v3/mesri/statut_etudiant/identite", self._student(False), methods=["GET"]),
+            Route("/v3/mesri/statut_etudiant/france_connect", self._student(True), methods=["GET"]),
             Route(
                 "/v3/france_travail/statut/identifiant", self._seeker(self.statut), methods=["GET"]
             ),

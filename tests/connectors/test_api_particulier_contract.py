@@ -1,7 +1,8 @@
 """Every official API Particulier staging case the connectors cover, served over real HTTP.
 
-Covered operations: DSS RSA, AAH, CSS and QF (identity and FranceConnect modes) and France
-Travail statut and indemnites. The staging data set has no case for PPA or ASF.
+Covered operations: DSS RSA, AAH, CSS and QF (identity and FranceConnect modes), MESRI
+student status (identity and FranceConnect modes) and France Travail statut and indemnites.
+The staging data set has no case for PPA or ASF.
 
 How requests are built: through ``PivotIdentity`` whenever the case's parameters make a
 valid one; otherwise (no birth day, or no birth date at all, which API Particulier accepts
@@ -39,6 +40,10 @@ from connectors.api_particulier import ApiParticulier
 from connectors.cache import NoCache
 from connectors.cnaf import Cnaf, parse_benefit, parse_css, parse_family_quotient
 from connectors.france_travail import FranceTravail
+from connectors.mesri import Mesri
+from connectors.mesri import parse_status as parse_student
+from connectors.mesri import query_params as student_params
+from connectors.mesri import read as read_student
 from connectors.records import Provenance
 from connectors.source import validated
 from tests.connectors.conftest import NOW, SIRET, Serve, fixed_clock, make_client
@@ -74,6 +79,16 @@ for _endpoint, _kind, _scope in (
         _kind,
         _scope,
     )
+OPERATIONS[f"{P}mesri_statut_etudiant_with_civility"] = (
+    "/v3/mesri/statut_etudiant/identite",
+    "student",
+    "mesri_admissions",
+)
+OPERATIONS[f"{P}mesri_statut_etudiant_with_france_connect"] = (
+    "/v3/mesri/statut_etudiant/france_connect",
+    "student",
+    "mesri_admissions",
+)
 OPERATIONS[f"{P}france_travail_statut_with_identifiant"] = (
     "/v3/france_travail/statut/identifiant",
     "ft_status",
@@ -85,6 +100,7 @@ OPERATIONS[f"{P}france_travail_indemnites_with_identifiant"] = (
     "",
 )
 
+ON = date(2025, 3, 14)
 PRESENT = PAYLOADS.is_dir()
 TOKENS = load_fc_tokens() if PRESENT else []
 ALL = [case for _, case in iter_cases({op: r for op, (r, _, _) in OPERATIONS.items()})]
@@ -98,8 +114,10 @@ CASES = [
 # being about someone else (DESIGN §4), even though the agency found a file.
 # Two more staging answers really are about someone else: asked MARTIN Pierre born
 # 1987-06-27, the answer's claimant was born 1978-06-27; asked SIMPSON Marge, the answer's
-# claimant is BROWN Marge.
+# claimant is BROWN Marge; asked IBARRA Jennyfer born 2004-01-01, the MESRI's student was
+# born 2000-01-01.
 REFUSED_AS_ANOTHER_PERSON = {
+    "civility_etudiant_inscrit_ibarra_jennyfer.yml#0",
     "200-identite-cas-limite-erreur-phonetique.yaml#0",
     "200-identite-cas-limite-faute-de-frappe.yaml#0",
     "200-couple-2_enfants-qf_msa_150_sept2024.yaml#0",
@@ -168,11 +186,30 @@ def identity_of(params: dict[str, tuple[str, ...]]) -> PivotIdentity | None:
     return identity if sent == rest else None
 
 
+def student_identity_of(params: dict[str, tuple[str, ...]]) -> PivotIdentity | None:
+    """The MESRI's civility parameters (one given name, the birth country's code in place of
+    the commune for a person born abroad) as a pivot identity, when they make a valid one."""
+    place = params.get("codeCogInseeCommuneNaissance", ("",))[0]
+    pivot = {k: v for k, v in params.items() if k != "codeCogInseeCommuneNaissance"}
+    if place.startswith("99"):
+        pivot["codeCogInseePaysNaissance"] = (place,)
+    else:
+        pivot["codeCogInseePaysNaissance"] = ("99100",)
+        pivot["codeCogInseeCommuneNaissance"] = (place,)
+    identity = identity_of(pivot)
+    if identity is None:
+        return None
+    sent: dict[str, tuple[str, ...]] = {}
+    for key, value in student_params(identity):
+        sent[key] = (*sent.get(key, ()), value)
+    return identity if sent == params else None
+
+
 async def run(case: Case, url: str) -> Any:
     """Ask the connector the case's question; return its record (or raise its error)."""
     route, kind, scope = OPERATIONS[case.operation]
     http = make_client(url, token=API_TOKEN, provider="API Particulier")
-    ctx = CallContext(recipient=SIRET, on=date(2025, 3, 14))
+    ctx = CallContext(recipient=SIRET, on=ON)
     try:
         if kind in ("ft_status", "ft_payments"):
             ft = FranceTravail(http, NoCache(), fixed_clock)
@@ -186,10 +223,14 @@ async def run(case: Case, url: str) -> Any:
             token = token_for(case, TOKENS, scope)
             assert token is not None
             subject = FranceConnectToken(token.token + FC_SUFFIX)
+        elif kind == "student":
+            subject = student_identity_of(case.params)
         else:
             subject = identity_of(case.params)
         if subject is None:
             return await raw(case, route, kind, http)
+        if kind == "student":
+            return await Mesri(http, NoCache(), fixed_clock).student_status(subject, ctx)
         if kind == "css":
             return await cnaf.css(subject, ctx)
         if kind == "qf":
@@ -206,6 +247,13 @@ async def run(case: Case, url: str) -> Any:
 
 async def raw(case: Case, route: str, kind: str, http: Any) -> Any:
     params = [("recipient", SIRET)] + [(k, v) for k, vs in case.params.items() for v in vs]
+    if kind == "student":
+        # Not a complete identity (the "no student found" case names an INE): the answer is
+        # read as the connector reads it, without the identity check.
+        answer = await read_student(ApiParticulier(http), route.strip("/").split("/"), params)
+        provenance = Provenance("MESRI", "api_particulier.mesri", NOW.date(), NOW)
+        fc = FranceConnectToken("not-an-identity-token")
+        return validated(lambda d, p: parse_student(fc, ON, d, p), answer.data, provenance)
     answer = await ApiParticulier(http).call(route.strip("/").split("/"), params, provider="CNAF")
     provenance = Provenance("CNAF", "api_particulier.dss", NOW.date(), NOW)
     if kind == "css":
@@ -254,6 +302,20 @@ def check_record(case: Case, record: Any) -> None:
         assert len(record.children) == len(data["enfants"])
         assert record.address is not None
         assert record.address.lines[-1] == data["adresse"]["code_postal_ville"]
+    elif kind == "student":
+        admissions = sorted(data["admissions"], key=lambda a: a["date_debut"])
+        assert [(a.start, a.end, a.enrolled) for a in record.admissions] == [
+            (_day(a["date_debut"]), _day(a["date_fin"]), a["est_inscrit"]) for a in admissions
+        ]
+        assert [a.regime_code for a in record.admissions] == [
+            a["regime_formation"]["code"] for a in admissions
+        ]
+        current = [a for a in record.admissions if a.enrolled and a.start <= ON <= a.end]
+        assert record.registered is bool(current)
+        assert record.in_initial_training is any(
+            a.regime_code in ("RF1", "RF2", "RF3") for a in current
+        )
+        assert record.provenance.agency == "MESRI"
     elif kind == "ft_status":
         registration = data["inscription"]
         assert record.identifier == data["identifiant"]
@@ -282,6 +344,11 @@ async def test_staging_case(case: Case, staging: tuple[StagingServer, str]) -> N
             await run(case, url)
     elif case.status == 200:
         check_record(case, await run(case, url))
+    elif OPERATIONS[case.operation][1] == "student" and case.status == 404:
+        # "No student found" is the MESRI's answer for a person who is not a student.
+        record = await run(case, url)
+        assert (record.registered, record.admissions) == (False, ())
+        assert record.provenance.agency == "MESRI"
     else:
         with pytest.raises(ERRORS[case.status]) as caught:
             await run(case, url)

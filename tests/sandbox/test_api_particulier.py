@@ -151,3 +151,63 @@ def test_france_travail(http: httpx.Client, sandbox: RunningSandbox) -> None:
         headers=particulier(sandbox),
     )
     assert bad.status_code == 422
+
+
+def _student_query(personne: dict[str, object]) -> dict[str, object]:
+    """The MESRI's civility parameters: one given name, the country code in place of the
+    commune for a person born abroad."""
+    params = {
+        k: v
+        for k, v in query(personne).items()
+        if k not in ("codeCogInseePaysNaissance", "codeCogInseeCommuneNaissance", "nomUsage")
+    }
+    params["prenoms[]"] = personne["prenoms"][0]  # type: ignore[index]
+    params["codeCogInseeCommuneNaissance"] = (
+        personne.get("codeCogInseeCommuneNaissance") or (personne["codeCogInseePaysNaissance"])
+    )
+    return params
+
+
+def test_student_status(http: httpx.Client, sandbox: RunningSandbox) -> None:
+    url = f"{sandbox.urls['api_particulier']}/v3/mesri/statut_etudiant/identite"
+    student = persons(http, sandbox, "etudiant", 1)[0]
+    answer = http.get(url, params=_student_query(student["personne"]), headers=particulier(sandbox))  # type: ignore[arg-type]
+    assert answer.status_code == 200, answer.text
+    data = answer.json()["data"]
+    assert set(data) == {"identite", "admissions"}
+    assert data["identite"]["nom_naissance"] == student["personne"]["nomNaissance"]  # type: ignore[index]
+    admissions = data["admissions"]
+    assert admissions and all(a["est_inscrit"] for a in admissions)
+    assert {a["regime_formation"]["code"] for a in admissions} == {"RF1"}
+    # Academic years: from 1 September to 31 August, the last one covering the reference month.
+    assert all(a["date_debut"][5:] == "09-01" and a["date_fin"][5:] == "08-31" for a in admissions)
+    assert admissions[-1]["date_debut"] <= "2025-06-30" <= admissions[-1]["date_fin"]
+
+    worker = persons(http, sandbox, "salarie", 1)[0]
+    missing = http.get(url, params=_student_query(worker["personne"]), headers=particulier(sandbox))  # type: ignore[arg-type]
+    assert missing.status_code == 404
+    error = missing.json()["errors"][0]
+    assert (error["code"], error["meta"]["provider"]) == ("25003", "MESRI")
+
+    two_names = {**_student_query(student["personne"]), "prenoms[]": ["A", "B"]}  # type: ignore[arg-type]
+    assert http.get(url, params=two_names, headers=particulier(sandbox)).status_code == 422
+
+
+def test_student_status_with_france_connect(http: httpx.Client, sandbox: RunningSandbox) -> None:
+    base = sandbox.urls["api_particulier"]
+    url = base + "/v3/mesri/statut_etudiant/france_connect"
+    for kind, status in (("etudiant", 200), ("salarie", 404)):
+        person = persons(http, sandbox, kind, 1)[0]
+        fc = http.post(
+            base + "/_sandbox/france_connect/tokens", json={"person": person["index"]}
+        ).json()
+        answer = http.get(
+            url,
+            params={"recipient": RECIPIENT},
+            headers={"Authorization": "Bearer " + fc["access_token"]},
+        )
+        assert answer.status_code == status, answer.text
+    assert (
+        http.get(url, params={"recipient": RECIPIENT}, headers=particulier(sandbox)).status_code
+        == 401
+    )
