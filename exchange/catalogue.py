@@ -62,6 +62,10 @@ async def _ft_contact(c: Connectors, s: Subjects, ctx: CallContext, w: Window) -
     return await c.france_travail.contact(_ft(s), ctx)
 
 
+async def _student(c: Connectors, s: Subjects, ctx: CallContext, w: Window) -> object:
+    return await c.mesri.student_status(s.person, ctx)
+
+
 async def _ft_payments(c: Connectors, s: Subjects, ctx: CallContext, w: Window) -> object:
     return await c.france_travail.payments(_ft(s), ctx)
 
@@ -99,6 +103,7 @@ SOURCES: dict[str, Source] = {
         Source("cnaf.asf", "api_particulier", "any", _benefit("asf")),
         Source("cnaf.css", "api_particulier", "any", _css),
         Source("cnaf.quotient_familial", "api_particulier", "any", _qf),
+        Source("mesri.statut_etudiant", "api_particulier", "any", _student),
         Source("france_travail.statut", "api_particulier", "france_travail", _ft_status),
         Source("france_travail.contact", "api_particulier", "france_travail", _ft_contact),
         Source("france_travail.indemnites", "api_particulier", "france_travail", _ft_payments),
@@ -129,6 +134,7 @@ FIELDS: dict[str, str] = {
     "employment.status": "france_travail.statut",
     "employment.payments": "france_travail.indemnites",
     "contact": "france_travail.contact",
+    "studentStatus": "mesri.statut_etudiant",
     "pension": "cnav.retraite",
     "healthCoverage": "cnam.assurance_maladie",
     "housing": "housing.logement",

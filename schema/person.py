@@ -193,6 +193,10 @@ class Person:
     def contact(self) -> t.Contact | None:
         return _get(self._view, "contact")  # type: ignore[no-any-return]
 
+    @strawberry.field(description="Student status: enrolment in higher education (MESRI).")
+    def student_status(self) -> t.StudentStatus | None:
+        return _get(self._view, "studentStatus")  # type: ignore[no-any-return]
+
     @strawberry.field(description="Pensions paid (CNAV).")
     def pension(self) -> t.Pension | None:
         r: records.Retirement = _get(self._view, "pension")

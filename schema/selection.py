@@ -33,6 +33,7 @@ _TOP = {
     "healthCoverage": "healthCoverage",
     "housing": "housing",
     "contact": "contact",
+    "studentStatus": "studentStatus",
 }
 # Parents whose children are catalogue fields of their own.
 _NESTED = {"benefits", "employment"}

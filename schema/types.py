@@ -165,6 +165,35 @@ class Contact:
     provenance: Provenance
 
 
+@strawberry.type(description="A higher-education establishment that admitted the person.")
+class Admission:
+    start: date
+    end: date
+    enrolled: bool = strawberry.field(
+        description="Enrolled (fees settled); false: admitted (pre-registered) only."
+    )
+    regime_code: str | None = strawberry.field(description="Régime de formation, RF1 to RF7.")
+    regime_label: str | None
+    cog_commune: str | None
+    establishment_uai: str | None
+    establishment_name: str | None
+
+
+@strawberry.type(
+    description="Student status (MESRI): whether the person is enrolled in higher education "
+    "on the reference date. A person the MESRI has no admission for is not a student: "
+    "registered false, no admission."
+)
+class StudentStatus:
+    registered: bool
+    in_initial_training: bool = strawberry.field(
+        description="Enrolled in initial training (RF1 to RF3), the sense of 'étudiant' in "
+        "social law: not an apprentice nor an adult in continuing training."
+    )
+    admissions: list[Admission]
+    provenance: Provenance
+
+
 @strawberry.type
 class UnemploymentPayment:
     date: date

@@ -125,3 +125,29 @@ def _ctx() -> dict[str, str]:
     from tests.e2e.conftest import CONTEXT
 
     return CONTEXT
+
+
+async def test_student_status_from_the_mesri(
+    gateway: Gateway, persons: list[dict[str, Any]]
+) -> None:
+    selection = (
+        "studentStatus { registered inInitialTraining"
+        " admissions { start end enrolled regimeCode } provenance { agency } }"
+    )
+    student = pick(persons, activity="etudiant", unknown_to_caf=False, homonym_of=None)
+    body = await gateway.person(selection, {"identity": identity(student)})
+    assert "errors" not in body, body.get("errors")
+    status = body["data"]["person"]["studentStatus"]
+    assert status["registered"] is True and status["inInitialTraining"] is True
+    assert status["admissions"][-1]["regimeCode"] == "RF1"
+    assert status["provenance"]["agency"] == "MESRI"
+    # "No student found" is an answer: not a student, not an error.
+    worker = pick(persons, activity="salarie", homonym_of=None)
+    body = await gateway.person(selection, {"identity": identity(worker)})
+    assert "errors" not in body, body.get("errors")
+    assert body["data"]["person"]["studentStatus"] == {
+        "registered": False,
+        "inInitialTraining": False,
+        "admissions": [],
+        "provenance": {"agency": "MESRI"},
+    }

@@ -106,6 +106,7 @@ def test_a_public_task_grants_its_categories_with_its_legal_basis() -> None:
         "benefits.asf",
         "employment.status",
         "employment.payments",
+        "studentStatus",
     }
     for name in verdict.released:
         assert verdict.fields[name].rule_id == "field.purpose_grant"
