@@ -20,6 +20,11 @@ Mapping decisions (each is a pitfall measured with this OpenFisca release):
   fed net amounts only, it would see no pension at all and pay the full ASPA. Gross
   pensions come from the CNAV record (``Retirement``); gross salaries are known nowhere, so
   ASPA cannot be evaluated when the last quarter has salaries.
+- The claimant's student status (``etudiant``) is fed for every month of the window when the
+  MESRI's answer is known: students are excluded from the RSA (CASF L262-4) and, below an
+  earnings threshold, from the PPA. Unknown (not released, or the MESRI failed), only the
+  RSA answers CANNOT_EVALUATE: fed as "not a student", a student would look entitled. The
+  partner's status is not fetched and reads as not a student.
 - No benefit amount the person is paid (RSA, housing aid, ASPA…) is ever an input: they are
   what is computed, and feeding them would answer with the agency's own figure.
 """
@@ -235,7 +240,13 @@ def adapt(data: PersonData, month: str) -> Household:
     report.inputs.append(_input("date_naissance", civil.birth_date.isoformat(), civil.provenance))
     own = _incomes(resources, window, "", report)
     _pension_gross(data, own, (*window, month), report)
-    members = [Member("claimant", civil.birth_date, own)]
+    if data.student is None:
+        report.lack("student status", ["rsa"])
+    elif data.student_provenance is not None:
+        report.inputs.append(
+            _input("etudiant", "oui" if data.student else "non", data.student_provenance)
+        )
+    members = [Member("claimant", civil.birth_date, own, student=bool(data.student))]
     if data.receiving.get("aah"):
         # AAH is paid by the CAF, not declared to GIP-MDS, and OpenFisca cannot simulate it
         # without a disability rate: its amount would be missing from every resource base.

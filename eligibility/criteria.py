@@ -43,6 +43,13 @@ CRITERIA: dict[str, tuple[Criterion, ...]] = {
             _CASF,
             "CASF",
         ),
+        _c(
+            "Ne pas être élève, étudiant ou stagiaire (en formation initiale), sauf pour un "
+            "parent qui assume seul la charge d'un enfant.",
+            "L262-4",
+            _CASF,
+            "CASF",
+        ),
         _c("Ressources prises en compte.", "L262-3", _CASF, "CASF"),
     ),
     "ppa": (

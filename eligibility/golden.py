@@ -3,7 +3,8 @@
 A file in ``eligibility/golden/`` holds ``cases:``, each with ``name``, ``month``,
 ``situation`` (what the agencies would say: birth dates, monthly payments by nature, the CAF
 file's partner and children, the dwelling) and ``expected`` (per benefit: ``status``, and
-``amount`` or ``missing``). ``situation_to_person`` turns a situation into ``PersonData``
+``amount`` or ``missing``); ``student`` (default false, ``null`` for unknown) is the MESRI's
+status. ``situation_to_person`` turns a situation into ``PersonData``
 exactly as the connectors would have shaped it.
 """
 
@@ -173,6 +174,8 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
         retirement=retirement,
         receiving=dict(situation.get("receiving", {})),
         partner_resources=_resources(situation.get("partner_resources"), month),
+        student=situation.get("student", False),
+        student_provenance=_prov("MESRI", "api_particulier.mesri.statut_etudiant", month),
     )
 
 

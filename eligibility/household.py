@@ -22,6 +22,7 @@ class Member:
     birth_date: date
     # OpenFisca variable → one amount per month of ``Household.months``
     incomes: Mapping[str, tuple[float, ...]]
+    student: bool = False  # OpenFisca's ``etudiant``, every month of the window
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from connectors.records import (
     CivilStatus,
     FamilyQuotient,
     Housing,
+    Provenance,
     Resources,
     Retirement,
     TaxHousehold,
@@ -37,6 +38,11 @@ class PersonData:
     retirement: Retirement | None
     receiving: Mapping[str, bool | None] = field(default_factory=dict)
     partner_resources: Resources | None = None
+    # Whether the person is a student in the month (the MESRI's status, initial training):
+    # students are excluded from the RSA (CASF L262-4). None when not known: the RSA then
+    # answers CANNOT_EVALUATE; the other benefits read it as not a student, as before.
+    student: bool | None = None
+    student_provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from eligibility.model import BenefitResult, InputUsed, PersonData, Status
 from eligibility.reform import CSS_SOURCED_UNTIL
 
 _HOUSING_INPUTS = {"statut_occupation_logement", "loyer", "depcom", "zone_apl"}
+# The student status changes the RSA (excluded) and the PPA (excluded below a threshold).
+_STUDENT_BENEFITS = ("rsa", "ppa")
 
 
 def receiving(data: PersonData, benefit: str) -> bool | None:
@@ -26,9 +28,12 @@ def receiving(data: PersonData, benefit: str) -> bool | None:
 
 
 def _inputs(household: Household, benefit: str) -> tuple[InputUsed, ...]:
+    inputs = household.inputs
+    if benefit not in _STUDENT_BENEFITS:
+        inputs = tuple(i for i in inputs if i.name != "etudiant")
     if benefit in HOUSING_BENEFITS:
-        return household.inputs
-    return tuple(i for i in household.inputs if i.name not in _HOUSING_INPUTS)
+        return inputs
+    return tuple(i for i in inputs if i.name not in _HOUSING_INPUTS)
 
 
 def unavailable(benefit: str, month: str) -> tuple[str, ...]:

@@ -53,7 +53,8 @@ ACTION = "css_renewal"
 REVERT_ACTION = "css_renewal_reverted"
 AGENCY = "cnam"
 FORM = "css"  # the prefilled CSS application an invitation links to
-FIELDS = INPUT_FIELDS | {"healthCoverage"}
+# The CSS rules do not read the student status (the RSA's), and css_renewal is not granted it.
+FIELDS = (INPUT_FIELDS - {"studentStatus"}) | {"healthCoverage"}
 HOUSEHOLD_EVENTS = frozenset({"birth", "move"})
 CONCURRENCY = 8
 BATCH = 500

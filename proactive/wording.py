@@ -22,6 +22,7 @@ _OWN = {
     "retraite_imposable": "vos pensions de retraite",
     "retraite_brute": "vos pensions de retraite",
     "composition": "la composition de votre foyer",
+    "etudiant": "votre statut d'étudiant",
     "statut_occupation_logement": "votre situation de logement",
     "loyer": "votre loyer",
     "depcom": "votre commune",

@@ -36,7 +36,7 @@ def test_every_input_the_rules_name_has_words() -> None:
 
     names = {n for pair in INCOME_VARIABLES.values() for n in pair}
     names |= {"date_naissance", "composition", "statut_occupation_logement", "loyer"}
-    names |= {"depcom", "zone_apl", "retraite_brute"}
+    names |= {"depcom", "zone_apl", "retraite_brute", "etudiant"}
     assert all(wording.label(n) != wording.OTHER for n in names)
     assert all(
         wording.label("partner " + n) != wording.OTHER

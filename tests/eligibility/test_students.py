@@ -1,0 +1,83 @@
+"""Students and the RSA (CASF L262-4 3°): the MESRI's status read, fed, shown and required."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from connectors import records
+from eligibility.engine import evaluate_one
+from eligibility.golden import situation_to_person
+from eligibility.inputs import INPUT_FIELDS, person_data_from_fields
+from eligibility.model import BENEFITS
+
+ALONE = {
+    "person": {"birth_date": "1995-01-15", "sex": "F"},
+    "resources": {"months": 24, "payments": []},
+    "housing": {"occupancy": "tenant", "rent": 500, "commune": "69123", "history_months": 24},
+}
+PROVENANCE = records.Provenance(
+    "MESRI", "api_particulier.mesri.statut_etudiant", date(2025, 6, 30), datetime.now(UTC)
+)
+
+
+def _answers(student: bool | None) -> dict[str, Any]:
+    person = situation_to_person({**ALONE, "student": student}, "2025-06")
+    return {r.benefit: r for r in evaluate_one(person, BENEFITS, "2025-06")}
+
+
+def test_a_student_is_not_entitled_to_the_rsa_and_is_told_why(tbs: Any) -> None:
+    student, other = _answers(True), _answers(False)
+    assert other["rsa"].status == "ELIGIBLE"
+    assert student["rsa"].status == "NOT_ELIGIBLE" and student["rsa"].monthly_amount is None
+    assert any("étudiant" in c.text and "L262-4" in c.title for c in student["rsa"].criteria)
+    [used] = [i for i in student["rsa"].inputs if i.name == "etudiant"]
+    assert (used.value, used.agency) == ("oui", "MESRI")
+    # The other benefits are the same, and do not name a status they do not read.
+    for benefit in ("css", "aspa", "aide_logement"):
+        assert student[benefit].status == other[benefit].status, benefit
+        assert student[benefit].monthly_amount == other[benefit].monthly_amount, benefit
+        assert all(i.name != "etudiant" for i in student[benefit].inputs), benefit
+
+
+def test_an_unknown_status_leaves_only_the_rsa_unevaluated(tbs: Any) -> None:
+    unknown, other = _answers(None), _answers(False)
+    assert unknown["rsa"].status == "CANNOT_EVALUATE"
+    assert unknown["rsa"].missing == ("student status",)
+    for benefit in ("ppa", "css", "aspa", "aide_logement"):
+        assert unknown[benefit].status == other[benefit].status, benefit
+        assert not unknown[benefit].missing, benefit
+
+
+def _status(regime: str, enrolled: bool = True) -> records.StudentStatus:
+    admission = records.Admission(
+        date(2024, 9, 1), date(2025, 8, 31), enrolled, regime, None, None, None, None
+    )
+    initial = enrolled and regime in records.INITIAL_TRAINING
+    return records.StudentStatus(enrolled, initial, (admission,), PROVENANCE)
+
+
+@pytest.mark.parametrize(
+    ("status", "student"),
+    [
+        (_status("RF1"), True),
+        (_status("RF5"), False),  # continuing training: not a student in the RSA's sense
+        (_status("RF1", enrolled=False), False),  # admitted, not enrolled
+        (records.StudentStatus(False, False, (), PROVENANCE), False),  # no student found
+        (None, None),  # not released, or the MESRI failed
+    ],
+)
+def test_the_status_read_from_the_records(
+    status: records.StudentStatus | None, student: bool | None
+) -> None:
+    assert "studentStatus" in INPUT_FIELDS
+    civil = records.CivilStatus(
+        "X", None, ("Y",), "F", date(1995, 1, 15), None, "99100", None, PROVENANCE
+    )
+    fields: dict[str, object] = {"identity": civil}
+    if status is not None:
+        fields["studentStatus"] = status
+    data = person_data_from_fields(fields)
+    assert data is not None and data.student is student
