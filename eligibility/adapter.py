@@ -20,10 +20,13 @@ Mapping decisions (each is a pitfall measured with this OpenFisca release):
   fed net amounts only, it would see no pension at all and pay the full ASPA. Gross
   pensions come from the CNAV record (``Retirement``); gross salaries are known nowhere, so
   ASPA cannot be evaluated when the last quarter has salaries.
-- The claimant's student status (``etudiant``) is fed for every month of the window when the
-  MESRI's answer is known: students are excluded from the RSA (CASF L262-4) and, below an
-  earnings threshold, from the PPA. Unknown (not released, or the MESRI failed), only the
-  RSA answers CANNOT_EVALUATE: fed as "not a student", a student would look entitled. The
+- The claimant's student status (``etudiant``) is fed month by month from the MESRI's
+  admissions: a month is a student's when an enrolment in initial training (RF1-RF3; not
+  apprenticeship, not continuing training, the sense of "étudiant" in social law) overlaps
+  it. Students are excluded from the RSA (CASF L262-4) and, below an earnings threshold,
+  from the PPA. Unknown (not released, or the MESRI failed), only the RSA answers
+  CANNOT_EVALUATE: fed as "not a student", a student would look entitled. The record's own
+  ``registered`` is the status on the day of the request, not in the months evaluated. The
   partner's status is not fetched and reads as not a student.
 - No benefit amount the person is paid (RSA, housing aid, ASPA…) is ever an input: they are
   what is computed, and feeding them would answer with the agency's own figure.
@@ -36,6 +39,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from connectors.records import (
+    INITIAL_TRAINING,
     HouseholdMember,
     MonthlyResources,
     Provenance,
@@ -165,6 +169,21 @@ def _pension_gross(
     )
 
 
+def _studies(data: PersonData, months: tuple[str, ...], report: _Report) -> tuple[bool, ...]:
+    """The claimant's ``etudiant`` per month (see the module docstring)."""
+    status = data.student
+    if status is None:
+        report.lack("student status", ["rsa"])
+        return ()
+    enrolled = [a for a in status.admissions if a.enrolled and a.regime_code in INITIAL_TRAINING]
+    series = tuple(
+        any(a.start <= mo.last_day(m) and mo.first_day(m) <= a.end for a in enrolled)
+        for m in months
+    )
+    report.inputs.append(_input("etudiant", "oui" if series[-1] else "non", status.provenance))
+    return series
+
+
 def _dwelling(data: PersonData, window: tuple[str, ...], report: _Report) -> Dwelling | None:
     housing = data.housing
     if housing is None:
@@ -240,13 +259,8 @@ def adapt(data: PersonData, month: str) -> Household:
     report.inputs.append(_input("date_naissance", civil.birth_date.isoformat(), civil.provenance))
     own = _incomes(resources, window, "", report)
     _pension_gross(data, own, (*window, month), report)
-    if data.student is None:
-        report.lack("student status", ["rsa"])
-    elif data.student_provenance is not None:
-        report.inputs.append(
-            _input("etudiant", "oui" if data.student else "non", data.student_provenance)
-        )
-    members = [Member("claimant", civil.birth_date, own, student=bool(data.student))]
+    studies = _studies(data, (*window, month), report)
+    members = [Member("claimant", civil.birth_date, own, student=studies)]
     if data.receiving.get("aah"):
         # AAH is paid by the CAF, not declared to GIP-MDS, and OpenFisca cannot simulate it
         # without a disability rate: its amount would be missing from every resource base.

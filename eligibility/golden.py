@@ -3,9 +3,10 @@
 A file in ``eligibility/golden/`` holds ``cases:``, each with ``name``, ``month``,
 ``situation`` (what the agencies would say: birth dates, monthly payments by nature, the CAF
 file's partner and children, the dwelling) and ``expected`` (per benefit: ``status``, and
-``amount`` or ``missing``); ``student`` (default false, ``null`` for unknown) is the MESRI's
-status. ``situation_to_person`` turns a situation into ``PersonData``
-exactly as the connectors would have shaped it.
+``amount`` or ``missing``). In a situation, ``student`` (default false, ``null`` for unknown)
+is the MESRI's answer: true is an enrolment in initial training for the academic years
+around the month. ``situation_to_person`` turns a situation into ``PersonData`` exactly as
+the connectors would have shaped it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 
 from connectors.records import (
+    Admission,
     CivilStatus,
     FamilyQuotient,
     HouseholdMember,
@@ -30,6 +32,7 @@ from connectors.records import (
     Provenance,
     Resources,
     Retirement,
+    StudentStatus,
     TaxHousehold,
 )
 from eligibility import months as mo
@@ -126,6 +129,19 @@ def _housing(facts: dict[str, Any] | None, month: str) -> Housing | None:
     )
 
 
+def _student(enrolled: bool | None, month: str) -> StudentStatus | None:
+    if enrolled is None:
+        return None
+    year = mo.parse(month)[0]
+    admissions = tuple(
+        Admission(date(y, 9, 1), date(y + 1, 8, 31), True, "RF1", None, None, None, None)
+        for y in range(year - 3, year + 1)
+        if enrolled
+    )
+    provenance = _prov("MESRI", "api_particulier.mesri.statut_etudiant", month)
+    return StudentStatus(bool(admissions), bool(admissions), admissions, provenance)
+
+
 def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
     person = situation["person"]
     birth = _date(person["birth_date"]) or date.min
@@ -174,8 +190,7 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
         retirement=retirement,
         receiving=dict(situation.get("receiving", {})),
         partner_resources=_resources(situation.get("partner_resources"), month),
-        student=situation.get("student", False),
-        student_provenance=_prov("MESRI", "api_particulier.mesri.statut_etudiant", month),
+        student=_student(situation.get("student", False), month),
     )
 
 

@@ -22,7 +22,8 @@ class Member:
     birth_date: date
     # OpenFisca variable → one amount per month of ``Household.months``
     incomes: Mapping[str, tuple[float, ...]]
-    student: bool = False  # OpenFisca's ``etudiant``, every month of the window
+    # OpenFisca's ``etudiant`` per month of ``Household.months``; empty: never a student
+    student: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -73,10 +73,6 @@ def person_data_from_fields(fields: Mapping[str, object]) -> PersonData | None:
     receiving["aide_logement"] = (
         housing.aid_receiving if isinstance(housing, records.Housing) else None
     )
-    answer = fields.get("studentStatus")
-    # Initial training is the sense of "étudiant" in the RSA's law (not apprentices, not
-    # adults in continuing training).
-    student = answer if isinstance(answer, records.StudentStatus) else None
     return PersonData(
         civil=civil,
         resources=record("resources", records.Resources),  # type: ignore[arg-type]
@@ -85,8 +81,7 @@ def person_data_from_fields(fields: Mapping[str, object]) -> PersonData | None:
         housing=housing,  # type: ignore[arg-type]
         retirement=retirement,  # type: ignore[arg-type]
         receiving=receiving,
-        student=None if student is None else student.in_initial_training,
-        student_provenance=None if student is None else student.provenance,
+        student=record("studentStatus", records.StudentStatus),  # type: ignore[arg-type]
     )
 
 

@@ -11,9 +11,9 @@ from connectors.records import (
     CivilStatus,
     FamilyQuotient,
     Housing,
-    Provenance,
     Resources,
     Retirement,
+    StudentStatus,
     TaxHousehold,
 )
 
@@ -38,11 +38,11 @@ class PersonData:
     retirement: Retirement | None
     receiving: Mapping[str, bool | None] = field(default_factory=dict)
     partner_resources: Resources | None = None
-    # Whether the person is a student in the month (the MESRI's status, initial training):
-    # students are excluded from the RSA (CASF L262-4). None when not known: the RSA then
-    # answers CANNOT_EVALUATE; the other benefits read it as not a student, as before.
-    student: bool | None = None
-    student_provenance: Provenance | None = None
+    # The MESRI's answer (its admissions): students are excluded from the RSA (CASF L262-4).
+    # None when not known: the RSA then answers CANNOT_EVALUATE; the other benefits read the
+    # person as not a student, as before. Read month by month: the record's ``registered``
+    # is the status on the day of the request, not in the months evaluated.
+    student: StudentStatus | None = None
 
 
 @dataclass(frozen=True)

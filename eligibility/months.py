@@ -7,6 +7,7 @@ here: every function takes the month it works on.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 from eligibility.errors import BadMonth, MonthOutOfRange
 
@@ -41,6 +42,15 @@ def span(first: str, last: str) -> tuple[str, ...]:
     ly, lm = parse(last)
     count = (ly * 12 + lm) - (fy * 12 + fm) + 1
     return tuple(shift(first, i) for i in range(max(count, 0)))
+
+
+def first_day(month: str) -> date:
+    year, mon = parse(month)
+    return date(year, mon, 1)
+
+
+def last_day(month: str) -> date:
+    return first_day(shift(month, 1)) - timedelta(days=1)
 
 
 def required_history(month: str) -> tuple[str, str]:

@@ -115,9 +115,15 @@ def feed(simulation: Any, households: Sequence[Household]) -> None:
     for name, dtype in NOT_SIMULATED.items():
         for month in (*before, *months):
             simulation.set_input(name, month, np.zeros(count, dtype=dtype))
-    students = np.array([m.student for h in households for m in h.members], dtype=bool)
-    for month in months:
-        simulation.set_input("etudiant", month, students)
+    students = np.zeros((count, len(months)), dtype=bool)
+    row = 0
+    for household in households:
+        for member in household.members:
+            if member.student:
+                students[row] = member.student
+            row += 1
+    for j, month in enumerate(months):
+        simulation.set_input("etudiant", month, students[:, j])
     dwellings = [h.dwelling for h in households]
     status = np.array([d.status if d else "non_renseigne" for d in dwellings])
     rents = np.array([d.rents if d else (0.0,) * len(months) for d in dwellings], dtype=np.float32)

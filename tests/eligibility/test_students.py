@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from connectors import records
+from eligibility.adapter import adapt
 from eligibility.engine import evaluate_one
 from eligibility.golden import situation_to_person
 from eligibility.inputs import INPUT_FIELDS, person_data_from_fields
-from eligibility.model import BENEFITS
+from eligibility.model import BENEFITS, PersonData
 
 ALONE = {
     "person": {"birth_date": "1995-01-15", "sex": "F"},
@@ -51,28 +53,16 @@ def test_an_unknown_status_leaves_only_the_rsa_unevaluated(tbs: Any) -> None:
         assert not unknown[benefit].missing, benefit
 
 
-def _status(regime: str, enrolled: bool = True) -> records.StudentStatus:
+def _status(regime: str, enrolled: bool = True, year: int = 2024) -> records.StudentStatus:
     admission = records.Admission(
-        date(2024, 9, 1), date(2025, 8, 31), enrolled, regime, None, None, None, None
+        date(year, 9, 1), date(year + 1, 8, 31), enrolled, regime, None, None, None, None
     )
-    initial = enrolled and regime in records.INITIAL_TRAINING
-    return records.StudentStatus(enrolled, initial, (admission,), PROVENANCE)
+    # ``registered`` is the status on the day of the request: the rules do not read it.
+    return records.StudentStatus(False, False, (admission,), PROVENANCE)
 
 
-@pytest.mark.parametrize(
-    ("status", "student"),
-    [
-        (_status("RF1"), True),
-        (_status("RF5"), False),  # continuing training: not a student in the RSA's sense
-        (_status("RF1", enrolled=False), False),  # admitted, not enrolled
-        (records.StudentStatus(False, False, (), PROVENANCE), False),  # no student found
-        (None, None),  # not released, or the MESRI failed
-    ],
-)
-def test_the_status_read_from_the_records(
-    status: records.StudentStatus | None, student: bool | None
-) -> None:
-    assert "studentStatus" in INPUT_FIELDS
+def _person(status: records.StudentStatus | None) -> PersonData:
+    """The situation ``ALONE`` with the student status read as the exchange releases it."""
     civil = records.CivilStatus(
         "X", None, ("Y",), "F", date(1995, 1, 15), None, "99100", None, PROVENANCE
     )
@@ -80,4 +70,39 @@ def test_the_status_read_from_the_records(
     if status is not None:
         fields["studentStatus"] = status
     data = person_data_from_fields(fields)
-    assert data is not None and data.student is student
+    assert data is not None and data.student is status
+    return replace(situation_to_person(ALONE, "2025-06"), student=data.student)
+
+
+@pytest.mark.parametrize(
+    ("status", "etudiant"),
+    [
+        (_status("RF1"), "oui"),
+        (_status("RF5"), "non"),  # continuing training: not a student in the RSA's sense
+        (_status("RF1", enrolled=False), "non"),  # admitted, not enrolled
+        (_status("RF1", year=2022), "non"),  # a past academic year
+        (records.StudentStatus(False, False, (), PROVENANCE), "non"),  # no student found
+        (None, None),  # not released, or the MESRI failed
+    ],
+)
+def test_the_status_of_the_month_evaluated(
+    status: records.StudentStatus | None, etudiant: str | None
+) -> None:
+    assert "studentStatus" in INPUT_FIELDS
+    household = adapt(_person(status), "2025-06")
+    claimant = household.members[0]
+    used = [i.value for i in household.inputs if i.name == "etudiant"]
+    if etudiant is None:
+        assert used == [] and household.missing["rsa"] == ("student status",)
+        assert claimant.student == ()
+    else:
+        assert used == [etudiant] and not household.missing["rsa"]
+        assert claimant.student[-1] is (etudiant == "oui")
+        assert len(claimant.student) == len(household.months)
+
+
+def test_only_the_months_of_an_enrolment_are_a_students() -> None:
+    # Enrolled from September 2024: the months of the window before are not a student's.
+    household = adapt(_person(_status("RF1")), "2025-06")
+    months = dict(zip(household.months, household.members[0].student, strict=True))
+    assert months["2024-08"] is False and months["2024-09"] is True and months["2025-06"] is True
