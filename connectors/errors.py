@@ -12,7 +12,8 @@ boundary, so that callers only ever see this tree::
     ├── UpstreamUnavailable        UPSTREAM_UNAVAILABLE  5xx, refused connection, open circuit,
     │                                              or our credentials were refused (401/403)
     └── UpstreamInvalid            UPSTREAM_INVALID the answer is malformed, off-schema, or about
-                                                   another person than the one asked
+        │                                          another person than the one asked
+        └── Conflict               UPSTREAM_INVALID a 409, which a connector may read better
 
 ``message`` is safe to show a client: it never holds a URL, a body or a personal value;
 ``codes`` keeps the agency's error codes (digits), never their text.
