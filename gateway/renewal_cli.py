@@ -25,10 +25,10 @@ from typing import TextIO
 from exchange import FIELDS
 from exchange.auditing import Auditor
 from gateway.campaign_cli import RECIPIENT_ENV, CampaignServices, open_services
-from gateway.sandbox_listing import sandbox_population
+from gateway.sandbox_listing import sandbox_subjects
 from gateway.settings import Settings
 from policies import load_catalogue
-from proactive.renewal import RenewalRunner, Summary, candidates_from_triggers
+from proactive.renewal import Candidate, RenewalRunner, Summary, candidates_from_triggers
 from proactive.triggers import TriggerConsumer
 from proactive.triggers.rules import load_rules
 from store import RenewalNotFound, RenewalStore, connect, database_url_for
@@ -123,8 +123,11 @@ async def renew(settings: Settings, args: argparse.Namespace, clock: Clock) -> S
             await consumer.ack(triggers)
         else:
             registry = settings.upstreams["civil_registry"].url
-            persons = await sandbox_population(registry, args.limit)
-            summary = await runner.run(persons, args.month, campaign_id)
+            subjects = await sandbox_subjects(registry, args.limit)
+            candidates = [
+                Candidate(s.identity, france_travail_id=s.france_travail_id) for s in subjects
+            ]
+            summary = await runner.run(candidates, args.month, campaign_id)
     return summary
 
 

@@ -39,7 +39,7 @@ from exchange.service import PersonRequest
 from prefill import load_forms
 from proactive import wording
 from proactive.partners import PartnerReader
-from proactive.population import Subject, first_day, postal_address, territory, worker_of
+from proactive.population import Subject, channels, first_day, territory, worker_of
 from store.offers import Offer, OfferStore
 from store.outbox import Message, OutboxStore
 
@@ -324,7 +324,7 @@ class CampaignRunner:
             # No amount to announce: the offer waits for an agent to look at it.
             return
         payload = self._payload(result, offer, form)
-        for channel, address in _channels(fetched):
+        for channel, address in channels(fetched.contact, fetched.data):
             message_id = str(uuid.uuid4())
             stored = await self._outbox.enqueue(
                 Message(
@@ -359,18 +359,3 @@ class CampaignRunner:
             # The links name the offer (a random id), never the person.
             "offer_id": offer.id,
         }
-
-
-def _channels(fetched: _Fetched) -> list[tuple[str, str]]:
-    """Where to tell the person: by e-mail and text message when France Travail has them,
-    by post only when there is no other way (a letter costs and takes days)."""
-    out: list[tuple[str, str]] = []
-    if fetched.contact is not None and fetched.contact.email is not None:
-        out.append(("email", fetched.contact.email))
-    if fetched.contact is not None and fetched.contact.mobile is not None:
-        out.append(("sms", fetched.contact.mobile))
-    if not out:
-        address = postal_address(fetched.data)
-        if address is not None:
-            out.append(("letter", address))
-    return out

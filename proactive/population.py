@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from connectors import PivotIdentity
+from connectors import PivotIdentity, records
 from connectors.errors import InvalidInput
 from eligibility import PersonData
 from eligibility.months import parse
@@ -112,6 +112,22 @@ def postal_address(data: PersonData | None) -> str | None:
     if data is None or data.tax is None or not data.tax.address.lines:
         return None
     return "\n".join(data.tax.address.lines)
+
+
+def channels(contact: records.Contact | None, data: PersonData | None) -> list[tuple[str, str]]:
+    """Where to tell a person, as ``(channel, address)``: by e-mail and text message when
+    France Travail has them, by post only when there is no other way (a letter costs and
+    takes days)."""
+    out: list[tuple[str, str]] = []
+    if contact is not None and contact.email is not None:
+        out.append(("email", contact.email))
+    if contact is not None and contact.mobile is not None:
+        out.append(("sms", contact.mobile))
+    if not out:
+        address = postal_address(data)
+        if address is not None:
+            out.append(("letter", address))
+    return out
 
 
 def first_day(month: str) -> date:

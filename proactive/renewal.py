@@ -40,9 +40,9 @@ from exchange.reference import PersonReference
 from exchange.service import PersonRequest
 from policies import Catalogue
 from proactive import wording
-from proactive.campaign import BENEFIT_SHORT, BENEFIT_TO, CLIENT_ID, SECTOR
+from proactive.campaign import BENEFIT_SHORT, BENEFIT_TO, CLIENT_ID, CONTACT_FIELD, SECTOR
 from proactive.notifications.rendering import french_date
-from proactive.population import first_day, identity_from_params, postal_address, territory
+from proactive.population import channels, first_day, identity_from_params, territory
 from store import Message, Offer, OfferStore, OutboxStore, Renewal, RenewalStore
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,9 @@ class Candidate:
     identity: PivotIdentity
     ends_on: date | None = None  # the end an expiry event announced; None: the CNAM's
     household_changes: tuple[date, ...] = ()  # births and moves known for the person
+    # France Travail's identifier, when known: the key to the contact details the person
+    # gave France Travail, so that they are told by e-mail and SMS rather than by post.
+    france_travail_id: str | None = None
 
 
 @dataclass
@@ -93,13 +96,16 @@ class _Fetched:
     pseudonym: str
     coverage: records.HealthInsurance | None
     data: PersonData | None
+    contact: records.Contact | None = None
 
 
 def candidates_from_triggers(triggers: Iterable[Any]) -> list[Candidate]:
     """The persons of the CNAM's CSS expiry events, with the births and moves known for
-    them; other events, and subjects that are not a whole identity, are left out."""
+    them and France Travail's identifier if any event gave it; other events, and subjects
+    that are not a whole identity, are left out."""
     ends: dict[str, tuple[PivotIdentity, date]] = {}
     changes: dict[str, list[date]] = {}
+    france_travail: dict[str, str] = {}
     for trigger in triggers:
         try:
             identity = identity_from_params(dict(trigger.subject))
@@ -110,8 +116,11 @@ def candidates_from_triggers(triggers: Iterable[Any]) -> list[Candidate]:
             ends[key] = (identity, trigger.occurred_on)
         elif trigger.type in HOUSEHOLD_EVENTS:
             changes.setdefault(key, []).append(trigger.occurred_on)
+        known = getattr(trigger, "france_travail_id", None)
+        if known:
+            france_travail.setdefault(key, known)
     return [
-        Candidate(identity, end, tuple(sorted(changes.get(key, ()))))
+        Candidate(identity, end, tuple(sorted(changes.get(key, ()))), france_travail.get(key))
         for key, (identity, end) in ends.items()
     ]
 
@@ -224,11 +233,14 @@ class RenewalRunner:
         self, candidate: Candidate, month: str, context: AccessContext, summary: Summary
     ) -> _Fetched:
         pseudonym = self._pseudonyms.pseudonym(candidate.identity, SECTOR)
+        wanted = FIELDS if candidate.france_travail_id is None else FIELDS | {CONTACT_FIELD}
         request = PersonRequest(
             caller=self._caller,
-            ref=PersonReference(identity=candidate.identity),
+            ref=PersonReference(
+                identity=candidate.identity, france_travail_id=candidate.france_travail_id
+            ),
             context=context,
-            fields=FIELDS,
+            fields=wanted,
             on=self._clock().date(),
             months=HISTORY_MONTHS,
             period_on=first_day(month),
@@ -241,11 +253,13 @@ class RenewalRunner:
             summary.errors += 1
             return _Fetched(candidate, pseudonym, None, None)
         coverage = view.fields.get("healthCoverage")
+        contact = view.fields.get(CONTACT_FIELD)
         return _Fetched(
             candidate,
             pseudonym,
             coverage if isinstance(coverage, records.HealthInsurance) else None,
             person_data_from_fields(view.fields),
+            contact if isinstance(contact, records.Contact) else None,
         )
 
     async def _decide(
@@ -302,26 +316,28 @@ class RenewalRunner:
             # Fail closed: an act the log cannot record is undone before anything else.
             await self._cnam.cancel_css_renewal(made.id, ctx)
             raise
-        address = postal_address(fetched.data)
-        if address is not None:
+        payload = {
+            "benefit_to": BENEFIT_TO[BENEFIT],
+            "previous_end": french_date(end),
+            "new_end": french_date(made.end),
+            "with_participation": made.with_participation,
+            "data_used": _data_used(result),
+            "reference": row_id,
+        }
+        told = channels(fetched.contact, fetched.data)
+        for channel, address in told:
             await self._outbox.enqueue(
                 Message(
-                    idempotency_key=f"renewal:{row_id}:letter",
-                    channel="letter",
+                    idempotency_key=f"renewal:{row_id}:{channel}",
+                    channel=channel,
                     address=address,
                     template="renewal",
-                    payload={
-                        "benefit_to": BENEFIT_TO[BENEFIT],
-                        "previous_end": french_date(end),
-                        "new_end": french_date(made.end),
-                        "with_participation": made.with_participation,
-                        "data_used": _data_used(result),
-                        "reference": row_id,
-                    },
+                    payload=payload,
                     created_at=now,
                     next_attempt_at=now,
                 )
             )
+        if told:
             summary.notified += 1
         await self._renewals.record(
             Renewal(
@@ -375,31 +391,32 @@ class RenewalRunner:
             summary.invitation_skipped += 1
             return
         summary.invited += 1
-        address = postal_address(fetched.data)
-        if address is None or amount is None or result is None:
-            # No postal contact, or no amount to announce: the offer waits for another channel.
+        if amount is None or result is None:
+            # No amount to announce: the offer waits for an agent to look at it.
             return
-        await self._outbox.enqueue(
-            Message(
-                idempotency_key=f"offer:{offer.id}:letter",
-                channel="letter",
-                address=address,
-                template="offer",
-                payload={
-                    "benefit_to": BENEFIT_TO[BENEFIT],
-                    "benefit_short": BENEFIT_SHORT[BENEFIT],
-                    "monthly_amount": amount,
-                    "criteria": [c.text for c in result.criteria],
-                    "data_used": _data_used(result),
-                    "form": FORM,
-                    # The links name the offer (a random id), never the person.
-                    "offer_id": offer.id,
-                },
-                created_at=now,
-                next_attempt_at=now,
-                offer_id=offer.id,
+        payload = {
+            "benefit_to": BENEFIT_TO[BENEFIT],
+            "benefit_short": BENEFIT_SHORT[BENEFIT],
+            "monthly_amount": amount,
+            "criteria": [c.text for c in result.criteria],
+            "data_used": _data_used(result),
+            "form": FORM,
+            # The links name the offer (a random id), never the person.
+            "offer_id": offer.id,
+        }
+        for channel, address in channels(fetched.contact, fetched.data):
+            await self._outbox.enqueue(
+                Message(
+                    idempotency_key=f"offer:{offer.id}:{channel}",
+                    channel=channel,
+                    address=address,
+                    template="offer",
+                    payload=payload,
+                    created_at=now,
+                    next_attempt_at=now,
+                    offer_id=offer.id,
+                )
             )
-        )
 
     async def revert(self, renewal_id: str, campaign_id: str = "revert") -> Renewal:
         """Undo a renewal at the CNAM and mark it reverted; a renewal already reverted is

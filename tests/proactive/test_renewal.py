@@ -305,3 +305,35 @@ def test_the_commands_print_counts_only(sandbox: RunningSandbox, tmp_path: Path)
     unknown = _cli("revert-renewal", "--id", "nope", "--recipient", RECIPIENT)
     assert run_renewal(settings, unknown, lambda: NOW, io.StringIO()) == 1
     assert run_renewal(settings, _cli("revert-renewal", "--id", "x"), lambda: NOW) == 2
+
+
+async def test_job_seekers_are_told_by_email_and_sms_not_by_post(
+    sandbox: RunningSandbox, services: tuple[CampaignServices, RenewalStore]
+) -> None:
+    built, store = services
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        answer = await http.get(
+            sandbox.urls["civil_registry"] + "/_sandbox/persons",
+            params={"kind": "css", "limit": 1000},
+        )
+    data = answer.json()["data"]
+    seekers = [
+        Candidate(
+            identity_from_params(e["personne"]), france_travail_id=e["identifiant_france_travail"]
+        )
+        for e in data
+        if e["role"] == "adult" and not e["deceased"] and e["identifiant_france_travail"]
+    ]
+    assert seekers
+    summary = await runner(built, store).run(seekers, MONTH, "css-renewal-contacts")
+    assert summary.renewed + summary.invited >= 1
+    messages = await built.outbox.due(NOW, 500)
+    assert messages
+    by_subject: dict[str, set[str]] = {}
+    for message in messages:
+        subject = message.idempotency_key.rsplit(":", 1)[0]  # renewal:<id> or offer:<id>
+        by_subject.setdefault(subject, set()).add(message.channel)
+    # Everyone here gave France Travail a way to be reached: no letter is posted to anyone.
+    assert all(channels == {"email", "sms"} for channels in by_subject.values()), by_subject
+    reads = await built.audit.entries(AuditFilter(purpose="css_renewal"), first=500)
+    assert {"contact"} <= {f for s in reads.items for f in s.entry.released}
