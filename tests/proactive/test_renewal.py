@@ -335,5 +335,9 @@ async def test_job_seekers_are_told_by_email_and_sms_not_by_post(
         by_subject.setdefault(subject, set()).add(message.channel)
     # Everyone here gave France Travail a way to be reached: no letter is posted to anyone.
     assert all(channels == {"email", "sms"} for channels in by_subject.values()), by_subject
+    # Every text fits in two SMS, renewal or invitation (rendering refuses longer ones).
+    renderer = Renderer("https://unefois.example.gouv.fr")
+    for message in (m for m in messages if m.channel == "sms"):
+        renderer.render(message.template, "sms", message.payload, NOW.date())
     reads = await built.audit.entries(AuditFilter(purpose="css_renewal"), first=500)
     assert {"contact"} <= {f for s in reads.items for f in s.entry.released}
