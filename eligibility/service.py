@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import math
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -22,8 +25,24 @@ from eligibility.errors import EngineUnavailable
 from eligibility.household import Household
 from eligibility.model import BENEFITS, BenefitResult, PersonData
 
+PARENT_CHECK_SECONDS = 1.0
 
-def _warm_worker() -> None:
+
+def _exit_with(parent: int) -> None:
+    """Make this worker exit once the process that started it is gone. A parent killed
+    outright (SIGKILL, an out-of-memory kill) never tells its pool to stop, and the workers
+    would otherwise idle on their queue for ever, each holding a tax-benefit system."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _warm_worker(parent: int) -> None:
+    _exit_with(parent)
     from eligibility.golden import situation_to_person
     from eligibility.system import tax_benefit_system
 
@@ -70,7 +89,7 @@ class EligibilityService:
         # spawn: a fork of a process running an event loop (and threads) is not safe.
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(
-            self._workers, mp_context=context, initializer=_warm_worker
+            self._workers, mp_context=context, initializer=_warm_worker, initargs=(os.getpid(),)
         )
         loop = asyncio.get_running_loop()
         # One trivial task per worker forces every initializer to run now, not on first use.
