@@ -8,7 +8,7 @@ Pivot-identity parameters, the ``recipient`` SIRET, JSON bodies and the error en
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -112,14 +112,13 @@ def _int(params: QueryParams, name: str, low: int, high: int, required: bool) ->
     return int(raw)
 
 
-def parse_pivot(params: QueryParams, on: date) -> PivotQuery:
-    """Validate API Particulier's civility parameters; ``ProtocolError`` (422) otherwise."""
+def parse_traits(params: QueryParams, on: date) -> PivotQuery:
+    """Birth name, given names, sex and birth date (year required, month and day optional):
+    what identifies a person when the birth place is not known; ``ProtocolError`` (422)
+    otherwise."""
     nom = params.get("nomNaissance", "").strip()
     if not _NAME.match(nom):
         raise unprocessable("Le paramètre nomNaissance est absent ou mal formaté", "nomNaissance")
-    usage = params.get("nomUsage") or None
-    if usage is not None and not _NAME.match(usage):
-        raise unprocessable("Le paramètre nomUsage est mal formaté", "nomUsage")
     prenoms = [p.strip() for p in params.getlist("prenoms[]") + params.getlist("prenoms")]
     if not 1 <= len(prenoms) <= 3 or not all(_NAME.match(p) for p in prenoms):
         raise unprocessable("Le paramètre prenoms[] doit contenir 1 à 3 prénoms valides", "prenoms")
@@ -135,6 +134,15 @@ def parse_pivot(params: QueryParams, on: date) -> PivotQuery:
             date(year, month, day)
         except ValueError:
             raise unprocessable("La date de naissance n'existe pas", "jourDateNaissance") from None
+    return PivotQuery(nom, tuple(prenoms), sexe, BirthQuery(year, month, day))
+
+
+def parse_pivot(params: QueryParams, on: date) -> PivotQuery:
+    """Validate API Particulier's civility parameters; ``ProtocolError`` (422) otherwise."""
+    traits = parse_traits(params, on)
+    usage = params.get("nomUsage") or None
+    if usage is not None and not _NAME.match(usage):
+        raise unprocessable("Le paramètre nomUsage est mal formaté", "nomUsage")
     country = params.get("codeCogInseePaysNaissance", "")
     if not _COUNTRY.match(country):
         raise unprocessable(
@@ -155,8 +163,8 @@ def parse_pivot(params: QueryParams, on: date) -> PivotQuery:
             "en France",
             "codeCogInseeCommuneNaissance",
         )
-    birth = BirthQuery(year, month, day, country, commune)
-    return PivotQuery(nom, tuple(prenoms), sexe, birth, usage)
+    birth = replace(traits.birth, country=country, commune=commune)
+    return replace(traits, birth=birth, nom_usage=usage)
 
 
 def parse_month_param(params: QueryParams, name: str, default: str) -> str:
