@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
+from connectors.records import CivilStatus
 from prefill import (
     MappingError,
     UnknownMapping,
@@ -69,6 +71,20 @@ def test_payload_shape() -> None:
 
 
 def test_the_birth_name_stands_in_for_a_missing_usage_name() -> None:
+    form = FORMS["css"]
+    records = person_records()
+    identity = records["identity"]
+    assert isinstance(identity, CivilStatus)
+    records["identity"] = replace(identity, usage_name=None)
+    payload = ds_payload(form, prefill(form, records), load_mapping("css"))
+    # The usage name leads the mapping's list; with none, the birth name is the one DS shows.
+    assert payload["identite_nom"] == "MARTIN"
+    assert payload["identite_prenom"] == "CLAIRE MARIE"
+    with_usage_name = ds_payload(form, prefill(form, person_records()), load_mapping("css"))
+    assert with_usage_name["identite_nom"] == "DURAND"
+
+
+def test_no_identity_record_sends_no_identity_block() -> None:
     form = FORMS["css"]
     filled = prefill(form, {k: v for k, v in person_records().items() if k != "identity"})
     payload = ds_payload(form, filled, load_mapping("css"))
