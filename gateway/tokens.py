@@ -41,6 +41,10 @@ _ALGS_BY_KEY = {
     "OKP": frozenset({"Ed25519", "EdDSA"}),
 }
 VERIFIED_CACHE_SIZE = 10_000
+# RFC 7519 §2 NumericDate: seconds since the epoch. Accepted from 1970 to the last second of
+# year 9999, the range a datetime holds: anything outside is no time a token of ours or of a
+# real issuer carries, and past 9999 it cannot even be turned into the principal's expiry.
+_LAST_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z
 _ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 # RFC 6750 §2.1 b64token
 _B64TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
@@ -252,7 +256,7 @@ class TokenVerifier:
     def _principal(self, issuer: str, claims: dict[str, Any]) -> Principal:
         now = self._clock().timestamp()
         exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf", 0)
-        if not _number(exp) or not _number(iat) or not _number(nbf):
+        if not _time(exp) or not _time(iat) or not _time(nbf):
             raise Unauthenticated("malformed")
         if now >= exp + self._leeway:
             raise Unauthenticated("expired", "Access token expired")
@@ -294,8 +298,11 @@ def build_token_verifier(
     )
 
 
-def _number(value: Any) -> TypeGuard[float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _time(value: Any) -> TypeGuard[float]:
+    """A NumericDate in the accepted range (a bool is an int to Python, not to JSON)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    return 0 <= value <= _LAST_TIME
 
 
 def _text(value: Any) -> TypeGuard[str]:
