@@ -4,7 +4,8 @@ Keys are ``sha256(source, subject key, params)``, behind Redis's configured pref
 person's identity never appears in a key, so a shared Redis holds no name, no birth date,
 no token in clear. Values are the
 agency's validated ``data`` with its dates (see :mod:`connectors.source`). A Redis failure
-degrades to "no cache": it is logged (without key or value) and never fails the call.
+degrades to "no cache": it is logged (without key or value) and never fails the call, and
+Redis is then skipped for a back-off period (see :mod:`connectors.redis_health`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from cachetools import TLRUCache
-from redis import asyncio as aioredis
-from redis.exceptions import RedisError
+
+from connectors.redis_health import DEFAULT_TIMEOUT, REDIS_FAILURES, RedisHealth, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -88,32 +89,50 @@ class NoCache:
 
 
 class RedisCache:
-    """Shared between gateway replicas. Redis is an optimisation, never a dependency."""
+    """Shared between gateway replicas. Redis is an optimisation, never a dependency: while
+    it is down (``health``), reads are misses and writes are dropped, without waiting."""
 
-    def __init__(self, url: str, *, prefix: str, socket_timeout: float = 0.1) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str,
+        socket_timeout: float = DEFAULT_TIMEOUT,
+        health: RedisHealth | None = None,
+    ) -> None:
         self._prefix = prefix
-        self._redis = aioredis.Redis.from_url(
-            url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
-        )
+        self._redis = redis_client(url, socket_timeout)
+        self.health = health or RedisHealth("cache")
 
     async def get(self, key: str) -> bytes | None:
+        if not self.health.usable():
+            return None
         try:
             value = await self._redis.get(self._prefix + key)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
+            self.health.failed(exc)
             log.warning("cache read failed, continuing without cache: %s", type(exc).__name__)
             return None
+        self.health.succeeded()
         return value if isinstance(value, bytes) else None
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:
-        if ttl <= 0:
+        if ttl <= 0 or not self.health.usable():
             return
         try:
             await self._redis.set(self._prefix + key, value, px=max(1, int(ttl * 1000)))
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
+            self.health.failed(exc)
             log.warning("cache write failed, continuing without cache: %s", type(exc).__name__)
+            return
+        self.health.succeeded()
+
+    async def check(self) -> bool:
+        """Whether Redis answers, probing it if due; for readiness checks."""
+        return await self.health.ping(self._redis)
 
     async def aclose(self) -> None:
         try:
             await self._redis.aclose()
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             log.warning("cache close failed: %s", type(exc).__name__)

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, Protocol
 
 import orjson
 from prometheus_client import (
@@ -31,6 +31,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
@@ -64,6 +65,45 @@ _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 CircuitState = Literal["closed", "half_open", "open"]
 _CIRCUIT_VALUES: dict[CircuitState, int] = {"closed": 0, "half_open": 1, "open": 2}
+
+
+class RedisState(Protocol):
+    """What one user of Redis knows of it (see ``connectors.redis_health.RedisHealth``)."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def up(self) -> bool: ...
+    @property
+    def errors(self) -> int: ...
+    @property
+    def timeouts(self) -> int: ...
+
+
+class _RedisCollector:
+    """Reads the Redis users' own counters when scraped: the request path only bumps
+    integers, never a Prometheus child."""
+
+    def __init__(self) -> None:
+        self.states: list[RedisState] = []
+
+    def collect(self) -> Any:
+        up = GaugeMetricFamily(
+            "unefois_redis_up",
+            "Whether Redis answers, per role (cache, ratelimit): 1 up, 0 skipped until a probe.",
+            labels=["role"],
+        )
+        errors = CounterMetricFamily(
+            "unefois_redis_errors",
+            "Failed Redis calls per role and kind (timeout, error).",
+            labels=["role", "kind"],
+        )
+        for state in self.states:
+            up.add_metric([state.role], 1.0 if state.up else 0.0)
+            errors.add_metric([state.role, "timeout"], state.timeouts)
+            errors.add_metric([state.role, "error"], state.errors - state.timeouts)
+        yield up
+        yield errors
 
 
 def current_request_id() -> str | None:
@@ -150,6 +190,12 @@ class Metrics:
             ["agency"],
             registry=self.registry,
         )
+        self._redis = _RedisCollector()
+        self.registry.register(self._redis)
+
+    def watch_redis(self, state: RedisState) -> None:
+        """Expose ``state`` as ``unefois_redis_up`` and ``unefois_redis_errors_total``."""
+        self._redis.states.append(state)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         key = (route, method, status)

@@ -3,6 +3,7 @@
 A bucket holds at most ``burst`` tokens and refills at ``rate`` tokens per second; a request
 takes one. With several gateway replicas the buckets live in Redis, updated atomically by one
 Lua script that reads Redis's own clock, so replicas with drifting clocks still agree.
+While Redis is down each replica counts in its own buckets: the limit then holds per replica.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Protocol
 
 from cachetools import LRUCache
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+
+from connectors.redis_health import REDIS_FAILURES, RedisHealth
 
 log = logging.getLogger(__name__)
 
@@ -83,24 +85,48 @@ return wait
 
 
 class RedisRateLimiter:
-    """Buckets shared by every replica. If Redis fails, requests are let through (and logged):
-    a rate limit protects agencies, it must not take the gateway down with Redis."""
+    """Buckets shared by every replica. If Redis fails, the replica falls back to buckets of
+    its own (``fallback``) until Redis answers again: a rate limit protects agencies, it must
+    neither take the gateway down with Redis nor vanish with it."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str,
+        *,
+        health: RedisHealth | None = None,
+        fallback: RateLimiter | None = None,
+    ) -> None:
         self._redis = redis
         self._prefix = prefix + "rate:"
         self._script = redis.register_script(_SCRIPT)
+        self.health = health or RedisHealth("ratelimit")
+        self._fallback = fallback or MemoryRateLimiter()
 
     async def take(self, key: str, rate: Rate) -> float | None:
-        try:
-            wait = await self._script(keys=[self._prefix + key], args=[rate.per_second, rate.burst])
-        except RedisError as exc:
-            log.warning("rate limit store unavailable", extra={"outcome": type(exc).__name__})
-            return None
-        return None if int(wait) < 0 else int(wait) / 1000.0
+        if self.health.usable():
+            try:
+                wait = await self._script(
+                    keys=[self._prefix + key], args=[rate.per_second, rate.burst]
+                )
+            except REDIS_FAILURES as exc:
+                self.health.failed(exc)
+                log.warning(
+                    "rate limit store unavailable, limiting per replica",
+                    extra={"outcome": type(exc).__name__},
+                )
+            else:
+                self.health.succeeded()
+                return None if int(wait) < 0 else int(wait) / 1000.0
+        return await self._fallback.take(key, rate)
+
+    async def check(self) -> bool:
+        """Whether Redis answers, probing it if due; for readiness checks."""
+        return await self.health.ping(self._redis)
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+        await self._fallback.aclose()
 
 
 def retry_after_header(seconds: float) -> str:

@@ -8,6 +8,7 @@ import pytest
 from redis import asyncio as aioredis
 
 from connectors import CallContext, Cnaf, MemoryCache, PivotIdentity, RedisCache, cache_key
+from connectors.redis_health import RedisHealth
 from connectors.transport import RawResponse
 from tests.connectors.conftest import (
     NOW,
@@ -19,6 +20,7 @@ from tests.connectors.conftest import (
     fixed_clock,
     make_client,
 )
+from tests.frozen_redis import silent_redis
 from tests.services import unavailable
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -143,6 +145,50 @@ async def test_unreachable_redis_degrades_to_no_cache(
     record = await Cnaf(http, cache, fixed_clock).benefit(person, "rsa", ctx)
     assert record.receiving is True and record.provenance.cached is False
     await cache.aclose()
+
+
+async def test_a_frozen_redis_costs_one_timeout_per_backoff(
+    person: PivotIdentity, ctx: CallContext
+) -> None:
+    clock = FakeMonotonic()
+    health = RedisHealth("cache", backoff=5.0, clock=clock)
+    http = make_client(
+        "https://api.example",
+        transport=FakeTransport(lambda r: answer(200, json=RSA)),
+    )
+    with silent_redis() as url:
+        cache = RedisCache(url, prefix="x:", socket_timeout=0.05, health=health)
+        try:
+            cnaf = Cnaf(http, cache, fixed_clock)
+            for _ in range(10):
+                record = await cnaf.benefit(person, "rsa", ctx)
+                assert record.receiving is True and record.provenance.cached is False
+            # The first read timed out; the other reads and every write skipped Redis.
+            assert (health.up, health.timeouts, health.errors) == (False, 1, 1)
+            assert await cache.check() is False and health.timeouts == 1
+            clock.advance(5.0)
+            assert await cache.get("k") is None  # the probe, which times out again
+            assert await cache.get("k") is None
+            assert health.timeouts == 2
+        finally:
+            await cache.aclose()
+
+
+async def test_the_cache_is_used_again_once_redis_answers(redis_prefix: str) -> None:
+    clock = FakeMonotonic()
+    health = RedisHealth("cache", backoff=5.0, clock=clock)
+    cache = RedisCache(REDIS_URL, prefix=redis_prefix, health=health)
+    try:
+        health.failed(TimeoutError())
+        await cache.set("k", b"value", 60)  # skipped: Redis is believed down
+        assert await cache.get("k") is None
+        clock.advance(5.0)
+        await cache.set("k", b"value", 60)  # the probe, which succeeds
+        assert health.up is True
+        assert await cache.get("k") == b"value"
+        assert await cache.check() is True
+    finally:
+        await cache.aclose()
 
 
 async def test_memory_cache_keeps_records_apart_from_bytes() -> None:
