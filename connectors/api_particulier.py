@@ -20,11 +20,11 @@ from connectors.http import Params, UpstreamClient
 from connectors.identity import FranceConnectToken, PivotIdentity, Subject
 from connectors.source import Answer
 
-_SIRET = re.compile(r"^[0-9]{14}$")
+_SIRET = re.compile(r"[0-9]{14}")
 
 
 def check_recipient(ctx: CallContext, provider: str) -> None:
-    if not _SIRET.match(ctx.recipient):
+    if not _SIRET.fullmatch(ctx.recipient):
         raise InvalidInput("recipient must be a 14-digit SIRET", provider=provider)
 
 

@@ -28,7 +28,7 @@ from connectors.source import Answer, Fetcher
 
 AGENCY = "INSEE"
 SEARCH_SOURCE = "civil_registry.recherche"
-_NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ' -]{1,80}$")
+_NAME = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ' -]{1,80}")
 
 
 def parse_civil_status(data: dict[str, Any], provenance: Provenance) -> CivilStatus:
@@ -62,9 +62,11 @@ class Traits:
 
     def __post_init__(self) -> None:
         provider = "gateway"
-        if not _NAME.match(self.birth_name):
+        if not _NAME.fullmatch(self.birth_name):
             raise InvalidInput("birth name is empty or has invalid characters", provider=provider)
-        if not 1 <= len(self.given_names) <= 3 or not all(_NAME.match(n) for n in self.given_names):
+        if not 1 <= len(self.given_names) <= 3 or not all(
+            _NAME.fullmatch(n) for n in self.given_names
+        ):
             raise InvalidInput("one to three valid given names are required", provider=provider)
         if self.sex not in ("M", "F"):
             raise InvalidInput("sex must be M or F", provider=provider)

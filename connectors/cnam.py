@@ -25,8 +25,8 @@ from connectors.records import CssRenewal, HealthInsurance, Provenance
 
 AGENCY = "CNAM"
 RENEWALS = ("v1", "complementaire-sante-solidaire", "renouvellements")
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
-_KEY = re.compile(r"^[!-~]{1,200}$")  # printable ASCII, as a header value can carry
+_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+_KEY = re.compile(r"[!-~]{1,200}")  # printable ASCII, as a header value can carry
 
 
 class RenewalRefused(InvalidInput):
@@ -60,7 +60,7 @@ def parse_renewal(body: dict[str, Any], current_end: date) -> CssRenewal:
         raise UpstreamInvalid(
             f"{AGENCY}: malformed renewal ({exc.field})", provider=AGENCY
         ) from None
-    if not _ID.match(renewal.id):
+    if not _ID.fullmatch(renewal.id):
         raise UpstreamInvalid(f"{AGENCY}: malformed renewal id", provider=AGENCY)
     if renewal.start != current_end or renewal.end <= renewal.start:
         # A period that does not follow the right renewed is not the renewal asked for.
@@ -97,7 +97,7 @@ class Cnam(OurAgency):
         """Renew the person's CSS that ends on ``current_end``; the same key always answers
         the same renewal, so the call is retried (and may be replayed) safely."""
         check_recipient(ctx, AGENCY)
-        if not _KEY.match(idempotency_key):
+        if not _KEY.fullmatch(idempotency_key):
             raise InvalidInput("malformed idempotency key", provider=AGENCY)
         body: dict[str, Any] = {"recipient": ctx.recipient}
         for name, value in identity.query_params():
@@ -123,6 +123,6 @@ class Cnam(OurAgency):
     async def cancel_css_renewal(self, renewal_id: str, ctx: CallContext) -> None:
         """Revert a renewal; reverting one already reverted is not an error."""
         check_recipient(ctx, AGENCY)
-        if not _ID.match(renewal_id):
+        if not _ID.fullmatch(renewal_id):
             raise InvalidInput("malformed renewal id", provider=AGENCY)
         await self._http.send_json("DELETE", (*RENEWALS, renewal_id), None, idempotent=True)

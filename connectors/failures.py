@@ -29,8 +29,8 @@ from connectors.transport import AnswerTooLarge
 DEFAULT_RETRY_IN = 60.0
 MAX_RETRY_IN = 3600.0
 # An agency name as API Particulier writes it in ``meta.provider`` ("CNAV", "France Travail").
-_PROVIDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._'-]{0,39}$")
-_CODE = re.compile(r"^[0-9]{5}$")
+_PROVIDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._'-]{0,39}")
+_CODE = re.compile(r"[0-9]{5}")
 
 
 def retry_after(value: str | None) -> float:
@@ -66,7 +66,7 @@ def provider_of(errors: list[dict[str, Any]] | None, default: str) -> str:
         meta = err.get("meta")
         if isinstance(meta, dict):
             name = meta.get("provider")
-            if isinstance(name, str) and _PROVIDER.match(name):
+            if isinstance(name, str) and _PROVIDER.fullmatch(name):
                 return name
     return default
 
@@ -74,7 +74,7 @@ def provider_of(errors: list[dict[str, Any]] | None, default: str) -> str:
 def codes_of(errors: list[dict[str, Any]] | None) -> tuple[str, ...]:
     """The error codes of a body that look like codes (digits only): never free text."""
     found = (e.get("code") for e in errors or ())
-    return tuple(c for c in found if isinstance(c, str) and _CODE.match(c))
+    return tuple(c for c in found if isinstance(c, str) and _CODE.fullmatch(c))
 
 
 def error_for_status(

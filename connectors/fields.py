@@ -13,8 +13,8 @@ from datetime import date
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 class Malformed(Exception):
@@ -108,7 +108,7 @@ def opt_number(d: Mapping[str, Any], key: str) -> float | None:
 
 
 def parse_day(value: object, key: str) -> date:
-    if not isinstance(value, str) or not _DAY.match(value):
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
         raise Malformed(key)
     try:
         return date.fromisoformat(value)
@@ -130,14 +130,14 @@ def partial_day(d: Mapping[str, Any], key: str) -> date | None:
     value = d.get(key)
     if value is None:
         return None
-    if isinstance(value, str) and _DAY.match(value) and ("-00" in value[4:]):
+    if isinstance(value, str) and _DAY.fullmatch(value) and ("-00" in value[4:]):
         return None
     return parse_day(value, key)
 
 
 def month(d: Mapping[str, Any], key: str) -> str:
     value = d.get(key)
-    if not isinstance(value, str) or not _MONTH.match(value):
+    if not isinstance(value, str) or not _MONTH.fullmatch(value):
         raise Malformed(key)
     return value
 

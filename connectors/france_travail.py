@@ -38,12 +38,12 @@ from connectors.records import (
 from connectors.source import Fetcher
 
 AGENCY = "France Travail"
-_IDENTIFIER = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,32}")
 # Deliberately narrow: an address a mail server would accept, no display name, no spaces.
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _EMAIL_MAX = 254  # RFC 5321's path limit, less the angle brackets
 # A French mobile number, national (06…, 07…) or international (+336…, 00336…) form.
-_MOBILE = re.compile(r"^(?:0|\+33|0033)([67]\d{8})$")
+_MOBILE = re.compile(r"(?:0|\+33|0033)([67][0-9]{8})")
 # Each payment splits into allowances, aids and other sums; one record per non-zero part.
 _PARTS = (
     ("montant_allocations", "allowance"),
@@ -53,7 +53,7 @@ _PARTS = (
 
 
 def check_identifier(identifier: str) -> None:
-    if not _IDENTIFIER.match(identifier):
+    if not _IDENTIFIER.fullmatch(identifier):
         raise InvalidInput("malformed France Travail identifier", provider=AGENCY)
 
 
@@ -89,7 +89,7 @@ def email_address(raw: str | None) -> str | None:
     if raw is None:
         return None
     text = raw.strip()
-    return text if len(text) <= _EMAIL_MAX and _EMAIL.match(text) else None
+    return text if len(text) <= _EMAIL_MAX and _EMAIL.fullmatch(text) else None
 
 
 def mobile_number(raw: str | None) -> str | None:
@@ -98,7 +98,7 @@ def mobile_number(raw: str | None) -> str | None:
     if raw is None:
         return None
     compact = re.sub(r"[\s.()-]", "", raw)
-    found = _MOBILE.match(compact)
+    found = _MOBILE.fullmatch(compact)
     return "+33" + found.group(1) if found else None
 
 

@@ -3,6 +3,9 @@
 The pivot identity is API Particulier's: birth name, given names, birth date, sex and the
 INSEE COG codes of the birth place and country. It is validated here, once, so that no
 connector ever sends a malformed identity upstream.
+
+Every pattern of this package is tried with ``fullmatch``: with ``match``, a ``$`` also
+matches before a final line break, and ``"99100\n"`` would pass for a COG code.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from typing import Literal
 from connectors.errors import InvalidInput
 
 FRANCE = "99100"
-_COG = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
-_NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ' -]{1,80}$")
-_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]{8,4096}$")
+_COG = re.compile(r"[0-9][0-9AB][0-9]{3}")
+_NAME = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ' -]{1,80}")
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{8,4096}")
 
 
 def normalise_name(value: str) -> str:
@@ -39,20 +42,22 @@ class PivotIdentity:
 
     def __post_init__(self) -> None:
         provider = "gateway"
-        if not _NAME.match(self.birth_name):
+        if not _NAME.fullmatch(self.birth_name):
             raise InvalidInput("birth name is empty or has invalid characters", provider=provider)
-        if self.usage_name is not None and not _NAME.match(self.usage_name):
+        if self.usage_name is not None and not _NAME.fullmatch(self.usage_name):
             raise InvalidInput("usage name has invalid characters", provider=provider)
-        if not 1 <= len(self.given_names) <= 3 or not all(_NAME.match(n) for n in self.given_names):
+        if not 1 <= len(self.given_names) <= 3 or not all(
+            _NAME.fullmatch(n) for n in self.given_names
+        ):
             raise InvalidInput("one to three valid given names are required", provider=provider)
         if self.sex not in ("M", "F"):
             raise InvalidInput("sex must be M or F", provider=provider)
-        if not _COG.match(self.birth_country) or not self.birth_country.startswith("99"):
+        if not _COG.fullmatch(self.birth_country) or not self.birth_country.startswith("99"):
             raise InvalidInput(
                 "birth country must be a 5-digit COG code (99xxx)", provider=provider
             )
         if self.birth_country == FRANCE:
-            if self.birth_place is None or not _COG.match(self.birth_place):
+            if self.birth_place is None or not _COG.fullmatch(self.birth_place):
                 raise InvalidInput(
                     "birth place must be a 5-character COG code for a person born in France",
                     provider=provider,
@@ -120,7 +125,7 @@ class FranceConnectToken:
     access_token: str
 
     def __post_init__(self) -> None:
-        if not _TOKEN.match(self.access_token):
+        if not _TOKEN.fullmatch(self.access_token):
             raise InvalidInput("malformed FranceConnect token", provider="gateway")
 
     def key(self) -> str:

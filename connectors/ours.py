@@ -25,12 +25,12 @@ from connectors.source import Answer, Fetcher
 
 T = TypeVar("T")
 MAX_MONTHS = 24
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 
 
 def month_window(first: str, last: str, provider: str) -> list[tuple[str, str]]:
     """``moisDebut``/``moisFin`` for ``first``..``last`` (``YYYY-MM``, at most 24 months)."""
-    a, b = _MONTH.match(first), _MONTH.match(last)
+    a, b = _MONTH.fullmatch(first), _MONTH.fullmatch(last)
     if a is None or b is None:
         raise InvalidInput("months must be YYYY-MM", provider=provider)
     span = (int(b[1]) * 12 + int(b[2])) - (int(a[1]) * 12 + int(a[2])) + 1

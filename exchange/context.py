@@ -2,20 +2,35 @@
 
 As API Entreprise asks: the recipient is the SIRET of the public body that will use the data
 (checked with its Luhn key), the object is the case or procedure reference (≤ 50 chars).
+
+Every value is checked whole (``re.fullmatch``: a ``$`` also matches before a final line
+break) and refused rather than trimmed: what is checked is what the audit log stores, and an
+object holding a line break, a control or a bidirectional override would forge lines or
+reorder text in the log's exports and consoles.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from exchange.errors import InvalidRequest
 
-_PURPOSE = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
-_SIRET = re.compile(r"^[0-9]{14}$")
+_PURPOSE = re.compile(r"[a-z][a-z0-9_.-]{1,63}")
+_SIRET = re.compile(r"[0-9]{14}")
 # La Poste's establishments share one SIREN and are numbered outside the Luhn rule.
 _LA_POSTE_SIREN = "356000000"
 MAX_OBJECT_LENGTH = 50
+# Controls (Cc), format characters (Cf: bidi embeddings, overrides and isolates U+202A–U+202E
+# and U+2066–U+2069, marks, zero-width joiners), line and paragraph separators (Zl, Zp),
+# surrogates, private use and unassigned code points: none belongs in a case reference.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def printable_reference(text: str) -> bool:
+    """Whether ``text`` holds only characters that display as themselves on one line."""
+    return not any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in text)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -31,7 +46,7 @@ def luhn_valid(digits: str) -> bool:
 
 
 def siret_valid(siret: str) -> bool:
-    if not _SIRET.match(siret):
+    if not _SIRET.fullmatch(siret):
         return False
     if luhn_valid(siret[:9]) and luhn_valid(siret):
         return True
@@ -45,14 +60,14 @@ class AccessContext:
     object: str
 
     def __post_init__(self) -> None:
-        if not _PURPOSE.match(self.purpose):
+        if not _PURPOSE.fullmatch(self.purpose):
             raise InvalidRequest(
                 "purpose must be an identifier of the policy catalogue (lower-case, 2-64 chars)"
             )
         if not siret_valid(self.recipient):
             raise InvalidRequest("recipient must be a valid SIRET (14 digits with its Luhn key)")
-        obj = self.object.strip()
-        if not obj or len(obj) > MAX_OBJECT_LENGTH or any(ord(c) < 32 for c in obj):
+        obj = self.object
+        if not obj.strip() or len(obj) > MAX_OBJECT_LENGTH or not printable_reference(obj):
             raise InvalidRequest(
                 f"object must be a case or procedure reference of 1 to {MAX_OBJECT_LENGTH} "
                 "printable characters"

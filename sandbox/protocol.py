@@ -19,10 +19,12 @@ from starlette.responses import Response
 from sandbox.gazetteer import FRANCE, luhn_valid
 from sandbox.population import BirthQuery
 
-_COG = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
-_COUNTRY = re.compile(r"^99[0-9]{3}$")
-_NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ' -]{1,80}$")
-_SIRET = re.compile(r"^[0-9]{14}$")
+_COG = re.compile(r"[0-9][0-9AB][0-9]{3}")
+_COUNTRY = re.compile(r"99[0-9]{3}")
+_NAME = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ' -]{1,80}")
+_SIRET = re.compile(r"[0-9]{14}")
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+_NUMBER = re.compile(r"[0-9]{1,9}")
 _LA_POSTE = "356000000"  # La Poste's establishments use a digit-sum rule instead of Luhn
 
 
@@ -74,7 +76,7 @@ def not_found(code: str, detail: str, provider: str) -> ProtocolError:
 
 
 def siret_valid(value: str) -> bool:
-    if not _SIRET.match(value):
+    if not _SIRET.fullmatch(value):
         return False
     if value.startswith(_LA_POSTE):
         return sum(int(c) for c in value) % 5 == 0
@@ -107,7 +109,8 @@ def _int(params: QueryParams, name: str, low: int, high: int, required: bool) ->
         if required:
             raise unprocessable(f"Le paramètre {name} est obligatoire", name)
         return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # ASCII digits only: str.isdigit() also says yes to "²" or "١", which int() refuses.
+    if not _NUMBER.fullmatch(raw) or not low <= int(raw) <= high:
         raise unprocessable(f"Le paramètre {name} n'est pas correctement formaté", name)
     return int(raw)
 
@@ -117,10 +120,10 @@ def parse_traits(params: QueryParams, on: date) -> PivotQuery:
     what identifies a person when the birth place is not known; ``ProtocolError`` (422)
     otherwise."""
     nom = params.get("nomNaissance", "").strip()
-    if not _NAME.match(nom):
+    if not _NAME.fullmatch(nom):
         raise unprocessable("Le paramètre nomNaissance est absent ou mal formaté", "nomNaissance")
     prenoms = [p.strip() for p in params.getlist("prenoms[]") + params.getlist("prenoms")]
-    if not 1 <= len(prenoms) <= 3 or not all(_NAME.match(p) for p in prenoms):
+    if not 1 <= len(prenoms) <= 3 or not all(_NAME.fullmatch(p) for p in prenoms):
         raise unprocessable("Le paramètre prenoms[] doit contenir 1 à 3 prénoms valides", "prenoms")
     sexe = params.get("sexeEtatCivil")
     if sexe not in ("M", "F"):
@@ -141,17 +144,17 @@ def parse_pivot(params: QueryParams, on: date) -> PivotQuery:
     """Validate API Particulier's civility parameters; ``ProtocolError`` (422) otherwise."""
     traits = parse_traits(params, on)
     usage = params.get("nomUsage") or None
-    if usage is not None and not _NAME.match(usage):
+    if usage is not None and not _NAME.fullmatch(usage):
         raise unprocessable("Le paramètre nomUsage est mal formaté", "nomUsage")
     country = params.get("codeCogInseePaysNaissance", "")
-    if not _COUNTRY.match(country):
+    if not _COUNTRY.fullmatch(country):
         raise unprocessable(
             "Le paramètre codeCogInseePaysNaissance doit être un code COG à 5 chiffres",
             "codeCogInseePaysNaissance",
         )
     commune = params.get("codeCogInseeCommuneNaissance") or None
     if country == FRANCE:
-        if commune is None or not _COG.match(commune):
+        if commune is None or not _COG.fullmatch(commune):
             raise unprocessable(
                 "Le paramètre codeCogInseeCommuneNaissance est obligatoire pour une personne "
                 "née en France",
@@ -169,7 +172,7 @@ def parse_pivot(params: QueryParams, on: date) -> PivotQuery:
 
 def parse_month_param(params: QueryParams, name: str, default: str) -> str:
     raw = params.get(name) or default
-    if not re.match(r"^[0-9]{4}-(0[1-9]|1[0-2])$", raw):
+    if not _MONTH.fullmatch(raw):
         raise unprocessable(f"Le paramètre {name} doit être un mois AAAA-MM", name)
     return raw
 

@@ -42,7 +42,8 @@ INFO = AgencyInfo(
     "37",
     "Dossier allocataire inexistant. Le document ne peut être édité.",
 )
-_IDENTIFIANT = re.compile(r"^[A-Za-z0-9]{1,20}$")
+_IDENTIFIANT = re.compile(r"[A-Za-z0-9]{1,20}")
+_NUMBER = re.compile(r"[0-9]{1,4}")
 _CATEGORIES = {
     1: "PERSONNE SANS EMPLOI DISPONIBLE DUREE INDETERMINEE PLEIN TPS",
     2: "PERSONNE SANS EMPLOI DISPONIBLE DUREE INDETERMINEE PARTIEL",
@@ -118,7 +119,7 @@ class ApiParticulier:
         params = request.query_params
         check_recipient(params)
         identifiant = params.get("identifiant", "")
-        if not _IDENTIFIANT.match(identifiant):
+        if not _IDENTIFIANT.fullmatch(identifiant):
             raise unprocessable("Le paramètre identifiant est absent ou mal formaté", "identifiant")
         person = self.population.by_france_travail_id(identifiant)
         if person is None:
@@ -136,8 +137,8 @@ class ApiParticulier:
         params = request.query_params
         ref = self.population.reference
         year_raw, month_raw = params.get("annee"), params.get("mois")
-        year = int(year_raw) if year_raw and year_raw.isdigit() else None
-        month_num = int(month_raw) if month_raw and month_raw.isdigit() else None
+        year = int(year_raw) if year_raw and _NUMBER.fullmatch(year_raw) else None
+        month_num = int(month_raw) if month_raw and _NUMBER.fullmatch(month_raw) else None
         if (year_raw and year is None) or (
             month_raw and (month_num is None or not 1 <= month_num <= 12)
         ):

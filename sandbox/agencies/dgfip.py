@@ -29,7 +29,7 @@ def build_app(setup: AgencySetup) -> Starlette:
 
     def render(request: Request, person: Person) -> object:
         raw = request.query_params.get("anneeRevenus") or str(ref_year - 1)
-        if not raw.isdigit() or len(raw) != 4:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) != 4:
             raise unprocessable(
                 "Le paramètre anneeRevenus doit être une année AAAA", "anneeRevenus"
             )
