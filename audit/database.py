@@ -6,11 +6,19 @@ version tables). Every statement goes through :meth:`AuditDatabase.transaction`,
 :meth:`~AuditDatabase.connection` or :meth:`~AuditDatabase.snapshot`, which map SQLAlchemy and
 driver exceptions to :mod:`audit.errors` at this one boundary.
 
-Durability on SQLite: WAL journal with ``synchronous=FULL``. With ``NORMAL`` a WAL commit
-survives a crash of the process but not of the machine (power loss, kernel panic): the last
-commits before the outage may roll back, and an answer already delivered would have lost its
-entry, which breaks the promise that every released answer is logged. ``FULL`` syncs the WAL
-at every commit; group commit pays that one fsync per batch, not per entry.
+Durability on SQLite: a rollback journal (``journal_mode=TRUNCATE``) with
+``synchronous=FULL``. With ``NORMAL`` a commit survives a crash of the process but not of the
+machine (power loss, kernel panic): the last commits before the outage may roll back, and an
+answer already delivered would have lost its entry, which breaks the promise that every
+released answer is logged. ``FULL`` syncs at every commit; group commit pays those syncs once
+per batch, not per entry.
+
+No memory-mapped file at all: not WAL, whose index (the ``-shm`` file) every connection maps
+into memory, and ``mmap_size=0``. A write through a mapping of a file that can no longer be
+written (made immutable, truncated, on a full disk) is a SIGBUS that kills the whole gateway;
+a write through ``write()`` is an error, mapped to :class:`AuditUnavailable`, and the gateway
+fails closed and recovers when the file is writable again. The price: a writer waits for
+readers to finish before it commits (busy timeout below), where WAL let them overlap.
 """
 
 from __future__ import annotations
@@ -31,6 +39,9 @@ Backend = Literal["sqlite", "postgresql"]
 
 # Milliseconds a SQLite writer waits for another one (WAL allows one writer at a time).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The store sets the same mode on the same file (a file has one journal mode): see the
+# module docstring for why it is not WAL.
+SQLITE_JOURNAL_MODE = "TRUNCATE"
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg"}
 _SQLITE_DRIVERS = {"sqlite", "sqlite+aiosqlite"}
@@ -65,9 +76,11 @@ def on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")  # why: the module docstring
+        # Busy timeout first: switching the journal mode waits for other connections.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+        cursor.execute("PRAGMA mmap_size=0")  # why: the module docstring
+        cursor.execute(f"PRAGMA journal_mode={SQLITE_JOURNAL_MODE}")
+        cursor.execute("PRAGMA synchronous=FULL")
     finally:
         cursor.close()
 

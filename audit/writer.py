@@ -94,7 +94,7 @@ class SqliteWriter:
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             conn = sqlite3.connect(self._path, check_same_thread=False)
-            on_sqlite_connect(conn, None)  # autocommit mode, WAL, synchronous=FULL, timeout
+            on_sqlite_connect(conn, None)  # autocommit, rollback journal, no mmap, FULL, timeout
             if self._synchronous != "FULL":
                 conn.execute(f"PRAGMA synchronous={self._synchronous}")
             self._conn = conn
