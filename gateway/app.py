@@ -8,14 +8,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import httpx
-from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors import ConnectorConfig, Connectors, UpstreamConfig
+from connectors import ConnectorConfig, Connectors, RedisCache, UpstreamConfig
+from connectors.redis_health import redis_client, with_timeouts
 from eligibility import EligibilityService
 from exchange import FIELDS, Exchange, PolicyDecider, Pseudonyms
 from exchange.auditing import Auditor, AuditSink
@@ -67,15 +67,31 @@ def connector_config(settings: Settings) -> ConnectorConfig:
         },
         cache_ttl=settings.cache_ttl,
         cache_size=settings.cache_size,
-        redis_url=settings.redis_url,
+        # The cache's client reads its timeouts from the URL.
+        redis_url=with_timeouts(settings.redis_url, settings.redis_timeout)
+        if settings.redis_url
+        else None,
         redis_prefix=settings.redis_prefix + "cache:",
     )
 
 
 def rate_limiter(settings: Settings) -> RateLimiter:
     if settings.redis_url:
-        return RedisRateLimiter(Redis.from_url(settings.redis_url), settings.redis_prefix)
+        client = redis_client(settings.redis_url, settings.redis_timeout)
+        return RedisRateLimiter(client, settings.redis_prefix)
     return MemoryRateLimiter()
+
+
+def redis_users(bundle: Connectors, limiter: RateLimiter) -> list[RedisCache | RedisRateLimiter]:
+    """The parts of the process that call Redis, for metrics and readiness."""
+    # ``Connectors`` does not expose its cache; reading it here keeps that class unchanged.
+    cache = getattr(bundle, "_cache", None)
+    users: list[RedisCache | RedisRateLimiter] = []
+    if isinstance(cache, RedisCache):
+        users.append(cache)
+    if isinstance(limiter, RedisRateLimiter):
+        users.append(limiter)
+    return users
 
 
 def build_app(
@@ -105,6 +121,8 @@ def build_app(
         audit_origin(settings.public_url),
         clock,
         settings.audit_sqlite_sync,
+        witness_file=settings.audit_witness_file,
+        witness_url=settings.audit_witness_url,
     )
     offers = StartedOffers(database_url, settings.database_schema)
     # ``audit_sink``: where entries go instead of the log (benchmarks measuring the log's cost).
@@ -138,6 +156,9 @@ def build_app(
         )
     )
     limiter = rate_limiter(settings)
+    redis_parts = redis_users(bundle, limiter)
+    for part in redis_parts:
+        metrics.watch_redis(part.health)
     graphql = GraphQLEndpoint(
         schema,
         Services(exchange, consents, oversight, rules, declarations, catalogue),
@@ -157,10 +178,16 @@ def build_app(
         for agency, state in circuits.items():
             metrics.set_circuit(agency, state)  # type: ignore[arg-type]
         ready = all(state != "open" for state in circuits.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "degraded", "upstreams": circuits},
-            status_code=200 if ready else 503,
-        )
+        body: dict[str, object] = {
+            "status": "ready" if ready else "degraded",
+            "upstreams": circuits,
+        }
+        if redis_parts:
+            # Shown, never a reason to fail: without Redis a replica still answers (no shared
+            # cache, per-replica rate limits); taking every replica out would be an outage.
+            healthy = [await part.check() for part in redis_parts]
+            body["redis"] = "up" if all(healthy) else "degraded"
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -188,7 +215,7 @@ def build_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
-        *oauth_routes(auth_server),
+        *oauth_routes(auth_server, limiter),
         *optout_routes(OptOutPages(offers, clock)),
         *formlink_routes(
             FormLinkPage(offers, settings.form_builder_url, settings.public_url, clock)

@@ -75,6 +75,7 @@ class Settings:
     cache_size: int = 100_000
     redis_url: str | None = None
     redis_prefix: str = "unefois:"
+    redis_timeout: float = 0.1  # seconds per Redis call, connecting included
     log_level: str = "INFO"
     database_url: str | None = None  # None: a SQLite file in the data directory
     database_schema: str | None = None  # PostgreSQL only: the schema holding every table
@@ -234,6 +235,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         cache_size=_int(env, "UNEFOIS_CACHE_SIZE", 100_000),
         redis_url=env.get("UNEFOIS_REDIS_URL") or None,
         redis_prefix=env.get("UNEFOIS_REDIS_PREFIX") or "unefois:",
+        redis_timeout=_float(env, "UNEFOIS_REDIS_TIMEOUT", 0.1),
         log_level=(env.get("UNEFOIS_LOG_LEVEL") or "INFO").upper(),
         database_url=env.get("UNEFOIS_DATABASE_URL") or None,
         database_schema=env.get("UNEFOIS_DATABASE_SCHEMA") or None,
