@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from connectors.redis_health import RedisHealth
 from gateway.observability import (
     JsonFormatter,
     Metrics,
@@ -158,3 +159,19 @@ def test_metrics_instances_are_independent() -> None:
     first.observe_request("/graphql", "POST", 200, 0.01)
     assert b'route="/graphql"' in first.render()
     assert b'route="/graphql"' not in second.render()
+
+
+def test_redis_health_per_role_read_at_scrape_time() -> None:
+    cache = RedisHealth("cache", backoff=5.0, clock=lambda: 0.0)
+    limiter = RedisHealth("ratelimit", backoff=5.0, clock=lambda: 0.0)
+    metrics = Metrics()
+    metrics.watch_redis(cache)
+    metrics.watch_redis(limiter)
+    cache.failed(TimeoutError())
+    cache.failed(ConnectionRefusedError())
+    text = metrics.render().decode()
+    assert 'unefois_redis_up{role="cache"} 0.0' in text
+    assert 'unefois_redis_up{role="ratelimit"} 1.0' in text
+    assert 'unefois_redis_errors_total{kind="timeout",role="cache"} 1.0' in text
+    assert 'unefois_redis_errors_total{kind="error",role="cache"} 1.0' in text
+    assert 'unefois_redis_errors_total{kind="timeout",role="ratelimit"} 0.0' in text
