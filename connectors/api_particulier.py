@@ -5,6 +5,12 @@ token) or by the citizen's FranceConnect access token (``…/france_connect``, w
 replaces our token in ``Authorization``). Every call carries ``recipient``, the SIRET of
 the public body using the data. Answers are ``{data, links, meta}``; error bodies
 ``{errors: [{…, meta: {provider}}]}`` are mapped by :mod:`connectors.failures`.
+
+Each agency behind API Particulier fails on its own (a CNAF outage leaves France Travail and
+the MESRI answering), so each has its own circuit breaker, keyed by the agency the endpoint
+serves: the CNAF and the MSA through the DSS hub, the CNAM for the complémentaire santé
+solidaire, the MESRI, France Travail. Error bodies name the hub (``meta.provider`` is "CNAV"
+for every DSS endpoint), so the key comes from the endpoint, not from the answer.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from connectors.identity import FranceConnectToken, PivotIdentity, Subject
 from connectors.source import Answer
 
 _SIRET = re.compile(r"[0-9]{14}")
+# DSS endpoints served by another agency than the CNAF/MSA: their own circuit.
+DSS_CIRCUITS = {"complementaire_sante_solidaire": "CNAM"}
+DSS_CIRCUIT = "CNAF"
 
 
 def check_recipient(ctx: CallContext, provider: str) -> None:
@@ -54,9 +63,13 @@ class ApiParticulier:
         *,
         provider: str,
         bearer: str | None = None,
+        circuit: str | None = None,
     ) -> Answer:
-        """One GET with ready-made parameters (``recipient`` included)."""
-        body = await self.http.get_json(segments, params, bearer=bearer, provider=provider)
+        """One GET with ready-made parameters (``recipient`` included), counted in the
+        breaker of ``circuit`` (``provider``'s by default)."""
+        body = await self.http.get_json(
+            segments, params, bearer=bearer, provider=provider, circuit=circuit or provider
+        )
         return envelope(body, provider)
 
     async def dss(
@@ -70,11 +83,14 @@ class ApiParticulier:
     ) -> Answer:
         """``/v3/dss/<endpoint>/identite`` or ``/france_connect`` depending on the subject."""
         check_recipient(ctx, provider)
+        circuit = DSS_CIRCUITS.get(endpoint, DSS_CIRCUIT)
         params: list[tuple[str, str]] = [("recipient", ctx.recipient)]
         if isinstance(subject, PivotIdentity):
             params += subject.query_params()
             params += extra
-            return await self.call(("v3", "dss", endpoint, "identite"), params, provider=provider)
+            return await self.call(
+                ("v3", "dss", endpoint, "identite"), params, provider=provider, circuit=circuit
+            )
         if isinstance(subject, FranceConnectToken):
             params += extra
             return await self.call(
@@ -82,6 +98,7 @@ class ApiParticulier:
                 params,
                 provider=provider,
                 bearer=subject.access_token,
+                circuit=circuit,
             )
         raise InvalidInput("unsupported subject", provider=provider)
 

@@ -35,6 +35,15 @@ class CircuitBreaker:
         self._state: State = "closed"
         self._probing = False
 
+    def twin(self) -> CircuitBreaker:
+        """A new, closed breaker with the same thresholds and clock."""
+        return CircuitBreaker(
+            clock=self._clock,
+            failure_threshold=self._threshold,
+            window=self._window,
+            cooldown=self._cooldown,
+        )
+
     @property
     def state(self) -> State:
         if self._state == "open" and self._clock() - self._opened_at >= self._cooldown:

@@ -16,10 +16,13 @@ boundary, so that callers only ever see this tree::
         └── Conflict               UPSTREAM_INVALID a 409, which a connector may read better
 
 ``message`` is safe to show a client: it never holds a URL, a body or a personal value;
-``codes`` keeps the agency's error codes (digits), never their text.
+``codes`` keeps the agency's error codes (digits), never their text; ``retry_in`` is a whole
+number of seconds, rounded up so that a client told to wait never comes back too early.
 """
 
 from __future__ import annotations
+
+import math
 
 
 class ConnectorError(Exception):
@@ -36,7 +39,7 @@ class ConnectorError(Exception):
         super().__init__(message)
         self.message = message
         self.provider = provider
-        self.retry_in = retry_in
+        self.retry_in: int | None = None if retry_in is None else max(1, math.ceil(retry_in))
         # The agency's own error codes (API Particulier's ``errors[].code``, e.g. "25003"),
         # for a connector that must tell one 404 from another; never their text.
         self.codes = codes

@@ -2,8 +2,15 @@
 
 Only idempotent requests are retried (GETs, DELETEs, POSTs carrying an idempotency key), only
 on failures that say nothing was processed or that the agency is briefly unavailable (connect
-errors, timeouts, 502/503/504), with full-jitter exponential backoff, and never past the call's
-overall deadline.
+errors, timeouts, 502/503/504), with full-jitter exponential backoff. A call has one deadline,
+computed when it starts (the upstream's timeout unless configured otherwise): token renewal,
+every attempt and every backoff come out of it, so an agency that hangs costs that much.
+
+Circuit breakers count calls, not attempts, and only the agency's failures: timeouts, refused
+or broken connections, 5xx, garbage bodies. An answer the request itself caused (400, 404,
+409, 422, 429) or a request refused before it is sent never counts, so one client's bad
+input cannot cut an agency off for every other client. An upstream that serves several
+agencies (API Particulier) keeps one breaker per agency, named by the caller's ``circuit``.
 
 The URL of a call is built and percent-encoded once, here, and the transport sends it as is:
 re-parsing and re-quoting it per call was most of the CPU an upstream call cost.
@@ -26,7 +33,14 @@ import orjson
 import yarl
 
 from connectors.breaker import CircuitBreaker, State
-from connectors.errors import ConnectorError, InvalidInput, UpstreamInvalid, UpstreamUnavailable
+from connectors.errors import (
+    Conflict,
+    ConnectorError,
+    InvalidInput,
+    UpstreamInvalid,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from connectors.failures import error_for_exception, error_for_status, retriable
 from connectors.transport import AiohttpTransport, AnswerTooLarge, RawResponse, Transport
 
@@ -34,6 +48,15 @@ log = logging.getLogger(__name__)
 
 RETRIABLE_STATUSES = frozenset({502, 503, 504})
 Params = Sequence[tuple[str, str]]
+_SEVERITY: dict[State, int] = {"closed": 0, "half_open": 1, "open": 2}
+
+
+def agency_failure(exc: ConnectorError) -> bool:
+    """Whether an error says the agency failed (counted by its breaker), rather than that it
+    refused or could not serve this one request."""
+    if isinstance(exc, Conflict):
+        return False
+    return isinstance(exc, UpstreamTimeout | UpstreamUnavailable | UpstreamInvalid)
 
 
 class TokenSource(Protocol):
@@ -134,7 +157,8 @@ class UpstreamClient:
         self._origin = str(url.origin())
         self._base_path = url.raw_path  # already percent-encoded, as the segments will be
         self._timeout = timeout
-        self._deadline = deadline if deadline is not None else 2 * timeout
+        self._deadline = deadline if deadline is not None else timeout
+        self._breakers: dict[str, CircuitBreaker] = {provider: breaker}
         self._retry = retry
         self._monotonic = monotonic
         self._sleep = sleep
@@ -143,7 +167,20 @@ class UpstreamClient:
 
     @property
     def circuit(self) -> State:
-        return self.breaker.state
+        """The worst state among this upstream's circuits."""
+        return max((b.state for b in self._breakers.values()), key=_SEVERITY.__getitem__)
+
+    def circuits(self) -> dict[str, State]:
+        """Agency → state of its circuit, for an upstream serving several agencies."""
+        return {name: b.state for name, b in self._breakers.items()}
+
+    def breaker_for(self, circuit: str) -> CircuitBreaker:
+        """The breaker of one agency behind this upstream, made on first use like the
+        upstream's own (circuit names come from connectors, never from an answer)."""
+        found = self._breakers.get(circuit)
+        if found is None:
+            found = self._breakers[circuit] = self.breaker.twin()
+        return found
 
     def url(self, segments: Sequence[str]) -> str:
         return self._origin + join_path(self._base_path, segments, provider=self.provider)
@@ -158,12 +195,17 @@ class UpstreamClient:
         *,
         bearer: str | None = None,
         provider: str | None = None,
+        circuit: str | None = None,
     ) -> dict[str, Any]:
-        """GET and decode a JSON object. ``bearer`` replaces our own token (FranceConnect)."""
+        """GET and decode a JSON object. ``bearer`` replaces our own token (FranceConnect);
+        ``circuit`` names the agency whose breaker the call counts in (``provider`` by
+        default, else the upstream's own)."""
         url = self.url(segments)
         if params:
             url += "?" + encode_query(params)
-        answer = await self._call("GET", url, None, {}, bearer, provider or self.provider, True)
+        who = provider or self.provider
+        breaker = self.breaker_for(circuit or who)
+        answer = await self._call("GET", url, None, {}, bearer, who, True, breaker)
         assert answer is not None  # a 2xx GET always has a body to decode
         return answer
 
@@ -184,10 +226,50 @@ class UpstreamClient:
         if payload is not None:
             extra["Content-Type"] = "application/json"
         return await self._call(
-            method, self.url(segments), payload, extra, None, self.provider, idempotent
+            method,
+            self.url(segments),
+            payload,
+            extra,
+            None,
+            self.provider,
+            idempotent,
+            self.breaker,
         )
 
     async def _call(
+        self,
+        method: str,
+        url: str,
+        payload: bytes | None,
+        extra: Mapping[str, str],
+        bearer: str | None,
+        who: str,
+        idempotent: bool,
+        breaker: CircuitBreaker,
+    ) -> dict[str, Any] | None:
+        """One call, its retries included, counted once by ``breaker``."""
+        if not breaker.allow():
+            raise UpstreamUnavailable(
+                f"{who}: temporarily disabled after repeated failures",
+                provider=who,
+                retry_in=breaker.retry_in() or None,
+            )
+        try:
+            answer = await self._attempts(method, url, payload, extra, bearer, who, idempotent)
+        except ConnectorError as exc:
+            if agency_failure(exc):
+                breaker.record_failure()
+            else:
+                # The agency answered, if only to refuse this request: it is up.
+                breaker.record_success()
+            raise
+        except BaseException:
+            breaker.abandon()
+            raise
+        breaker.record_success()
+        return answer
+
+    async def _attempts(
         self,
         method: str,
         url: str,
@@ -201,8 +283,8 @@ class UpstreamClient:
         attempt = 0
         renewed = False
         while True:
+            token = bearer if bearer is not None else await self._token(deadline, who)
             remaining = deadline - self._monotonic()
-            token = bearer if bearer is not None else await self._token()
             try:
                 response = await self._send(
                     method, url, token, payload, remaining, who, extra=extra
@@ -241,17 +323,51 @@ class UpstreamClient:
         """POST a form once (never retried: not idempotent) and decode a JSON object."""
         url = self.url(segments)
         body = urlencode(form, quote_via=quote).encode("ascii")
-        response = await self._send(
-            "POST", url, None, body, self._timeout, self.provider, basic=basic_credentials(*basic)
-        )
-        if 200 <= response.status < 300:
-            return _json_object(response.content, self.provider)
-        raise error_for_status(
-            response.status, response.headers, response.content, provider=self.provider
-        )
+        breaker = self.breaker
+        if not breaker.allow():
+            raise UpstreamUnavailable(
+                f"{self.provider}: temporarily disabled after repeated failures",
+                provider=self.provider,
+                retry_in=breaker.retry_in() or None,
+            )
+        try:
+            response = await self._send(
+                "POST",
+                url,
+                None,
+                body,
+                self._timeout,
+                self.provider,
+                basic=basic_credentials(*basic),
+            )
+            if 200 <= response.status < 300:
+                answer = _json_object(response.content, self.provider)
+            else:
+                raise error_for_status(
+                    response.status, response.headers, response.content, provider=self.provider
+                )
+        except ConnectorError as exc:
+            if agency_failure(exc):
+                breaker.record_failure()
+            else:
+                breaker.record_success()
+            raise
+        except BaseException:
+            breaker.abandon()
+            raise
+        breaker.record_success()
+        return answer
 
-    async def _token(self) -> str | None:
-        return await self.auth.token() if self.auth is not None else None
+    async def _token(self, deadline: float, who: str) -> str | None:
+        if self.auth is None:
+            return None
+        remaining = deadline - self._monotonic()
+        try:
+            # A token renewal spends the call's own time: it gets what is left, no more.
+            async with asyncio.timeout(max(remaining, 0.0)):
+                return await self.auth.token()
+        except TimeoutError:
+            raise error_for_exception(TimeoutError(), provider=who) from None
 
     async def _send(
         self,
@@ -265,15 +381,8 @@ class UpstreamClient:
         basic: str | None = None,
         extra: Mapping[str, str] | None = None,
     ) -> RawResponse:
-        if not self.breaker.allow():
-            raise UpstreamUnavailable(
-                f"{who}: temporarily disabled after repeated failures",
-                provider=who,
-                retry_in=self.breaker.retry_in() or None,
-            )
         budget = min(self._timeout, budget)
         if budget <= 0:
-            self.breaker.abandon()
             raise error_for_exception(TimeoutError(), provider=who)
         headers = {"Accept": "application/json"}
         if token is not None:
@@ -286,16 +395,8 @@ class UpstreamClient:
         try:
             response = await self._transport.send(method, url, headers, form, budget)
         except (aiohttp.ClientError, OSError, AnswerTooLarge) as exc:
-            self.breaker.record_failure()
             log.info("upstream %s failed: %s", self.name, type(exc).__name__)
             raise error_for_exception(exc, provider=who) from exc
-        except BaseException:
-            self.breaker.abandon()
-            raise
-        if response.status >= 500:
-            self.breaker.record_failure()
-        else:
-            self.breaker.record_success()
         return response
 
     async def _backoff(self, attempt: int, deadline: float) -> bool:
