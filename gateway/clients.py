@@ -21,6 +21,7 @@ import hmac
 import os
 import re
 import secrets
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,11 +73,12 @@ def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     )
 
 
-def hash_secret(secret: str) -> str:
+def hash_secret(secret: str, n: int | None = None, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
     """Hash a client secret for the clients file (``scrypt$n$r$p$salt$hash``)."""
+    n = SCRYPT_N if n is None else n
     salt = os.urandom(_SALT_BYTES)
-    digest = _scrypt(secret, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    digest = _scrypt(secret, salt, n, r, p)
+    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,11 @@ def _parse_hash(encoded: str) -> _Hash:
     return _Hash(n, r, p, salt, digest)
 
 
+def _cost(encoded: str) -> tuple[int, int, int]:
+    parsed = _parse_hash(encoded)
+    return parsed.n, parsed.r, parsed.p
+
+
 def verify_secret(secret: str, encoded: str) -> bool:
     parsed = _parse_hash(encoded)
     candidate = _scrypt(secret, parsed.salt, parsed.n, parsed.r, parsed.p)
@@ -120,8 +127,12 @@ class ClientRegistry:
             if client.id in self._clients:
                 raise ValueError(f"duplicate client id {client.id!r}")
             self._clients[client.id] = client
-        # Spent on unknown ids so that response time does not reveal which ids exist.
-        self._decoy = hash_secret(secrets.token_urlsafe(32))
+        # Spent on unknown ids so that response time does not reveal which ids exist. Its
+        # parameters are those most clients' hashes use (raised parameters cost more): an
+        # unknown id then takes as long as a known one.
+        costs = Counter(_cost(c.secret_hash) for c in self._clients.values())
+        n, r, p = costs.most_common(1)[0][0] if costs else (SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        self._decoy = hash_secret(secrets.token_urlsafe(32), n, r, p)
 
     def get(self, client_id: str) -> Client | None:
         return self._clients.get(client_id)

@@ -3,7 +3,9 @@
 Clients authenticate with HTTP Basic or form parameters and receive a short-lived JWT access
 token (RFC 9068) signed with our keys. authlib is synchronous and client authentication
 spends a scrypt, so the grant runs in a worker thread, never on the event loop; the body is
-read (bounded) on the loop beforehand.
+read (bounded) on the loop beforehand. Before any of that, the request passes the endpoint's
+admission (``gateway.admission``): rate buckets per source address and per client id, and a
+bounded number of hashes at once.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, OAuth2Error
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -34,8 +37,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.admission import Overloaded, TokenAdmission, TokenLimits
 from gateway.clients import ClientRegistry
 from gateway.keys import SigningKeys
+from gateway.ratelimit import MemoryRateLimiter, RateLimiter, retry_after_header
 from gateway.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -167,6 +172,7 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.public_url = settings.public_url
         self.keys = keys
         self.registry = registry
+        self.token_limits = TokenLimits.from_settings(settings)
 
     def query_client(self, client_id: str) -> _Client:
         return _Client(self.registry, client_id)
@@ -237,12 +243,30 @@ def build_authorization_server(
     return server
 
 
-def _oauth_error(status: int, error: str, description: str) -> Response:
+def _oauth_error(
+    status: int, error: str, description: str, headers: Mapping[str, str] | None = None
+) -> Response:
     return JSONResponse(
         {"error": error, "error_description": description},
         status_code=status,
-        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache", **(headers or {})},
     )
+
+
+def _slow_down(wait: float) -> Response:
+    return _oauth_error(
+        429,
+        "slow_down",
+        "Too many token requests; retry later.",
+        {"Retry-After": retry_after_header(wait)},
+    )
+
+
+def _client_id(headers: Headers, form: Mapping[str, str]) -> str | None:
+    """The client id the request claims, read as authlib will read it."""
+    basic_id, _ = extract_basic_authorization(headers)
+    claimed = basic_id or form.get("client_id")
+    return claimed if isinstance(claimed, str) and claimed else None
 
 
 async def _read_bounded(request: Request, limit: int) -> bytes | None:
@@ -269,10 +293,17 @@ def _parse_form(body: bytes) -> dict[str, str]:
     return form
 
 
-def oauth_routes(server: GatewayAuthorizationServer) -> list[Route]:
-    """``POST /oauth/token`` and the two well-known documents."""
+def oauth_routes(
+    server: GatewayAuthorizationServer, limiter: RateLimiter | None = None
+) -> list[Route]:
+    """``POST /oauth/token`` and the two well-known documents. ``limiter`` holds the token
+    endpoint's buckets: give the shared one (Redis) when replicas run behind one address."""
+    admission = TokenAdmission(limiter or MemoryRateLimiter(), server.token_limits)
 
     async def token(request: Request) -> Response:
+        wait = await admission.address_wait(request.client.host if request.client else None)
+        if wait is not None:
+            return _slow_down(wait)
         media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media_type != "application/x-www-form-urlencoded":
             return _oauth_error(
@@ -286,8 +317,17 @@ def oauth_routes(server: GatewayAuthorizationServer) -> list[Route]:
         except ValueError as exc:
             message = str(exc) if "repeated" in str(exc) else "Malformed form parameters."
             return _oauth_error(400, "invalid_request", message)
+        client_id = _client_id(request.headers, form)
+        if client_id is not None:
+            wait = await admission.client_wait(client_id)
+            if wait is not None:
+                return _slow_down(wait)
         http = HttpForm(request.method, request.headers, dict(request.query_params), form, body)
-        response: Response = await run_in_threadpool(server.token_response, http)
+        try:
+            async with admission.hashing():
+                response: Response = await run_in_threadpool(server.token_response, http)
+        except Overloaded:
+            return _slow_down(1.0)
         return response
 
     jwks_body = orjson.dumps(server.keys.public_jwks())

@@ -86,6 +86,14 @@ class Settings:
     campaign_recipient: str | None = None  # SIRET of the body running proactive campaigns
     rate_per_second: float = 20.0  # per client, sustained
     rate_burst: int = 40  # per client, at once
+    # The token endpoint, before any scrypt is spent (gateway/admission.py): buckets per source
+    # address and per client id asked, and the hashes run at once / waiting for a slot.
+    token_rate_per_address: float = 5.0
+    token_burst_per_address: int = 20
+    token_rate_per_client: float = 1.0
+    token_burst_per_client: int = 10
+    token_concurrency: int = 2
+    token_queue: int = 32
     upstreams: Mapping[str, UpstreamSettings] = field(default_factory=dict)
     # Citizens' person tokens: the FranceConnect issuer whose signed userinfo we trust.
     franceconnect_issuer: str = SANDBOX_FRANCECONNECT_ISSUER
@@ -246,6 +254,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         campaign_recipient=env.get("UNEFOIS_CAMPAIGN_RECIPIENT") or None,
         rate_per_second=_float(env, "UNEFOIS_RATE_LIMIT", 20.0),
         rate_burst=_int(env, "UNEFOIS_RATE_BURST", 40),
+        token_rate_per_address=_float(env, "UNEFOIS_TOKEN_RATE_PER_ADDRESS", 5.0),
+        token_burst_per_address=_int(env, "UNEFOIS_TOKEN_BURST_PER_ADDRESS", 20),
+        token_rate_per_client=_float(env, "UNEFOIS_TOKEN_RATE_PER_CLIENT", 1.0),
+        token_burst_per_client=_int(env, "UNEFOIS_TOKEN_BURST_PER_CLIENT", 10),
+        token_concurrency=_int(env, "UNEFOIS_TOKEN_CONCURRENCY", 2),
+        token_queue=_int(env, "UNEFOIS_TOKEN_QUEUE", 32),
         upstreams=_upstreams(env),
         franceconnect_issuer=fc_issuer,
         franceconnect_userinfo_url=_url(

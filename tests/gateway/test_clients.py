@@ -69,6 +69,29 @@ def test_unknown_client_still_spends_a_hash(monkeypatch: pytest.MonkeyPatch) -> 
     assert calls == ["guess", "guess"]
 
 
+def test_unknown_client_costs_the_hash_of_the_configured_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Parameters are stored with each hash and may be raised: an unknown id must then cost
+    # the raised hash too, or its quicker answer would tell that the id does not exist.
+    monkeypatch.setattr(clients_module, "SCRYPT_N", 2**15)
+    stronger = hash_secret(SECRET)
+    monkeypatch.undo()
+    registry = parse_clients(Path("clients.yaml"), _file(secret_hash=f'"{stronger}"'))
+    calls: list[tuple[int, int, int, int]] = []
+    real = clients_module._scrypt
+
+    def recording(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+        calls.append((n, r, p, len(salt)))
+        return real(secret, salt, n, r, p)
+
+    monkeypatch.setattr(clients_module, "_scrypt", recording)
+    assert registry.authenticate("caf-web", "guess") is None
+    assert registry.authenticate("nobody", "guess") is None
+    assert len(calls) == 2
+    assert calls[0] == calls[1] == (2**15, 8, 1, 16)
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from gateway.clients import hash_secret, parse_clients
 from gateway.keys import SigningKeys, generate_key
 from gateway.oauth import TOKEN_BODY_LIMIT, build_authorization_server, oauth_routes
+from gateway.ratelimit import MemoryRateLimiter
 from gateway.settings import Settings
 from gateway.tokens import TokenVerifier
 
@@ -279,3 +280,81 @@ async def test_plain_http_allowed_on_loopback_only(keys: SigningKeys, clock: Clo
         assert response.status_code == status
         if status != 200:
             assert response.json()["error"] == "insecure_transport"
+
+
+# The token endpoint's admission. The buckets' clock stands still, so nothing refills during
+# a test: what is refused is decided by counts, never by timing.
+GRANT = {"grant_type": "client_credentials"}
+
+
+def _limited_app(keys: SigningKeys, clock: Clock, **limits: float) -> Starlette:
+    settings = Settings(public_url=ISSUER, token_issuer=ISSUER, **limits)  # type: ignore[arg-type]
+    registry = parse_clients(Path("clients.yaml"), _registry_yaml())
+    server = build_authorization_server(settings, registry, keys, clock)
+    return Starlette(routes=oauth_routes(server, MemoryRateLimiter(clock=lambda: 0.0)))
+
+
+async def _from(
+    app: Starlette, address: str, auth: tuple[str, str] | None = None, **form: str
+) -> httpx.Response:
+    transport = httpx.ASGITransport(app, client=(address, 50123))
+    async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as http:
+        return await http.post("/oauth/token", data={**GRANT, **form}, auth=auth)
+
+
+def _assert_slow_down(response: httpx.Response) -> None:
+    assert response.status_code == 429, response.text
+    assert response.json()["error"] == "slow_down"
+    assert int(response.headers["retry-after"]) >= 1
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_a_flood_from_one_address_does_not_stop_another(
+    keys: SigningKeys, clock: Clock
+) -> None:
+    app = _limited_app(keys, clock, token_burst_per_address=3, token_burst_per_client=100)
+    for i in range(3):
+        refused = await _from(app, "203.0.113.7", auth=(f"guess-{i}", "x"))
+        assert refused.status_code == 401
+    # Past its burst the flooding address is turned away before any hash, whatever it sends,
+    # even the right secret.
+    _assert_slow_down(await _from(app, "203.0.113.7", auth=("caf-web", SECRET)))
+    _assert_slow_down(await _from(app, "203.0.113.7", client_id="x", client_secret="y"))
+    legitimate = await _from(app, "198.51.100.20", auth=("caf-web", SECRET))
+    assert legitimate.status_code == 200, legitimate.text
+    assert legitimate.json()["access_token"]
+
+
+async def test_an_ipv6_flood_counts_by_its_64_block(keys: SigningKeys, clock: Clock) -> None:
+    app = _limited_app(keys, clock, token_burst_per_address=2, token_burst_per_client=100)
+    for host in ("2001:db8:1:2::1", "2001:db8:1:2::ffff"):
+        assert (await _from(app, host, auth=("guess", "x"))).status_code == 401
+    _assert_slow_down(await _from(app, "2001:db8:1:2:abcd::9", auth=("caf-web", SECRET)))
+    assert (await _from(app, "2001:db8:1:3::1", auth=("caf-web", SECRET))).status_code == 200
+
+
+async def test_a_flood_against_one_client_id_spares_the_others(
+    keys: SigningKeys, clock: Clock
+) -> None:
+    app = _limited_app(keys, clock, token_burst_per_address=100, token_burst_per_client=3)
+    # Spread over addresses, as a distributed attempt would be.
+    for i in range(3):
+        assert (await _from(app, f"192.0.2.{i}", auth=("caf-web", "guess"))).status_code == 401
+    _assert_slow_down(await _from(app, "192.0.2.50", auth=("caf-web", "guess")))
+    # The id in a form counts as the same id as in a Basic header.
+    _assert_slow_down(await _from(app, "192.0.2.51", client_id="caf-web", client_secret="guess"))
+    other = await _from(app, "192.0.2.52", auth=("partner", OTHER_SECRET))
+    assert other.status_code == 200, other.text
+
+
+async def test_being_limited_does_not_tell_whether_an_id_exists(
+    keys: SigningKeys, clock: Clock
+) -> None:
+    app = _limited_app(keys, clock, token_burst_per_address=100, token_burst_per_client=2)
+    answers: dict[str, list[int]] = {}
+    for client_id in ("caf-web", "no-such-client"):
+        answers[client_id] = [
+            (await _from(app, f"192.0.2.{i}", auth=(client_id, "guess"))).status_code
+            for i in range(4)
+        ]
+    assert answers["caf-web"] == answers["no-such-client"] == [401, 401, 429, 429]
