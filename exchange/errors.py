@@ -5,6 +5,8 @@
     ExchangeError                     code
     ├── InvalidRequest                BAD_USER_INPUT  context or person reference unusable
     ├── AccessRefused                 FORBIDDEN       the whole request is refused before any fetch
+    ├── PersonTokenRefused            UNAUTHENTICATED a FranceConnect token given as the person
+    │                                                 reference is unknown, expired or unusable
     └── NotRecorded                   INTERNAL        the access could not be written to the audit
                                                       log: fail closed, nothing is released
 
@@ -29,6 +31,12 @@ class InvalidRequest(ExchangeError):
 
 class AccessRefused(ExchangeError):
     code = "FORBIDDEN"
+
+
+class PersonTokenRefused(ExchangeError):
+    """Raised by ``PersonTokens`` implementations; the message is safe for the client."""
+
+    code = "UNAUTHENTICATED"
 
 
 class NotRecorded(ExchangeError):

@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 from connectors import ConnectorError, FranceConnectToken, PivotIdentity
 from exchange import Caller, Citizen, Client, Pseudonyms
+from exchange.errors import PersonTokenRefused
 from gateway.clients import ClientRegistry
 from gateway.errors import Unauthenticated
 from gateway.graphql_http import Authenticate, GraphQLRequestError
@@ -25,7 +26,8 @@ CITIZEN_SECTOR = "citizen"
 
 
 class PersonTokenCheck(Protocol):
-    """Opens a person token into the person's identity; raises ``Unauthenticated``."""
+    """Opens a person token into the person's identity; raises ``PersonTokenRefused`` (and
+    has logged why)."""
 
     async def identity(self, token: FranceConnectToken) -> PivotIdentity: ...
 
@@ -57,6 +59,8 @@ def authenticator(
         except Unauthenticated as exc:
             # The precise reason is logged, never told: it would help probe our keys.
             log.info("token refused", extra={"reason": exc.reason})
+            raise GraphQLRequestError(401, "UNAUTHENTICATED", exc.message) from None
+        except PersonTokenRefused as exc:
             raise GraphQLRequestError(401, "UNAUTHENTICATED", exc.message) from None
         except ConnectorError:  # a malformed person token
             raise GraphQLRequestError(

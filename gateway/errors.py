@@ -21,18 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-ErrorCode = Literal[
-    "UNAUTHENTICATED",
-    "FORBIDDEN",
-    "CONSENT_REQUIRED",
-    "BAD_USER_INPUT",
-    "NOT_FOUND",
-    "UPSTREAM_TIMEOUT",
-    "UPSTREAM_UNAVAILABLE",
-    "UPSTREAM_INVALID",
-    "RATE_LIMITED",
-    "INTERNAL",
-]
+from schema.errors import Code as ErrorCode  # DESIGN §2's ten codes, listed once
 
 # Why a token was refused. Logged and counted, never shown in detail to the client: telling
 # an attacker "bad_signature" vs "unknown_kid" helps them probe our keys.

@@ -45,6 +45,24 @@ class Services:
 
 
 _OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+JSON = "application/json"
+# The GraphQL over HTTP specification's own media type: with it, a request error (nothing
+# executed) answers 4xx instead of 200, so a client tells it apart without reading the body.
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def response_media_type(accept: str) -> str:
+    """The media type of the answer: the specification's when the client asks for it before
+    (or without) plain JSON; plain JSON otherwise, the default of clients that say nothing."""
+    if GRAPHQL_RESPONSE not in accept:
+        return JSON
+    for part in accept.split(","):
+        media = part.partition(";")[0].strip().lower()
+        if media == GRAPHQL_RESPONSE:
+            return GRAPHQL_RESPONSE
+        if media in (JSON, "application/*", "*/*"):
+            return JSON
+    return JSON
 
 
 class GraphQLRequestError(Exception):
@@ -163,8 +181,11 @@ class GraphQLEndpoint:
             return error_response(400, "BAD_USER_INPUT", "operationName names no operation")
         body: dict[str, Any] = {}
         if result.errors:
-            executed = result.data is not None
-            body["errors"] = [format_error(e, executed=executed) for e in result.errors]
-        if result.data is not None:
+            body["errors"] = [format_error(e) for e in result.errors]
+        # A request error has no data entry at all; an execution error nulls it at most.
+        executed = not result.errors or any(e.path is not None for e in result.errors)
+        if executed:
             body["data"] = result.data
-        return Response(orjson.dumps(body), media_type="application/json")
+        media = response_media_type(request.headers.get("accept", ""))
+        status = 400 if media == GRAPHQL_RESPONSE and not executed else 200
+        return Response(orjson.dumps(body), status_code=status, media_type=media)

@@ -26,6 +26,7 @@ from joserfc.errors import JoseError
 from joserfc.jws import JWSRegistry
 
 from connectors import ConnectorError, FranceConnectToken, PivotIdentity
+from exchange.errors import PersonTokenRefused
 from gateway.errors import Unauthenticated
 from gateway.settings import Settings
 from gateway.tokens import JwksCache
@@ -103,8 +104,15 @@ class PersonTokenVerifier:
         return citizen
 
     async def identity(self, token: FranceConnectToken) -> PivotIdentity:
-        """The pivot identity alone, for callers that hold a ``FranceConnectToken``."""
-        return (await self.verify(token.access_token)).identity
+        """The pivot identity alone, for callers that hold a ``FranceConnectToken`` (the
+        exchange's ``PersonTokens``): a refused token is the exchange's
+        ``PersonTokenRefused``, told to the client as ``UNAUTHENTICATED``."""
+        try:
+            return (await self.verify(token.access_token)).identity
+        except Unauthenticated as exc:
+            # The caller's input, not a defect: the reason is logged, never told.
+            log.info("person token refused", extra={"reason": exc.reason})
+            raise PersonTokenRefused(exc.message) from None
 
     async def _userinfo(self, access_token: str) -> bytes:
         headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/jwt"}

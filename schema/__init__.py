@@ -2,13 +2,15 @@
 
 from schema.build import SchemaLimits, build_schema
 from schema.context import RequestContext
-from schema.errors import CODES, format_error, typed_error
+from schema.errors import CODES, Code, client_error, format_error, typed_error
 
 __all__ = [
     "CODES",
+    "Code",
     "RequestContext",
     "SchemaLimits",
     "build_schema",
+    "client_error",
     "format_error",
     "typed_error",
 ]

@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 from audit import Page
-from exchange import Citizen, ExchangeError
+from exchange import Citizen
 from exchange.oversight import AuditQuery
 from schema.context import RequestContext
 from schema.errors import typed_error
@@ -181,12 +181,9 @@ class AuditQueries:
         rc = info.context
         f = filter or AuditFilterInput()
         query = AuditQuery(f.client, f.purpose, f.person_handle, f.from_, f.to, f.outcome)
-        try:
-            page = await rc.oversight.log(
-                rc.caller, query, first=_first(first), after=_after(after), on=rc.on
-            )
-        except ExchangeError as exc:
-            raise typed_error(exc.message, exc.code) from None
+        page = await rc.oversight.log(
+            rc.caller, query, first=_first(first), after=_after(after), on=rc.on
+        )
         return _page(page)
 
     @strawberry.field(description="Accesses and denials per client, purpose and day.")
@@ -197,10 +194,7 @@ class AuditQueries:
         to: datetime,
     ) -> AuditStatsType:
         rc = info.context
-        try:
-            stats = await rc.oversight.stats(rc.caller, *_window(from_, to), rc.on)
-        except ExchangeError as exc:
-            raise typed_error(exc.message, exc.code) from None
+        stats = await rc.oversight.stats(rc.caller, *_window(from_, to), rc.on)
         return AuditStatsType(
             accesses=[
                 AccessCount(client=r.client, purpose=r.purpose, day=r.day, count=r.count)
@@ -220,10 +214,7 @@ class AuditQueries:
         to: datetime,
     ) -> list[AnomalyType]:
         rc = info.context
-        try:
-            found = await rc.oversight.anomalies(rc.caller, *_window(from_, to), rc.on)
-        except ExchangeError as exc:
-            raise typed_error(exc.message, exc.code) from None
+        found = await rc.oversight.anomalies(rc.caller, *_window(from_, to), rc.on)
         return [
             AnomalyType(
                 rule=a.rule,

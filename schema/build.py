@@ -23,6 +23,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.boundary import ErrorBoundary
 from schema.consents import ConsentMutation
 from schema.prefill import PrefillMutations
 from schema.query import Query
@@ -77,6 +78,7 @@ def build_schema(limits: SchemaLimits) -> strawberry.Schema:
     return _Schema(
         query=Query,
         mutation=Mutation,
-        extensions=[tokens, parser_cache, validation_rules, validation_cache],
+        # The boundary last: it sees the validation cache's errors, and every result.
+        extensions=[tokens, parser_cache, validation_rules, validation_cache, ErrorBoundary],
         config=StrawberryConfig(disable_field_suggestions=True),
     )

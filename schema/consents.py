@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import strawberry
 
-from exchange import Citizen, ExchangeError
+from exchange import Citizen
 from policies import Consent
 from schema.context import RequestContext
 from schema.errors import typed_error
@@ -70,17 +70,14 @@ class ConsentMutation:
     ) -> ConsentType:
         context = info.context
         citizen = citizen_of(context)
-        try:
-            consent = await context.consents.grant(
-                citizen,
-                client_id=input.client,
-                purpose=input.purpose,
-                categories=input.categories,
-                until=input.until,
-                now=context.now,
-            )
-        except ExchangeError as exc:
-            raise typed_error(exc.message, exc.code) from None
+        consent = await context.consents.grant(
+            citizen,
+            client_id=input.client,
+            purpose=input.purpose,
+            categories=input.categories,
+            until=input.until,
+            now=context.now,
+        )
         return consent_type(consent, context)
 
     @strawberry.mutation(description="Take a consent back; it stops at once.")
@@ -89,10 +86,7 @@ class ConsentMutation:
     ) -> ConsentType:
         context = info.context
         citizen = citizen_of(context)
-        try:
-            consent = await context.consents.revoke(citizen, id, context.now)
-        except ExchangeError as exc:
-            raise typed_error(exc.message, exc.code) from None
+        consent = await context.consents.revoke(citizen, id, context.now)
         return consent_type(consent, context)
 
 

@@ -13,7 +13,7 @@ from enum import Enum
 
 import strawberry
 
-from eligibility import BenefitResult, EligibilityError, EligibilityService, PersonData
+from eligibility import BadMonth, BenefitResult, EligibilityService, PersonData
 from eligibility.inputs import HISTORY_MONTHS as HISTORY_MONTHS
 from eligibility.inputs import INPUT_FIELDS, person_data_from_fields
 from schema.errors import typed_error
@@ -87,7 +87,7 @@ def period_start(month: str) -> date:
     """The first day of ``month`` (YYYY-MM): the data window is read before it."""
     match = _MONTH.match(month)
     if match is None:
-        raise ValueError("month must be YYYY-MM")
+        raise BadMonth(month)
     return date(int(match[1]), int(match[2]), 1)
 
 
@@ -144,8 +144,5 @@ async def evaluate_data(
         )
     if not benefits:
         raise typed_error("ask for one or more benefits", "BAD_USER_INPUT")
-    try:
-        results = await service.evaluate(data, [b.value for b in benefits], month)
-    except EligibilityError as exc:
-        raise typed_error(str(exc), exc.code) from None
+    results = await service.evaluate(data, [b.value for b in benefits], month)
     return [result_type(r) for r in results]

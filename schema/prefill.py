@@ -15,12 +15,11 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from connectors import ConnectorError, records
-from exchange import ExchangeError, PersonRequest, PersonView
+from connectors import records
+from exchange import PersonRequest, PersonView
 from prefill import (
     FormDef,
     PrefilledForm,
-    PrefillError,
     Submission,
     apply_submission,
     corrected_facts,
@@ -41,6 +40,7 @@ from schema.eligibility import (
 )
 from schema.errors import typed_error
 from schema.inputs import AccessContextInput, PersonRef
+from schema.scopes import PREFILL_READ, PREFILL_WRITE, scoped
 
 PREFILL_MONTHS = 12  # the longest window a shipped form reads (CSS: 12 months of resources)
 
@@ -88,18 +88,12 @@ class SubmissionResult:
 
 
 def _form(form_id: str) -> FormDef:
-    try:
-        return load_forms()[form_id]
-    except KeyError:
-        raise typed_error(f"unknown form {form_id!r}", "BAD_USER_INPUT") from None
+    return load_forms()[form_id]  # an unknown id raises UnknownForm, the caller's input
 
 
 def _type(form: FormDef, filled: PrefilledForm, access_id: str) -> PrefilledFormType:
     definitions = {f.id: f for f in form.fields}
-    try:
-        payload = ds_payload(form, filled, load_mapping(form.id))
-    except PrefillError as exc:
-        raise typed_error(str(exc), exc.code) from None
+    payload = ds_payload(form, filled, load_mapping(form.id))
     return PrefilledFormType(
         form=form.id,
         title=form.title,
@@ -134,23 +128,17 @@ async def _fill(
     extra: frozenset[str] = frozenset(),
 ) -> tuple[PersonView, PrefilledForm]:
     needed = fields_needed(form)
-    try:
-        request = PersonRequest(
-            caller=rc.caller,
-            ref=ref.to_reference(),
-            context=context.to_context(),
-            fields=needed | extra,
-            on=rc.on,
-            months=HISTORY_MONTHS if extra else PREFILL_MONTHS,
-        )
-        view = await rc.exchange.person(request)
-        own = {k: v for k, v in view.fields.items() if k in needed}
-        filled = prefill(form, own, frozenset(view.failures) & needed)
-    except (ExchangeError, ConnectorError) as exc:
-        raise typed_error(exc.message, exc.code) from None
-    except PrefillError as exc:
-        raise typed_error(str(exc), exc.code) from None
-    return view, filled
+    request = PersonRequest(
+        caller=rc.caller,
+        ref=ref.to_reference(),
+        context=context.to_context(),
+        fields=needed | extra,
+        on=rc.on,
+        months=HISTORY_MONTHS if extra else PREFILL_MONTHS,
+    )
+    view = await rc.exchange.person(request)
+    own = {k: v for k, v in view.fields.items() if k in needed}
+    return view, prefill(form, own, frozenset(view.failures) & needed)
 
 
 def corrected(fields: Mapping[str, object], facts: Mapping[str, Any]) -> dict[str, object]:
@@ -198,7 +186,10 @@ def _declared_month(
 
 @strawberry.type
 class PrefillQueries:
-    @strawberry.field(description="A form filled from what the administration knows.")
+    @strawberry.field(
+        description="A form filled from what the administration knows.",
+        extensions=scoped(PREFILL_READ),
+    )
     async def prefill(
         self,
         info: strawberry.Info[RequestContext, None],
@@ -213,7 +204,10 @@ class PrefillQueries:
 
 @strawberry.type
 class PrefillMutations:
-    @strawberry.mutation(description="The person's check: confirmations, corrections, values.")
+    @strawberry.mutation(
+        description="The person's check: confirmations, corrections, values.",
+        extensions=scoped(PREFILL_WRITE),
+    )
     async def submit_prefill(
         self,
         info: strawberry.Info[RequestContext, None],
@@ -240,29 +234,23 @@ class PrefillMutations:
         # The rules run again on the corrected data: fetch what they read too, over their window.
         extra = ELIGIBILITY_FIELDS if definition.benefit else frozenset()
         view, filled = await _fill(rc, ref, context, definition, extra)
-        try:
-            validated, changed = apply_submission(definition, filled, submission)
-            facts = corrected_facts(definition, submission)
-        except PrefillError as exc:
-            raise typed_error(str(exc), exc.code) from None
+        validated, changed = apply_submission(definition, filled, submission)
+        facts = corrected_facts(definition, submission)
         assert view.subjects is not None
-        try:
-            stored = await rc.declarations.record(
-                rc.caller,
-                context.to_context(),
-                view.subjects,
-                form=definition.id,
-                benefit=definition.benefit,
-                access_id=view.access_id,
-                confirmed=submission.confirmed,
-                corrections=submission.corrections,
-                provided=submission.provided,
-                changed=changed,
-                policy_revision=rc.catalogue.revision,
-                now=rc.now,
-            )
-        except ExchangeError as exc:
-            raise typed_error(exc.message, exc.code) from None
+        stored = await rc.declarations.record(
+            rc.caller,
+            context.to_context(),
+            view.subjects,
+            form=definition.id,
+            benefit=definition.benefit,
+            access_id=view.access_id,
+            confirmed=submission.confirmed,
+            corrections=submission.corrections,
+            provided=submission.provided,
+            changed=changed,
+            policy_revision=rc.catalogue.revision,
+            now=rc.now,
+        )
         results: list[EligibilityResult] = []
         if definition.benefit is not None:
             data = person_data(corrected(view.fields, facts))

@@ -6,8 +6,7 @@ from typing import Any
 
 import strawberry
 
-from connectors import ConnectorError
-from exchange import ExchangeError, PersonRequest
+from exchange import PersonRequest
 from schema.audit import AuditQueries
 from schema.consents import ConsentType, my_consents
 from schema.context import RequestContext
@@ -19,16 +18,19 @@ from schema.eligibility import (
     evaluate,
     period_start,
 )
-from schema.errors import typed_error
 from schema.inputs import AccessContextInput, PersonRef
 from schema.person import Person
 from schema.prefill import PrefillQueries
+from schema.scopes import ELIGIBILITY_READ, scoped
 from schema.selection import person_selection
 
 
 @strawberry.type
 class Query(AuditQueries, PrefillQueries):
-    @strawberry.field(description="The unified view of one person, under an access context.")
+    @strawberry.field(
+        description="The unified view of one person, under an access context.",
+        extensions=scoped(),
+    )
     async def person(
         self,
         info: strawberry.Info[RequestContext, None],
@@ -41,28 +43,21 @@ class Query(AuditQueries, PrefillQueries):
         raw_variables: Any = raw.variable_values
         variables: dict[str, Any] = getattr(raw_variables, "coerced", raw_variables)
         selection = person_selection(list(raw.field_nodes), raw.fragments, variables)
-        try:
-            period_on = (
-                period_start(selection.eligibility_month) if selection.eligibility_month else None
-            )
-            request = PersonRequest(
-                caller=rc.caller,
-                ref=ref.to_reference(),
-                context=context.to_context(),
-                fields=selection.fields,
-                on=rc.on,
-                months=selection.months,
-                period_on=period_on,
-            )
-            view = await rc.exchange.person(request)
-        except (ExchangeError, ConnectorError) as exc:
-            raise typed_error(exc.message, exc.code) from None
-        except ValueError as exc:
-            raise typed_error(str(exc), "BAD_USER_INPUT") from None
-        return Person(_view=view)
+        month = selection.eligibility_month
+        request = PersonRequest(
+            caller=rc.caller,
+            ref=ref.to_reference(),
+            context=context.to_context(),
+            fields=selection.fields,
+            on=rc.on,
+            months=selection.months,
+            period_on=period_start(month) if month else None,
+        )
+        return Person(_view=await rc.exchange.person(request))
 
     @strawberry.field(
-        description="Eligibility for benefits in a month, and whether each is already received."
+        description="Eligibility for benefits in a month, and whether each is already received.",
+        extensions=scoped(ELIGIBILITY_READ),
     )
     async def eligibility(
         self,
@@ -73,21 +68,16 @@ class Query(AuditQueries, PrefillQueries):
         month: str,
     ) -> list[EligibilityResult]:
         rc = info.context
-        try:
-            request = PersonRequest(
-                caller=rc.caller,
-                ref=ref.to_reference(),
-                context=context.to_context(),
-                fields=ELIGIBILITY_FIELDS,
-                on=rc.on,
-                months=HISTORY_MONTHS,
-                period_on=period_start(month),
-            )
-            view = await rc.exchange.person(request)
-        except (ExchangeError, ConnectorError) as exc:
-            raise typed_error(exc.message, exc.code) from None
-        except ValueError as exc:
-            raise typed_error(str(exc), "BAD_USER_INPUT") from None
+        request = PersonRequest(
+            caller=rc.caller,
+            ref=ref.to_reference(),
+            context=context.to_context(),
+            fields=ELIGIBILITY_FIELDS,
+            on=rc.on,
+            months=HISTORY_MONTHS,
+            period_on=period_start(month),
+        )
+        view = await rc.exchange.person(request)
         return await evaluate(rc.eligibility, view.fields, benefits, month)
 
     my_consents: list[ConsentType] = strawberry.field(
