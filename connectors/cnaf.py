@@ -21,6 +21,7 @@ from connectors.fields import (
     objects,
     opt_boolean,
     opt_day,
+    opt_integer,
     opt_obj,
     opt_string,
     partial_day,
@@ -36,6 +37,7 @@ from connectors.records import (
     PostalAddress,
     Provenance,
 )
+from connectors.resemblance import resembles
 from connectors.source import Fetcher
 
 AGENCY = "CNAF"
@@ -113,6 +115,11 @@ def parse_family_quotient(data: dict[str, Any], provenance: Provenance) -> Famil
     month = integer(qf, "mois")
     if not 1 <= month <= 12:
         raise Malformed("quotient_familial.mois")
+    # When the agency computed the quotient (it may recompute an old month later).
+    computed_year = opt_integer(qf, "annee_calcul")
+    computed_month = opt_integer(qf, "mois_calcul")
+    if computed_month is not None and not 1 <= computed_month <= 12:
+        raise Malformed("quotient_familial.mois_calcul")
     return FamilyQuotient(
         regime=regime,
         value=integer(qf, "valeur"),
@@ -122,13 +129,16 @@ def parse_family_quotient(data: dict[str, Any], provenance: Provenance) -> Famil
         children=tuple(_member(m) for m in objects(data, "enfants")),
         address=_address(opt_obj(data, "adresse")),
         provenance=replace(provenance, agency=regime),
+        computed_year=computed_year,
+        computed_month=computed_month,
     )
 
 
 def _about(identity: PivotIdentity, qf: FamilyQuotient) -> bool:
+    """Whether the file is the person's: one member is them, within the agency's own
+    tolerance for misspelt given names (:mod:`connectors.resemblance`)."""
     return any(
-        m.birth_date is not None
-        and identity.matches(m.birth_name, m.given_names, m.birth_date.isoformat())
+        resembles(identity, m.birth_name, m.given_names, m.birth_date, m.sex)
         for m in (*qf.claimants, *qf.children)
     )
 

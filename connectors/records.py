@@ -77,6 +77,9 @@ class FamilyQuotient:
     children: tuple[HouseholdMember, ...]
     address: PostalAddress | None
     provenance: Provenance
+    # ``annee_calcul``/``mois_calcul``: when the agency computed the quotient of year/month.
+    computed_year: int | None = None
+    computed_month: int | None = None
 
 
 # --- France Travail ------------------------------------------------------------------------
