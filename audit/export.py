@@ -5,12 +5,18 @@ JSON lines (lossless, verifiable): one object per entry, keys sorted, no spaces:
     {"entry":<canonical entry, byte for byte>,"head":"<hex>","leaf":"<hex>","seq":<n>}
 
 The entry is embedded as stored, so ``SHA-256(0x00 ‖ entry bytes)`` gives back the leaf and
-a full export can be re-verified outside the gateway.
+a full export can be re-verified outside the gateway. One exception keeps the file safe to
+read: a control, format (bidirectional overrides and isolates, U+202A–U+202E, U+2066–U+2069,
+marks), line or paragraph separator, private-use or unassigned character is written as its
+JSON escape (``\u202e``). The value is the same; such an entry's bytes are given back by
+parsing it and writing it canonically again (``AuditEntry.from_canonical(…).canonical()``).
 
 CSV (for spreadsheets): one row per entry under a header; lists are joined with ``;``
-(``denied`` items as ``field:reason``, ``details`` items as ``key=value``). A cell that a
-spreadsheet would run as a formula (starting with ``= + - @``, tab or carriage return) is
-prefixed with ``'``, since ``object`` and other values come from clients.
+(``denied`` items as ``field:reason``, ``details`` items as ``key=value``). The characters
+above are shown as ``<U+202E>``, so that no cell breaks a line or reorders what the auditor
+reads; then a cell that a spreadsheet would run as a formula (starting with ``= + - @``, tab
+or carriage return) is prefixed with ``'``, since ``object`` and other values come from
+clients.
 
 Windows are ``[start, end)`` on the entries' times; either bound may be omitted.
 """
@@ -18,6 +24,8 @@ Windows are ``[start, end)`` on the entries' times; either bound may be omitted.
 from __future__ import annotations
 
 import csv
+import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal, TextIO
 
@@ -34,6 +42,26 @@ CSV_COLUMNS = (
     "outcome", "policy_revision", "details", "leaf", "head",
 )  # fmt: skip
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
+
+
+def _neutralise(text: str, show: Callable[[int], str]) -> str:
+    if text.isascii() and "\x7f" not in text and not any(c < " " for c in text):
+        return text  # nearly every value: printable ASCII
+    return "".join(show(ord(c)) if unicodedata.category(c) in _HIDDEN else c for c in text)
+
+
+def _json_escape(code: int) -> str:
+    if code > 0xFFFF:  # a UTF-16 surrogate pair, as JSON writes characters past the BMP
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def _shown(code: int) -> str:
+    return f"<U+{code:04X}>"
+
+
 _E = tables.entries.c
 
 
@@ -82,7 +110,7 @@ async def export(
 
 def _line(seq: int, canonical: bytes, leaf: bytes, head: bytes) -> str:
     return (
-        f'{{"entry":{canonical.decode()},"head":"{head.hex()}",'
+        f'{{"entry":{_neutralise(canonical.decode(), _json_escape)},"head":"{head.hex()}",'
         f'"leaf":"{leaf.hex()}","seq":{seq}}}\n'
     )
 
@@ -90,6 +118,7 @@ def _line(seq: int, canonical: bytes, leaf: bytes, head: bytes) -> str:
 def _cell(value: str | None) -> str:
     if value is None:
         return ""
+    value = _neutralise(value, _shown)
     return f"'{value}" if value.startswith(_FORMULA) else value
 
 

@@ -91,3 +91,42 @@ async def test_csv_defuses_spreadsheet_formulas(log: AuditLog, db: AuditDatabase
 async def test_unknown_format_is_refused(db: AuditDatabase) -> None:
     with pytest.raises(ValueError):
         await export(db, io.StringIO(), start=None, end=None, format="xml")  # type: ignore[arg-type]
+
+
+# A line break, a C1 control, bidi overrides and isolates, a line separator: each would split
+# a line or reorder what an auditor reads. Entries written before the context refused them
+# (or through values other than ``object``) can still hold them.
+HOSTILE = "a\nb\x85c\u202ed\u2066e\u2028f\u200fg\x7fh"
+NEUTRALISED = {"\n", "\x85", "\u202e", "\u2066", "\u2028", "\u200f", "\x7f"}
+
+
+async def test_jsonl_escapes_control_and_bidi_characters_and_still_verifies(
+    log: AuditLog, db: AuditDatabase
+) -> None:
+    entry = make_entry(1, object=HOSTILE, details=(("note", "x\u202cy"),))
+    await log.append(entry)
+    out = io.StringIO()
+    await export(db, out, start=None, end=None, format="jsonl")
+    text = out.getvalue()
+    assert text.count("\n") == 1 and not NEUTRALISED & set(text[:-1]) and "\u202c" not in text
+    line = text.splitlines()[0]
+    record = json.loads(line)
+    assert record["entry"]["object"] == HOSTILE  # the same value, written as JSON escapes
+    embedded = line[len('{"entry":') : line.index(',"head":')].encode()
+    restored = AuditEntry.from_canonical(embedded)
+    assert restored == entry
+    assert leaf_hash(restored.canonical()).hex() == record["leaf"]
+
+
+async def test_csv_neutralises_control_and_bidi_characters(
+    log: AuditLog, db: AuditDatabase
+) -> None:
+    await log.append(make_entry(1, object=HOSTILE))
+    await log.append(make_entry(2, object="\n=1+1"))
+    out = io.StringIO()
+    await export(db, out, start=None, end=None, format="csv")
+    text = out.getvalue()
+    assert not NEUTRALISED & set(text.replace("\n", "")) and text.count("\n") == 3
+    first, second = csv.DictReader(io.StringIO(text))
+    assert first["object"] == "a<U+000A>b<U+0085>c<U+202E>d<U+2066>e<U+2028>f<U+200F>g<U+007F>h"
+    assert second["object"] == "<U+000A>=1+1"
