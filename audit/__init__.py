@@ -12,8 +12,12 @@ Wiring::
     await log.aclose()
     await db.aclose()
 
-Read side: ``AuditReader(db)`` (pages, statistics, anomalies), ``verify(db, public_keys)``,
-``export(db, out, start=…, end=…, format="jsonl")``.
+Witnesses: ``AuditLog(…, witnesses=[WitnessFile(path), HttpWitness(url, store=…)])`` sends
+every checkpoint outside the database.
+
+Read side: ``AuditReader(db)`` (pages, statistics, anomalies),
+``verify(db, public_keys, trusted=read_checkpoints(path), grace=n)`` on
+``open_database(url, read_only=True)``, ``export(db, out, start=…, end=…, format="jsonl")``.
 """
 
 from audit.anomalies import Anomaly, AnomalyRules
@@ -28,12 +32,23 @@ from audit.checkpoint import (
 )
 from audit.database import AuditDatabase, open_database
 from audit.entry import AuditEntry, Kind, Outcome
-from audit.errors import AuditError, AuditUnavailable, InvalidEntry
+from audit.errors import AuditError, AuditUnavailable, InvalidEntry, WitnessFailed
 from audit.export import export
 from audit.log import AuditLog, Receipt
 from audit.migration import head_revision, migrate
 from audit.query import AuditFilter, AuditReader, DayCount, Page, Stats, Stored
 from audit.verify import Report, verify
+from audit.witness import (
+    Cosignature,
+    HttpWitness,
+    Witness,
+    WitnessFile,
+    checkpoint_json,
+    checkpoint_of_json,
+    cosigned_message,
+    read_checkpoints,
+    verify_cosignature,
+)
 
 __all__ = [
     "GENESIS",
@@ -48,7 +63,9 @@ __all__ = [
     "AuditUnavailable",
     "Checkpoint",
     "CheckpointSigner",
+    "Cosignature",
     "DayCount",
+    "HttpWitness",
     "InvalidEntry",
     "Kind",
     "Outcome",
@@ -57,6 +74,12 @@ __all__ = [
     "Report",
     "Stats",
     "Stored",
+    "Witness",
+    "WitnessFailed",
+    "WitnessFile",
+    "checkpoint_json",
+    "checkpoint_of_json",
+    "cosigned_message",
     "export",
     "head_revision",
     "key_id_of",
@@ -66,6 +89,8 @@ __all__ = [
     "open_database",
     "public_key_from_pem",
     "public_keys",
+    "read_checkpoints",
     "verify",
     "verify_checkpoint",
+    "verify_cosignature",
 ]

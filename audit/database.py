@@ -85,6 +85,18 @@ def on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def on_sqlite_read_only_connect(dbapi_connection: Any, _record: Any) -> None:
+    # No journal mode: a read-only connection cannot set one, and reads the file's own.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+        cursor.execute("PRAGMA mmap_size=0")
+        cursor.execute("PRAGMA query_only=ON")
+    finally:
+        cursor.close()
+
+
 def on_begin(connection: Connection) -> None:
     # A writer takes SQLite's write lock at BEGIN: reading the chain head and appending after
     # it must not interleave with another writer (another process on the same file).
@@ -173,10 +185,22 @@ class AuditDatabase:
         return error
 
 
+def _read_only_file(parsed: URL) -> URL:
+    path = Path(parsed.database or "")
+    if not path.is_file():
+        raise AuditUnavailable("the sqlite audit database does not exist")
+    # A URI filename: SQLite opens the file with O_RDONLY and never creates it.
+    return parsed.set(database=f"file:{path.resolve().as_posix()}?mode=ro", query={"uri": "true"})
+
+
 async def open_database(
-    url: str, *, schema: str | None = None, pool_size: int = 5
+    url: str, *, schema: str | None = None, pool_size: int = 5, read_only: bool = False
 ) -> AuditDatabase:
     """Open an :class:`AuditDatabase` and check that it answers.
+
+    ``read_only``: for verification; SQLite opens the file read-only (and never creates it),
+    PostgreSQL runs every transaction ``READ ONLY``. Nothing can then be written, migrations
+    included.
 
     ``schema`` puts every audit table in that PostgreSQL schema (created by
     :func:`audit.migrate`); SQLite has none. Raises :class:`AuditUnavailable` when the server
@@ -197,14 +221,20 @@ async def open_database(
         if parsed.database in (None, "", ":memory:"):
             # Each pooled connection would get its own empty memory database: no shared log.
             raise ValueError("the audit log needs a SQLite file, not a memory database")
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if read_only:
+            parsed = _read_only_file(parsed)
+        else:
+            Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
     else:
+        if read_only:
+            options["connect_args"] = {"server_settings": {"default_transaction_read_only": "on"}}
         # One round trip per checkout buys surviving a server restart or failover without
         # failing one batch per pooled connection.
         options["pool_pre_ping"] = True
     engine = create_async_engine(parsed, **options)
     if backend == "sqlite":
-        event.listen(engine.sync_engine, "connect", on_sqlite_connect)
+        connect = on_sqlite_read_only_connect if read_only else on_sqlite_connect
+        event.listen(engine.sync_engine, "connect", connect)
         event.listen(engine.sync_engine, "begin", on_begin)
     database = AuditDatabase(engine, backend=backend, schema=schema)
     try:

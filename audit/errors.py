@@ -7,9 +7,11 @@ that callers only ever see this tree::
     ├── AuditUnavailable    the log cannot take the entry now: database unreachable, busy past
     │                       the timeout, failed commit, or the log is not running. The caller
     │                       must release nothing (fail-closed, DESIGN §2 step 5)
-    └── InvalidEntry        an entry that cannot be logged (naive time, unknown kind, text
-                            that is not valid Unicode) or stored bytes that are not a
-                            canonical entry; also a ValueError
+    ├── InvalidEntry        an entry that cannot be logged (naive time, unknown kind, text
+    │                       that is not valid Unicode) or stored bytes that are not a
+    │                       canonical entry; also a ValueError
+    └── WitnessFailed       a witness (file or cosigning server) did not record a
+                            checkpoint; the log logs it and tries again at the next one
 
 Tampering is not an exception: :func:`audit.verify` returns a report naming the first bad
 position, because finding it is the expected outcome of an audit, not a failure of the tool.
@@ -28,4 +30,8 @@ class AuditUnavailable(AuditError):
 
 
 class InvalidEntry(AuditError, ValueError):
+    pass
+
+
+class WitnessFailed(AuditError):
     pass

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,8 +25,9 @@ from audit.chain import leaf_hash
 from audit.checkpoint import Checkpoint, CheckpointSigner
 from audit.database import AuditDatabase
 from audit.entry import AuditEntry
-from audit.errors import AuditUnavailable
-from audit.ledger import Prepared, latest_checkpoint_size, write_checkpoint
+from audit.errors import AuditError, AuditUnavailable
+from audit.ledger import Prepared, latest_checkpoint_size, read_head, write_checkpoint
+from audit.witness import Witness
 from audit.writer import BatchWriter, Synchronous, open_writer
 
 logger = logging.getLogger("audit")
@@ -56,7 +57,9 @@ class AuditLog:
         checkpoint_interval: float = 60.0,
         max_batch: int = 500,
         sqlite_synchronous: Synchronous = "FULL",
+        witnesses: Sequence[Witness] = (),
     ) -> None:
+        self._witnesses = tuple(witnesses)
         self._synchronous: Synchronous = sqlite_synchronous
         if checkpoint_every < 1 or max_batch < 1 or checkpoint_interval <= 0:
             raise ValueError("checkpoint_every, max_batch and checkpoint_interval are positive")
@@ -83,6 +86,13 @@ class AuditLog:
         if self._task is not None:
             raise RuntimeError("the audit log is already started")
         self._checkpointed = await latest_checkpoint_size(self._db)
+        async with self._db.connection() as conn:
+            size, head = await read_head(conn)
+        if size > 0:
+            # Entries a crash left without a checkpoint, or a log whose witnesses never saw
+            # its head (a first start with witnesses): signed and witnessed now, before any
+            # new entry, so that the recovered entries do not wait for the next checkpoint.
+            await self._checkpoint((size, head))
         self._checkpointed_at = asyncio.get_running_loop().time()
         self._writer = open_writer(self._db, self._synchronous)
         self._task = asyncio.create_task(self._run(), name="audit-writer")
@@ -99,8 +109,11 @@ class AuditLog:
         return await future
 
     async def checkpoint(self) -> Checkpoint:
-        """Sign and store a checkpoint of the chain as the database holds it now."""
-        return await write_checkpoint(self._db, self._signer, self._origin, self._clock())
+        """Sign and store a checkpoint of the chain as the database holds it now, and send it
+        to the witnesses."""
+        checkpoint = await write_checkpoint(self._db, self._signer, self._origin, self._clock())
+        await self._witness(checkpoint)
+        return checkpoint
 
     async def aclose(self) -> None:
         """Write what is queued, checkpoint it, and stop the writer."""
@@ -196,7 +209,9 @@ class AuditLog:
     async def _checkpoint(self, known: tuple[int, bytes]) -> None:
         self._checkpointed_at = asyncio.get_running_loop().time()
         try:
-            await write_checkpoint(self._db, self._signer, self._origin, self._clock(), known)
+            checkpoint = await write_checkpoint(
+                self._db, self._signer, self._origin, self._clock(), known
+            )
         except Exception as error:
             # The entries are committed already; the next checkpoint will cover them.
             logger.warning(
@@ -204,6 +219,22 @@ class AuditLog:
             )
             return
         self._checkpointed = known[0]
+        await self._witness(checkpoint)
+
+    async def _witness(self, checkpoint: Checkpoint) -> None:
+        for witness in self._witnesses:
+            try:
+                await witness.add(checkpoint)
+            except AuditError as error:
+                # Logged for the operators' alerts; the next checkpoint is sent again.
+                logger.warning("audit checkpoint at size %d: %s", checkpoint.size, error)
+            except Exception as error:
+                # The writer task must outlive a witness's bug; its text may hold anything.
+                logger.warning(
+                    "audit checkpoint at size %d not witnessed (%s)",
+                    checkpoint.size,
+                    type(error).__name__,
+                )
 
     def _fail_queued(self) -> None:
         while True:

@@ -1,8 +1,14 @@
 """``unefois audit …``: verify the log, write a checkpoint, export entries.
 
 Run against the database the gateway is configured with (``UNEFOIS_DATABASE_URL``, or the
-SQLite file of the data directory). The checkpoint key is the gateway's, in the data
-directory; ``verify`` also accepts the public keys of former or other replicas' keys.
+SQLite file of the data directory).
+
+``verify`` opens the database read-only, never migrates it and never reads a private key: it
+trusts the public keys given with ``--public-key`` (by default the one the gateway published
+in its data directory) and the checkpoints of ``--trusted-checkpoint`` files (by default the
+configured witness file), and fails when more than ``--grace`` entries follow the last
+trusted checkpoint. ``checkpoint`` signs with the gateway's key and sends the checkpoint to
+the witnesses too.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import orjson
 
 from audit import (
     AuditLog,
+    AuditUnavailable,
     CheckpointSigner,
     export,
     migrate,
@@ -26,7 +33,9 @@ from audit import (
     public_keys,
     verify,
 )
-from gateway.audit_log import KEY_FILE, audit_origin
+from audit.checkpoint import Checkpoint
+from audit.witness import HttpWitness, Witness, WitnessFile, read_checkpoints
+from gateway.audit_log import KEY_FILE, PUBLIC_KEY_FILE, audit_origin, witness_path
 from gateway.settings import Settings
 from store import database_url_for
 
@@ -45,7 +54,22 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="append",
         type=Path,
         default=[],
-        help="a PEM public key of checkpoints (besides this gateway's own); repeatable",
+        help="a PEM public key of checkpoints; repeatable (default: the key the gateway "
+        f"published, <data dir>/{PUBLIC_KEY_FILE})",
+    )
+    check.add_argument(
+        "--trusted-checkpoint",
+        action="append",
+        type=Path,
+        default=[],
+        help="a file of checkpoints kept outside the database (a witness file, one JSON line "
+        "each); repeatable (default: the configured witness file, if it exists)",
+    )
+    check.add_argument(
+        "--grace",
+        type=int,
+        help="entries allowed after the last trusted checkpoint "
+        "(default: UNEFOIS_AUDIT_WITNESS_GRACE)",
     )
     asub.add_parser("checkpoint", help="sign and store a checkpoint of the log now")
     out = asub.add_parser("export", help="write entries as JSON lines or CSV")
@@ -55,33 +79,81 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     out.add_argument("--output", type=Path, help="a file (default: standard output)")
 
 
+def _report(stdout: TextIO, value: dict[str, object]) -> None:
+    stdout.write(orjson.dumps(value).decode() + "\n")
+
+
+def _failure(stdout: TextIO, problem: str) -> int:
+    _report(
+        stdout, {"ok": False, "size": 0, "checkpoints": 0, "position": None, "problem": problem}
+    )
+    return 1
+
+
+def _trusted(settings: Settings, args: argparse.Namespace) -> list[Checkpoint]:
+    files = list(args.trusted_checkpoint)
+    if not files:
+        default = witness_path(settings.data_dir, settings.audit_witness_file)
+        files = [default] if default.exists() else []
+    found: list[Checkpoint] = []
+    for path in files:
+        try:
+            found.extend(read_checkpoints(path))
+        except ValueError as error:
+            raise ValueError(f"{path.name}: {error}") from None
+    return found
+
+
+async def _verify(settings: Settings, args: argparse.Namespace, url: str, stdout: TextIO) -> int:
+    key_files = list(args.public_key) or [settings.data_dir / PUBLIC_KEY_FILE]
+    try:
+        keys = [public_key_from_pem(p.read_bytes()) for p in key_files]
+        trusted = _trusted(settings, args)
+    except (OSError, ValueError) as error:
+        return _failure(stdout, f"cannot read the keys or trusted checkpoints: {error}")
+    grace = args.grace if args.grace is not None else settings.audit_witness_grace
+    try:
+        db = await open_database(url, schema=settings.database_schema, read_only=True)
+    except AuditUnavailable as error:
+        return _failure(stdout, str(error))
+    try:
+        report = await verify(db, public_keys(*keys), trusted=trusted, grace=grace)
+    finally:
+        await db.aclose()
+    _report(
+        stdout,
+        {
+            "ok": report.ok,
+            "size": report.size,
+            "checkpoints": report.checked_checkpoints,
+            "witnessed": report.witnessed,
+            "trusted_checkpoints": len(trusted),
+            "position": report.position,
+            "problem": report.problem,
+        },
+    )
+    return 0 if report.ok else 1
+
+
 async def _run(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
     url = database_url_for(settings.data_dir, settings.database_url)
+    if args.audit_command == "verify":
+        return await _verify(settings, args, url, stdout)
     db = await open_database(url, schema=settings.database_schema)
     try:
         await migrate(db)
         signer = CheckpointSigner.from_file(settings.data_dir / KEY_FILE)
-        if args.audit_command == "verify":
-            keys = [signer.public_key] + [
-                public_key_from_pem(p.read_bytes()) for p in args.public_key
-            ]
-            report = await verify(db, public_keys(*keys))
-            stdout.write(
-                orjson.dumps(
-                    {
-                        "ok": report.ok,
-                        "size": report.size,
-                        "checkpoints": report.checked_checkpoints,
-                        "position": report.position,
-                        "problem": report.problem,
-                    }
-                ).decode()
-                + "\n"
-            )
-            return 0 if report.ok else 1
         if args.audit_command == "checkpoint":
+            store = WitnessFile(witness_path(settings.data_dir, settings.audit_witness_file))
+            witnesses: list[Witness] = [store]
+            if settings.audit_witness_url:
+                witnesses.append(HttpWitness(settings.audit_witness_url, store=store))
             log = AuditLog(
-                db, signer, audit_origin(settings.public_url), clock=lambda: datetime.now(UTC)
+                db,
+                signer,
+                audit_origin(settings.public_url),
+                clock=lambda: datetime.now(UTC),
+                witnesses=witnesses,
             )
             cp = await log.checkpoint()
             stdout.write(

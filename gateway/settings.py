@@ -81,6 +81,10 @@ class Settings:
     database_schema: str | None = None  # PostgreSQL only: the schema holding every table
     pseudonym_secret: str | None = field(default=None, repr=False)  # base64; None: data dir
     audit_sqlite_sync: Literal["FULL", "NORMAL"] = "FULL"  # see docs/audit.md
+    # Witnesses of the audit log's checkpoints (docs/audit.md). None: <data dir>/audit-witness.jsonl
+    audit_witness_file: Path | None = None
+    audit_witness_url: str | None = None  # a cosigning witness's base URL
+    audit_witness_grace: int = 5000  # entries `audit verify` accepts past the last witnessed one
     policies_dir: Path | None = None  # None: the catalogue shipped with the package
     eligibility_workers: int = 2  # processes running the OpenFisca rules, each warm
     campaign_recipient: str | None = None  # SIRET of the body running proactive campaigns
@@ -248,6 +252,13 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         database_url=env.get("UNEFOIS_DATABASE_URL") or None,
         database_schema=env.get("UNEFOIS_DATABASE_SCHEMA") or None,
         audit_sqlite_sync=_sync(env),
+        audit_witness_file=Path(env["UNEFOIS_AUDIT_WITNESS_FILE"])
+        if env.get("UNEFOIS_AUDIT_WITNESS_FILE")
+        else None,
+        audit_witness_url=_url(env, "UNEFOIS_AUDIT_WITNESS_URL", env["UNEFOIS_AUDIT_WITNESS_URL"])
+        if env.get("UNEFOIS_AUDIT_WITNESS_URL")
+        else None,
+        audit_witness_grace=_int(env, "UNEFOIS_AUDIT_WITNESS_GRACE", 5000),
         pseudonym_secret=env.get("UNEFOIS_PSEUDONYM_SECRET") or None,
         policies_dir=Path(env["UNEFOIS_POLICIES_DIR"]) if env.get("UNEFOIS_POLICIES_DIR") else None,
         eligibility_workers=_int(env, "UNEFOIS_ELIGIBILITY_WORKERS", 2),

@@ -9,24 +9,33 @@ from pathlib import Path
 
 import pytest
 
-from audit import AuditLog, CheckpointSigner, migrate, open_database
-from gateway.audit_log import KEY_FILE
+from audit import open_database
+from gateway.audit_log import KEY_FILE, PUBLIC_KEY_FILE, WITNESS_FILE, StartedAudit
 from gateway.cli import main
 from tests.audit.conftest import make_entry
+from tests.audit.test_witness import _modify, _rewrite
+
+
+def _url(data_dir: Path) -> str:
+    return f"sqlite+aiosqlite:///{data_dir / 'unefois.db'}"
 
 
 def _fill(data_dir: Path, count: int) -> None:
     async def fill() -> None:
-        db = await open_database(f"sqlite+aiosqlite:///{data_dir / 'unefois.db'}")
-        await migrate(db)
-        signer = CheckpointSigner.from_file(data_dir / KEY_FILE)
-        log = AuditLog(db, signer, "test", clock=lambda: datetime(2025, 7, 10, tzinfo=UTC))
-        await log.start()
-        await asyncio.gather(*(log.append(make_entry(n)) for n in range(count)))
-        await log.aclose()
-        await db.aclose()
+        # As the gateway does: its key published, its checkpoints witnessed.
+        audit = StartedAudit(
+            _url(data_dir), None, data_dir, "test", lambda: datetime(2025, 7, 10, tzinfo=UTC)
+        )
+        await audit.start()
+        await asyncio.gather(*(audit.append(make_entry(n)) for n in range(count)))
+        await audit.aclose()
 
     asyncio.run(fill())
+
+
+def _verify(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:
+    code = main(["audit", "verify", *args])
+    return code, json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
 @pytest.fixture
@@ -63,3 +72,53 @@ def test_checkpoint_and_export(
     assert len(lines) == 20 and json.loads(lines[0])["seq"] in (1, 20)
     assert main(["audit", "export", "--format", "csv", "--from", "2000-01-01"]) == 0
     assert "client" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_verify_is_read_only_and_reads_no_private_key(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (data_dir / KEY_FILE).unlink()
+    database = data_dir / "unefois.db"
+    before = database.read_bytes()
+    code, report = _verify(capsys)
+    assert (code, report["ok"], report["size"], report["witnessed"]) == (0, True, 20, 20)
+    assert database.read_bytes() == before
+    assert not (data_dir / KEY_FILE).exists()
+
+
+def test_verify_neither_creates_nor_migrates_a_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("UNEFOIS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("UNEFOIS_DATABASE_URL", raising=False)
+    code, report = _verify(capsys)
+    assert (code, report["ok"]) == (1, False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_rewritten_log_without_checkpoints_fails_against_the_witness(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The auditor's copies, taken elsewhere before the rewrite.
+    key = tmp_path / "auditor.pub.pem"
+    key.write_bytes((data_dir / PUBLIC_KEY_FILE).read_bytes())
+    trusted = tmp_path / "auditor-checkpoint.jsonl"
+    trusted.write_bytes((data_dir / WITNESS_FILE).read_bytes())
+
+    async def rewrite() -> None:
+        db = await open_database(_url(data_dir))
+        try:
+            await _rewrite(db, _modify)
+        finally:
+            await db.aclose()
+
+    asyncio.run(rewrite())
+    code, report = _verify(capsys)  # the witness file of the data directory
+    assert (code, report["ok"], report["checkpoints"]) == (1, False, 0), report
+    assert "trusted checkpoint" in str(report["problem"])
+    code, report = _verify(capsys, "--public-key", str(key), "--trusted-checkpoint", str(trusted))
+    assert (code, report["ok"]) == (1, False), report
+    # The witness gone too: nothing trusted covers the entries, more than the grace.
+    (data_dir / WITNESS_FILE).unlink()
+    code, report = _verify(capsys, "--grace", "5")
+    assert (code, report["ok"], report["witnessed"]) == (1, False, 0), report
