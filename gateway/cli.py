@@ -79,6 +79,12 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     return run(settings_module.load(), args)
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    from gateway.keys_cli import run
+
+    return run(settings_module.load(), args)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="unefois", description="Tell us once: the data gateway.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -102,6 +108,10 @@ def parser() -> argparse.ArgumentParser:
     csub.add_parser("hash-secret", help="hash a client secret read on stdin").set_defaults(
         func=cmd_hash_secret
     )
+    from gateway.keys_cli import add_parser as add_keys_parser
+
+    add_keys_parser(sub)
+    sub.choices["keys"].set_defaults(func=cmd_keys)
     return p
 
 

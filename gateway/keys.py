@@ -2,13 +2,17 @@
 
 The keys are a private JWK set in ``<data_dir>/signing-keys.json`` (mode 0600), created on
 first start. Each key has its RFC 7638 thumbprint as ``kid`` and its JWS ``alg``. Rotation
-appends a key: the last key of the set signs, every key of the set verifies, so tokens
-signed before a rotation stay valid until they expire; an old key is retired by deleting it
-from the file once its last token has expired (``token_ttl`` after the rotation).
+(``unefois keys rotate``) appends a key: the last key of the set signs, every key of the set
+verifies, so tokens signed before a rotation stay valid until they expire; an old key is
+retired by deleting it from the file once its last token has expired (``token_ttl`` after
+the rotation). A running gateway follows the file: before signing, and when a token names a
+``kid`` it does not know, it looks at the file (one ``stat``) and reloads it if it changed,
+so a rotation takes effect without a restart, on every replica sharing the data directory.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Mapping
@@ -24,6 +28,8 @@ from joserfc.jwk import ECKey, KeyParameters, KeySet, OKPKey
 from gateway.errors import ConfigurationError
 
 KEYS_FILE = "signing-keys.json"
+
+log = logging.getLogger(__name__)
 
 # JOSE algorithm → how to make a key for it. Ed25519 is the RFC 9864 name of EdDSA over
 # Ed25519 (joserfc deprecates the polymorphic "EdDSA"); ES256 for verifiers without it.
@@ -52,20 +58,60 @@ class VerificationKey:
     key: SigningKey  # public part only
 
 
-class SigningKeys:
-    """An ordered set of private keys: the newest signs, all verify."""
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells that the file changed: a rewrite is a new inode (atomic replace)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns, info.st_size
 
-    def __init__(self, keys: list[SigningKey]) -> None:
+
+class SigningKeys:
+    """An ordered set of private keys: the newest signs, all verify.
+
+    Built from a file (``source``), the set follows that file: ``refresh`` reloads it when it
+    changed, and ``version`` counts the reloads so that users of the set can rebuild what they
+    derived from it.
+    """
+
+    def __init__(self, keys: list[SigningKey], source: Path | None = None) -> None:
+        self._source = source
+        self._stamp = _stamp(source) if source is not None else None
+        self.version = 0
+        self._set(keys)
+
+    def _set(self, keys: list[SigningKey]) -> None:
         if not keys:
             raise ValueError("at least one signing key is needed")
-        self._keys = list(keys)
-        self._public: dict[str, VerificationKey] = {}
-        for key in self._keys:
+        public_keys: dict[str, VerificationKey] = {}
+        for key in keys:
             kid, alg = key.kid, key.alg
             if not kid or alg not in SIGNING_ALGORITHMS:
                 raise ValueError("every signing key needs a kid and a supported alg")
             public = type(key).import_key(key.as_dict(private=False))
-            self._public[kid] = VerificationKey(kid, alg, public)
+            public_keys[kid] = VerificationKey(kid, alg, public)
+        self._keys = list(keys)
+        self._public = public_keys
+
+    def refresh(self) -> bool:
+        """Reload the source file if it changed; True when the keys changed."""
+        if self._source is None:
+            return False
+        stamp = _stamp(self._source)
+        if stamp is None or stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        try:
+            loaded = _parse(self._source, self._source.read_bytes())
+        except (ConfigurationError, OSError) as exc:
+            # A half-edited or unreadable file must not stop token issuance: keep the keys in
+            # use, say so, and try again when the file changes once more.
+            log.warning("signing keys not reloaded", extra={"outcome": str(exc)})
+            return False
+        self._set(loaded._keys)
+        self.version += 1
+        return True
 
     @property
     def current(self) -> SigningKey:
@@ -90,12 +136,13 @@ class SigningKeys:
         return SigningKeys([*self._keys, key])
 
     def sign(self, claims: Mapping[str, Any], typ: str = "at+jwt") -> str:
+        self.refresh()
         key = self.current
         header = {"alg": key.alg, "kid": key.kid, "typ": typ}
         return jwt.encode(header, dict(claims), key, algorithms=[str(key.alg)])
 
 
-def _parse(path: Path, raw: bytes) -> SigningKeys:
+def _parse(path: Path, raw: bytes, source: Path | None = None) -> SigningKeys:
     try:
         document = orjson.loads(raw)
         key_set = KeySet.import_key_set(document)
@@ -111,7 +158,7 @@ def _parse(path: Path, raw: bytes) -> SigningKeys:
             raise ConfigurationError(f"{path}: keys[{i}].kid: must be the RFC 7638 thumbprint")
         keys.append(key)
     try:
-        return SigningKeys(keys)
+        return SigningKeys(keys, source)
     except ValueError as exc:
         raise ConfigurationError(f"{path}: {exc}") from None
 
@@ -154,13 +201,23 @@ def load_or_create(data_dir: Path, alg: str) -> SigningKeys:
     path = data_dir / KEYS_FILE
     if not path.exists():
         _write_private(path, SigningKeys([generate_key(alg)]), exclusive=True)
-    return _parse(path, path.read_bytes())
+    return _parse(path, path.read_bytes(), source=path)
+
+
+def load(data_dir: Path) -> SigningKeys:
+    """The key set of ``data_dir``; a ``ConfigurationError`` if there is none."""
+    path = data_dir / KEYS_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigurationError(f"{path}: no signing keys (the gateway creates them)") from None
+    return _parse(path, raw, source=path)
 
 
 def rotate(data_dir: Path, alg: str) -> SigningKeys:
-    """Append a new ``alg`` key, which signs from the next start on."""
+    """Append a new ``alg`` key, which signs from now on (running gateways follow the file)."""
     path = data_dir / KEYS_FILE
-    current = _parse(path, path.read_bytes())
+    current = load(data_dir)
     rotated = current.with_key(generate_key(alg))
     _write_private(path, rotated, exclusive=False)
     return rotated

@@ -293,6 +293,22 @@ def _parse_form(body: bytes) -> dict[str, str]:
     return form
 
 
+class _JwksDocument:
+    """The public key set, serialised once per version of the keys (rotations included)."""
+
+    def __init__(self, keys: SigningKeys) -> None:
+        self._keys = keys
+        self._version = -1
+        self._body = b""
+
+    def body(self) -> bytes:
+        self._keys.refresh()
+        if self._keys.version != self._version:
+            self._version = self._keys.version
+            self._body = orjson.dumps(self._keys.public_jwks())
+        return self._body
+
+
 def oauth_routes(
     server: GatewayAuthorizationServer, limiter: RateLimiter | None = None
 ) -> list[Route]:
@@ -330,19 +346,20 @@ def oauth_routes(
             return _slow_down(1.0)
         return response
 
-    jwks_body = orjson.dumps(server.keys.public_jwks())
+    jwks = _JwksDocument(server.keys)
     metadata_body = orjson.dumps(server.metadata())
-    # Public documents that change only on a restart: let verifiers cache them a little.
+    # Public documents that change rarely: let verifiers cache them a little. A new key is
+    # published before its tokens matter to them: they refetch on an unknown kid.
     public_headers = {"Cache-Control": "public, max-age=300"}
 
-    async def jwks(request: Request) -> Response:
-        return Response(jwks_body, media_type="application/json", headers=public_headers)
+    async def jwks_document(request: Request) -> Response:
+        return Response(jwks.body(), media_type="application/json", headers=public_headers)
 
     async def metadata(request: Request) -> Response:
         return Response(metadata_body, media_type="application/json", headers=public_headers)
 
     return [
         Route(TOKEN_PATH, token, methods=["POST"], name="oauth_token"),
-        Route(JWKS_PATH, jwks, methods=["GET"], name="jwks"),
+        Route(JWKS_PATH, jwks_document, methods=["GET"], name="jwks"),
         Route(METADATA_PATH, metadata, methods=["GET"], name="oauth_metadata"),
     ]

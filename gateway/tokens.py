@@ -187,15 +187,32 @@ class TokenVerifier:
         self._leeway = leeway
         self._trusted_issuer = trusted_issuer
         self._trusted_keys = trusted_keys
-        # Parsed once: the hot path only looks keys and registries up.
-        self._own = {
-            kid: _Key(vk.key, frozenset({vk.alg})) for kid, vk in keys.verification_keys().items()
-        }
-        algorithms = keys.algorithms | (EXTERNAL_ALGORITHMS if trusted_issuer else frozenset())
-        self._registries = {alg: JWSRegistry(algorithms=[alg]) for alg in algorithms}
+        self._keys = keys
+        self._index_keys()
         # Signature checks are the costliest step of a request's authentication, and a client
         # reuses its token for minutes: remember the tokens whose signature held.
         self._verified: LRUCache[str, tuple[str, dict[str, Any]]] = LRUCache(VERIFIED_CACHE_SIZE)
+
+    def _index_keys(self) -> None:
+        # Parsed once per key set: the hot path only looks keys and registries up.
+        keys = self._keys
+        self._keys_version = keys.version
+        self._own = {
+            kid: _Key(vk.key, frozenset({vk.alg})) for kid, vk in keys.verification_keys().items()
+        }
+        external = EXTERNAL_ALGORITHMS if self._trusted_issuer else frozenset()
+        self._registries = {
+            alg: JWSRegistry(algorithms=[alg]) for alg in keys.algorithms | external
+        }
+
+    def _follow_rotation(self) -> bool:
+        """After a rotation (maybe by another process) a token may name a key we have not
+        loaded yet: look at the key file again. True if the keys changed."""
+        self._keys.refresh()
+        if self._keys.version == self._keys_version:
+            return False
+        self._index_keys()
+        return True
 
     async def verify(self, token: str) -> Principal:
         seen = self._verified.get(token)
@@ -206,6 +223,8 @@ class TokenVerifier:
         return await self._verify_signed(token)
 
     async def _verify_signed(self, token: str) -> Principal:
+        if self._keys.version != self._keys_version:  # the signer reloaded the file
+            self._index_keys()
         obj, header, claims = self._parse(token)
         issuer = claims.get("iss")
         if not isinstance(issuer, str):
@@ -215,6 +234,8 @@ class TokenVerifier:
             if not isinstance(typ, str) or typ.lower() not in _ACCESS_TOKEN_TYPES:
                 raise Unauthenticated("wrong_type")
             key = self._own.get(header["kid"])
+            if key is None and self._follow_rotation():
+                key = self._own.get(header["kid"])
         elif self._trusted_keys is not None and issuer == self._trusted_issuer:
             key = await self._trusted_keys.get(header["kid"])
         else:
@@ -247,7 +268,11 @@ class TokenVerifier:
         if not isinstance(claims, dict) or _HEADER_REJECTED & header.keys():
             raise Unauthenticated("malformed")
         alg = header.get("alg")
-        if not isinstance(alg, str) or alg not in self._registries:
+        if not isinstance(alg, str):
+            raise Unauthenticated("unsupported_algorithm")
+        if alg not in self._registries and not (
+            self._follow_rotation() and alg in self._registries
+        ):
             raise Unauthenticated("unsupported_algorithm")
         if not isinstance(header.get("kid"), str):
             raise Unauthenticated("unknown_kid")

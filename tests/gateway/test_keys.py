@@ -80,3 +80,24 @@ def test_public_only_or_wrong_kid_refused(tmp_path: Path) -> None:
 def test_unsupported_algorithm() -> None:
     with pytest.raises(ValueError, match="unsupported"):
         generate_key("HS256")
+
+
+def test_a_running_set_follows_the_file(tmp_path: Path) -> None:
+    running = load_or_create(tmp_path, "Ed25519")
+    old_kid = running.current.kid
+    rotated = rotate(tmp_path, "Ed25519")
+    # A process that loaded the file before the rotation signs with the new key from its next
+    # token on, and still knows the old one.
+    token = running.sign({"sub": "x"})
+    public = KeySet.import_key_set(running.public_jwks())
+    decoded = jwt.decode(token, public, algorithms=["Ed25519"])
+    assert decoded.header["kid"] == rotated.current.kid != old_kid
+    assert set(running.verification_keys()) == {old_kid, rotated.current.kid}
+
+
+def test_a_broken_file_keeps_the_running_keys(tmp_path: Path) -> None:
+    running = load_or_create(tmp_path, "Ed25519")
+    kid = running.current.kid
+    (tmp_path / KEYS_FILE).write_bytes(b"not json at all")
+    assert running.refresh() is False
+    assert running.current.kid == kid

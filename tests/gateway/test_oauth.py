@@ -9,7 +9,7 @@ from joserfc.jwk import KeySet
 from starlette.applications import Starlette
 
 from gateway.clients import hash_secret, parse_clients
-from gateway.keys import SigningKeys, generate_key
+from gateway.keys import SigningKeys, generate_key, load_or_create, rotate
 from gateway.oauth import TOKEN_BODY_LIMIT, build_authorization_server, oauth_routes
 from gateway.ratelimit import MemoryRateLimiter
 from gateway.settings import Settings
@@ -358,3 +358,24 @@ async def test_being_limited_does_not_tell_whether_an_id_exists(
             for i in range(4)
         ]
     assert answers["caf-web"] == answers["no-such-client"] == [401, 401, 429, 429]
+
+
+async def test_a_rotation_is_followed_without_restart(
+    tmp_path: Path, settings: Settings, clock: Clock
+) -> None:
+    keys = load_or_create(tmp_path, "Ed25519")
+    registry = parse_clients(Path("clients.yaml"), _registry_yaml())
+    app = Starlette(
+        routes=oauth_routes(build_authorization_server(settings, registry, keys, clock))
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ISSUER) as http:
+        assert len((await http.get("/.well-known/jwks.json")).json()["keys"]) == 1
+        rotated = rotate(tmp_path, "Ed25519")
+        published = (await http.get("/.well-known/jwks.json")).json()["keys"]
+        assert [k["kid"] for k in published][-1] == rotated.current.kid
+        answer = await http.post("/oauth/token", data=GRANT, auth=("caf-web", SECRET))
+        token = answer.json()["access_token"]
+        public = KeySet.import_key_set({"keys": published})
+        assert jwt.decode(token, public, algorithms=["Ed25519"]).header["kid"] == (
+            rotated.current.kid
+        )
