@@ -3,12 +3,17 @@ typed errors, the process up and the other agencies' fields intact."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import Gateway, identity, pick
+from eligibility import EligibilityService
+from policies import load_catalogue
+from sandbox import RunningSandbox
+from tests.catalogue import with_everything
+from tests.e2e.conftest import RECIPIENT, Gateway, identity, open_gateway, pick
 
 # One person-view field per agency.
 FIELD_OF = {
@@ -90,3 +95,55 @@ async def test_an_open_circuit_answers_at_once_and_readyz_tells(
         stats = (await client.get(gateway.sandbox.urls["cnam"] + "/_sandbox/stats")).json()
     assert body["errors"][0]["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
     assert stats["paths"] == {}  # the open circuit did not call the agency
+
+
+FLOOD_PURPOSE = """\
+id: e2e_flood
+label: Jeu d'essai (e2e_flood)
+legal_basis:
+  title: Jeu d'essai (bac à sable)
+  href: https://example.org/e2e_flood
+lawful_ground: public_task
+clients: []
+groups: [caf]
+retention_days: 1
+categories:
+  2000-01-01: [{categories}]
+"""
+
+
+async def test_one_clients_bad_requests_never_cut_an_agency_off_for_another(
+    sandbox: RunningSandbox,
+    tmp_path: Path,
+    reset_faults: None,
+    rules: EligibilityService,
+    persons: list[dict[str, Any]],
+) -> None:
+    # The CAF's demo client may ask for every field under a purpose of its own, so that its
+    # bad requests reach the agencies; the department's demo client is the one harmed, if any.
+    policies = with_everything(tmp_path / "flood", "e2e_everything")
+    categories = ", ".join(sorted(load_catalogue().categories))
+    (policies / "purposes" / "e2e_flood.yaml").write_text(
+        FLOOD_PURPOSE.format(categories=categories), encoding="utf-8"
+    )
+    extra = {"UNEFOIS_POLICIES_DIR": str(policies)}
+    async with open_gateway(sandbox, tmp_path, rules, extra) as gateway:
+        flooder = gateway.token_for("demo-caf")
+        flood = {"purpose": "e2e_flood", "recipient": RECIPIENT, "object": "dossier-1"}
+        unknown = {**identity(persons[0]), "birthName": "INCONNUE"}
+        for n in range(8):
+            # The finding's recipient (a trailing line break, a wrong Luhn key): refused here.
+            bad = {**flood, "recipient": "13002526500004\n"}
+            body = await gateway.person(SELECTION, {"identity": unknown}, bad, token=flooder)
+            assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+            # A person no agency knows: every agency answers 404, caused by the request.
+            body = await gateway.person(SELECTION, {"identity": unknown}, flood, token=flooder)
+            codes = {e["extensions"]["code"] for e in body["errors"]}
+            assert "UPSTREAM_UNAVAILABLE" not in codes, (n, codes)
+        ready = await gateway.http.get("/readyz")
+        assert set(ready.json()["upstreams"].values()) == {"closed"}
+        ref = {"identity": identity(pick(persons, household_kind="single", unknown_to_caf=False))}
+        body = await gateway.person(SELECTION, ref)
+        assert "errors" not in body, body["errors"]
+        for field in FIELD_OF.values():
+            assert body["data"]["person"][field]["provenance"]["agency"], field
