@@ -1,5 +1,6 @@
 """The other side of the wire: simulated agencies serving a synthetic population over HTTP,
-and a FranceConnect-style OpenID Connect provider for its persons.
+a FranceConnect-style OpenID Connect provider for its persons, and a cosigning witness for
+audit logs.
 
 Never imported by the product packages, and imports none of them.
 """
@@ -25,6 +26,7 @@ from sandbox.runner import (
     serve,
     start_in_thread,
 )
+from sandbox.witness import WitnessState
 
 __all__ = [
     "AGENCIES",
@@ -45,6 +47,7 @@ __all__ = [
     "RelyingParty",
     "RunningSandbox",
     "SandboxConfig",
+    "WitnessState",
     "load_faults",
     "normalise",
     "serve",

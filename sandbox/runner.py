@@ -19,7 +19,7 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
-from sandbox import france_connect_pages, mail, sms
+from sandbox import france_connect_pages, mail, sms, witness
 from sandbox.agencies import (
     api_particulier,
     civil_registry,
@@ -53,6 +53,8 @@ AGENCIES: tuple[str, ...] = (
 SERVERS: tuple[str, ...] = (*AGENCIES, "france_connect", "sms")
 # The SMTP mail sink listens on the next port (an SMTP server, not an HTTP one): 8710.
 MAIL = "mail"
+# The audit logs' cosigning witness (no agency either) on the one after: 8711.
+WITNESS = "witness"
 _BUILDERS: dict[str, Callable[[AgencySetup], Starlette]] = {
     "gip_mds": gip_mds.build_app,
     "dgfip": dgfip.build_app,
@@ -83,6 +85,8 @@ class SandboxConfig:
     def port(self, agency: str) -> int:
         if self.port_base == 0:
             return 0
+        if agency == WITNESS:
+            return self.port_base + len(SERVERS) + 1
         return self.port_base + (len(SERVERS) if agency == MAIL else SERVERS.index(agency))
 
     def faults_for(self, agency: str) -> FaultConfig:
@@ -170,6 +174,7 @@ async def _run(
 ) -> None:
     mails = mail.MailSink()
     apps = build_apps(config, population, mails)
+    apps[WITNESS] = witness.build_app()
     servers = _servers(config, apps)
     if on_servers is not None:
         on_servers(list(servers.values()))
@@ -235,6 +240,7 @@ class RunningSandbox:
         self.sms_url = ""  # the SMS sink: POST {sms_url}/v1/sms, GET {sms_url}/_sandbox/sms
         self.sms_token = config.sms_token
         self.mail_port = 0  # the SMTP mail sink's port; GET {sms_url}/_sandbox/mails lists it
+        self.witness_url = ""  # the audit witness: POST {witness_url}/add-checkpoint
         self.apps: dict[str, Starlette] = {}
         self._servers: list[_AgencyServer] = []
         self._ready = threading.Event()
@@ -246,6 +252,7 @@ class RunningSandbox:
             self.france_connect_url = urls.pop("france_connect")
             self.sms_url = urls.pop("sms")
             self.mail_port = int(urls.pop(MAIL).rsplit(":", 1)[1])
+            self.witness_url = urls.pop(WITNESS)
             self.urls, self.apps = urls, apps
             self._ready.set()
 
