@@ -112,7 +112,10 @@ class PersonTokenVerifier:
         except Unauthenticated as exc:
             # The caller's input, not a defect: the reason is logged, never told.
             log.info("person token refused", extra={"reason": exc.reason})
-            raise PersonTokenRefused(exc.message) from None
+            message = exc.message
+            if exc.reason != "provider_unavailable":
+                message = "FranceConnect token refused: " + message[0].lower() + message[1:]
+            raise PersonTokenRefused(message) from None
 
     async def _userinfo(self, access_token: str) -> bytes:
         headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/jwt"}

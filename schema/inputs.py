@@ -7,8 +7,9 @@ from enum import Enum
 
 import strawberry
 
-from connectors import FranceConnectToken, PivotIdentity
+from connectors import ConnectorError, FranceConnectToken, PivotIdentity
 from exchange import AccessContext, PersonReference
+from exchange.errors import PersonTokenRefused
 
 
 @strawberry.enum
@@ -63,14 +64,23 @@ class PersonRef:
                 birth_place=i.birth_place,
                 usage_name=i.usage_name,
             )
-        token = self.france_connect_token
         return PersonReference(
             identity=identity,
             handle=self.handle,
-            france_connect=FranceConnectToken(token) if token is not None else None,
+            france_connect=_france_connect(self.france_connect_token),
             self_=bool(self.france_connect),
             france_travail_id=self.france_travail_id,
         )
+
+
+def _france_connect(token: str | None) -> FranceConnectToken | None:
+    if token is None:
+        return None
+    try:
+        return FranceConnectToken(token)
+    except ConnectorError:
+        # A token that cannot be one is refused as any token the provider refuses would be.
+        raise PersonTokenRefused("FranceConnect token refused: malformed token") from None
 
 
 @strawberry.input(description="Why the data is asked for: every data query carries it.")

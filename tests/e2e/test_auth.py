@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -137,3 +139,73 @@ async def test_a_client_over_its_rate_gets_rate_limited(gateway: Gateway) -> Non
     assert int(response.headers["retry-after"]) >= 1
     other = gateway.keys.sign(_claims(gateway, client_id="another", sub="another"))
     assert (await _status(gateway, other))[0] == 200  # buckets are per client
+
+
+PERSON_BY_TOKEN = (
+    "query($ref: PersonRef!, $ctx: AccessContextInput!) "
+    "{ person(ref: $ref, context: $ctx) { identity { birthName } } }"
+)
+PREFILL_BY_TOKEN = (
+    "query($ref: PersonRef!, $ctx: AccessContextInput!) "
+    '{ prefill(ref: $ref, context: $ctx, form: "rsa") { form } }'
+)
+
+
+@pytest.mark.parametrize("query", [PERSON_BY_TOKEN, PREFILL_BY_TOKEN], ids=["person", "prefill"])
+async def test_a_bad_france_connect_token_in_the_ref_is_unauthenticated(
+    gateway: Gateway,
+    persons: list[dict[str, Any]],
+    query: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The caller's input, refused by the provider: a clear 'unauthenticated', no defect."""
+    real = await gateway.citizen_token(persons[1]["index"])
+    for token, message in (("bogus", "malformed"), ("B" * 43, "invalid"), (real, "expired")):
+        if token == real:
+            # The provider's answer expires with the token, on the provider's (real) clock.
+            gateway.clock.now = datetime.now(UTC) + timedelta(days=1)
+        caplog.clear()
+        variables = {"ref": {"franceConnectToken": token}, "ctx": CONTEXT}
+        response = await gateway.query(
+            query, variables, token=gateway.token_for("demo-agency-app", ALL_SCOPES)
+        )
+        body = response.json()
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"], body
+        assert message.lower() in body["errors"][0]["message"].lower()
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+ALL_SCOPES = "person:read eligibility:read prefill:read prefill:write"
+ELIGIBILITY = (
+    "query($ref: PersonRef!, $ctx: AccessContextInput!) "
+    '{ eligibility(ref: $ref, context: $ctx, benefits: [RSA], month: "2025-06") { status } }'
+)
+SUBMIT = (
+    "mutation($ref: PersonRef!, $ctx: AccessContextInput!) "
+    '{ submitPrefill(ref: $ref, context: $ctx, form: "rsa", confirmations: []) '
+    "{ submissionId } }"
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "needed"),
+    [
+        (ELIGIBILITY, "eligibility:read"),
+        (PREFILL_BY_TOKEN, "prefill:read"),
+        (SUBMIT, "prefill:write"),
+    ],
+    ids=["eligibility", "prefill", "submitPrefill"],
+)
+async def test_a_person_read_token_runs_no_other_operation(
+    gateway: Gateway, persons: list[dict[str, Any]], query: str, needed: str
+) -> None:
+    variables = {"ref": {"identity": identity(persons[1])}, "ctx": CONTEXT}
+    narrow = gateway.token_for("demo-agency-app", "person:read")
+    body = (await gateway.query(query, variables, token=narrow)).json()
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+    assert needed in body["errors"][0]["message"]
+    # The refusal comes before the person is read: no access was recorded for it.
+    auditor = gateway.token_for("demo-auditor")
+    log = (await gateway.query("{ auditLog { entries { kind } } }", token=auditor)).json()
+    assert [e for e in log["data"]["auditLog"]["entries"] if e["kind"] != "audit_query"] == []
