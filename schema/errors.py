@@ -70,8 +70,10 @@ def client_error(exc: BaseException) -> ClientError | None:
     """
     found: ClientError | None = None
     if isinstance(exc, ExchangeError):
-        found = ClientError(exc.code, exc.message)
-    elif isinstance(exc, ConnectorError):
+        # The exchange's messages are the client's at every code: NotRecorded (INTERNAL)
+        # tells that nothing was released, which the client must know.
+        return ClientError(exc.code, exc.message) if exc.code in CODES else None
+    if isinstance(exc, ConnectorError):
         code = _CONNECTOR_CODES.get(exc.code, exc.code)
         found = ClientError(code, exc.message, exc.provider, exc.retry_in)
     elif isinstance(exc, EligibilityError | PrefillError):
@@ -123,6 +125,8 @@ def typed(error: GraphQLError) -> GraphQLError:
     mapped = client_error(original)
     if mapped is None:
         return _masked(error, original)
+    if mapped.code == "INTERNAL":
+        log.error("request failed: %s", type(original).__name__)
     out = typed_error(
         mapped.message, mapped.code, provider=mapped.provider, retry_in=mapped.retry_in
     )
@@ -141,5 +145,10 @@ def _masked(error: GraphQLError, original: BaseException | None) -> GraphQLError
 
 
 def format_error(error: GraphQLError) -> dict[str, Any]:
-    """The client's view of one error already passed through :func:`typed`."""
-    return dict(error.formatted)
+    """The client's view of one error of a result.
+
+    The boundary has typed every error of an execution; an error the parser raised from a
+    schema extension (the parser cache, the token limit) ends the operation before the
+    boundary's pass, so errors without a path are typed here too (a no-op when they were).
+    """
+    return dict((typed(error) if error.path is None else error).formatted)

@@ -68,10 +68,20 @@ def test_package_errors_of_the_caller_keep_their_message(error: Exception, code:
     assert mapped is not None and mapped.code == code and mapped.message
 
 
+def test_an_access_not_recorded_says_so() -> None:
+    out = format_error(typed(_during(NotRecorded("nothing was released"))))
+    assert out["extensions"] == {"code": "INTERNAL"}
+    assert out["message"] == "nothing was released"
+
+
+def test_a_token_limit_raised_while_parsing_is_the_requests() -> None:
+    out = format_error(GraphQLError("Document contains more than 2000 tokens."))
+    assert out["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
 @pytest.mark.parametrize(
     "error",
     [
-        NotRecorded("audit log down"),
         EngineUnavailable("pool closed"),
         DefinitionError("rsa.yaml", "fields", "broken"),
         StoreUnavailable("postgresql down"),
