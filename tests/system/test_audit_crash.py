@@ -114,11 +114,11 @@ def crashed(
     refs = [identity_ref(p) for p in persons[:REQUESTS]]
     try:
         gateway.start()
-        gateway.wait_healthy()
+        gateway.wait_healthy(timeout=180)  # the rules workers start slowly on a loaded machine
         kill = asyncio.run(_load_then_kill(gateway, secret, refs))
         assert gateway.process is not None and gateway.process.returncode == -signal.SIGKILL
         gateway.start()  # same data directory, same port
-        gateway.wait_healthy()
+        gateway.wait_healthy(timeout=180)  # the rules workers start slowly on a loaded machine
         yield Crashed(gateway, data_dir, secret, kill.load, kill.in_flight, kill.delivered, persons)
     finally:
         gateway.stop()
