@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import traceback
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, inspect, select, text
 
-from audit import AuditUnavailable, head_revision, migrate, open_database
+from audit import AuditError, AuditUnavailable, head_revision, migrate, open_database
 from audit import tables as t
 from tests.audit.conftest import POSTGRES_URL, Postgres, Target
 
@@ -83,3 +84,26 @@ async def test_postgres_urls_are_rewritten_to_asyncpg(postgres: Postgres) -> Non
         assert database.engine.url.drivername == "postgresql+asyncpg"
     finally:
         await database.aclose()
+
+
+async def test_a_read_only_database_refuses_every_write(target: Target) -> None:
+    writable = await open_database(target.url, schema=target.schema)
+    await migrate(writable)
+    await writable.aclose()
+    database = await open_database(target.url, schema=target.schema, read_only=True)
+    try:
+        async with database.snapshot() as conn:
+            assert (await conn.execute(select(t.head.c.size))).scalar_one() == 0
+        with pytest.raises(AuditError):
+            async with database.transaction(write=True) as conn:
+                await conn.execute(t.head.update().values(size=5))
+        with pytest.raises(AuditError):
+            await migrate(database)
+    finally:
+        await database.aclose()
+
+
+async def test_a_missing_sqlite_file_is_not_created_read_only(tmp_path: object) -> None:
+    with pytest.raises(AuditUnavailable):
+        await open_database(f"sqlite:///{tmp_path}/absent/a.db", read_only=True)
+    assert not (Path(str(tmp_path)) / "absent").exists()

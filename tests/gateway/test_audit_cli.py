@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from audit import open_database
+from audit import open_database, public_key_from_pem
 from gateway.audit_log import KEY_FILE, PUBLIC_KEY_FILE, WITNESS_FILE, StartedAudit
 from gateway.cli import main
+from sandbox.witness import WitnessState
 from tests.audit.conftest import make_entry
 from tests.audit.test_witness import _modify, _rewrite
+from tests.sandbox.test_witness import witness  # noqa: F401 - the fixture
 
 
 def _url(data_dir: Path) -> str:
@@ -122,3 +124,22 @@ def test_a_rewritten_log_without_checkpoints_fails_against_the_witness(
     (data_dir / WITNESS_FILE).unlink()
     code, report = _verify(capsys, "--grace", "5")
     assert (code, report["ok"], report["witnessed"]) == (1, False, 0), report
+
+
+def test_checkpoint_goes_to_the_cosigning_witness(
+    data_dir: Path,
+    witness: tuple[str, WitnessState],  # noqa: F811 - the fixture imported above
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, state = witness
+    pem = (data_dir / PUBLIC_KEY_FILE).read_bytes()
+    # The checkpoint at size 20 exists already (signed at shutdown under _fill's origin):
+    # the command sends that one.
+    state.logs["test"] = public_key_from_pem(pem)
+    monkeypatch.setenv("UNEFOIS_AUDIT_WITNESS_URL", url)
+    assert main(["audit", "checkpoint"]) == 0
+    assert json.loads(capsys.readouterr().out)["size"] == 20
+    assert [cp["size"] for cp in state.latest.values()] == [20]
+    lines = [json.loads(line) for line in (data_dir / WITNESS_FILE).read_text().splitlines()]
+    assert any("cosignature" in line and line["size"] == 20 for line in lines)
