@@ -13,6 +13,8 @@ import pytest
 
 from tests.e2e.conftest import RECIPIENT, Gateway, identity
 
+# Each root field checks its own scope on top of person:read.
+SCOPES = "person:read eligibility:read"
 CHECK = {"purpose": "eligibility_check", "recipient": RECIPIENT, "object": "entretien-droits"}
 Q = """query($ref: PersonRef!, $ctx: AccessContextInput!, $month: String!) {
   eligibility(ref: $ref, context: $ctx, month: $month,
@@ -34,7 +36,7 @@ async def _scenario(gateway: Gateway, scenario: str) -> dict[str, Any]:
 
 async def _eligibility(gateway: Gateway, scenario: str, month: str = "2025-06") -> dict[str, Any]:
     entry = await _scenario(gateway, scenario)
-    token = gateway.token_for("demo-agency-app")
+    token = gateway.token_for("demo-agency-app", SCOPES)
     body = (
         await gateway.query(
             Q, {"ref": {"identity": identity(entry)}, "ctx": CHECK, "month": month}, token=token
@@ -90,20 +92,22 @@ async def test_missing_months_are_never_read_as_zero_income(gateway: Gateway) ->
     assert any("2025-02" in m or "2025-04" in m for m in rsa["missing"]), rsa["missing"]
 
 
-async def test_a_person_without_history_cannot_be_evaluated(gateway: Gateway) -> None:
+async def test_a_person_without_history_is_refused_as_bad_input(gateway: Gateway) -> None:
+    # What the code answers today. DESIGN and docs/sandbox.md promise CANNOT_EVALUATE for
+    # every benefit instead: issue 11, item 7, changes the behaviour, and this test with it.
     entry = await _scenario(gateway, "seul-35-sans-historique")
     body = (
         await gateway.query(
             Q,
             {"ref": {"identity": identity(entry)}, "ctx": CHECK, "month": "2025-06"},
-            token=gateway.token_for("demo-agency-app"),
+            token=gateway.token_for("demo-agency-app", SCOPES),
         )
     ).json()
-    if "errors" in body:
-        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    else:
-        statuses = {r["status"] for r in body["data"]["eligibility"]}
-        assert statuses == {"CANNOT_EVALUATE"}
+    assert body.get("data") is None, body
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert error["path"] == ["eligibility"]
+    assert error["message"].startswith("no resource history for the person"), error
 
 
 @pytest.mark.parametrize(
@@ -115,7 +119,7 @@ async def test_bad_months(gateway: Gateway, month: str, code: str) -> None:
         await gateway.query(
             Q,
             {"ref": {"identity": identity(entry)}, "ctx": CHECK, "month": month},
-            token=gateway.token_for("demo-agency-app"),
+            token=gateway.token_for("demo-agency-app", SCOPES),
         )
     ).json()
     assert body["errors"][0]["extensions"]["code"] == code
@@ -139,7 +143,7 @@ async def test_eligibility_under_person_is_one_audited_access(gateway: Gateway) 
         await gateway.query(
             q,
             {"ref": {"identity": identity(entry)}, "ctx": CHECK},
-            token=gateway.token_for("demo-agency-app"),
+            token=gateway.token_for("demo-agency-app", SCOPES),
         )
     ).json()
     assert "errors" not in body, body

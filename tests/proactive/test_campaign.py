@@ -15,6 +15,7 @@ import pytest
 from audit import AuditFilter
 from connectors import PivotIdentity
 from gateway.campaign_cli import CampaignServices, open_services, run_campaign, summary_table
+from gateway.sandbox_listing import sandbox_adults
 from gateway.settings import Settings, load
 from proactive.campaign import SECTOR, CampaignRunner
 from proactive.population import identity_from_params
@@ -156,5 +157,16 @@ async def test_the_command_runs_over_the_sandbox_population(
     )
     err = io.StringIO()
     summary = await run_campaign(settings_for(sandbox, tmp_path), args, lambda: NOW, err)
-    assert summary.examined == 5 and summary.fetched + summary.errors == 5
+    # The split the sandbox's own listing predicts for the same five adults: every agency is
+    # up, so every fetch succeeds, and each person lands where their facts put them.
+    listed = [entry for _, entry in await sandbox_adults(sandbox.urls["civil_registry"], 5)]
+    assert summary.examined == summary.fetched == len(listed) == 5
+    assert summary.errors == 0
+    assert summary.partners_fetched == sum(e["household_kind"].startswith("couple") for e in listed)
+    assert summary.partners_unresolved == 0
+    # The CAF holds the RSA record: without it (or with months missing), nothing is concluded.
+    incomplete = [e for e in listed if e["unknown_to_caf"] or e["missing_months"]]
+    assert summary.skipped_incomplete == len(incomplete) > 0
+    assert summary.skipped_receiving == sum("rsa" in e["rights"] for e in listed)
+    assert summary.offers_created == sum(e["truth"]["rsa_non_claimant"] for e in listed)
     assert "examined" in summary_table(summary)
