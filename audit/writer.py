@@ -24,8 +24,9 @@ from typing import Any, Literal, Protocol
 
 from audit import tables
 from audit.chain import next_head
-from audit.database import AuditDatabase, on_sqlite_connect
+from audit.database import AuditDatabase
 from audit.ledger import Prepared
+from database import configure_sqlite
 
 # SQLite only. FULL: a commit survives a power cut (one fsync per batch). NORMAL: it survives
 # the process being killed, not a power cut; far cheaper where fsync is slow (see docs/audit.md).
@@ -94,9 +95,8 @@ class SqliteWriter:
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             conn = sqlite3.connect(self._path, check_same_thread=False)
-            on_sqlite_connect(conn, None)  # autocommit, rollback journal, no mmap, FULL, timeout
-            if self._synchronous != "FULL":
-                conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            # Autocommit, rollback journal, no memory mapping, busy timeout: the engine's own.
+            configure_sqlite(conn, self._synchronous)
             self._conn = conn
         return self._conn
 

@@ -12,7 +12,7 @@ Wiring::
     await shared.aclose()
 """
 
-from database.engine import WRITE_LOCK, Backend, Engine, open_engine
+from database.engine import WRITE_LOCK, Backend, Engine, configure_sqlite, open_engine
 from database.failures import Failure, classify
 from database.migration import head_revision, run_environment, upgrade
 from database.url import DEFAULT_FILE, backend_of, normalise_url, url_for
@@ -25,6 +25,7 @@ __all__ = [
     "Failure",
     "backend_of",
     "classify",
+    "configure_sqlite",
     "head_revision",
     "normalise_url",
     "open_engine",
