@@ -1,8 +1,8 @@
 """Dated corrections of parameters this OpenFisca release left stale, each with its source.
 
 Checked for the five benefits (``tests/eligibility/test_parameters.py`` keeps the check):
-the RSA, PPA and ASPA amounts carry their 1 April 2025 and 2026 revaluations and the
-housing-aid scales their October 2025 and 2026 ones, but the CSS resource ceiling
+the RSA and PPA amounts carry their 1 April 2025 and 2026 revaluations, the ASPA its
+1 January ones and the housing-aid scales their October ones, but the CSS resource ceiling
 (``cs.cmu.plafond_base``, from which the participation ceiling is derived with the +35 % of
 ``cs.acs.majoration_plafond_acs``) stops at 10,166 € from 2024-04-01
 (``last_value_still_valid_on: 2024-05-01``), while the law revalues it every 1 April
@@ -16,6 +16,8 @@ housing-aid scales their October 2025 and 2026 ones, but the CSS resource ceilin
   31 March 2025) matches Que Choisir's table "applicable jusqu'au 31 mars 2025".
 - 2026-04-01: no sourced value. CSS answers CANNOT_EVALUATE from 2026-04 on
   (``CSS_SOURCED_UNTIL``) rather than apply an invented figure.
+
+``tests/eligibility/test_pitfalls.py`` keeps the override and the withheld answers.
 """
 
 from __future__ import annotations
