@@ -20,7 +20,7 @@ from audit import AuditEntry, Receipt
 from gateway.app import build_app
 from gateway.observability import configure_logging
 from gateway.server import server_for, tune_gc
-from gateway.settings import load
+from runtime.settings import load
 
 
 class Discard:

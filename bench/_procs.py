@@ -137,7 +137,7 @@ class Stack:
         }
         for name, url in self.urls.items():
             env[f"UNEFOIS_{name.upper()}_URL"] = url
-        from gateway.settings import load
+        from runtime.settings import load
 
         secret = ensure_default_clients(load(env).clients_path)
         if secret is None:

@@ -41,7 +41,7 @@ def _env(urls: dict[str, str], data_dir: Path) -> dict[str, str]:
 
 
 def _unefois(args: list[str], env: dict[str, str], log: Path) -> str:
-    command = [sys.executable, "-c", "from gateway.cli import main; raise SystemExit(main())"]
+    command = [sys.executable, "-c", "from cli.main import main; raise SystemExit(main())"]
     with log.open("a", encoding="utf-8") as errors:
         done = subprocess.run(  # noqa: S603 - our own interpreter and module
             [*command, *args], env=env, stdout=subprocess.PIPE, stderr=errors, text=True

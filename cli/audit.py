@@ -35,8 +35,8 @@ from audit import (
 )
 from audit.checkpoint import Checkpoint
 from audit.witness import HttpWitness, Witness, WitnessFile, read_checkpoints
-from gateway.audit_log import KEY_FILE, PUBLIC_KEY_FILE, audit_origin, witness_path
-from gateway.settings import Settings
+from runtime.audit_wiring import KEY_FILE, PUBLIC_KEY_FILE, audit_origin, witness_path
+from runtime.settings import Settings
 from store import database_url_for
 
 

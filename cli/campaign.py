@@ -1,6 +1,6 @@
 """``unefois campaign run``: a proactive detection campaign from the command line.
 
-The services are built from the settings as the gateway builds them (connectors, policy
+The services are the gateway's own (:meth:`runtime.Services.open`: connectors, policy
 decider, pseudonyms, the audit log, the store), so a campaign's accesses are decided and
 audited exactly like the API's. Who to examine:
 
@@ -10,8 +10,8 @@ audited exactly like the API's. Who to examine:
 - ``--from-events``: the persons of the agencies' events whose trigger rules name the
   benefit; the events are acknowledged once the campaign has recorded its offers.
 
-``deliver`` and ``expire`` are in ``gateway.outbox_cli``, the renewals in
-``gateway.renewal_cli``, the sandbox's listing in ``gateway.sandbox_listing``.
+``deliver`` and ``expire`` are in ``cli.outbox``, the renewals in
+``cli.renewal``, the sandbox's listing in ``cli.listing``.
 """
 
 from __future__ import annotations
@@ -20,91 +20,22 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TextIO
 
-from connectors import Connectors
-from exchange import FIELDS, Exchange, PolicyDecider, Pseudonyms
-from exchange.auditing import Auditor
-from gateway.app import connector_config
-from gateway.audit_log import StartedAudit, audit_origin
-from gateway.consent_store import StartedConsentStore
-from gateway.outbox_cli import add_outbox_parsers, utc_now
-from gateway.sandbox_listing import sandbox_subjects, sandbox_truth
-from gateway.secret import pseudonym_secret
-from gateway.settings import Settings
-from policies import load_catalogue
+from cli.listing import sandbox_subjects, sandbox_truth
+from cli.outbox import add_outbox_parsers, utc_now
+from cli.renewal import RENEWAL_COMMANDS, add_renewal_parsers, run_renewal
 from proactive.campaign import CampaignRunner, Summary
 from proactive.population import Subject, identity_or_none
 from proactive.report import detection, render_report
 from proactive.triggers import Trigger, TriggerConsumer
 from proactive.triggers.rules import load_rules
-from store import (
-    CursorStore,
-    OfferStore,
-    OutboxStore,
-    connect,
-    database_url_for,
-    migrate,
-)
+from runtime import Services
+from runtime.settings import RECIPIENT_ENV, Settings
 
 Clock = Callable[[], datetime]
-RECIPIENT_ENV = "UNEFOIS_CAMPAIGN_RECIPIENT"
-
-
-@dataclass
-class CampaignServices:
-    exchange: Exchange
-    offers: OfferStore
-    outbox: OutboxStore
-    cursors: CursorStore
-    pseudonyms: Pseudonyms
-    connectors: Connectors
-    audit: StartedAudit
-
-
-@asynccontextmanager
-async def open_services(settings: Settings, clock: Clock) -> AsyncIterator[CampaignServices]:
-    """The exchange and the stores, started; closed (the audit log flushed) on exit."""
-    bundle = Connectors.from_config(connector_config(settings), clock)
-    catalogue = load_catalogue(settings.policies_dir, known_fields=frozenset(FIELDS))
-    pseudonyms = Pseudonyms(pseudonym_secret(settings.data_dir, settings.pseudonym_secret))
-    url = database_url_for(settings.data_dir, settings.database_url)
-    consents = StartedConsentStore(url, settings.database_schema)
-    audit = StartedAudit(
-        url,
-        settings.database_schema,
-        settings.data_dir,
-        audit_origin(settings.public_url),
-        clock,
-        settings.audit_sqlite_sync,
-    )
-    database = await connect(url, schema=settings.database_schema)
-    try:
-        await migrate(database)
-        await consents.start()
-        await audit.start()
-        try:
-            decider = PolicyDecider(catalogue, consents, pseudonyms)
-            exchange = Exchange(bundle, decider, pseudonyms, Auditor(audit, pseudonyms, clock))
-            yield CampaignServices(
-                exchange,
-                OfferStore(database),
-                OutboxStore(database),
-                CursorStore(database),
-                pseudonyms,
-                bundle,
-                audit,
-            )
-        finally:
-            await audit.aclose()
-            await consents.aclose()
-    finally:
-        await database.aclose()
-        await bundle.aclose()
 
 
 def subjects_of(triggers: Iterable[Trigger]) -> list[Subject]:
@@ -169,7 +100,7 @@ async def run_campaign(
 ) -> Summary:
     campaign_id = args.campaign or f"{args.benefit}-{args.month}"
     progress = ProgressLine(stderr)
-    async with open_services(settings, clock) as services:
+    async with Services.open(settings, clock) as services:
         runner = CampaignRunner(
             services.exchange,
             services.offers,
@@ -204,9 +135,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     campaign = sub.add_parser("campaign", help="proactive detection campaigns")
     csub = campaign.add_subparsers(dest="campaign_command", required=True)
     add_outbox_parsers(csub)
-    # Imported here: the renewal commands build on this module's services.
-    from gateway.renewal_cli import add_renewal_parsers
-
     add_renewal_parsers(csub)
     run = csub.add_parser("run", help="detect non-claimants of a benefit and record offers")
     run.add_argument("--benefit", required=True, choices=("rsa", "ppa", "css", "aspa"))
@@ -237,8 +165,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from gateway.renewal_cli import RENEWAL_COMMANDS, run_renewal
-
     if args.campaign_command in RENEWAL_COMMANDS:
         return run_renewal(settings, args)
     if args.campaign_command == "report":
@@ -256,7 +182,7 @@ async def build_report(
     settings: Settings, args: argparse.Namespace, clock: Clock
 ) -> tuple[str, str]:
     """The report page, and a one-line summary (counts only) for the terminal."""
-    async with open_services(settings, clock) as services:
+    async with Services.open(settings, clock) as services:
         offers = await services.offers.for_campaign(args.campaign)
         truth = None
         if args.truth_from_sandbox and offers:

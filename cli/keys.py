@@ -11,9 +11,9 @@ import argparse
 import sys
 from typing import TextIO
 
-from gateway.errors import ConfigurationError
 from gateway.keys import SIGNING_ALGORITHMS, load, rotate
-from gateway.settings import Settings
+from runtime.errors import ConfigurationError
+from runtime.settings import Settings
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +28,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     ksub.add_parser("list", help="the keys, oldest first, and the one that signs")
 
 
-def run(settings: Settings, args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run(settings: Settings, args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout  # read at call time: tests capture it
     try:
         if args.keys_command == "rotate":
             rotated = rotate(settings.data_dir, args.alg or settings.signing_alg)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from gateway import settings as settings_module
+from runtime import settings as settings_module
 
 
 def _previous_month(now: datetime) -> str:
@@ -68,19 +68,19 @@ def cmd_hash_secret(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from gateway.audit_cli import run
+    from cli.audit import run
 
     return run(settings_module.load(), args)
 
 
 def cmd_campaign(args: argparse.Namespace) -> int:
-    from gateway.campaign_cli import run
+    from cli.campaign import run
 
     return run(settings_module.load(), args)
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from gateway.keys_cli import run
+    from cli.keys import run
 
     return run(settings_module.load(), args)
 
@@ -95,11 +95,11 @@ def parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="start the simulated agencies")
     sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER)
     sandbox.set_defaults(func=cmd_sandbox)
-    from gateway.audit_cli import add_parser
+    from cli.audit import add_parser
 
     add_parser(sub)
     sub.choices["audit"].set_defaults(func=cmd_audit)
-    from gateway.campaign_cli import add_parser as add_campaign_parser
+    from cli.campaign import add_parser as add_campaign_parser
 
     add_campaign_parser(sub)
     sub.choices["campaign"].set_defaults(func=cmd_campaign)
@@ -108,7 +108,7 @@ def parser() -> argparse.ArgumentParser:
     csub.add_parser("hash-secret", help="hash a client secret read on stdin").set_defaults(
         func=cmd_hash_secret
     )
-    from gateway.keys_cli import add_parser as add_keys_parser
+    from cli.keys import add_parser as add_keys_parser
 
     add_keys_parser(sub)
     sub.choices["keys"].set_defaults(func=cmd_keys)

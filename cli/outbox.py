@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-import gateway.settings as settings_module
 import proactive.notifications as notify
-from gateway.settings import Settings
-from store import LockHeld, OfferStore, OutboxStore, connect, database_url_for, exclusive, migrate
+import runtime.settings as settings_module
+from runtime import Services
+from runtime.settings import Settings
+from store import LockHeld, exclusive
 
 Clock = Callable[[], datetime]
 
@@ -40,20 +41,18 @@ async def deliver_outbox(settings: Settings, limit: int, clock: Clock) -> notify
     """One pass over the due messages: each sent, put back for a retry, or given up.
     One ``deliver`` runs at a time (two would each send the same due messages): another
     one running raises :class:`LockHeld` before anything is sent."""
-    url = database_url_for(settings.data_dir, settings.database_url)
-    database = await connect(url, schema=settings.database_schema)
-    try:
-        await migrate(database)
-        async with exclusive(database, "deliver"), httpx.AsyncClient(timeout=10.0) as http:
-            dispatcher = notify.Dispatcher(
-                OutboxStore(database),
-                notification_channels(settings, http),
-                clock,
-                renderer=notify.Renderer(settings.public_url),
-            )
-            return await dispatcher.run_once(limit)
-    finally:
-        await database.aclose()
+    async with (
+        Services.open(settings, clock) as services,
+        exclusive(services.database, "deliver"),
+        httpx.AsyncClient(timeout=10.0) as http,
+    ):
+        dispatcher = notify.Dispatcher(
+            services.outbox,
+            notification_channels(settings, http),
+            clock,
+            renderer=notify.Renderer(settings.public_url),
+        )
+        return await dispatcher.run_once(limit)
 
 
 def deliver(args: argparse.Namespace) -> int:
@@ -71,14 +70,9 @@ def deliver(args: argparse.Namespace) -> int:
 
 async def expire_offers(settings: Settings, after_days: int, clock: Clock) -> int:
     """Close the offers detected more than ``after_days`` ago that nobody acted on."""
-    url = database_url_for(settings.data_dir, settings.database_url)
-    database = await connect(url, schema=settings.database_schema)
-    try:
-        await migrate(database)
+    async with Services.open(settings, clock) as services:
         now = clock()
-        return await OfferStore(database).expire(now - timedelta(days=after_days), now)
-    finally:
-        await database.aclose()
+        return await services.offers.expire(now - timedelta(days=after_days), now)
 
 
 def expire(args: argparse.Namespace) -> int:

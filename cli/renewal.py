@@ -1,6 +1,6 @@
 """``unefois campaign renew`` and ``unefois campaign revert-renewal``: automatic CSS renewal.
 
-The services are the campaign's (:func:`gateway.campaign_cli.open_services`): reads go through
+The services are the gateway's (:meth:`runtime.Services.open`): reads go through
 the exchange under the ``css_renewal`` purpose and are audited like the API's, and each
 renewal or revert is an ``automatic_act`` entry of the same audit log. Who to examine:
 
@@ -17,21 +17,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
-from exchange import FIELDS
-from exchange.auditing import Auditor
-from gateway.campaign_cli import RECIPIENT_ENV, CampaignServices, open_services
-from gateway.sandbox_listing import sandbox_subjects
-from gateway.settings import Settings
-from policies import load_catalogue
+from cli.listing import sandbox_subjects
 from proactive.renewal import Candidate, RenewalRunner, Summary, candidates_from_triggers
 from proactive.triggers import TriggerConsumer
 from proactive.triggers.rules import load_rules
-from store import RenewalNotFound, RenewalStore, connect, database_url_for
+from runtime import Services
+from runtime.settings import RECIPIENT_ENV, Settings
+from store import RenewalNotFound
 
 Clock = Callable[[], datetime]
 RENEWAL_COMMANDS = frozenset({"renew", "revert-renewal"})
@@ -69,37 +65,21 @@ def add_renewal_parsers(csub: argparse._SubParsersAction[argparse.ArgumentParser
     )
 
 
-@asynccontextmanager
-async def renewal_services(
-    settings: Settings, clock: Clock
-) -> AsyncIterator[tuple[CampaignServices, RenewalStore]]:
-    """The campaign's services (which migrate the database), and the renewals table."""
-    async with open_services(settings, clock) as services:
-        url = database_url_for(settings.data_dir, settings.database_url)
-        database = await connect(url, schema=settings.database_schema)
-        try:
-            yield services, RenewalStore(database)
-        finally:
-            await database.aclose()
-
-
 def runner_for(
-    services: CampaignServices,
-    renewals: RenewalStore,
+    services: Services,
     settings: Settings,
     args: argparse.Namespace,
     clock: Clock,
 ) -> RenewalRunner:
-    catalogue = load_catalogue(settings.policies_dir, known_fields=frozenset(FIELDS))
     return RenewalRunner(
         services.exchange,
         services.connectors.cnam,
-        renewals,
+        services.renewals,
         services.offers,
         services.outbox,
         services.pseudonyms,
-        Auditor(services.audit, services.pseudonyms, clock),
-        catalogue,
+        services.auditor,
+        services.catalogue,
         clock,
         recipient=args.recipient,
         within_days=getattr(args, "within_days", 60),
@@ -108,8 +88,8 @@ def runner_for(
 
 async def renew(settings: Settings, args: argparse.Namespace, clock: Clock) -> Summary:
     campaign_id = args.campaign or f"css-renewal-{args.month}"
-    async with renewal_services(settings, clock) as (services, renewals):
-        runner = runner_for(services, renewals, settings, args, clock)
+    async with Services.open(settings, clock) as services:
+        runner = runner_for(services, settings, args, clock)
         if args.from_events:
             consumer = TriggerConsumer(
                 services.connectors.feeds, services.cursors, load_rules(), clock
@@ -133,9 +113,9 @@ async def renew(settings: Settings, args: argparse.Namespace, clock: Clock) -> S
 
 async def revert(settings: Settings, args: argparse.Namespace, clock: Clock) -> bool:
     """Whether the renewal was reverted (or already was); False for an unknown id."""
-    async with renewal_services(settings, clock) as (services, renewals):
+    async with Services.open(settings, clock) as services:
         try:
-            await runner_for(services, renewals, settings, args, clock).revert(args.id)
+            await runner_for(services, settings, args, clock).revert(args.id)
         except RenewalNotFound:
             return False
     return True

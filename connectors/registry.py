@@ -120,6 +120,11 @@ class Connectors:
             cache = NoCache()
         return cls(clients, cache, clock, config.cache_ttl)
 
+    @property
+    def cache(self) -> Cache:
+        """The cache every connector shares (its health is the process's to report)."""
+        return self._cache
+
     def circuits(self) -> dict[str, str]:
         """Upstream name → ``closed``/``open``/``half_open``, for readiness checks."""
         return {name: client.circuit for name, client in self._clients.items()}

@@ -26,7 +26,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from gateway.ratelimit import Rate, RateLimiter
-from gateway.settings import Settings
+from runtime.settings import Settings
 
 _UNKNOWN_ADDRESS = "unknown"
 

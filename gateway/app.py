@@ -14,34 +14,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors import ConnectorConfig, Connectors, RedisCache, UpstreamConfig
-from connectors.redis_health import redis_client, with_timeouts
+from connectors import Connectors, RedisCache
+from connectors.redis_health import redis_client
 from eligibility import EligibilityService
-from exchange import FIELDS, Exchange, PolicyDecider, Pseudonyms
-from exchange.auditing import Auditor, AuditSink
-from exchange.consents import Consents
-from exchange.declarations import Declarations
-from exchange.oversight import Oversight
-from gateway.audit_log import StartedAudit, audit_origin
+from exchange.auditing import AuditSink
 from gateway.callers import PersonTokenCheck, authenticator
 from gateway.clients import ClientRegistry, load_clients
-from gateway.consent_store import StartedConsentStore, StartedSubmissions
 from gateway.formlink import FormLinkPage, formlink_routes
-from gateway.graphql_http import GraphQLEndpoint, Services
+from gateway.graphql_http import GraphQLEndpoint
 from gateway.keys import SigningKeys, load_or_create
 from gateway.limits import BodyLimitMiddleware
 from gateway.oauth import build_authorization_server, oauth_routes
 from gateway.observability import Metrics, RequestContextMiddleware, metrics_endpoint
-from gateway.offers import StartedOffers
 from gateway.optout import OptOutPages, optout_routes
 from gateway.persons import build_person_verifier, person_http_client
 from gateway.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
-from gateway.secret import pseudonym_secret
-from gateway.settings import Settings
+from gateway.state import services_of
 from gateway.tokens import build_token_verifier
-from policies import load_catalogue
+from runtime import Parts, Services
+from runtime.settings import Settings
 from schema import SchemaLimits, build_schema
-from store import database_url_for
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -49,30 +41,6 @@ log = logging.getLogger(__name__)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def connector_config(settings: Settings) -> ConnectorConfig:
-    return ConnectorConfig(
-        upstreams={
-            name: UpstreamConfig(
-                name=name,
-                url=u.url,
-                timeout=u.timeout,
-                pool_size=u.pool_size,
-                token=u.token,
-                client_id=u.client_id,
-                client_secret=u.client_secret,
-            )
-            for name, u in settings.upstreams.items()
-        },
-        cache_ttl=settings.cache_ttl,
-        cache_size=settings.cache_size,
-        # The cache's client reads its timeouts from the URL.
-        redis_url=with_timeouts(settings.redis_url, settings.redis_timeout)
-        if settings.redis_url
-        else None,
-        redis_prefix=settings.redis_prefix + "cache:",
-    )
 
 
 def rate_limiter(settings: Settings) -> RateLimiter:
@@ -84,8 +52,7 @@ def rate_limiter(settings: Settings) -> RateLimiter:
 
 def redis_users(bundle: Connectors, limiter: RateLimiter) -> list[RedisCache | RedisRateLimiter]:
     """The parts of the process that call Redis, for metrics and readiness."""
-    # ``Connectors`` does not expose its cache; reading it here keeps that class unchanged.
-    cache = getattr(bundle, "_cache", None)
+    cache = bundle.cache
     users: list[RedisCache | RedisRateLimiter] = []
     if isinstance(cache, RedisCache):
         users.append(cache)
@@ -105,28 +72,11 @@ def build_app(
     audit_sink: AuditSink | None = None,
     eligibility: EligibilityService | None = None,
 ) -> Starlette:
-    """The gateway application. Parts may be given (tests); the rest come from settings."""
+    """The gateway application: the HTTP edge over :class:`runtime.Services`, which its
+    lifespan opens. Parts may be given (tests); the rest come from settings."""
     metrics = Metrics()
     registry = clients if clients is not None else load_clients(settings.clients_path)
     signing = keys if keys is not None else load_or_create(settings.data_dir, settings.signing_alg)
-    bundle = connectors or Connectors.from_config(connector_config(settings), clock)
-    catalogue = load_catalogue(settings.policies_dir, known_fields=frozenset(FIELDS))
-    pseudonyms = Pseudonyms(pseudonym_secret(settings.data_dir, settings.pseudonym_secret))
-    database_url = database_url_for(settings.data_dir, settings.database_url)
-    consent_store = StartedConsentStore(database_url, settings.database_schema)
-    audit_log = StartedAudit(
-        database_url,
-        settings.database_schema,
-        settings.data_dir,
-        audit_origin(settings.public_url),
-        clock,
-        settings.audit_sqlite_sync,
-        witness_file=settings.audit_witness_file,
-        witness_url=settings.audit_witness_url,
-    )
-    offers = StartedOffers(database_url, settings.database_schema)
-    # ``audit_sink``: where entries go instead of the log (benchmarks measuring the log's cost).
-    auditor = Auditor(audit_sink or audit_log, pseudonyms, clock)
     jwks_http = httpx.AsyncClient(timeout=5.0) if settings.trusted_jwks_url else None
     person_http: httpx.AsyncClient | None = None
     if person_tokens is None:
@@ -137,16 +87,14 @@ def build_app(
     def observe(source: str, upstream: str, outcome: str, seconds: float) -> None:
         metrics.observe_upstream(upstream, outcome, seconds)
 
-    decider = PolicyDecider(catalogue, consent_store, pseudonyms)
-    exchange = Exchange(bundle, decider, pseudonyms, auditor, person_tokens, observe)
-    consents = Consents(consent_store, catalogue, pseudonyms, auditor)
-    oversight = Oversight(audit_log, auditor, catalogue, pseudonyms, clock)
-    declarations = Declarations(
-        StartedSubmissions(consent_store), auditor, pseudonyms, offers=offers
+    parts = Parts(
+        connectors=connectors,
+        person_tokens=person_tokens,
+        observe=observe,
+        audit_sink=audit_sink,
+        eligibility=eligibility,
+        rules=True,
     )
-    # A service given by the caller (tests sharing one warm pool) is theirs to start and stop.
-    owns_rules = eligibility is None
-    rules = eligibility or EligibilityService(workers=settings.eligibility_workers)
     schema = build_schema(
         SchemaLimits(
             max_depth=settings.max_query_depth,
@@ -156,13 +104,9 @@ def build_app(
         )
     )
     limiter = rate_limiter(settings)
-    redis_parts = redis_users(bundle, limiter)
-    for part in redis_parts:
-        metrics.watch_redis(part.health)
     graphql = GraphQLEndpoint(
         schema,
-        Services(exchange, consents, oversight, rules, declarations, catalogue),
-        authenticator(verifier, registry, person_tokens, pseudonyms),
+        authenticator(verifier, registry, person_tokens),
         clock,
         ide=settings.introspection,
         limiter=limiter,
@@ -174,7 +118,8 @@ def build_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        circuits = bundle.circuits()
+        services = services_of(request)
+        circuits = services.connectors.circuits()
         for agency, state in circuits.items():
             metrics.set_circuit(agency, state)  # type: ignore[arg-type]
         ready = all(state != "open" for state in circuits.values())
@@ -182,6 +127,7 @@ def build_app(
             "status": "ready" if ready else "degraded",
             "upstreams": circuits,
         }
+        redis_parts = redis_users(services.connectors, limiter)
         if redis_parts:
             # Shown, never a reason to fail: without Redis a replica still answers (no shared
             # cache, per-replica rate limits); taking every replica out would be an outage.
@@ -191,20 +137,16 @@ def build_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await consent_store.start()
-        await audit_log.start()
-        await offers.start()  # after the consent store, which migrates the database
-        if owns_rules:
-            await rules.start()
         try:
-            yield
+            async with Services.open(settings, clock, parts) as services:
+                for part in redis_users(services.connectors, limiter):
+                    metrics.watch_redis(part.health)
+                app.state.services = services
+                try:
+                    yield
+                finally:
+                    del app.state.services
         finally:
-            if owns_rules:
-                await rules.aclose()
-            await offers.aclose()
-            await audit_log.aclose()  # flushes what is queued before the database closes
-            await consent_store.aclose()
-            await bundle.aclose()
             await limiter.aclose()
             for http in (jwks_http, person_http):
                 if http is not None:
@@ -216,10 +158,8 @@ def build_app(
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
         *oauth_routes(auth_server, limiter),
-        *optout_routes(OptOutPages(offers, clock)),
-        *formlink_routes(
-            FormLinkPage(offers, settings.form_builder_url, settings.public_url, clock)
-        ),
+        *optout_routes(OptOutPages(clock)),
+        *formlink_routes(FormLinkPage(settings.form_builder_url, settings.public_url, clock)),
     ]
     return Starlette(
         routes=routes,

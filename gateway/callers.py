@@ -13,12 +13,13 @@ from typing import Protocol
 from starlette.requests import Request
 
 from connectors import ConnectorError, FranceConnectToken, PivotIdentity
-from exchange import Caller, Citizen, Client, Pseudonyms
+from exchange import Caller, Citizen, Client
 from exchange.errors import PersonTokenRefused
 from gateway.clients import ClientRegistry
 from gateway.errors import Unauthenticated
 from gateway.graphql_http import Authenticate, GraphQLRequestError
-from gateway.tokens import TokenVerifier, bearer_token
+from gateway.state import services_of
+from gateway.tokens import TokenVerifier, bearer_token, www_authenticate
 
 log = logging.getLogger(__name__)
 DEFAULT_SECTOR = "default"
@@ -40,7 +41,6 @@ def authenticator(
     verifier: TokenVerifier,
     registry: ClientRegistry,
     persons: PersonTokenCheck | None,
-    pseudonyms: Pseudonyms,
 ) -> Authenticate:
     async def authenticate(request: Request) -> Caller:
         try:
@@ -54,12 +54,14 @@ def authenticator(
             fc = FranceConnectToken(token)
             identity = await persons.identity(fc)
             # The citizen's id (rate limits, logs) is a pseudonym: never a name.
-            pseudonym = pseudonyms.pseudonym(identity, CITIZEN_SECTOR)
+            pseudonym = services_of(request).pseudonyms.pseudonym(identity, CITIZEN_SECTOR)
             return Citizen(identity=identity, token=fc, id="citizen:" + pseudonym)
         except Unauthenticated as exc:
             # The precise reason is logged, never told: it would help probe our keys.
             log.info("token refused", extra={"reason": exc.reason})
-            raise GraphQLRequestError(401, "UNAUTHENTICATED", exc.message) from None
+            raise GraphQLRequestError(
+                401, "UNAUTHENTICATED", exc.message, challenge=www_authenticate(exc)
+            ) from None
         except PersonTokenRefused as exc:
             raise GraphQLRequestError(401, "UNAUTHENTICATED", exc.message) from None
         except ConnectorError:  # a malformed person token

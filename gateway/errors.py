@@ -14,13 +14,16 @@ name internal hosts, keys or files a client could not already know.
     │   ├── PayloadTooLarge           (BAD_USER_INPUT, 413)
     │   └── UnsupportedMediaType      (BAD_USER_INPUT, 415)
     ├── RateLimited                   (RATE_LIMITED, 429)     + retry_in
-    └── ConfigurationError            (INTERNAL, 500)         bad operator file, at startup
+
+``ConfigurationError`` (an unusable setting or operator file, at start) is the composition
+root's, :mod:`runtime.errors`, re-exported here for the edge's own files (clients, keys).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
+from runtime.errors import ConfigurationError as ConfigurationError
 from schema.errors import Code as ErrorCode  # DESIGN §2's ten codes, listed once
 
 # Why a token was refused. Logged and counted, never shown in detail to the client: telling
@@ -100,7 +103,3 @@ class RateLimited(GatewayError):
 
     def extensions(self) -> dict[str, Any]:
         return {"code": self.code, "retryIn": round(self.retry_in, 3)}
-
-
-class ConfigurationError(GatewayError):
-    """An operator-provided file is unusable; the message names the file and the key."""

@@ -25,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.offers import StartedOffers
 from gateway.optout import FORM_MAX, page
+from gateway.state import services_of
 from prefill import load_forms
 from prefill.ds import load_mapping
 from prefill.errors import PrefillError
@@ -63,10 +63,7 @@ depuis le courrier, le courriel ou le SMS reçu.</p>"""
 
 
 class FormLinkPage:
-    def __init__(
-        self, offers: StartedOffers, form_builder_url: str, public_url: str, clock: Clock
-    ) -> None:
-        self._offers = offers
+    def __init__(self, form_builder_url: str, public_url: str, clock: Clock) -> None:
         self._builder = form_builder_url.rstrip("/")
         self._public = public_url
         self._clock = clock
@@ -85,13 +82,13 @@ class FormLinkPage:
         if form is None or found is None:
             return page("Lien non valide", _UNKNOWN, 404)
         try:
-            offer = await self._offers.get(found)
+            offer = await services_of(request).offers.get(found)
         except OfferNotFound:
             return page("Lien non valide", _UNKNOWN, 404)
         start = self._start_url(form.id)
         if offer.benefit != form.benefit or start is None:
             return page("Lien non valide", _UNKNOWN, 404)
-        await self._offers.opened(offer.id, self._clock())
+        await services_of(request).offers.opened(offer.id, self._clock())
         log.info("proactive offer opened")
         body = _READY.format(
             title=html.escape(form.title),
@@ -114,12 +111,12 @@ class FormLinkPage:
         if form is None or found is None:
             return page("Lien non valide", _UNKNOWN, 404)
         try:
-            offer = await self._offers.get(found)
+            offer = await services_of(request).offers.get(found)
         except OfferNotFound:
             return page("Lien non valide", _UNKNOWN, 404)
         if offer.benefit != form.benefit:
             return page("Lien non valide", _UNKNOWN, 404)
-        await self._offers.declined(offer.id, self._clock())
+        await services_of(request).offers.declined(offer.id, self._clock())
         log.info("proactive offer declined")
         return page("C'est noté", _DECLINED)
 

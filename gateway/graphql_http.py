@@ -7,7 +7,6 @@ A thin endpoint of our own rather than strawberry's view: it keeps the hot path 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,29 +18,13 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from eligibility import EligibilityService
-from exchange import Caller, Exchange
-from exchange.consents import Consents
-from exchange.declarations import Declarations
-from exchange.oversight import Oversight
+from exchange import Caller
 from gateway.ratelimit import Rate, RateLimiter, retry_after_header
-from policies import Catalogue
+from gateway.state import services_of
 from schema import RequestContext, format_error
 
 Authenticate = Callable[[Request], Awaitable[Caller]]
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class Services:
-    """What resolvers use, built once with the application."""
-
-    exchange: Exchange
-    consents: Consents
-    oversight: Oversight
-    eligibility: EligibilityService
-    declarations: Declarations
-    catalogue: Catalogue
 
 
 _OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
@@ -68,11 +51,12 @@ def response_media_type(accept: str) -> str:
 class GraphQLRequestError(Exception):
     """The HTTP request itself is unusable (before any GraphQL processing)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, challenge: str = "Bearer") -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.challenge = challenge  # RFC 6750 §3, for a refused token
 
 
 def error_response(
@@ -113,7 +97,6 @@ class GraphQLEndpoint:
     def __init__(
         self,
         schema: strawberry.Schema,
-        services: Services,
         authenticate: Authenticate,
         clock: Clock,
         ide: bool,
@@ -123,7 +106,6 @@ class GraphQLEndpoint:
         self._limiter = limiter
         self._rate = rate
         self._schema = schema
-        self._services = services
         self._authenticate = authenticate
         self._clock = clock
         self._ide_html = get_graphql_ide_html("graphiql") if ide else None
@@ -143,7 +125,7 @@ class GraphQLEndpoint:
             caller = await self._authenticate(request)
         except GraphQLRequestError as exc:
             return error_response(
-                exc.status, exc.code, exc.message, headers={"WWW-Authenticate": "Bearer"}
+                exc.status, exc.code, exc.message, headers={"WWW-Authenticate": exc.challenge}
             )
         wait = await self._limiter.take(caller.id, self._rate)
         if wait is not None:
@@ -155,7 +137,9 @@ class GraphQLEndpoint:
                 headers={"Retry-After": retry_after_header(wait)},
             )
         now = self._clock()
-        services = self._services
+        services = services_of(request)
+        if services.eligibility is None:
+            raise RuntimeError("the application opens its services with the rules' pool")
         context = RequestContext(
             exchange=services.exchange,
             consents=services.consents,

@@ -41,7 +41,7 @@ from gateway.admission import Overloaded, TokenAdmission, TokenLimits
 from gateway.clients import ClientRegistry
 from gateway.keys import SigningKeys
 from gateway.ratelimit import MemoryRateLimiter, RateLimiter, retry_after_header
-from gateway.settings import Settings
+from runtime.settings import Settings
 
 Clock = Callable[[], datetime]
 

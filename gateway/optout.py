@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from gateway.offers import StartedOffers
+from gateway.state import services_of
 from proactive.links import OFFER_PARAM, OPT_OUT_PATH, offer_id
 from store import OfferNotFound
 
@@ -84,24 +84,23 @@ def _bad() -> Response:
 
 
 class OptOutPages:
-    def __init__(self, offers: StartedOffers, clock: Clock) -> None:
-        self._offers = offers
+    def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    async def _person(self, token: str) -> str | None:
+    async def _person(self, request: Request, token: str) -> str | None:
         """The proactive pseudonym of the offer behind a token; ``None`` for anything else."""
         found = offer_id(token)
         if found is None:
             return None
         try:
-            return (await self._offers.get(found)).person
+            return (await services_of(request).offers.get(found)).person
         except OfferNotFound:
             return None
 
     async def ask(self, request: Request) -> Response:
         token = request.query_params.get(OFFER_PARAM, "")
         # Checked now so that a truncated link says so before the click, not after.
-        if await self._person(token) is None:
+        if await self._person(request, token) is None:
             return _bad()
         body = _ASK.format(action=PATH, param=OFFER_PARAM, token=html.escape(token, quote=True))
         return page("Ne plus être informé(e)", body)
@@ -112,11 +111,11 @@ class OptOutPages:
             return _bad()
         form = parse_qs(raw.decode("utf-8", "replace"), max_num_fields=4)
         tokens = form.get(OFFER_PARAM, [])
-        person = await self._person(tokens[0]) if len(tokens) == 1 else None
+        person = await self._person(request, tokens[0]) if len(tokens) == 1 else None
         if person is None:
             return _bad()
         # Idempotent: a second click keeps the first time and shows the same page.
-        await self._offers.opt_out(person, self._clock())
+        await services_of(request).offers.opt_out(person, self._clock())
         log.info("proactive opt-out recorded")
         return page("Désinscription enregistrée", _DONE)
 

@@ -28,8 +28,8 @@ from joserfc.jws import JWSRegistry
 from connectors import ConnectorError, FranceConnectToken, PivotIdentity
 from exchange.errors import PersonTokenRefused
 from gateway.errors import Unauthenticated
-from gateway.settings import Settings
 from gateway.tokens import JwksCache
+from runtime.settings import Settings
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)

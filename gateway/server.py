@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from gateway.app import Clock, build_app, utc_now
 from gateway.clients import DEMO_CLIENT_ID, reset_demo_secret
 from gateway.observability import configure_logging
-from gateway.settings import Settings
+from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from joserfc.jws import JWSRegistry
 
 from gateway.errors import Unauthenticated
 from gateway.keys import SigningKeys
-from gateway.settings import Settings
+from runtime.settings import Settings
 
 Clock = Callable[[], datetime]
 

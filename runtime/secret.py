@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from gateway.errors import ConfigurationError
+from runtime.errors import ConfigurationError
 
 FILE_NAME = "pseudonym.key"
 SECRET_BYTES = 32

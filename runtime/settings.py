@@ -37,6 +37,10 @@ SANDBOX_SMTP_PORT = 8710  # the sandbox's mail sink, a real SMTP server keeping 
 SANDBOX_SMS_TOKEN = "sandbox-sms-token"  # noqa: S105
 
 
+# The SIRET of the body running proactive campaigns, when ``--recipient`` is not given.
+RECIPIENT_ENV = "UNEFOIS_CAMPAIGN_RECIPIENT"
+
+
 class SettingsError(ValueError):
     """A variable is present but unusable; the message names it."""
 
@@ -262,7 +266,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         pseudonym_secret=env.get("UNEFOIS_PSEUDONYM_SECRET") or None,
         policies_dir=Path(env["UNEFOIS_POLICIES_DIR"]) if env.get("UNEFOIS_POLICIES_DIR") else None,
         eligibility_workers=_int(env, "UNEFOIS_ELIGIBILITY_WORKERS", 2),
-        campaign_recipient=env.get("UNEFOIS_CAMPAIGN_RECIPIENT") or None,
+        campaign_recipient=env.get(RECIPIENT_ENV) or None,
         rate_per_second=_float(env, "UNEFOIS_RATE_LIMIT", 20.0),
         rate_burst=_int(env, "UNEFOIS_RATE_BURST", 40),
         token_rate_per_address=_float(env, "UNEFOIS_TOKEN_RATE_PER_ADDRESS", 5.0),

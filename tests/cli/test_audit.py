@@ -10,8 +10,16 @@ from pathlib import Path
 import pytest
 
 from audit import open_database, public_key_from_pem
-from gateway.audit_log import KEY_FILE, PUBLIC_KEY_FILE, WITNESS_FILE, StartedAudit
-from gateway.cli import main
+from cli.main import main
+from database import open_engine
+from runtime.audit_wiring import (
+    KEY_FILE,
+    PUBLIC_KEY_FILE,
+    WITNESS_FILE,
+    audit_origin,
+    open_audit_log,
+)
+from runtime.settings import load
 from sandbox.witness import WitnessState
 from tests.audit.conftest import make_entry
 from tests.audit.test_witness import _modify, _rewrite
@@ -25,12 +33,12 @@ def _url(data_dir: Path) -> str:
 def _fill(data_dir: Path, count: int) -> None:
     async def fill() -> None:
         # As the gateway does: its key published, its checkpoints witnessed.
-        audit = StartedAudit(
-            _url(data_dir), None, data_dir, "test", lambda: datetime(2025, 7, 10, tzinfo=UTC)
-        )
-        await audit.start()
-        await asyncio.gather(*(audit.append(make_entry(n)) for n in range(count)))
-        await audit.aclose()
+        engine = open_engine(_url(data_dir))
+        settings = load({"UNEFOIS_DATA_DIR": str(data_dir)})
+        _, log = await open_audit_log(engine, settings, lambda: datetime(2025, 7, 10, tzinfo=UTC))
+        await asyncio.gather(*(log.append(make_entry(n)) for n in range(count)))
+        await log.aclose()
+        await engine.aclose()
 
     asyncio.run(fill())
 
@@ -136,7 +144,7 @@ def test_checkpoint_goes_to_the_cosigning_witness(
     pem = (data_dir / PUBLIC_KEY_FILE).read_bytes()
     # The checkpoint at size 20 exists already (signed at shutdown under _fill's origin):
     # the command sends that one.
-    state.logs["test"] = public_key_from_pem(pem)
+    state.logs[audit_origin("http://127.0.0.1:8000")] = public_key_from_pem(pem)
     monkeypatch.setenv("UNEFOIS_AUDIT_WITNESS_URL", url)
     assert main(["audit", "checkpoint"]) == 0
     assert json.loads(capsys.readouterr().out)["size"] == 20

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway import cli
+import cli
 from gateway.errors import Unauthenticated
 from gateway.keys import load_or_create
-from gateway.settings import load
 from gateway.tokens import build_token_verifier
+from runtime.settings import load
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -20,7 +20,7 @@ from gateway.app import build_app
 from gateway.clients import DEMO_CLIENT_ID, ensure_default_clients
 from gateway.keys import SigningKeys, load_or_create
 from gateway.server import graphql_identity
-from gateway.settings import Settings, load
+from runtime.settings import Settings, load
 from sandbox import AGENCIES, RunningSandbox, SandboxConfig, start_in_thread
 from tests.catalogue import with_everything
 from tests.services import unavailable

@@ -22,12 +22,13 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from cli.campaign import run_campaign
+from cli.outbox import deliver_outbox
 from eligibility import EligibilityService
-from gateway.campaign_cli import open_services, run_campaign
-from gateway.outbox_cli import deliver_outbox
 from proactive.campaign import SECTOR
 from proactive.links import offer_id
 from proactive.population import identity_from_params
+from runtime import Services
 from sandbox import RunningSandbox
 from tests.e2e.conftest import RECIPIENT, open_gateway
 from tests.proactive.test_notifications import Collect, free_port
@@ -106,7 +107,7 @@ async def test_events_to_offers_to_messages_to_the_form_and_the_application(
         summary = await run_campaign(settings, campaign_args(), clock, io.StringIO())
         assert summary.offers_created > 0 and summary.errors == 0
         assert summary.emails_enqueued > 0 and summary.sms_enqueued > 0
-        async with open_services(settings, clock) as services:
+        async with Services.open(settings, clock) as services:
             offers = await services.offers.for_campaign("rsa-evenements")
         assert len(offers) == summary.offers_created
         assert {o.status for o in offers} == {"detected"}
@@ -122,7 +123,7 @@ async def test_events_to_offers_to_messages_to_the_form_and_the_application(
             texts = (await http.get(sandbox.sms_url + "/_sandbox/sms")).json()["data"]
         assert len(texts) == summary.sms_enqueued
         assert all(t["to"].startswith(("+336", "+337")) for t in texts)
-        async with open_services(settings, clock) as services:
+        async with Services.open(settings, clock) as services:
             notified = [await services.offers.get(o.id) for o in offers]
         assert all(o.status == "notified" for o in notified)
 
@@ -146,7 +147,7 @@ async def test_events_to_offers_to_messages_to_the_form_and_the_application(
         # 4. The link opens the form's page: the offer is opened.
         page = await gateway.http.get(urlsplit(link).path + "?" + urlsplit(link).query)
         assert page.status_code == 200 and "Continuer ma demande" in page.text
-        async with open_services(settings, clock) as services:
+        async with Services.open(settings, clock) as services:
             assert (await services.offers.get(offer)).status == "opened"
             person = (await services.offers.get(offer)).person
             entry = next(
@@ -184,7 +185,7 @@ async def test_events_to_offers_to_messages_to_the_form_and_the_application(
         submitted_body = submitted.json()
         assert "errors" not in submitted_body, submitted_body
         assert submitted_body["data"]["submitPrefill"]["submissionId"]
-        async with open_services(settings, clock) as services:
+        async with Services.open(settings, clock) as services:
             statuses = {o.id: (await services.offers.get(o.id)).status for o in offers}
         assert statuses[offer] == "applied"
         assert sum(s == "applied" for s in statuses.values()) == 1

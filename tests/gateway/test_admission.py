@@ -4,7 +4,7 @@ import pytest
 
 from gateway.admission import Overloaded, TokenAdmission, TokenLimits, address_key, client_key
 from gateway.ratelimit import MemoryRateLimiter, Rate
-from gateway.settings import load
+from runtime.settings import load
 
 LIMITS = TokenLimits(per_address=Rate(1.0, 2), per_client=Rate(1.0, 1), concurrency=1, queue=1)
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from connectors import PivotIdentity
-from gateway.campaign_cli import open_services
-from gateway.settings import Settings
 from proactive.links import offer_token
 from proactive.notifications import Renderer
+from runtime import Services
+from runtime.settings import Settings
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from tests.gateway.test_optout import detect, gateway
 from tests.proactive.test_campaign import MONTH, NOW, adult, settings_for
@@ -38,14 +38,14 @@ def non_claimant(sandbox: RunningSandbox) -> PivotIdentity:
 
 async def notify(settings: Settings, offer: str) -> None:
     """What the dispatcher does once the offer's first message is delivered."""
-    async with open_services(settings, lambda: NOW) as services:
+    async with Services.open(settings, lambda: NOW) as services:
         [message] = [m for m in await services.outbox.due(NOW, 10) if m.offer_id == offer]
         await services.outbox.mark_sent(message.id, NOW)
         assert (await services.offers.get(offer)).status == "notified"
 
 
 async def status(settings: Settings, offer: str) -> str:
-    async with open_services(settings, lambda: NOW) as services:
+    async with Services.open(settings, lambda: NOW) as services:
         return (await services.offers.get(offer)).status
 
 

@@ -7,6 +7,7 @@ the boundary's doing alone: typed codes, neutral messages, nothing of the except
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import UTC, date, datetime
 from typing import Any
@@ -22,9 +23,10 @@ from connectors import FranceConnectToken, PivotIdentity
 from eligibility import EngineUnavailable
 from exchange import Caller, Citizen, Client
 from exchange.catalogue import FIELDS
-from gateway.graphql_http import GraphQLEndpoint, Services
+from gateway.graphql_http import GraphQLEndpoint
 from gateway.ratelimit import MemoryRateLimiter, Rate
 from policies import SHIPPED, load_catalogue
+from runtime import Services
 from schema import SchemaLimits, build_schema
 from store import StoreUnavailable
 
@@ -109,21 +111,24 @@ def catalogue() -> Any:
 
 def _app(schema: Any, catalogue: Any, stand: Stand, caller: Caller) -> Starlette:
     service: Any = stand
-    services = Services(service, service, service, service, service, catalogue)
+    # Every service is the stand, but the catalogue: the real one, for the scope checks.
+    parts = {f.name: service for f in dataclasses.fields(Services)} | {"catalogue": catalogue}
+    services = Services(**parts)
 
     async def authenticate(request: Request) -> Caller:
         return caller
 
     endpoint = GraphQLEndpoint(
         schema,
-        services,
         authenticate,
         lambda: NOW,
         ide=False,
         limiter=MemoryRateLimiter(),
         rate=Rate(1000.0, 1000),
     )
-    return Starlette(routes=[Route("/graphql", endpoint.handle, methods=["GET", "POST"])])
+    app = Starlette(routes=[Route("/graphql", endpoint.handle, methods=["GET", "POST"])])
+    app.state.services = services  # what the application's lifespan does
+    return app
 
 
 @pytest.fixture

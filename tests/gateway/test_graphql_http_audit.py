@@ -23,7 +23,7 @@ from eligibility import EligibilityService
 from gateway.app import build_app
 from gateway.clients import DEMO_CLIENT_ID, DEMO_SCOPES, ensure_default_clients
 from gateway.keys import load_or_create
-from gateway.settings import load
+from runtime.settings import load
 from tests.services import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]

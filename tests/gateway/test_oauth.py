@@ -12,8 +12,8 @@ from gateway.clients import hash_secret, parse_clients
 from gateway.keys import SigningKeys, generate_key, load_or_create, rotate
 from gateway.oauth import TOKEN_BODY_LIMIT, build_authorization_server, oauth_routes
 from gateway.ratelimit import MemoryRateLimiter
-from gateway.settings import Settings
 from gateway.tokens import TokenVerifier
+from runtime.settings import Settings
 
 ISSUER = "https://gateway.test"
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

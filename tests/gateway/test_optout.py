@@ -15,12 +15,12 @@ import pytest
 from connectors import PivotIdentity
 from eligibility import EligibilityService
 from gateway.app import build_app
-from gateway.campaign_cli import open_services
 from gateway.clients import ensure_default_clients
-from gateway.settings import Settings
 from proactive.campaign import SECTOR, CampaignRunner
 from proactive.links import offer_token
 from proactive.notifications import Renderer
+from runtime import Services
+from runtime.settings import Settings
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from tests.proactive.test_campaign import MONTH, NOW, RECIPIENT, adult, settings_for
 
@@ -58,7 +58,7 @@ async def gateway(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 async def detect(settings: Settings, identity: PivotIdentity, campaign: str) -> str:
     """Run a campaign over one person; the id of the offer it makes."""
-    async with open_services(settings, lambda: NOW) as services:
+    async with Services.open(settings, lambda: NOW) as services:
         runner = CampaignRunner(
             services.exchange,
             services.offers,
@@ -74,7 +74,7 @@ async def detect(settings: Settings, identity: PivotIdentity, campaign: str) -> 
 
 
 async def opted_out(settings: Settings, identity: PivotIdentity) -> bool:
-    async with open_services(settings, lambda: NOW) as services:
+    async with Services.open(settings, lambda: NOW) as services:
         return await services.offers.opted_out(services.pseudonyms.pseudonym(identity, SECTOR))
 
 
@@ -104,7 +104,7 @@ async def test_the_link_then_one_click_opts_out_and_no_campaign_makes_an_offer(
         assert again.status_code == 200
     assert await opted_out(settings, non_claimant)
 
-    async with open_services(settings, lambda: NOW) as services:
+    async with Services.open(settings, lambda: NOW) as services:
         # No cooldown and another month: only the opt-out can keep an offer from being made.
         runner = CampaignRunner(
             services.exchange,

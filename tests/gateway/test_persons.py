@@ -14,7 +14,7 @@ from joserfc.jwk import ECKey
 
 from gateway.errors import Unauthenticated
 from gateway.persons import Citizen, PersonTokenVerifier, identity_of
-from gateway.settings import load
+from runtime.settings import load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 
 

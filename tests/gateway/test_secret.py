@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import ConfigurationError
-from gateway.secret import pseudonym_secret
+from runtime.errors import ConfigurationError
+from runtime.secret import pseudonym_secret
 
 
 def test_created_once_then_reused(tmp_path: Path) -> None:

@@ -15,10 +15,11 @@ import orjson
 import pytest
 from joserfc import jws
 
+from eligibility import EligibilityService
 from gateway.app import build_app
 from gateway.clients import ensure_default_clients
 from gateway.keys import SigningKeys, load_or_create
-from gateway.settings import Settings, load
+from runtime.settings import Settings, load
 
 NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)
 T = int(NOW.timestamp())
@@ -54,10 +55,14 @@ async def app(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Settings
     settings = load({"UNEFOIS_DATA_DIR": str(tmp_path)})
     ensure_default_clients(settings.clients_path)
     keys = load_or_create(settings.data_dir, settings.signing_alg)
-    # Authentication refuses before any store or agency is used: no lifespan is needed.
-    application = build_app(settings, clock=lambda: NOW, keys=keys)
+    # The rules' pool is never started: no query here computes eligibility.
+    rules = EligibilityService(workers=1)
+    application = build_app(settings, clock=lambda: NOW, keys=keys, eligibility=rules)
     transport = httpx.ASGITransport(application)
-    async with httpx.AsyncClient(transport=transport, base_url=settings.public_url) as http:
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(transport=transport, base_url=settings.public_url) as http,
+    ):
         yield http, settings, keys
 
 

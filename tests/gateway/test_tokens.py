@@ -21,7 +21,6 @@ from starlette.routing import Route
 
 from gateway.errors import Unauthenticated
 from gateway.keys import SigningKeys, generate_key
-from gateway.settings import Settings
 from gateway.tokens import (
     JwksCache,
     TokenVerifier,
@@ -29,6 +28,7 @@ from gateway.tokens import (
     build_token_verifier,
     www_authenticate,
 )
+from runtime.settings import Settings
 
 ISSUER = "https://gateway.test"
 EXTERNAL = "https://idp.test"

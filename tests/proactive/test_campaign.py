@@ -13,12 +13,13 @@ import httpx
 import pytest
 
 from audit import AuditFilter
+from cli.campaign import run_campaign, summary_table
+from cli.listing import sandbox_adults
 from connectors import PivotIdentity
-from gateway.campaign_cli import CampaignServices, open_services, run_campaign, summary_table
-from gateway.sandbox_listing import sandbox_adults
-from gateway.settings import Settings, load
 from proactive.campaign import SECTOR, CampaignRunner
 from proactive.population import identity_from_params
+from runtime import Services
+from runtime.settings import Settings, load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 
 NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)  # the sandbox describes June 2025
@@ -65,12 +66,12 @@ def settings_for(sandbox: RunningSandbox, data_dir: Path) -> Settings:
 
 
 @pytest.fixture
-async def services(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[CampaignServices]:
-    async with open_services(settings_for(sandbox, tmp_path), lambda: NOW) as built:
+async def services(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[Services]:
+    async with Services.open(settings_for(sandbox, tmp_path), lambda: NOW) as built:
         yield built
 
 
-def runner(services: CampaignServices, workers: int = 1, index: int = 0) -> CampaignRunner:
+def runner(services: Services, workers: int = 1, index: int = 0) -> CampaignRunner:
     return CampaignRunner(
         services.exchange,
         services.offers,
@@ -83,12 +84,12 @@ def runner(services: CampaignServices, workers: int = 1, index: int = 0) -> Camp
     )
 
 
-def person(services: CampaignServices, identity: PivotIdentity) -> str:
+def person(services: Services, identity: PivotIdentity) -> str:
     return services.pseudonyms.pseudonym(identity, SECTOR)
 
 
 async def test_a_campaign_tells_only_the_non_claimant(
-    services: CampaignServices, people: dict[str, PivotIdentity]
+    services: Services, people: dict[str, PivotIdentity]
 ) -> None:
     summary = await runner(services).run(people.values(), "rsa", MONTH, "rsa-2025-06")
     offers = await services.offers.for_campaign("rsa-2025-06")
@@ -105,7 +106,9 @@ async def test_a_campaign_tells_only_the_non_claimant(
         ("letter", f"offer:{offer.id}:letter")
     ]
     assert letters[0].payload["offer_id"] == offer.id and letters[0].payload["form"] == "rsa"
-    audited = await services.audit.entries(AuditFilter(purpose="proactive_detection"), first=50)
+    audited = await services.audit_reader.entries(
+        AuditFilter(purpose="proactive_detection"), first=50
+    )
     assert len(audited.items) == summary.fetched
 
     again = await runner(services).run(people.values(), "rsa", MONTH, "rsa-2025-06-bis")
@@ -115,7 +118,7 @@ async def test_a_campaign_tells_only_the_non_claimant(
 
 
 async def test_nobody_who_opted_out_gets_an_offer(
-    services: CampaignServices, people: dict[str, PivotIdentity]
+    services: Services, people: dict[str, PivotIdentity]
 ) -> None:
     await services.offers.opt_out(person(services, people["non_claimant"]), NOW)
     summary = await runner(services).run([people["non_claimant"]], "rsa", MONTH, "c")
@@ -125,7 +128,7 @@ async def test_nobody_who_opted_out_gets_an_offer(
 
 
 async def test_two_workers_share_a_campaign_without_overlap(
-    sandbox: RunningSandbox, services: CampaignServices, people: dict[str, PivotIdentity]
+    sandbox: RunningSandbox, services: Services, people: dict[str, PivotIdentity]
 ) -> None:
     crowd = [identity_from_params(e["personne"]) for e in entries(sandbox, "adult", 12)]
     everyone = [*people.values(), *crowd]

@@ -13,8 +13,8 @@ import pytest
 from audit import AuditFilter
 from connectors import PivotIdentity
 from exchange import AUDIT_SECTOR
-from gateway.campaign_cli import CampaignServices, open_services
 from proactive.campaign import PURPOSE, SECTOR, CampaignRunner
+from runtime import Services
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from sandbox.person import Identity, Person
 from sandbox.population import Population
@@ -75,20 +75,18 @@ def twinned(population: Population) -> Iterator[RunningSandbox]:
 
 
 @pytest.fixture
-async def services(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[CampaignServices]:
-    async with open_services(settings_for(sandbox, tmp_path), lambda: NOW) as built:
+async def services(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[Services]:
+    async with Services.open(settings_for(sandbox, tmp_path), lambda: NOW) as built:
         yield built
 
 
 @pytest.fixture
-async def twinned_services(
-    twinned: RunningSandbox, tmp_path: Path
-) -> AsyncIterator[CampaignServices]:
-    async with open_services(settings_for(twinned, tmp_path), lambda: NOW) as built:
+async def twinned_services(twinned: RunningSandbox, tmp_path: Path) -> AsyncIterator[Services]:
+    async with Services.open(settings_for(twinned, tmp_path), lambda: NOW) as built:
         yield built
 
 
-def runner(services: CampaignServices) -> CampaignRunner:
+def runner(services: Services) -> CampaignRunner:
     return CampaignRunner(
         services.exchange,
         services.offers,
@@ -100,7 +98,7 @@ def runner(services: CampaignServices) -> CampaignRunner:
 
 
 async def test_a_couple_non_claimant_is_evaluated_with_the_partner_and_offered(
-    services: CampaignServices, population: Population
+    services: Services, population: Population
 ) -> None:
     earner, partner = couple(population)
     summary = await runner(services).run([pivot(earner.identity)], "ppa", MONTH, "ppa-couples")
@@ -119,12 +117,12 @@ async def test_a_couple_non_claimant_is_evaluated_with_the_partner_and_offered(
 
 
 async def test_the_partner_accesses_are_audited_under_the_campaign_purpose(
-    services: CampaignServices, population: Population
+    services: Services, population: Population
 ) -> None:
     earner, partner = couple(population)
     await runner(services).run([pivot(earner.identity)], "ppa", MONTH, "ppa-audit")
     about = services.pseudonyms.pseudonym(pivot(partner.identity), AUDIT_SECTOR)
-    page = await services.audit.entries(AuditFilter(purpose=PURPOSE, person=about), first=10)
+    page = await services.audit_reader.entries(AuditFilter(purpose=PURPOSE, person=about), first=10)
     entries = [s.entry for s in page.items]
     got = sorted((e.released, e.agencies, e.outcome, e.object) for e in entries)
     assert got == [
@@ -134,12 +132,12 @@ async def test_the_partner_accesses_are_audited_under_the_campaign_purpose(
     assert all(e.kind == "person_access" and e.client == "demo-proactive" for e in entries)
     # The examined person's own access is there too, under the same purpose.
     mine = services.pseudonyms.pseudonym(pivot(earner.identity), AUDIT_SECTOR)
-    own = await services.audit.entries(AuditFilter(purpose=PURPOSE, person=mine), first=10)
+    own = await services.audit_reader.entries(AuditFilter(purpose=PURPOSE, person=mine), first=10)
     assert len(own.items) == 1
 
 
 async def test_a_homonym_partner_leaves_the_person_incomplete(
-    twinned_services: CampaignServices, population: Population
+    twinned_services: Services, population: Population
 ) -> None:
     earner, partner = couple(population)
     summary = await runner(twinned_services).run(
@@ -150,12 +148,14 @@ async def test_a_homonym_partner_leaves_the_person_incomplete(
     assert summary.offers_created == 0
     assert await twinned_services.offers.for_campaign("ppa-twins") == []
     # The identification failed and says so, naming nobody; no resources were read.
-    page = await twinned_services.audit.entries(
+    page = await twinned_services.audit_reader.entries(
         AuditFilter(purpose=PURPOSE, outcome="failed"), first=10
     )
     assert [(s.entry.person, s.entry.denied, s.entry.agencies) for s in page.items] == [
         (None, (("identity", "AMBIGUOUS"),), ("civil_registry",))
     ]
     about = twinned_services.pseudonyms.pseudonym(pivot(partner.identity), AUDIT_SECTOR)
-    partner_entries = await twinned_services.audit.entries(AuditFilter(person=about), first=10)
+    partner_entries = await twinned_services.audit_reader.entries(
+        AuditFilter(person=about), first=10
+    )
     assert partner_entries.items == ()

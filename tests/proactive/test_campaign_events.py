@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.campaign_cli import open_services, run_campaign
+from cli.campaign import run_campaign
+from runtime import Services
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from tests.proactive.test_campaign import MONTH, NOW, RECIPIENT, settings_for
 
@@ -42,7 +43,7 @@ async def test_events_make_offers_once(sandbox: RunningSandbox, tmp_path: Path) 
     first = await run_campaign(settings, from_events("rsa"), lambda: NOW, io.StringIO())
     assert first.examined > 0 and first.errors == 0 and first.offers_created > 0
     assert first.fetched + first.errors == first.examined
-    async with open_services(settings, lambda: NOW) as services:
+    async with Services.open(settings, lambda: NOW) as services:
         offers = await services.offers.for_campaign("rsa-events")
         assert len(offers) == first.offers_created
         assert len({o.person for o in offers}) == len(offers)
@@ -50,5 +51,5 @@ async def test_events_make_offers_once(sandbox: RunningSandbox, tmp_path: Path) 
     second = await run_campaign(settings, from_events("rsa"), lambda: NOW, io.StringIO())
     # Acknowledged by the first run: no event comes back, nobody is examined again.
     assert second.examined == 0 and second.offers_created == 0
-    async with open_services(settings, lambda: NOW) as services:
+    async with Services.open(settings, lambda: NOW) as services:
         assert len(await services.offers.for_campaign("rsa-events")) == len(offers)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from cli.outbox import deliver_outbox, expire_offers
 from connectors import PivotIdentity
 from gateway import cli
-from gateway.campaign_cli import open_services
-from gateway.outbox_cli import deliver_outbox, expire_offers
-from gateway.settings import Settings, load
 from proactive.campaign import CampaignRunner
+from runtime import Services
+from runtime.settings import Settings, load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from store import LockHeld, connect, database_url_for, exclusive
 from tests.proactive.test_campaign import MONTH, NOW, RECIPIENT, adult, settings_for
@@ -46,7 +46,7 @@ def with_sms(settings: Settings, sandbox: RunningSandbox) -> Settings:
 
 async def campaign(settings: Settings, identity: PivotIdentity) -> str:
     """Runs a campaign for that person; the offer's id."""
-    async with open_services(settings, lambda: NOW) as services:
+    async with Services.open(settings, lambda: NOW) as services:
         runner = CampaignRunner(
             services.exchange,
             services.offers,
@@ -72,7 +72,7 @@ async def test_deliver_writes_the_letters_marks_them_sent_and_is_idempotent(
     assert (counts.sent, counts.retried, counts.dead) == (1, 0, 0)
     letters = sorted((tmp_path / "courrier").glob("*.pdf"))
     assert len(letters) == 1 and letters[0].read_bytes().startswith(b"%PDF")
-    async with open_services(settings, lambda: NOW) as services:
+    async with Services.open(settings, lambda: NOW) as services:
         stored = [await services.outbox.get(p.stem) for p in letters]
         assert [m.status for m in stored if m is not None] == ["sent"]
 
@@ -90,7 +90,7 @@ async def test_the_command_prints_counts(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings = settings_for(sandbox, tmp_path)
-    async with open_services(settings, lambda: NOW) as services:
+    async with Services.open(settings, lambda: NOW) as services:
         runner = CampaignRunner(
             services.exchange,
             services.offers,
@@ -153,7 +153,7 @@ async def test_expire_closes_offers_nobody_acted_on(
         args = cli.parser().parse_args(["campaign", "expire", "--after-days", bad])
         assert await asyncio.to_thread(args.func, args) == 2
     assert await expire_offers(settings, 90, lambda: NOW + timedelta(days=91)) == 1
-    async with open_services(settings, lambda: NOW) as services:
+    async with Services.open(settings, lambda: NOW) as services:
         assert (await services.offers.get(offer)).status == "expired"
     args = cli.parser().parse_args(["campaign", "expire"])
     assert await asyncio.to_thread(args.func, args) == 0

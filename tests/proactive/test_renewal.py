@@ -16,24 +16,20 @@ import httpx
 import pytest
 
 from audit import AuditFilter
+from cli.renewal import add_renewal_parsers, run_renewal
 from connectors import FranceConnectToken, PivotIdentity, Provenance, records
 from eligibility import BenefitResult
 from exchange import FIELDS
 from exchange.auditing import Auditor
 from exchange.caller import Citizen
 from exchange.oversight import Oversight
-from gateway.campaign_cli import CampaignServices
-from gateway.renewal_cli import (
-    add_renewal_parsers,
-    renewal_services,
-    run_renewal,
-)
 from policies import load_catalogue
 from proactive.campaign import SECTOR
 from proactive.notifications.rendering import Renderer
 from proactive.population import identity_from_params
 from proactive.renewal import Candidate, RenewalRunner, _Fetched, candidates_from_triggers, doubt
 from proactive.triggers.consumer import Trigger
+from runtime import Services
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from store import RenewalStore, connect, database_url_for
 from tests.proactive.test_campaign import settings_for
@@ -68,12 +64,12 @@ def holders(sandbox: RunningSandbox) -> list[PivotIdentity]:
 @pytest.fixture
 async def services(
     sandbox: RunningSandbox, tmp_path: Path
-) -> AsyncIterator[tuple[CampaignServices, RenewalStore]]:
-    async with renewal_services(settings_for(sandbox, tmp_path), lambda: NOW) as built:
-        yield built
+) -> AsyncIterator[tuple[Services, RenewalStore]]:
+    async with Services.open(settings_for(sandbox, tmp_path), lambda: NOW) as built:
+        yield built, built.renewals
 
 
-def runner(services: CampaignServices, renewals: RenewalStore) -> RenewalRunner:
+def runner(services: Services, renewals: RenewalStore) -> RenewalRunner:
     return RenewalRunner(
         services.exchange,
         services.connectors.cnam,
@@ -81,7 +77,7 @@ def runner(services: CampaignServices, renewals: RenewalStore) -> RenewalRunner:
         services.offers,
         services.outbox,
         services.pseudonyms,
-        Auditor(services.audit, services.pseudonyms, lambda: NOW),
+        Auditor(services.audit_log, services.pseudonyms, lambda: NOW),
         load_catalogue(known_fields=frozenset(FIELDS)),
         lambda: NOW,
         recipient=RECIPIENT,
@@ -107,7 +103,7 @@ def renewal_date(sandbox: RunningSandbox, identity: PivotIdentity) -> str | None
 
 async def test_renewed_when_unchanged_invited_otherwise_audited_reversible_and_idempotent(
     sandbox: RunningSandbox,
-    services: tuple[CampaignServices, RenewalStore],
+    services: tuple[Services, RenewalStore],
     holders: list[PivotIdentity],
 ) -> None:
     built, store = services
@@ -128,7 +124,7 @@ async def test_renewed_when_unchanged_invited_otherwise_audited_reversible_and_i
     assert {"tier_changed", "cannot_evaluate"} <= reasons
     assert not {o.person for o in offers} & {r.person for r in rows}
 
-    acts = await built.audit.entries(AuditFilter(kind="automatic_act"), first=100)
+    acts = await built.audit_reader.entries(AuditFilter(kind="automatic_act"), first=100)
     assert len(acts.items) == summary.renewed
     for stored in acts.items:
         entry = stored.entry
@@ -136,7 +132,7 @@ async def test_renewed_when_unchanged_invited_otherwise_audited_reversible_and_i
         assert dict(entry.details)["action"] == "css_renewal"
         assert entry.person is not None and entry.person not in by_pseudonym
         assert entry.legal_basis is not None and "L861-5" in entry.legal_basis[0]
-    reads = await built.audit.entries(AuditFilter(purpose="css_renewal"), first=500)
+    reads = await built.audit_reader.entries(AuditFilter(purpose="css_renewal"), first=500)
     assert len(reads.items) == summary.examined + summary.renewed
 
     letters = [m for m in await built.outbox.due(NOW, 500) if m.template == "renewal"]
@@ -154,16 +150,16 @@ async def test_renewed_when_unchanged_invited_otherwise_audited_reversible_and_i
     assert len([m for m in await built.outbox.due(NOW, 500) if m.template == "renewal"]) == len(
         letters
     )
-    assert len((await built.audit.entries(AuditFilter(kind="automatic_act"), first=100)).items) == (
-        summary.renewed
-    )
+    assert len(
+        (await built.audit_reader.entries(AuditFilter(kind="automatic_act"), first=100)).items
+    ) == (summary.renewed)
 
     for row in rows:
         reverted = await runner(built, store).revert(row.id)
         assert reverted.status == "reverted" and reverted.reverted_at == NOW
         assert renewal_date(sandbox, by_pseudonym[row.person]) == row.previous_end.isoformat()
         assert await runner(built, store).revert(row.id) == reverted  # nothing more happens
-    acts = await built.audit.entries(AuditFilter(kind="automatic_act"), first=100)
+    acts = await built.audit_reader.entries(AuditFilter(kind="automatic_act"), first=100)
     undone = [s.entry for s in acts.items if dict(s.entry.details)["action"] != "css_renewal"]
     assert len(undone) == len(rows)
     assert {dict(e.details)["action"] for e in undone} == {"css_renewal_reverted"}
@@ -175,9 +171,9 @@ async def test_renewed_when_unchanged_invited_otherwise_audited_reversible_and_i
         if dict(s.entry.details)["action"] == "css_renewal"
     }
     assert all(e.person == renewed_by_id[dict(e.details)["renewal"]] for e in undone)
-    auditor = Auditor(built.audit, built.pseudonyms, lambda: NOW)
+    auditor = Auditor(built.audit_log, built.pseudonyms, lambda: NOW)
     catalogue = load_catalogue(known_fields=frozenset(FIELDS))
-    oversight = Oversight(built.audit, auditor, catalogue, built.pseudonyms, lambda: NOW)
+    oversight = Oversight(built.audit_reader, auditor, catalogue, built.pseudonyms, lambda: NOW)
     citizen = Citizen(by_pseudonym[rows[0].person], FranceConnectToken("unused-token-0123456789"))
     journal = await oversight.journal(citizen, first=50, after=None)
     actions = [i.action for i in journal.items if i.action is not None]
@@ -190,7 +186,7 @@ async def test_renewed_when_unchanged_invited_otherwise_audited_reversible_and_i
 
 
 async def test_a_reverted_renewal_is_not_made_again(
-    services: tuple[CampaignServices, RenewalStore], holders: list[PivotIdentity]
+    services: tuple[Services, RenewalStore], holders: list[PivotIdentity]
 ) -> None:
     built, store = services
     first = await runner(built, store).run(holders, MONTH, "a")
@@ -308,7 +304,7 @@ def test_the_commands_print_counts_only(sandbox: RunningSandbox, tmp_path: Path)
 
 
 async def test_job_seekers_are_told_by_email_and_sms_not_by_post(
-    sandbox: RunningSandbox, services: tuple[CampaignServices, RenewalStore]
+    sandbox: RunningSandbox, services: tuple[Services, RenewalStore]
 ) -> None:
     built, store = services
     async with httpx.AsyncClient(timeout=5.0) as http:
@@ -339,5 +335,5 @@ async def test_job_seekers_are_told_by_email_and_sms_not_by_post(
     renderer = Renderer("https://unefois.example.gouv.fr")
     for message in (m for m in messages if m.channel == "sms"):
         renderer.render(message.template, "sms", message.payload, NOW.date())
-    reads = await built.audit.entries(AuditFilter(purpose="css_renewal"), first=500)
+    reads = await built.audit_reader.entries(AuditFilter(purpose="css_renewal"), first=500)
     assert {"contact"} <= {f for s in reads.items for f in s.entry.released}

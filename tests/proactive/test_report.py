@@ -14,11 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.campaign_cli import open_services, report
-from gateway.settings import Settings, load
+from cli.campaign import report
 from proactive.campaign import SECTOR
 from proactive.population import identity_from_params
 from proactive.report import detection, render_report
+from runtime import Services
+from runtime.settings import Settings, load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from store.offers import Offer
 
@@ -106,7 +107,7 @@ def test_the_cli_reports_a_campaign_from_the_store(sandbox: RunningSandbox, tmp_
     known = sum(1 for a in living if a["truth"]["rsa_non_claimant"])
 
     async def seed() -> None:
-        async with open_services(settings, lambda: NOW) as services:
+        async with Services.open(settings, lambda: NOW) as services:
             for entry in (real, wrong):
                 name = services.pseudonyms.pseudonym(
                     identity_from_params(entry["personne"]), SECTOR

@@ -16,7 +16,7 @@ from audit import (
     tables,
     verify,
 )
-from gateway.audit_log import KEY_FILE
+from runtime.audit_wiring import KEY_FILE
 
 
 def trusted_keys(data_dir: Path) -> dict[str, Ed25519PublicKey]:

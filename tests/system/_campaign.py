@@ -96,7 +96,7 @@ def start(where: Place, args: Sequence[str], log: Path) -> subprocess.Popen[byte
     """``unefois <args>`` in the background; its stdout and stderr go to ``log``."""
     with log.open("wb") as out:
         return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "gateway.cli", *args],
+            [sys.executable, "-m", "cli.main", *args],
             env=where.env,
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -107,7 +107,7 @@ def start(where: Place, args: Sequence[str], log: Path) -> subprocess.Popen[byte
 def unefois(where: Place, args: Sequence[str]) -> str:
     """``unefois <args>`` to completion; its stdout, after checking it exited 0."""
     done = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "gateway.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         env=where.env,
         capture_output=True,
         text=True,

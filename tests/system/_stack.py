@@ -153,7 +153,7 @@ class Gateway:
         self.logs.append(log)
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gateway.cli", "serve"],
+                [sys.executable, "-m", "cli.main", "serve"],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,

@@ -171,7 +171,7 @@ async def test_log_verifies_and_keeps_every_delivered_answer_after_sigkill(
 
 def test_cli_verify_after_sigkill(crashed: Crashed) -> None:
     verify = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "audit", "verify"],
+        [sys.executable, "-m", "cli.main", "audit", "verify"],
         env=crashed.gateway.env,
         capture_output=True,
         text=True,

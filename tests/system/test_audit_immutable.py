@@ -113,7 +113,7 @@ def test_immutable_audit_files_fail_closed_and_recover(
     server, secret, data_dir = gateway
     asyncio.run(_rounds(server, secret, data_dir, persons))
     verify = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "audit", "verify"],
+        [sys.executable, "-m", "cli.main", "audit", "verify"],
         env=server.env,
         capture_output=True,
         text=True,

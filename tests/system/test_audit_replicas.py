@@ -70,7 +70,7 @@ async def _load_both(
 
 def _cli_verify(gateway: Gateway) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "audit", "verify"],
+        [sys.executable, "-m", "cli.main", "audit", "verify"],
         env=gateway.env,
         capture_output=True,
         text=True,
