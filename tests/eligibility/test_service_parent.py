@@ -38,20 +38,21 @@ def alive(pid: int) -> bool:
 
 
 def test_workers_exit_when_their_parent_is_killed() -> None:
-    parent = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    # As a context manager, Popen closes the pipe it opened (else a ResourceWarning).
+    with subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-c", STARTER], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert parent.stdout is not None
-        workers = [int(p) for p in parent.stdout.readline().split()]
-        assert len(workers) == 2 and all(alive(p) for p in workers)
-        os.kill(parent.pid, signal.SIGKILL)
-        parent.wait(timeout=10)
-        deadline = time.monotonic() + DEADLINE
-        while any(alive(p) for p in workers) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not any(alive(p) for p in workers)
-    finally:
-        if parent.poll() is None:
-            parent.kill()
+    ) as parent:
+        try:
+            assert parent.stdout is not None
+            workers = [int(p) for p in parent.stdout.readline().split()]
+            assert len(workers) == 2 and all(alive(p) for p in workers)
+            os.kill(parent.pid, signal.SIGKILL)
             parent.wait(timeout=10)
+            deadline = time.monotonic() + DEADLINE
+            while any(alive(p) for p in workers) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not any(alive(p) for p in workers)
+        finally:
+            if parent.poll() is None:
+                parent.kill()
+                parent.wait(timeout=10)
