@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+import cli
 from cli.outbox import deliver_outbox, expire_offers
 from connectors import PivotIdentity
-from gateway import cli
 from proactive.campaign import CampaignRunner
 from runtime import Services
 from runtime.settings import Settings, load
