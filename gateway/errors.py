@@ -21,6 +21,7 @@ root's, :mod:`runtime.errors`, re-exported here for the edge's own files (client
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from runtime.errors import ConfigurationError as ConfigurationError
@@ -102,4 +103,8 @@ class RateLimited(GatewayError):
         self.retry_in = retry_in
 
     def extensions(self) -> dict[str, Any]:
-        return {"code": self.code, "retryIn": round(self.retry_in, 3)}
+        # Whole seconds, rounded up: a client never retries too early.
+        return {
+            "code": self.code,
+            "retryIn": math.ceil(self.retry_in),
+        }  # whole seconds, never early

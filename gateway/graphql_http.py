@@ -6,6 +6,7 @@ A thin endpoint of our own rather than strawberry's view: it keeps the hot path 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -133,7 +134,7 @@ class GraphQLEndpoint:
                 429,
                 "RATE_LIMITED",
                 "too many requests for this client; retry later",
-                extensions={"retryIn": round(wait, 3)},
+                extensions={"retryIn": math.ceil(wait)},  # whole seconds, never early
                 headers={"Retry-After": retry_after_header(wait)},
             )
         now = self._clock()

@@ -15,6 +15,7 @@ client; they are logged, without personal data, by the boundary.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -98,7 +99,7 @@ def typed_error(
     if provider is not None:
         extensions["provider"] = provider
     if retry_in is not None:
-        extensions["retryIn"] = int(retry_in) if float(retry_in).is_integer() else retry_in
+        extensions["retryIn"] = math.ceil(retry_in)  # whole seconds, never early
     return GraphQLError(message, extensions=extensions)
 
 

@@ -83,6 +83,12 @@ class Household:
     children: list[HouseholdMember]
     address: PostalAddress | None
     provenance: Provenance
+    computed_year: int | None = strawberry.field(
+        default=None, description="Year the agency computed this quotient (annee_calcul)."
+    )
+    computed_month: int | None = strawberry.field(
+        default=None, description="Month the agency computed this quotient (mois_calcul)."
+    )
 
 
 @strawberry.type

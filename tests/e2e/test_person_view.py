@@ -46,6 +46,9 @@ async def test_full_view_has_provenance_on_every_value(
         assert provenance["cached"] is False, path
     assert person["identity"]["birthName"] == entry["personne"]["nomNaissance"]
     assert person["employment"]["status"]["identifier"] == entry["identifiant_france_travail"]
+    # The quotient keeps the month the CAF computed it (the sandbox computes it for June 2025).
+    household = person["household"]
+    assert (household["computedYear"], household["computedMonth"]) == (2025, 6)
 
 
 async def test_second_read_is_served_from_cache(

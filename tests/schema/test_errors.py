@@ -21,6 +21,8 @@ def _during(exc: Exception) -> GraphQLError:
 def test_typed_error_carries_code_provider_and_retry() -> None:
     error = typed_error("slow down", "RATE_LIMITED", provider="CNAF", retry_in=7.0)
     assert error.extensions == {"code": "RATE_LIMITED", "provider": "CNAF", "retryIn": 7}
+    # An unrounded wait is told in whole seconds, rounded up: a client never retries early.
+    assert typed_error("slow", "RATE_LIMITED", retry_in=6.02).extensions["retryIn"] == 7
     during = GraphQLError("slow down", original_error=error, path=["person"])
     assert format_error(typed(during))["extensions"]["code"] == "RATE_LIMITED"
 
