@@ -23,19 +23,17 @@ from typing import TextIO
 import orjson
 
 from audit import (
-    AuditLog,
     AuditUnavailable,
-    CheckpointSigner,
     export,
-    migrate,
     open_database,
     public_key_from_pem,
     public_keys,
     verify,
 )
 from audit.checkpoint import Checkpoint
-from audit.witness import HttpWitness, Witness, WitnessFile, read_checkpoints
-from runtime.audit_wiring import KEY_FILE, PUBLIC_KEY_FILE, audit_origin, witness_path
+from audit.witness import read_checkpoints
+from runtime import Services
+from runtime.audit_wiring import PUBLIC_KEY_FILE, witness_path
 from runtime.settings import Settings
 from store import database_url_for
 
@@ -136,26 +134,12 @@ async def _verify(settings: Settings, args: argparse.Namespace, url: str, stdout
 
 
 async def _run(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
-    url = database_url_for(settings.data_dir, settings.database_url)
     if args.audit_command == "verify":
+        url = database_url_for(settings.data_dir, settings.database_url)
         return await _verify(settings, args, url, stdout)
-    db = await open_database(url, schema=settings.database_schema)
-    try:
-        await migrate(db)
-        signer = CheckpointSigner.from_file(settings.data_dir / KEY_FILE)
+    async with Services.open(settings, lambda: datetime.now(UTC)) as services:
         if args.audit_command == "checkpoint":
-            store = WitnessFile(witness_path(settings.data_dir, settings.audit_witness_file))
-            witnesses: list[Witness] = [store]
-            if settings.audit_witness_url:
-                witnesses.append(HttpWitness(settings.audit_witness_url, store=store))
-            log = AuditLog(
-                db,
-                signer,
-                audit_origin(settings.public_url),
-                clock=lambda: datetime.now(UTC),
-                witnesses=witnesses,
-            )
-            cp = await log.checkpoint()
+            cp = await services.audit_log.checkpoint()
             stdout.write(
                 orjson.dumps(
                     {"origin": cp.origin, "size": cp.size, "head": cp.head.hex(), "key": cp.key_id}
@@ -165,14 +149,18 @@ async def _run(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> 
             return 0
         target = args.output.open("w", encoding="utf-8", newline="") if args.output else stdout
         try:
-            rows = await export(db, target, start=args.start, end=args.end, format=args.format)
+            rows = await export(
+                services.audit_database,
+                target,
+                start=args.start,
+                end=args.end,
+                format=args.format,
+            )
         finally:
             if args.output:
                 target.close()
-        print(f"{rows} entries exported", file=sys.stderr)
-        return 0
-    finally:
-        await db.aclose()
+    print(f"{rows} entries exported", file=sys.stderr)
+    return 0
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:

@@ -24,14 +24,14 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TextIO
 
+from cli.events import pending_triggers
 from cli.listing import sandbox_subjects, sandbox_truth
 from cli.outbox import add_outbox_parsers, utc_now
 from cli.renewal import RENEWAL_COMMANDS, add_renewal_parsers, run_renewal
 from proactive.campaign import CampaignRunner, Summary
 from proactive.population import Subject, identity_or_none
 from proactive.report import detection, render_report
-from proactive.triggers import Trigger, TriggerConsumer
-from proactive.triggers.rules import load_rules
+from proactive.triggers import Trigger
 from runtime import Services
 from runtime.settings import RECIPIENT_ENV, Settings
 
@@ -113,12 +113,7 @@ async def run_campaign(
             worker_index=args.worker_index,
         )
         if args.from_events:
-            consumer = TriggerConsumer(
-                services.connectors.feeds, services.cursors, load_rules(), clock
-            )
-            triggers = []
-            while page := await consumer.poll():
-                triggers.extend(page)
+            consumer, triggers = await pending_triggers(services, clock)
             subjects = subjects_of([t for t in triggers if args.benefit in t.benefits])
             summary = await runner.run(subjects, args.benefit, args.month, campaign_id, progress)
             # Acknowledged only now that the offers are recorded: a crash replays the events.

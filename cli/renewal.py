@@ -21,10 +21,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
+from cli.events import pending_triggers
 from cli.listing import sandbox_subjects
 from proactive.renewal import Candidate, RenewalRunner, Summary, candidates_from_triggers
-from proactive.triggers import TriggerConsumer
-from proactive.triggers.rules import load_rules
 from runtime import Services
 from runtime.settings import RECIPIENT_ENV, Settings
 from store import RenewalNotFound
@@ -91,12 +90,7 @@ async def renew(settings: Settings, args: argparse.Namespace, clock: Clock) -> S
     async with Services.open(settings, clock) as services:
         runner = runner_for(services, settings, args, clock)
         if args.from_events:
-            consumer = TriggerConsumer(
-                services.connectors.feeds, services.cursors, load_rules(), clock
-            )
-            triggers = []
-            while page := await consumer.poll():
-                triggers.extend(page)
+            consumer, triggers = await pending_triggers(services, clock)
             summary = await runner.run(candidates_from_triggers(triggers), args.month, campaign_id)
             # Acknowledged only now that everything is recorded: a crash replays the events,
             # and the replay renews nobody twice.

@@ -22,9 +22,10 @@ from datetime import date
 from connectors.context import CallContext
 from connectors.errors import InvalidInput, UpstreamInvalid
 from connectors.fields import Malformed, parse_day
-from connectors.http import Params, UpstreamClient
+from connectors.http import UpstreamClient
 from connectors.identity import FranceConnectToken, PivotIdentity, Subject
 from connectors.source import Answer
+from connectors.url import Params
 
 _SIRET = re.compile(r"[0-9]{14}")
 # DSS endpoints served by another agency than the CNAF/MSA: their own circuit.

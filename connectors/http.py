@@ -22,8 +22,8 @@ import asyncio
 import logging
 import random
 import time
-from base64 import b64encode
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
@@ -36,18 +36,17 @@ from connectors.breaker import CircuitBreaker, State
 from connectors.errors import (
     Conflict,
     ConnectorError,
-    InvalidInput,
     UpstreamInvalid,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
 from connectors.failures import error_for_exception, error_for_status, retriable
 from connectors.transport import AiohttpTransport, AnswerTooLarge, RawResponse, Transport
+from connectors.url import Params, basic_credentials, encode_query, join_path
 
 log = logging.getLogger(__name__)
 
 RETRIABLE_STATUSES = frozenset({502, 503, 504})
-Params = Sequence[tuple[str, str]]
 _SEVERITY: dict[State, int] = {"closed": 0, "half_open": 1, "open": 2}
 
 
@@ -87,36 +86,6 @@ class RetryPolicy:
     def delay(self, attempt: int, draw: Callable[[], float]) -> float:
         """Full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^attempt)]."""
         return draw() * min(self.max_delay, self.base_delay * 2.0**attempt)
-
-
-def _quote(text: str) -> str:
-    """``quote(text, safe="")``; letters and digits alone, most values sent, need no work."""
-    return text if text.isascii() and text.isalnum() else quote(text, safe="")
-
-
-def join_path(base_path: str, segments: Sequence[str], *, provider: str) -> str:
-    """The base URL's own path followed by each segment percent-encoded, so that no
-    identifier can climb to another endpoint."""
-    parts = [base_path.rstrip("/")]
-    for seg in segments:
-        if seg in ("", ".", ".."):
-            raise InvalidInput("invalid path segment", provider=provider)
-        parts.append(_quote(seg))
-    return "/".join(parts)
-
-
-def encode_query(params: Params) -> str:
-    """The query string, in order, repeated keys kept: the same text as
-    ``urlencode(params, quote_via=quote)`` (``%20`` for a space, ``/`` encoded), in a third
-    of its time."""
-    return "&".join([_quote(key) + "=" + _quote(value) for key, value in params])
-
-
-def basic_credentials(client_id: str, client_secret: str) -> str:
-    """An HTTP Basic ``Authorization`` value for OAuth client credentials: RFC 6749 §2.3.1
-    form-encodes both parts first, so a ``:`` or non-ASCII character in them survives."""
-    pair = quote(client_id, safe="") + ":" + quote(client_secret, safe="")
-    return "Basic " + b64encode(pair.encode("ascii")).decode("ascii")
 
 
 class UpstreamClient:
@@ -248,26 +217,8 @@ class UpstreamClient:
         breaker: CircuitBreaker,
     ) -> dict[str, Any] | None:
         """One call, its retries included, counted once by ``breaker``."""
-        if not breaker.allow():
-            raise UpstreamUnavailable(
-                f"{who}: temporarily disabled after repeated failures",
-                provider=who,
-                retry_in=breaker.retry_in() or None,
-            )
-        try:
-            answer = await self._attempts(method, url, payload, extra, bearer, who, idempotent)
-        except ConnectorError as exc:
-            if agency_failure(exc):
-                breaker.record_failure()
-            else:
-                # The agency answered, if only to refuse this request: it is up.
-                breaker.record_success()
-            raise
-        except BaseException:
-            breaker.abandon()
-            raise
-        breaker.record_success()
-        return answer
+        async with guarded(breaker, who):
+            return await self._attempts(method, url, payload, extra, bearer, who, idempotent)
 
     async def _attempts(
         self,
@@ -323,14 +274,7 @@ class UpstreamClient:
         """POST a form once (never retried: not idempotent) and decode a JSON object."""
         url = self.url(segments)
         body = urlencode(form, quote_via=quote).encode("ascii")
-        breaker = self.breaker
-        if not breaker.allow():
-            raise UpstreamUnavailable(
-                f"{self.provider}: temporarily disabled after repeated failures",
-                provider=self.provider,
-                retry_in=breaker.retry_in() or None,
-            )
-        try:
+        async with guarded(self.breaker, self.provider):
             response = await self._send(
                 "POST",
                 url,
@@ -341,22 +285,10 @@ class UpstreamClient:
                 basic=basic_credentials(*basic),
             )
             if 200 <= response.status < 300:
-                answer = _json_object(response.content, self.provider)
-            else:
-                raise error_for_status(
-                    response.status, response.headers, response.content, provider=self.provider
-                )
-        except ConnectorError as exc:
-            if agency_failure(exc):
-                breaker.record_failure()
-            else:
-                breaker.record_success()
-            raise
-        except BaseException:
-            breaker.abandon()
-            raise
-        breaker.record_success()
-        return answer
+                return _json_object(response.content, self.provider)
+            raise error_for_status(
+                response.status, response.headers, response.content, provider=self.provider
+            )
 
     async def _token(self, deadline: float, who: str) -> str | None:
         if self.auth is None:
@@ -408,6 +340,31 @@ class UpstreamClient:
             return False
         await self._sleep(delay)
         return True
+
+
+@asynccontextmanager
+async def guarded(breaker: CircuitBreaker, who: str) -> AsyncIterator[None]:
+    """A call ``breaker`` may refuse at once, counted by it once whatever its retries: a
+    failure of the agency's (timeout, connection, 5xx, garbage) counts against it; an answer
+    that refuses this request (4xx) shows it up; a call cancelled or failing here, neither."""
+    if not breaker.allow():
+        raise UpstreamUnavailable(
+            f"{who}: temporarily disabled after repeated failures",
+            provider=who,
+            retry_in=breaker.retry_in() or None,
+        )
+    try:
+        yield
+    except ConnectorError as exc:
+        if agency_failure(exc):
+            breaker.record_failure()
+        else:
+            breaker.record_success()
+        raise
+    except BaseException:
+        breaker.abandon()
+        raise
+    breaker.record_success()
 
 
 def _json_object(content: bytes, provider: str) -> dict[str, Any]:

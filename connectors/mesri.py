@@ -34,7 +34,7 @@ from connectors.fields import (
     opt_string,
     string,
 )
-from connectors.http import Params, UpstreamClient
+from connectors.http import UpstreamClient
 from connectors.identity import (
     FRANCE,
     FranceConnectToken,
@@ -44,6 +44,7 @@ from connectors.identity import (
 )
 from connectors.records import INITIAL_TRAINING, Admission, Provenance, StudentStatus
 from connectors.source import Answer, Fetcher
+from connectors.url import Params
 
 AGENCY = "MESRI"
 SOURCE = "api_particulier.mesri.statut_etudiant"

@@ -13,7 +13,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from audit import AuditLog, AuditReader
+from audit import AuditDatabase, AuditLog, AuditReader
 from connectors import ConnectorConfig, Connectors, UpstreamConfig
 from connectors.redis_health import with_timeouts
 from database import open_engine
@@ -92,6 +92,7 @@ class Services:
     pseudonyms: Pseudonyms
     connectors: Connectors
     database: Database
+    audit_database: AuditDatabase
     audit_log: AuditLog
     audit_reader: AuditReader
     consent_store: ConsentStore
@@ -149,6 +150,7 @@ class Services:
                 pseudonyms=pseudonyms,
                 connectors=bundle,
                 database=database,
+                audit_database=audit_db,
                 audit_log=audit_log,
                 audit_reader=reader,
                 consent_store=consent_store,

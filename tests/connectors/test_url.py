@@ -7,7 +7,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from connectors import InvalidInput, UpstreamClient
-from connectors.http import encode_query
+from connectors.url import encode_query
 from tests.connectors.conftest import FakeTransport, answer, make_client
 
 
