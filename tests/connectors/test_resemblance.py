@@ -37,12 +37,13 @@ def test_the_staging_set_has_both_kinds() -> None:
 
 @pytest.mark.parametrize("case", QF_CASES, ids=lambda c: c.file)
 def test_every_quotient_familial_staging_answer(case: Case) -> None:
-    identity = identity_of({k: v for k, v in case.params.items() if k not in ("annee", "mois")})
-    if identity is None:
-        pytest.skip("the case's parameters make no complete pivot identity")
     data = case.body()["data"]
     qf = parse_family_quotient(data, PROVENANCE)
-    assert _about(identity, qf) is (case.file not in ANOTHER_PERSON)
+    identity = identity_of({k: v for k, v in case.params.items() if k not in ("annee", "mois")})
+    # A few cases ask by a partial identity, which the gateway never sends: their answer is
+    # still read whole, with the month of its computation.
+    if identity is not None:
+        assert _about(identity, qf) is (case.file not in ANOTHER_PERSON)
     expected = data["quotient_familial"]
     assert (qf.computed_year, qf.computed_month) == (
         expected.get("annee_calcul"),
