@@ -15,8 +15,9 @@ import numpy as np
 from openfisca_core.simulation_builder import SimulationBuilder
 
 from eligibility import months as mo
-from eligibility.household import Household
+from eligibility.household import Dwelling, Household
 from eligibility.system import tax_benefit_system
+from eligibility.zoning import official_zone
 
 # benefit → the OpenFisca variables (famille entity) its answer reads
 OUTPUTS: dict[str, tuple[str, ...]] = {
@@ -128,15 +129,23 @@ def feed(simulation: Any, households: Sequence[Household]) -> None:
     status = np.array([d.status if d else "non_renseigne" for d in dwellings])
     rents = np.array([d.rents if d else (0.0,) * len(months) for d in dwellings], dtype=np.float32)
     depcom = np.array([(d.depcom or "") if d else "" for d in dwellings])
-    zoned = all(d is not None and d.zone in _ZONES for d in dwellings)
-    zones = np.array([_ZONES[d.zone] if d and d.zone in _ZONES else "zone_2" for d in dwellings])
+    zones = np.array([_ZONES[zone_of(d)] for d in dwellings])
     for j, month in enumerate(months):
         simulation.set_input("statut_occupation_logement", month, status)
         simulation.set_input("loyer", month, rents[:, j])
         simulation.set_input("depcom", month, depcom)
-        if zoned:
-            # Only when every dwelling has its zone: otherwise OpenFisca derives it from depcom.
-            simulation.set_input("zone_apl", month, zones)
+        simulation.set_input("zone_apl", month, zones)
+
+
+def zone_of(dwelling: Dwelling | None) -> int:
+    """The CAF record's zone, else the one OpenFisca would derive from the commune.
+
+    ``zone_apl`` is one input for the whole simulation: fed for some households only, or
+    fed only when all have a zone, one household's zone would depend on its batch-mates.
+    """
+    if dwelling is not None and dwelling.zone in _ZONES:
+        return dwelling.zone
+    return official_zone(dwelling.depcom if dwelling else None)
 
 
 def _release(simulation: Any) -> None:
