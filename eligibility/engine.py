@@ -13,7 +13,7 @@ from eligibility.adapter import adapt
 from eligibility.errors import NoHistory, UnknownBenefit
 from eligibility.household import Household
 from eligibility.model import BENEFITS, BenefitResult, PersonData
-from eligibility.results import no_history, result, unavailable
+from eligibility.results import death_by, deceased, no_history, result, unavailable
 from eligibility.simulation import simulate
 
 
@@ -36,20 +36,32 @@ def _evaluable(household: Household, benefits: Sequence[str]) -> bool:
 CAMPAIGN_CHUNK = 10_000
 
 
+def plan(
+    data: PersonData, benefits: tuple[str, ...], month: str
+) -> Household | tuple[BenefitResult, ...]:
+    """The household to simulate, or the answers known without running the rules: a person
+    the civil registry records as deceased on or before ``month`` (DECEASED), or one without
+    any resource history in the window (CANNOT_EVALUATE, every month named)."""
+    died = death_by(data, month)
+    if died is not None:
+        return tuple(deceased(data, b, died) for b in benefits)
+    try:
+        return adapt(data, month)
+    except NoHistory:
+        return tuple(no_history(data, b, month) for b in benefits)
+
+
 def evaluate_households(
-    pairs: Sequence[tuple[PersonData, Household | None]], benefits: tuple[str, ...]
+    pairs: Sequence[tuple[PersonData, Household]], benefits: tuple[str, ...]
 ) -> list[tuple[BenefitResult, ...]]:
-    """One simulation for every household with something to evaluate; ``None``: no history."""
-    to_run = [h for _, h in pairs if h is not None and _evaluable(h, benefits)]
+    """One simulation for every household with something to evaluate."""
+    to_run = [h for _, h in pairs if _evaluable(h, benefits)]
     raw_list: list[dict[str, float]] = []
     for start in range(0, len(to_run), CAMPAIGN_CHUNK):
         raw_list.extend(simulate(to_run[start : start + CAMPAIGN_CHUNK], benefits))
     raws = iter(raw_list)
     answers: list[tuple[BenefitResult, ...]] = []
     for data, household in pairs:
-        if household is None:
-            answers.append(tuple(no_history(data, b) for b in benefits))
-            continue
         raw = next(raws) if _evaluable(household, benefits) else None
         answers.append(tuple(result(data, household, b, raw) for b in benefits))
     return answers
@@ -58,24 +70,21 @@ def evaluate_households(
 def evaluate_one(
     data: PersonData, benefits: Sequence[str], month: str
 ) -> tuple[BenefitResult, ...]:
-    """One person, in this process; raises ``NoHistory`` when there is no history at all."""
+    """One person, in this process."""
     asked = check_request(benefits, month)
-    return evaluate_households([(data, adapt(data, month))], asked)[0]
+    planned = plan(data, asked, month)
+    if not isinstance(planned, Household):
+        return planned
+    return evaluate_households([(data, planned)], asked)[0]
 
 
 def evaluate_population(
     households: Sequence[PersonData], benefits: Sequence[str], month: str
 ) -> list[tuple[BenefitResult, ...]]:
-    """Every person of a campaign in one vectorised simulation (per ``CAMPAIGN_CHUNK``).
-
-    A person without any resource history answers CANNOT_EVALUATE ("resources") here
-    instead of failing the whole campaign.
-    """
+    """Every person of a campaign in one vectorised simulation (per ``CAMPAIGN_CHUNK``);
+    the persons answered without the rules (see ``plan``) are left out of it."""
     asked = check_request(benefits, month)
-    pairs: list[tuple[PersonData, Household | None]] = []
-    for data in households:
-        try:
-            pairs.append((data, adapt(data, month)))
-        except NoHistory:
-            pairs.append((data, None))
-    return evaluate_households(pairs, asked)
+    planned = [plan(data, asked, month) for data in households]
+    pairs = [(d, p) for d, p in zip(households, planned, strict=True) if isinstance(p, Household)]
+    simulated = iter(evaluate_households(pairs, asked))
+    return [p if not isinstance(p, Household) else next(simulated) for p in planned]

@@ -5,12 +5,14 @@ Tree (``code`` is what the GraphQL layer reports as ``extensions.code``)::
     EligibilityError                    code INTERNAL_SERVER_ERROR
     ├── UnknownBenefit                  code BAD_USER_INPUT   a benefit outside ``BENEFITS``
     ├── MonthOutOfRange                 code BAD_USER_INPUT   before 2019-01 or past ``LAST_MONTH``
-    ├── NoHistory                       code BAD_USER_INPUT   no resource history at all
+    ├── NoHistory                       (internal) no resource history at all
     ├── BadMonth                        code BAD_USER_INPUT   not a ``YYYY-MM`` string
     └── EngineUnavailable               code SERVICE_UNAVAILABLE  the pool is not started or closed
 
-A person whose history is merely incomplete is *not* an error: each benefit answers
-``CANNOT_EVALUATE`` with the missing data named, so the other benefits still answer.
+A person whose history is incomplete is *not* an error for the client: each benefit answers
+``CANNOT_EVALUATE`` with the missing data named, so the other benefits still answer. That
+includes a person with no history at all: ``NoHistory`` is how the adapter says so, and the
+engine answers it (``engine.plan``) before anything reaches the client.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class MonthOutOfRange(EligibilityError):
 
 
 class NoHistory(EligibilityError):
-    code = "BAD_USER_INPUT"
+    """Answered by the engine as CANNOT_EVALUATE: one reaching a client would be a bug."""
 
     def __init__(self, first: str, last: str) -> None:
         super().__init__(f"no resource history for the person between {first} and {last}")

@@ -18,7 +18,9 @@ from connectors.records import (
 )
 
 BENEFITS = ("rsa", "ppa", "css", "aspa", "aide_logement")
-Status = Literal["ELIGIBLE", "NOT_ELIGIBLE", "CANNOT_EVALUATE"]
+# DECEASED: the civil registry records the person's death on or before the month evaluated;
+# the rules are not run (no right is opened or paid for a month after a death).
+Status = Literal["ELIGIBLE", "NOT_ELIGIBLE", "CANNOT_EVALUATE", "DECEASED"]
 
 
 @dataclass(frozen=True)

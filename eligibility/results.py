@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
+from eligibility import months
 from eligibility.adapter import HOUSING_BENEFITS
-from eligibility.criteria import CRITERIA
+from eligibility.criteria import CRITERIA, legifrance
 from eligibility.household import Household
-from eligibility.model import BenefitResult, InputUsed, PersonData, Status
+from eligibility.model import BenefitResult, Criterion, InputUsed, PersonData, Status
 from eligibility.reform import CSS_SOURCED_UNTIL
 
 _HOUSING_INPUTS = {"statut_occupation_logement", "loyer", "depcom", "zone_apl"}
@@ -79,15 +81,46 @@ def result(
     )
 
 
-def no_history(data: PersonData, benefit: str) -> BenefitResult:
-    """A campaign's answer for a person without any resource history (``evaluate`` raises)."""
+def no_history(data: PersonData, benefit: str, month: str) -> BenefitResult:
+    """The answer for a person without any resource history in the window (none released, or
+    no month declared): missing data like any other, each month named."""
     return BenefitResult(
         benefit=benefit,
         status="CANNOT_EVALUATE",
         monthly_amount=None,
         receiving=receiving(data, benefit),
         non_take_up=False,
-        missing=("resources",),
+        missing=tuple(f"resources {m}" for m in months.history(month))
+        + unavailable(benefit, month),
         criteria=CRITERIA[benefit],
         inputs=(),
+    )
+
+
+def death_by(data: PersonData, month: str) -> date | None:
+    """The death the civil registry records on or before the last day of ``month``."""
+    died = data.civil.death_date
+    return died if died is not None and died <= months.last_day(month) else None
+
+
+def deceased(data: PersonData, benefit: str, died: date) -> BenefitResult:
+    """The answer for a person who died on or before the month evaluated: no rule is run, and
+    the explanation gives the death date the civil registry holds, with its provenance."""
+    day = died.isoformat()
+    why = Criterion(
+        f"La personne est décédée le {day} selon l'état civil : aucun droit n'est évalué "
+        "pour le mois du décès ni pour les mois suivants.",
+        "C. civ. art. 79 (acte de décès)",
+        legifrance("79", "code civil"),
+    )
+    registry = data.civil.provenance
+    return BenefitResult(
+        benefit=benefit,
+        status="DECEASED",
+        monthly_amount=None,
+        receiving=receiving(data, benefit),
+        non_take_up=False,
+        missing=(),
+        criteria=(why,),
+        inputs=(InputUsed("date_deces", day, registry.agency, registry.source, registry.as_of),),
     )

@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from eligibility.adapter import adapt
-from eligibility.engine import check_request, evaluate_households
+from eligibility.engine import check_request, evaluate_households, plan
 from eligibility.errors import EngineUnavailable
 from eligibility.household import Household
 from eligibility.model import BENEFITS, BenefitResult, PersonData
@@ -113,7 +113,9 @@ class EligibilityService:
         self, data: PersonData, benefits: Sequence[str], month: str
     ) -> tuple[BenefitResult, ...]:
         asked = check_request(benefits, month)
-        household = adapt(data, month)  # microseconds; raises NoHistory before queueing
+        household = plan(data, asked, month)  # microseconds
+        if not isinstance(household, Household):
+            return household  # answered without the rules: nothing to queue
         if self._pool is None:
             raise EngineUnavailable("eligibility service not started")
         future: asyncio.Future[tuple[BenefitResult, ...]] = (

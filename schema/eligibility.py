@@ -31,11 +31,18 @@ class Benefit(Enum):
     AIDE_LOGEMENT = "aide_logement"
 
 
-@strawberry.enum
+@strawberry.enum(description="The answer of the rules for one benefit and one month.")
 class EligibilityStatus(Enum):
-    ELIGIBLE = "ELIGIBLE"
-    NOT_ELIGIBLE = "NOT_ELIGIBLE"
-    CANNOT_EVALUATE = "CANNOT_EVALUATE"
+    ELIGIBLE = strawberry.enum_value("ELIGIBLE", description="Probably entitled.")
+    NOT_ELIGIBLE = strawberry.enum_value("NOT_ELIGIBLE", description="Probably not entitled.")
+    CANNOT_EVALUATE = strawberry.enum_value(
+        "CANNOT_EVALUATE", description="Data is missing: `missing` names it."
+    )
+    DECEASED = strawberry.enum_value(
+        "DECEASED",
+        description="The civil registry records the person's death on or before the month "
+        "asked: no rule is run. The explanation gives the death date and its source.",
+    )
 
 
 @strawberry.type

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import RECIPIENT, Gateway, identity
+from tests.e2e.conftest import RECIPIENT, Gateway, identity, pick
 
 # Each root field checks its own scope on top of person:read.
 SCOPES = "person:read eligibility:read"
@@ -92,22 +92,52 @@ async def test_missing_months_are_never_read_as_zero_income(gateway: Gateway) ->
     assert any("2025-02" in m or "2025-04" in m for m in rsa["missing"]), rsa["missing"]
 
 
-async def test_a_person_without_history_is_refused_as_bad_input(gateway: Gateway) -> None:
-    # What the code answers today. DESIGN and docs/sandbox.md promise CANNOT_EVALUATE for
-    # every benefit instead: issue 11, item 7, changes the behaviour, and this test with it.
-    entry = await _scenario(gateway, "seul-35-sans-historique")
-    body = (
-        await gateway.query(
-            Q,
-            {"ref": {"identity": identity(entry)}, "ctx": CHECK, "month": "2025-06"},
-            token=gateway.token_for("demo-agency-app", SCOPES),
-        )
-    ).json()
-    assert body.get("data") is None, body
-    [error] = body["errors"]
-    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
-    assert error["path"] == ["eligibility"]
-    assert error["message"].startswith("no resource history for the person"), error
+async def test_a_person_without_history_cannot_be_evaluated(gateway: Gateway) -> None:
+    # No declaration at all is missing data like any other (docs/sandbox.md): every benefit
+    # answers CANNOT_EVALUATE naming the resource months, and the query raises no error.
+    results = await _eligibility(gateway, "seul-35-sans-historique")
+    assert set(results) == {"RSA", "PPA", "CSS", "ASPA", "AIDE_LOGEMENT"}
+    for benefit, result in results.items():
+        assert result["status"] == "CANNOT_EVALUATE", (benefit, result)
+        assert result["monthlyAmount"] is None and result["nonTakeUp"] is False
+        assert "resources 2023-12" in result["missing"], (benefit, result["missing"])
+        assert "resources 2025-05" in result["missing"], (benefit, result["missing"])
+
+
+async def test_a_deceased_person_is_not_evaluated(
+    gateway: Gateway, persons: list[dict[str, Any]]
+) -> None:
+    entry = pick(persons, deceased=True)
+    died = entry["date_deces"]  # what the sandbox's civil registry holds for them
+    token = gateway.token_for("demo-agency-app", SCOPES)
+
+    async def statuses(month: str) -> dict[str, dict[str, Any]]:
+        variables = {"ref": {"identity": identity(entry)}, "ctx": CHECK, "month": month}
+        body = (await gateway.query(Q, variables, token=token)).json()
+        assert "errors" not in body, body.get("errors")
+        return {r["benefit"]: r for r in body["data"]["eligibility"]}
+
+    # The month of the death, and any later one: no benefit is evaluated.
+    for month in (died[:7], _next_month(died[:7])):
+        results = await statuses(month)
+        assert set(results) == {"RSA", "PPA", "CSS", "ASPA", "AIDE_LOGEMENT"}
+        for benefit, result in results.items():
+            assert result["status"] == "DECEASED", (month, benefit, result)
+            assert result["monthlyAmount"] is None and result["nonTakeUp"] is False
+            assert result["missing"] == []
+            [why] = result["explanation"]["criteria"]
+            assert died in why["text"] and why["legalBasis"]["href"].startswith("https://")
+            [used] = result["explanation"]["inputs"]
+            assert used["name"] == "date_deces" and used["value"] == died
+            assert used["provenance"]["agency"]
+    # The month before, the person was alive: evaluated as anyone else.
+    before = await statuses(_next_month(died[:7], -1))
+    assert all(r["status"] != "DECEASED" for r in before.values()), before
+
+
+def _next_month(month: str, delta: int = 1) -> str:
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 import pytest
 
 from eligibility import (
     BENEFITS,
     EligibilityError,
     MonthOutOfRange,
-    NoHistory,
     UnknownBenefit,
     evaluate_population,
     required_history,
@@ -57,24 +53,3 @@ def test_unknown_benefit() -> None:
     assert isinstance(caught.value, EligibilityError)
     with pytest.raises(UnknownBenefit):
         evaluate_population([person], ["nope"], "2025-06")
-
-
-@pytest.mark.parametrize("resources", [None, {"months": 24, "missing": []}])
-def test_no_history(resources: dict[str, Any] | None, tbs: Any) -> None:
-    person = situation_to_person(SITUATION, "2025-06")
-    if resources is None:
-        person = dataclasses.replace(person, resources=None)
-    else:  # the agency answered, but with no month of the window declared
-        assert person.resources is not None
-        person = dataclasses.replace(
-            person,
-            resources=dataclasses.replace(
-                person.resources, months=(), missing_months=required_history("2025-06")
-            ),
-        )
-    with pytest.raises(NoHistory) as caught:
-        evaluate_one(person, BENEFITS, "2025-06")
-    assert caught.value.code == "BAD_USER_INPUT"
-    # A campaign does not fail for one such person: it answers CANNOT_EVALUATE.
-    [answer] = evaluate_population([person], ["rsa"], "2025-06")
-    assert answer[0].status == "CANNOT_EVALUATE" and answer[0].missing == ("resources",)
