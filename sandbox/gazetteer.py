@@ -16,7 +16,9 @@ class Commune:
     cog: str
     name: str
     postal_code: str
-    zone: int  # housing-aid zone: 1 Paris area, 2 large cities, 3 elsewhere
+    # Housing-aid zone (1 Paris area, 2 large cities, 3 elsewhere): the official zoning, the
+    # table OpenFisca-France derives ``zone_apl`` from; a test keeps them equal.
+    zone: int
     department: str
     department_name: str
 
@@ -39,19 +41,19 @@ COMMUNES: tuple[Commune, ...] = (
     Commune("38185", "GRENOBLE", "38000", 2, "38", "Isère"),
     Commune("21231", "DIJON", "21000", 2, "21", "Côte-d'Or"),
     Commune("49007", "ANGERS", "49000", 2, "49", "Maine-et-Loire"),
-    Commune("30189", "NÎMES", "30000", 3, "30", "Gard"),
+    Commune("30189", "NÎMES", "30000", 2, "30", "Gard"),
     Commune("63113", "CLERMONT-FERRAND", "63000", 2, "63", "Puy-de-Dôme"),
     Commune("37261", "TOURS", "37000", 2, "37", "Indre-et-Loire"),
-    Commune("87085", "LIMOGES", "87000", 3, "87", "Haute-Vienne"),
+    Commune("87085", "LIMOGES", "87000", 2, "87", "Haute-Vienne"),
     Commune("08105", "CHARLEVILLE-MÉZIÈRES", "08000", 3, "08", "Ardennes"),
     Commune("51108", "CHÂLONS-EN-CHAMPAGNE", "51000", 3, "51", "Marne"),
-    Commune("29019", "BREST", "29200", 3, "29", "Finistère"),
-    Commune("80021", "AMIENS", "80000", 3, "80", "Somme"),
-    Commune("45234", "ORLÉANS", "45000", 3, "45", "Loiret"),
-    Commune("57463", "METZ", "57000", 3, "57", "Moselle"),
-    Commune("14118", "CAEN", "14000", 3, "14", "Calvados"),
-    Commune("2A004", "AJACCIO", "20000", 3, "2A", "Corse-du-Sud"),
-    Commune("97411", "SAINT-DENIS", "97400", 3, "974", "La Réunion"),
+    Commune("29019", "BREST", "29200", 2, "29", "Finistère"),
+    Commune("80021", "AMIENS", "80000", 2, "80", "Somme"),
+    Commune("45234", "ORLÉANS", "45000", 2, "45", "Loiret"),
+    Commune("57463", "METZ", "57000", 2, "57", "Moselle"),
+    Commune("14118", "CAEN", "14000", 2, "14", "Calvados"),
+    Commune("2A004", "AJACCIO", "20000", 2, "2A", "Corse-du-Sud"),
+    Commune("97411", "SAINT-DENIS", "97400", 2, "974", "La Réunion"),
 )
 COMMUNE_BY_COG: dict[str, Commune] = {c.cog: c for c in COMMUNES}
 
