@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 from eligibility import months
 from eligibility.adapter import adapt
-from eligibility.aspa_age import too_young
 from eligibility.errors import NoHistory, UnknownBenefit
 from eligibility.household import Household
 from eligibility.model import BENEFITS, BenefitResult, PersonData
@@ -27,13 +26,8 @@ def check_request(benefits: Sequence[str], month: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(benefits))
 
 
-def _evaluable(data: PersonData, household: Household, benefits: Sequence[str]) -> bool:
-    return any(
-        household.complete(b)
-        and not unavailable(b, household.month)
-        and not (b == "aspa" and too_young(data, household.month))
-        for b in benefits
-    )
+def _evaluable(household: Household, benefits: Sequence[str]) -> bool:
+    return any(household.complete(b) and not unavailable(b, household.month) for b in benefits)
 
 
 # Households per simulation in a campaign. A simulation keeps every intermediate array
@@ -61,14 +55,14 @@ def evaluate_households(
     pairs: Sequence[tuple[PersonData, Household]], benefits: tuple[str, ...]
 ) -> list[tuple[BenefitResult, ...]]:
     """One simulation for every household with something to evaluate."""
-    to_run = [h for d, h in pairs if _evaluable(d, h, benefits)]
+    to_run = [h for _, h in pairs if _evaluable(h, benefits)]
     raw_list: list[dict[str, float]] = []
     for start in range(0, len(to_run), CAMPAIGN_CHUNK):
         raw_list.extend(simulate(to_run[start : start + CAMPAIGN_CHUNK], benefits))
     raws = iter(raw_list)
     answers: list[tuple[BenefitResult, ...]] = []
     for data, household in pairs:
-        raw = next(raws) if _evaluable(data, household, benefits) else None
+        raw = next(raws) if _evaluable(household, benefits) else None
         answers.append(tuple(result(data, household, b, raw) for b in benefits))
     return answers
 

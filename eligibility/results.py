@@ -7,7 +7,6 @@ from datetime import date
 
 from eligibility import months
 from eligibility.adapter import HOUSING_BENEFITS
-from eligibility.aspa_age import too_young
 from eligibility.criteria import CRITERIA, legifrance
 from eligibility.household import Household
 from eligibility.model import BenefitResult, Criterion, InputUsed, PersonData, Status
@@ -53,8 +52,6 @@ def result(
     raw: Mapping[str, float] | None,
 ) -> BenefitResult:
     """``raw`` is None when the household was not simulated (nothing evaluable)."""
-    if benefit == "aspa" and (young := too_young(data, household.month)) is not None:
-        return _not_open(data, benefit, young, _inputs(household, benefit))
     missing = household.missing.get(benefit, ()) + unavailable(benefit, household.month)
     status: Status
     amount: float | None = None
@@ -84,36 +81,9 @@ def result(
     )
 
 
-def _not_open(
-    data: PersonData, benefit: str, why: Criterion, inputs: tuple[InputUsed, ...]
-) -> BenefitResult:
-    """NOT_ELIGIBLE whatever is missing: ``why`` says what decides it."""
-    return BenefitResult(
-        benefit=benefit,
-        status="NOT_ELIGIBLE",
-        monthly_amount=None,
-        receiving=receiving(data, benefit),
-        non_take_up=False,
-        missing=(),
-        criteria=(why, *CRITERIA[benefit]),
-        inputs=inputs,
-    )
-
-
 def no_history(data: PersonData, benefit: str, month: str) -> BenefitResult:
     """The answer for a person without any resource history in the window (none released, or
-    no month declared): missing data like any other, each month named, unless the answer does
-    not depend on resources (the ASPA below its age)."""
-    if benefit == "aspa" and (young := too_young(data, month)) is not None:
-        civil = data.civil
-        born = InputUsed(
-            "date_naissance",
-            civil.birth_date.isoformat(),
-            civil.provenance.agency,
-            civil.provenance.source,
-            civil.provenance.as_of,
-        )
-        return _not_open(data, benefit, young, (born,))
+    no month declared): missing data like any other, each month named."""
     return BenefitResult(
         benefit=benefit,
         status="CANNOT_EVALUATE",

@@ -35,12 +35,9 @@ def _by_benefit(situation: dict[str, Any], month: str = "2025-06") -> dict[str, 
 
 def test_a_missing_month_is_never_read_as_zero_income(tbs: Any) -> None:
     # Without the check, OpenFisca reads 2025-04 as no income and the RSA of an earner
-    # appears; the answer must be CANNOT_EVALUATE naming the month, for every benefit the
-    # month can change (not the ASPA of a 35-year-old: tests/eligibility/test_decisive.py).
+    # appears; the answer must be CANNOT_EVALUATE naming the month, for every benefit.
     situation = {**EARNER, "resources": {**EARNER["resources"], "missing": ["2025-04"]}}
-    answers = _by_benefit(situation)
-    assert answers.pop("aspa").status == "NOT_ELIGIBLE"
-    for result in answers.values():
+    for result in _by_benefit(situation).values():
         assert result.status == "CANNOT_EVALUATE"
         assert result.missing == ("resources 2025-04",)
         assert result.monthly_amount is None and not result.non_take_up
@@ -189,6 +186,5 @@ def test_no_income_is_left_for_openfisca_to_rebuild_from_gross(tbs: Any) -> None
 def test_an_aah_recipient_cannot_be_evaluated(tbs: Any) -> None:
     # AAH is not simulated (no disability rate) and not in GIP-MDS: its amount is unknown.
     results = _by_benefit({**EARNER, "receiving": {"aah": True}})
-    assert results.pop("aspa").status == "NOT_ELIGIBLE"  # 35: under the ASPA age
     assert {r.status for r in results.values()} == {"CANNOT_EVALUATE"}
     assert results["rsa"].missing == ("AAH amount (paid by the CAF, not in the resource history)",)
