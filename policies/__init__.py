@@ -16,10 +16,12 @@ from policies.model import (
     Effect,
     LawfulGround,
     LegalBasis,
+    PartnerAccess,
     Period,
     Provision,
     Purpose,
 )
+from policies.partner import decide_partner
 
 __all__ = [
     "CITIZEN_GROUP",
@@ -35,6 +37,7 @@ __all__ = [
     "Effect",
     "LawfulGround",
     "LegalBasis",
+    "PartnerAccess",
     "Period",
     "PolicyError",
     "Provision",
@@ -42,6 +45,7 @@ __all__ = [
     "UnknownField",
     "Verdict",
     "decide",
+    "decide_partner",
     "load_catalogue",
     "needs_consents",
 ]

@@ -23,6 +23,7 @@ from policies.model import (
     ClientPolicy,
     LawfulGround,
     LegalBasis,
+    PartnerAccess,
     Period,
     Provision,
     Purpose,
@@ -47,6 +48,9 @@ _PURPOSE_KEYS = (
     "retention_days",
     "categories",
 )
+# Optional: what the purpose may read about the partner the person's household names.
+_OPTIONAL_PURPOSE_KEYS = ("partner",)
+_PARTNER_KEYS = ("legal_basis", "categories")
 _GROUNDS: tuple[str, ...] = get_args(LawfulGround)
 _MAX_RETENTION_DAYS = 36500
 
@@ -138,19 +142,24 @@ def _purpose(
     clients: dict[str, ClientPolicy],
     groups: set[str],
 ) -> Purpose:
+    optional: dict[str, Any] = {}
+    if isinstance(data, dict):
+        optional = {k: data[k] for k in _OPTIONAL_PURPOSE_KEYS if k in data}
+        data = {k: v for k, v in data.items() if k not in optional}
     item = file.mapping(data, "", _PURPOSE_KEYS)
     pid = file.ident(item["id"], "id", _PURPOSE_ID, "purpose id")
     if pid != file.path.stem:
         raise file.error("id", f"{pid!r} does not match the file name {file.path.stem!r}")
-    basis = file.mapping(item["legal_basis"], "legal_basis", ("title", "href"))
-    title = file.text(basis["title"], "legal_basis.title")
-    href = file.text(basis["href"], "legal_basis.href")
-    parts = urlsplit(href)
-    if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in href):
-        raise file.error("legal_basis.href", f"not an https URL: {href!r}")
     ground = item["lawful_ground"]
     if ground not in _GROUNDS:
         raise file.error("lawful_ground", f"expected one of {', '.join(_GROUNDS)}: {ground!r}")
+    partner = None
+    if "partner" in optional:
+        if ground == "consent":
+            # The person's consent does not cover another person's data, and the partner's
+            # own consent cannot be asked before they are identified.
+            raise file.error("partner", "a purpose resting on consent cannot read a partner")
+        partner = _partner(file, optional["partner"], categories)
     allowed = file.names(item["clients"], "clients", _CLIENT_ID, "client id")
     for i, cid in enumerate(allowed):
         if cid not in clients:
@@ -169,25 +178,47 @@ def _purpose(
     return Purpose(
         id=pid,
         label=file.text(item["label"], "label"),
-        legal_basis=LegalBasis(title, href),
+        legal_basis=_basis(file, item["legal_basis"], "legal_basis"),
         lawful_ground=ground,
         provisions=_provisions(file, item["categories"], categories),
         clients=frozenset(allowed),
         groups=frozenset(named_groups),
         retention_days=retention,
         source=file.name,
+        partner=partner,
     )
 
 
-def _provisions(file: File, data: Any, categories: dict[str, Category]) -> tuple[Provision, ...]:
+def _basis(file: File, data: Any, where: str) -> LegalBasis:
+    basis = file.mapping(data, where, ("title", "href"))
+    title = file.text(basis["title"], f"{where}.title")
+    href = file.text(basis["href"], f"{where}.href")
+    parts = urlsplit(href)
+    if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in href):
+        raise file.error(f"{where}.href", f"not an https URL: {href!r}")
+    return LegalBasis(title, href)
+
+
+def _partner(file: File, data: Any, categories: dict[str, Category]) -> PartnerAccess:
+    """``partner: {legal_basis, categories: {start: [categories] | null}}``."""
+    item = file.mapping(data, "partner", _PARTNER_KEYS)
+    return PartnerAccess(
+        legal_basis=_basis(file, item["legal_basis"], "partner.legal_basis"),
+        provisions=_provisions(file, item["categories"], categories, "partner.categories"),
+    )
+
+
+def _provisions(
+    file: File, data: Any, categories: dict[str, Category], at: str = "categories"
+) -> tuple[Provision, ...]:
     """``{start: [categories] | null}`` → provisions, each lasting until the next key."""
     if not isinstance(data, dict):
-        raise file.error("categories", f"expected a mapping of dates, got {kind(data)}")
+        raise file.error(at, f"expected a mapping of dates, got {kind(data)}")
     if not data:
-        raise file.error("categories", "at least one dated provision is needed")
+        raise file.error(at, "at least one dated provision is needed")
     steps: list[tuple[date, frozenset[str] | None]] = []
     for key, value in data.items():
-        where = f"categories.{key}"
+        where = f"{at}.{key}"
         start = _date(file, key, where)
         if steps and start <= steps[-1][0]:
             raise file.error(

@@ -42,6 +42,25 @@ class Provision:
 
 
 @dataclass(frozen=True)
+class PartnerAccess:
+    """What a purpose may read about the partner the examined person's household names.
+
+    The partner is not the person the request is about: reading their data needs its own
+    grant, with its own legal basis (the rules that count "the household's resources"), and
+    only the categories listed here — never the purpose's own list.
+    """
+
+    legal_basis: LegalBasis
+    provisions: tuple[Provision, ...]  # non-overlapping, ordered by start
+
+    def categories_on(self, on: date) -> frozenset[str]:
+        for provision in self.provisions:
+            if provision.period.contains(on):
+                return provision.categories
+        return frozenset()
+
+
+@dataclass(frozen=True)
 class Purpose:
     id: str
     label: str  # plain French, shown to citizens
@@ -52,6 +71,8 @@ class Purpose:
     groups: frozenset[str]  # client groups
     retention_days: int
     source: str  # the file it was read from, for messages
+    # None: the purpose never reads anything about a member of the person's household.
+    partner: PartnerAccess | None = None
 
     def categories_on(self, on: date) -> frozenset[str]:
         for provision in self.provisions:
