@@ -13,12 +13,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from sandbox.faults import FaultConfig, FaultInjector
-from sandbox.person import Person, pivot_params
+from sandbox.person import Person, Truth, pivot_params
 from sandbox.population import Population
 from sandbox.protocol import JSONResponse, ProtocolError, unprocessable
 from sandbox.stats import RequestStats
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
+# The ground-truth flags, each also a ``kind`` filter: rsa_eligible, rsa_non_claimant,
+# ppa_…, aspa_…, css_eligible, css_non_claimant, css_participation.
+TRUTH_FLAGS = tuple(Truth.__dataclass_fields__)
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -58,20 +61,14 @@ def person_entry(population: Population, person: Person) -> dict[str, object]:
         "rights": [
             name for name in ("rsa", "ppa", "aah", "asf", "css", "aspa") if getattr(rights, name)
         ],
-        "truth": {
-            "rsa_eligible": person.truth.rsa_eligible,
-            "rsa_non_claimant": person.truth.rsa_non_claimant,
-            "aspa_eligible": person.truth.aspa_eligible,
-            "aspa_non_claimant": person.truth.aspa_non_claimant,
-            "ppa_eligible": person.truth.ppa_eligible,
-            "ppa_non_claimant": person.truth.ppa_non_claimant,
-        },
+        "truth": {name: getattr(person.truth, name) for name in TRUTH_FLAGS},
     }
 
 
 def matches_kind(population: Population, person: Person, kind: str) -> bool:
-    """``kind`` is a household kind, an activity, a right held, one of the flags below, or
-    ``scenario`` (every scenario person) and ``scenario:<id>`` (one scenario's household)."""
+    """``kind`` is a household kind, an activity, a right held, one of the flags below (the
+    ground-truth flags among them), or ``scenario`` (every scenario person) and
+    ``scenario:<id>`` (one scenario's household)."""
     if kind == "scenario" or kind.startswith("scenario:"):
         scenario = population.scenario_of.get(person.index)
         return scenario is not None and kind in ("scenario", f"scenario:{scenario}")
@@ -83,11 +80,7 @@ def matches_kind(population: Population, person: Person, kind: str) -> bool:
         "unknown_to_caf": person.unknown_to_caf,
         "homonym": person.homonym_of is not None,
         "missing_months": bool(person.missing_months),
-        "rsa_eligible": person.truth.rsa_eligible,
-        "rsa_non_claimant": person.truth.rsa_non_claimant,
-        "aspa_eligible": person.truth.aspa_eligible,
-        "aspa_non_claimant": person.truth.aspa_non_claimant,
-        "ppa_non_claimant": person.truth.ppa_non_claimant,
+        **{name: bool(getattr(person.truth, name)) for name in TRUTH_FLAGS},
     }
     if kind in flags:
         return flags[kind]

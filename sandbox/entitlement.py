@@ -1,30 +1,28 @@
 """Housing, benefits and edge cases: the passes that follow incomes.
 
 Rights are decided from the incomes drawn before, with deliberate non-take-up: about a
-third of households entitled to the RSA and half of the persons that look ASPA-eligible
+third of households entitled to the RSA, 30 % of those entitled to the prime d'activité,
+half of those entitled to the ASPA and to the CSS (15 % of RSA recipients for the CSS)
 receive nothing, and ``truth`` keeps the answer for later precision/recall measures.
 
-RSA entitlement is the law's, not a rule of thumb: ``rsa_by_law`` runs OpenFisca-France's
-``rsa`` over every household's generated facts (see its docstring), so that a detector is
-measured against what the law says of each person, not against a simplification of it.
+Entitlement is the law's, not a rule of thumb: ``sandbox.law`` runs OpenFisca-France over
+every household's generated facts, so that a detector is measured against what the law says
+of each person, not against a simplification of it. Whether an entitled person receives the
+benefit is the deliberate non-take-up draw.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
-
-import numpy as np
 
 from sandbox.draft import HouseholdDraft, PersonDraft
 from sandbox.gazetteer import COMMUNE_BY_COG, COMMUNES, STREETS
-from sandbox.months import add_years, age_on, first_day, month_of, month_text
+from sandbox.law import CSS_MONTHS, HouseholdLaw, by_law
+from sandbox.months import add_years, age_on, first_day
 from sandbox.person import Address, AidKind, Housing, Occupancy, Right
 
-ASPA_CEILING = {1: 1034.28, 2: 1605.73}  # monthly, 2025
 AAH_AMOUNT = 1033.32
 ASF_AMOUNT = 199.19
 _SINGLE_AIDS: list[AidKind] = ["APL", "ALS"]
@@ -48,14 +46,14 @@ class Entitlement:
         self.first = reference_month - 23
 
     def run(self) -> None:
-        # Every fact the RSA counts (incomes, AAH, ASF, housing and housing aid) is drawn
+        # Every fact the law counts (incomes, AAH, ASF, housing and housing aid) is drawn
         # first; the law then says who is entitled, and take-up is drawn from that.
         for household in self.households:
             self._allowances(household)
             self._housing(household)
-        rsa = rsa_by_law(self.persons, self.households, self.ref)
+        law = by_law(self.persons, self.households, self.ref)
         for household in self.households:
-            self._rights(household, rsa[household.id])
+            self._rights(household, law[household.id])
         self._edge_cases()
 
     def _since(self, earliest: int, latest: int) -> date:
@@ -64,7 +62,7 @@ class Entitlement:
     # --- rights ---------------------------------------------------------------------------
 
     def _allowances(self, h: HouseholdDraft) -> None:
-        """AAH and ASF (the RSA counts them) and the prime d'activité, before the RSA."""
+        """AAH and ASF: paid whatever the law says of the rest, and counted by it."""
         rng = self.rng
         adults = [self.persons[i] for i in h.adults]
         for person in adults:
@@ -72,27 +70,14 @@ class Entitlement:
             if person.activity == "inactif" and 20 <= age <= 64 and rng.random() < 0.15:
                 since = self._since(self.first - 60, self.ref - 1)
                 person.rights["aah"] = Right(since, AAH_AMOUNT)
-        recent = range(self.ref - 2, self.ref + 1)
-        no_income = all(p.net_social(m) == 0 for p in adults for m in recent)
-        earned = sum(p.earned(m) for p in adults for m in recent) / 3
-        if 0 < earned / len(adults) <= 1900 and not no_income:
-            takes_up = rng.random() < 0.7
-            since = self._since(self.first, self.ref)
-            for person in adults:
-                person.truth["ppa_eligible"] = True
-                if takes_up:
-                    person.rights["ppa"] = Right(since, None, h.kind == "single_parent")
-                else:
-                    person.truth["ppa_non_claimant"] = True
         if h.kind == "single_parent" and rng.random() < 0.45:
             since = self._since(self.first - 24, self.ref)
             self.persons[h.adults[0]].rights["asf"] = Right(since, ASF_AMOUNT)
 
-    def _rights(self, h: HouseholdDraft, rsa: float) -> None:
+    def _rights(self, h: HouseholdDraft, law: HouseholdLaw) -> None:
         rng = self.rng
         adults = [self.persons[i] for i in h.adults]
-        ages = [age_on(p.identity.date_naissance, self.ref_date) for p in adults]
-        if rsa > 0:
+        if law.rsa > 0:
             takes_up = rng.random() < 2 / 3
             last_paid = max(
                 (m for p in adults for m in range(self.first, self.ref + 1) if p.net_social(m) > 0),
@@ -110,37 +95,53 @@ class Entitlement:
                     person.rights["rsa"] = Right(since, None, h.kind == "single_parent")
                 else:
                     person.truth["rsa_non_claimant"] = True
-        self._css(h, adults)
-        self._aspa(adults, ages)
+        if law.ppa > 0:
+            takes_up = rng.random() < 0.7
+            since = self._since(self.first, self.ref)
+            for person in adults:
+                person.truth["ppa_eligible"] = True
+                if takes_up:
+                    person.rights["ppa"] = Right(since, None, h.kind == "single_parent")
+                else:
+                    person.truth["ppa_non_claimant"] = True
+        self._css(h, law)
+        self._aspa(law)
 
-    def _css(self, h: HouseholdDraft, adults: list[PersonDraft]) -> None:
+    def _css(self, h: HouseholdDraft, law: HouseholdLaw) -> None:
+        """The CSS covers the whole household. A right runs a year from the month it was
+        granted, with the tier the law gave that month: resources may have changed since."""
         rng = self.rng
-        units = len(adults) + 0.5 * len(h.children)
-        income = sum(p.net_social(self.ref) for p in adults) / units
-        on_rsa = any("rsa" in p.rights for p in adults)
-        if on_rsa and rng.random() < 0.85:
-            participation: bool | None = False
-        elif not on_rsa and income < 900 and rng.random() < 0.5:
-            participation = income >= 700
-        else:
-            return
-        since = self._since(self.ref - 11, self.ref)
-        right = Right(since, None, participation, add_years(since, 1))
-        for index in h.adults + h.children:
-            self.persons[index].rights["css"] = right
+        members = [self.persons[i] for i in h.adults + h.children]
+        months = range(self.ref - CSS_MONTHS + 1, self.ref + 1)
+        granted = [(m, t) for m, t in zip(months, law.css, strict=True) if t != "none"]
+        if law.css_now != "none":
+            on_rsa = any("rsa" in self.persons[i].rights for i in h.adults)
+            takes_up = rng.random() < (0.85 if on_rsa else 0.5)
+            for person in members:
+                person.truth["css_eligible"] = True
+                person.truth["css_participation"] = law.css_now == "participation"
+                if not takes_up:
+                    person.truth["css_non_claimant"] = True
+            if not takes_up:
+                return
+        elif not granted or rng.random() < 0.5:
+            return  # never entitled in the year, or entitled once and did not ask
+        month, tier = rng.choice(granted)
+        since = first_day(month)
+        right = Right(since, None, tier == "participation", add_years(since, 1))
+        for person in members:
+            person.rights["css"] = right
 
-    def _aspa(self, adults: list[PersonDraft], ages: list[int]) -> None:
-        seniors = [p for p, a in zip(adults, ages, strict=True) if a >= 65]
-        if not seniors:
+    def _aspa(self, law: HouseholdLaw) -> None:
+        """The ASPA is paid to each member of ASPA age; the couple asks, or not, together."""
+        if law.aspa <= 0 or not law.aspa_age:
             return
-        ceiling = ASPA_CEILING[min(2, len(adults))]
-        total = sum(p.pension_net() for p in adults)
-        if total >= ceiling:
-            return
-        amount = round((ceiling - total) / len(seniors), 2)
+        seniors = [self.persons[i] for i in law.aspa_age]
+        amount = round(law.aspa / len(seniors), 2)
+        takes_up = self.rng.random() < 0.5
         for person in seniors:
             person.truth["aspa_eligible"] = True
-            if self.rng.random() < 0.5:
+            if takes_up:
                 since = max(p.since for p in person.pensions) if person.pensions else self.ref_date
                 person.rights["aspa"] = Right(
                     max(since, add_years(person.identity.date_naissance, 65)), amount
@@ -250,192 +251,3 @@ class Entitlement:
                 person.homonym_of = other.index
                 other.homonym_of = person.index
                 return
-
-
-# --- the RSA by the law ---------------------------------------------------------------------
-
-# OpenFisca-France is what the gateway's rules run too (pinned 176.1.8); built once a process.
-_SYSTEM: Any = None
-# Stream nature → (net social variable, net taxable variable). Self-employed income is
-# counted as a monthly activity income (see ``rsa_by_law``).
-_INCOME_VARIABLES = {
-    "salaire": ("salaire_net", "salaire_imposable"),
-    "revenu_independant": ("salaire_net", "salaire_imposable"),
-    "allocation_chomage": ("chomage_net", "chomage_imposable"),
-    "pension": ("retraite_nette", "retraite_imposable"),
-}
-_INDIVIDUAL_AMOUNTS = (
-    "salaire_net",
-    "salaire_imposable",
-    "chomage_net",
-    "chomage_imposable",
-    "retraite_nette",
-    "retraite_imposable",
-    "retraite_brute",
-    "aah",
-    "ass",
-)
-_OCCUPANCY = {
-    "locataire": "locataire_vide",
-    "locataire_meuble": "locataire_meuble",
-    "proprietaire": "proprietaire",
-    "heberge_gratuit": "loge_gratuitement",
-    "sans_domicile": "sans_domicile",
-}
-# Months before January of year N-2 that OpenFisca may still read (yearly tax bases): fed
-# as zeros, which is cheap, rather than rebuilt from default gross amounts.
-_ZERO_MONTHS = 72
-
-
-def _system() -> Any:
-    global _SYSTEM
-    if _SYSTEM is None:
-        from openfisca_france import FranceTaxBenefitSystem
-
-        _SYSTEM = FranceTaxBenefitSystem()
-    return _SYSTEM
-
-
-def rsa_by_law(
-    persons: Sequence[PersonDraft], households: Sequence[HouseholdDraft], reference: int
-) -> list[float]:
-    """The monthly RSA each household is entitled to for ``reference``, by household id.
-
-    One vectorised OpenFisca-France simulation of ``rsa`` (Code de l'action sociale et des
-    familles, articles L262-2 to L262-10 and R262-1 to R262-11) over the generated facts,
-    fed month by month from January of year N-2 (the family benefits counted by the RSA
-    read that year's incomes) to the reference month:
-
-    - the foyer: the household, adults as demandeur and conjoint, children as enfants
-      (married and PACS partners share a tax household). Under 25 without a child is not
-      entitled (L262-4, 1°), nor is a student (L262-4, 3°);
-    - resources (R262-6), averaged over the three months before the reference month
-      (R262-7): net salaries, unemployment benefits and pensions as paid, the AAH and the
-      ASF the CAF pays, and the family benefits and the ASPA OpenFisca derives from the
-      facts (gross pensions for the ASPA: the RSA is subsidiary to it, L262-10). A
-      professional income that stops in the reference month is neutralised (R262-13).
-      Self-employed income is counted as a monthly activity income: the yearly assessment
-      of it (R262-19 to R262-25) is not modelled;
-    - the housing flat rate (R262-9 and R262-10): the housing aid actually paid, or being
-      an owner or lodged free of charge;
-    - an amount below the minimum paid (6 € a month) is not paid.
-    """
-    system = _system()
-    from openfisca_core.simulation_builder import SimulationBuilder
-
-    order: list[int] = []
-    families: list[str] = []
-    family_roles: list[str] = []
-    dwelling_roles: list[str] = []
-    foyers: list[str] = []
-    foyer_roles: list[str] = []
-    foyer_ids: list[str] = []
-    for h in households:
-        foyer_ids.append(f"f{h.id}")
-        joint = h.situation in ("marie", "pacse")
-        for rank, index in enumerate(h.adults):
-            order.append(index)
-            families.append(f"g{h.id}")
-            family_roles.append("demandeur" if rank == 0 else "conjoint")
-            dwelling_roles.append("personne_de_reference" if rank == 0 else "conjoint")
-            if rank > 0 and not joint:
-                foyers.append(f"f{h.id}b")
-                foyer_ids.append(f"f{h.id}b")
-                foyer_roles.append("declarant_principal")
-            else:
-                foyers.append(f"f{h.id}")
-                foyer_roles.append("declarant_principal" if rank == 0 else "conjoint")
-        for index in h.children:
-            order.append(index)
-            families.append(f"g{h.id}")
-            family_roles.append("enfant")
-            dwelling_roles.append("enfant")
-            foyers.append(f"f{h.id}")
-            foyer_roles.append("personne_a_charge")
-    builder = SimulationBuilder()
-    builder.create_entities(system)
-    builder.declare_person_entity("individu", [str(i) for i in order])
-    group_ids = [f"g{h.id}" for h in households]
-    members = np.array(families)
-    entity = builder.declare_entity("famille", group_ids)
-    builder.join_with_persons(entity, members, family_roles)
-    entity = builder.declare_entity("menage", group_ids)
-    builder.join_with_persons(entity, members, dwelling_roles)
-    entity = builder.declare_entity("foyer_fiscal", foyer_ids)
-    builder.join_with_persons(entity, np.array(foyers), foyer_roles)
-    simulation = builder.build(system)
-    simulation.trace = False
-
-    first = (reference // 12 - 2) * 12  # January of year N-2
-    months = range(first, reference + 1)
-    count = len(order)
-    births = [persons[i].identity.date_naissance for i in order]
-    simulation.set_input("date_naissance", "ETERNITY", np.array(births, dtype="datetime64[D]"))
-    amounts = {
-        name: np.zeros((count, len(months)), dtype=np.float32) for name in _INDIVIDUAL_AMOUNTS
-    }
-    student = np.zeros(count, dtype=bool)
-
-    def paid(table: np.ndarray, row: int, start: int | None, end: int | None, value: float) -> None:
-        lo = 0 if start is None else max(0, start - first)
-        hi = len(months) if end is None else min(len(months), end - first + 1)
-        if lo < hi:
-            table[row, lo:hi] += value
-
-    for row, index in enumerate(order):
-        person = persons[index]
-        student[row] = person.activity == "etudiant"
-        for stream in person.streams:
-            net, taxable = _INCOME_VARIABLES[stream.nature]
-            paid(amounts[net], row, stream.start, stream.end, stream.net_social)
-            paid(amounts[taxable], row, stream.start, stream.end, stream.net_fiscal)
-        for pension in person.pensions:
-            paid(
-                amounts["retraite_brute"], row, month_of(pension.since), None, pension.monthly_gross
-            )
-        aah = person.rights.get("aah")
-        if aah is not None and aah.amount is not None:
-            paid(amounts["aah"], row, month_of(aah.since), None, aah.amount)
-    zeros = np.zeros(count, dtype=np.float32)
-    for month in range(first - _ZERO_MONTHS, first):
-        for name in _INDIVIDUAL_AMOUNTS:
-            simulation.set_input(name, month_text(month), zeros)
-    for column, month in enumerate(months):
-        for name, table in amounts.items():
-            simulation.set_input(name, month_text(month), table[:, column])
-        simulation.set_input("etudiant", month_text(month), student)
-
-    size = len(households)
-    asf = np.zeros((size, len(months)), dtype=np.float32)
-    aid = np.zeros(size, dtype=np.float32)
-    rents = np.zeros(size, dtype=np.float32)
-    status = []
-    depcom = []
-    zones = []
-    for row, h in enumerate(households):
-        for index in h.adults:
-            right = persons[index].rights.get("asf")
-            if right is not None and right.amount is not None:
-                lo = max(0, month_of(right.since) - first)
-                asf[row, lo:] += right.amount
-        housing = h.housing
-        assert housing is not None
-        status.append(_OCCUPANCY[housing.occupancy])
-        rents[row] = housing.rent or 0.0
-        aid[row] = housing.aid_amount or 0.0
-        depcom.append(h.address.commune)
-        zones.append(f"zone_{COMMUNE_BY_COG[h.address.commune].zone}")
-    period = month_text(reference)
-    for column, month in enumerate(months):
-        simulation.set_input("asf", month_text(month), asf[:, column])
-    # The flat rate reads the dwelling and the housing aid of the month evaluated only.
-    simulation.set_input("statut_occupation_logement", period, np.array(status))
-    simulation.set_input("loyer", period, rents)
-    simulation.set_input("depcom", period, np.array(depcom))
-    simulation.set_input("zone_apl", period, np.array(zones))
-    simulation.set_input("aide_logement", period, aid)
-    rsa = simulation.calculate("rsa", period)
-    by_id = [0.0] * (max((h.id for h in households), default=-1) + 1)
-    for row, h in enumerate(households):
-        by_id[h.id] = round(float(rsa[row]), 2)
-    return by_id

@@ -135,6 +135,9 @@ class Truth:
     aspa_non_claimant: bool = False
     ppa_eligible: bool = False
     ppa_non_claimant: bool = False
+    css_eligible: bool = False
+    css_non_claimant: bool = False
+    css_participation: bool = False  # the law's tier for the reference month, when eligible
 
 
 Activity = Literal["salarie", "chomeur", "independant", "etudiant", "retraite", "inactif", "enfant"]
