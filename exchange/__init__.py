@@ -6,6 +6,7 @@ from exchange.context import AccessContext, siret_valid
 from exchange.decision import ConsentReader, PolicyDecider
 from exchange.errors import AccessRefused, ExchangeError, InvalidRequest
 from exchange.fetch import CallObserver
+from exchange.partners import PartnerRead, PartnerReader, PartnerRequest, traits_of
 from exchange.pseudonyms import AUDIT_SECTOR, CONSENT_SECTOR, Pseudonyms
 from exchange.reference import PersonReference, PersonTokens, Subjects
 from exchange.service import Exchange, FieldFailure, PersonRequest, PersonView
@@ -29,6 +30,9 @@ __all__ = [
     "ExchangeError",
     "FieldFailure",
     "InvalidRequest",
+    "PartnerRead",
+    "PartnerReader",
+    "PartnerRequest",
     "PersonReference",
     "PersonRequest",
     "PersonTokens",
@@ -40,4 +44,5 @@ __all__ = [
     "Window",
     "shift_month",
     "siret_valid",
+    "traits_of",
 ]

@@ -25,6 +25,20 @@ class AuditSink(Protocol):
     async def append(self, entry: AuditEntry) -> Receipt: ...
 
 
+# The details of an entry about a member of the examined person's household (their partner):
+# the access is about them, but made because someone else's rights were examined, whose own
+# access entry is named (its id, never their pseudonym).
+ABOUT = "about"
+HOUSEHOLD_MEMBER = "household_member"
+HOUSEHOLD_OF = "household_of"
+
+
+def member_details(household_of: str | None) -> tuple[tuple[str, str], ...]:
+    if household_of is None:
+        return ()
+    return ((ABOUT, HOUSEHOLD_MEMBER), (HOUSEHOLD_OF, household_of))
+
+
 def new_decision_id() -> str:
     return uuid.uuid4().hex
 
@@ -59,6 +73,7 @@ class Auditor:
         failed: Mapping[str, str],
         agencies: frozenset[str],
         outcome: Outcome,
+        details: tuple[tuple[str, str], ...] = (),
     ) -> Receipt:
         """Record one access to a person's data; ``failed`` maps fields to why they are null."""
         denied = {
@@ -83,6 +98,7 @@ class Auditor:
             agencies=tuple(sorted(agencies)),
             outcome=outcome,
             policy_revision=verdict.request.policy_revision,
+            details=details,
         )
         return await self.append(entry)
 

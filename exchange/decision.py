@@ -15,7 +15,15 @@ from exchange.caller import PERSON_READ_SCOPE, Caller
 from exchange.context import AccessContext
 from exchange.pseudonyms import CONSENT_SECTOR, Pseudonyms
 from exchange.reference import Subjects
-from policies import Catalogue, Consent, Decision, Verdict, decide, needs_consents
+from policies import (
+    Catalogue,
+    Consent,
+    Decision,
+    Verdict,
+    decide,
+    decide_partner,
+    needs_consents,
+)
 
 
 class ConsentReader(Protocol):
@@ -47,6 +55,22 @@ class PolicyDecider:
             purpose_id=context.purpose,
             fields=fields,
             consents=(),
+            on=on,
+        )
+
+    def partner(
+        self, caller: Caller, context: AccessContext, fields: frozenset[str], on: date
+    ) -> Verdict:
+        """The verdict for a read about the partner the examined person's household names:
+        the purpose's partner section decides, never its own categories nor any consent."""
+        if PERSON_READ_SCOPE not in caller.scopes:
+            return self._scope_denied(fields)
+        return decide_partner(
+            self.catalogue,
+            client_id=caller.id,
+            caller=caller.kind,
+            purpose_id=context.purpose,
+            fields=fields,
             on=on,
         )
 

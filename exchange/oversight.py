@@ -15,7 +15,7 @@ from typing import Protocol
 from audit import AnomalyRules, AuditEntry, AuditFilter, Page
 from audit.anomalies import Anomaly
 from audit.query import DEFAULT_RULES, Stats
-from exchange.auditing import Auditor, new_decision_id
+from exchange.auditing import ABOUT, HOUSEHOLD_MEMBER, Auditor, new_decision_id
 from exchange.caller import Caller, Citizen, Client
 from exchange.errors import AccessRefused
 from exchange.pseudonyms import AUDIT_SECTOR, Pseudonyms
@@ -26,6 +26,11 @@ SELF_ACCESS = "Vous-même"
 # What a citizen's journal shows: the reads of their data, and the acts done for them
 # without a request (an automatic renewal, its undoing).
 JOURNAL_KINDS = ("person_access", "automatic_act")
+# Shown with a read about the citizen made because someone else's rights were examined.
+HOUSEHOLD_MEMBER_NOTE = (
+    "Vos données ont été consultées en tant que membre du foyer d'une personne dont les "
+    "droits étaient examinés."
+)
 ACTIONS = {
     "css_renewal": "Renouvellement automatique de votre complémentaire santé solidaire",
     "css_renewal_reverted": (
@@ -68,6 +73,8 @@ class JournalItem:
     # What was done on the person's behalf without a request, in plain French; None for a
     # read of their data.
     action: str | None = None
+    # Why their data was read when the request was about someone else, in plain French.
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +196,7 @@ class Oversight:
         if entry.kind == "automatic_act":
             done = dict(entry.details).get("action", "")
             action = ACTIONS.get(done, "Acte automatique")
+        member = dict(entry.details).get(ABOUT) == HOUSEHOLD_MEMBER
         return JournalItem(
             organisation=organisation,
             time=entry.time,
@@ -196,4 +204,5 @@ class Oversight:
             legal_basis=entry.legal_basis,
             categories=labels,
             action=action,
+            note=HOUSEHOLD_MEMBER_NOTE if member else None,
         )

@@ -9,6 +9,10 @@ only the agencies holding allowed fields are called. The audit step slots in aft
 from their traits (how a partner named on a CAF file gets the pivot identity the other
 agencies need). It reads the registry's record of someone, so it passes the same decision as
 the ``identity`` field and has its own audit entry about the person found.
+
+A request with ``household_of`` is about the partner of someone whose rights are examined
+(``exchange.partners``): the purpose's partner section decides it, and its audit entry says
+it is about a household member.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from audit import Outcome
 from connectors import CallContext, ConnectorError, Connectors, PivotIdentity
 from connectors.civil_registry import Traits
 from connectors.records import Identification
-from exchange.auditing import Auditor, new_decision_id
+from exchange.auditing import Auditor, member_details, new_decision_id
 from exchange.caller import Caller, Client
 from exchange.catalogue import FIELDS
 from exchange.context import AccessContext
@@ -52,6 +56,9 @@ class PersonRequest:
     # The date the data window is read before (default: ``on``); an eligibility check for
     # month M reads the months before M.
     period_on: date | None = None
+    # Set when the person is the partner of someone whose rights are examined: the access id
+    # of that examination. The purpose's partner section decides, and the entry says so.
+    household_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class IdentifyRequest:
     traits: Traits
     context: AccessContext
     on: date
+    household_of: str | None = None  # as in ``PersonRequest``
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,11 @@ class Exchange:
         window = Window.ending_before(request.period_on or request.on, request.months)
         caller, context = request.caller, request.context
         decision_id = new_decision_id()
-        first = self._decider.precheck(caller, context, fields, request.on)
+        member = request.household_of is not None
+        if member:
+            first = self._decider.partner(caller, context, fields, request.on)
+        else:
+            first = self._decider.precheck(caller, context, fields, request.on)
         if first.request.effect != "allow":
             await self._refused(decision_id, request, first, None)
             raise AccessRefused("; ".join(first.request.reasons) or "access refused")
@@ -117,7 +129,11 @@ class Exchange:
         except ExchangeError:
             await self._refused(decision_id, request, first, None)
             raise
-        verdict = await self._decider.decide(caller, context, fields, subjects, request.on, first)
+        verdict = first
+        if not member:
+            verdict = await self._decider.decide(
+                caller, context, fields, subjects, request.on, first
+            )
         the_plan = plan(verdict.fields, subjects)
         ctx = CallContext(recipient=context.recipient, on=request.on)
         results = await fetch_all(
@@ -137,11 +153,19 @@ class Exchange:
             },
             agencies=frozenset(s.name.split(".")[0] for s in the_plan.sources),
             outcome=_outcome(view, verdict),
+            details=member_details(request.household_of),
         )
         handle = None
         if isinstance(caller, Client):
             handle = self._pseudonyms.handle(subjects.identity, caller.sector)
         return replace(view, handle=handle, access_id=decision_id, subjects=subjects)
+
+    def partner_verdict(
+        self, caller: Caller, context: AccessContext, fields: frozenset[str], on: date
+    ) -> Verdict:
+        """What the purpose would release about a partner (pure: nothing called, nothing
+        recorded), so that nobody is searched for when nothing could be read."""
+        return self._decider.partner(caller, context, fields, on)
 
     async def identify(self, request: IdentifyRequest) -> Identification:
         """The one person the civil registry finds with these traits, living or dead.
@@ -154,7 +178,11 @@ class Exchange:
         fields = frozenset({IDENTIFICATION_FIELD})
         caller, context = request.caller, request.context
         decision_id = new_decision_id()
-        verdict = self._decider.precheck(caller, context, fields, request.on)
+        if request.household_of is not None:
+            verdict = self._decider.partner(caller, context, fields, request.on)
+        else:
+            verdict = self._decider.precheck(caller, context, fields, request.on)
+        details = member_details(request.household_of)
         allowed = verdict.fields[IDENTIFICATION_FIELD].effect == "allow"
         if verdict.request.effect != "allow" or not allowed:
             await self._refused_identification(decision_id, request, verdict)
@@ -179,6 +207,7 @@ class Exchange:
                 failed={IDENTIFICATION_FIELD: error.code},
                 agencies=agencies,
                 outcome="failed",
+                details=details,
             )
             raise
         finally:
@@ -196,6 +225,7 @@ class Exchange:
             failed={},
             agencies=agencies,
             outcome="released",
+            details=details,
         )
         return found
 
@@ -212,6 +242,7 @@ class Exchange:
             failed={},
             agencies=frozenset(),
             outcome="refused",
+            details=member_details(request.household_of),
         )
 
     async def _refused(
@@ -231,6 +262,7 @@ class Exchange:
             failed={},
             agencies=frozenset(),
             outcome="refused",
+            details=member_details(request.household_of),
         )
 
 

@@ -256,7 +256,9 @@ class CampaignRunner:
             and data.receiving.get(benefit) is False
             and data.resources is not None
         ):
-            completed = await self._partners.complete(data, partner, context, on, first_day(month))
+            completed = await self._partners.complete(
+                data, partner, context, on, first_day(month), view.access_id
+            )
             if completed is None:
                 # Left without the partner's resources: the rules answer CANNOT_EVALUATE.
                 summary.partners_unresolved += 1

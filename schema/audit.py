@@ -29,6 +29,12 @@ class DeniedField:
     reason: str
 
 
+@strawberry.type
+class AuditDetail:
+    key: str
+    value: str
+
+
 @strawberry.type(name="AuditEntry", description="One recorded access, as auditors see it.")
 class AuditEntryType:
     position: int = strawberry.field(description="Position in the log (1-based).")
@@ -46,6 +52,12 @@ class AuditEntryType:
     agencies: list[str]
     outcome: str
     policy_revision: str
+    details: list[AuditDetail] = strawberry.field(
+        default_factory=list,
+        description="What else the entry records: for an access about the partner of a person "
+        "whose rights were examined, about=household_member and household_of=the id of that "
+        "examination's entry.",
+    )
 
 
 @strawberry.type
@@ -104,6 +116,11 @@ class AccessJournalItem:
         description="An act done for you without a request (an automatic renewal), in plain "
         "French; null for a read of your data.",
     )
+    note: str | None = strawberry.field(
+        default=None,
+        description="Why your data was read when it was not about you, in plain French (as "
+        "a member of the household of a person whose rights were examined); null otherwise.",
+    )
 
 
 @strawberry.type
@@ -157,6 +174,7 @@ def _page(page: Page) -> AuditLogPage:
                 agencies=list(e.agencies),
                 outcome=e.outcome,
                 policy_revision=e.policy_revision,
+                details=[AuditDetail(key=k, value=v) for k, v in e.details],
             )
         )
     return AuditLogPage(entries=entries, next_cursor=_cursor(page.next_after))
@@ -251,6 +269,7 @@ class AuditQueries:
                     else None,
                     categories=list(i.categories),
                     action=i.action,
+                    note=i.note,
                 )
                 for i in journal.items
             ],

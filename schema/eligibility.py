@@ -2,6 +2,11 @@
 
 The data comes through the exchange like any access (purpose, decisions, audit); the rules
 run in the eligibility service's worker processes, never on the event loop.
+
+A couple is evaluated with the partner's resources: when the CAF household (else the tax
+household) names a partner and the rules will run, the partner is identified and read under
+the same request (``exchange.partners``), as far as the purpose's partner section allows.
+When they cannot be read, the answers name the partner's data and why in ``missing``.
 """
 
 from __future__ import annotations
@@ -14,8 +19,18 @@ from enum import Enum
 import strawberry
 
 from eligibility import BadMonth, BenefitResult, EligibilityService, PersonData
+from eligibility.engine import check_request, plan
+from eligibility.household import Household
 from eligibility.inputs import HISTORY_MONTHS as HISTORY_MONTHS
-from eligibility.inputs import INPUT_FIELDS, person_data_from_fields
+from eligibility.inputs import (
+    INPUT_FIELDS,
+    PARTNER_FIELDS,
+    partner_of,
+    person_data_from_fields,
+    with_partner,
+)
+from exchange import PartnerReader, PartnerRequest, PersonRequest, PersonView
+from schema.context import RequestContext
 from schema.errors import typed_error
 
 ELIGIBILITY_FIELDS = INPUT_FIELDS
@@ -143,7 +158,48 @@ async def evaluate_data(
     data: PersonData | None,
     benefits: list[Benefit],
     month: str,
+    partner_missing: str | None = None,
 ) -> list[EligibilityResult]:
+    data = _checked(data, benefits)
+    results = await service.evaluate(data, [b.value for b in benefits], month)
+    return [_naming(result_type(r), partner_missing) for r in results]
+
+
+async def evaluate_household(
+    rc: RequestContext,
+    request: PersonRequest,
+    view: PersonView,
+    benefits: list[Benefit],
+    month: str,
+) -> list[EligibilityResult]:
+    """Run the rules on the person's released records, completed with their partner's
+    resources read under the same request when the household names a partner."""
+    data = _checked(person_data(view.fields), benefits)
+    missing: str | None = None
+    partner = partner_of(data)
+    asked = check_request([b.value for b in benefits], month)
+    # The partner is read only when the rules will run on a household that has one:
+    # nothing about them is needed for a deceased person or one without any history.
+    if partner is not None and isinstance(plan(data, asked, month), Household):
+        read = await PartnerReader(rc.exchange).read(
+            PartnerRequest(
+                caller=request.caller,
+                member=partner,
+                context=request.context,
+                fields=PARTNER_FIELDS,
+                on=request.on,
+                household_of=view.access_id,
+                months=HISTORY_MONTHS,
+                period_on=period_start(month),
+            )
+        )
+        missing = read.missing
+        if missing is None:
+            data = with_partner(data, read.fields) or data
+    return await evaluate_data(rc.eligibility, data, benefits, month, missing)
+
+
+def _checked(data: PersonData | None, benefits: list[Benefit]) -> PersonData:
     if data is None:
         raise typed_error(
             "eligibility needs the person's civil status, which was not released",
@@ -151,5 +207,15 @@ async def evaluate_data(
         )
     if not benefits:
         raise typed_error("ask for one or more benefits", "BAD_USER_INPUT")
-    results = await service.evaluate(data, [b.value for b in benefits], month)
-    return [result_type(r) for r in results]
+    return data
+
+
+# What the rules name when a couple's partner resources are unknown; replaced by what is
+# missing of the partner and why, when it is known.
+_PARTNER_RESOURCES = "partner resources"
+
+
+def _naming(result: EligibilityResult, partner_missing: str | None) -> EligibilityResult:
+    if partner_missing is not None and _PARTNER_RESOURCES in result.missing:
+        result.missing = [partner_missing if m == _PARTNER_RESOURCES else m for m in result.missing]
+    return result

@@ -10,10 +10,10 @@ import strawberry
 from graphql import GraphQLError
 
 from connectors import records
-from exchange import PersonView, shift_month
+from exchange import PersonRequest, PersonView, shift_month
 from schema import types as t
 from schema.context import RequestContext
-from schema.eligibility import Benefit, EligibilityResult, evaluate
+from schema.eligibility import Benefit, EligibilityResult, evaluate, evaluate_household
 from schema.errors import typed_error
 
 
@@ -136,6 +136,8 @@ class Employment:
 @strawberry.type(description="What the administration knows of one person, value by value.")
 class Person:
     _view: strawberry.Private[PersonView]
+    # The request the view answered: a couple's partner is read under the same one.
+    _request: strawberry.Private[PersonRequest | None] = None
 
     @strawberry.field(description="The audit log's id of this access: quote it to auditors.")
     def access_id(self) -> str:
@@ -153,7 +155,9 @@ class Person:
     async def eligibility(
         self, info: strawberry.Info[RequestContext, None], benefits: list[Benefit], month: str
     ) -> list[EligibilityResult]:
-        return await evaluate(info.context.eligibility, self._view.fields, benefits, month)
+        if self._request is None:
+            return await evaluate(info.context.eligibility, self._view.fields, benefits, month)
+        return await evaluate_household(info.context, self._request, self._view, benefits, month)
 
     @strawberry.field(description="Civil status (civil registry).")
     def identity(self) -> t.Identity | None:

@@ -15,7 +15,7 @@ from schema.eligibility import (
     HISTORY_MONTHS,
     Benefit,
     EligibilityResult,
-    evaluate,
+    evaluate_household,
     period_start,
 )
 from schema.inputs import AccessContextInput, PersonRef
@@ -53,7 +53,7 @@ class Query(AuditQueries, PrefillQueries):
             months=selection.months,
             period_on=period_start(month) if month else None,
         )
-        return Person(_view=await rc.exchange.person(request))
+        return Person(_view=await rc.exchange.person(request), _request=request)
 
     @strawberry.field(
         description="Eligibility for benefits in a month, and whether each is already received.",
@@ -78,7 +78,7 @@ class Query(AuditQueries, PrefillQueries):
             period_on=period_start(month),
         )
         view = await rc.exchange.person(request)
-        return await evaluate(rc.eligibility, view.fields, benefits, month)
+        return await evaluate_household(rc, request, view, benefits, month)
 
     my_consents: list[ConsentType] = strawberry.field(
         resolver=my_consents, description="The calling citizen's consents, newest first."
