@@ -1,0 +1,126 @@
+"""OpenFisca-France run on one household's situation: the recomputation's verdicts.
+
+The tax-benefit system is OpenFisca-France 176.1.8 with one correction of a stale
+parameter: the CSS resource ceiling (``cs.cmu.plafond_base``, 10,166 € from 2024-04-01 in this
+release) is revalued to 10,339 € a year for one person from 2025-04-01 (+1.7 %, arrêté
+published in the Journal officiel of 29 March 2025; CSS art. L861-1, revaluation every
+1 April:
+https://www.legifrance.gouv.fr/search/code?query=%22article+L861-1%22+code+de+la+s%C3%A9curit%C3%A9+sociale).
+No value is known from 2026-04-01: CSS is not recomputed from that month on.
+
+Households are computed together in simulations of up to 50, each under its own ids: every
+formula involved is vectorised per entity, so a result does not depend on its batch-mates
+(``tests/bench/test_recompute.py`` checks one household alone and inside a batch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bench._openfisca_situation import Situation
+
+CSS_CEILING_2025 = 10339.0
+CSS_KNOWN_UNTIL = "2026-03"
+
+_SYSTEM: Any = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The law's answer for one benefit: ``amount`` is None when it cannot be recomputed."""
+
+    benefit: str
+    eligible: bool | None
+    amount: float | None
+    reasons: tuple[str, ...] = ()
+
+
+def system() -> Any:
+    """OpenFisca-France with the 2025 CSS ceiling; built once per process."""
+    global _SYSTEM
+    if _SYSTEM is None:
+        from openfisca_core import periods
+        from openfisca_core.reforms import Reform
+        from openfisca_france import FranceTaxBenefitSystem
+
+        def revalue(parameters: Any) -> Any:
+            node = parameters.prestations_sociales.solidarite_insertion.minima_sociaux.cs.cmu
+            node.plafond_base.update(start=periods.instant("2025-04-01"), value=CSS_CEILING_2025)
+            return parameters
+
+        class CssCeiling2025(Reform):  # type: ignore[misc]  # openfisca is untyped
+            name = "CSS ceiling revalued on 2025-04-01"
+
+            def apply(self) -> None:
+                self.modify_parameters(modifier_function=revalue)
+
+        _SYSTEM = CssCeiling2025(FranceTaxBenefitSystem())
+    return _SYSTEM
+
+
+def _merged(situations: list[Situation]) -> dict[str, Any]:
+    """One OpenFisca situation holding every household, each under its own ids."""
+    merged: dict[str, Any] = {"individus": {}, "familles": {}, "foyers_fiscaux": {}, "menages": {}}
+    for h, situation in enumerate(situations):
+        entities = situation.entities
+
+        def ids(members: list[str], h: int = h) -> list[str]:
+            return [f"h{h}_{m}" for m in members]
+
+        for key, person in entities["individus"].items():
+            merged["individus"][f"h{h}_{key}"] = person
+        for plural in ("familles", "foyers_fiscaux", "menages"):
+            for key, group in entities[plural].items():
+                roles = {r: (ids(v) if isinstance(v, list) else v) for r, v in group.items()}
+                merged[plural][f"h{h}_{key}"] = roles
+    return merged
+
+
+def run_many(situations: list[Situation], chunk: int = 50) -> list[tuple[dict[str, Verdict], int]]:
+    """Each household's verdicts and the zone OpenFisca gave its home, in simulations of up to
+    ``chunk`` households."""
+    out: list[tuple[dict[str, Verdict], int]] = []
+    for start in range(0, len(situations), chunk):
+        out += _run_chunk(situations[start : start + chunk])
+    return out
+
+
+def run(situation: Situation) -> tuple[dict[str, Verdict], int]:
+    """One household alone."""
+    return _run_chunk([situation])[0]
+
+
+def _run_chunk(situations: list[Situation]) -> list[tuple[dict[str, Verdict], int]]:
+    from openfisca_core.simulation_builder import SimulationBuilder
+
+    month = situations[0].month
+    if any(s.month != month for s in situations):
+        raise ValueError("one month per simulation")
+    simulation = SimulationBuilder().build_from_entities(system(), _merged(situations))
+    families = list(simulation.populations["famille"].ids)
+    homes = list(simulation.populations["menage"].ids)
+    values = {
+        v: simulation.calculate(v, month)
+        for v in ("rsa", "ppa", "aspa", "aide_logement", "cmu_c", "css_participation_forfaitaire")
+    }
+    zones = simulation.calculate("zone_apl", month).decode()
+    out = []
+    for h, situation in enumerate(situations):
+        f = families.index(f"h{h}_{next(iter(situation.entities['familles']))}")
+        m = homes.index(f"h{h}_{next(iter(situation.entities['menages']))}")
+        verdicts = {}
+        for benefit in ("rsa", "ppa", "aspa", "aide_logement"):
+            amount = round(float(values[benefit][f]), 2)
+            verdicts[benefit] = Verdict(benefit, amount > 0, amount)
+        # The household's participation (every member covered pays by age), 0 when free.
+        free = bool(values["cmu_c"][f])
+        paying = round(float(values["css_participation_forfaitaire"][f]), 2)
+        verdicts["css"] = Verdict("css", free or paying > 0, 0.0 if free else paying)
+        for benefit, reasons in situation.unknown.items():
+            if reasons:
+                verdicts[benefit] = Verdict(benefit, None, None, tuple(reasons))
+        if month > CSS_KNOWN_UNTIL and not situation.unknown.get("css"):
+            verdicts["css"] = Verdict("css", None, None, ("no CSS ceiling known after 2026-03",))
+        out.append((verdicts, int(zones[m].name[-1])))
+    return out
