@@ -28,6 +28,11 @@ Mapping decisions (each is a pitfall measured with this OpenFisca release):
   CANNOT_EVALUATE: fed as "not a student", a student would look entitled. The record's own
   ``registered`` is the status on the day of the request, not in the months evaluated. The
   partner's status is not fetched and reads as not a student.
+- The job-seeker status (OpenFisca's ``activite``, ``date_debut_chomage``) is fed per member
+  and month from France Travail's registration when read, and from the months an
+  unemployment benefit is paid (only a registered job seeker is paid one): see
+  ``eligibility.employment``. Fed "inactive" by default, an indemnified job seeker's past
+  salaries would not be abated, nor a non-indemnified one's income neutralised.
 - No benefit amount the person is paid (RSA, housing aid, ASPA…) is ever an input: they are
   what is computed, and feeding them would answer with the agency's own figure.
 """
@@ -45,6 +50,7 @@ from connectors.records import (
     Provenance,
     Resources,
 )
+from eligibility import employment
 from eligibility import months as mo
 from eligibility.errors import NoHistory
 from eligibility.household import Dwelling, Household, Member
@@ -260,7 +266,22 @@ def adapt(data: PersonData, month: str) -> Household:
     own = _incomes(resources, window, "", report)
     _pension_gross(data, own, (*window, month), report)
     studies = _studies(data, (*window, month), report)
-    members = [Member("claimant", civil.birth_date, own, student=studies)]
+    seeking = employment.job_seeking(
+        data.job_seeker, data.unemployment_payments, own, (*window, month)
+    )
+    where = employment.provenance_of(data.job_seeker, data.unemployment_payments, resources)
+    report.inputs.extend(employment.report(seeking, "", where))
+    members = [
+        Member(
+            "claimant",
+            civil.birth_date,
+            own,
+            student=studies,
+            job_seeker=seeking.months,
+            unemployed_since=seeking.since,
+            job_seeker_known=seeking.known,
+        )
+    ]
     if data.receiving.get("aah"):
         # AAH is paid by the CAF, not declared to GIP-MDS, and OpenFisca cannot simulate it
         # without a disability rate: its amount would be missing from every resource base.
@@ -278,7 +299,23 @@ def adapt(data: PersonData, month: str) -> Household:
             if gross_counted and _aspa_age(partner.birth_date, month):
                 # The partner's CNAV record is not fetched: ASPA's gross inputs are unknown.
                 report.lack("partner gross pensions and salaries (counted by ASPA)", ["aspa"])
-            members.append(Member("partner", partner.birth_date, incomes))
+            # The partner's France Travail identifier is not known: their unemployment
+            # benefits only (see eligibility.employment).
+            partnering = employment.job_seeking(None, None, incomes, (*window, month))
+            partner_where = (
+                None if data.partner_resources is None else data.partner_resources.provenance
+            )
+            report.inputs.extend(employment.report(partnering, "partner ", partner_where))
+            members.append(
+                Member(
+                    "partner",
+                    partner.birth_date,
+                    incomes,
+                    job_seeker=partnering.months,
+                    unemployed_since=partnering.since,
+                    job_seeker_known=False,
+                )
+            )
     for child in children:
         if child.birth_date is None:
             report.lack("child birth date")

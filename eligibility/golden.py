@@ -5,7 +5,10 @@ A file in ``eligibility/golden/`` holds ``cases:``, each with ``name``, ``month`
 file's partner and children, the dwelling) and ``expected`` (per benefit: ``status``, and
 ``amount`` or ``missing``). In a situation, ``student`` (default false, ``null`` for unknown)
 is the MESRI's answer: true is an enrolment in initial training for the academic years
-around the month. ``situation_to_person`` turns a situation into ``PersonData`` exactly as
+around the month. ``job_seeker`` is France Travail's answer (absent: the identifier was not
+given): the registration (``since``, ``until``, ``category``) and the months its allowance
+(``allowance`` €) was paid for (``paid``, each paid on the 1st of the next month).
+``situation_to_person`` turns a situation into ``PersonData`` exactly as
 the connectors would have shaped it.
 """
 
@@ -24,6 +27,7 @@ from connectors.records import (
     FamilyQuotient,
     HouseholdMember,
     Housing,
+    JobSeekerStatus,
     MonthlyRent,
     MonthlyResources,
     Payment,
@@ -34,6 +38,8 @@ from connectors.records import (
     Retirement,
     StudentStatus,
     TaxHousehold,
+    UnemploymentPayment,
+    UnemploymentPayments,
 )
 from eligibility import months as mo
 from eligibility.model import PersonData
@@ -142,6 +148,28 @@ def _student(enrolled: bool | None, month: str) -> StudentStatus | None:
     return StudentStatus(bool(admissions), bool(admissions), admissions, provenance)
 
 
+def _job_seeker(
+    facts: dict[str, Any] | None, month: str
+) -> tuple[JobSeekerStatus | None, UnemploymentPayments | None]:
+    if facts is None:
+        return None, None
+    provenance = _prov("France Travail", "api_particulier.france_travail.statut", month)
+    since, until = _date(facts.get("since")), _date(facts.get("until"))
+    on = mo.first_day(month)
+    registered = since is not None and since <= on and (until is None or on <= until)
+    status = JobSeekerStatus(
+        "FT", registered, since, until, facts.get("category"), None, provenance
+    )
+    paid = tuple(
+        UnemploymentPayment(
+            mo.first_day(mo.shift(str(m), 1)), float(facts["allowance"]), "allowance"
+        )
+        for m in facts.get("paid", ())
+    )
+    payments_from = _prov("France Travail", "api_particulier.france_travail.indemnites", month)
+    return status, UnemploymentPayments("FT", paid, payments_from)
+
+
 def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
     person = situation["person"]
     birth = _date(person["birth_date"]) or date.min
@@ -181,6 +209,7 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
             pensions, bool(r.get("aspa_receiving", False)), r.get("aspa_monthly"), None,
             _prov("CNAV", "cnav.retraite", month),
         )  # fmt: skip
+    job_seeker, payments = _job_seeker(situation.get("job_seeker"), month)
     return PersonData(
         civil=civil,
         resources=_resources(situation.get("resources"), month),
@@ -191,6 +220,8 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
         receiving=dict(situation.get("receiving", {})),
         partner_resources=_resources(situation.get("partner_resources"), month),
         student=_student(situation.get("student", False), month),
+        job_seeker=job_seeker,
+        unemployment_payments=payments,
     )
 
 

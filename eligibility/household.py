@@ -24,6 +24,13 @@ class Member:
     incomes: Mapping[str, tuple[float, ...]]
     # OpenFisca's ``etudiant`` per month of ``Household.months``; empty: never a student
     student: tuple[bool, ...] = ()
+    # OpenFisca's ``activite`` is ``chomeur`` in these months of ``Household.months`` (empty:
+    # never), and ``date_debut_chomage`` (None: OpenFisca's default, never unemployed)
+    job_seeker: tuple[bool, ...] = ()
+    unemployed_since: date | None = None
+    # False: France Travail's status was not read, so a registration without allowance (or
+    # older than the allowance) cannot be seen; see ``eligibility.employment``
+    job_seeker_known: bool = True
 
 
 @dataclass(frozen=True)

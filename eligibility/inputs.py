@@ -32,6 +32,11 @@ INPUT_FIELDS = frozenset(
         # Students are excluded from the RSA (CASF L262-4 3°): without the status the RSA
         # cannot be evaluated.
         "studentStatus",
+        # France Travail's registration and compensation (needs ref.franceTravailId): OpenFisca
+        # abates an indemnified job seeker's past salaries (housing aid, CCH R822-14; CSS, CSS
+        # R861-8) and neutralises a non-indemnified one's income (housing aid, CCH R822-15).
+        "employment.status",
+        "employment.payments",
     }
 )
 # What the rules read of a partner (their declared resources), and nothing more: the rest of
@@ -82,6 +87,11 @@ def person_data_from_fields(fields: Mapping[str, object]) -> PersonData | None:
         retirement=retirement,  # type: ignore[arg-type]
         receiving=receiving,
         student=record("studentStatus", records.StudentStatus),  # type: ignore[arg-type]
+        job_seeker=record("employment.status", records.JobSeekerStatus),  # type: ignore[arg-type]
+        unemployment_payments=record(
+            "employment.payments",
+            records.UnemploymentPayments,  # type: ignore[arg-type]
+        ),
     )
 
 

@@ -11,10 +11,12 @@ from connectors.records import (
     CivilStatus,
     FamilyQuotient,
     Housing,
+    JobSeekerStatus,
     Resources,
     Retirement,
     StudentStatus,
     TaxHousehold,
+    UnemploymentPayments,
 )
 
 BENEFITS = ("rsa", "ppa", "css", "aspa", "aide_logement")
@@ -45,6 +47,11 @@ class PersonData:
     # person as not a student, as before. Read month by month: the record's ``registered``
     # is the status on the day of the request, not in the months evaluated.
     student: StudentStatus | None = None
+    # France Travail's registration and payments, read when the request names the person's
+    # France Travail identifier (``eligibility.employment``). None when not known: the months
+    # GIP-MDS shows an unemployment benefit are still a registered job seeker's.
+    job_seeker: JobSeekerStatus | None = None
+    unemployment_payments: UnemploymentPayments | None = None
 
 
 @dataclass(frozen=True)

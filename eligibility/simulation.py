@@ -9,6 +9,7 @@ variable and month; building situations as dicts is two orders of magnitude slow
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -125,6 +126,7 @@ def feed(simulation: Any, households: Sequence[Household]) -> None:
             row += 1
     for j, month in enumerate(months):
         simulation.set_input("etudiant", month, students[:, j])
+    _feed_job_seekers(simulation, households, count)
     dwellings = [h.dwelling for h in households]
     status = np.array([d.status if d else "non_renseigne" for d in dwellings])
     rents = np.array([d.rents if d else (0.0,) * len(months) for d in dwellings], dtype=np.float32)
@@ -135,6 +137,25 @@ def feed(simulation: Any, households: Sequence[Household]) -> None:
         simulation.set_input("loyer", month, rents[:, j])
         simulation.set_input("depcom", month, depcom)
         simulation.set_input("zone_apl", month, zones)
+
+
+def _feed_job_seekers(simulation: Any, households: Sequence[Household], count: int) -> None:
+    """``activite`` per month (``chomeur`` or OpenFisca's default) and ``date_debut_chomage``
+    (OpenFisca's default, ``date.max``, for who never was): see ``eligibility.employment``."""
+    months = households[0].months
+    seeking = np.zeros((count, len(months)), dtype=bool)
+    since = np.full(count, np.datetime64(date.max), dtype="datetime64[D]")
+    row = 0
+    for household in households:
+        for member in household.members:
+            if member.job_seeker:
+                seeking[row] = member.job_seeker
+            if member.unemployed_since is not None:
+                since[row] = np.datetime64(member.unemployed_since)
+            row += 1
+    simulation.set_input("date_debut_chomage", "ETERNITY", since)
+    for j, month in enumerate(months):
+        simulation.set_input("activite", month, np.where(seeking[:, j], "chomeur", "inactif"))
 
 
 def zone_of(dwelling: Dwelling | None) -> int:
