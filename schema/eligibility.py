@@ -29,7 +29,7 @@ from eligibility.inputs import (
     person_data_from_fields,
     with_partner,
 )
-from exchange import PartnerReader, PartnerRequest, PersonRequest, PersonView
+from exchange import AccessContext, PartnerReader, PartnerRequest, PersonRequest, PersonView
 from schema.context import RequestContext
 from schema.errors import typed_error
 
@@ -174,7 +174,21 @@ async def evaluate_household(
 ) -> list[EligibilityResult]:
     """Run the rules on the person's released records, completed with their partner's
     resources read under the same request when the household names a partner."""
-    data = _checked(person_data(view.fields), benefits)
+    data = person_data(view.fields)
+    return await evaluate_with_partner(rc, request.context, view.access_id, data, benefits, month)
+
+
+async def evaluate_with_partner(
+    rc: RequestContext,
+    context: AccessContext,
+    access_id: str,
+    data: PersonData | None,
+    benefits: list[Benefit],
+    month: str,
+) -> list[EligibilityResult]:
+    """``data`` (of the access ``access_id``) evaluated with the partner's resources, read
+    by the caller under ``context`` as the purpose's partner section allows."""
+    data = _checked(data, benefits)
     missing: str | None = None
     partner = partner_of(data)
     asked = check_request([b.value for b in benefits], month)
@@ -183,12 +197,12 @@ async def evaluate_household(
     if partner is not None and isinstance(plan(data, asked, month), Household):
         read = await PartnerReader(rc.exchange).read(
             PartnerRequest(
-                caller=request.caller,
+                caller=rc.caller,
                 member=partner,
-                context=request.context,
+                context=context,
                 fields=PARTNER_FIELDS,
-                on=request.on,
-                household_of=view.access_id,
+                on=rc.on,
+                household_of=access_id,
                 months=HISTORY_MONTHS,
                 period_on=period_start(month),
             )

@@ -35,7 +35,7 @@ from schema.eligibility import (
     HISTORY_MONTHS,
     Benefit,
     EligibilityResult,
-    evaluate_data,
+    evaluate_with_partner,
     person_data,
 )
 from schema.errors import typed_error
@@ -255,8 +255,10 @@ class PrefillMutations:
         if definition.benefit is not None:
             data = person_data(corrected(view.fields, facts))
             month = f"{rc.on.year:04d}-{rc.on.month:02d}"
-            results = await evaluate_data(
-                rc.eligibility, data, [Benefit(definition.benefit)], month
+            # A couple's partner is read under the same request, as for any eligibility.
+            benefits = [Benefit(definition.benefit)]
+            results = await evaluate_with_partner(
+                rc, context.to_context(), view.access_id, data, benefits, month
             )
         return SubmissionResult(
             submission_id=stored.id,
