@@ -23,6 +23,8 @@ SHIPPED_IDS = (
     "parent-isole-enfant-2-ans",
     "seul-35-mois-manquants",
     "seul-35-sans-historique",
+    "seul-35-chomeur-indemnise",
+    "seul-35-chomeur-non-indemnise",
 )
 WINDOW = {"moisDebut": "2023-07", "moisFin": "2025-06"}
 ALL_MONTHS = [f"{2023 + (6 + i) // 12}-{(6 + i) % 12 + 1:02d}" for i in range(24)]
@@ -67,8 +69,9 @@ def test_generated_population_is_unchanged_by_scenarios() -> None:
 def test_listing_and_kind_filters(http: httpx.Client, sandbox: RunningSandbox) -> None:
     url = sandbox.urls["housing"] + "/_sandbox/persons"
     everyone = http.get(url, params={"kind": "scenario", "limit": 100}).json()
-    assert everyone["meta"]["total"] == 13
-    assert [p["index"] for p in everyone["data"]] == list(range(3000, 3013))
+    shipped = load_scenarios(SHIPPED).person_count
+    assert everyone["meta"]["total"] == shipped
+    assert [p["index"] for p in everyone["data"]] == list(range(3000, 3000 + shipped))
     assert {p["scenario"] for p in everyone["data"]} == set(SHIPPED_IDS)
     assert http.get(url, params={"limit": 1}).json()["data"][0]["scenario"] is None
     family = _one(http, sandbox, "couple-deux-enfants-salaire-1400")
