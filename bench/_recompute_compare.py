@@ -92,6 +92,36 @@ def pairs_of(
     return out
 
 
+def composition(pairs: list[Pair]) -> Counter[str]:
+    """What the households asked about are: kinds, activities, job seekers, occupancy."""
+    seen: dict[int, Pair] = {}
+    for p in pairs:
+        seen.setdefault(p.index, p)
+    counts: Counter[str] = Counter()
+    for p in seen.values():
+        counts[f"household: {p.kind.split(' ')[0]}"] += 1
+        counts[f"occupancy: {p.inputs.get('occupancy')}"] += 1
+        for adult in p.inputs.get("adults", []):
+            counts[f"adult: {adult['activite']}"] += 1
+            if adult["activite"] == "chomeur":
+                paid = adult["chomage_net_month"] > 0
+                counts[f"job seeker: {'indemnified' if paid else 'not indemnified'}"] += 1
+    return counts
+
+
+def row(p: Pair) -> dict[str, Any]:
+    """One pair, without its household's inputs."""
+    return {
+        "index": p.index,
+        "kind": p.kind,
+        "benefit": p.benefit,
+        "gateway": [p.gateway_status, p.gateway_amount],
+        "law": p.law_amount,
+        "gateway_missing": p.gateway_missing,
+        "law_reasons": p.law_reasons,
+    }
+
+
 @dataclass
 class Summary:
     pairs: int
@@ -102,6 +132,8 @@ class Summary:
     compared: int
     exact: int
     differences: list[Pair]
+    rows: list[dict[str, Any]]
+    composition: Counter[str]
     unknown_here: int  # pairs the recomputation could not decide
     cannot_evaluate_decidable: int  # gateway CANNOT_EVALUATE where the law had an answer
 
@@ -121,7 +153,9 @@ class Summary:
             "compared": self.compared,
             "exact_to_the_cent": self.exact,
             "unknown_to_the_recomputation": self.unknown_here,
+            "composition": dict(sorted(self.composition.items())),
             "differences": [{**asdict(p), "difference": p.difference} for p in self.differences],
+            "pairs_detail": self.rows,
         }
 
 
@@ -146,6 +180,8 @@ def summarise(pairs: list[Pair]) -> Summary:
         compared=len(compared),
         exact=sum(1 for p in compared if abs(p.difference or 0.0) < 0.005 and not p.differs),
         differences=[p for p in compared if p.differs],
+        rows=[row(p) for p in pairs],
+        composition=composition(pairs),
         unknown_here=sum(p.law_amount is None for p in pairs),
         cannot_evaluate_decidable=sum(
             p.gateway_status == "CANNOT_EVALUATE" and p.law_amount is not None for p in pairs

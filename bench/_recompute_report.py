@@ -46,6 +46,16 @@ def render(facts: dict[str, Any], sample: Sample, summary: Summary) -> str:
         lines.append(f"| {text} | {sample.excluded.get(key, 0):,} |")
     lines += [
         "",
+        "What the households drawn are (adults' activity in the month evaluated; a job seeker "
+        "is indemnified when GIP-MDS declares an unemployment benefit that month):",
+        "",
+        "| | count |",
+        "|---|---:|",
+    ]
+    for key, count in sorted(summary.composition.items()):
+        lines.append(f"| {key} | {count} |")
+    lines += [
+        "",
         "## The gateway's answers",
         "",
         "| benefit | " + " | ".join(_STATUSES) + " | other |",

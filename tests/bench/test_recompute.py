@@ -1,0 +1,154 @@
+"""The recomputation bench's own mapping, on hand-written raw agency answers (no server).
+
+The amounts are the reference cases of docs/eligibility.md (OpenFisca-France 176.1.8,
+2025-06): a single adult aged 35 renting 500 € a month in Lyon with 800 € net social (824 €
+net taxable) salary every month gets PPA 261.04, CSS participation 14 €/month and housing
+aid 187; with no income, RSA 568.94, free CSS and housing aid 301.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from bench._openfisca_situation import BENEFITS, build
+from bench._raw_agencies import Failure, RawAdult, RawHousehold, shift
+from bench._recompute_compare import Pair, summarise
+from bench._recompute_law import Verdict, run, run_many
+
+MONTH = "2025-06"
+WINDOW = [shift(MONTH, -k) for k in range(18, -1, -1)]
+IDENTITE = {"nom_naissance": "TEST", "prenoms": ["Julien"], "date_naissance": "1990-01-15"}
+PIVOT = {
+    "nomNaissance": "TEST",
+    "prenoms": ["Julien"],
+    "anneeDateNaissance": "1990",
+    "moisDateNaissance": "1",
+    "jourDateNaissance": "15",
+    "sexeEtatCivil": "M",
+    "codeCogInseePaysNaissance": "99100",
+    "codeCogInseeCommuneNaissance": "69123",
+}
+
+
+def _salary(net: float, taxable: float) -> list[dict[str, Any]]:
+    if not net:
+        return []
+    payer = {"siret": "31000005860062", "type": "employeur"}
+    return [
+        {
+            "payeur": payer,
+            "nature": "salaire",
+            "montant_net_social": net,
+            "montant_net_fiscal": taxable,
+        }
+    ]
+
+
+def _adult(net: float = 800.0, taxable: float = 824.0, missing: tuple[str, ...] = ()) -> RawAdult:
+    periods = [{"mois": m, "versements": _salary(net, taxable)} for m in WINDOW if m not in missing]
+    return RawAdult(
+        pivot=PIVOT,
+        civil={"identite": {**IDENTITE, "sexe": "M"}, "date_deces": None},
+        resources={"identite": IDENTITE, "periodes": periods, "mois_manquants": list(missing)},
+        pensions=Failure(404, "52003"),
+        student=Failure(404, "25003"),
+        tax={"declarants": [IDENTITE], "situation_familiale": "celibataire"},
+        aah={"est_beneficiaire": False, "date_debut_droit": None},
+    )
+
+
+def _household(adult: RawAdult) -> RawHousehold:
+    caf = {"allocataires": [{**IDENTITE, "prenoms": "Julien", "sexe": "M"}], "enfants": []}
+    housing = {
+        "statut_occupation": "locataire",
+        "loyer_mensuel": 500.0,
+        "charges_mensuelles": 0.0,
+        "code_cog_insee_commune": "69123",
+        "zone": 2,
+        "historique_loyers": [{"mois": m, "loyer": 500.0, "charges": 0.0} for m in WINDOW],
+    }
+    return RawHousehold(MONTH, caf, housing, [adult])
+
+
+def _amounts(verdicts: dict[str, Verdict]) -> dict[str, float | None]:
+    return {b: v.amount for b, v in verdicts.items()}
+
+
+def test_mapping_feeds_the_declared_months_and_the_rent() -> None:
+    situation = build(_household(_adult()))
+    person = situation.entities["individus"]["adult0"]
+    assert situation.unknown == {}
+    assert person["salaire_net"] == {m: 800.0 for m in WINDOW}
+    assert person["salaire_imposable"][MONTH] == 824.0
+    assert person["activite"][MONTH] == "actif"
+    assert not any(person["etudiant"].values())
+    assert person["ass"][MONTH] == 0.0
+    menage = situation.entities["menages"]["menage"]
+    assert menage["loyer"][shift(MONTH, -12)] == 500.0
+    assert menage["statut_occupation_logement"][MONTH] == "locataire_vide"
+    assert menage["depcom"][MONTH] == "69123"
+    assert "zone_apl" not in menage  # OpenFisca's own table decides
+
+
+def test_reference_cases_reproduce() -> None:
+    earner, zone = run(build(_household(_adult())))
+    assert zone == 2
+    assert _amounts(earner) == {
+        "rsa": 0.0,
+        "ppa": 261.04,
+        "aspa": 0.0,
+        "aide_logement": 187.0,
+        "css": 14.0,
+    }
+    idle, _ = run(build(_household(_adult(net=0.0, taxable=0.0))))
+    assert _amounts(idle)["rsa"] == 568.94
+    assert _amounts(idle)["aide_logement"] == 301.0
+    assert idle["css"] == Verdict("css", True, 0.0)
+
+
+def test_a_month_not_declared_is_unknown_not_zero() -> None:
+    situation = build(_household(_adult(missing=("2025-02",))))
+    assert situation.unknown == {b: ["adult0: resources 2025-02"] for b in BENEFITS}
+
+
+def test_a_job_seeker_is_chomeur_from_france_travail() -> None:
+    adult = _adult(net=0.0, taxable=0.0)
+    adult.job_status = {
+        "inscription": {
+            "date_debut": "2025-01-01",
+            "date_fin": None,
+            "categorie": {"code": 1, "libelle": "…"},
+        }
+    }
+    adult.job_payments = {"paiements": []}
+    person = build(_household(adult)).entities["individus"]["adult0"]
+    assert person["activite"][MONTH] == "chomeur"
+    assert person["activite"][shift(MONTH, -6)] == "inactif"  # before registering
+    assert person["date_debut_chomage"] == {"ETERNITY": "2025-01-01"}
+
+
+def test_a_household_alone_and_in_a_batch_is_the_same() -> None:
+    alone = build(_household(_adult()))
+    other = build(_household(_adult(net=0.0, taxable=0.0)))
+    unknown = build(_household(_adult(missing=("2025-02",))))
+    batch = run_many([copy.deepcopy(other), copy.deepcopy(alone), unknown])
+    assert batch[1] == run(alone)
+    assert _amounts(batch[0][0])["rsa"] == 568.94
+    for verdict in batch[2][0].values():  # a month not declared: no amount, the reason
+        assert verdict.amount is None
+        assert verdict.reasons == ("adult0: resources 2025-02",)
+
+
+@pytest.mark.parametrize(
+    ("status", "amount", "differs"),
+    [("ELIGIBLE", 14.0, False), ("ELIGIBLE", 15.5, True), ("NOT_ELIGIBLE", None, True)],
+)
+def test_a_pair_differs_above_one_euro_or_on_the_verdict(
+    status: str, amount: float | None, differs: bool
+) -> None:
+    pair = Pair(1, "single (actif)", "css", status, amount, [], True, 14.0, [])
+    assert pair.differs is differs
+    assert summarise([pair]).differences == ([pair] if differs else [])
