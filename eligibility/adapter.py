@@ -54,7 +54,10 @@ from eligibility import employment
 from eligibility import months as mo
 from eligibility.errors import NoHistory
 from eligibility.household import Dwelling, Household, Member
+from eligibility.income_bounds import IncomeBounds
+from eligibility.income_bounds import declare as declare_bounds
 from eligibility.model import BENEFITS, InputUsed, PersonData
+from eligibility.reform import with_unsourced_ceiling
 
 # payment nature (or payer kind) → (variable fed the net social amount, the net taxable one)
 INCOME_VARIABLES = {
@@ -93,6 +96,7 @@ class _Report:
     def __init__(self) -> None:
         self.missing: dict[str, list[str]] = defaultdict(list)
         self.inputs: list[InputUsed] = []
+        self.bounds = IncomeBounds()  # unknown, but bounded: see eligibility.income_bounds
 
     def lack(self, what: str, benefits: Iterable[str] = BENEFITS) -> None:
         for benefit in benefits:
@@ -105,7 +109,8 @@ def _incomes(
 ) -> dict[str, tuple[float, ...]]:
     """Per-variable amounts for ``window`` + the evaluated month (M-1 carried to M)."""
     if resources is None:
-        report.lack(f"{who}resources")
+        for i in range(len(window) + 1):  # the month asked too (carried from M-1)
+            report.bounds.month(who, i, f"{who}resources")
         return {}
     by_month: dict[str, MonthlyResources] = {m.month: m for m in resources.months}
     declared_missing = set(resources.missing_months)
@@ -113,7 +118,9 @@ def _incomes(
     for i, month in enumerate(window):
         record = by_month.get(month)
         if record is None or month in declared_missing:
-            report.lack(f"{who}resources {month}")
+            report.bounds.month(who, i, f"{who}resources {month}")
+            if i == len(window) - 1:  # carried to the month asked
+                report.bounds.month(who, i + 1, f"{who}resources {month}")
             continue
         for payment in record.payments:
             if payment.nature in _SELF_EMPLOYED or payment.payer_kind in _SELF_EMPLOYED:
@@ -163,7 +170,7 @@ def _pension_gross(
         return
     retirement = data.retirement
     if retirement is None:
-        report.lack("retirement record (gross pensions, counted by ASPA)", ["aspa"])
+        report.bounds.gross_pensions("", "retirement record (gross pensions, counted by ASPA)")
         return
     gross = tuple(
         round(sum(p.monthly_gross for p in retirement.pensions if p.since.isoformat()[:7] <= m), 2)
@@ -285,7 +292,7 @@ def adapt(data: PersonData, month: str) -> Household:
     if data.receiving.get("aah"):
         # AAH is paid by the CAF, not declared to GIP-MDS, and OpenFisca cannot simulate it
         # without a disability rate: its amount would be missing from every resource base.
-        report.lack("AAH amount (paid by the CAF, not in the resource history)")
+        report.bounds.aah_amount("AAH amount (paid by the CAF, not in the resource history)")
     composition = _composition(data, report)
     partner, children = composition if composition else (None, ())
     if partner is not None:
@@ -298,7 +305,12 @@ def adapt(data: PersonData, month: str) -> Household:
             )
             if gross_counted and _aspa_age(partner.birth_date, month):
                 # The partner's CNAV record is not fetched: ASPA's gross inputs are unknown.
-                report.lack("partner gross pensions and salaries (counted by ASPA)", ["aspa"])
+                if any(incomes.get("salaire_net", ())[-4:]):
+                    what = "partner gross pensions and salaries (counted by ASPA)"
+                    report.lack(what, ["aspa"])
+                else:
+                    what = "partner gross pensions (counted by ASPA)"
+                    report.bounds.gross_pensions("partner ", what)
             # The partner's France Travail identifier is not known: their unemployment
             # benefits only (see eligibility.employment).
             partnering = employment.job_seeking(None, None, incomes, (*window, month))
@@ -327,7 +339,7 @@ def adapt(data: PersonData, month: str) -> Household:
         and data.tax is not None
         and data.tax.marital_status in ("marie", "pacse")
     )
-    return Household(
+    household = Household(
         month=month,
         months=(*window, month),
         members=tuple(members),
@@ -336,3 +348,4 @@ def adapt(data: PersonData, month: str) -> Household:
         missing={b: tuple(report.missing.get(b, ())) for b in BENEFITS},
         inputs=tuple(report.inputs),
     )
+    return with_unsourced_ceiling(declare_bounds(household, report.bounds))

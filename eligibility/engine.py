@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eligibility import months
+from eligibility import bounds, months
 from eligibility.adapter import adapt
 from eligibility.errors import NoHistory, UnknownBenefit
 from eligibility.household import Household
 from eligibility.model import BENEFITS, BenefitResult, PersonData
-from eligibility.results import death_by, deceased, no_history, result, unavailable
+from eligibility.results import death_by, deceased, no_history, result
 from eligibility.simulation import simulate
 
 
@@ -27,7 +27,7 @@ def check_request(benefits: Sequence[str], month: str) -> tuple[str, ...]:
 
 
 def _evaluable(household: Household, benefits: Sequence[str]) -> bool:
-    return any(household.complete(b) and not unavailable(b, household.month) for b in benefits)
+    return any(household.complete(b) for b in benefits)
 
 
 # Households per simulation in a campaign. A simulation keeps every intermediate array
@@ -56,14 +56,18 @@ def evaluate_households(
 ) -> list[tuple[BenefitResult, ...]]:
     """One simulation for every household with something to evaluate."""
     to_run = [h for _, h in pairs if _evaluable(h, benefits)]
+    # Each household's alternatives (bounds of its unknown inputs) are rows of their own.
+    run_rows = [row for h in to_run for row in bounds.rows(h)]
     raw_list: list[dict[str, float]] = []
-    for start in range(0, len(to_run), CAMPAIGN_CHUNK):
-        raw_list.extend(simulate(to_run[start : start + CAMPAIGN_CHUNK], benefits))
+    for start in range(0, len(run_rows), CAMPAIGN_CHUNK):
+        raw_list.extend(simulate(run_rows[start : start + CAMPAIGN_CHUNK], benefits))
     raws = iter(raw_list)
     answers: list[tuple[BenefitResult, ...]] = []
     for data, household in pairs:
-        raw = next(raws) if _evaluable(household, benefits) else None
-        answers.append(tuple(result(data, household, b, raw) for b in benefits))
+        mine: list[dict[str, float]] | None = None
+        if _evaluable(household, benefits):
+            mine = [next(raws) for _ in bounds.rows(household)]
+        answers.append(tuple(result(data, household, b, mine) for b in benefits))
     return answers
 
 

@@ -31,6 +31,9 @@ class Member:
     # False: France Travail's status was not read, so a registration without allowance (or
     # older than the allowance) cannot be seen; see ``eligibility.employment``
     job_seeker_known: bool = True
+    # Fed the full AAH every month of the window (an AAH recipient at the AAH's upper bound,
+    # see ``eligibility.bounds``); False: fed no AAH.
+    aah_full: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,16 @@ class Dwelling:
     rents: tuple[float, ...]  # per month of ``Household.months``
     depcom: str | None
     zone: int | None
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """An input no record gives, taken at its bounds (or alternatives) by the household's
+    variants rather than reported missing; see ``eligibility.bounds``."""
+
+    what: str  # how ``missing`` names it when it changes the answer
+    benefits: tuple[str, ...]  # the benefits it may change
+    bound: str  # the values it is taken at, said in the note of an answer it does not change
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,13 @@ class Household:
     # completeness report: benefit → what is missing to evaluate it (empty: complete)
     missing: Mapping[str, tuple[str, ...]]
     inputs: tuple[InputUsed, ...]
+    # Inputs taken at their bounds: this household is one complete alternative (the most
+    # favourable one, by convention), ``variants`` are the others (see ``eligibility.bounds``).
+    unknowns: tuple[Unknown, ...] = ()
+    variants: tuple[Household, ...] = ()
+    # The CSS resource ceiling raised by this fraction where no sourced value exists
+    # (``eligibility.reform``); 0: the last sourced ceiling.
+    css_ceiling_raise: float = 0.0
 
     def complete(self, benefit: str) -> bool:
         return not self.missing.get(benefit)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
-from eligibility import months
+from eligibility import bounds, months
 from eligibility.adapter import HOUSING_BENEFITS
 from eligibility.criteria import CRITERIA, legifrance
 from eligibility.household import Household
 from eligibility.model import BenefitResult, Criterion, InputUsed, PersonData, Status
-from eligibility.reform import CSS_SOURCED_UNTIL
+from eligibility.reform import CSS_CEILING_UNKNOWN, CSS_SOURCED_UNTIL
 
 _HOUSING_INPUTS = {"statut_occupation_logement", "loyer", "depcom", "zone_apl"}
 # The student status changes the RSA (excluded) and the PPA (excluded below a threshold).
@@ -39,35 +39,65 @@ def _inputs(household: Household, benefit: str) -> tuple[InputUsed, ...]:
 
 
 def unavailable(benefit: str, month: str) -> tuple[str, ...]:
-    """Missing data that no record can fill: the model itself lacks a sourced parameter."""
+    """Missing data that no record can fill, named when the rules are not run: the model
+    itself lacks a sourced parameter."""
     if benefit == "css" and month > CSS_SOURCED_UNTIL:
-        return (f"CSS resource ceiling after {CSS_SOURCED_UNTIL} (no sourced value yet)",)
+        return (CSS_CEILING_UNKNOWN.what,)
     return ()
+
+
+def _answer(benefit: str, raw: Mapping[str, float]) -> tuple[Status, float | None]:
+    if benefit == "css":
+        if raw["cmu_c"]:
+            return "ELIGIBLE", 0.0
+        if raw["css_participation_forfaitaire"] > 0:
+            return "ELIGIBLE", round(raw["css_participation_forfaitaire"], 2)
+        return "NOT_ELIGIBLE", None
+    if raw[benefit] > 0:
+        return "ELIGIBLE", round(raw[benefit], 2)
+    return "NOT_ELIGIBLE", None
+
+
+def _note(household: Household, benefit: str) -> Criterion | None:
+    """The unknowns of ``benefit`` that do not change its answer, and the values tried."""
+    unknowns = bounds.concerned(household, benefit)
+    if not unknowns:
+        return None
+    tried = " ; ".join(f"{u.what} : {u.bound}" for u in unknowns)
+    basis = CRITERIA[benefit][1]  # each benefit's resource criterion
+    return Criterion(
+        "Données manquantes sans effet sur ce résultat, évaluées à leurs bornes "
+        f"({tried}) : même statut et même montant à 1 € près à chacune.",
+        basis.title,
+        basis.href,
+    )
 
 
 def result(
     data: PersonData,
     household: Household,
     benefit: str,
-    raw: Mapping[str, float] | None,
+    raws: Sequence[Mapping[str, float]] | None,
 ) -> BenefitResult:
-    """``raw`` is None when the household was not simulated (nothing evaluable)."""
-    missing = household.missing.get(benefit, ()) + unavailable(benefit, household.month)
+    """``raws``: the raw outputs of the household's rows (``bounds.rows``), None when it was
+    not simulated (nothing evaluable). The CSS ceiling past its sourced months is one of the
+    household's unknowns (``reform.with_unsourced_ceiling``)."""
+    missing = household.missing.get(benefit, ())
     status: Status
     amount: float | None = None
-    if missing or raw is None:
+    criteria = CRITERIA[benefit]
+    if missing or raws is None:
         status = "CANNOT_EVALUATE"
-    elif benefit == "css":
-        if raw["cmu_c"]:
-            status, amount = "ELIGIBLE", 0.0
-        elif raw["css_participation_forfaitaire"] > 0:
-            status, amount = "ELIGIBLE", round(raw["css_participation_forfaitaire"], 2)
-        else:
-            status = "NOT_ELIGIBLE"
-    elif raw[benefit] > 0:
-        status, amount = "ELIGIBLE", round(raw[benefit], 2)
     else:
-        status = "NOT_ELIGIBLE"
+        answers = [_answer(benefit, raw) for raw in raws]
+        decisive = bounds.decide(household, benefit, answers, raws)
+        if decisive is None:
+            status, amount = answers[0]
+            note = _note(household, benefit)
+            if note is not None:
+                criteria = (*criteria, note)
+        else:
+            status, missing = "CANNOT_EVALUATE", decisive
     paid = receiving(data, benefit)
     return BenefitResult(
         benefit=benefit,
@@ -76,7 +106,7 @@ def result(
         receiving=paid,
         non_take_up=status == "ELIGIBLE" and paid is False,
         missing=missing,
-        criteria=CRITERIA[benefit],
+        criteria=criteria,
         inputs=_inputs(household, benefit),
     )
 

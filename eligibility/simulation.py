@@ -16,7 +16,9 @@ import numpy as np
 from openfisca_core.simulation_builder import SimulationBuilder
 
 from eligibility import months as mo
+from eligibility.bounds import WITNESSES, witness_key
 from eligibility.household import Dwelling, Household
+from eligibility.reform import CSS_CEILING_RAISE
 from eligibility.system import tax_benefit_system
 from eligibility.zoning import official_zone
 
@@ -117,6 +119,7 @@ def feed(simulation: Any, households: Sequence[Household]) -> None:
     for name, dtype in NOT_SIMULATED.items():
         for month in (*before, *months):
             simulation.set_input(name, month, np.zeros(count, dtype=dtype))
+    _feed_bounds(simulation, households, months)
     students = np.zeros((count, len(months)), dtype=bool)
     row = 0
     for household in households:
@@ -137,6 +140,20 @@ def feed(simulation: Any, households: Sequence[Household]) -> None:
         simulation.set_input("loyer", month, rents[:, j])
         simulation.set_input("depcom", month, depcom)
         simulation.set_input("zone_apl", month, zones)
+
+
+def _feed_bounds(simulation: Any, households: Sequence[Household], months: tuple[str, ...]) -> None:
+    """Inputs that only the alternatives of ``eligibility.bounds`` set: the full AAH of an
+    AAH recipient (read here, where the system is built) and the CSS ceiling's raise."""
+    full = np.array([m.aah_full for h in households for m in h.members], dtype=bool)
+    if full.any():
+        aah = tax_benefit_system().parameters.prestations_sociales.prestations_etat_de_sante
+        for month in months:
+            amount = aah.invalidite.aah.montant(f"{month}-01")
+            simulation.delete_arrays("aah", month)  # fed zeros with NOT_SIMULATED
+            simulation.set_input("aah", month, np.where(full, amount, 0.0).astype(np.float32))
+    raise_ = np.array([h.css_ceiling_raise for h in households], dtype=np.float32)
+    simulation.set_input(CSS_CEILING_RAISE, months[-1], raise_)
 
 
 def _feed_job_seekers(simulation: Any, households: Sequence[Household], count: int) -> None:
@@ -197,5 +214,12 @@ def simulate(households: Sequence[Household], benefits: Sequence[str]) -> list[d
     feed(simulation, households)
     wanted = [v for b in benefits for v in OUTPUTS[b]]
     columns = {v: np.asarray(simulation.calculate(v, month), dtype=np.float64) for v in wanted}
+    for benefit in benefits:
+        if benefit in WITNESSES:  # computed by the benefit's own formula: almost free
+            variable, offsets = WITNESSES[benefit]
+            for offset in offsets:
+                at = mo.shift(month, offset)
+                key = witness_key(variable, offset)
+                columns[key] = np.asarray(simulation.calculate(variable, at), dtype=np.float64)
     _release(simulation)
-    return [{v: float(columns[v][i]) for v in wanted} for i in range(len(households))]
+    return [{v: float(column[i]) for v, column in columns.items()} for i in range(len(households))]

@@ -35,9 +35,12 @@ def _by_benefit(situation: dict[str, Any], month: str = "2025-06") -> dict[str, 
 
 def test_a_missing_month_is_never_read_as_zero_income(tbs: Any) -> None:
     # Without the check, OpenFisca reads 2025-04 as no income and the RSA of an earner
-    # appears; the answer must be CANNOT_EVALUATE naming the month, for every benefit.
+    # appears; the answer must be CANNOT_EVALUATE naming the month, for every benefit the
+    # month can change (not the ASPA of a 35-year-old: tests/eligibility/test_decisive.py).
     situation = {**EARNER, "resources": {**EARNER["resources"], "missing": ["2025-04"]}}
-    for result in _by_benefit(situation).values():
+    answers = _by_benefit(situation)
+    assert answers.pop("aspa").status == "NOT_ELIGIBLE"
+    for result in answers.values():
         assert result.status == "CANNOT_EVALUATE"
         assert result.missing == ("resources 2025-04",)
         assert result.monthly_amount is None and not result.non_take_up
@@ -183,8 +186,16 @@ def test_no_income_is_left_for_openfisca_to_rebuild_from_gross(tbs: Any) -> None
     assert float(simulation.calculate("ass", "2025-03")[0]) == 0.0
 
 
-def test_an_aah_recipient_cannot_be_evaluated(tbs: Any) -> None:
-    # AAH is not simulated (no disability rate) and not in GIP-MDS: its amount is unknown.
+def test_an_aah_recipient_is_evaluated_only_where_the_aah_cannot_change_the_answer(
+    tbs: Any,
+) -> None:
+    # AAH is not simulated (no disability rate) and not in GIP-MDS: its amount is unknown,
+    # between none and the full AAH. It enters the PPA's and the CSS's resources: decisive;
+    # the RSA is out of reach of an 800 € salary either way, and housing aid does not count
+    # it (tests/eligibility/test_decisive.py has the rest).
     results = _by_benefit({**EARNER, "receiving": {"aah": True}})
-    assert {r.status for r in results.values()} == {"CANNOT_EVALUATE"}
-    assert results["rsa"].missing == ("AAH amount (paid by the CAF, not in the resource history)",)
+    aah = ("AAH amount (paid by the CAF, not in the resource history)",)
+    assert results["ppa"].status == "CANNOT_EVALUATE" and results["ppa"].missing == aah
+    assert results["css"].status == "CANNOT_EVALUATE" and results["css"].missing == aah
+    assert results["rsa"].status == "NOT_ELIGIBLE" and results["rsa"].missing == ()
+    assert results["aide_logement"].monthly_amount == 187.0
