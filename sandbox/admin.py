@@ -61,6 +61,15 @@ def person_entry(population: Population, person: Person) -> dict[str, object]:
         "rights": [
             name for name in ("rsa", "ppa", "aah", "asf", "css", "aspa") if getattr(rights, name)
         ],
+        # The CSS right as the CNAM holds it: its tier and end may differ from what the law
+        # gives now (``truth``), which is what a renewal must notice.
+        "css": None
+        if rights.css is None
+        else {
+            "participation": bool(rights.css.with_increase),
+            "depuis": rights.css.since.isoformat(),
+            "renouvellement": rights.css.renewal.isoformat() if rights.css.renewal else None,
+        },
         "truth": {name: getattr(person.truth, name) for name in TRUTH_FLAGS},
     }
 

@@ -146,12 +146,19 @@ async def test_two_workers_share_a_campaign_without_overlap(
 async def test_the_command_runs_over_the_sandbox_population(
     sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
+    # The command examines the first adults of the sandbox's listing: as many as it takes to
+    # reach one whose data is incomplete, chosen by the listing's flags, not by position.
+    everyone = [entry for _, entry in await sandbox_adults(sandbox.urls["civil_registry"], None)]
+    first_incomplete = next(
+        n for n, e in enumerate(everyone) if e["unknown_to_caf"] or e["missing_months"]
+    )
+    limit = first_incomplete + 1
     args = argparse.Namespace(
         benefit="rsa",
         month=MONTH,
         population=True,
         from_events=False,
-        limit=5,
+        limit=limit,
         workers=1,
         worker_index=0,
         campaign=None,
@@ -160,12 +167,16 @@ async def test_the_command_runs_over_the_sandbox_population(
     )
     err = io.StringIO()
     summary = await run_campaign(settings_for(sandbox, tmp_path), args, lambda: NOW, err)
-    # The split the sandbox's own listing predicts for the same five adults: every agency is
-    # up, so every fetch succeeds, and each person lands where their facts put them.
-    listed = [entry for _, entry in await sandbox_adults(sandbox.urls["civil_registry"], 5)]
-    assert summary.examined == summary.fetched == len(listed) == 5
+    # The split the sandbox's own listing predicts for the same adults: every agency is up,
+    # so every fetch succeeds, and each person lands where their facts put them.
+    listed = everyone[:limit]
+    assert summary.examined == summary.fetched == len(listed) == limit
     assert summary.errors == 0
-    assert summary.partners_fetched == sum(e["household_kind"].startswith("couple") for e in listed)
+    # A partner is read for whoever the CAF knows to live in a couple and not paid the RSA.
+    assert summary.partners_fetched == sum(
+        "couple" in e["household_kind"] and not e["unknown_to_caf"] and "rsa" not in e["rights"]
+        for e in listed
+    )
     assert summary.partners_unresolved == 0
     # The CAF holds the RSA record: without it (or with months missing), nothing is concluded.
     incomplete = [e for e in listed if e["unknown_to_caf"] or e["missing_months"]]

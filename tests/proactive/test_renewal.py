@@ -8,7 +8,7 @@ import asyncio
 import io
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,23 +42,55 @@ CAMPAIGN = "css-renewal-2025-06"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[RunningSandbox]:
-    # Its own sandbox: renewals change what its CNAM answers until they are reverted.
-    with start_in_thread(SandboxConfig(size=400, reference_month=MONTH)) as running:
+    # Its own sandbox: renewals change what its CNAM answers until they are reverted. The
+    # seed gives the kinds of holders the renewal test needs (``kinds`` checks they exist).
+    with start_in_thread(SandboxConfig(size=400, seed=7, reference_month=MONTH)) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def holders(sandbox: RunningSandbox) -> list[PivotIdentity]:
+def holder_entries(sandbox: RunningSandbox) -> list[dict[str, Any]]:
+    """The living adults holding the CSS, as the sandbox lists them (with their truth)."""
     with httpx.Client(timeout=5.0) as http:
         data = http.get(
             sandbox.urls["civil_registry"] + "/_sandbox/persons",
             params={"kind": "css", "limit": 1000},
         ).json()["data"]
-    return [
-        identity_from_params(e["personne"])
-        for e in data
-        if e["role"] == "adult" and not e["deceased"]
+    return [e for e in data if e["role"] == "adult" and not e["deceased"]]
+
+
+@pytest.fixture(scope="module")
+def holders(holder_entries: list[dict[str, Any]]) -> list[PivotIdentity]:
+    return [identity_from_params(e["personne"]) for e in holder_entries]
+
+
+def kinds(entries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The holders due within the renewal window, by what the law says of them now: the same
+    tier as their right, another tier, or a household the rules cannot evaluate alone (a
+    couple: the renewal reads the partner's resources nowhere)."""
+    today = NOW.date()
+    due = [
+        e
+        for e in entries
+        if today < date.fromisoformat(e["css"]["renouvellement"]) <= today + timedelta(days=60)
     ]
+    alone = [
+        e
+        for e in due
+        if "couple" not in e["household_kind"]
+        and not e["missing_months"]
+        and not e["unknown_to_caf"]
+        and e["activity"] != "independant"
+        and "aah" not in e["rights"]
+    ]
+    truth = [e for e in alone if e["truth"]["css_eligible"]]
+    return {
+        "same": [e for e in truth if e["css"]["participation"] == e["truth"]["css_participation"]],
+        "changed": [
+            e for e in truth if e["css"]["participation"] != e["truth"]["css_participation"]
+        ],
+        "couple": [e for e in due if "couple" in e["household_kind"]],
+    }
 
 
 @pytest.fixture
@@ -105,8 +137,11 @@ async def test_renewed_when_unchanged_invited_otherwise_audited_reversible_and_i
     sandbox: RunningSandbox,
     services: tuple[Services, RenewalStore],
     holders: list[PivotIdentity],
+    holder_entries: list[dict[str, Any]],
 ) -> None:
     built, store = services
+    due = kinds(holder_entries)
+    assert all(due.values()), {k: len(v) for k, v in due.items()}  # the seed's population
     summary = await runner(built, store).run(holders, MONTH, CAMPAIGN)
     assert summary.examined == len(holders)
     assert summary.renewed >= 1 and summary.invited >= 1 and summary.not_due >= 1
@@ -120,9 +155,18 @@ async def test_renewed_when_unchanged_invited_otherwise_audited_reversible_and_i
 
     offers = await built.offers.for_campaign(CAMPAIGN)
     assert len(offers) == summary.invited
-    reasons = {o.evidence["renewal"] for o in offers}
-    assert {"tier_changed", "cannot_evaluate"} <= reasons
-    assert not {o.person for o in offers} & {r.person for r in rows}
+    reason = {o.person: o.evidence["renewal"] for o in offers}
+
+    def pseudonym(entry: dict[str, Any]) -> str:
+        return built.pseudonyms.pseudonym(identity_from_params(entry["personne"]), SECTOR)
+
+    # Chosen by what the law says of them: a tier that changed is never renewed silently,
+    # nor is a couple's right (the partner's resources are not read); the same tier is.
+    assert {reason.get(pseudonym(e)) for e in due["changed"]} == {"tier_changed"}
+    assert {reason.get(pseudonym(e)) for e in due["couple"]} == {"cannot_evaluate"}
+    renewed = {r.person for r in rows}
+    assert renewed and renewed <= {pseudonym(e) for e in due["same"]}
+    assert not set(reason) & renewed
 
     acts = await built.audit_reader.entries(AuditFilter(kind="automatic_act"), first=100)
     assert len(acts.items) == summary.renewed
