@@ -14,7 +14,9 @@ Every input below is a variable of OpenFisca-France 176.1.8, fed as its definiti
 - ``etudiant``: a month overlapped by a MESRI enrolment ("inscrit") in initial training (régimes
   RF1 to RF3); the MESRI's 404 code 25003 means not a student;
 - ``activite`` and ``date_debut_chomage``: ``chomeur`` in a month France Travail's registration
-  covers (categories 1 to 4: without a job), from its start date; otherwise ``etudiant``,
+  covers (categories 1 to 4: without a job), from its start date; for an adult France Travail
+  was not asked about (the partner: it is asked by identifier), in a month GIP-MDS declares an
+  unemployment benefit, from the first month of the latest run of them; otherwise ``etudiant``,
   ``actif`` (a salary that month), ``retraite`` (a pension), or ``inactif``; ``ass`` is 0
   (France Travail pays it: it is in the declared unemployment payments already);
 - ``loyer`` per month from the CAF's rent history, ``statut_occupation_logement`` and
@@ -127,6 +129,8 @@ class _Builder:
         students = self.student_months(who, raw)
         person["etudiant"] = {m: m in students for m in self.months}
         registered, since = self.registration(who, raw)
+        if raw.job_status is None:
+            registered, since = _paid_job_seeker(amounts["chomage_net"], self.months)
         if since is not None:
             person["date_debut_chomage"] = {"ETERNITY": since}
         activity = {}
@@ -297,6 +301,19 @@ class _Builder:
                 "personnes_a_charge": children if i == 0 else [],
             }
         return foyers
+
+
+def _paid_job_seeker(benefit: dict[str, float], months: list[str]) -> tuple[set[str], str | None]:
+    """Without France Travail's answer: a job seeker in the months an unemployment benefit is
+    declared (it is paid to registered job seekers only, Code du travail L5421-1 and
+    following), since the first month of the latest run of such months."""
+    paid = {m for m in months if benefit.get(m, 0.0) > 0}
+    if not paid:
+        return set(), None
+    start = max(paid)
+    while shift(start, -1) in paid:
+        start = shift(start, -1)
+    return paid, f"{start}-01"
 
 
 def build(raw: RawHousehold) -> Situation:

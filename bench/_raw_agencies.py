@@ -20,6 +20,7 @@ from sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from sandbox.runner import SANDBOX_API_PARTICULIER_TOKEN
 
 Params = list[tuple[str, str]]
+ATTEMPTS = 3  # a GET is repeated after a transport error
 Json = dict[str, Any]
 
 
@@ -130,12 +131,20 @@ class Agencies:
 
     async def get(self, agency: str, path: str, params: Sequence[tuple[str, str]]) -> Answer:
         token = await self._token(agency)
-        response = await self.client.get(
-            self.urls[agency] + path,
-            params=[("recipient", self.recipient), *params],
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        return _answer(response)
+        for attempt in range(ATTEMPTS):
+            try:
+                response = await self.client.get(
+                    self.urls[agency] + path,
+                    params=[("recipient", self.recipient), *params],
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            except httpx.TransportError as exc:
+                # A kept-alive connection the server closed as it was reused: ask again.
+                if attempt == ATTEMPTS - 1:
+                    return Failure(0, type(exc).__name__)
+                continue
+            return _answer(response)
+        raise AssertionError("unreachable")
 
     async def adult(self, pivot: Mapping[str, Any], month: str, job_id: str | None) -> RawAdult:
         """Every answer about one adult; resources for the 18 months before and the month."""

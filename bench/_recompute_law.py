@@ -6,7 +6,8 @@ release) is revalued to 10,339 € a year for one person from 2025-04-01 (+1.7 %
 published in the Journal officiel of 29 March 2025; CSS art. L861-1, revaluation every
 1 April:
 https://www.legifrance.gouv.fr/search/code?query=%22article+L861-1%22+code+de+la+s%C3%A9curit%C3%A9+sociale).
-No value is known from 2026-04-01: CSS is not recomputed from that month on.
+No value is known from 2026-04-01: from that month on CSS is computed with the 2025 ceiling
+unchanged and raised by 5 %, and answered only when both give the same verdict and amount.
 
 Households are computed together in simulations of up to 50, each under its own ids: every
 formula involved is vectorised per entity, so a result does not depend on its batch-mates
@@ -22,8 +23,12 @@ from bench._openfisca_situation import Situation
 
 CSS_CEILING_2025 = 10339.0
 CSS_KNOWN_UNTIL = "2026-03"
+# From 2026-04-01 the ceiling is unknown: CSS is recomputed at both ends of a range of its
+# revaluation (the L161-25 coefficient, which raised the RSA's basic amount by 4.6 % in 2024,
+# 1.7 % in 2025 and 0.8 % in 2026 in this release's parameters) and answered when both agree.
+CSS_RAISES_2026 = (0.0, 0.05)
 
-_SYSTEM: Any = None
+_SYSTEMS: dict[float, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,10 @@ class Verdict:
     reasons: tuple[str, ...] = ()
 
 
-def system() -> Any:
-    """OpenFisca-France with the 2025 CSS ceiling; built once per process."""
-    global _SYSTEM
-    if _SYSTEM is None:
+def system(raise_2026: float = 0.0) -> Any:
+    """OpenFisca-France with the 2025 CSS ceiling (raised by ``raise_2026`` from 2026-04-01);
+    built once per process and raise."""
+    if raise_2026 not in _SYSTEMS:
         from openfisca_core import periods
         from openfisca_core.reforms import Reform
         from openfisca_france import FranceTaxBenefitSystem
@@ -47,16 +52,19 @@ def system() -> Any:
         def revalue(parameters: Any) -> Any:
             node = parameters.prestations_sociales.solidarite_insertion.minima_sociaux.cs.cmu
             node.plafond_base.update(start=periods.instant("2025-04-01"), value=CSS_CEILING_2025)
+            if raise_2026:
+                value = round(CSS_CEILING_2025 * (1 + raise_2026))
+                node.plafond_base.update(start=periods.instant("2026-04-01"), value=value)
             return parameters
 
-        class CssCeiling2025(Reform):  # type: ignore[misc]  # openfisca is untyped
+        class CssCeiling(Reform):  # type: ignore[misc]  # openfisca is untyped
             name = "CSS ceiling revalued on 2025-04-01"
 
             def apply(self) -> None:
                 self.modify_parameters(modifier_function=revalue)
 
-        _SYSTEM = CssCeiling2025(FranceTaxBenefitSystem())
-    return _SYSTEM
+        _SYSTEMS[raise_2026] = CssCeiling(FranceTaxBenefitSystem())
+    return _SYSTEMS[raise_2026]
 
 
 def _merged(situations: list[Situation]) -> dict[str, Any]:
@@ -105,6 +113,16 @@ def _run_chunk(situations: list[Situation]) -> list[tuple[dict[str, Verdict], in
         for v in ("rsa", "ppa", "aspa", "aide_logement", "cmu_c", "css_participation_forfaitaire")
     }
     zones = simulation.calculate("zone_apl", month).decode()
+    css_bounds = [(values["cmu_c"], values["css_participation_forfaitaire"])]
+    if month > CSS_KNOWN_UNTIL:
+        for raise_2026 in CSS_RAISES_2026[1:]:
+            other = SimulationBuilder().build_from_entities(system(raise_2026), _merged(situations))
+            css_bounds.append(
+                (
+                    other.calculate("cmu_c", month),
+                    other.calculate("css_participation_forfaitaire", month),
+                )
+            )
     out = []
     for h, situation in enumerate(situations):
         f = families.index(f"h{h}_{next(iter(situation.entities['familles']))}")
@@ -117,10 +135,12 @@ def _run_chunk(situations: list[Situation]) -> list[tuple[dict[str, Verdict], in
         free = bool(values["cmu_c"][f])
         paying = round(float(values["css_participation_forfaitaire"][f]), 2)
         verdicts["css"] = Verdict("css", free or paying > 0, 0.0 if free else paying)
+        answers = {(bool(c[f]), round(float(p[f]), 2)) for c, p in css_bounds}
+        if len(answers) > 1:
+            reason = "the CSS ceiling after 2026-03 (unknown; the answer changes within +0-5 %)"
+            verdicts["css"] = Verdict("css", None, None, (reason,))
         for benefit, reasons in situation.unknown.items():
             if reasons:
                 verdicts[benefit] = Verdict(benefit, None, None, tuple(reasons))
-        if month > CSS_KNOWN_UNTIL and not situation.unknown.get("css"):
-            verdicts["css"] = Verdict("css", None, None, ("no CSS ceiling known after 2026-03",))
         out.append((verdicts, int(zones[m].name[-1])))
     return out

@@ -98,9 +98,19 @@ async def _ask(
     if entry["identifiant_france_travail"]:
         ref["franceTravailId"] = entry["identifiant_france_travail"]
     body = {"query": QUERY, "variables": {"ref": ref, "ctx": CONTEXT, "month": month}}
-    answer = await http.post(
-        stack.gateway_url + "/graphql", json=body, headers={"Authorization": f"Bearer {token}"}
-    )
+    for attempt in range(3):
+        try:
+            answer = await http.post(
+                stack.gateway_url + "/graphql",
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            break
+        except httpx.TransportError:
+            # A kept-alive connection the server closed as it was reused: asking again only
+            # adds an audit entry.
+            if attempt == 2:
+                raise
     payload = answer.json()
     if answer.status_code != 200 or payload.get("errors") or not payload.get("data"):
         code = (payload.get("errors") or [{}])[0].get("extensions", {}).get("code", "?")

@@ -33,22 +33,32 @@ PIVOT = {
 }
 
 
-def _salary(net: float, taxable: float) -> list[dict[str, Any]]:
+def _salary(net: float, taxable: float, nature: str = "salaire") -> list[dict[str, Any]]:
     if not net:
         return []
     payer = {"siret": "31000005860062", "type": "employeur"}
     return [
         {
             "payeur": payer,
-            "nature": "salaire",
+            "nature": nature,
             "montant_net_social": net,
             "montant_net_fiscal": taxable,
         }
     ]
 
 
-def _adult(net: float = 800.0, taxable: float = 824.0, missing: tuple[str, ...] = ()) -> RawAdult:
-    periods = [{"mois": m, "versements": _salary(net, taxable)} for m in WINDOW if m not in missing]
+def _adult(
+    net: float = 800.0,
+    taxable: float = 824.0,
+    missing: tuple[str, ...] = (),
+    nature: str = "salaire",
+    since: str = WINDOW[0],
+) -> RawAdult:
+    periods = [
+        {"mois": m, "versements": _salary(net, taxable, nature) if m >= since else []}
+        for m in WINDOW
+        if m not in missing
+    ]
     return RawAdult(
         pivot=PIVOT,
         civil={"identite": {**IDENTITE, "sexe": "M"}, "date_deces": None},
@@ -128,6 +138,15 @@ def test_a_job_seeker_is_chomeur_from_france_travail() -> None:
     assert person["activite"][MONTH] == "chomeur"
     assert person["activite"][shift(MONTH, -6)] == "inactif"  # before registering
     assert person["date_debut_chomage"] == {"ETERNITY": "2025-01-01"}
+
+
+def test_without_france_travail_an_unemployment_benefit_makes_a_job_seeker() -> None:
+    adult = _adult(net=900.0, taxable=950.0, nature="allocation_chomage", since="2025-03")
+    person = build(_household(adult)).entities["individus"]["adult0"]
+    assert person["chomage_net"][MONTH] == 900.0
+    assert person["activite"][MONTH] == "chomeur"
+    assert person["activite"]["2025-02"] == "inactif"
+    assert person["date_debut_chomage"] == {"ETERNITY": "2025-03-01"}
 
 
 def test_a_household_alone_and_in_a_batch_is_the_same() -> None:
