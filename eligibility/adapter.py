@@ -348,4 +348,5 @@ def adapt(data: PersonData, month: str) -> Household:
         missing={b: tuple(report.missing.get(b, ())) for b in BENEFITS},
         inputs=tuple(report.inputs),
     )
-    return with_unsourced_ceiling(declare_bounds(household, report.bounds))
+    # Unknowns with bounds: missing resources, then an unknown job-seeker status.
+    return with_unsourced_ceiling(employment.declare(declare_bounds(household, report.bounds)))

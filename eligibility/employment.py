@@ -32,9 +32,12 @@ Where the facts come from:
 
 Without France Travail's status (no identifier given, not released, or failed) a
 non-indemnified job seeker cannot be seen, nor a registration that began before the
-allowance. ``registered_bound`` gives the household under the other bound (the members whose
-status is unknown registered since the start of the window) only where OpenFisca's
-conditions above can change something; ``eligibility.bounds`` evaluates both.
+allowance. ``declare`` adds the other value as an alternative (``eligibility.bounds``): the
+members whose status is unknown registered since the start of the window, only where
+OpenFisca's conditions above can change something (a member indemnified from M-2 on, with
+salaries in the rolling year; a member with no salary, pension nor allowance at M, not a
+student, whose salary or allowance stopped within the rolling year); elsewhere there is no
+unknown at all. Both values are evaluated, and the answer is given when they agree.
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from connectors.records import JobSeekerStatus, Provenance, Resources, UnemploymentPayments
+from eligibility import bounds
 from eligibility import months as mo
-from eligibility.household import Household, Member
+from eligibility.household import Household, Member, Unknown
 from eligibility.model import InputUsed
 
 # France Travail's categories of people without a job (1-3 available, 4 not immediately);
@@ -59,6 +63,10 @@ AFFECTED = ("rsa", "ppa", "css", "aide_logement")
 UNKNOWN = "job-seeker status (France Travail)"
 UNKNOWN_PARTNER = "partner job-seeker status (France Travail)"
 LAW = "Code du travail art. L5421-3"
+# The two values an unknown status is evaluated at (said in the note of an answer it does
+# not change).
+_UNPAID = "non inscrit, puis inscrit à France Travail sans indemnisation depuis plus de deux mois"
+_OLDER = "inscrit au premier mois indemnisé, puis plus de deux mois avant"
 
 
 @dataclass(frozen=True)
@@ -171,48 +179,79 @@ def _salaries(member: Member, window: slice) -> float:
     return sum(member.incomes.get("salaire_imposable", ())[window])
 
 
-def registered_bound(household: Household) -> tuple[Household, tuple[str, ...]] | None:
-    """The household with every parent whose status is unknown taken as registered since
-    the start of the window, and the names of the unknowns; None when OpenFisca's conditions
-    (module docstring) cannot change anything: then there is no unknown at all."""
+def _earned(member: Member, window: slice) -> bool:
+    """Paid a salary or an unemployment benefit in ``window``: income that can drop."""
+    return _salaries(member, window) + sum(member.incomes.get("chomage_imposable", ())[window]) > 0
+
+
+def _bounded(household: Household) -> dict[int, Unknown]:
+    """The members (by index) whose unknown status can change something, per OpenFisca's
+    conditions (module docstring), with the unknown each is named by; empty: no unknown."""
     months = household.months
     last = len(months) - 1
-    early = mo.first_day(months[0])
     two_months_ago = mo.first_day(months[-3])
     rolling = slice(-14, -2)  # OpenFisca's rolling year for housing aid: M-13 … M-2
-    parents = [m for m in household.members if m.role != "child"]
-    household_earned = any(
-        _salaries(m, rolling) + sum(m.incomes.get("chomage_imposable", ())[rolling]) > 0
-        for m in parents
+    found: dict[int, Unknown] = {}
+    for index, member in enumerate(household.members):
+        if member.role == "child" or member.job_seeker_known:
+            continue
+        what = UNKNOWN if member.role == "claimant" else UNKNOWN_PARTNER
+        paid_now = paid_months(dict(member.incomes), len(months))[last]
+        # Someone paid a salary or a pension at M, or a student, is not taken for a job
+        # seeker without allowance.
+        occupied = any(
+            member.incomes.get(v, (0.0,))[-1] > 0 for v in ("salaire_net", "retraite_nette")
+        ) or (bool(member.student) and member.student[-1])
+        registered_late = member.unemployed_since is None or (
+            member.unemployed_since >= two_months_ago
+        )
+        if paid_now and registered_late and _salaries(member, rolling) > 0:
+            # Indemnified: the registration may be older than the first allowance, and
+            # then the past salaries are abated (CCH R822-14).
+            found[index] = Unknown(what, AFFECTED, _OLDER)
+        elif not paid_now and not occupied and _earned(member, rolling):
+            # Income dropped to nothing: maybe a job seeker without allowance, whose income
+            # the housing aid neutralises (CCH R822-15: the person's own).
+            found[index] = Unknown(what, AFFECTED, _UNPAID)
+    return found
+
+
+def _as_registered(member: Member, early: date, count: int) -> Member:
+    """``member`` registered with France Travail since ``early`` (at the latest M-2)."""
+    series = member.job_seeker or (False,) * count
+    return replace(
+        member,
+        job_seeker=(*series[:-3], True, True, True),
+        unemployed_since=min(early, member.unemployed_since or early),
     )
-    changed: list[Member] = []
-    names: list[str] = []
-    for member in household.members:
-        bound = member
-        if member.role != "child" and not member.job_seeker_known:
-            paid_now = paid_months(dict(member.incomes), len(months))[last]
-            # Someone paid a salary or a pension at M, or a student, is not taken for a job
-            # seeker without allowance.
-            occupied = any(
-                member.incomes.get(v, (0.0,))[-1] > 0 for v in ("salaire_net", "retraite_nette")
-            ) or (bool(member.student) and member.student[-1])
-            registered_late = member.unemployed_since is None or (
-                member.unemployed_since >= two_months_ago
-            )
-            if paid_now and registered_late and _salaries(member, rolling) > 0:
-                # Indemnified: the registration may be older than the first allowance.
-                bound = replace(member, unemployed_since=early)
-            elif not paid_now and not occupied and household_earned:
-                # Maybe a job seeker without allowance: the household's income neutralised.
-                series = member.job_seeker or (False,) * len(months)
-                bound = replace(
-                    member,
-                    job_seeker=(*series[:-3], True, True, True),
-                    unemployed_since=min(early, member.unemployed_since or early),
-                )
-        if bound is not member:
-            names.append(UNKNOWN if member.role == "claimant" else UNKNOWN_PARTNER)
-        changed.append(bound)
-    if not names:
+
+
+def registered_bound(household: Household) -> tuple[Household, tuple[str, ...]] | None:
+    """The household with every parent whose unknown status can change something taken as
+    registered since the start of the window, and the names of the unknowns; None when
+    nothing can change (module docstring): then there is no unknown at all."""
+    found = _bounded(household)
+    if not found:
         return None
-    return replace(household, members=tuple(changed)), tuple(names)
+    return _at_registered(household, found), tuple(u.what for u in found.values())
+
+
+def _at_registered(row: Household, found: dict[int, Unknown]) -> Household:
+    early = mo.first_day(row.months[0])
+    members = tuple(
+        _as_registered(m, early, len(row.months)) if i in found else m
+        for i, m in enumerate(row.members)
+    )
+    return replace(row, members=members)
+
+
+def declare(household: Household) -> Household:
+    """``household`` (the facts: an unknown status read as not registered) with the
+    registered bound as an alternative of each of its rows (``eligibility.bounds``), where
+    the unknown status can change something. Both values of a two-valued unknown are
+    evaluated: nothing is assumed of how the answers vary between them."""
+    found = _bounded(household)
+    if not found:
+        return household
+    unknowns = list(dict.fromkeys(found.values()))
+    return bounds.with_alternatives(household, unknowns, lambda row: [_at_registered(row, found)])

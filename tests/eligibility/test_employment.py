@@ -9,8 +9,10 @@ from typing import Any
 from connectors import records
 from eligibility import employment
 from eligibility.adapter import adapt
+from eligibility.engine import evaluate_one
 from eligibility.golden import situation_to_person
 from eligibility.inputs import INPUT_FIELDS, person_data_from_fields
+from eligibility.model import BENEFITS
 
 MONTHS = ("2025-02", "2025-03", "2025-04", "2025-05", "2025-06")
 FT = records.Provenance(
@@ -136,3 +138,42 @@ def test_the_bound_of_an_unknown_status_where_it_can_matter() -> None:
     bound = employment.registered_bound(recent)
     assert bound is not None
     assert bound[0].members[0].unemployed_since == date(2023, 12, 1)
+
+
+def test_a_partner_who_never_earned_is_no_unknown() -> None:
+    # The neutralisation concerns an income that dropped (CCH R822-15): a partner with no
+    # income over the whole window is not made an unknown, whoever else earns.
+    couple = _person(
+        {},
+        partner={"birth_date": "1991-02-01"},
+        partner_resources={"months": 24, "payments": []},
+    )
+    assert employment.registered_bound(adapt(couple, "2025-06")) is None
+    # The same partner whose salary stopped in 2025-01 is one.
+    dropped = _person(
+        {},
+        partner={"birth_date": "1991-02-01"},
+        partner_resources={"months": 24, "payments": [SALARY], "from": {"2025-02": []}},
+    )
+    bound = employment.registered_bound(adapt(dropped, "2025-06"))
+    assert bound is not None and bound[1] == (employment.UNKNOWN_PARTNER,)
+
+
+def test_the_unknown_status_is_evaluated_both_ways(tbs: Any) -> None:
+    dropped = _person({"2025-02": []})
+    household = adapt(dropped, "2025-06")
+    [unknown] = household.unknowns
+    assert unknown.what == employment.UNKNOWN and "rsa" in unknown.benefits
+    assert len(household.variants) == 1  # the facts, then the registered bound
+    answers = {r.benefit: r for r in evaluate_one(dropped, BENEFITS, "2025-06")}
+    assert answers["aide_logement"].status == "CANNOT_EVALUATE"
+    assert answers["aide_logement"].missing == (employment.UNKNOWN,)
+    # The free CSS either way: answered, with a note naming what was tried.
+    css = answers["css"]
+    assert (css.status, css.monthly_amount) == ("ELIGIBLE", 0.0)
+    assert any(employment.UNKNOWN in c.text for c in css.criteria)
+    # ASPA does not read it: no note.
+    assert all(employment.UNKNOWN not in c.text for c in answers["aspa"].criteria)
+    # With France Travail's answer there is nothing to bound.
+    known = _person({"2025-02": []}, job_seeker={"since": "2025-02-01", "category": 1})
+    assert adapt(known, "2025-06").unknowns == ()
