@@ -3,7 +3,9 @@
 Households are simulated together (a micro-batch of requests, a campaign chunk), so any
 input derived from the batch as a whole would leak from one household to another. The pool
 mixes golden situations with dwellings whose CAF zone differs from the commune's zone in
-OpenFisca's table (the CAF record wins), dwellings without a zone, and no housing at all.
+OpenFisca's table (the CAF record wins), dwellings without a zone, and no housing at all,
+and households with unknowns evaluated at their bounds (an AAH recipient, a missing month,
+a partner whose resources were not read): their alternatives are rows of the same simulation.
 """
 
 from __future__ import annotations
@@ -46,10 +48,20 @@ def _variant(dwelling: dict[str, Any]) -> dict[str, Any]:
     return situation
 
 
+def _unknowns() -> tuple[dict[str, Any], ...]:
+    aah = {**copy.deepcopy(_SINGLE), "receiving": {"aah": True}}
+    gap = copy.deepcopy(_SINGLE)
+    gap["resources"]["missing"] = ["2025-03"]
+    couple = {**copy.deepcopy(_SINGLE), "partner": {"birth_date": "1985-07-02"}}
+    return aah, gap, couple
+
+
 POOL: tuple[PersonData, ...] = (
     *(situation_to_person(_CASES[name].situation, MONTH) for name in _GOLDEN),
     *(situation_to_person(_variant(d), MONTH) for d in _DWELLINGS),
+    *(situation_to_person(s, MONTH) for s in _unknowns()),
 )
+AAH_RECIPIENT = len(POOL) - 3
 LIMOGES_ZONE_3 = len(_GOLDEN)
 NO_HOUSING = _GOLDEN.index("no housing record")
 _ALONE: dict[int, tuple[BenefitResult, ...]] = {}
@@ -66,6 +78,12 @@ def _alone(index: int) -> tuple[BenefitResult, ...]:
     return _ALONE[index]
 
 
+def test_the_pool_has_households_with_unknowns() -> None:
+    """Their variants do reach the simulation: otherwise the property proves little."""
+    for index in range(AAH_RECIPIENT, len(POOL)):
+        assert adapt(POOL[index], MONTH).variants, POOL[index]
+
+
 def test_a_caf_zone_that_differs_from_the_communes_is_computed(tbs: Any) -> None:
     """The pool's zone variants do reach OpenFisca: otherwise the property proves little."""
     by_zone = {r.benefit: r.monthly_amount for r in _alone(LIMOGES_ZONE_3)}
@@ -77,6 +95,7 @@ def test_a_caf_zone_that_differs_from_the_communes_is_computed(tbs: Any) -> None
 @pytest.mark.usefixtures("tbs")
 @settings(max_examples=10, deadline=None)
 @example([LIMOGES_ZONE_3, NO_HOUSING])
+@example([AAH_RECIPIENT, AAH_RECIPIENT + 1, AAH_RECIPIENT + 2, 0])
 @given(st.lists(st.integers(0, len(POOL) - 1), min_size=2, max_size=6))
 def test_results_are_the_same_alone_and_in_any_batch(batch: list[int]) -> None:
     together = _evaluate(batch)
