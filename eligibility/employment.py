@@ -131,7 +131,12 @@ def job_seeking(
     paid = tuple(
         p or m in covered for p, m in zip(paid_months(incomes, len(months)), months, strict=True)
     )
-    if status is None:
+    later = status is not None and (
+        status.registered_since is not None and status.registered_since > mo.last_day(months[-1])
+    )
+    if status is None or later:
+        # France Travail names only the current (or last) registration: one that began after
+        # the month asked (a campaign judging a past month) says nothing of that month.
         return JobSeeking(paid if any(paid) else (), _run_start(paid, months), known=False)
     # The registration says what M is; a carried payment at M would only repeat M-1.
     series = tuple(

@@ -41,6 +41,12 @@ def test_the_registration_gives_the_months_and_the_date() -> None:
     assert seeking.since == date(2025, 3, 10) and seeking.known
 
 
+def test_a_registration_that_began_after_the_month_asked_says_nothing_of_it() -> None:
+    # France Travail names only the current registration: a past month stays unknown.
+    seeking = employment.job_seeking(status(date(2025, 9, 1)), None, {}, MONTHS)
+    assert seeking.months == () and not seeking.known
+
+
 def test_a_registration_that_ended_leaves_the_month_asked_inactive() -> None:
     seeking = employment.job_seeking(status(date(2025, 2, 1), date(2025, 4, 15)), None, {}, MONTHS)
     assert seeking.months == (True, True, True, False, False)
