@@ -90,6 +90,17 @@ async def test_missing_months_are_never_read_as_zero_income(gateway: Gateway) ->
     rsa = results["RSA"]
     assert rsa["status"] == "CANNOT_EVALUATE"
     assert any("2025-02" in m or "2025-04" in m for m in rsa["missing"]), rsa["missing"]
+    # The same months cannot open the ASPA at 35: evaluated at their bounds, it is answered
+    # with a note naming them (docs/eligibility.md, "Missing data that does not change the
+    # answer").
+    aspa = results["ASPA"]
+    assert aspa["status"] == "NOT_ELIGIBLE" and aspa["missing"] == [], aspa
+    [note] = [
+        c["text"]
+        for c in aspa["explanation"]["criteria"]
+        if c["text"].startswith("Données manquantes sans effet")
+    ]
+    assert "resources 2025-02" in note and "resources 2025-04" in note
 
 
 async def test_a_person_without_history_cannot_be_evaluated(gateway: Gateway) -> None:
