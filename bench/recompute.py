@@ -209,6 +209,14 @@ def recompute(
     return pairs, zones_differ
 
 
+def as_json(body: dict[str, Any]) -> str:
+    """Indented, except each pair of ``pairs_detail`` on one line."""
+    rows = body.pop("pairs_detail", [])
+    text = json.dumps(body, indent=1, ensure_ascii=False)
+    lines = ",\n  ".join(json.dumps(r, ensure_ascii=False) for r in rows)
+    return text[:-2] + f',\n "pairs_detail": [\n  {lines}\n ]\n}}\n'
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     started = datetime.now(UTC)
@@ -248,9 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         args.out.write_text(text, encoding="utf-8")
         body = {**facts, **summary.as_json(), "excluded": dict(sample.excluded)}
-        args.out.with_suffix(".json").write_text(
-            json.dumps(body, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        args.out.with_suffix(".json").write_text(as_json(body), encoding="utf-8")
     return 0
 
 
