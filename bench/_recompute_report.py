@@ -82,6 +82,22 @@ def render(facts: dict[str, Any], sample: Sample, summary: Summary) -> str:
         lines.append(f"| {reason} | {count} |")
     if not summary.gateway_reasons:
         lines.append("| (none) | 0 |")
+    decidable = [
+        r for r in summary.rows if r["gateway"][0] == "CANNOT_EVALUATE" and r["law"] is not None
+    ]
+    if decidable:
+        lines += [
+            "",
+            "CANNOT_EVALUATE pairs the recomputation answered from the same agencies:",
+            "",
+            "| sandbox index | household (adults' activity) | benefit | law | gateway's missing |",
+            "|---:|---|---|---:|---|",
+        ]
+        for r in decidable:
+            missing = "; ".join(r["gateway_missing"])
+            lines.append(
+                f"| {r['index']} | {r['kind']} | {r['benefit']} | {_money(r['law'])} | {missing} |"
+            )
     lines += [
         "",
         f"Pairs the recomputation itself could not decide: {summary.unknown_here}.",

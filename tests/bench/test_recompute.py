@@ -9,6 +9,7 @@ aid 187; with no income, RSA 568.94, free CSS and housing aid 301.
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from bench._openfisca_situation import BENEFITS, build
 from bench._raw_agencies import Failure, RawAdult, RawHousehold, shift
 from bench._recompute_compare import Pair, summarise
 from bench._recompute_law import Verdict, run, run_many
+from bench._recompute_report import render
+from bench._recompute_sample import Sample
 
 MONTH = "2025-06"
 WINDOW = [shift(MONTH, -k) for k in range(18, -1, -1)]
@@ -171,3 +174,26 @@ def test_a_pair_differs_above_one_euro_or_on_the_verdict(
     pair = Pair(1, "single (actif)", "css", status, amount, [], True, 14.0, [])
     assert pair.differs is differs
     assert summarise([pair]).differences == ([pair] if differs else [])
+
+
+def test_the_report_names_each_difference_and_each_answerable_cannot_evaluate() -> None:
+    differs = Pair(7, "single (actif)", "css", "ELIGIBLE", 30.0, [], True, 14.0, [])
+    withheld = Pair(8, "couple (retraite)", "aspa", "CANNOT_EVALUATE", None, ["x"], True, 82.25, [])
+    summary = summarise([differs, withheld])
+    sample = Sample([{}, {}], households=10, kept=5, excluded=Counter(aah=5), job_ids={})
+    facts = {
+        "started": "2025-07-10 12:00 UTC",
+        "command": "python -m bench.recompute",
+        "machine": "test",
+        "month": MONTH,
+        "size": 10,
+        "seed": 1,
+        "fetch_seconds": 0.0,
+        "recompute_seconds": 0.0,
+        "zones_differ": 0,
+    }
+    text = render(facts, sample, summary)
+    assert "CANNOT_EVALUATE: 1 of 2 pairs (50.0 %; target ≤ 2 %: not met)" in text
+    assert "| 7 | single (actif) | css | ELIGIBLE 30.00 | 14.00 | 16.00 |" in text
+    assert "| 8 | couple (retraite) | aspa | 82.25 | x |" in text
+    assert "| an adult receives the AAH (amount not served) | 5 |" in text
