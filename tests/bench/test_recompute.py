@@ -56,10 +56,11 @@ def _adult(
     missing: tuple[str, ...] = (),
     nature: str = "salaire",
     since: str = WINDOW[0],
+    month: str = MONTH,
 ) -> RawAdult:
     periods = [
         {"mois": m, "versements": _salary(net, taxable, nature) if m >= since else []}
-        for m in WINDOW
+        for m in _window(month)
         if m not in missing
     ]
     return RawAdult(
@@ -73,7 +74,11 @@ def _adult(
     )
 
 
-def _household(adult: RawAdult) -> RawHousehold:
+def _window(month: str) -> list[str]:
+    return [shift(month, -k) for k in range(18, -1, -1)]
+
+
+def _household(adult: RawAdult, month: str = MONTH) -> RawHousehold:
     caf = {"allocataires": [{**IDENTITE, "prenoms": "Julien", "sexe": "M"}], "enfants": []}
     housing = {
         "statut_occupation": "locataire",
@@ -81,9 +86,9 @@ def _household(adult: RawAdult) -> RawHousehold:
         "charges_mensuelles": 0.0,
         "code_cog_insee_commune": "69123",
         "zone": 2,
-        "historique_loyers": [{"mois": m, "loyer": 500.0, "charges": 0.0} for m in WINDOW],
+        "historique_loyers": [{"mois": m, "loyer": 500.0, "charges": 0.0} for m in _window(month)],
     }
-    return RawHousehold(MONTH, caf, housing, [adult])
+    return RawHousehold(month, caf, housing, [adult])
 
 
 def _amounts(verdicts: dict[str, Verdict]) -> dict[str, float | None]:
@@ -162,6 +167,19 @@ def test_a_household_alone_and_in_a_batch_is_the_same() -> None:
     for verdict in batch[2][0].values():  # a month not declared: no amount, the reason
         assert verdict.amount is None
         assert verdict.reasons == ("adult0: resources 2025-02",)
+
+
+def test_past_the_known_css_ceiling_css_is_answered_only_when_both_bounds_agree() -> None:
+    month = "2026-11"  # the ceiling is known until 2026-03
+    nets = (700.0, 820.0, 900.0)  # free at both bounds, free at +5 % only, 14 € at both
+    situations = [build(_household(_adult(n, n * 1.03, month=month), month)) for n in nets]
+    free, between, paying = (verdicts["css"] for verdicts, _ in run_many(situations))
+    assert free == Verdict("css", True, 0.0)
+    assert between.amount is None
+    assert between.reasons == (
+        "the CSS ceiling after 2026-03 (unknown; the answer changes within +0-5 %)",
+    )
+    assert paying == Verdict("css", True, 14.0)
 
 
 @pytest.mark.parametrize(
