@@ -110,7 +110,9 @@ def _incomes(
     """Per-variable amounts for ``window`` + the evaluated month (M-1 carried to M)."""
     if resources is None:
         for i in range(len(window) + 1):  # the month asked too (carried from M-1)
-            report.bounds.month(who, i, f"{who}resources")
+            # A partner's resources are one item; the claimant's are named month by month.
+            named = f"resources {window[min(i, len(window) - 1)]}"
+            report.bounds.month(who, i, f"{who}resources" if who else named)
         return {}
     by_month: dict[str, MonthlyResources] = {m.month: m for m in resources.months}
     declared_missing = set(resources.missing_months)
@@ -261,12 +263,16 @@ def _composition(
     return None
 
 
-def adapt(data: PersonData, month: str) -> Household:
-    """The household of ``data`` for ``month``, with its completeness report."""
+def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Household:
+    """The household of ``data`` for ``month``, with its completeness report. Raises
+    ``NoHistory`` when no month of resources is known, unless ``without_history``: then
+    every month is an unknown (``eligibility.income_bounds``)."""
     window = mo.history(month)
     resources = data.resources
     if resources is None or not {m.month for m in resources.months} & set(window):
-        raise NoHistory(window[0], window[-1])
+        if not without_history:
+            raise NoHistory(window[0], window[-1])
+        resources = None
     report = _Report()
     civil = data.civil
     report.inputs.append(_input("date_naissance", civil.birth_date.isoformat(), civil.provenance))

@@ -13,7 +13,7 @@ from eligibility.adapter import adapt
 from eligibility.errors import NoHistory, UnknownBenefit
 from eligibility.household import Household
 from eligibility.model import BENEFITS, BenefitResult, PersonData
-from eligibility.results import death_by, deceased, no_history, result
+from eligibility.results import death_by, deceased, result
 from eligibility.simulation import simulate
 
 
@@ -40,15 +40,17 @@ def plan(
     data: PersonData, benefits: tuple[str, ...], month: str
 ) -> Household | tuple[BenefitResult, ...]:
     """The household to simulate, or the answers known without running the rules: a person
-    the civil registry records as deceased on or before ``month`` (DECEASED), or one without
-    any resource history in the window (CANNOT_EVALUATE, every month named)."""
+    the civil registry records as deceased on or before ``month`` (DECEASED). A person
+    without any resource history in the window is simulated with every month unknown, at
+    its bounds: what no resource can change is answered (the ASPA under its age), the rest
+    is CANNOT_EVALUATE naming every month."""
     died = death_by(data, month)
     if died is not None:
         return tuple(deceased(data, b, died) for b in benefits)
     try:
         return adapt(data, month)
     except NoHistory:
-        return tuple(no_history(data, b, month) for b in benefits)
+        return adapt(data, month, without_history=True)
 
 
 def evaluate_households(

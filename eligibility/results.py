@@ -111,22 +111,6 @@ def result(
     )
 
 
-def no_history(data: PersonData, benefit: str, month: str) -> BenefitResult:
-    """The answer for a person without any resource history in the window (none released, or
-    no month declared): missing data like any other, each month named."""
-    return BenefitResult(
-        benefit=benefit,
-        status="CANNOT_EVALUATE",
-        monthly_amount=None,
-        receiving=receiving(data, benefit),
-        non_take_up=False,
-        missing=tuple(f"resources {m}" for m in months.history(month))
-        + unavailable(benefit, month),
-        criteria=CRITERIA[benefit],
-        inputs=(),
-    )
-
-
 def death_by(data: PersonData, month: str) -> date | None:
     """The death the civil registry records on or before the last day of ``month``."""
     died = data.civil.death_date

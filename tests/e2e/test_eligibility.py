@@ -105,9 +105,13 @@ async def test_missing_months_are_never_read_as_zero_income(gateway: Gateway) ->
 
 async def test_a_person_without_history_cannot_be_evaluated(gateway: Gateway) -> None:
     # No declaration at all is missing data like any other (docs/sandbox.md): every benefit
-    # answers CANNOT_EVALUATE naming the resource months, and the query raises no error.
+    # the months can change answers CANNOT_EVALUATE naming them, and the query raises no
+    # error.
     results = await _eligibility(gateway, "seul-35-sans-historique")
     assert set(results) == {"RSA", "PPA", "CSS", "ASPA", "AIDE_LOGEMENT"}
+    # But the ASPA, which no resource can open at 35 (every month evaluated at its bounds).
+    aspa = results.pop("ASPA")
+    assert aspa["status"] == "NOT_ELIGIBLE" and aspa["missing"] == [], aspa
     for benefit, result in results.items():
         assert result["status"] == "CANNOT_EVALUATE", (benefit, result)
         assert result["monthlyAmount"] is None and result["nonTakeUp"] is False
