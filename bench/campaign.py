@@ -1,9 +1,12 @@
-"""Campaign benchmark: ``unefois campaign run --population --benefit rsa`` over the sandbox.
+"""Campaign benchmark: ``unefois campaign run --population --benefit B`` over the sandbox, for
+each of the RSA, the prime d'activité, the ASPA and the CSS.
 
-Starts the sandbox agencies as a subprocess, runs the campaign as another (the real CLI, its
-settings from the environment, a fresh data directory), and measures its wall time,
-persons/s and peak RSS; then ``unefois campaign report --truth-from-sandbox`` gives the
-detection precision and recall. Results go to ``bench/results/campaign.md``.
+Starts the sandbox agencies as a subprocess (its generated population only: the scenario
+households are golden cases, not a population), runs one campaign per benefit as another (the
+real CLI, its settings from the environment, one fresh data directory per size), and measures
+each run's wall time, persons/s and peak RSS; then one ``unefois campaign report
+--truth-from-sandbox`` over the four campaigns gives precision and recall per benefit against
+the sandbox's ground truth. Results go to ``bench/results/campaign.md``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from bench._procs import HOST, _read_urls, _stop, machine
 
 MONTH = "2025-06"
-BENEFIT = "rsa"
+BENEFITS = ("rsa", "ppa", "aspa", "css")
 RECIPIENT = "13002526500013"
 SANDBOX = (sys.executable, "-m", "sandbox")
 REPORT = ("campaign", "report", "--campaign")
@@ -52,54 +55,68 @@ def _unefois(args: list[str], env: dict[str, str], log: Path) -> str:
 
 
 def _pairs(text: str) -> dict[str, str]:
-    """``name value`` pairs, from the summary table's lines or the report's one line."""
+    """``name value`` pairs, from the summary table's lines or one line of the report."""
     words = text.split()
     return dict(zip(words[::2], words[1::2], strict=False))
 
 
-def measure(size: int, workdir: Path) -> dict[str, str]:
+def measure(size: int, workdir: Path, benefits: tuple[str, ...]) -> list[dict[str, str]]:
+    """One row per benefit: the campaign's summary, timings and detection quality."""
     log = workdir / "sandbox.log"
     sandbox = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [*SANDBOX, "--host", HOST, "--port-base", "0", "--size", str(size), "--month", MONTH],
+        [
+            *SANDBOX,
+            *("--host", HOST, "--port-base", "0", "--size", str(size), "--month", MONTH),
+            *("--scenarios", "none"),
+        ],
         stdout=subprocess.PIPE,
         stderr=log.open("w", encoding="utf-8"),
         text=True,
     )
+    rows = []
     try:
-        urls = _read_urls(sandbox, sandbox.stdout, expected=7, timeout=300.0)
+        urls = _read_urls(sandbox, sandbox.stdout, expected=7, timeout=600.0)
         env = _env(urls, workdir / f"data-{size}")
         campaign_log = workdir / f"campaign-{size}.log"
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        start = time.monotonic()
-        out = _unefois(
-            ["campaign", "run", "--population", "--benefit", BENEFIT, "--month", MONTH],
-            env,
-            campaign_log,
-        )
-        wall = time.monotonic() - start
-        # ru_maxrss of children is the largest of any waited-for child: only meaningful if
-        # the campaign is the largest so far, which the check below makes sure of.
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        summary = _pairs(out)
-        page = workdir / f"report-{size}.html"
-        report = _pairs(
-            _unefois(
-                [*REPORT, f"{BENEFIT}-{MONTH}", "--truth-from-sandbox", "--output", str(page)],
+        for benefit in benefits:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            start = time.monotonic()
+            out = _unefois(
+                ["campaign", "run", "--population", "--benefit", benefit, "--month", MONTH],
                 env,
                 campaign_log,
             )
+            wall = time.monotonic() - start
+            # ru_maxrss of children is the largest of any waited-for child: only meaningful
+            # if this campaign is the largest so far, which the check below makes sure of.
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            summary = _pairs(out)
+            examined = int(summary["examined"])
+            rows.append(
+                {
+                    **summary,
+                    "benefit": benefit,
+                    "size": str(size),
+                    "wall_s": f"{wall:.1f}",
+                    "persons_per_s": f"{examined / wall:.1f}",
+                    "peak_rss_mib": f"{peak / 1024:.0f}" if peak > before else "n/a",
+                }
+            )
+        page = workdir / f"report-{size}.html"
+        campaigns = [a for b in benefits for a in ("--campaign", f"{b}-{MONTH}")]
+        named = [a for b in benefits for a in ("--benefit", b)]
+        output = ("--truth-from-sandbox", "--output", str(page))
+        report = _unefois(
+            ["campaign", "report", *campaigns, *named, *output],
+            env,
+            campaign_log,
         )
     finally:
         _stop(sandbox)
-    examined = int(summary["examined"])
-    return {
-        **summary,
-        **report,
-        "size": str(size),
-        "wall_s": f"{wall:.1f}",
-        "persons_per_s": f"{examined / wall:.1f}",
-        "peak_rss_mib": f"{peak / 1024:.0f}" if peak > before else "n/a",
-    }
+    quality = {p["benefit"]: p for p in map(_pairs, report.splitlines()) if "benefit" in p}
+    for row in rows:
+        row.update({k: v for k, v in quality[row["benefit"]].items() if k != "offers"})
+    return rows
 
 
 def _fraction(value: str) -> str:
@@ -111,47 +128,52 @@ def write(rows: list[dict[str, str]], note: str) -> None:
     lines = [
         "# Campaign benchmark",
         "",
-        f"`python -m bench.campaign` — `unefois campaign run --population --benefit {BENEFIT}"
-        f" --month {MONTH}` against the sandbox (subprocess, no injected latency), SQLite store"
-        " and audit log in a fresh data directory, real clock.",
+        "`python -m bench.campaign` — `unefois campaign run --population --benefit B --month"
+        f" {MONTH}` for each benefit B against the sandbox's generated population (subprocess,"
+        " no injected latency, `--scenarios none`), SQLite store and audit log in a fresh data"
+        " directory per size (the four campaigns share it), real clock.",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}, Python {m['python']}.",
         "",
-        "| sandbox persons | adults examined | fetched | eligible | offers | errors "
-        "| wall (s) | persons/s | peak RSS (MiB) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| sandbox persons | benefit | adults examined | fetched | eligible | offers "
+        "| skipped (receiving) | skipped (incomplete) | errors | wall (s) | persons/s "
+        "| peak RSS (MiB) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['size']} | {r['examined']} | {r['fetched']} | {r['eligible']} "
-            f"| {r['offers_created']} | {r['errors']} | {r['wall_s']} | {r['persons_per_s']} "
-            f"| {r['peak_rss_mib']} |"
+            f"| {r['size']} | {r['benefit']} | {r['examined']} | {r['fetched']} "
+            f"| {r['eligible']} | {r['offers_created']} | {r['skipped_receiving']} "
+            f"| {r['skipped_incomplete']} | {r['errors']} | {r['wall_s']} "
+            f"| {r['persons_per_s']} | {r['peak_rss_mib']} |"
         )
     lines += [
         "",
         "Messages queued in the outbox (e-mail and SMS to the contact details job seekers gave"
         " France Travail, a letter to the tax address when neither is known):",
         "",
-        "| sandbox persons | e-mails | SMS | letters |",
-        "|---:|---:|---:|---:|",
+        "| sandbox persons | benefit | e-mails | SMS | letters |",
+        "|---:|---|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['size']} | {r.get('emails_enqueued', '—')} | {r.get('sms_enqueued', '—')} "
-            f"| {r['letters_enqueued']} |"
+            f"| {r['size']} | {r['benefit']} | {r.get('emails_enqueued', '—')} "
+            f"| {r.get('sms_enqueued', '—')} | {r['letters_enqueued']} |"
         )
     lines += [
         "",
-        "Detection against the sandbox's known RSA non-claimants (`truth.rsa_non_claimant`)"
-        " among the adults the campaign examined:",
+        "Detection per benefit against the sandbox's ground truth (`truth.<benefit>_non_claimant`:"
+        " the law, OpenFisca-France over each household's true facts, and the non-take-up"
+        " draw; docs/sandbox.md, Ground truth). Recall's denominator is the known"
+        " non-claimants among the adults the campaign examined:",
         "",
-        "| sandbox persons | true positives | false positives | non-claimants | precision "
-        "| recall |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| sandbox persons | benefit | true positives | false positives | non-claimants "
+        "| precision | recall |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['size']} | {r['true_positives']} | {r['false_positives']} "
+            f"| {r['size']} | {r['benefit']} | {r['true_positives']} | {r['false_positives']} "
             f"| {r['non_claimants']} | {_fraction(r['precision'])} | {_fraction(r['recall'])} |"
         )
     lines += ["", note, ""]
@@ -161,15 +183,19 @@ def write(rows: list[dict[str, str]], note: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000", help="comma-separated population sizes")
+    parser.add_argument(
+        "--benefits", default=",".join(BENEFITS), help="comma-separated benefits, in order"
+    )
     parser.add_argument("--note", default="", help="a paragraph for the results file")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="unefois-bench-campaign-"))
+    benefits = tuple(b for b in args.benefits.split(",") if b)
     rows = []
     for size in sorted(int(s) for s in args.sizes.split(",")):
-        row = measure(size, workdir)
-        print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-        rows.append(row)
+        for row in measure(size, workdir, benefits):
+            print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+            rows.append(row)
     if not args.no_write:
         write(rows, args.note)
     with contextlib.suppress(OSError):

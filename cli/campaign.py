@@ -30,7 +30,7 @@ from cli.outbox import add_outbox_parsers, utc_now
 from cli.renewal import RENEWAL_COMMANDS, add_renewal_parsers, run_renewal
 from proactive.campaign import CampaignRunner, Summary
 from proactive.population import Subject, identity_or_none
-from proactive.report import detection, render_report
+from proactive.report import detections, render_report
 from proactive.triggers import Trigger
 from runtime import Services
 from runtime.settings import RECIPIENT_ENV, Settings
@@ -146,13 +146,26 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--recipient",
         help=f"SIRET of the body running the campaign (default: ${RECIPIENT_ENV})",
     )
-    report = csub.add_parser("report", help="write a campaign's HTML report")
-    report.add_argument("--campaign", required=True, help="the campaign id")
+    report = csub.add_parser("report", help="write campaigns' HTML report")
+    report.add_argument(
+        "--campaign",
+        required=True,
+        action="append",
+        help="a campaign id; repeat it for one report over several (one per benefit)",
+    )
     report.add_argument("--output", required=True, help="the HTML file to write")
     report.add_argument(
         "--truth-from-sandbox",
         action="store_true",
-        help="precision and recall against the sandbox's known non-claimants",
+        help="precision and recall per benefit against the sandbox's ground truth (the "
+        "known non-claimants among the adults a --population campaign examines)",
+    )
+    report.add_argument(
+        "--benefit",
+        action="append",
+        choices=("rsa", "ppa", "css", "aspa"),
+        help="with --truth-from-sandbox: a benefit the campaigns examined, judged even "
+        "without any offer (default: the benefits of their offers)",
     )
     report.add_argument(
         "--limit", type=int, help="with --truth-from-sandbox: the campaign's --limit"
@@ -176,24 +189,33 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 async def build_report(
     settings: Settings, args: argparse.Namespace, clock: Clock
 ) -> tuple[str, str]:
-    """The report page, and a one-line summary (counts only) for the terminal."""
+    """The report page, and one line per benefit (counts only) for the terminal."""
+    campaigns = [args.campaign] if isinstance(args.campaign, str) else list(args.campaign)
     async with Services.open(settings, clock) as services:
-        offers = await services.offers.for_campaign(args.campaign)
-        truth = None
-        if args.truth_from_sandbox and offers:
+        offers = [o for c in campaigns for o in await services.offers.for_campaign(c)]
+        truth: dict[str, dict[str, bool]] | None = None
+        named = getattr(args, "benefit", None) or []
+        benefits = list(dict.fromkeys([*named, *(o.benefit for o in offers)]))
+        if args.truth_from_sandbox and benefits:
             registry = settings.upstreams["civil_registry"].url
-            benefit = offers[0].benefit  # a campaign examines one benefit
-            truth = await sandbox_truth(registry, services.pseudonyms, benefit, args.limit)
-    page = render_report(offers, truth, f"Campagne {args.campaign}")
-    line = f"offers {len(offers)}"
-    if truth is not None:
-        d = detection(offers, truth)
-        line += (
-            f" true_positives {d.true_positives} false_positives {d.false_positives}"
-            f" unknown {d.unknown} non_claimants {d.non_claimants}"
-            f" precision {d.precision} recall {d.recall}"
+            truth = {}
+            for benefit in benefits:
+                truth[benefit] = await sandbox_truth(
+                    registry, services.pseudonyms, benefit, args.limit
+                )
+    page = render_report(offers, truth, "Campagne " + ", ".join(campaigns))
+    if truth is None:
+        return page, f"offers {len(offers)}\n"
+    lines = []
+    for benefit, d in detections(offers, truth).items():
+        count = sum(1 for o in offers if o.benefit == benefit)
+        lines.append(
+            f"benefit {benefit} offers {count} true_positives {d.true_positives}"
+            f" false_positives {d.false_positives} unknown {d.unknown}"
+            f" non_claimants {d.non_claimants} precision {d.precision} recall {d.recall}"
+            f" examined {d.examined}\n"
         )
-    return page, line + "\n"
+    return page, "".join(lines)
 
 
 def report(settings: Settings, args: argparse.Namespace) -> int:

@@ -5,12 +5,14 @@ screen reader reads every chart: each SVG has a title and description, and its f
 also in a table next to it. Only pseudonymous aggregates appear — counts by status, benefit
 and département, amounts — never an offer's person.
 
-Detection quality (on the sandbox, whose population knows who really is a non-claimant):
-``truth`` maps a person's proactive pseudonym to whether they are a real non-claimant of the
-benefit. Precision is the share of offers made to real non-claimants among the offers whose
-person ``truth`` knows; recall is the share of ``truth``'s non-claimants who got an offer, so
-its denominator is whoever the caller put in ``truth`` (the CLI: the persons the campaign
-examined).
+Detection quality (on the sandbox, whose population knows who really is a non-claimant: its
+ground truth, the law applied to each household's true facts): ``truth`` maps each benefit to
+a map of proactive pseudonym → whether that person is a real non-claimant of it, over the
+persons the campaign examined. Per benefit, precision is the share of offers made to real
+non-claimants among the offers whose person ``truth`` knows; recall is the share of the
+non-claimants among the persons examined who got an offer, so its denominator is whoever the
+caller put in ``truth`` for that benefit (the CLI: the adults a ``--population`` campaign
+examines, the same listing, filter and limit).
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ class Detection:
     false_positives: int  # offers to persons known not to be non-claimants
     unknown: int  # offers whose person the truth does not cover
     false_negatives: int  # known non-claimants without an offer
-    non_claimants: int  # recall's denominator
+    non_claimants: int  # recall's denominator: the non-claimants among the persons examined
+    examined: int = 0  # the persons the truth covers: those the campaign examined
 
     @property
     def precision(self) -> float | None:
@@ -61,12 +64,23 @@ class Detection:
 
 
 def detection(offers: Sequence[Offer], truth: Mapping[str, bool]) -> Detection:
+    """One benefit's detection: ``offers`` made for it, ``truth`` over the persons examined."""
     offered = {o.person for o in offers}
     tp = sum(1 for p in offered if truth.get(p) is True)
     fp = sum(1 for p in offered if truth.get(p) is False)
     unknown = sum(1 for p in offered if p not in truth)
     non_claimants = sum(1 for v in truth.values() if v)
-    return Detection(tp, fp, unknown, non_claimants - tp, non_claimants)
+    return Detection(tp, fp, unknown, non_claimants - tp, non_claimants, len(truth))
+
+
+def detections(
+    offers: Sequence[Offer], truth: Mapping[str, Mapping[str, bool]]
+) -> dict[str, Detection]:
+    """Per benefit of ``truth``, in its order: the offers for that benefit against its truth."""
+    return {
+        benefit: detection([o for o in offers if o.benefit == benefit], known)
+        for benefit, known in truth.items()
+    }
 
 
 def _number(value: float) -> str:
@@ -80,7 +94,11 @@ def _euros(value: float | None) -> str:
 
 
 def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{_number(round(100 * value, 1))} %"
+    if value is None:
+        return "—"
+    tenths = round(100 * value, 1)
+    text = f"{int(tenths)}" if tenths == int(tenths) else f"{tenths:.1f}".replace(".", ",")
+    return f"{text} %"
 
 
 def _bars(chart_id: str, title: str, rows: Sequence[tuple[str, int]]) -> str:
@@ -146,25 +164,46 @@ def _amounts(offers: Sequence[Offer]) -> str:
     return _table("Montants mensuels estimés", head, rows)
 
 
-def _detection(d: Detection) -> str:
+def _detection(found: Mapping[str, Detection]) -> str:
+    head = [
+        "Prestation",
+        "personnes examinées",
+        "non-recourants connus parmi elles",
+        "vrais positifs",
+        "faux positifs",
+        "offres hors de la vérité",
+        "faux négatifs",
+        "précision",
+        "rappel",
+    ]
     rows: list[list[str | int]] = [
-        ["Offres à de vrais non-recourants (vrais positifs)", d.true_positives],
-        ["Offres à des personnes qui ne le sont pas (faux positifs)", d.false_positives],
-        ["Offres hors de la population de référence", d.unknown],
-        ["Non-recourants sans offre (faux négatifs)", d.false_negatives],
-        ["Non-recourants connus parmi les personnes examinées", d.non_claimants],
-        ["Précision", _percent(d.precision)],
-        ["Rappel", _percent(d.recall)],
+        [
+            benefit,
+            d.examined,
+            d.non_claimants,
+            d.true_positives,
+            d.false_positives,
+            d.unknown,
+            d.false_negatives,
+            _percent(d.precision),
+            _percent(d.recall),
+        ]
+        for benefit, d in found.items()
     ]
     return (
-        "<h2>Qualité de la détection</h2><p>Comparée aux non-recourants connus de la "
-        "population de test. Précision : vrais positifs / (vrais + faux positifs). Rappel : "
-        "vrais positifs / non-recourants connus parmi les personnes examinées.</p>"
-        + _table("Précision et rappel", ["Mesure", "valeur"], rows)
+        "<h2>Qualité de la détection (vérité de terrain)</h2><p>Comparée à la vérité de "
+        "terrain de la population de test : pour chaque personne, si elle est réellement "
+        "non-recourante de la prestation (le droit appliqué aux faits réels de son foyer, "
+        "qu'aucune administration ne sert). Précision : vrais positifs / (vrais + faux "
+        "positifs). Rappel : vrais positifs / non-recourants connus parmi les personnes "
+        "examinées par la campagne.</p>" + _table("Précision et rappel par prestation", head, rows)
     )
 
 
-def render_report(offers: Sequence[Offer], truth: Mapping[str, bool] | None, title: str) -> str:
+def render_report(
+    offers: Sequence[Offer], truth: Mapping[str, Mapping[str, bool]] | None, title: str
+) -> str:
+    """The page; ``truth`` (benefit → pseudonym → real non-claimant) adds detection quality."""
     statuses = Counter(o.status for o in offers)
     by_benefit = Counter(o.benefit for o in offers)
     by_territory = Counter(o.territory or UNKNOWN_TERRITORY for o in offers)
@@ -183,7 +222,7 @@ def render_report(offers: Sequence[Offer], truth: Mapping[str, bool] | None, tit
         _amounts(offers),
     ]
     if truth is not None:
-        sections.append(_detection(detection(offers, truth)))
+        sections.append(_detection(detections(offers, truth)))
     return (
         '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{_CSS}</style></head>"

@@ -6,9 +6,10 @@ half of those entitled to the ASPA and to the CSS (15 % of RSA recipients for th
 receive nothing, and ``truth`` keeps the answer for later precision/recall measures.
 
 Entitlement is the law's, not a rule of thumb: ``sandbox.law`` runs OpenFisca-France over
-every household's generated facts, so that a detector is measured against what the law says
-of each person, not against a simplification of it. Whether an entitled person receives the
-benefit is the deliberate non-take-up draw.
+every household's generated facts (the housing aid first, which 85 % of the tenants entitled
+to it receive, then the RSA, PPA, ASPA and CSS that count it), so that a detector is
+measured against what the law says of each person, not against a simplification of it.
+Whether an entitled person receives the benefit is the deliberate non-take-up draw.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import date, timedelta
 
 from sandbox.draft import HouseholdDraft, PersonDraft
 from sandbox.gazetteer import COMMUNE_BY_COG, COMMUNES, STREETS
-from sandbox.law import CSS_MONTHS, HouseholdLaw, by_law
+from sandbox.law import CSS_MONTHS, HouseholdLaw, by_law, housing_aid_by_law
 from sandbox.months import add_years, age_on, first_day
 from sandbox.person import Address, AidKind, Housing, Occupancy, Right
 
@@ -51,6 +52,9 @@ class Entitlement:
         for household in self.households:
             self._allowances(household)
             self._housing(household)
+        aid = housing_aid_by_law(self.persons, self.households, self.ref)
+        for household in self.households:
+            self._housing_aid(household, aid[household.id])
         law = by_law(self.persons, self.households, self.ref)
         for household in self.households:
             self._rights(household, law[household.id])
@@ -186,17 +190,23 @@ class Entitlement:
         surface = rng.randint(18, 30) if len(h.adults + h.children) == 1 else rng.randint(40, 95)
         rent = round(surface * _RENT_PER_M2[zone] * rng.uniform(0.8, 1.2), 2)
         charges = round(rent * rng.uniform(0.08, 0.18), 2)
-        income = sum(p.net_social(self.ref) for p in adults)
-        kind: AidKind | None = None
-        amount = None
-        if income < 1300 + 350 * len(h.children) and rng.random() < 0.85:
-            kind = "ALF" if h.children else rng.choice(_SINGLE_AIDS)
-            amount = round(
-                max(40.0, min(rent * 0.75, 420 + 90 * len(h.children) - income * 0.2)), 2
-            )
+        # Whether the household would ask for the housing aid; the amount is the law's, known
+        # once every household's facts are (``_housing_aid``).
+        kind: AidKind | None = "ALF" if h.children else rng.choice(_SINGLE_AIDS)
+        if rng.random() >= 0.85:
+            kind = None
         previous = round(rent * rng.uniform(0.75, 1.1), 2) if h.moved_in is not None else None
         revised = rng.randint(self.ref - 11, self.ref)
-        h.housing = Housing(occupancy, rent, charges, revised, kind, amount, previous)
+        h.housing = Housing(occupancy, rent, charges, revised, kind, None, previous)
+
+    def _housing_aid(self, h: HouseholdDraft, amount: float) -> None:
+        """The housing aid the law gives, paid when the household asked for it."""
+        housing = h.housing
+        assert housing is not None
+        if housing.aid_kind is not None and amount > 0:
+            h.housing = dataclasses.replace(housing, aid_amount=amount)
+        elif housing.aid_kind is not None:
+            h.housing = dataclasses.replace(housing, aid_kind=None)
 
     # --- edge cases -----------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ generated household, fed the facts the generator drew, not what any agency serve
   salaries of an indemnified job seeker, CSS art. R861-8);
 - the dwelling (occupancy, rent, commune and its official housing zone) and the housing aid
   the CAF actually pays, for every month: the RSA, PPA and CSS housing flat rates read it.
+  That aid is itself the law's (``housing_aid_by_law``, the same facts), paid to the
+  households that asked for it.
 
 Self-employed income is counted as a monthly activity income: the yearly assessment the law
 makes of it (CASF R262-19 and following) is not modelled. The ASS is not simulated (France
@@ -223,6 +225,7 @@ def _feed_households(
     persons: Sequence[PersonDraft],
     households: Sequence[HouseholdDraft],
     months: range,
+    housing_aid: bool,
 ) -> None:
     first = months[0]
     size = len(households)
@@ -252,13 +255,48 @@ def _feed_households(
         simulation.set_input("loyer", period, rents)
         simulation.set_input("depcom", period, np.array(depcom))
         simulation.set_input("zone_apl", period, np.array(zones))
-        simulation.set_input("aide_logement", period, aid)
+        if housing_aid:
+            simulation.set_input("aide_logement", period, aid)
+
+
+def _simulation(
+    persons: Sequence[PersonDraft],
+    households: Sequence[HouseholdDraft],
+    reference: int,
+    housing_aid: bool,
+) -> tuple[Any, list[int]]:
+    simulation, order = _declare(households)
+    months = range((reference // 12 - 2) * 12, reference + 1)  # January of year N-2 on
+    _feed_persons(simulation, persons, order, months)
+    _feed_households(simulation, persons, households, months, housing_aid)
+    return simulation, order
+
+
+def housing_aid_by_law(
+    persons: Sequence[PersonDraft], households: Sequence[HouseholdDraft], reference: int
+) -> list[float]:
+    """The monthly housing aid (APL, ALF or ALS: CCH L821-1 and following) each household is
+    entitled to for ``reference``, by household id, from the same facts as ``by_law``: what
+    the CAF pays a household that asked for it."""
+    simulation, _ = _simulation(persons, households, reference, housing_aid=False)
+    aid = simulation.calculate("aide_logement", month_text(reference))
+    out = [0.0] * (max((h.id for h in households), default=-1) + 1)
+    for row, h in enumerate(households):
+        out[h.id] = round(float(aid[row]), 2)
+    return out
 
 
 def by_law(
-    persons: Sequence[PersonDraft], households: Sequence[HouseholdDraft], reference: int
+    persons: Sequence[PersonDraft],
+    households: Sequence[HouseholdDraft],
+    reference: int,
+    *,
+    housing_aid: bool = True,
 ) -> list[HouseholdLaw]:
     """What the law gives each household for ``reference`` (a month number), by household id.
+
+    ``housing_aid=False`` lets OpenFisca compute the housing aid from the dwelling instead of
+    reading the one the CAF pays (what a reader of the agencies that does not feed it gets).
 
     The RSA (CASF L262-2 to L262-10, R262-1 to R262-11: the age condition and its exception
     for parents, students excluded, resources averaged over the three months before, the
@@ -267,10 +305,7 @@ def by_law(
     gross pensions, the couple's ceiling) and the CSS (CSS art. L861-1: free under the
     ceiling or when the RSA is paid, with a participation up to 35 % above it).
     """
-    simulation, order = _declare(households)
-    months = range((reference // 12 - 2) * 12, reference + 1)  # January of year N-2 on
-    _feed_persons(simulation, persons, order, months)
-    _feed_households(simulation, persons, households, months)
+    simulation, order = _simulation(persons, households, reference, housing_aid)
     period = month_text(reference)
     rsa = simulation.calculate("rsa", period)
     ppa = simulation.calculate("ppa", period)

@@ -17,7 +17,7 @@ import pytest
 from cli.campaign import report
 from proactive.campaign import SECTOR
 from proactive.population import identity_from_params
-from proactive.report import detection, render_report
+from proactive.report import detection, detections, render_report
 from runtime import Services
 from runtime.settings import Settings, load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
@@ -57,10 +57,31 @@ def test_precision_and_recall_on_a_hand_made_case() -> None:
     assert (d.false_negatives, d.non_claimants) == (2, 4)
     assert d.precision == pytest.approx(2 / 3) and d.recall == pytest.approx(0.5)
     assert detection([], {}).precision is None and detection([], {}).recall is None
+    assert d.examined == len(truth)
+
+
+def test_each_benefit_is_judged_on_its_own_offers_and_truth() -> None:
+    offers = [*OFFERS, offer("p3", benefit="ppa"), offer("q", benefit="ppa")]
+    truth = {
+        "rsa": {"p1": True, "p2": True, "p3": False, "n1": True},
+        "ppa": {"p1": False, "p3": True, "q": True, "r": True, "s": False},
+    }
+    found = detections(offers, truth)
+    assert list(found) == ["rsa", "ppa"]
+    rsa, ppa = found["rsa"], found["ppa"]
+    # rsa: p1, p2 right, p3 wrong (its ppa offer does not count here), p4 unknown.
+    assert (rsa.true_positives, rsa.false_positives, rsa.unknown) == (2, 1, 1)
+    assert (rsa.non_claimants, rsa.examined, rsa.recall) == (3, 4, pytest.approx(2 / 3))
+    # ppa: p3 and q right; r missed; p1's rsa offer is no ppa false positive.
+    assert (ppa.true_positives, ppa.false_positives, ppa.false_negatives) == (2, 0, 1)
+    assert (ppa.precision, ppa.examined) == (1.0, 5)
+    page = render_report(offers, truth, "Campagnes")
+    assert "vérité de terrain" in page and "Précision et rappel par prestation" in page
+    assert "66,7 %" in page and "100 %" in page
 
 
 def test_the_page_holds_the_figures_and_accessible_charts() -> None:
-    page = render_report(OFFERS, {"p1": True, "p3": False, "n": True}, "Campagne c")
+    page = render_report(OFFERS, {"rsa": {"p1": True, "p3": False, "n": True}}, "Campagne c")
     assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page
     assert "<script" not in page and "http" not in page.replace("http://www.w3.org/2000/svg", "")
     # Every chart is an image with a title and a description giving its figures.
@@ -119,7 +140,7 @@ def test_the_cli_reports_a_campaign_from_the_store(sandbox: RunningSandbox, tmp_
     output = tmp_path / "report.html"
     args = argparse.Namespace(
         campaign_command="report",
-        campaign="rsa-2025-06",
+        campaign=["rsa-2025-06"],
         output=str(output),
         truth_from_sandbox=True,
         limit=None,
@@ -127,7 +148,8 @@ def test_the_cli_reports_a_campaign_from_the_store(sandbox: RunningSandbox, tmp_
     with redirect_stdout(io.StringIO()) as out:
         assert report(settings, args) == 0
     line = out.getvalue()
-    assert "offers 2 true_positives 1 false_positives 1 unknown 0" in line
-    assert f"non_claimants {known} precision 0.5 recall {1 / known}" in line
+    assert "benefit rsa offers 2 true_positives 1 false_positives 1 unknown 0" in line
+    # Recall among the persons the campaign examines: the living adults of the listing.
+    assert f"non_claimants {known} precision 0.5 recall {1 / known} examined {len(living)}" in line
     page = output.read_text(encoding="utf-8")
     assert "Campagne rsa-2025-06" in page and "Rappel" in page
