@@ -105,14 +105,19 @@ class _Report:
 
 
 def _incomes(
-    resources: Resources | None, window: tuple[str, ...], who: str, report: _Report
+    resources: Resources | None,
+    window: tuple[str, ...],
+    who: str,
+    report: _Report,
+    unread: str | None = None,
 ) -> dict[str, tuple[float, ...]]:
     """Per-variable amounts for ``window`` + the evaluated month (M-1 carried to M)."""
     if resources is None:
+        partner = unread or f"{who}resources"
         for i in range(len(window) + 1):  # the month asked too (carried from M-1)
             # A partner's resources are one item; the claimant's are named month by month.
             named = f"resources {window[min(i, len(window) - 1)]}"
-            report.bounds.month(who, i, f"{who}resources" if who else named)
+            report.bounds.month(who, i, partner if who else named)
         return {}
     by_month: dict[str, MonthlyResources] = {m.month: m for m in resources.months}
     declared_missing = set(resources.missing_months)
@@ -305,7 +310,9 @@ def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Hou
         if partner.birth_date is None:
             report.lack("partner birth date")
         else:
-            incomes = _incomes(data.partner_resources, window, "partner ", report)
+            incomes = _incomes(
+                data.partner_resources, window, "partner ", report, data.partner_unread
+            )
             gross_counted = any(incomes.get("retraite_nette", ())) or any(
                 incomes.get("salaire_net", ())[-4:]
             )

@@ -30,8 +30,9 @@ class PersonData:
     """One person's records as the gateway fetched them.
 
     ``partner_resources`` is the partner's GIP-MDS history when the CAF file names a
-    partner; without it a couple's resources are unknown and every benefit answers
-    CANNOT_EVALUATE rather than counting the partner as earning nothing.
+    partner; without it a couple's resources are unknown, evaluated at their bounds (none,
+    and more than any ceiling): a benefit they could change answers CANNOT_EVALUATE rather
+    than counting the partner as earning nothing.
     """
 
     civil: CivilStatus
@@ -42,6 +43,10 @@ class PersonData:
     retirement: Retirement | None
     receiving: Mapping[str, bool | None] = field(default_factory=dict)
     partner_resources: Resources | None = None
+    # Why the partner's resources are absent, when the reader knows (e.g. "partner
+    # identification (several persons match)"): what ``missing`` and the notes name instead
+    # of the plain "partner resources".
+    partner_unread: str | None = None
     # The MESRI's answer (its admissions): students are excluded from the RSA (CASF L262-4).
     # None when not known: the RSA then answers CANNOT_EVALUATE; the other benefits read the
     # person as not a student, as before. Read month by month: the record's ``registered``

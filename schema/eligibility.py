@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from enum import Enum
 
@@ -158,11 +159,10 @@ async def evaluate_data(
     data: PersonData | None,
     benefits: list[Benefit],
     month: str,
-    partner_missing: str | None = None,
 ) -> list[EligibilityResult]:
     data = _checked(data, benefits)
     results = await service.evaluate(data, [b.value for b in benefits], month)
-    return [_naming(result_type(r), partner_missing) for r in results]
+    return [result_type(r) for r in results]
 
 
 async def evaluate_household(
@@ -189,7 +189,6 @@ async def evaluate_with_partner(
     """``data`` (of the access ``access_id``) evaluated with the partner's resources, read
     by the caller under ``context`` as the purpose's partner section allows."""
     data = _checked(data, benefits)
-    missing: str | None = None
     partner = partner_of(data)
     asked = check_request([b.value for b in benefits], month)
     # The partner is read only when the rules will run on a household that has one:
@@ -207,10 +206,11 @@ async def evaluate_with_partner(
                 period_on=period_start(month),
             )
         )
-        missing = read.missing
-        if missing is None:
+        if read.missing is None:
             data = with_partner(data, read.fields) or data
-    return await evaluate_data(rc.eligibility, data, benefits, month, missing)
+        else:
+            data = replace(data, partner_unread=read.missing)
+    return await evaluate_data(rc.eligibility, data, benefits, month)
 
 
 def _checked(data: PersonData | None, benefits: list[Benefit]) -> PersonData:
@@ -222,14 +222,3 @@ def _checked(data: PersonData | None, benefits: list[Benefit]) -> PersonData:
     if not benefits:
         raise typed_error("ask for one or more benefits", "BAD_USER_INPUT")
     return data
-
-
-# What the rules name when a couple's partner resources are unknown; replaced by what is
-# missing of the partner and why, when it is known.
-_PARTNER_RESOURCES = "partner resources"
-
-
-def _naming(result: EligibilityResult, partner_missing: str | None) -> EligibilityResult:
-    if partner_missing is not None and _PARTNER_RESOURCES in result.missing:
-        result.missing = [partner_missing if m == _PARTNER_RESOURCES else m for m in result.missing]
-    return result
