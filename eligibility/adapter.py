@@ -268,6 +268,23 @@ def _composition(
     return None
 
 
+def _partner_aah(data: PersonData, report: _Report) -> None:
+    """The partner's AAH, paid by the CAF and declared nowhere the gateway reads: counted by
+    the RSA, the PPA, the CSS and the ASPA, and read by housing aid (an AAH recipient without
+    earnings has their resources abated). Taken at its bounds when the partner receives it
+    or when their AAH status is unknown; nothing when their resources are not read at all
+    (that unknown already spans every resource)."""
+    if data.partner_resources is None:
+        return
+    receiving = data.partner_receiving_aah
+    if receiving is None:
+        report.bounds.aah_amount("partner ", "partner AAH status")
+    elif receiving:
+        report.bounds.aah_amount(
+            "partner ", "partner AAH amount (paid by the CAF, not in the resource history)"
+        )
+
+
 def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Household:
     """The household of ``data`` for ``month``, with its completeness report. Raises
     ``NoHistory`` when no month of resources is known, unless ``without_history``: then
@@ -303,7 +320,7 @@ def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Hou
     if data.receiving.get("aah"):
         # AAH is paid by the CAF, not declared to GIP-MDS, and OpenFisca cannot simulate it
         # without a disability rate: its amount would be missing from every resource base.
-        report.bounds.aah_amount("AAH amount (paid by the CAF, not in the resource history)")
+        report.bounds.aah_amount("", "AAH amount (paid by the CAF, not in the resource history)")
     composition = _composition(data, report)
     partner, children = composition if composition else (None, ())
     if partner is not None:
@@ -331,6 +348,7 @@ def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Hou
                 None if data.partner_resources is None else data.partner_resources.provenance
             )
             report.inputs.extend(employment.report(partnering, "partner ", partner_where))
+            _partner_aah(data, report)
             members.append(
                 Member(
                     "partner",

@@ -219,6 +219,11 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
         retirement=retirement,
         receiving=dict(situation.get("receiving", {})),
         partner_resources=_resources(situation.get("partner_resources"), month),
+        # Read with the partner's resources: not an AAH recipient unless the case says so
+        # (``partner_receiving: {aah: true}``, or null for a status not released).
+        partner_receiving_aah=situation.get("partner_receiving", {}).get(
+            "aah", False if "partner_resources" in situation else None
+        ),
         student=_student(situation.get("student", False), month),
         job_seeker=job_seeker,
         unemployment_payments=payments,

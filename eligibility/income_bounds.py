@@ -15,9 +15,10 @@ not change the answer"):
   then the net divided by ``NET_OF_GROSS_MIN`` (social contributions on pensions are at most
   CSG 8.3 %, CRDS 0.5 %, CASA 0.3 %, sickness insurance 1 % on supplementary pensions and
   the Alsace-Moselle scheme's 1.5 %: 11.6 % together);
-- the AAH of a recipient (paid by the CAF, declared nowhere the gateway reads): no AAH, then
-  the full AAH every month (the AAH is differential, never above its full rate), read from
-  OpenFisca's parameters where the rules run.
+- the AAH of a recipient, the claimant or the partner (paid by the CAF, declared nowhere the
+  gateway reads), and of a partner whose AAH status is unknown: no AAH, then the full AAH
+  every month (the AAH is differential, never above its full rate), read from OpenFisca's
+  parameters where the rules run.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class IncomeBounds:
         self.unknowns: list[Unknown] = []
         self.months: dict[str, set[int]] = defaultdict(set)  # who → indexes in the months
         self.gross: set[str] = set()
-        self.aah = False
+        self.aah: set[str] = set()  # who
 
     def _add(self, unknown: Unknown) -> None:
         if unknown not in self.unknowns:
@@ -59,8 +60,8 @@ class IncomeBounds:
         self.gross.add(who)
         self._add(Unknown(what, ("aspa",), _GROSS))
 
-    def aah_amount(self, what: str) -> None:
-        self.aah = True
+    def aah_amount(self, who: str, what: str) -> None:
+        self.aah.add(who)
         self._add(Unknown(what, BENEFITS, _AAH))
 
 
@@ -90,7 +91,7 @@ def _members(household: Household, found: IncomeBounds, favourable: bool) -> tup
         if not favourable:
             if who is not None and found.months.get(who):
                 member = _at_high(member, found.months[who], count)
-            if found.aah and member.role == "claimant":
+            if who is not None and who in found.aah:
                 member = dataclasses.replace(member, aah_full=True)
         members.append(member)
     return tuple(members)

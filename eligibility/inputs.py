@@ -39,9 +39,11 @@ INPUT_FIELDS = frozenset(
         "employment.payments",
     }
 )
-# What the rules read of a partner (their declared resources), and nothing more: the rest of
-# the household is in the person's own records.
-PARTNER_FIELDS = frozenset({"resources"})
+# What the rules read of a partner, and nothing more (the rest of the household is in the
+# person's own records): their declared resources, and whether the CAF pays them the AAH,
+# which GIP-MDS does not declare and which the RSA, the PPA, the CSS and the ASPA count
+# (``eligibility.income_bounds``).
+PARTNER_FIELDS = frozenset({"resources", "benefits.aah"})
 # Months of history read before the month evaluated (resources over 12 months, plus the
 # quarters the rules look back on).
 HISTORY_MONTHS = 18
@@ -110,11 +112,14 @@ def partner_of(data: PersonData) -> records.HouseholdMember | None:
 
 def with_partner(data: PersonData, fields: Mapping[str, object]) -> PersonData | None:
     """``data`` with the partner's records the exchange released about the partner, keyed by
-    field name; None when the rules' partner input is missing among them."""
+    field name; None when the partner's resources are missing among them. The partner's AAH
+    status is None when it was not released: the rules then take the AAH at its bounds."""
     resources = fields.get("resources")
     if not isinstance(resources, records.Resources):
         return None
-    return replace(data, partner_resources=resources)
+    aah = fields.get("benefits.aah")
+    receiving = aah.receiving if isinstance(aah, records.BenefitStatus) else None
+    return replace(data, partner_resources=resources, partner_receiving_aah=receiving)
 
 
 def _same_person(member: records.HouseholdMember, civil: records.CivilStatus) -> bool:

@@ -47,6 +47,10 @@ class PersonData:
     # identification (several persons match)"): what ``missing`` and the notes name instead
     # of the plain "partner resources".
     partner_unread: str | None = None
+    # Whether the CAF pays the partner the AAH (``benefits.aah`` read with their resources);
+    # None when not known. True or None: the partner's AAH is an unknown with bounds (no AAH,
+    # then the full AAH), as the claimant's.
+    partner_receiving_aah: bool | None = None
     # The MESRI's answer (its admissions): students are excluded from the RSA (CASF L262-4).
     # None when not known: the RSA then answers CANNOT_EVALUATE; the other benefits read the
     # person as not a student, as before. Read month by month: the record's ``registered``

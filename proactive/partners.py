@@ -5,7 +5,8 @@ queries): both accesses under the campaign's purpose, decided by its partner sec
 audited under the partner's pseudonym as an access about a household member. The partner is
 never offered anything here: only the examined person is. Anything short of one certain
 partner leaves the person without their partner's resources, so the rules cannot evaluate
-them.
+them. The fields read are the interactive queries' (``eligibility.inputs.PARTNER_FIELDS``:
+the resources and the AAH status).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from exchange.context import AccessContext
 
 
 class PartnerReader:
-    """Completes a person's data with their partner's resources, or says it cannot."""
+    """Completes a person's data with their partner's records, or says it cannot."""
 
     def __init__(self, exchange: Exchange, caller: Caller) -> None:
         self._reader = ExchangePartnerReader(exchange)
@@ -48,6 +49,6 @@ class PartnerReader:
                 period_on=period_on,
             )
         )
-        if read.missing is not None:
-            return None
+        # The partner's resources are required; their AAH status, when it alone was not
+        # released, is taken at its bounds by the rules (``with_partner``).
         return with_partner(data, read.fields)

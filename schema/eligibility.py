@@ -206,9 +206,11 @@ async def evaluate_with_partner(
                 period_on=period_start(month),
             )
         )
-        if read.missing is None:
-            data = with_partner(data, read.fields) or data
-        else:
+        # The partner's AAH status alone not released: the rules take it at its bounds.
+        completed = with_partner(data, read.fields)
+        if completed is not None:
+            data = completed
+        elif read.missing is not None:
             data = replace(data, partner_unread=read.missing)
     return await evaluate_data(rc.eligibility, data, benefits, month)
 

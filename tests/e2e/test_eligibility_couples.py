@@ -219,9 +219,10 @@ async def test_the_partner_accesses_are_audited_and_shown_in_their_journal(
     mine = services.pseudonyms.pseudonym(_pivot(earner), AUDIT_SECTOR)
     page = await services.audit_reader.entries(AuditFilter(person=about), first=10)
     entries = [s.entry for s in page.items]
+    # One read of the partner's resources and AAH status (GIP-MDS does not declare the AAH).
     assert sorted((e.released, e.agencies, e.outcome) for e in entries) == [
+        (("benefits.aah", "resources"), ("cnaf", "gip_mds"), "released"),
         (("identity",), ("civil_registry",), "released"),
-        (("resources",), ("gip_mds",), "released"),
     ]
     (own,) = [
         s.entry for s in (await services.audit_reader.entries(AuditFilter(person=mine))).items
@@ -254,7 +255,7 @@ async def test_the_partner_accesses_are_audited_and_shown_in_their_journal(
 async def test_a_purpose_without_a_partner_section_names_what_it_lacks(gateway: Gateway) -> None:
     earner, partner = await _listed(gateway)
     got = await _ask(gateway, earner, NO_PARTNER)
-    _unknown_partner(got, "partner resources (not allowed by the purpose)")
+    _unknown_partner(got, "partner benefits.aah, partner resources (not allowed by the purpose)")
     # Nobody was searched for, nothing read about the partner.
     services = _services(gateway)
     about = services.pseudonyms.pseudonym(_pivot(partner), AUDIT_SECTOR)

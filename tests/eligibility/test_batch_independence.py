@@ -5,7 +5,8 @@ input derived from the batch as a whole would leak from one household to another
 mixes golden situations with dwellings whose CAF zone differs from the commune's zone in
 OpenFisca's table (the CAF record wins), dwellings without a zone, and no housing at all,
 and households with unknowns evaluated at their bounds (an AAH recipient, a missing month,
-a partner whose resources were not read): their alternatives are rows of the same simulation.
+a partner whose resources were not read, a partner receiving the AAH): their alternatives
+are rows of the same simulation.
 """
 
 from __future__ import annotations
@@ -53,7 +54,13 @@ def _unknowns() -> tuple[dict[str, Any], ...]:
     gap = copy.deepcopy(_SINGLE)
     gap["resources"]["missing"] = ["2025-03"]
     couple = {**copy.deepcopy(_SINGLE), "partner": {"birth_date": "1985-07-02"}}
-    return aah, gap, couple
+    partner_aah = {
+        **copy.deepcopy(_SINGLE),
+        "partner": {"birth_date": "1985-07-02", "sex": "M"},
+        "partner_resources": {"months": 24, "payments": []},
+        "partner_receiving": {"aah": True},
+    }
+    return aah, gap, couple, partner_aah
 
 
 POOL: tuple[PersonData, ...] = (
@@ -61,7 +68,7 @@ POOL: tuple[PersonData, ...] = (
     *(situation_to_person(_variant(d), MONTH) for d in _DWELLINGS),
     *(situation_to_person(s, MONTH) for s in _unknowns()),
 )
-AAH_RECIPIENT = len(POOL) - 3
+AAH_RECIPIENT = len(POOL) - 4
 LIMOGES_ZONE_3 = len(_GOLDEN)
 NO_HOUSING = _GOLDEN.index("no housing record")
 _ALONE: dict[int, tuple[BenefitResult, ...]] = {}
@@ -96,6 +103,7 @@ def test_a_caf_zone_that_differs_from_the_communes_is_computed(tbs: Any) -> None
 @settings(max_examples=10, deadline=None)
 @example([LIMOGES_ZONE_3, NO_HOUSING])
 @example([AAH_RECIPIENT, AAH_RECIPIENT + 1, AAH_RECIPIENT + 2, 0])
+@example([AAH_RECIPIENT + 3, 1, AAH_RECIPIENT + 3, AAH_RECIPIENT])
 @given(st.lists(st.integers(0, len(POOL) - 1), min_size=2, max_size=6))
 def test_results_are_the_same_alone_and_in_any_batch(batch: list[int]) -> None:
     together = _evaluate(batch)

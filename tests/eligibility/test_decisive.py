@@ -207,3 +207,62 @@ def test_agreement_is_one_euro() -> None:
     assert bounds.decide(household, "rsa", apart, raws) == ("x",)
     assert bounds.decide(household, "rsa", flipped, raws) == ("x",)
     assert bounds.decide(household, "css", flipped, raws) is None  # not one of its unknowns
+
+
+# e. A partner's AAH: paid by the CAF, declared nowhere the gateway reads, read as a status.
+
+PARTNER_AAH = "partner AAH amount (paid by the CAF, not in the resource history)"
+SALARY = {"nature": "salary", "net_social": 2500, "net_taxable": 2600}
+
+
+def _couple(aah: bool | None, payments: tuple[dict[str, Any], ...] = ()) -> PersonData:
+    return _person(
+        payments=payments,
+        partner={"birth_date": "1988-05-02", "sex": "M"},
+        partner_resources={"months": 24, "payments": []},
+        partner_receiving={"aah": aah},
+    )
+
+
+def test_a_partner_s_aah_is_decisive_for_a_couple_without_income(tbs: Any) -> None:
+    answers = _answers(_couple(True))
+    for benefit in ("rsa", "ppa"):
+        _decisive(answers[benefit], PARTNER_AAH)
+    # The couple's free CSS and housing aid are the same at no AAH and at the full AAH.
+    assert (answers["css"].status, answers["css"].monthly_amount) == ("ELIGIBLE", 0.0)
+    assert PARTNER_AAH in _note(answers["css"])
+    housing = answers["aide_logement"]
+    assert (housing.status, housing.monthly_amount) == ("ELIGIBLE", 365.0)
+    # Without the AAH the same couple is entitled to the RSA: it was never a missing item.
+    alone = _answers(_couple(False))
+    assert (alone["rsa"].status, alone["rsa"].missing) == ("ELIGIBLE", ())
+    assert alone["rsa"].monthly_amount == pytest.approx(814.62, abs=0.01)
+
+
+def test_a_partner_s_aah_that_cannot_change_the_answer_is_noted(tbs: Any) -> None:
+    answers = _answers(_couple(True, (SALARY,)))
+    for benefit in ("rsa", "css", "aide_logement"):
+        assert (answers[benefit].status, answers[benefit].missing) == ("NOT_ELIGIBLE", ())
+        assert PARTNER_AAH in _note(answers[benefit])
+
+
+def test_a_partner_s_aah_status_not_released_is_taken_at_its_bounds(tbs: Any) -> None:
+    answers = _answers(_couple(None))
+    _decisive(answers["rsa"], "partner AAH status")
+    assert answers["aide_logement"].status == "ELIGIBLE"
+    assert "partner AAH status" in _note(answers["aide_logement"])
+
+
+def test_the_partner_s_full_aah_is_fed_to_the_partner_only(tbs: Any) -> None:
+    household = adapt(_couple(True), "2025-06")
+    low, high = bounds.rows(household)
+    assert [m.aah_full for m in low.members] == [False, False]
+    assert [m.aah_full for m in high.members] == [False, True]
+    raws = simulate([low, high], ["rsa"])
+    assert raws[0]["rsa"] == pytest.approx(814.62, abs=0.01)
+    assert raws[1]["rsa"] == 0.0
+
+
+def test_a_partner_without_the_aah_adds_no_unknown() -> None:
+    household = adapt(_couple(False), "2025-06")
+    assert household.unknowns == () and household.variants == ()

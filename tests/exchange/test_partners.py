@@ -12,7 +12,8 @@ import pytest
 
 from connectors import Connectors, NotFound, Provenance
 from connectors.errors import Ambiguous, ConnectorError, UpstreamTimeout
-from connectors.records import HouseholdMember, Identification, Resources
+from connectors.records import BenefitStatus, HouseholdMember, Identification, Resources
+from eligibility.inputs import PARTNER_FIELDS
 from exchange import (
     AUDIT_SECTOR,
     AccessContext,
@@ -48,6 +49,7 @@ CITIZEN_PREFILL = AccessContext("citizen_prefill", "13002526500013", "formulaire
 BUILDER = Client("demo-form-builder", frozenset({"person:read"}), "forms")
 MEMBER = HouseholdMember("DUPONT", None, "MARIE CLAIRE", date(1982, 3, 4), "F")
 RESOURCES = Resources((), (), Provenance("GIP-MDS", "gip_mds.ressources", ON, NOW))
+AAH = BenefitStatus("aah", True, date(2020, 1, 1), None, Provenance("CNAF", "caf.aah", ON, NOW))
 
 
 class Reads(Exchange):
@@ -81,7 +83,7 @@ def _request(
         caller,
         member,
         context,
-        frozenset({"resources"}),
+        PARTNER_FIELDS,
         ON,
         "access-of-the-examined-person",
         months=18,
@@ -93,20 +95,22 @@ def _reader(
     outcome: Identification | ConnectorError, view: Any = None
 ) -> tuple[PartnerReader, Reads, Registry, MemorySink]:
     registry, sink = Registry(outcome), MemorySink()
-    exchange = Reads(registry, sink, view or _view({"resources": RESOURCES}))
+    exchange = Reads(registry, sink, view or _view({"resources": RESOURCES, "benefits.aah": AAH}))
     return PartnerReader(exchange), exchange, registry, sink
 
 
 async def test_the_partner_is_identified_then_read_under_the_same_request() -> None:
     reader, exchange, registry, sink = _reader(found())
     read = await reader.read(_request())
-    assert read.missing is None and read.fields == {"resources": RESOURCES}
+    assert read.missing is None and read.fields == {"resources": RESOURCES, "benefits.aah": AAH}
     # Searched by the file's traits: three given names at most, no birthplace.
     assert [traits for traits, _ in registry.asked] == [
         TRAITS.__class__("DUPONT", ("MARIE", "CLAIRE"), TRAITS.birth_date, "F")
     ]
     [asked] = exchange.asked
-    assert asked.ref.identity == PARTNER and asked.fields == frozenset({"resources"})
+    # The resources and the AAH status (which GIP-MDS does not declare), in one read.
+    assert asked.ref.identity == PARTNER
+    assert asked.fields == frozenset({"resources", "benefits.aah"})
     assert (asked.caller, asked.context, asked.on) == (DEPARTEMENT, CHECK, ON)
     assert (asked.household_of, asked.months, asked.period_on) == (
         "access-of-the-examined-person",
@@ -135,7 +139,7 @@ async def test_the_partner_is_identified_then_read_under_the_same_request() -> N
 async def test_a_purpose_without_a_partner_section_searches_nobody() -> None:
     reader, exchange, registry, sink = _reader(found())
     read = await reader.read(_request(context=CITIZEN_PREFILL, caller=BUILDER))
-    assert read.missing == "partner resources (not allowed by the purpose)"
+    assert read.missing == "partner benefits.aah, partner resources (not allowed by the purpose)"
     assert read.fields == {}
     assert registry.asked == [] and exchange.asked == [] and sink.entries == []
 
@@ -190,6 +194,15 @@ async def test_resources_not_released_are_named_with_why() -> None:
     reader, _, _, _ = _reader(found(), _view({}, failed))
     read = await reader.read(_request())
     assert read.missing == "partner resources (the agency is unavailable)"
+
+
+async def test_the_aah_status_not_released_is_named_and_the_resources_kept() -> None:
+    failed = {"benefits.aah": FieldFailure("UPSTREAM_TIMEOUT", "slow", "caf")}
+    reader, _, _, _ = _reader(found(), _view({"resources": RESOURCES}, failed))
+    read = await reader.read(_request())
+    assert read.missing == "partner benefits.aah (the agency did not answer in time)"
+    # What was released is handed over: the rules take the unknown AAH at its bounds.
+    assert read.fields == {"resources": RESOURCES}
 
 
 async def test_the_exchange_refuses_a_partner_read_the_purpose_does_not_allow(

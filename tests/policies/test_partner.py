@@ -18,7 +18,7 @@ BASIS = {
     "href": "https://www.legifrance.gouv.fr/search/code?q=R262-6",
 }
 SHIPPED = load_catalogue(known_fields=frozenset(FIELDS))
-FOR_PARTNER = frozenset({"identity", "resources"})
+FOR_PARTNER = frozenset({"identity", "resources", "benefits.aah"})
 
 
 def _ask(
@@ -45,6 +45,7 @@ def _ask(
         ("css_attribution", "demo-cpam"),
         ("proactive_detection", "demo-proactive"),
         ("css_renewal", "demo-proactive"),
+        ("aspa_instruction", "demo-carsat"),
     ],
 )
 def test_purposes_counting_the_household_resources_read_the_partner(
@@ -54,6 +55,8 @@ def test_purposes_counting_the_household_resources_read_the_partner(
         "request": "partner.allowed",
         "identity": "partner.purpose_grant",
         "resources": "partner.purpose_grant",
+        # The AAH the CAF pays the partner: counted by the RSA, the PPA, the CSS and the ASPA.
+        "benefits.aah": "partner.purpose_grant",
     }
     verdict = decide_partner(
         SHIPPED,
@@ -68,6 +71,7 @@ def test_purposes_counting_the_household_resources_read_the_partner(
     # The partner's accesses rest on the household-resources articles, not the purpose's own.
     assert partner is not None and partner != own and partner.href.startswith("https://")
     assert verdict.fields["resources"].legal_basis == partner
+    assert verdict.fields["benefits.aah"].legal_basis == partner
 
 
 def test_only_the_listed_categories_of_the_partner_are_released() -> None:

@@ -125,9 +125,10 @@ async def test_the_partner_accesses_are_audited_under_the_campaign_purpose(
     page = await services.audit_reader.entries(AuditFilter(purpose=PURPOSE, person=about), first=10)
     entries = [s.entry for s in page.items]
     got = sorted((e.released, e.agencies, e.outcome, e.object) for e in entries)
+    # The partner's resources and AAH status, as an interactive query reads them.
     assert got == [
+        (("benefits.aah", "resources"), ("cnaf", "gip_mds"), "released", "ppa-audit"),
         (("identity",), ("civil_registry",), "released", "ppa-audit"),
-        (("resources",), ("gip_mds",), "released", "ppa-audit"),
     ]
     assert all(e.kind == "person_access" and e.client == "demo-proactive" for e in entries)
     # The examined person's own access is there too, under the same purpose.
