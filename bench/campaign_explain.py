@@ -16,7 +16,14 @@ exposes it, or as the gateway reads it; a fact is a cause when the law then enti
 - ``aah``, ``asf``: the CAF's AAH or ASF not counted in the resources.
 
 An offer to a person who is entitled and receives the benefit is ``receives_it``; anything
-else is ``unexplained``, listed with its facts. Counts and facts only, never an identity.
+else is ``unexplained``, listed with its facts (``--show CAUSE`` lists a cause's too).
+
+False negatives (``--misses``): the persons the ground truth says are non-claimants and who
+got no offer, classified by the first fact of their household the gateway cannot read or
+can only bound (a self-employed income, a month missing from GIP-MDS, an AAH at its bounds,
+a couple's ASPA without the partner's gross pension, a student), else ``other`` (a
+campaign records counts, not each person's missing items). Counts and facts only, never an
+identity.
 """
 
 from __future__ import annotations
@@ -145,8 +152,11 @@ def facts(person: PersonDraft, household: HouseholdDraft, persons: Drafts, ref: 
     )
     housing = household.housing
     aid = f"{housing.aid_kind} {housing.aid_amount}" if housing and housing.aid_kind else "none"
+    children = ",".join(
+        str(age_on(persons[i].identity.date_naissance, last_day(ref))) for i in household.children
+    )
     return (
-        f"{household.kind}, {person.activity}, aged {age}, "
+        f"{household.kind}, {person.activity}, aged {age}, children aged [{children}], "
         f"household net incomes M-3..M {incomes}, "
         f"job seeker {'yes' if person.job_seeker else 'no'}, "
         f"rights {sorted(person.rights)}, {housing.occupancy if housing else '?'}, aid {aid}"
@@ -178,6 +188,8 @@ def main() -> int:
     parser.add_argument("--month", default="2025-06")
     parser.add_argument("--benefits", default="rsa,ppa,aspa,css")
     parser.add_argument("--examples", type=int, default=5, help="unexplained ones listed")
+    parser.add_argument("--show", default="", help="also list the facts of this cause's ones")
+    parser.add_argument("--misses", action="store_true", help="classify the false negatives")
     args = parser.parse_args()
     ref = parse_month(args.month)
     generator = Generator(args.seed, ref)
@@ -213,11 +225,54 @@ def main() -> int:
         for name, count in classes.most_common():
             print(f"| {name} | {count} |")
         unexplained = [i for i, c in found.items() if not c][: args.examples]
-        for index in unexplained:
-            person = persons[index]
-            print(f"- unexplained: {facts(person, households[person.household], persons, ref)}")
+        shown = [i for i, c in found.items() if args.show and args.show in c][: args.examples]
+        for label, indexes in (("unexplained", unexplained), (args.show, shown)):
+            for index in indexes:
+                person = persons[index]
+                print(f"- {label}: {facts(person, households[person.household], persons, ref)}")
         print("")
+        if args.misses:
+            offered = {by_pseudonym.get(o.person) for o in offers if o.benefit == benefit}
+            # Among the adults the campaign examined, as recall's denominator.
+            examined = set(by_pseudonym.values())
+            missed = [
+                i
+                for i in sorted(examined - offered)
+                if persons[i].truth.get(f"{benefit}_non_claimant")
+            ]
+            _print_misses(benefit, missed, persons, households)
     return 0
+
+
+def _miss_reason(person: PersonDraft, household: HouseholdDraft, persons: Drafts) -> str:
+    """The first fact of the household the gateway cannot read or can only bound."""
+    adults = [persons[i] for i in household.adults]
+    if any(s.nature == "revenu_independant" for a in adults for s in a.streams):
+        return "self-employed income (not modelled)"
+    if any(a.missing_months for a in adults):
+        return "months missing from GIP-MDS"
+    if any("aah" in a.rights for a in adults):
+        return "AAH at its bounds"
+    if len(adults) > 1 and any(s.nature == "pension" for a in adults for s in a.streams):
+        return "couple with a pension (gross pensions of the partner)"
+    if person.activity == "etudiant":
+        return "student"
+    return "other"
+
+
+def _print_misses(
+    benefit: str, missed: list[int], persons: Drafts, households: Sequence[HouseholdDraft]
+) -> None:
+    reasons = Counter(
+        _miss_reason(persons[i], households[persons[i].household], persons) for i in missed
+    )
+    print(f"## {benefit}: {len(missed)} false negatives (non-claimants without an offer)")
+    print("")
+    print("| household fact | false negatives |")
+    print("|---|---:|")
+    for name, count in reasons.most_common():
+        print(f"| {name} | {count} |")
+    print("")
 
 
 if __name__ == "__main__":

@@ -230,6 +230,10 @@ def _feed_households(
     first = months[0]
     size = len(households)
     asf = np.zeros((size, len(months)), dtype=np.float32)
+    # The ASF paid each month is that month's rate (revalued every April: CSS art. L523-1,
+    # D523-7), not the amount on the CAF's record today: counted at today's rate over the
+    # past year, a household just above a ceiling would look to the law richer than it was.
+    rates = np.array([_asf_rate(month) for month in months], dtype=np.float32)
     aid = np.zeros(size, dtype=np.float32)
     rents = np.zeros(size, dtype=np.float32)
     status = []
@@ -240,7 +244,7 @@ def _feed_households(
             right = persons[index].rights.get("asf")
             if right is not None and right.amount is not None:
                 lo = max(0, month_of(right.since) - first)
-                asf[row, lo:] += right.amount
+                asf[row, lo:] += rates[lo:]
         housing = h.housing
         assert housing is not None
         status.append(_OCCUPANCY[housing.occupancy])
@@ -257,6 +261,14 @@ def _feed_households(
         simulation.set_input("zone_apl", period, np.array(zones))
         if housing_aid:
             simulation.set_input("aide_logement", period, aid)
+
+
+def _asf_rate(month: int) -> float:
+    """The full-rate ASF for one child in ``month`` (OpenFisca's BMAF times its rate)."""
+    on = first_day(month).isoformat()
+    family = system().parameters.prestations_sociales.prestations_familiales
+    rate = family.education_presence_parentale.asf.montant_asf.orphelin_assimile_seul_parent
+    return round(float(family.bmaf.bmaf(on)) * float(rate(on)), 2)
 
 
 def _simulation(
