@@ -98,7 +98,8 @@ class EligibilityResult:
     benefit: Benefit
     status: EligibilityStatus
     monthly_amount: float | None = strawberry.field(
-        description="Estimated monthly amount; for CSS, the person's monthly participation."
+        description="Estimated monthly amount; for CSS, the household's monthly participation "
+        "(the sum of each covered member's, set by age; 0: free CSS)."
     )
     receiving: bool | None = strawberry.field(description="Already paid by its agency.")
     non_take_up: bool = strawberry.field(description="Eligible and not receiving it.")
