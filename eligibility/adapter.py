@@ -18,8 +18,10 @@ Mapping decisions (each is a pitfall measured with this OpenFisca release):
   for M: the PPA and RSA housing flat rate of past months depend on it.
 - ASPA alone counts *gross* pensions and salaries (``retraite_brute``, ``salaire_de_base``):
   fed net amounts only, it would see no pension at all and pay the full ASPA. Gross
-  pensions come from the CNAV record (``Retirement``); gross salaries are known nowhere, so
-  ASPA cannot be evaluated when the last quarter has salaries.
+  pensions come from the CNAV record (``Retirement``), the claimant's and, when it was read,
+  the partner's (the ASPA counts the couple's resources, CSS L815-9); without a record they
+  are taken at their bounds (``eligibility.income_bounds``). Gross salaries are known
+  nowhere, so ASPA cannot be evaluated when either member's last quarter has salaries.
 - The claimant's student status (``etudiant``) is fed month by month from the MESRI's
   admissions: a month is a student's when an enrolment in initial training (RF1-RF3; not
   apprenticeship, not continuing training, the sense of "étudiant" in social law) overlaps
@@ -49,6 +51,7 @@ from connectors.records import (
     MonthlyResources,
     Provenance,
     Resources,
+    Retirement,
 )
 from eligibility import employment
 from eligibility import months as mo
@@ -57,6 +60,7 @@ from eligibility.household import Dwelling, Household, Member
 from eligibility.income_bounds import IncomeBounds
 from eligibility.income_bounds import declare as declare_bounds
 from eligibility.model import BENEFITS, InputUsed, PersonData
+from eligibility.pensions import aspa_age, gross_by_month
 from eligibility.reform import with_unsourced_ceiling
 
 # payment nature (or payer kind) → (variable fed the net social amount, the net taxable one)
@@ -153,39 +157,36 @@ def _incomes(
     return series
 
 
-def _aspa_age(birth: date | None, month: str) -> bool:
-    """Old enough for ASPA to depend on resources (the earliest legal age is 62; margin kept)."""
-    if birth is None:
-        return True
-    year, mon = mo.parse(month)
-    return (year - birth.year) * 12 + (mon - birth.month) >= 60 * 12
-
-
 def _pension_gross(
-    data: PersonData,
+    retirement: Retirement | None,
+    birth: date | None,
     incomes: dict[str, tuple[float, ...]],
     months: tuple[str, ...],
+    who: str,
+    unread: str,
     report: _Report,
 ) -> None:
-    """ASPA's gross inputs for the claimant (see the module docstring)."""
-    if not _aspa_age(data.civil.birth_date, months[-1]):
+    """ASPA's gross inputs for the claimant (``who`` empty) or the partner (``"partner "``),
+    from their CNAV record; ``unread`` names the gross pensions, taken at their bounds,
+    when there is no record (see the module docstring)."""
+    if not aspa_age(birth, months[-1]):
         return  # too young for ASPA whatever the resources: nothing gross is needed
     recent = slice(-4, None)  # the quarter before M, and M itself (carried from M-1)
     if any(incomes.get("salaire_net", ())[recent]):
-        report.lack("gross salary of the last quarter (ASPA counts gross earnings)", ["aspa"])
+        report.lack(f"{who}gross salary of the last quarter (ASPA counts gross earnings)", ["aspa"])
     if not any(incomes.get("retraite_nette", ())):
         return
-    retirement = data.retirement
     if retirement is None:
-        report.bounds.gross_pensions("", "retirement record (gross pensions, counted by ASPA)")
+        report.bounds.gross_pensions(who, unread)
         return
-    gross = tuple(
-        round(sum(p.monthly_gross for p in retirement.pensions if p.since.isoformat()[:7] <= m), 2)
-        for m in months
-    )
+    gross = gross_by_month(retirement, months)
     incomes["retraite_brute"] = gross
     report.inputs.append(
-        _input("retraite_brute", f"{gross[-1]:.2f} €/month (gross pensions)", retirement.provenance)
+        _input(
+            f"{who}retraite_brute",
+            f"{gross[-1]:.2f} €/month (gross pensions)",
+            retirement.provenance,
+        )
     )
 
 
@@ -299,7 +300,15 @@ def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Hou
     civil = data.civil
     report.inputs.append(_input("date_naissance", civil.birth_date.isoformat(), civil.provenance))
     own = _incomes(resources, window, "", report)
-    _pension_gross(data, own, (*window, month), report)
+    _pension_gross(
+        data.retirement,
+        civil.birth_date,
+        own,
+        (*window, month),
+        "",
+        "retirement record (gross pensions, counted by ASPA)",
+        report,
+    )
     studies = _studies(data, (*window, month), report)
     seeking = employment.job_seeking(
         data.job_seeker, data.unemployment_payments, own, (*window, month)
@@ -330,17 +339,17 @@ def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Hou
             incomes = _incomes(
                 data.partner_resources, window, "partner ", report, data.partner_unread
             )
-            gross_counted = any(incomes.get("retraite_nette", ())) or any(
-                incomes.get("salaire_net", ())[-4:]
+            # The ASPA counts the couple's resources (CSS L815-9): the partner's gross
+            # pensions from their CNAV record when it was read, else at their bounds.
+            _pension_gross(
+                data.partner_retirement,
+                partner.birth_date,
+                incomes,
+                (*window, month),
+                "partner ",
+                "partner gross pensions (counted by ASPA)",
+                report,
             )
-            if gross_counted and _aspa_age(partner.birth_date, month):
-                # The partner's CNAV record is not fetched: ASPA's gross inputs are unknown.
-                if any(incomes.get("salaire_net", ())[-4:]):
-                    what = "partner gross pensions and salaries (counted by ASPA)"
-                    report.lack(what, ["aspa"])
-                else:
-                    what = "partner gross pensions (counted by ASPA)"
-                    report.bounds.gross_pensions("partner ", what)
             # The partner's France Travail identifier is not known: their unemployment
             # benefits only (see eligibility.employment).
             partnering = employment.job_seeking(None, None, incomes, (*window, month))

@@ -170,6 +170,21 @@ def _job_seeker(
     return status, UnemploymentPayments("FT", paid, payments_from)
 
 
+def _retirement(r: dict[str, Any] | None, month: str) -> Retirement | None:
+    if r is None:
+        return None
+    pensions = tuple(
+        Pension(
+            "CNAV", "own_right", float(p["gross"]), float(p["net"]), _date(p["since"]) or date.min
+        )
+        for p in r.get("pensions", ())
+    )
+    return Retirement(
+        pensions, bool(r.get("aspa_receiving", False)), r.get("aspa_monthly"), None,
+        _prov("CNAV", "cnav.retraite", month),
+    )  # fmt: skip
+
+
 def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
     person = situation["person"]
     birth = _date(person["birth_date"]) or date.min
@@ -192,23 +207,6 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
             tuple(claimants), PostalAddress((), None, None, None, None),
             _prov("DGFIP", "impots.particulier", month),
         )  # fmt: skip
-    retirement = None
-    if "retirement" in situation:
-        r = situation["retirement"]
-        pensions = tuple(
-            Pension(
-                "CNAV",
-                "own_right",
-                float(p["gross"]),
-                float(p["net"]),
-                _date(p["since"]) or date.min,
-            )
-            for p in r.get("pensions", ())
-        )
-        retirement = Retirement(
-            pensions, bool(r.get("aspa_receiving", False)), r.get("aspa_monthly"), None,
-            _prov("CNAV", "cnav.retraite", month),
-        )  # fmt: skip
     job_seeker, payments = _job_seeker(situation.get("job_seeker"), month)
     return PersonData(
         civil=civil,
@@ -216,7 +214,7 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
         household=caf if situation.get("caf_file", True) else None,
         tax=tax,
         housing=_housing(situation.get("housing"), month),
-        retirement=retirement,
+        retirement=_retirement(situation.get("retirement"), month),
         receiving=dict(situation.get("receiving", {})),
         partner_resources=_resources(situation.get("partner_resources"), month),
         # Read with the partner's resources: not an AAH recipient unless the case says so
@@ -224,6 +222,8 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
         partner_receiving_aah=situation.get("partner_receiving", {}).get(
             "aah", False if "partner_resources" in situation else None
         ),
+        # The partner's CNAV record, when the case gives it (``partner_retirement``).
+        partner_retirement=_retirement(situation.get("partner_retirement"), month),
         student=_student(situation.get("student", False), month),
         job_seeker=job_seeker,
         unemployment_payments=payments,

@@ -6,11 +6,12 @@ campaigns) so that they all read the same records the same way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from connectors import records
 from eligibility.model import PersonData
+from eligibility.pensions import aspa_age
 
 # What the rules read, as person-view fields: planning fetches exactly these.
 INPUT_FIELDS = frozenset(
@@ -44,6 +45,10 @@ INPUT_FIELDS = frozenset(
 # which GIP-MDS does not declare and which the RSA, the PPA, the CSS and the ASPA count
 # (``eligibility.income_bounds``).
 PARTNER_FIELDS = frozenset({"resources", "benefits.aah"})
+# The partner's CNAV record, for the ASPA only: it counts the couple's gross pensions (CSS
+# L815-9), which GIP-MDS's net amounts do not give. Read when the purpose's partner section
+# allows it (``retraite``); else the rules take them at their bounds.
+PARTNER_PENSION_FIELD = "pension"
 # Months of history read before the month evaluated (resources over 12 months, plus the
 # quarters the rules look back on).
 HISTORY_MONTHS = 18
@@ -110,16 +115,34 @@ def partner_of(data: PersonData) -> records.HouseholdMember | None:
     return others[0] if others else None
 
 
+def optional_partner_fields(
+    benefits: Iterable[str], partner: records.HouseholdMember, month: str
+) -> frozenset[str]:
+    """The partner's fields read besides ``PARTNER_FIELDS`` when the purpose allows them: their
+    CNAV record, only when the ASPA is asked and the partner is of its age in ``month``
+    (``YYYY-MM``); nobody else's pensions are read."""
+    if "aspa" in benefits and aspa_age(partner.birth_date, month):
+        return frozenset({PARTNER_PENSION_FIELD})
+    return frozenset()
+
+
 def with_partner(data: PersonData, fields: Mapping[str, object]) -> PersonData | None:
     """``data`` with the partner's records the exchange released about the partner, keyed by
     field name; None when the partner's resources are missing among them. The partner's AAH
-    status is None when it was not released: the rules then take the AAH at its bounds."""
+    status is None when it was not released: the rules then take the AAH at its bounds; so
+    are their gross pensions without their CNAV record."""
     resources = fields.get("resources")
     if not isinstance(resources, records.Resources):
         return None
     aah = fields.get("benefits.aah")
     receiving = aah.receiving if isinstance(aah, records.BenefitStatus) else None
-    return replace(data, partner_resources=resources, partner_receiving_aah=receiving)
+    retirement = fields.get(PARTNER_PENSION_FIELD)
+    return replace(
+        data,
+        partner_resources=resources,
+        partner_receiving_aah=receiving,
+        partner_retirement=retirement if isinstance(retirement, records.Retirement) else None,
+    )
 
 
 def _same_person(member: records.HouseholdMember, civil: records.CivilStatus) -> bool:

@@ -51,6 +51,11 @@ class PersonData:
     # None when not known. True or None: the partner's AAH is an unknown with bounds (no AAH,
     # then the full AAH), as the claimant's.
     partner_receiving_aah: bool | None = None
+    # The partner's CNAV record (``pension``), read with their resources when the ASPA is
+    # asked and the partner is of its age (``eligibility.inputs.optional_partner_fields``):
+    # the ASPA counts the couple's gross pensions (CSS L815-9). None when not read: they are
+    # then taken at their bounds (the net pension, the net / 0.88).
+    partner_retirement: Retirement | None = None
     # The MESRI's answer (its admissions): students are excluded from the RSA (CASF L262-4).
     # None when not known: the RSA then answers CANNOT_EVALUATE; the other benefits read the
     # person as not a student, as before. Read month by month: the record's ``registered``

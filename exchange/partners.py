@@ -48,7 +48,9 @@ _FAILED = {
 @dataclass(frozen=True)
 class PartnerRequest:
     """Read ``fields`` about ``member``, the partner of the person examined in ``household_of``
-    (that examination's access id), under the same caller and context."""
+    (that examination's access id), under the same caller and context; and ``optional``
+    with them when the purpose's partner section allows them (else they are left out, and
+    the caller does without them)."""
 
     caller: Caller
     member: records.HouseholdMember
@@ -58,6 +60,7 @@ class PartnerRequest:
     household_of: str
     months: int = 12
     period_on: date | None = None
+    optional: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -105,10 +108,18 @@ class PartnerReader:
             return f"partner identification ({NOT_ALLOWED})"
         return None
 
+    def _allowed_optional(self, request: PartnerRequest) -> frozenset[str]:
+        if not request.optional:
+            return frozenset()
+        asked = request.optional | {IDENTIFICATION_FIELD}
+        verdict = self._exchange.partner_verdict(request.caller, request.context, asked, request.on)
+        return frozenset(f for f in request.optional if verdict.fields[f].effect == "allow")
+
     async def read(self, request: PartnerRequest) -> PartnerRead:
         refused = self.refusal(request)
         if refused is not None:
             return PartnerRead({}, refused)
+        fields = request.fields | self._allowed_optional(request)
         traits = traits_of(request.member)
         if traits is None:
             return _unresolved("no birth date or sex on the household's file")
@@ -141,7 +152,7 @@ class PartnerReader:
                     caller=request.caller,
                     ref=PersonReference(identity=found.identity),
                     context=request.context,
-                    fields=request.fields,
+                    fields=fields,
                     on=request.on,
                     months=request.months,
                     period_on=request.period_on,
@@ -153,7 +164,10 @@ class PartnerReader:
             why = NOT_ALLOWED if isinstance(error, AccessRefused) else "not completed"
             return PartnerRead({}, f"{_names(sorted(request.fields))} ({why})")
         if view.failures:
-            field, failure = min(view.failures.items())
+            # A field the caller needs is named first, before an optional one.
+            field, failure = min(
+                view.failures.items(), key=lambda item: (item[0] not in request.fields, item[0])
+            )
             why = _FAILED.get(failure.code, "not released")
             return PartnerRead(view.fields, f"{_names([field])} ({why})")
         return PartnerRead(view.fields)

@@ -257,7 +257,7 @@ class CampaignRunner:
             and data.resources is not None
         ):
             completed = await self._partners.complete(
-                data, partner, context, on, first_day(month), view.access_id
+                data, partner, context, on, first_day(month), view.access_id, benefit
             )
             if completed is None:
                 # Left without the partner's resources: the rules answer CANNOT_EVALUATE.

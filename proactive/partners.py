@@ -6,7 +6,8 @@ audited under the partner's pseudonym as an access about a household member. The
 never offered anything here: only the examined person is. Anything short of one certain
 partner leaves the person without their partner's resources, so the rules cannot evaluate
 them. The fields read are the interactive queries' (``eligibility.inputs.PARTNER_FIELDS``:
-the resources and the AAH status).
+the resources and the AAH status; and, for an ASPA campaign, the CNAV record of a partner
+of its age when the purpose allows it: ``optional_partner_fields``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from datetime import date
 
 from connectors import records
 from eligibility import PersonData
-from eligibility.inputs import HISTORY_MONTHS, PARTNER_FIELDS, with_partner
+from eligibility.inputs import (
+    HISTORY_MONTHS,
+    PARTNER_FIELDS,
+    optional_partner_fields,
+    with_partner,
+)
 from exchange import Caller, Exchange, PartnerRequest
 from exchange import PartnerReader as ExchangePartnerReader
 from exchange.context import AccessContext
@@ -36,6 +42,7 @@ class PartnerReader:
         on: date,
         period_on: date,
         household_of: str,
+        benefit: str,
     ) -> PersonData | None:
         read = await self._reader.read(
             PartnerRequest(
@@ -47,6 +54,7 @@ class PartnerReader:
                 household_of,
                 months=HISTORY_MONTHS,
                 period_on=period_on,
+                optional=optional_partner_fields((benefit,), partner, period_on.isoformat()[:7]),
             )
         )
         # The partner's resources are required; their AAH status, when it alone was not

@@ -26,6 +26,7 @@ from eligibility.inputs import HISTORY_MONTHS as HISTORY_MONTHS
 from eligibility.inputs import (
     INPUT_FIELDS,
     PARTNER_FIELDS,
+    optional_partner_fields,
     partner_of,
     person_data_from_fields,
     with_partner,
@@ -205,6 +206,7 @@ async def evaluate_with_partner(
                 household_of=access_id,
                 months=HISTORY_MONTHS,
                 period_on=period_start(month),
+                optional=optional_partner_fields(asked, partner, month),
             )
         )
         # The partner's AAH status alone not released: the rules take it at its bounds.

@@ -4,6 +4,7 @@ against a fake registry; its person reads are a fake that records what was asked
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, cast
@@ -12,7 +13,13 @@ import pytest
 
 from connectors import Connectors, NotFound, Provenance
 from connectors.errors import Ambiguous, ConnectorError, UpstreamTimeout
-from connectors.records import BenefitStatus, HouseholdMember, Identification, Resources
+from connectors.records import (
+    BenefitStatus,
+    HouseholdMember,
+    Identification,
+    Resources,
+    Retirement,
+)
 from eligibility.inputs import PARTNER_FIELDS
 from exchange import (
     AUDIT_SECTOR,
@@ -228,3 +235,43 @@ async def test_the_exchange_refuses_a_partner_read_the_purpose_does_not_allow(
     # The same identification for the examined person's own purpose would be released.
     released = await exchange.identify(IdentifyRequest(DEPARTEMENT, TRAITS, everything, ON))
     assert released.identity == PARTNER
+
+
+PENSION = Retirement((), False, None, None, Provenance("CNAV", "cnav.retraite", ON, NOW))
+RSA = AccessContext("rsa_instruction", "13002526500013", "dossier-4")
+
+
+def _with_pension(context: AccessContext = CHECK) -> PartnerRequest:
+    return replace(_request(context=context), optional=frozenset({"pension"}))
+
+
+async def test_the_partners_pension_is_read_with_their_resources_when_allowed() -> None:
+    released = {"resources": RESOURCES, "benefits.aah": AAH, "pension": PENSION}
+    reader, exchange, _, _ = _reader(found(), _view(released))
+    read = await reader.read(_with_pension())
+    assert read.missing is None and read.fields == released
+    [asked] = exchange.asked  # one read: the exchange audits it as any partner read
+    assert asked.fields == frozenset({"resources", "benefits.aah", "pension"})
+
+
+async def test_the_partners_pension_is_left_out_where_the_purpose_does_not_allow_it() -> None:
+    # The RSA instruction's partner section grants no retraite: the resources are still read.
+    reader, exchange, _, _ = _reader(found())
+    read = await reader.read(_with_pension(RSA))
+    assert read.missing is None and set(read.fields) == {"resources", "benefits.aah"}
+    [asked] = exchange.asked
+    assert asked.fields == PARTNER_FIELDS
+
+
+async def test_a_pension_not_released_is_named_after_the_resources() -> None:
+    pension = {"pension": FieldFailure("UPSTREAM_UNAVAILABLE", "down", "cnav")}
+    reader, _, _, _ = _reader(
+        found(), _view({"resources": RESOURCES, "benefits.aah": AAH}, pension)
+    )
+    read = await reader.read(_with_pension())
+    assert read.missing == "partner pension (the agency is unavailable)"
+    assert set(read.fields) == {"resources", "benefits.aah"}
+    both = {**pension, "resources": FieldFailure("UPSTREAM_TIMEOUT", "slow", "gip_mds")}
+    reader, _, _, _ = _reader(found(), _view({"benefits.aah": AAH}, both))
+    read = await reader.read(_with_pension())
+    assert read.missing == "partner resources (the agency did not answer in time)"

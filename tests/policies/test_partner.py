@@ -74,6 +74,32 @@ def test_purposes_counting_the_household_resources_read_the_partner(
     assert verdict.fields["benefits.aah"].legal_basis == partner
 
 
+# The purposes that evaluate the ASPA read the partner's CNAV record (CSS L815-9: the couple's
+# resources, gross pensions included); the others do not.
+ASPA_PURPOSES = {"eligibility_check", "proactive_detection", "aspa_instruction"}
+
+
+@pytest.mark.parametrize(
+    ("purpose", "client"),
+    [
+        ("eligibility_check", "demo-agency-app"),
+        ("rsa_instruction", "demo-agency-app"),
+        ("caf_rsa_ppa", "demo-caf"),
+        ("housing_aid", "demo-caf"),
+        ("css_attribution", "demo-cpam"),
+        ("proactive_detection", "demo-proactive"),
+        ("css_renewal", "demo-proactive"),
+        ("aspa_instruction", "demo-carsat"),
+    ],
+)
+def test_only_the_purposes_evaluating_the_aspa_read_the_partners_pension(
+    purpose: str, client: str
+) -> None:
+    got = _ask(SHIPPED, purpose, frozenset({"pension"}), client=client)["pension"]
+    expected = "partner.purpose_grant" if purpose in ASPA_PURPOSES else "partner.outside_purpose"
+    assert got == expected
+
+
 def test_only_the_listed_categories_of_the_partner_are_released() -> None:
     got = _ask(SHIPPED, "eligibility_check", frozenset({"household", "taxHousehold", "nothing"}))
     assert got == {
