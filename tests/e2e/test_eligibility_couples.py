@@ -276,3 +276,54 @@ async def test_a_partner_with_a_homonym_is_not_guessed(twinned: Gateway) -> None
     assert dict(failed.details)["about"] == "household_member"
     about = services.pseudonyms.pseudonym(_pivot(partner), AUDIT_SECTOR)
     assert (await services.audit_reader.entries(AuditFilter(person=about))).items == ()
+
+
+PENSIONERS = "couple-retraites-petites-pensions"  # married, 70 and 68, 600 € and 300 € net
+
+
+async def test_a_pensioner_couples_aspa_reads_the_partners_pension(gateway: Gateway) -> None:
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(
+            gateway.sandbox.urls["civil_registry"] + "/_sandbox/persons",
+            params={"kind": f"scenario:{PENSIONERS}", "limit": 10},
+        )
+    adults = [e for e in answer.json()["data"] if e["role"] == "adult"]
+    claimant, partner = sorted(adults, key=lambda e: identity(e)["birthDate"])
+    got = await _ask(gateway, claimant, CHECK)
+    # The partner's gross pensions come from their CNAV record: the ASPA is decided.
+    assert got["aspa"]["status"] in ("ELIGIBLE", "NOT_ELIGIBLE"), got["aspa"]
+    assert not any(m.startswith("partner") for m in got["aspa"]["missing"]), got["aspa"]
+    # The CNAV record read with the partner's resources and AAH status, in the same audited access.
+    services = _services(gateway)
+    about = services.pseudonyms.pseudonym(_pivot(partner), AUDIT_SECTOR)
+    page = await services.audit_reader.entries(AuditFilter(person=about), first=10)
+    assert sorted((s.entry.released, s.entry.outcome) for s in page.items if s.entry.released) == [
+        (("benefits.aah", "pension", "resources"), "released"),
+        (("identity",), "released"),
+    ]
+    # The same rules in this process, on the same records, the partner's CNAV record included.
+    exchange = _services(gateway).exchange
+    caller = Client("demo-agency-app", frozenset({"person:read"}))
+    context = AccessContext("eligibility_check", RECIPIENT, "calcul-de-reference")
+
+    async def read(entry: dict[str, Any], fields: frozenset[str]) -> dict[str, object]:
+        view = await exchange.person(
+            PersonRequest(
+                caller=caller,
+                ref=PersonReference(identity=_pivot(entry)),
+                context=context,
+                fields=fields,
+                on=gateway.clock.now.date(),
+                months=HISTORY_MONTHS,
+                period_on=date(2025, 6, 1),
+            )
+        )
+        return dict(view.fields)
+
+    data = person_data_from_fields(await read(claimant, INPUT_FIELDS))
+    assert data is not None
+    completed = with_partner(data, await read(partner, PARTNER_FIELDS | {"pension"}))
+    assert completed is not None and completed.partner_retirement is not None
+    (want,) = evaluate_one(completed, ("aspa",), MONTH)
+    assert got["aspa"]["status"] == want.status
+    assert got["aspa"]["monthlyAmount"] == pytest.approx(want.monthly_amount, abs=0.005)
