@@ -160,3 +160,28 @@ async def test_a_homonym_partner_leaves_the_person_incomplete(
         AuditFilter(person=about), first=10
     )
     assert partner_entries.items == ()
+
+
+PENSIONERS = "couple-retraites-petites-pensions"  # ASPA non-claimants, 600 € and 300 € net
+
+
+async def test_an_aspa_campaign_reads_the_partners_pension_record(
+    services: Services, population: Population
+) -> None:
+    adults = [
+        population.persons[i]
+        for i, scenario in population.scenario_of.items()
+        if scenario == PENSIONERS and i in population.household_of(population.persons[i]).adults
+    ]
+    claimant, partner = sorted(adults, key=lambda p: p.identity.date_naissance)
+    summary = await runner(services).run([pivot(claimant.identity)], "aspa", MONTH, "aspa-couple")
+    # Without the partner's gross pensions the ASPA would be left undecided (incomplete).
+    assert summary.partners_fetched == 1 and summary.skipped_incomplete == 0
+    assert summary.eligible == 1 and summary.offers_created == 1
+    about = services.pseudonyms.pseudonym(pivot(partner.identity), AUDIT_SECTOR)
+    page = await services.audit_reader.entries(AuditFilter(purpose=PURPOSE, person=about), first=10)
+    got = sorted((s.entry.released, s.entry.agencies, s.entry.outcome) for s in page.items)
+    assert got == [
+        (("benefits.aah", "pension", "resources"), ("cnaf", "cnav", "gip_mds"), "released"),
+        (("identity",), ("civil_registry",), "released"),
+    ]
