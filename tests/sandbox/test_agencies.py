@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 from starlette.requests import Request
@@ -162,14 +160,3 @@ def test_homonyms_resolve_to_different_persons(http: httpx.Client, sandbox: Runn
     url = sandbox.urls["civil_registry"] + OURS["civil_registry"]
     mine = http.get(url, params=query(person["personne"]), headers=headers).json()["data"]  # type: ignore[arg-type]
     assert mine["identite"]["date_naissance"] != other.identity.date_naissance.isoformat()
-
-
-def test_latency_is_small(http: httpx.Client, sandbox: RunningSandbox) -> None:
-    person = persons(http, sandbox, "adult", 1)[0]
-    headers = token(http, sandbox, "housing")
-    url = sandbox.urls["housing"] + OURS["housing"]
-    params = query(person["personne"])  # type: ignore[arg-type]
-    started = time.perf_counter()
-    for _ in range(50):
-        assert http.get(url, params=params, headers=headers).status_code == 200
-    assert (time.perf_counter() - started) / 50 < 0.02

@@ -39,7 +39,6 @@ def test_rate_limit(http: httpx.Client, sandbox: RunningSandbox) -> None:
 def test_timeout_hangs_until_the_client_gives_up(
     http: httpx.Client, sandbox: RunningSandbox
 ) -> None:
-    started = time.perf_counter()
     with pytest.raises(httpx.ReadTimeout):
         assert (
             http.put(
@@ -54,7 +53,6 @@ def test_timeout_hangs_until_the_client_gives_up(
             headers=token(http, sandbox, "cnav"),
             timeout=0.3,
         )  # type: ignore[arg-type]
-    assert time.perf_counter() - started < 3
     short = _call(http, sandbox, {"timeout_rate": 1.0, "hang_seconds": 0.05})
     assert short.status_code == 504
 
