@@ -117,6 +117,8 @@ def synthetic(count: int, seed: int) -> list[PersonData]:
                 )
                 if couple
                 else None,
+                # What the CAF answers about a partner's AAH, read with their resources.
+                partner_receiving_aah=False if couple else None,
             )
         )
     return people
