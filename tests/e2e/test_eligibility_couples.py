@@ -6,6 +6,7 @@ unevaluated, naming the partner's data and why."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
@@ -155,26 +156,28 @@ def _unknown_partner(got: dict[str, Any], why: str) -> None:
     assert got["ppa"]["status"] == "CANNOT_EVALUATE", got["ppa"]
 
 
+async def _read(
+    gateway: Gateway, entry: dict[str, Any], fields: frozenset[str]
+) -> dict[str, object]:
+    """The records of ``entry`` the exchange releases under eligibility_check, read in this
+    process by the same reference as the query's (the pivot identity alone)."""
+    view = await _services(gateway).exchange.person(
+        PersonRequest(
+            caller=Client("demo-agency-app", frozenset({"person:read"})),
+            ref=PersonReference(identity=_pivot(entry)),
+            context=AccessContext("eligibility_check", RECIPIENT, "calcul-de-reference"),
+            fields=fields,
+            on=gateway.clock.now.date(),
+            months=HISTORY_MONTHS,
+            period_on=date(2025, 6, 1),
+        )
+    )
+    return dict(view.fields)
+
+
 async def _expected(gateway: Gateway, earner: dict[str, Any], partner: dict[str, Any]) -> Any:
     """What the rules answer, in this process, on the same agencies' records of both."""
-    exchange = _services(gateway).exchange
-    caller = Client("demo-agency-app", frozenset({"person:read"}))
-    context = AccessContext("eligibility_check", RECIPIENT, "calcul-de-reference")
-
-    async def read(entry: dict[str, Any], fields: frozenset[str]) -> dict[str, object]:
-        view = await exchange.person(
-            PersonRequest(
-                caller=caller,
-                ref=PersonReference(identity=_pivot(entry)),
-                context=context,
-                fields=fields,
-                on=gateway.clock.now.date(),
-                months=HISTORY_MONTHS,
-                period_on=date(2025, 6, 1),
-            )
-        )
-        return dict(view.fields)
-
+    read = functools.partial(_read, gateway)
     # The same reference as the query's (the pivot identity alone), so the same records.
     data = person_data_from_fields(await read(earner, INPUT_FIELDS))
     assert data is not None
@@ -302,24 +305,7 @@ async def test_a_pensioner_couples_aspa_reads_the_partners_pension(gateway: Gate
         (("identity",), "released"),
     ]
     # The same rules in this process, on the same records, the partner's CNAV record included.
-    exchange = _services(gateway).exchange
-    caller = Client("demo-agency-app", frozenset({"person:read"}))
-    context = AccessContext("eligibility_check", RECIPIENT, "calcul-de-reference")
-
-    async def read(entry: dict[str, Any], fields: frozenset[str]) -> dict[str, object]:
-        view = await exchange.person(
-            PersonRequest(
-                caller=caller,
-                ref=PersonReference(identity=_pivot(entry)),
-                context=context,
-                fields=fields,
-                on=gateway.clock.now.date(),
-                months=HISTORY_MONTHS,
-                period_on=date(2025, 6, 1),
-            )
-        )
-        return dict(view.fields)
-
+    read = functools.partial(_read, gateway)
     data = person_data_from_fields(await read(claimant, INPUT_FIELDS))
     assert data is not None
     completed = with_partner(data, await read(partner, PARTNER_FIELDS | {"pension"}))
