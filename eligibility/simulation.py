@@ -40,6 +40,10 @@ FED_INCOMES = (
     "retraite_nette",
     "retraite_imposable",
     "retraite_brute",
+    # a micro-entrepreneur's monthly turnover by activity category (``adapter.TURNOVER_VARIABLES``)
+    "rpns_auto_entrepreneur_CA_achat_revente",
+    "rpns_auto_entrepreneur_CA_bic",
+    "rpns_auto_entrepreneur_CA_bnc",
 )
 PREFILL_MONTHS = 60
 # Individual benefits OpenFisca would otherwise simulate as resources, fed as zero:
