@@ -1,4 +1,5 @@
-"""GIP-MDS (dispositif de ressources mutualisées): monthly declared resources per payer."""
+"""GIP-MDS (dispositif de ressources mutualisées): monthly declared resources per payer, and
+a micro-entrepreneur's monthly turnover with its activity category."""
 
 from __future__ import annotations
 
@@ -25,14 +26,25 @@ _NATURES = {
 }
 
 
+# A micro-entrepreneur's activity category (``revenu_independant`` only).
+_CATEGORIES = {"bic_vente": "sales", "bic_services": "services", "bnc": "non_commercial"}
+
+
 def _payment(v: dict[str, Any]) -> Payment:
     payer = obj(v, "payeur")
+    nature = choice(v, "nature", _NATURES)
+    category = None
+    if v.get("categorie") is not None:
+        if nature != "self_employed_income":
+            raise Malformed("categorie")
+        category = choice(v, "categorie", _CATEGORIES)
     return Payment(
         payer_siret=string(payer, "siret"),
         payer_kind=choice(payer, "type", _PAYERS),
-        nature=choice(v, "nature", _NATURES),
+        nature=nature,
         net_social=number(v, "montant_net_social"),
         net_taxable=number(v, "montant_net_fiscal"),
+        activity_category=category,
     )
 
 

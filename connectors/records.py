@@ -170,8 +170,12 @@ class Payment:
     payer_siret: str
     payer_kind: str  # "employer", "unemployment", "pension", "self_employed"
     nature: str  # "salary", "unemployment_benefit", "pension", "self_employed_income"
-    net_social: float  # montant net social
-    net_taxable: float  # montant net fiscal
+    net_social: float  # montant net social; a micro-entrepreneur's turnover (see below)
+    net_taxable: float  # montant net fiscal; the same turnover for a micro-entrepreneur
+    # self_employed_income only: the micro-entrepreneur's activity category, "sales",
+    # "services" (other commercial services) or "non_commercial", which sets the flat
+    # allowance the law deducts from the turnover; None: not given
+    activity_category: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,13 @@ Mapping decisions (each is a pitfall measured with this OpenFisca release):
 - Net social amounts feed the ``*_net`` variables (RSA, PPA, CSS, ASPA bases) and net taxable
   amounts the ``*_imposable`` ones (tax and housing-aid bases), per payment nature: salary,
   unemployment benefit, pension.
-- Self-employed income is not fed: OpenFisca needs turnover by activity category (micro) or
-  the yearly profit set by the département (RSA), and the GIP-MDS net social amount is
-  neither; a guess would make a wrong answer look precise, so those benefits cannot be
-  evaluated for that household.
+- A micro-entrepreneur's turnover (GIP-MDS, declared monthly to the Urssaf with its activity
+  category) is fed by category to ``rpns_auto_entrepreneur_CA_*``, from which OpenFisca
+  deducts the category's flat allowance (CGI art. 50-0, 102 ter) for the RSA, the PPA, the
+  CSS and the ASPA. The housing aid reads instead the taxable profit of year N-2 from the
+  tax return, which no record gives: it cannot be evaluated for that household, nor can any
+  benefit when a turnover comes without its category (a guess would make a wrong answer
+  look precise).
 - OpenFisca evaluates month M with M's own income, and a drop to zero at M triggers the
   neutralisation rules for lost income; M is not declared yet, so M-1 is carried to M.
 - Housing is fed for every month of the window (rent, occupancy, commune, zone), not only
@@ -49,6 +52,7 @@ from connectors.records import (
     INITIAL_TRAINING,
     HouseholdMember,
     MonthlyResources,
+    Payment,
     Provenance,
     Resources,
     Retirement,
@@ -72,6 +76,12 @@ INCOME_VARIABLES = {
     "pension": ("retraite_nette", "retraite_imposable"),
 }
 _SELF_EMPLOYED = {"self_employed_income", "self_employed"}
+# a micro-entrepreneur's activity category → the variable fed its monthly turnover
+TURNOVER_VARIABLES = {
+    "sales": "rpns_auto_entrepreneur_CA_achat_revente",
+    "services": "rpns_auto_entrepreneur_CA_bic",
+    "non_commercial": "rpns_auto_entrepreneur_CA_bnc",
+}
 OCCUPANCY = {
     "tenant": "locataire_vide",
     "tenant_furnished": "locataire_meuble",
@@ -135,7 +145,7 @@ def _incomes(
             continue
         for payment in record.payments:
             if payment.nature in _SELF_EMPLOYED or payment.payer_kind in _SELF_EMPLOYED:
-                report.lack(f"{who}self-employed income {month} (not modelled)")
+                _turnover(payment, amounts, i, who, month, report)
                 continue
             names = INCOME_VARIABLES.get(payment.nature) or INCOME_VARIABLES.get(payment.payer_kind)
             if names is None:
@@ -155,6 +165,27 @@ def _incomes(
             )
         )
     return series
+
+
+def _turnover(
+    payment: Payment,
+    amounts: dict[str, list[float]],
+    i: int,
+    who: str,
+    month: str,
+    report: _Report,
+) -> None:
+    """A micro-entrepreneur's turnover of ``month`` (see the module docstring)."""
+    variable = TURNOVER_VARIABLES.get(payment.activity_category or "")
+    if variable is None:
+        report.lack(f"{who}self-employed income {month} (activity category not given)")
+        return
+    amounts[variable][i] += payment.net_social
+    report.lack(
+        f"{who}self-employed taxable profit of year N-2 (housing aid base, not in the "
+        "resource history)",
+        ["aide_logement"],
+    )
 
 
 def _pension_gross(

@@ -103,6 +103,7 @@ def _resources(facts: dict[str, Any] | None, month: str) -> Resources | None:
                         p["nature"],
                         float(p["net_social"]),
                         float(p["net_taxable"]),
+                        p.get("category"),
                     )
                     for p in payments
                 ),

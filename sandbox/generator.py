@@ -25,7 +25,17 @@ from sandbox.gazetteer import (
     siret,
 )
 from sandbox.months import add_years, age_on, first_day, last_day, month_of
-from sandbox.person import Activity, Address, Identity, JobSeeker, Pension, Sex, Situation, Stream
+from sandbox.person import (
+    TURNOVER_CATEGORIES,
+    Activity,
+    Address,
+    Identity,
+    JobSeeker,
+    Pension,
+    Sex,
+    Situation,
+    Stream,
+)
 
 # Relative weights of household kinds, close to INSEE's household structure.
 KINDS: tuple[tuple[str, int], ...] = (
@@ -199,10 +209,12 @@ class Generator:
                     )
                 )
         elif activity == "independant":
-            amount = round(rng.uniform(400, 3500), 2)
+            amount = round(rng.uniform(400, 3500), 2)  # the monthly turnover declared
             payer = siret(5200000000000 + person.index)
+            # From the index, not the random stream: every other draw stays as it was.
+            category = TURNOVER_CATEGORIES[person.index % len(TURNOVER_CATEGORIES)]
             person.streams.append(
-                Stream(payer, "independant", "revenu_independant", amount, None, None)
+                Stream(payer, "independant", "revenu_independant", amount, None, None, category)
             )
         elif activity == "etudiant" and rng.random() < 0.4:
             start = rng.randint(self.first, self.ref - 2)

@@ -16,8 +16,12 @@ generated household, fed the facts the generator drew, not what any agency serve
   That aid is itself the law's (``housing_aid_by_law``, the same facts), paid to the
   households that asked for it.
 
-Self-employed income is counted as a monthly activity income: the yearly assessment the law
-makes of it (CASF R262-19 and following) is not modelled. The ASS is not simulated (France
+Self-employed persons are micro-entrepreneurs: their monthly turnover is fed by activity
+category to OpenFisca's ``rpns_auto_entrepreneur_CA_*``, from which it deducts the category's
+flat allowance (CGI art. 50-0, 102 ter) for the RSA, the PPA, the CSS and the ASPA. The yearly
+assessment of other self-employed profits (CASF R262-19 and following) is not modelled, nor
+their taxable profit of year N-2 (the housing aid's base, which OpenFisca reads from the tax
+return's boxes). The ASS is not simulated (France
 Travail's payments are the ``allocation_chomage`` streams).
 
 What is read back, per household: the RSA and the prime d'activité of the reference month,
@@ -50,11 +54,17 @@ _SYSTEM: Any = None
 # Stream nature → (net social variable, net taxable variable).
 _INCOME_VARIABLES = {
     "salaire": ("salaire_net", "salaire_imposable"),
-    "revenu_independant": ("salaire_net", "salaire_imposable"),
     "allocation_chomage": ("chomage_net", "chomage_imposable"),
     "pension": ("retraite_nette", "retraite_imposable"),
 }
+# A micro-entrepreneur's turnover by activity category (``revenu_independant`` streams).
+_TURNOVER_VARIABLES = {
+    "bic_vente": "rpns_auto_entrepreneur_CA_achat_revente",
+    "bic_services": "rpns_auto_entrepreneur_CA_bic",
+    "bnc": "rpns_auto_entrepreneur_CA_bnc",
+}
 _INDIVIDUAL_AMOUNTS = (
+    *_TURNOVER_VARIABLES.values(),
     "salaire_net",
     "salaire_imposable",
     "chomage_net",
@@ -190,6 +200,12 @@ def _feed_persons(
         person = persons[index]
         student[row] = person.activity == "etudiant"
         for stream in person.streams:
+            if stream.nature == "revenu_independant":
+                if stream.category is None:
+                    raise ValueError("a self-employed turnover without its activity category")
+                turnover = _TURNOVER_VARIABLES[stream.category]
+                paid(amounts[turnover], row, stream.start, stream.end, stream.net_social)
+                continue
             net, taxable = _INCOME_VARIABLES[stream.nature]
             paid(amounts[net], row, stream.start, stream.end, stream.net_social)
             paid(amounts[taxable], row, stream.start, stream.end, stream.net_fiscal)

@@ -59,6 +59,11 @@ class Identity:
 
 PayerType = Literal["employeur", "france_travail", "caisse_retraite", "independant"]
 Nature = Literal["salaire", "allocation_chomage", "pension", "revenu_independant"]
+# A micro-entrepreneur's activity category, which sets the flat allowance the law deducts from
+# the declared turnover (CGI art. 50-0: 71 % for sales, 50 % for other commercial services;
+# art. 102 ter: 34 % for non-commercial, liberal activities).
+TurnoverCategory = Literal["bic_vente", "bic_services", "bnc"]
+TURNOVER_CATEGORIES: tuple[TurnoverCategory, ...] = ("bic_vente", "bic_services", "bnc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,10 @@ class Stream:
 
     Months before the 24-month window repeat the stream's amount when ``start`` is open
     (``None``), so that tax years older than the window still have incomes.
+
+    A ``revenu_independant`` stream is a micro-entrepreneur's turnover declared for the month
+    to the Urssaf (the micro-social regime), with its activity ``category``: no net pay
+    exists, the law deducts the category's flat allowance, so both amounts are the turnover.
     """
 
     payer_siret: str
@@ -75,6 +84,7 @@ class Stream:
     net_social: float
     start: int | None
     end: int | None
+    category: TurnoverCategory | None = None  # revenu_independant only
 
     def pays_in(self, month: int) -> bool:
         return (self.start is None or self.start <= month) and (
@@ -83,6 +93,8 @@ class Stream:
 
     @property
     def net_fiscal(self) -> float:
+        if self.nature == "revenu_independant":
+            return self.net_social  # the turnover declared, see above
         # CSG non déductible and CRDS are taxed although not received: taxable > net social.
         return round(self.net_social * 1.03, 2)
 

@@ -126,7 +126,8 @@ def _streams(resource: ResourceSpec, shift: Shift) -> list[Stream]:
             segment.net_social,
             shift.month(segment.start),
             shift.month(segment.end),
-            segment.net_fiscal,
+            category=resource.category,
+            declared_fiscal=segment.net_fiscal,
         )
         for segment in resource.segments
     ]

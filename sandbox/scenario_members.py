@@ -8,7 +8,17 @@ from typing import cast
 
 from sandbox.gazetteer import FRANCE, FRANCE_TRAVAIL_SIRET, PENSION_FUNDS, siret
 from sandbox.months import add_years, first_day, last_day, month_of
-from sandbox.person import Activity, Identity, Nature, PayerType, Right, Sex, Truth
+from sandbox.person import (
+    TURNOVER_CATEGORIES,
+    Activity,
+    Identity,
+    Nature,
+    PayerType,
+    Right,
+    Sex,
+    Truth,
+    TurnoverCategory,
+)
 from sandbox.protocol import siret_valid
 from sandbox.scenario_reader import Fields
 from sandbox.scenario_spec import MemberSpec, PensionKind, ResourceSpec, SeekerSpec, Segment
@@ -127,14 +137,25 @@ def _resource(f: Fields, reference: int, born: date) -> ResourceSpec:
         if payer_siret is not None and not siret_valid(payer_siret):
             raise payer.error("siret", f"{payer_siret!r} is not a valid SIRET")
         payer.close()
-    segments = _segments(f, reference)
+    turnover = nature == "revenu_independant"
+    segments = _segments(f, reference, turnover)
+    category: TurnoverCategory | None = None
+    if turnover:
+        chosen = f.choice("categorie", TURNOVER_CATEGORIES, "bic_services")
+        category = cast("TurnoverCategory", chosen)
+    elif f.has("categorie"):
+        raise f.error("categorie", "only for nature revenu_independant")
     if nature != "pension":
         extra = [k for k in _PENSION_KEYS if f.has(k)]
         if extra:
             raise f.error(extra[0], "only for nature pension")
         f.close()
         return ResourceSpec(
-            nature, payer_type, payer_siret or _DEFAULT_SIRETS[payer_type], segments
+            nature,
+            payer_type,
+            payer_siret or _DEFAULT_SIRETS[payer_type],
+            segments,
+            category=category,
         )
     regime = f.choice("regime", tuple(_FUNDS), "CNAV")
     kind = f.choice("type_pension", ("droit_propre", "reversion"), "droit_propre")
@@ -162,7 +183,12 @@ def _resource(f: Fields, reference: int, born: date) -> ResourceSpec:
     )
 
 
-def _segments(f: Fields, reference: int) -> tuple[Segment, ...]:
+def _segments(f: Fields, reference: int, turnover: bool) -> tuple[Segment, ...]:
+    """The amounts paid and when; a ``turnover`` (a micro-entrepreneur's declared turnover)
+    has one amount, net social and net taxable alike (``Stream``)."""
+    if turnover and f.has("montant_net_fiscal"):
+        raise f.error("montant_net_fiscal", "a turnover has one amount: montant_net_social")
+    fiscal_of = (lambda social: social) if turnover else _fiscal
     months = list(f.entries("mois"))
     if months:
         for key in (
@@ -181,16 +207,18 @@ def _segments(f: Fields, reference: int) -> tuple[Segment, ...]:
             if isinstance(value, dict):
                 amounts = Fields(value, f.source, f.where(where))
                 social = amounts.number("montant_net_social")
-                fiscal = amounts.number("montant_net_fiscal", _fiscal(social))
+                if turnover and amounts.has("montant_net_fiscal"):
+                    raise amounts.error("montant_net_fiscal", "a turnover has one amount")
+                fiscal = amounts.number("montant_net_fiscal", fiscal_of(social))
                 amounts.close()
             else:
                 holder = Fields({"montant_net_social": value}, f.source, f.where(where))
                 social = holder.number("montant_net_social")
-                fiscal = _fiscal(social)
+                fiscal = fiscal_of(social)
             out.append(Segment(month, month, social, fiscal))
         return tuple(sorted(out, key=lambda s: s.start or 0))
     social = f.number("montant_net_social")
-    fiscal = f.number("montant_net_fiscal", _fiscal(social))
+    fiscal = f.number("montant_net_fiscal", fiscal_of(social))
     stable = f.integer("mois_stables", 0, 1, WINDOW)
     start, end = f.maybe_month("depuis"), f.maybe_month("jusqu_a")
     if stable and (start is not None or end is not None):

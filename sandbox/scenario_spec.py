@@ -19,6 +19,7 @@ from sandbox.person import (
     PayerType,
     Right,
     Situation,
+    TurnoverCategory,
 )
 
 PensionKind = Literal["droit_propre", "reversion"]
@@ -45,6 +46,8 @@ class ResourceSpec:
     pension_kind: PensionKind = "droit_propre"
     gross: float | None = None
     effective: date | None = None
+    # Self-employed turnover only: the activity category (``Stream.category``).
+    category: TurnoverCategory | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""GIP-MDS: monthly resources declared by payers (salaries, unemployment, pensions)."""
+"""GIP-MDS: monthly resources declared by payers (salaries, unemployment, pensions) and the
+turnover micro-entrepreneurs declare to the Urssaf, with its activity category."""
 
 from __future__ import annotations
 
@@ -10,9 +11,21 @@ from starlette.routing import Route
 from sandbox.agencies.window import month_window
 from sandbox.agency import AgencyInfo, AgencySetup, oauth_agency
 from sandbox.months import month_text
-from sandbox.person import Person
+from sandbox.person import Person, Stream
 
 INFO = AgencyInfo("gip_mds", "GIP-MDS", "50", "Aucune ressource déclarée pour cette personne.")
+
+
+def _payment(stream: Stream) -> dict[str, object]:
+    payment: dict[str, object] = {
+        "payeur": {"siret": stream.payer_siret, "type": stream.payer_type},
+        "nature": stream.nature,
+        "montant_net_social": stream.net_social,
+        "montant_net_fiscal": stream.net_fiscal,
+    }
+    if stream.category is not None:  # a micro-entrepreneur's turnover: its category
+        payment["categorie"] = stream.category
+    return payment
 
 
 def build_app(setup: AgencySetup) -> Starlette:
@@ -27,16 +40,7 @@ def build_app(setup: AgencySetup) -> Starlette:
             if month in person.missing_months or not oldest <= month <= reference:
                 missing.append(month_text(month))
                 continue
-            payments = [
-                {
-                    "payeur": {"siret": s.payer_siret, "type": s.payer_type},
-                    "nature": s.nature,
-                    "montant_net_social": s.net_social,
-                    "montant_net_fiscal": s.net_fiscal,
-                }
-                for s in person.streams
-                if s.pays_in(month)
-            ]
+            payments = [_payment(s) for s in person.streams if s.pays_in(month)]
             periods.append({"mois": month_text(month), "versements": payments})
         return {"identite": person.identity.echo(), "periodes": periods, "mois_manquants": missing}
 

@@ -140,6 +140,51 @@ async def test_resources(
     assert q["prenoms[]"] == ["SAMUEL", "PAUL"]
 
 
+def _turnover(**extra: Any) -> dict[str, Any]:
+    return {
+        "payeur": {"siret": "12345678901234", "type": "independant"},
+        "nature": "revenu_independant",
+        "montant_net_social": 1600.0,
+        "montant_net_fiscal": 1600.0,
+        **extra,
+    }
+
+
+async def test_turnover_carries_its_activity_category(
+    agencies: tuple[Agencies, UpstreamClient], person: PivotIdentity, ctx: CallContext
+) -> None:
+    state, http = agencies
+    state.override = {
+        "periodes": [
+            {"mois": "2024-12", "versements": [_turnover(categorie="bnc"), PAYMENT]},
+            {"mois": "2025-01", "versements": [_turnover()]},
+        ],
+        "mois_manquants": [],
+    }
+    res = await GipMds(http, NoCache(), fixed_clock).resources(person, ctx, "2024-12", "2025-01")
+    turnover, salary = res.months[0].payments
+    assert turnover.nature == "self_employed_income"
+    assert turnover.activity_category == "non_commercial"
+    assert salary.activity_category is None
+    assert res.months[1].payments[0].activity_category is None  # not given: named downstream
+
+
+@pytest.mark.parametrize(
+    "payment",
+    [_turnover(categorie="agricole"), {**PAYMENT, "categorie": "bnc"}, _turnover(categorie=3)],
+)
+async def test_a_category_off_schema_is_upstream_invalid(
+    agencies: tuple[Agencies, UpstreamClient],
+    person: PivotIdentity,
+    ctx: CallContext,
+    payment: dict[str, Any],
+) -> None:
+    state, http = agencies
+    state.override = {"periodes": [{"mois": "2025-01", "versements": [payment]}]}
+    with pytest.raises(UpstreamInvalid):
+        await GipMds(http, NoCache(), fixed_clock).resources(person, ctx, "2024-12", "2025-01")
+
+
 @pytest.mark.parametrize(
     ("first", "last"),
     [("2023-01", "2025-01"), ("2025-02", "2025-01"), ("2025-1", "2025-02"), ("2025-13", "2025-13")],

@@ -135,6 +135,27 @@ def test_agencies_agree(http: httpx.Client, sandbox: RunningSandbox) -> None:
         headers=token(http, sandbox, "gip_mds"),
     ).json()["data"]
     assert resources["periodes"][0]["versements"][0]["nature"] == "salaire"
+    assert "categorie" not in resources["periodes"][0]["versements"][0]
+    self_employed = persons(http, sandbox, "independant", 9)
+    assert len(self_employed) == 9
+    categories = set()
+    for person in self_employed:
+        answer = http.get(
+            sandbox.urls["gip_mds"] + OURS["gip_mds"],
+            params={**query(person["personne"]), "moisDebut": "2024-01", "moisFin": "2024-12"},  # type: ignore[arg-type]
+            headers=token(http, sandbox, "gip_mds"),
+        ).json()["data"]
+        turnovers = [
+            v
+            for p in answer["periodes"]
+            for v in p["versements"]
+            if v["nature"] == "revenu_independant"
+        ]
+        assert turnovers and all(
+            v["montant_net_social"] == v["montant_net_fiscal"] > 0 for v in turnovers
+        )
+        categories |= {v["categorie"] for v in turnovers}
+    assert categories == {"bic_vente", "bic_services", "bnc"}
     tax = http.get(
         sandbox.urls["dgfip"] + OURS["dgfip"],
         params={**params, "anneeRevenus": 2024},

@@ -268,6 +268,18 @@ scenarios:
             "{nature: salaire, montant_net_social: 800, regime: CNAV}",
             "ressources[0].regime: only for nature pension",
         ),
+        (
+            "{nature: salaire, montant_net_social: 800, categorie: bnc}",
+            "ressources[0].categorie: only for nature revenu_independant",
+        ),
+        (
+            "{nature: revenu_independant, montant_net_social: 800, categorie: agricole}",
+            "ressources[0].categorie: 'agricole' is not one of",
+        ),
+        (
+            "{nature: revenu_independant, montant_net_social: 800, montant_net_fiscal: 900}",
+            "ressources[0].montant_net_fiscal: a turnover has one amount",
+        ),
     ],
 )
 def test_loader_names_file_and_key(tmp_path: Path, resource: str, where: str) -> None:
