@@ -26,9 +26,10 @@ Every input below is a variable of OpenFisca-France 176.1.8, fed as its definiti
   children; the tax households are the DGFiP's (joint declarants together).
 
 What the agencies do not serve makes a benefit unknown here, with the reason: a month GIP-MDS
-has not declared, self-employed income (OpenFisca needs turnover, not a net amount), an AAH
-paid (its amount is not served), a gross salary for the ASPA (which counts gross earnings),
-a partner the civil registry cannot identify, an agency's error.
+has not declared, self-employed income (not fed here: the sample has none, see
+``_recompute_sample``), an AAH paid (its amount is not served), a gross salary for the ASPA
+(which counts gross earnings), a partner the civil registry cannot identify, an agency's
+error.
 """
 
 from __future__ import annotations

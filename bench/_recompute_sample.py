@@ -9,8 +9,8 @@ inputs the agencies do not serve:
   agency answers 404 for an identity it cannot tell apart);
 - no adult with a month GIP-MDS has not declared (``missing_months``);
 - no adult receiving the AAH (the CAF serves the status, not the amount the rules need);
-- no self-employed adult (OpenFisca needs turnover or a yearly profit; GIP-MDS declares a
-  net amount);
+- no self-employed adult (GIP-MDS serves a micro-entrepreneur's monthly turnover, but no
+  agency serves the taxable profit of year N-2 that the housing aid reads);
 - at most one adult registered at France Travail, and then they are the person asked:
   France Travail is asked by its identifier, which only the request about a person carries.
 
@@ -35,7 +35,7 @@ RULES = (
     ("homonym", "a member is a homonym, or has one"),
     ("missing_months", "an adult has months GIP-MDS has not declared"),
     ("aah", "an adult receives the AAH (amount not served)"),
-    ("self_employed", "an adult is self-employed (no net-amount input in OpenFisca)"),
+    ("self_employed", "an adult is self-employed (housing aid's N-2 taxable profit not served)"),
     ("two_job_seekers", "two adults registered at France Travail"),
 )
 
