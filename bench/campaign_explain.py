@@ -21,9 +21,11 @@ else is ``unexplained``, listed with its facts (``--show CAUSE`` lists a cause's
 False negatives (``--misses``): the persons the ground truth says are non-claimants and who
 got no offer, classified by the first fact of their household the gateway cannot read or
 can only bound (a self-employed income, a month missing from GIP-MDS, an AAH at its bounds,
-a couple's ASPA without the partner's gross pension, a student), else ``other`` (a
-campaign records counts, not each person's missing items). Counts and facts only, never an
-identity.
+a couple's ASPA without the partner's gross pension, a student), else ``other``; and, as a
+campaign records counts, not each person's answer, by the answer the campaign's own code
+gives them when they are examined again (``bench._explain_misses``: it starts a sandbox over
+the same population): receiving, the missing data the rules name, not eligible. Counts and
+facts only, never an identity.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench._explain_misses import print_misses
 from proactive.campaign import SECTOR
 from proactive.population import identity_from_params
 from runtime import Services
@@ -200,6 +203,7 @@ def main() -> int:
     benefits = args.benefits.split(",")
     campaigns = [f"{b}-{month_text(ref)}" for b in benefits]
     offers, by_pseudonym = asyncio.run(offers_of(args.data_dir, campaigns, population))
+    missed: dict[str, list[int]] = {}
     for benefit in benefits:
         suspects: dict[int, str] = {}
         receives = 0
@@ -235,44 +239,14 @@ def main() -> int:
             offered = {by_pseudonym.get(o.person) for o in offers if o.benefit == benefit}
             # Among the adults the campaign examined, as recall's denominator.
             examined = set(by_pseudonym.values())
-            missed = [
+            missed[benefit] = [
                 i
                 for i in sorted(examined - offered)
                 if persons[i].truth.get(f"{benefit}_non_claimant")
             ]
-            _print_misses(benefit, missed, persons, households)
+    if missed:
+        print_misses(missed, persons, households, population, args.month)
     return 0
-
-
-def _miss_reason(person: PersonDraft, household: HouseholdDraft, persons: Drafts) -> str:
-    """The first fact of the household the gateway cannot read or can only bound."""
-    adults = [persons[i] for i in household.adults]
-    if any(s.nature == "revenu_independant" for a in adults for s in a.streams):
-        return "self-employed income (not modelled)"
-    if any(a.missing_months for a in adults):
-        return "months missing from GIP-MDS"
-    if any("aah" in a.rights for a in adults):
-        return "AAH at its bounds"
-    if len(adults) > 1 and any(s.nature == "pension" for a in adults for s in a.streams):
-        return "couple with a pension (gross pensions of the partner)"
-    if person.activity == "etudiant":
-        return "student"
-    return "other"
-
-
-def _print_misses(
-    benefit: str, missed: list[int], persons: Drafts, households: Sequence[HouseholdDraft]
-) -> None:
-    reasons = Counter(
-        _miss_reason(persons[i], households[persons[i].household], persons) for i in missed
-    )
-    print(f"## {benefit}: {len(missed)} false negatives (non-claimants without an offer)")
-    print("")
-    print("| household fact | false negatives |")
-    print("|---|---:|")
-    for name, count in reasons.most_common():
-        print(f"| {name} | {count} |")
-    print("")
 
 
 if __name__ == "__main__":
