@@ -1,9 +1,11 @@
 """Many households → ONE vectorised OpenFisca simulation → raw amounts per household.
 
-A simulation costs a fixed ~1–2 s of formula evaluation whatever its size and well under a
-millisecond per extra household, so every caller (a micro-batch of requests, a campaign)
-sends all its households at once. Inputs are numpy arrays given to ``set_input`` per
-variable and month; building situations as dicts is two orders of magnitude slower.
+A simulation costs a fixed few tenths of a second of formula evaluation whatever its size
+and well under a millisecond per extra household (``bench/results/eligibility.md``), so
+every caller (a micro-batch of requests, a campaign) sends all its households at once.
+Inputs are numpy arrays put in per variable and month; building situations as dicts is two
+orders of magnitude slower. Where OpenFisca would compute a variable to a value known from
+what is fed, the value is fed instead (``SHORTCUTS``): fewer formulas, the same outputs.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+from openfisca_core import periods
 from openfisca_core.simulation_builder import SimulationBuilder
 
 from eligibility import months as mo
 from eligibility.bounds import WITNESSES, witness_key
-from eligibility.household import Dwelling, Household
+from eligibility.household import Dwelling, Household, Member
 from eligibility.reform import CSS_CEILING_RAISE
 from eligibility.system import tax_benefit_system
 from eligibility.zoning import official_zone
@@ -52,6 +55,24 @@ PREFILL_MONTHS = 60
 #   count it twice (and costs ~25 % of a simulation);
 # - aah needs a disability rate no record gives: without one OpenFisca computes 0 anyway.
 NOT_SIMULATED: dict[str, Any] = {"ass": np.float32, "aah": np.float32}
+# Variables OpenFisca would compute to zero from what is fed, fed as zero: the formulas
+# behind them are most of a small simulation's cost (``SHORTCUTS``).
+# - caah (the AAH's complement, the majoration pour la vie autonome since 2019-12) is paid
+#   only from an incapacity rate of 80 % (``taux_incapacite``, never fed: 0); computing it
+#   evaluates the housing aid of every month it is read for (the twelve of the CSS's
+#   resources), ~40 % of a one-household simulation;
+# - asi (allocation supplémentaire d'invalidité) needs an invalidity pension or the
+#   disability flag (``pensions_invalidite``, ``handicap``, never fed).
+ZERO_BY_LAW: dict[str, Any] = {"caah": np.float32, "asi": np.float32}
+# ``boursier`` (a grant holder: collège, lycée, higher education on social criteria) is read
+# by the housing aid only through its student resource floor, where the claimant's
+# ``etudiant`` multiplies it, and by the CSS only against ``bourse_enseignement_sup`` (never
+# fed: 0). A simulation without a student is fed False instead of its grant formulas (~15 %
+# of a one-household simulation); the answers are the same either way.
+NO_STUDENT_GRANT = "boursier"
+# What the simulation feeds in place of OpenFisca's formulas without changing any output
+# (``tests/eligibility/test_shortcuts.py`` compares with the formulas computing them).
+SHORTCUTS = (*ZERO_BY_LAW, NO_STUDENT_GRANT)
 _ZONES = {1: "zone_1", 2: "zone_2", 3: "zone_3"}
 _FAMILY_ROLE = {"claimant": "demandeur", "partner": "conjoint", "child": "enfant"}
 _MENAGE_ROLE = {"claimant": "personne_de_reference", "partner": "conjoint", "child": "enfant"}
@@ -97,86 +118,96 @@ def declare(households: Sequence[Household]) -> Any:
     return builder
 
 
+class _Inputs:
+    """Puts arrays straight into a simulation's holders, one month at a time.
+
+    ``Simulation.set_input`` goes through each variable's ``set_input`` helper (period
+    conversions, a copy, a look-up of what is already known) for a month that is the
+    variable's own period: over a thousand calls per simulation, ~15 % of a small one.
+    ``put_in_cache`` stores the array for that month as is (typed and checked by OpenFisca).
+    """
+
+    def __init__(self, simulation: Any) -> None:
+        self._simulation = simulation
+        self._periods: dict[str, Any] = {}
+
+    def put(self, name: str, month: str, values: Any) -> None:
+        period = self._periods.get(month)
+        if period is None:
+            period = self._periods[month] = periods.period(month)
+        self._simulation.get_holder(name).put_in_cache(values, period)
+
+
 def feed(simulation: Any, households: Sequence[Household]) -> None:
     months = households[0].months
     # Before the window OpenFisca still reads incomes (yearly tax bases back to M-6 years);
     # fed as zeros they cost nothing, computed from default gross amounts they cost ~25 %
     # of a simulation and give the same zeros.
     before = mo.span(mo.shift(months[0], -PREFILL_MONTHS), mo.shift(months[0], -1))
-    births = [m.birth_date for h in households for m in h.members]
-    simulation.set_input("date_naissance", "ETERNITY", np.array(births, dtype="datetime64[D]"))
-    count = len(births)
-    zeros = np.zeros(count, dtype=np.float32)
+    members = [m for h in households for m in h.members]
+    count = len(members)
+    inputs = _Inputs(simulation)
+    births = np.array([m.birth_date for m in members], dtype="datetime64[D]")
+    simulation.set_input("date_naissance", "ETERNITY", births)
+    none = (0.0,) * len(months)
     for name in FED_INCOMES:
-        table = np.zeros((count, len(months)), dtype=np.float32)
-        row = 0
-        for household in households:
-            for member in household.members:
-                values = member.incomes.get(name)
-                if values is not None:
-                    table[row] = values
-                row += 1
+        table = np.array([m.incomes.get(name, none) for m in members], dtype=np.float32)
         for month in before:
-            simulation.set_input(name, month, zeros)
+            inputs.put(name, month, np.zeros(count, dtype=np.float32))
         for j, month in enumerate(months):
-            simulation.set_input(name, month, table[:, j])
-    for name, dtype in NOT_SIMULATED.items():
+            inputs.put(name, month, np.ascontiguousarray(table[:, j]))
+    for name, dtype in (*NOT_SIMULATED.items(), *ZERO_BY_LAW.items()):
         for month in (*before, *months):
-            simulation.set_input(name, month, np.zeros(count, dtype=dtype))
-    _feed_bounds(simulation, households, months)
-    students = np.zeros((count, len(months)), dtype=bool)
-    row = 0
-    for household in households:
-        for member in household.members:
-            if member.student:
-                students[row] = member.student
-            row += 1
+            inputs.put(name, month, np.zeros(count, dtype=dtype))
+    _feed_bounds(simulation, inputs, members, households)
+    never = (False,) * len(months)
+    students = np.array([m.student or never for m in members], dtype=bool)
     for j, month in enumerate(months):
-        simulation.set_input("etudiant", month, students[:, j])
-    _feed_job_seekers(simulation, households, count)
+        inputs.put("etudiant", month, np.ascontiguousarray(students[:, j]))
+    if not students.any():
+        for month in months:
+            inputs.put(NO_STUDENT_GRANT, month, np.zeros(count, dtype=bool))
+    _feed_job_seekers(simulation, inputs, members, months)
     dwellings = [h.dwelling for h in households]
     status = np.array([d.status if d else "non_renseigne" for d in dwellings])
-    rents = np.array([d.rents if d else (0.0,) * len(months) for d in dwellings], dtype=np.float32)
+    rents = np.array([d.rents if d else none for d in dwellings], dtype=np.float32)
     depcom = np.array([(d.depcom or "") if d else "" for d in dwellings])
     zones = np.array([_ZONES[zone_of(d)] for d in dwellings])
     for j, month in enumerate(months):
-        simulation.set_input("statut_occupation_logement", month, status)
-        simulation.set_input("loyer", month, rents[:, j])
-        simulation.set_input("depcom", month, depcom)
-        simulation.set_input("zone_apl", month, zones)
+        inputs.put("statut_occupation_logement", month, status)
+        inputs.put("loyer", month, np.ascontiguousarray(rents[:, j]))
+        inputs.put("depcom", month, depcom)
+        inputs.put("zone_apl", month, zones)
 
 
-def _feed_bounds(simulation: Any, households: Sequence[Household], months: tuple[str, ...]) -> None:
+def _feed_bounds(
+    simulation: Any, inputs: _Inputs, members: Sequence[Member], households: Sequence[Household]
+) -> None:
     """Inputs that only the alternatives of ``eligibility.bounds`` set: the full AAH of an
     AAH recipient (read here, where the system is built) and the CSS ceiling's raise."""
-    full = np.array([m.aah_full for h in households for m in h.members], dtype=bool)
+    months = households[0].months
+    full = np.array([m.aah_full for m in members], dtype=bool)
     if full.any():
         aah = tax_benefit_system().parameters.prestations_sociales.prestations_etat_de_sante
         for month in months:
             amount = aah.invalidite.aah.montant(f"{month}-01")
             simulation.delete_arrays("aah", month)  # fed zeros with NOT_SIMULATED
-            simulation.set_input("aah", month, np.where(full, amount, 0.0).astype(np.float32))
+            inputs.put("aah", month, np.where(full, amount, 0.0).astype(np.float32))
     raise_ = np.array([h.css_ceiling_raise for h in households], dtype=np.float32)
-    simulation.set_input(CSS_CEILING_RAISE, months[-1], raise_)
+    inputs.put(CSS_CEILING_RAISE, months[-1], raise_)
 
 
-def _feed_job_seekers(simulation: Any, households: Sequence[Household], count: int) -> None:
+def _feed_job_seekers(
+    simulation: Any, inputs: _Inputs, members: Sequence[Member], months: tuple[str, ...]
+) -> None:
     """``activite`` per month (``chomeur`` or OpenFisca's default) and ``date_debut_chomage``
     (OpenFisca's default, ``date.max``, for who never was): see ``eligibility.employment``."""
-    months = households[0].months
-    seeking = np.zeros((count, len(months)), dtype=bool)
-    since = np.full(count, np.datetime64(date.max), dtype="datetime64[D]")
-    row = 0
-    for household in households:
-        for member in household.members:
-            if member.job_seeker:
-                seeking[row] = member.job_seeker
-            if member.unemployed_since is not None:
-                since[row] = np.datetime64(member.unemployed_since)
-            row += 1
+    never = (False,) * len(months)
+    seeking = np.array([m.job_seeker or never for m in members], dtype=bool)
+    since = np.array([m.unemployed_since or date.max for m in members], dtype="datetime64[D]")
     simulation.set_input("date_debut_chomage", "ETERNITY", since)
     for j, month in enumerate(months):
-        simulation.set_input("activite", month, np.where(seeking[:, j], "chomeur", "inactif"))
+        inputs.put("activite", month, np.where(seeking[:, j], "chomeur", "inactif"))
 
 
 def zone_of(dwelling: Dwelling | None) -> int:
@@ -202,20 +233,20 @@ def _release(simulation: Any) -> None:
         population.simulation = None
 
 
-def simulate(households: Sequence[Household], benefits: Sequence[str]) -> list[dict[str, float]]:
-    """Raw OpenFisca outputs, one ``{variable: value}`` per household, in order.
-
-    All households must be for the same month (one simulation has one period grid).
-    """
-    if not households:
-        return []
+def prepare(households: Sequence[Household]) -> Any:
+    """The simulation of ``households`` (one row each, in order), fed, nothing computed."""
     month = households[0].month
     if any(h.month != month for h in households):
         raise ValueError("one simulation evaluates one month")
-    builder = declare(households)
-    simulation = builder.build(tax_benefit_system())
+    simulation = declare(households).build(tax_benefit_system())
     simulation.trace = False
     feed(simulation, households)
+    return simulation
+
+
+def outputs(simulation: Any, month: str, benefits: Sequence[str]) -> list[dict[str, float]]:
+    """Compute the variables ``benefits`` read (and their witnesses) at ``month``, one
+    ``{variable: value}`` per household."""
     wanted = [v for b in benefits for v in OUTPUTS[b]]
     columns = {v: np.asarray(simulation.calculate(v, month), dtype=np.float64) for v in wanted}
     for benefit in benefits:
@@ -225,5 +256,21 @@ def simulate(households: Sequence[Household], benefits: Sequence[str]) -> list[d
                 at = mo.shift(month, offset)
                 key = witness_key(variable, offset)
                 columns[key] = np.asarray(simulation.calculate(variable, at), dtype=np.float64)
-    _release(simulation)
-    return [{v: float(column[i]) for v, column in columns.items()} for i in range(len(households))]
+    if not columns:
+        return [{} for _ in range(simulation.populations["famille"].count)]
+    values = [column.tolist() for column in columns.values()]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def simulate(households: Sequence[Household], benefits: Sequence[str]) -> list[dict[str, float]]:
+    """Raw OpenFisca outputs, one ``{variable: value}`` per household, in order.
+
+    All households must be for the same month (one simulation has one period grid).
+    """
+    if not households:
+        return []
+    simulation = prepare(households)
+    try:
+        return outputs(simulation, households[0].month, benefits)
+    finally:
+        _release(simulation)
