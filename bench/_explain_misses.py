@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench._explain_fixes import smallest_fixes
 from bench._procs import HOST, _read_urls, _stop
 from bench.campaign import SANDBOX, _env
 from connectors import PivotIdentity
@@ -207,3 +208,43 @@ def print_misses(
                 if name == fact:
                     print(f"| {fact} | {reason} | {count} |")
         print("")
+        _print_fixes(
+            benefit,
+            [
+                (i, answers[benefit][s.identity])
+                for i, s in zip(indexes, subjects[benefit], strict=True)
+            ],
+            persons,
+            households,
+            month,
+        )
+
+
+def _print_fixes(
+    benefit: str,
+    missed: list[tuple[int, Outcome]],
+    persons: list[PersonDraft],
+    households: Sequence[HouseholdDraft],
+    month: str,
+) -> None:
+    """The misses the rules answered, by the reading that would have entitled them."""
+    print(
+        f"{benefit}: the misses the rules answered, by what would have entitled them "
+        "(bench._explain_fixes)"
+    )
+    print("")
+    print("| the rules' answer | read as the law's truth has it | false negatives |")
+    print("|---|---|---:|")
+    for status in ("NOT_ELIGIBLE", "CANNOT_EVALUATE"):
+        chosen = [
+            (i, o.data)
+            for i, o in missed
+            if o.result is not None
+            and o.data is not None
+            and o.result.status == status
+            and o.result.receiving is not True
+        ]
+        for fix, count in smallest_fixes(benefit, chosen, persons, households, month).most_common():
+            if count:
+                print(f"| {status} | {fix} | {count} |")
+    print("")

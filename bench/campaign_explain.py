@@ -24,8 +24,10 @@ can only bound (a self-employed income, a month missing from GIP-MDS, an AAH at 
 a couple's ASPA without the partner's gross pension, a student), else ``other``; and, as a
 campaign records counts, not each person's answer, by the answer the campaign's own code
 gives them when they are examined again (``bench._explain_misses``: it starts a sandbox over
-the same population): receiving, the missing data the rules name, not eligible. Counts and
-facts only, never an identity.
+the same population): receiving, the missing data the rules name, not eligible; and, for
+those the rules answered, which input read as the law's truth has it (the ASF paid, the
+housing aid paid, the family benefits' resources of year N-2) would have entitled them
+(``bench._explain_fixes``). Counts and facts only, never an identity.
 """
 
 from __future__ import annotations

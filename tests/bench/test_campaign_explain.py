@@ -3,10 +3,15 @@ the gateway cannot read (no server: the re-examination itself needs a sandbox)."
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
 import pytest
 
+from bench._explain_fixes import _paid_aid
 from bench._explain_misses import household_fact, reason_of
-from eligibility import BenefitResult
+from connectors import records
+from eligibility import BenefitResult, PersonData
 from sandbox.draft import HouseholdDraft, PersonDraft
 from sandbox.generator import Generator
 from sandbox.months import parse_month
@@ -76,3 +81,31 @@ def test_household_fact_names_what_the_gateway_cannot_read(
             for index in household.adults:
                 fact = household_fact(persons[index], household, persons)
                 assert fact == "self-employed income"
+
+
+def _housing(receiving: bool, monthly: float | None) -> records.Housing:
+    when = date(2025, 6, 30)
+    return records.Housing(
+        occupancy="tenant",
+        monthly_rent=500.0,
+        monthly_charges=50.0,
+        cog_commune="69123",
+        zone=2,
+        rent_history=(),
+        aid_receiving=receiving,
+        aid_kind="APL" if receiving else None,
+        aid_monthly=monthly,
+        provenance=records.Provenance("CNAF", "housing", when, datetime(2025, 7, 1, tzinfo=UTC)),
+    )
+
+
+def test_the_housing_aid_read_is_the_one_the_caf_pays() -> None:
+    civil = records.CivilStatus(
+        "TEST", None, ("Julien",), "M", date(1990, 1, 15), "69123", "99100", None,
+        records.Provenance("INSEE", "rnipp", date(2025, 6, 30), datetime(2025, 7, 1, tzinfo=UTC)),
+    )  # fmt: skip
+    data = PersonData(civil, None, None, None, None, None, receiving={})
+    assert _paid_aid(data) == 0.0
+    assert _paid_aid(replace(data, housing=_housing(False, None))) == 0.0
+    assert _paid_aid(replace(data, housing=_housing(True, 187.0))) == 187.0
+    assert _paid_aid(replace(data, housing=_housing(True, None))) is None
