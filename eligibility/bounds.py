@@ -24,6 +24,10 @@ API
 - ``rows(household)``: the households to simulate for it, itself first.
 - ``decide(household, benefit, answers, witnesses)``: None when the unknowns of ``benefit``
   do not change the answer (or there are none), else the names of the decisive ones.
+- ``certain_eligibility(benefit, answers)``: the amounts disagree but every alternative is
+  ELIGIBLE, for a benefit monotone in resources: the person is entitled whatever the
+  unknowns' values, only the amount depends on them (it lies between the extremes'). The
+  answer is then ELIGIBLE without an amount, ``missing`` naming the decisive unknowns.
 
 Soundness. Two extremes prove nothing about the values between them unless the answer is
 monotone in the unknown. RSA, CSS (free, with participation, not eligible), ASPA and housing
@@ -53,6 +57,11 @@ HIGH_INCOME = 100_000.0
 WITNESSES: dict[str, tuple[str, tuple[int, ...]]] = {
     "ppa": ("ppa_base_ressources", (-4, -3, -2, -1)),
 }
+
+
+# Benefits whose status and amount only fall as resources rise (see Soundness above): two
+# ELIGIBLE extremes prove every value between them ELIGIBLE.
+MONOTONE = ("rsa", "css", "aspa", "aide_logement")
 
 
 def witness_key(variable: str, offset: int) -> str:
@@ -117,6 +126,11 @@ def _witnesses_agree(benefit: str, raws: Sequence[Mapping[str, float]]) -> bool:
     keys = [witness_key(variable, o) for o in offsets]
     first = raws[0]
     return all(abs(raw[k] - first[k]) < 0.005 for raw in raws[1:] for k in keys)
+
+
+def certain_eligibility(benefit: str, answers: Sequence[tuple[str, float | None]]) -> bool:
+    """Every alternative ELIGIBLE for a benefit monotone in the unknowns (amounts aside)."""
+    return benefit in MONOTONE and all(status == "ELIGIBLE" for status, _ in answers)
 
 
 def decide(

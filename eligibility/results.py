@@ -73,6 +73,23 @@ def _note(household: Household, benefit: str) -> Criterion | None:
     )
 
 
+def _range(
+    household: Household, benefit: str, answers: Sequence[tuple[Status, float | None]]
+) -> Criterion:
+    """Why an ELIGIBLE answer has no amount: the values tried and the amounts they give."""
+    amounts = [a for _, a in answers if a is not None]
+    tried = " ; ".join(f"{u.what} : {u.bound}" for u in bounds.concerned(household, benefit))
+    what = "participation" if benefit == "css" else "montant"
+    basis = CRITERIA[benefit][1]
+    return Criterion(
+        f"Droit établi quelles que soient les données manquantes, évaluées à leurs bornes "
+        f"({tried}) ; le {what} en dépend : entre {min(amounts):.2f} € et "
+        f"{max(amounts):.2f} € par mois.",
+        basis.title,
+        basis.href,
+    )
+
+
 def result(
     data: PersonData,
     household: Household,
@@ -96,6 +113,9 @@ def result(
             note = _note(household, benefit)
             if note is not None:
                 criteria = (*criteria, note)
+        elif bounds.certain_eligibility(benefit, answers):
+            status, missing = "ELIGIBLE", decisive
+            criteria = (*criteria, _range(household, benefit, answers))
         else:
             status, missing = "CANNOT_EVALUATE", decisive
     paid = receiving(data, benefit)

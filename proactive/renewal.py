@@ -138,8 +138,10 @@ def doubt(fetched: _Fetched, result: BenefitResult | None, end: date) -> str | N
         return "other_end_date"
     if fetched.data is None or result is None or result.status == "CANNOT_EVALUATE":
         return "cannot_evaluate"
-    if result.status != "ELIGIBLE" or result.missing or result.monthly_amount is None:
+    if result.status != "ELIGIBLE":
         return "not_eligible"
+    if result.missing or result.monthly_amount is None:
+        return "cannot_evaluate"  # entitled, but the tier depends on missing data
     if coverage.css_with_participation is None:
         return "tier_unknown"
     if coverage.css_with_participation != (result.monthly_amount > 0):

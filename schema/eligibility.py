@@ -50,7 +50,11 @@ class Benefit(Enum):
 
 @strawberry.enum(description="The answer of the rules for one benefit and one month.")
 class EligibilityStatus(Enum):
-    ELIGIBLE = strawberry.enum_value("ELIGIBLE", description="Probably entitled.")
+    ELIGIBLE = strawberry.enum_value(
+        "ELIGIBLE",
+        description="Probably entitled. Without `monthlyAmount`, entitled whatever the data "
+        "`missing` names, the amount depending on it.",
+    )
     NOT_ELIGIBLE = strawberry.enum_value("NOT_ELIGIBLE", description="Probably not entitled.")
     CANNOT_EVALUATE = strawberry.enum_value(
         "CANNOT_EVALUATE", description="Data is missing: `missing` names it."
@@ -104,7 +108,9 @@ class EligibilityResult:
     )
     receiving: bool | None = strawberry.field(description="Already paid by its agency.")
     non_take_up: bool = strawberry.field(description="Eligible and not receiving it.")
-    missing: list[str] = strawberry.field(description="What is missing to evaluate it.")
+    missing: list[str] = strawberry.field(
+        description="What is missing to evaluate it (`ELIGIBLE`: to compute its amount)."
+    )
     explanation: Explanation
 
 

@@ -89,9 +89,10 @@ async def test_a_non_indemnified_job_seekers_income_is_neutralised(gateway: Gate
     assert _amount(known["CSS"]) == 0.0
     assert _input(known["RSA"], "activite")["provenance"]["agency"] == "France Travail"
     # Without the identifier a job seeker without allowance cannot be seen: the status is
-    # evaluated both ways, and the benefits it changes name it.
+    # evaluated both ways; entitled either way, the benefits whose amount it changes name it.
     alone = await _eligibility(gateway, entry, with_identifier=False)
     for benefit in ("AIDE_LOGEMENT", "RSA"):
-        assert alone[benefit]["status"] == "CANNOT_EVALUATE", (benefit, alone[benefit])
+        assert alone[benefit]["status"] == "ELIGIBLE", (benefit, alone[benefit])
+        assert alone[benefit]["monthlyAmount"] is None, benefit
         assert alone[benefit]["missing"] == ["job-seeker status (France Travail)"], benefit
     assert alone["CSS"]["status"] == "ELIGIBLE" and alone["CSS"]["monthlyAmount"] == 0.0

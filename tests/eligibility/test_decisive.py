@@ -24,6 +24,7 @@ from eligibility.simulation import simulate
 LYON = {"occupancy": "tenant", "rent": 500, "commune": "69123", "history_months": 24}
 AAH = "AAH amount (paid by the CAF, not in the resource history)"
 NOTE = "Données manquantes sans effet sur ce résultat"
+RANGE = "Droit établi quelles que soient les données manquantes"
 
 
 def _person(
@@ -51,6 +52,14 @@ def _note(result: BenefitResult) -> str:
     assert len(notes) == 1, result.criteria
     assert result.criteria[-1].href.startswith("https://www.legifrance.gouv.fr/")
     return notes[0]
+
+
+def _amount_unknown(result: BenefitResult, *what: str) -> str:
+    """ELIGIBLE at every bound, the amount depending on ``what``: returns the range's text."""
+    assert (result.status, result.monthly_amount, result.missing) == ("ELIGIBLE", None, what)
+    ranges = [c.text for c in result.criteria if c.text.startswith(RANGE)]
+    assert len(ranges) == 1 and not any(c.text.startswith(NOTE) for c in result.criteria)
+    return ranges[0]
 
 
 def _decisive(result: BenefitResult, *what: str) -> None:
@@ -99,8 +108,12 @@ def test_the_aah_does_not_change_housing_aid_and_changes_the_rsa(tbs: Any) -> No
     housing = answers["aide_logement"]
     assert (housing.status, housing.monthly_amount, housing.missing) == ("ELIGIBLE", 301.0, ())
     assert AAH in _note(housing)
-    for benefit in ("rsa", "ppa", "css"):
+    for benefit in ("rsa", "ppa"):
         _decisive(answers[benefit], AAH)
+    # Free without the AAH, with a participation with the full AAH (12,399.84 € a year,
+    # under the 13,957 € ceiling): the CSS is certain, its participation is not.
+    text = _amount_unknown(answers["css"], AAH)
+    assert AAH in text and "entre 0.00 € et " in text
 
 
 def test_the_full_aah_is_fed_in_the_variant(tbs: Any) -> None:
@@ -121,15 +134,25 @@ def test_the_unsourced_ceiling_does_not_change_a_clear_css_answer(tbs: Any) -> N
     assert CSS_CEILING_UNKNOWN.what in _note(css)
 
 
-def test_the_unsourced_ceiling_is_decisive_near_it(tbs: Any) -> None:
+def test_the_unsourced_ceiling_leaves_the_participation_unknown_near_it(tbs: Any) -> None:
     # 800 € of pension a month: above the 2025 ceiling (10,339 € a year), under it raised
-    # by 5 %; in 2026-03 (sourced) the answer is the CSS with participation.
+    # by 5 %; in 2026-03 (sourced) the answer is the CSS with participation. Free or with
+    # participation, the CSS is certain; the participation is not.
     pension = ({"nature": "pension", "net_social": 800, "net_taxable": 800},)
     [css] = evaluate_one(_person(month="2026-06", payments=pension), ["css"], "2026-06")
-    _decisive(css, CSS_CEILING_UNKNOWN.what)
+    assert "entre 0.00 € et 14.00 €" in _amount_unknown(css, CSS_CEILING_UNKNOWN.what)
     [before] = evaluate_one(_person(month="2026-03", payments=pension), ["css"], "2026-03")
     assert (before.status, before.monthly_amount) == ("ELIGIBLE", 14.0)
     assert not any(c.text.startswith(NOTE) for c in before.criteria)
+
+
+def test_the_unsourced_ceiling_is_decisive_at_the_participation_ceiling(tbs: Any) -> None:
+    # 1,120 € of pension a month: with the resources the CSS adds (the housing flat rate),
+    # above the 2025 participation ceiling (13,957 € a year), under it raised by 5 %: eligible
+    # or not, it depends on it (1,080 € is eligible either way, 1,160 € at neither).
+    pension = ({"nature": "pension", "net_social": 1120, "net_taxable": 1120},)
+    [css] = evaluate_one(_person(month="2026-06", payments=pension), ["css"], "2026-06")
+    _decisive(css, CSS_CEILING_UNKNOWN.what)
 
 
 # d. Missing months the benefits do not read, or cannot change the answer.

@@ -128,9 +128,10 @@ def test_the_stale_css_ceiling_is_overridden_from_april_2025(tbs: Any) -> None:
     assert ceiling("2026-03-01") == 10339.0
 
 
-def test_css_past_the_last_sourced_ceiling_cannot_be_evaluated(tbs: Any) -> None:
+def test_css_past_the_last_sourced_ceiling_is_not_invented(tbs: Any) -> None:
     results = _by_benefit(EARNER, "2026-04")
-    assert results["css"].status == "CANNOT_EVALUATE"
+    # Entitled at both bounds of the ceiling; the participation depends on it.
+    assert (results["css"].status, results["css"].monthly_amount) == ("ELIGIBLE", None)
     assert "CSS resource ceiling after 2026-03" in results["css"].missing[0]
     assert results["ppa"].status == "ELIGIBLE"  # the other benefits still answer
     assert _by_benefit(EARNER, "2026-03")["css"].status == "ELIGIBLE"
@@ -147,7 +148,9 @@ def test_aspa_needs_gross_pensions(tbs: Any) -> None:
         "housing": LYON,
     }
     result = _by_benefit(pensioner)["aspa"]
-    assert result.status == "CANNOT_EVALUATE"
+    # Without the record, gross pensions lie between the net and the net / 0.88: entitled
+    # at both, the amount unknown.
+    assert (result.status, result.monthly_amount) == ("ELIGIBLE", None)
     assert result.missing == ("retirement record (gross pensions, counted by ASPA)",)
     with_record = {
         **pensioner,
