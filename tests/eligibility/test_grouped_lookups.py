@@ -29,7 +29,7 @@ def _node(tbs: Any, path: str) -> Any:
 def test_the_simulation_uses_distinct_key_look_ups(tbs: Any) -> None:
     vector = _node(tbs, f"{_AL}.par_zone")[np.array(["zone_1", "zone_2", "zone_1"])]
     assert vector.__dict__["_distinct_inverse"].tolist() == [0, 1, 0]
-    assert simulation.tax_benefit_system() is tbs
+    assert simulation._Vectorial.__getitem__ is not simulation._BY_ELEMENT[1]
 
 
 def test_string_keys_then_leaves(tbs: Any) -> None:
