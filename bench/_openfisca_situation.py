@@ -69,6 +69,11 @@ class Situation:
     asked: str  # the individual id of the person asked about
     unknown: dict[str, list[str]] = field(default_factory=dict)  # benefit → reasons
     caf_zone: int | None = None  # the zone the CAF's housing record gives
+    # What the CAF pays, which the RSA, the PPA and the CSS count as received (the housing
+    # flat rates apply to an aid received, CASF R262-10; the ASF received, R262-6): the
+    # family's inputs for every month (``aide_logement``: 0 or the monthly amount; ``asf``:
+    # 0 when not paid); a variable the CAF says nothing of is left to OpenFisca.
+    paid: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def reasons(self, benefit: str) -> list[str]:
         return self.unknown.get(benefit, [])
@@ -266,7 +271,21 @@ class _Builder:
             "foyers_fiscaux": self.tax_households(adults, children),
             "menages": {"menage": menage},
         }
-        return Situation(self.month, entities, "adult0", dict(self.unknown), caf_zone)
+        return Situation(self.month, entities, "adult0", dict(self.unknown), caf_zone, self.paid())
+
+    def paid(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        housing = self.raw.housing
+        if not isinstance(housing, Failure) and isinstance(housing.get("aide_logement"), dict):
+            aid = housing["aide_logement"]
+            if not aid.get("est_beneficiaire"):
+                out["aide_logement"] = {m: 0.0 for m in self.months}
+            elif aid.get("montant_mensuel") is not None:
+                out["aide_logement"] = {m: float(aid["montant_mensuel"]) for m in self.months}
+        asf = self.raw.adults[0].asf if self.raw.adults else None
+        if asf is not None and not isinstance(asf, Failure) and not asf.get("est_beneficiaire"):
+            out["asf"] = {m: 0.0 for m in self.months}
+        return out
 
     def housing(self, menage: dict[str, Any]) -> int | None:
         answer = self.raw.housing

@@ -46,6 +46,7 @@ class RawAdult:
     student: Answer  # MESRI: admissions, or the 404 "no student found"
     tax: Answer  # DGFiP: the tax household
     aah: Answer  # CAF (API Particulier DSS): the AAH status
+    asf: Answer  # CAF (API Particulier DSS): the ASF status
     job_status: Answer | None = None  # France Travail, when an identifier is known
     job_payments: Answer | None = None
 
@@ -158,6 +159,7 @@ class Agencies:
             self.get("api_particulier", "/v3/mesri/statut_etudiant/identite", mesri_query(pivot)),
             self.get("dgfip", "/v1/foyer-fiscal/identite", who + year),
             self.get("api_particulier", "/v3/dss/allocation_adulte_handicape/identite", who),
+            self.get("api_particulier", "/v3/dss/allocation_soutien_familial/identite", who),
         ]
         if job_id is not None:
             ident = [("identifiant", job_id)]
@@ -166,9 +168,9 @@ class Agencies:
                 self.get("api_particulier", "/v3/france_travail/indemnites/identifiant", ident),
             ]
         answers = await asyncio.gather(*calls)
-        adult = RawAdult(pivot, *answers[:6])
+        adult = RawAdult(pivot, *answers[:7])
         if job_id is not None:
-            adult.job_status, adult.job_payments = answers[6], answers[7]
+            adult.job_status, adult.job_payments = answers[7], answers[8]
         return adult
 
     async def identify(self, member: Mapping[str, Any]) -> Answer:

@@ -99,30 +99,68 @@ def run(situation: Situation) -> tuple[dict[str, Verdict], int]:
     return _run_chunk([situation])[0]
 
 
-def _run_chunk(situations: list[Situation]) -> list[tuple[dict[str, Verdict], int]]:
+def _values(situations: list[Situation], paid: bool, raise_2026: float = 0.0) -> dict[str, Any]:
+    """Every household's outputs at its month, in one simulation; with ``paid``, the CAF's
+    paid amounts (``Situation.paid``) given as the families' inputs."""
     from openfisca_core.simulation_builder import SimulationBuilder
 
+    merged = _merged(situations)
+    if paid:
+        for h, situation in enumerate(situations):
+            family = merged["familles"][f"h{h}_{next(iter(situation.entities['familles']))}"]
+            family.update(situation.paid)
+    simulation = SimulationBuilder().build_from_entities(system(raise_2026), merged)
+    month = situations[0].month
+    names: tuple[str, ...] = (
+        "rsa",
+        "ppa",
+        "aspa",
+        "aide_logement",
+        "cmu_c",
+        "css_participation_forfaitaire",
+    )
+    if raise_2026:
+        names = ("cmu_c", "css_participation_forfaitaire")
+    values: dict[str, Any] = {v: simulation.calculate(v, month) for v in names}
+    values["families"] = list(simulation.populations["famille"].ids)
+    values["homes"] = list(simulation.populations["menage"].ids)
+    if not raise_2026:
+        values["zones"] = simulation.calculate("zone_apl", month).decode()
+    return values
+
+
+def _run_chunk(situations: list[Situation]) -> list[tuple[dict[str, Verdict], int]]:
+    """The housing aid is the one the household is entitled to (the dwelling's, computed);
+    the RSA, the PPA, the CSS and the ASPA count the housing aid and the ASF the CAF pays, so
+    households whose CAF says what it pays are computed again with it, grouped by what it
+    says (an input given for some families of a simulation would be 0 for the others)."""
     month = situations[0].month
     if any(s.month != month for s in situations):
         raise ValueError("one month per simulation")
-    simulation = SimulationBuilder().build_from_entities(system(), _merged(situations))
-    families = list(simulation.populations["famille"].ids)
-    homes = list(simulation.populations["menage"].ids)
-    values = {
-        v: simulation.calculate(v, month)
-        for v in ("rsa", "ppa", "aspa", "aide_logement", "cmu_c", "css_participation_forfaitaire")
-    }
-    zones = simulation.calculate("zone_apl", month).decode()
+    plain = _verdicts(situations, _values(situations, paid=False), paid=False)
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for h, situation in enumerate(situations):
+        if situation.paid:
+            groups.setdefault(tuple(sorted(situation.paid)), []).append(h)
+    for members in groups.values():
+        group = [situations[h] for h in members]
+        again = _verdicts(group, _values(group, paid=True), paid=True)
+        for h, (verdicts, _) in zip(members, again, strict=True):
+            for benefit in ("rsa", "ppa", "css", "aspa"):
+                plain[h][0][benefit] = verdicts[benefit]
+    return plain
+
+
+def _verdicts(
+    situations: list[Situation], values: dict[str, Any], paid: bool
+) -> list[tuple[dict[str, Verdict], int]]:
+    month = situations[0].month
+    families, homes, zones = values["families"], values["homes"], values["zones"]
     css_bounds = [(values["cmu_c"], values["css_participation_forfaitaire"])]
     if month > CSS_KNOWN_UNTIL:
         for raise_2026 in CSS_RAISES_2026[1:]:
-            other = SimulationBuilder().build_from_entities(system(raise_2026), _merged(situations))
-            css_bounds.append(
-                (
-                    other.calculate("cmu_c", month),
-                    other.calculate("css_participation_forfaitaire", month),
-                )
-            )
+            other = _values(situations, paid, raise_2026)
+            css_bounds.append((other["cmu_c"], other["css_participation_forfaitaire"]))
     out = []
     for h, situation in enumerate(situations):
         f = families.index(f"h{h}_{next(iter(situation.entities['familles']))}")

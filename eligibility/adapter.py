@@ -188,6 +188,51 @@ def _turnover(
     )
 
 
+def _housing_aid_paid(data: PersonData, report: _Report) -> float | None:
+    """The housing aid the CAF pays a month, which the housing flat rates read (see
+    ``eligibility.paid``); None when its record does not say (the rules compute it)."""
+    housing = data.housing
+    if housing is None:
+        return None
+    paid = housing.aid_monthly if housing.aid_receiving else 0.0
+    if paid is None:
+        return None
+    report.inputs.append(
+        _input("aide_logement_verse", f"{paid:.2f} €/month (paid)", housing.provenance)
+    )
+    return paid
+
+
+def _family_base(
+    data: PersonData, month: str, one_tax_household: bool, report: _Report
+) -> float | None:
+    """The family benefits' resources of year N-2: the DGFiP's revenu fiscal de référence of
+    that year, when one tax household holds the family (a single parent, or a married or
+    PACS couple); else None, and the rules compute them (see ``eligibility.paid``)."""
+    tax = data.tax
+    if tax is None or not one_tax_household or tax.income_year != int(month[:4]) - 2:
+        return None
+    amount = float(tax.reference_tax_income)
+    report.inputs.append(
+        _input(
+            "prestations_familiales_base_ressources",
+            f"{amount:.0f} € (revenu fiscal de référence {tax.income_year})",
+            tax.provenance,
+        )
+    )
+    return amount
+
+
+def _asf_paid(data: PersonData, report: _Report) -> bool | None:
+    """Whether the CAF pays the ASF (``benefits.asf``); False: none is counted."""
+    status = data.asf
+    if status is None:
+        return None
+    if not status.receiving:
+        report.inputs.append(_input("asf_verse", "0.00 €/month (not paid)", status.provenance))
+    return status.receiving
+
+
 def _pension_gross(
     retirement: Retirement | None,
     birth: date | None,
@@ -360,7 +405,12 @@ def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Hou
     if data.receiving.get("aah"):
         # AAH is paid by the CAF, not declared to GIP-MDS, and OpenFisca cannot simulate it
         # without a disability rate: its amount would be missing from every resource base.
-        report.bounds.aah_amount("", "AAH amount (paid by the CAF, not in the resource history)")
+        since = data.aah.since if data.aah is not None else None
+        report.bounds.aah_amount(
+            "",
+            "AAH amount (paid by the CAF, not in the resource history)",
+            None if since is None else f"{since.year:04d}-{since.month:02d}",
+        )
     composition = _composition(data, report)
     partner, children = composition if composition else (None, ())
     if partner is not None:
@@ -410,6 +460,8 @@ def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Hou
         and data.tax is not None
         and data.tax.marital_status in ("marie", "pacse")
     )
+    aid_paid, asf_paid = _housing_aid_paid(data, report), _asf_paid(data, report)
+    family_base = _family_base(data, month, partner is None or joint, report)
     household = Household(
         month=month,
         months=(*window, month),
@@ -418,6 +470,9 @@ def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Hou
         dwelling=_dwelling(data, window, report),
         missing={b: tuple(report.missing.get(b, ())) for b in BENEFITS},
         inputs=tuple(report.inputs),
+        housing_aid_paid=aid_paid,
+        asf_paid=asf_paid,
+        family_base_n2=family_base,
     )
     # Unknowns with bounds: missing resources, then an unknown job-seeker status.
     return with_unsourced_ceiling(employment.declare(declare_bounds(household, report.bounds)))

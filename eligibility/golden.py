@@ -23,6 +23,7 @@ import yaml
 
 from connectors.records import (
     Admission,
+    BenefitStatus,
     CivilStatus,
     FamilyQuotient,
     HouseholdMember,
@@ -129,7 +130,10 @@ def _housing(facts: dict[str, Any] | None, month: str) -> Housing | None:
         cog_commune=facts.get("commune"),
         zone=facts.get("zone"),
         rent_history=rents,
-        aid_receiving=bool(facts.get("aid_receiving", False)),
+        # The CAF pays a housing aid of an amount the case does not state (the flat rates
+        # then read the aid the rules compute) unless it says ``aid_receiving: false`` or
+        # gives ``aid_monthly``.
+        aid_receiving=bool(facts.get("aid_receiving", True)),
         aid_kind=facts.get("aid_kind"),
         aid_monthly=facts.get("aid_monthly"),
         provenance=_prov("CNAF", "cnaf.logement", month),
@@ -202,9 +206,13 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
         _prov("CNAF", "api_particulier.quotient_familial", month),
     )  # fmt: skip
     tax = None
-    if "marital_status" in situation:
+    if "marital_status" in situation or "tax" in situation:
+        # ``tax: {year, rfr}``: the DGFiP's answer for that income year (default: last year's,
+        # with no income, which the rules do not read)
+        stated = situation.get("tax", {})
         tax = TaxHousehold(
-            mo.parse(month)[0] - 1, 0, 1.0, situation["marital_status"], len(children),
+            int(stated.get("year", mo.parse(month)[0] - 1)), int(stated.get("rfr", 0)), 1.0,
+            situation.get("marital_status", "celibataire"), len(children),
             tuple(claimants), PostalAddress((), None, None, None, None),
             _prov("DGFIP", "impots.particulier", month),
         )  # fmt: skip
@@ -228,7 +236,16 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
         student=_student(situation.get("student", False), month),
         job_seeker=job_seeker,
         unemployment_payments=payments,
+        asf=_asf(situation.get("receiving", {}).get("asf"), month),
     )
+
+
+def _asf(receiving: bool | None, month: str) -> BenefitStatus | None:
+    """The CAF's ASF status when the case gives one (``receiving: {asf: false}``)."""
+    if receiving is None:
+        return None
+    prov = _prov("CNAF", "api_particulier.allocation_soutien_familial", month)
+    return BenefitStatus("asf", receiving, None, None, prov)
 
 
 def load_cases() -> list[GoldenCase]:

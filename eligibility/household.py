@@ -34,6 +34,8 @@ class Member:
     # Fed the full AAH every month of the window (an AAH recipient at the AAH's upper bound,
     # see ``eligibility.bounds``); False: fed no AAH.
     aah_full: bool = False
+    # The first month (YYYY-MM) of that full AAH, from the CAF's start date; None: every month.
+    aah_since: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,14 @@ class Household:
     # The CSS resource ceiling raised by this fraction where no sourced value exists
     # (``eligibility.reform``); 0: the last sourced ceiling.
     css_ceiling_raise: float = 0.0
+    # What the CAF pays (``eligibility.paid``): the housing aid a month (None: not known, the
+    # rules compute it), and whether it pays the ASF (False: none is counted; True or None:
+    # the rules compute it).
+    housing_aid_paid: float | None = None
+    asf_paid: bool | None = None
+    # The family benefits' resources of year N-2 (the tax household's revenu fiscal de
+    # référence, ``eligibility.paid``); None: not known, the rules compute them.
+    family_base_n2: float | None = None
 
     def complete(self, benefit: str) -> bool:
         return not self.missing.get(benefit)

@@ -46,6 +46,7 @@ class IncomeBounds:
         self.months: dict[str, set[int]] = defaultdict(set)  # who → indexes in the months
         self.gross: set[str] = set()
         self.aah: set[str] = set()  # who
+        self.aah_since: dict[str, str] = {}  # who → the first month the AAH is paid
 
     def _add(self, unknown: Unknown) -> None:
         if unknown not in self.unknowns:
@@ -60,8 +61,12 @@ class IncomeBounds:
         self.gross.add(who)
         self._add(Unknown(what, ("aspa",), _GROSS))
 
-    def aah_amount(self, who: str, what: str) -> None:
+    def aah_amount(self, who: str, what: str, since: str | None = None) -> None:
+        """``since``: the first month (YYYY-MM) the CAF pays it, when it says; before it the
+        AAH is none at either bound."""
         self.aah.add(who)
+        if since is not None:
+            self.aah_since[who] = since
         self._add(Unknown(what, BENEFITS, _AAH))
 
 
@@ -92,7 +97,9 @@ def _members(household: Household, found: IncomeBounds, favourable: bool) -> tup
             if who is not None and found.months.get(who):
                 member = _at_high(member, found.months[who], count)
             if who is not None and who in found.aah:
-                member = dataclasses.replace(member, aah_full=True)
+                member = dataclasses.replace(
+                    member, aah_full=True, aah_since=found.aah_since.get(who)
+                )
         members.append(member)
     return tuple(members)
 

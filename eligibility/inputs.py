@@ -27,6 +27,9 @@ INPUT_FIELDS = frozenset(
         # Read so that an AAH recipient is never judged on resources without it: the CAF
         # pays it, GIP-MDS does not declare it, and the rules cannot compute it.
         "benefits.aah",
+        # The RSA, the PPA and the CSS count the ASF received, not the one a lone parent could
+        # ask for (``eligibility.paid``).
+        "benefits.asf",
         "benefits.css",
         "benefits.aspa",
         "benefits.housingAid",
@@ -74,6 +77,7 @@ def person_data_from_fields(fields: Mapping[str, object]) -> PersonData | None:
         ("rsa", "benefits.rsa"),
         ("ppa", "benefits.primeActivite"),
         ("aah", "benefits.aah"),
+        ("asf", "benefits.asf"),
     ):
         status = record(field, records.BenefitStatus)
         receiving[benefit] = status.receiving if isinstance(status, records.BenefitStatus) else None
@@ -99,6 +103,8 @@ def person_data_from_fields(fields: Mapping[str, object]) -> PersonData | None:
             "employment.payments",
             records.UnemploymentPayments,  # type: ignore[arg-type]
         ),
+        asf=record("benefits.asf", records.BenefitStatus),  # type: ignore[arg-type]
+        aah=record("benefits.aah", records.BenefitStatus),  # type: ignore[arg-type]
     )
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Literal
 
 from connectors.records import (
+    BenefitStatus,
     CivilStatus,
     FamilyQuotient,
     Housing,
@@ -66,6 +67,12 @@ class PersonData:
     # GIP-MDS shows an unemployment benefit are still a registered job seeker's.
     job_seeker: JobSeekerStatus | None = None
     unemployment_payments: UnemploymentPayments | None = None
+    # Whether the CAF pays the ASF (``benefits.asf``): the RSA, the PPA and the CSS count the
+    # ASF received (``eligibility.paid``). None when not known: the rules compute it.
+    asf: BenefitStatus | None = None
+    # The CAF's AAH status (``benefits.aah``): its start date bounds the months the AAH may
+    # be paid in (``eligibility.income_bounds``).
+    aah: BenefitStatus | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,13 @@ from eligibility.household import Household
 from eligibility.model import BenefitResult, Criterion, InputUsed, PersonData, Status
 from eligibility.reform import CSS_CEILING_UNKNOWN, CSS_SOURCED_UNTIL
 
-_HOUSING_INPUTS = {"statut_occupation_logement", "loyer", "depcom", "zone_apl"}
+_HOUSING_INPUTS = {
+    "statut_occupation_logement",
+    "loyer",
+    "depcom",
+    "zone_apl",
+    "aide_logement_verse",
+}
 # The student status changes the RSA (excluded) and the PPA (excluded below a threshold).
 _STUDENT_BENEFITS = ("rsa", "ppa")
 
@@ -53,8 +59,10 @@ def _answer(benefit: str, raw: Mapping[str, float]) -> tuple[Status, float | Non
         if raw["css_participation_forfaitaire"] > 0:
             return "ELIGIBLE", round(raw["css_participation_forfaitaire"], 2)
         return "NOT_ELIGIBLE", None
-    if raw[benefit] > 0:
-        return "ELIGIBLE", round(raw[benefit], 2)
+    # The housing aid answered is the one the household is entitled to (``eligibility.paid``).
+    amount = raw["aide_logement_calcule" if benefit == "aide_logement" else benefit]
+    if amount > 0:
+        return "ELIGIBLE", round(amount, 2)
     return "NOT_ELIGIBLE", None
 
 

@@ -20,6 +20,7 @@ from openfisca_core.parameters import ParameterNodeAtInstant, VectorialParameter
 from openfisca_core.simulation_builder import SimulationBuilder
 
 from eligibility import months as mo
+from eligibility import paid
 from eligibility.bounds import WITNESSES, witness_key
 from eligibility.household import Dwelling, Household, Member
 from eligibility.reform import CSS_CEILING_RAISE
@@ -32,7 +33,8 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "ppa": ("ppa",),
     "css": ("cmu_c", "css_participation_forfaitaire"),
     "aspa": ("aspa",),
-    "aide_logement": ("aide_logement",),
+    # the aid the household is entitled to, whatever it is paid (``eligibility.paid``)
+    "aide_logement": ("aide_logement_calcule",),
 }
 # Every income variable the adapter may feed; absent ones are fed as zeros so that OpenFisca
 # does not rebuild them from (zero) gross amounts through the social-contribution formulas.
@@ -221,6 +223,7 @@ def feed(simulation: Any, households: Sequence[Household]) -> None:
         inputs.put("loyer", month, np.ascontiguousarray(rents[:, j]))
         inputs.put("depcom", month, depcom)
         inputs.put("zone_apl", month, zones)
+    paid.feed(simulation, households, months)
 
 
 def _feed_bounds(
@@ -232,10 +235,12 @@ def _feed_bounds(
     full = np.array([m.aah_full for m in members], dtype=bool)
     if full.any():
         aah = tax_benefit_system().parameters.prestations_sociales.prestations_etat_de_sante
+        since = np.array([m.aah_since or "" for m in members])  # "": every month
         for month in months:
             amount = aah.invalidite.aah.montant(f"{month}-01")
+            paid = full & (since <= month)
             simulation.delete_arrays("aah", month)  # fed zeros with NOT_SIMULATED
-            inputs.put("aah", month, np.where(full, amount, 0.0).astype(np.float32))
+            inputs.put("aah", month, np.where(paid, amount, 0.0).astype(np.float32))
     raise_ = np.array([h.css_ceiling_raise for h in households], dtype=np.float32)
     inputs.put(CSS_CEILING_RAISE, months[-1], raise_)
 

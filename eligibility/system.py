@@ -8,13 +8,15 @@ _SYSTEM: Any = None
 
 
 def tax_benefit_system() -> Any:
-    """OpenFisca-France with ``SourcedParameters`` applied; built on first use in a process."""
+    """OpenFisca-France with ``SourcedParameters`` and ``PaidBenefits`` applied; built on first
+    use in a process."""
     global _SYSTEM
     if _SYSTEM is None:
         # Imported here so that importing ``eligibility`` (the gateway does) stays cheap.
         from openfisca_france import FranceTaxBenefitSystem
 
+        from eligibility.paid import PaidBenefits
         from eligibility.reform import SourcedParameters
 
-        _SYSTEM = SourcedParameters(FranceTaxBenefitSystem())
+        _SYSTEM = PaidBenefits(SourcedParameters(FranceTaxBenefitSystem()))
     return _SYSTEM

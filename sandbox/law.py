@@ -32,6 +32,7 @@ can carry the tier it was granted with.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -215,7 +216,11 @@ def _feed_persons(
             )
         aah = person.rights.get("aah")
         if aah is not None and aah.amount is not None:
-            paid(amounts["aah"], row, month_of(aah.since), None, aah.amount)
+            # The full AAH of each month (revalued every April, CSS L821-3), not the amount
+            # on the CAF's record today: the recipients have no income of their own.
+            start = max(first, month_of(aah.since))
+            for column in range(start - first, len(months)):
+                amounts["aah"][row, column] += _aah_rate(months[column])
         seeker = person.job_seeker
         if seeker is not None:
             # A month is a job seeker's when the registration covers any day of it.
@@ -277,6 +282,13 @@ def _feed_households(
         simulation.set_input("zone_apl", period, np.array(zones))
         if housing_aid:
             simulation.set_input("aide_logement", period, aid)
+
+
+@functools.cache
+def _aah_rate(month: int) -> float:
+    """The full AAH in ``month`` (OpenFisca's parameter)."""
+    aah = system().parameters.prestations_sociales.prestations_etat_de_sante.invalidite.aah
+    return float(aah.montant(first_day(month).isoformat()))
 
 
 def _asf_rate(month: int) -> float:

@@ -71,6 +71,7 @@ def _adult(
         student=Failure(404, "25003"),
         tax={"declarants": [IDENTITE], "situation_familiale": "celibataire"},
         aah={"est_beneficiaire": False, "date_debut_droit": None},
+        asf={"est_beneficiaire": False, "date_debut_droit": None},
     )
 
 
@@ -125,6 +126,25 @@ def test_reference_cases_reproduce() -> None:
     assert _amounts(idle)["rsa"] == 568.94
     assert _amounts(idle)["aide_logement"] == 301.0
     assert idle["css"] == Verdict("css", True, 0.0)
+
+
+def test_the_flat_rate_and_the_asf_count_what_the_caf_pays() -> None:
+    # The same person paid no housing aid: no housing flat rate (CASF R262-10), the housing
+    # aid answered is still the dwelling's; paid one, the flat rate whatever its amount.
+    unpaid = _household(_adult(net=0.0, taxable=0.0))
+    unpaid.housing["aide_logement"] = {"est_beneficiaire": False}  # type: ignore[index]
+    situation = build(unpaid)
+    assert situation.paid["aide_logement"][MONTH] == 0.0
+    assert situation.paid["asf"][MONTH] == 0.0  # the ASF status says not paid
+    verdicts, _ = run(situation)
+    assert _amounts(verdicts)["rsa"] == 646.52 and _amounts(verdicts)["aide_logement"] == 301.0
+    paid = _household(_adult(net=0.0, taxable=0.0))
+    paid.housing["aide_logement"] = {  # type: ignore[index]
+        "est_beneficiaire": True,
+        "type": "ALS",
+        "montant_mensuel": 120.0,
+    }
+    assert _amounts(run(build(paid))[0])["rsa"] == 568.94
 
 
 def test_a_month_not_declared_is_unknown_not_zero() -> None:

@@ -46,16 +46,20 @@ async def _eligibility(gateway: Gateway, scenario: str, month: str = "2025-06") 
     return {r["benefit"]: r for r in body["data"]["eligibility"]}
 
 
+# These persons are paid nothing, not even the housing aid they are entitled to: the RSA, PPA
+# and CSS housing flat rate, which applies to an aid received (CASF R262-10, CSS R844-3,
+# R861-5), is not counted (with it: RSA 568.94 €, PPA 261.04 €, a CSS participation of 14 €;
+# eligibility/golden/single_adult.yaml).
 @pytest.mark.parametrize(
     ("scenario", "expected"),
     [
         (
             "seul-35-sans-revenu",
-            {"RSA": 568.94, "PPA": None, "CSS": 0.0, "AIDE_LOGEMENT": 301.0},
+            {"RSA": 646.52, "PPA": None, "CSS": 0.0, "AIDE_LOGEMENT": 301.0},
         ),
         (
             "seul-35-salaire-800",
-            {"RSA": None, "PPA": 261.04, "CSS": 14.0, "AIDE_LOGEMENT": 187.0},
+            {"RSA": None, "PPA": 336.6, "CSS": 0.0, "AIDE_LOGEMENT": 187.0},
         ),
         (
             "seul-67-sans-revenu",
@@ -193,5 +197,5 @@ async def test_eligibility_under_person_is_one_audited_access(gateway: Gateway) 
     ).json()
     assert "errors" not in body, body
     (rsa,) = body["data"]["person"]["eligibility"]
-    assert rsa["status"] == "ELIGIBLE" and rsa["monthlyAmount"] == pytest.approx(568.94, abs=0.01)
+    assert rsa["status"] == "ELIGIBLE" and rsa["monthlyAmount"] == pytest.approx(646.52, abs=0.01)
     assert body["data"]["person"]["accessId"]

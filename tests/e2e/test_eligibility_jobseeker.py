@@ -85,14 +85,16 @@ async def test_a_non_indemnified_job_seekers_income_is_neutralised(gateway: Gate
     # Housing aid 301 instead of 71: the salaries of the rolling year are left out (CCH
     # R822-15), and the RSA's housing flat rate follows the full aid.
     assert _amount(known["AIDE_LOGEMENT"]) == pytest.approx(301.0, abs=0.01)
-    assert _amount(known["RSA"]) == pytest.approx(568.94, abs=0.01)
+    # No housing aid is paid to them: no housing flat rate (eligibility.paid).
+    assert _amount(known["RSA"]) == pytest.approx(646.52, abs=0.01)
     assert _amount(known["CSS"]) == 0.0
     assert _input(known["RSA"], "activite")["provenance"]["agency"] == "France Travail"
     # Without the identifier a job seeker without allowance cannot be seen: the status is
-    # evaluated both ways; entitled either way, the benefits whose amount it changes name it.
+    # evaluated both ways; entitled either way, the housing aid names it (301 € registered,
+    # 71 € not); the RSA, without a housing aid received, is the same either way.
     alone = await _eligibility(gateway, entry, with_identifier=False)
-    for benefit in ("AIDE_LOGEMENT", "RSA"):
-        assert alone[benefit]["status"] == "ELIGIBLE", (benefit, alone[benefit])
-        assert alone[benefit]["monthlyAmount"] is None, benefit
-        assert alone[benefit]["missing"] == ["job-seeker status (France Travail)"], benefit
+    housing = alone["AIDE_LOGEMENT"]
+    assert (housing["status"], housing["monthlyAmount"]) == ("ELIGIBLE", None), housing
+    assert housing["missing"] == ["job-seeker status (France Travail)"]
+    assert _amount(alone["RSA"]) == pytest.approx(646.52, abs=0.01)
     assert alone["CSS"]["status"] == "ELIGIBLE" and alone["CSS"]["monthlyAmount"] == 0.0

@@ -8,10 +8,12 @@ not decisive (the answer, with a note naming the missing data) and decisive
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 
+from connectors.records import BenefitStatus, Provenance
 from eligibility import BENEFITS, bounds
 from eligibility.adapter import adapt
 from eligibility.engine import evaluate_one
@@ -23,6 +25,7 @@ from eligibility.simulation import simulate
 
 LYON = {"occupancy": "tenant", "rent": 500, "commune": "69123", "history_months": 24}
 AAH = "AAH amount (paid by the CAF, not in the resource history)"
+PROVENANCE = Provenance("CNAF", "api_particulier.aah", date(2025, 6, 1), datetime(2025, 6, 1))
 NOTE = "Données manquantes sans effet sur ce résultat"
 RANGE = "Droit établi quelles que soient les données manquantes"
 
@@ -123,6 +126,19 @@ def test_the_full_aah_is_fed_in_the_variant(tbs: Any) -> None:
     raws = simulate([low, high], ["rsa"])
     assert raws[0]["rsa"] == pytest.approx(568.94, abs=0.01)
     assert raws[1]["rsa"] == 0.0  # the full AAH (1,033.32 € from 2025-04) exceeds the RSA
+
+
+def test_the_full_aah_starts_with_the_right(tbs: Any) -> None:
+    # The CAF pays the AAH since May 2025: at the upper bound it is paid in May only, so the
+    # RSA of June, on the quarter's average, is still due at both bounds.
+    status = BenefitStatus("aah", True, date(2025, 5, 1), None, PROVENANCE)
+    person = dataclasses.replace(_person(receiving={"aah": True}), aah=status)
+    low, high = bounds.rows(adapt(person, "2025-06"))
+    assert high.members[0].aah_full and high.members[0].aah_since == "2025-05"
+    raws = simulate([low, high], ["rsa"])
+    assert raws[0]["rsa"] > raws[1]["rsa"] > 0.0
+    rsa = _answers(person)["rsa"]
+    assert (rsa.status, rsa.monthly_amount) == ("ELIGIBLE", None)
 
 
 # c. The CSS ceiling after 2026-03: unchanged, or raised by 5 %.

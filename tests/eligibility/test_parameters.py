@@ -48,6 +48,9 @@ def test_amounts_carry_their_revaluations(
 
 
 def test_the_css_ceiling_is_stale_as_released_and_sourced_by_the_reform(tbs: Any) -> None:
-    released = _starts(tbs.baseline.parameters, CSS_CEILING)
+    release = tbs
+    while getattr(release, "baseline", None) is not None:  # the reforms' own baselines
+        release = release.baseline
+    released = _starts(release.parameters, CSS_CEILING)
     assert max(released) == "2024-04-01"
     assert max(_starts(tbs.parameters, CSS_CEILING)) == "2025-04-01"

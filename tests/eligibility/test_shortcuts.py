@@ -59,5 +59,6 @@ def test_the_shortcuts_give_what_the_formulas_give(month: str, students: bool, t
     # Without a student the grant status is fed; with one, OpenFisca computes it.
     assert known == {**dict.fromkeys(simulation.ZERO_BY_LAW, True), "boursier": not students}
     answers = simulation.simulate(rows, BENEFITS)
-    assert any(a["aide_logement"] > 0 for a in answers)  # the housing aid's resources are read
+    # the housing aid's resources are read
+    assert any(a["aide_logement_calcule"] > 0 for a in answers)
     assert answers == _computed_by_openfisca(rows)
