@@ -282,6 +282,12 @@ class _Builder:
                 out["aide_logement"] = {m: 0.0 for m in self.months}
             elif aid.get("montant_mensuel") is not None:
                 out["aide_logement"] = {m: float(aid["montant_mensuel"]) for m in self.months}
+        base = self.family_base()
+        if base is not None:
+            year = self.month[:4]
+            out["prestations_familiales_base_ressources"] = {
+                m: base for m in self.months if m[:4] == year
+            }
         asf = self.raw.adults[0].asf if self.raw.adults else None
         if asf is not None and not isinstance(asf, Failure) and not asf.get("est_beneficiaire"):
             out["asf"] = {m: 0.0 for m in self.months}
@@ -306,6 +312,17 @@ class _Builder:
             menage["loyer"] = {m: rents.get(m, 0.0) for m in self.months}
         zone = answer.get("zone")
         return int(zone) if zone is not None else None
+
+    def family_base(self) -> float | None:
+        """The family benefits' resources of year N-2 (CSS D521-4): the revenu fiscal de
+        référence of the tax household of the person asked, when it holds the whole couple
+        (or there is no partner); else None, and OpenFisca computes them."""
+        tax = self.raw.tax_n2
+        if tax is None or isinstance(tax, Failure):
+            return None
+        if len(self.raw.adults) > 1 and len(tax.get("declarants", [])) != 2:
+            return None
+        return float(tax["revenu_fiscal_reference"])
 
     def tax_households(self, adults: list[str], children: list[str]) -> dict[str, Any]:
         joint = False

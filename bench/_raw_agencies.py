@@ -59,6 +59,9 @@ class RawHousehold:
     caf: Answer  # API Particulier DSS quotient familial: the CAF household
     housing: Answer  # CAF housing record of the person asked
     adults: list[RawAdult] = field(default_factory=list)  # the person asked first
+    # DGFiP: the tax household of the person asked for the income of year N-2, which the
+    # family benefits are means-tested on (CSS D521-4); None when not asked.
+    tax_n2: Answer | None = None
     # Why an adult named by the CAF could not be read (ambiguous or unknown identity).
     unidentified: list[str] = field(default_factory=list)
 
@@ -195,12 +198,14 @@ class Agencies:
         birth name + birth date, when known)."""
         who = pivot_query(pivot)
         window = [("moisDebut", shift(month, -18)), ("moisFin", month)]
-        caf, housing, first = await asyncio.gather(
+        n_2 = [("anneeRevenus", str(int(month[:4]) - 2))]
+        caf, housing, first, tax_n2 = await asyncio.gather(
             self.get("api_particulier", "/v3/dss/quotient_familial/identite", who),
             self.get("housing", "/v1/logement/identite", who + window),
             self.adult(pivot, month, job_ids.get(_key_of_pivot(pivot))),
+            self.get("dgfip", "/v1/foyer-fiscal/identite", who + n_2),
         )
-        raw = RawHousehold(month, caf, housing, [first])
+        raw = RawHousehold(month, caf, housing, [first], tax_n2=tax_n2)
         if isinstance(caf, Failure):
             return raw
         for member in caf.get("allocataires", []):
