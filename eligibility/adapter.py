@@ -44,6 +44,7 @@ Mapping decisions (each is a pitfall measured with this OpenFisca release):
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -57,10 +58,10 @@ from connectors.records import (
     Resources,
     Retirement,
 )
-from eligibility import employment
+from eligibility import bounds, employment
 from eligibility import months as mo
 from eligibility.errors import NoHistory
-from eligibility.household import Dwelling, Household, Member
+from eligibility.household import Dwelling, Household, Member, Unknown
 from eligibility.income_bounds import IncomeBounds
 from eligibility.income_bounds import declare as declare_bounds
 from eligibility.model import BENEFITS, InputUsed, PersonData
@@ -221,6 +222,34 @@ def _family_base(
         )
     )
     return amount
+
+
+# The family benefits' N-2 resources when no record gives them: none (every means-tested family
+# benefit in full), then more than any ceiling of theirs (none of them), a year.
+FAMILY_BASE_UNKNOWN = Unknown(
+    "family benefits' resources of year N-2 (tax household of that year not read)",
+    ("rsa", "ppa", "css"),
+    "aucune ressource, puis 1 000 000 € par an",
+)
+_FAMILY_BASE_HIGH = 1_000_000.0
+
+
+def _with_unknown_family_base(household: Household) -> Household:
+    """A family whose N-2 resources no record gives (a tax record of another year, partners
+    filing apart): evaluated with them above every ceiling (favourable: no means-tested
+    family benefit counted) and, as alternatives, at none. Without a child they read nothing."""
+    if household.family_base_n2 is not None or all(m.role != "child" for m in household.members):
+        return household
+    high = dataclasses.replace(
+        household,
+        family_base_n2=_FAMILY_BASE_HIGH,
+        variants=tuple(
+            dataclasses.replace(v, family_base_n2=_FAMILY_BASE_HIGH) for v in household.variants
+        ),
+    )
+    return bounds.with_alternatives(
+        high, [FAMILY_BASE_UNKNOWN], lambda row: [dataclasses.replace(row, family_base_n2=0.0)]
+    )
 
 
 def _asf_paid(data: PersonData, report: _Report) -> bool | None:
@@ -475,4 +504,5 @@ def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Hou
         family_base_n2=family_base,
     )
     # Unknowns with bounds: missing resources, then an unknown job-seeker status.
-    return with_unsourced_ceiling(employment.declare(declare_bounds(household, report.bounds)))
+    declared = employment.declare(declare_bounds(household, report.bounds))
+    return with_unsourced_ceiling(_with_unknown_family_base(declared))

@@ -207,11 +207,11 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
     )  # fmt: skip
     tax = None
     if "marital_status" in situation or "tax" in situation:
-        # ``tax: {year, rfr}``: the DGFiP's answer for that income year (default: last year's,
-        # with no income, which the rules do not read)
+        # ``tax: {year, rfr}``: the DGFiP's answer for that income year (default: year N-2,
+        # the one the rules read, with no income)
         stated = situation.get("tax", {})
         tax = TaxHousehold(
-            int(stated.get("year", mo.parse(month)[0] - 1)), int(stated.get("rfr", 0)), 1.0,
+            int(stated.get("year", mo.parse(month)[0] - 2)), int(stated.get("rfr", 0)), 1.0,
             situation.get("marital_status", "celibataire"), len(children),
             tuple(claimants), PostalAddress((), None, None, None, None),
             _prov("DGFIP", "impots.particulier", month),

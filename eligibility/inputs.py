@@ -52,6 +52,14 @@ PARTNER_FIELDS = frozenset({"resources", "benefits.aah"})
 # L815-9), which GIP-MDS's net amounts do not give. Read when the purpose's partner section
 # allows it (``retraite``); else the rules take them at their bounds.
 PARTNER_PENSION_FIELD = "pension"
+
+
+def tax_year(month: str) -> int:
+    """The income year of the tax household the rules read for ``month`` (YYYY-MM): year N-2,
+    the one the family benefits are means-tested on (CSS D521-4)."""
+    return int(month[:4]) - 2
+
+
 # Months of history read before the month evaluated (resources over 12 months, plus the
 # quarters the rules look back on).
 HISTORY_MONTHS = 18

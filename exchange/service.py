@@ -56,6 +56,10 @@ class PersonRequest:
     # The date the data window is read before (default: ``on``); an eligibility check for
     # month M reads the months before M.
     period_on: date | None = None
+    # The income year of the tax household to read (default: the latest assessment on the
+    # window's date, ``Window``); an eligibility check for month M reads year M-2, the year
+    # the family benefits are means-tested on.
+    tax_year: int | None = None
     # Set when the person is the partner of someone whose rights are examined: the access id
     # of that examination. The purpose's partner section decides, and the entry says so.
     household_of: str | None = None
@@ -113,7 +117,9 @@ class Exchange:
 
     async def person(self, request: PersonRequest) -> PersonView:
         fields = check_fields(request.fields)
-        window = Window.ending_before(request.period_on or request.on, request.months)
+        window = Window.ending_before(
+            request.period_on or request.on, request.months, request.tax_year
+        )
         caller, context = request.caller, request.context
         decision_id = new_decision_id()
         member = request.household_of is not None

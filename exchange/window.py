@@ -29,16 +29,17 @@ class Window:
     income_year: int
 
     @classmethod
-    def ending_before(cls, on: date, months: int) -> Window:
+    def ending_before(cls, on: date, months: int, income_year: int | None = None) -> Window:
         """The ``months`` full months before the month of ``on``.
 
         Monthly resources are declared after the month ends, so the current month is never
         complete. Income of year N is assessed by DGFiP during N+1; before September the
-        latest notice is for N-2.
+        latest notice is for N-2. ``income_year`` asks for another year explicitly.
         """
         if not 1 <= months <= MAX_MONTHS:
             raise InvalidRequest(f"months must be between 1 and {MAX_MONTHS}")
         last = shift_month(month_of(on), -1)
         first = shift_month(last, -(months - 1))
-        income_year = on.year - 1 if on.month >= 9 else on.year - 2
+        if income_year is None:
+            income_year = on.year - 1 if on.month >= 9 else on.year - 2
         return cls(first=first, last=last, income_year=income_year)

@@ -28,7 +28,13 @@ from typing import Any
 from connectors import PivotIdentity, records
 from connectors.errors import ConnectorError
 from eligibility import BenefitResult, PersonData, evaluate_population
-from eligibility.inputs import HISTORY_MONTHS, INPUT_FIELDS, partner_of, person_data_from_fields
+from eligibility.inputs import (
+    HISTORY_MONTHS,
+    INPUT_FIELDS,
+    partner_of,
+    person_data_from_fields,
+    tax_year,
+)
 from exchange import Exchange, Pseudonyms
 from exchange.caller import PERSON_READ_SCOPE, Client
 from exchange.context import AccessContext
@@ -235,6 +241,7 @@ class CampaignRunner:
             on=on,
             months=HISTORY_MONTHS,
             period_on=first_day(month),
+            tax_year=tax_year(month),
         )
         try:
             view = await self._exchange.person(request)

@@ -30,7 +30,7 @@ from connectors import CallContext, PivotIdentity, records
 from connectors.cnam import Cnam
 from connectors.errors import ConnectorError
 from eligibility import BenefitResult, PersonData, evaluate_population
-from eligibility.inputs import HISTORY_MONTHS, INPUT_FIELDS, person_data_from_fields
+from eligibility.inputs import HISTORY_MONTHS, INPUT_FIELDS, person_data_from_fields, tax_year
 from exchange import Exchange, Pseudonyms
 from exchange.auditing import Auditor, new_decision_id
 from exchange.caller import PERSON_READ_SCOPE, Client
@@ -246,6 +246,7 @@ class RenewalRunner:
             on=self._clock().date(),
             months=HISTORY_MONTHS,
             period_on=first_day(month),
+            tax_year=tax_year(month),
         )
         try:
             view = await self._exchange.person(request)

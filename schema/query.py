@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 
+from eligibility.inputs import tax_year
 from exchange import PersonRequest
 from schema.audit import AuditQueries
 from schema.consents import ConsentType, my_consents
@@ -52,6 +53,7 @@ class Query(AuditQueries, PrefillQueries):
             on=rc.on,
             months=selection.months,
             period_on=period_start(month) if month else None,
+            tax_year=tax_year(month) if month else None,
         )
         return Person(_view=await rc.exchange.person(request), _request=request)
 
@@ -76,6 +78,7 @@ class Query(AuditQueries, PrefillQueries):
             on=rc.on,
             months=HISTORY_MONTHS,
             period_on=period_start(month),
+            tax_year=tax_year(month),
         )
         view = await rc.exchange.person(request)
         return await evaluate_household(rc, request, view, benefits, month)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from eligibility import BENEFITS, evaluate_population
+from eligibility.adapter import FAMILY_BASE_UNKNOWN
 from eligibility.golden import situation_to_person
 from eligibility.model import PersonData
 
 MONTH = "2025-06"
+SALARY = {"nature": "salary", "net_social": 1200, "net_taxable": 1236}
 LYON = {"occupancy": "tenant", "rent": 650, "commune": "69123", "history_months": 24}
 
 
@@ -17,6 +19,7 @@ def _parent(housing: dict[str, Any], receiving: dict[str, bool]) -> PersonData:
         "person": {"birth_date": "1995-02-01"},
         "children": [{"birth_date": "2022-01-10"}, {"birth_date": "2018-05-20"}],
         "resources": {"months": 24, "payments": []},
+        "tax": {"year": 2023, "rfr": 0},
         "housing": {**LYON, **housing},
         "receiving": receiving,
     }
@@ -53,3 +56,27 @@ def test_what_was_counted_as_paid_is_among_the_inputs(tbs: Any) -> None:
     assert used["aide_logement_verse"].value == "0.00 €/month (paid)"
     assert used["aide_logement_verse"].agency == "CNAF"
     assert used["asf_verse"].value == "0.00 €/month (not paid)"
+
+
+def test_without_the_n_2_tax_household_the_family_base_is_bounded(tbs: Any) -> None:
+    # A baby, one salary: the PAJE (means-tested on year N-2) changes the PPA; with the tax
+    # household of another year the base is an unknown, and the PPA names it.
+    situation = {
+        "person": {"birth_date": "1992-03-03"},
+        "partner": {"birth_date": "1993-04-04"},
+        "children": [{"birth_date": "2024-09-01"}],
+        "marital_status": "pacse",
+        "tax": {"year": 2024, "rfr": 38000},
+        "resources": {"months": 24, "payments": [SALARY]},
+        "partner_resources": {"months": 24, "payments": []},
+        "housing": {**LYON, "rent": 700},
+    }
+    [results] = evaluate_population([situation_to_person(situation, MONTH)], BENEFITS, MONTH)
+    ppa = next(r for r in results if r.benefit == "ppa")
+    assert ppa.status == "CANNOT_EVALUATE"
+    assert ppa.missing == (FAMILY_BASE_UNKNOWN.what,)
+    # The same with year N-2's: answered (no PAJE at 38,000 €).
+    known = {**situation, "tax": {"year": 2023, "rfr": 38000}}
+    [results] = evaluate_population([situation_to_person(known, MONTH)], BENEFITS, MONTH)
+    ppa = next(r for r in results if r.benefit == "ppa")
+    assert (ppa.status, ppa.monthly_amount) == ("ELIGIBLE", 595.41)
