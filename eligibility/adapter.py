@@ -234,12 +234,34 @@ FAMILY_BASE_UNKNOWN = Unknown(
 _FAMILY_BASE_HIGH = 1_000_000.0
 
 
+# Whether both parents earned in year N-2: the tax household gives the couple's income, not
+# who earned it.
+BIACTIVITY_UNKNOWN = Unknown(
+    "both parents' professional income of year N-2 (the PAJE's higher ceilings)",
+    ("rsa", "ppa", "css"),
+    "un seul revenu, puis deux",
+)
+
+
 def _with_unknown_family_base(household: Household) -> Household:
     """A family whose N-2 resources no record gives (a tax record of another year, partners
     filing apart): evaluated with them above every ceiling (favourable: no means-tested
-    family benefit counted) and, as alternatives, at none. Without a child they read nothing."""
-    if household.family_base_n2 is not None or all(m.role != "child" for m in household.members):
+    family benefit counted) and, as alternatives, at none. A couple whose N-2 base is known:
+    with one income (favourable: the lower ceilings), and with two. Without a child they
+    read nothing."""
+    if all(m.role != "child" for m in household.members):
         return household
+    if household.family_base_n2 is not None:
+        if all(m.role != "partner" for m in household.members):
+            return household
+        single = dataclasses.replace(
+            household,
+            biactivity=False,
+            variants=tuple(dataclasses.replace(v, biactivity=False) for v in household.variants),
+        )
+        return bounds.with_alternatives(
+            single, [BIACTIVITY_UNKNOWN], lambda row: [dataclasses.replace(row, biactivity=True)]
+        )
     high = dataclasses.replace(
         household,
         family_base_n2=_FAMILY_BASE_HIGH,

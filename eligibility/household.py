@@ -81,6 +81,9 @@ class Household:
     # The family benefits' resources of year N-2 (the tax household's revenu fiscal de
     # référence, ``eligibility.paid``); None: not known, the rules compute them.
     family_base_n2: float | None = None
+    # Both parents earned at least 12 BMAF in year N-2 (``eligibility.paid``); None: computed
+    # (from the history, which does not reach year N-2: not).
+    biactivity: bool | None = None
 
     def complete(self, benefit: str) -> bool:
         return not self.missing.get(benefit)

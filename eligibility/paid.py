@@ -38,10 +38,16 @@ PAID = {
 # family benefits (PAJE, complément familial) in full, and look richer to the RSA and the PPA.
 FAMILY_BASE = "prestations_familiales_base_ressources"
 PAID[FAMILY_BASE] = (f"{FAMILY_BASE}_n_2", f"{FAMILY_BASE}_n_2_connue", f"{FAMILY_BASE}_calculee")
+# Whether both parents had a professional income of at least 12 BMAF in year N-2, which
+# raises the PAJE's and the complément familial's ceilings (CSS R531-1, R522-2): stated by the
+# alternatives of ``adapter`` where the N-2 base is known but not who earned it.
+BIACTIVITY = "biactivite"
+PAID[BIACTIVITY] = (f"{BIACTIVITY}_n_2", f"{BIACTIVITY}_n_2_connue", f"{BIACTIVITY}_calculee")
 _MODULES = {
     "aide_logement": "openfisca_france.model.prestations.aides_logement",
     "asf": "openfisca_france.model.prestations.prestations_familiales.asf",
     FAMILY_BASE: "openfisca_france.model.prestations.prestations_familiales.base_ressource",
+    BIACTIVITY: "openfisca_france.model.prestations.prestations_familiales.base_ressource",
 }
 
 
@@ -54,11 +60,12 @@ def _variables(name: str) -> tuple[type, type, type, type]:
     paid_name, known_name, computed_name = PAID[name]
     original = getattr(importlib.import_module(_MODULES[name]), name)
 
+    kind = original.value_type
     paid = type(
         paid_name,
         (Variable,),
         {
-            "value_type": float,
+            "value_type": kind,
             "entity": Famille,
             "definition_period": MONTH,
             "label": f"{name} : montant versé ou déclaré selon l'organisme qui le connaît",
@@ -87,10 +94,10 @@ def _variables(name: str) -> tuple[type, type, type, type]:
         computed_name,
         (Variable,),
         {
-            "value_type": float,
+            "value_type": kind,
             "entity": Famille,
             "definition_period": MONTH,
-            "label": f"{name} : montant calculé par les règles",
+            "label": f"{name} : calculé par les règles",
             "formula": compute,
         },
     )
@@ -138,6 +145,14 @@ def feed(simulation: Any, households: Sequence[Household], months: Sequence[str]
             if month[:4] == year:  # year N's months read year N-2; earlier ones N-3
                 simulation.set_input(known_name, month, known)
                 simulation.set_input(paid_name, month, amounts)
+    both = [h.biactivity for h in households]
+    if any(b is not None for b in both):
+        paid_name, known_name, _ = PAID[BIACTIVITY]
+        known = np.array([b is not None for b in both], dtype=bool)
+        values = np.array([bool(b) for b in both], dtype=bool)
+        for month in months:
+            simulation.set_input(known_name, month, known)
+            simulation.set_input(paid_name, month, values)
     unpaid = np.array([h.asf_paid is False for h in households], dtype=bool)
     if unpaid.any():
         paid_name, known_name, _ = PAID["asf"]

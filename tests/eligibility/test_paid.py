@@ -66,7 +66,7 @@ def test_without_the_n_2_tax_household_the_family_base_is_bounded(tbs: Any) -> N
         "partner": {"birth_date": "1993-04-04"},
         "children": [{"birth_date": "2024-09-01"}],
         "marital_status": "pacse",
-        "tax": {"year": 2024, "rfr": 38000},
+        "tax": {"year": 2024, "rfr": 60000},
         "resources": {"months": 24, "payments": [SALARY]},
         "partner_resources": {"months": 24, "payments": []},
         "housing": {**LYON, "rent": 700},
@@ -75,8 +75,8 @@ def test_without_the_n_2_tax_household_the_family_base_is_bounded(tbs: Any) -> N
     ppa = next(r for r in results if r.benefit == "ppa")
     assert ppa.status == "CANNOT_EVALUATE"
     assert ppa.missing == (FAMILY_BASE_UNKNOWN.what,)
-    # The same with year N-2's: answered (no PAJE at 38,000 €).
-    known = {**situation, "tax": {"year": 2023, "rfr": 38000}}
+    # The same with year N-2's: answered (no PAJE at 60,000 €, one income or two).
+    known = {**situation, "tax": {"year": 2023, "rfr": 60000}}
     [results] = evaluate_population([situation_to_person(known, MONTH)], BENEFITS, MONTH)
     ppa = next(r for r in results if r.benefit == "ppa")
     assert (ppa.status, ppa.monthly_amount) == ("ELIGIBLE", 595.41)
