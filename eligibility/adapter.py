@@ -44,7 +44,6 @@ Mapping decisions (each is a pitfall measured with this OpenFisca release):
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -58,10 +57,10 @@ from connectors.records import (
     Resources,
     Retirement,
 )
-from eligibility import bounds, employment
+from eligibility import employment, stated
 from eligibility import months as mo
 from eligibility.errors import NoHistory
-from eligibility.household import Dwelling, Household, Member, Unknown
+from eligibility.household import Dwelling, Household, Member
 from eligibility.income_bounds import IncomeBounds
 from eligibility.income_bounds import declare as declare_bounds
 from eligibility.model import BENEFITS, InputUsed, PersonData
@@ -187,101 +186,6 @@ def _turnover(
         "resource history)",
         ["aide_logement"],
     )
-
-
-def _housing_aid_paid(data: PersonData, report: _Report) -> float | None:
-    """The housing aid the CAF pays a month, which the housing flat rates read (see
-    ``eligibility.paid``); None when its record does not say (the rules compute it)."""
-    housing = data.housing
-    if housing is None:
-        return None
-    paid = housing.aid_monthly if housing.aid_receiving else 0.0
-    if paid is None:
-        return None
-    report.inputs.append(
-        _input("aide_logement_verse", f"{paid:.2f} €/month (paid)", housing.provenance)
-    )
-    return paid
-
-
-def _family_base(
-    data: PersonData, month: str, one_tax_household: bool, report: _Report
-) -> float | None:
-    """The family benefits' resources of year N-2: the DGFiP's revenu fiscal de référence of
-    that year, when one tax household holds the family (a single parent, or a married or
-    PACS couple); else None, and the rules compute them (see ``eligibility.paid``)."""
-    tax = data.tax
-    if tax is None or not one_tax_household or tax.income_year != int(month[:4]) - 2:
-        return None
-    amount = float(tax.reference_tax_income)
-    report.inputs.append(
-        _input(
-            "prestations_familiales_base_ressources",
-            f"{amount:.0f} € (revenu fiscal de référence {tax.income_year})",
-            tax.provenance,
-        )
-    )
-    return amount
-
-
-# The family benefits' N-2 resources when no record gives them: none (every means-tested family
-# benefit in full), then more than any ceiling of theirs (none of them), a year.
-FAMILY_BASE_UNKNOWN = Unknown(
-    "family benefits' resources of year N-2 (tax household of that year not read)",
-    ("rsa", "ppa", "css"),
-    "aucune ressource, puis 1 000 000 € par an",
-)
-_FAMILY_BASE_HIGH = 1_000_000.0
-
-
-# Whether both parents earned in year N-2: the tax household gives the couple's income, not
-# who earned it.
-BIACTIVITY_UNKNOWN = Unknown(
-    "both parents' professional income of year N-2 (the PAJE's higher ceilings)",
-    ("rsa", "ppa", "css"),
-    "un seul revenu, puis deux",
-)
-
-
-def _with_unknown_family_base(household: Household) -> Household:
-    """A family whose N-2 resources no record gives (a tax record of another year, partners
-    filing apart): evaluated with them above every ceiling (favourable: no means-tested
-    family benefit counted) and, as alternatives, at none. A couple whose N-2 base is known:
-    with one income (favourable: the lower ceilings), and with two. Without a child they
-    read nothing."""
-    if all(m.role != "child" for m in household.members):
-        return household
-    if household.family_base_n2 is not None:
-        if all(m.role != "partner" for m in household.members):
-            return household
-        single = dataclasses.replace(
-            household,
-            biactivity=False,
-            variants=tuple(dataclasses.replace(v, biactivity=False) for v in household.variants),
-        )
-        return bounds.with_alternatives(
-            single, [BIACTIVITY_UNKNOWN], lambda row: [dataclasses.replace(row, biactivity=True)]
-        )
-    high = dataclasses.replace(
-        household,
-        family_base_n2=_FAMILY_BASE_HIGH,
-        variants=tuple(
-            dataclasses.replace(v, family_base_n2=_FAMILY_BASE_HIGH) for v in household.variants
-        ),
-    )
-    return bounds.with_alternatives(
-        high, [FAMILY_BASE_UNKNOWN], lambda row: [dataclasses.replace(row, family_base_n2=0.0)]
-    )
-
-
-def _asf_paid(data: PersonData, report: _Report) -> bool | None:
-    """Whether the CAF pays the ASF (``benefits.asf``); False: none is counted."""
-    status = data.asf
-    if status is None:
-        return None
-    if not status.receiving:
-        report.inputs.append(_input("asf_verse", "0.00 €/month (not paid)", status.provenance))
-    return status.receiving
 
 
 def _pension_gross(
@@ -511,8 +415,7 @@ def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Hou
         and data.tax is not None
         and data.tax.marital_status in ("marie", "pacse")
     )
-    aid_paid, asf_paid = _housing_aid_paid(data, report), _asf_paid(data, report)
-    family_base = _family_base(data, month, partner is None or joint, report)
+    said = stated.read(data, month, partner is None or joint, report.inputs)
     household = Household(
         month=month,
         months=(*window, month),
@@ -521,10 +424,10 @@ def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Hou
         dwelling=_dwelling(data, window, report),
         missing={b: tuple(report.missing.get(b, ())) for b in BENEFITS},
         inputs=tuple(report.inputs),
-        housing_aid_paid=aid_paid,
-        asf_paid=asf_paid,
-        family_base_n2=family_base,
+        housing_aid_paid=said.housing_aid,
+        asf_paid=said.asf,
+        family_base_n2=said.family_base,
     )
     # Unknowns with bounds: missing resources, then an unknown job-seeker status.
     declared = employment.declare(declare_bounds(household, report.bounds))
-    return with_unsourced_ceiling(_with_unknown_family_base(declared))
+    return with_unsourced_ceiling(stated.with_unknown_family_base(declared))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from eligibility import BENEFITS, evaluate_population
-from eligibility.adapter import FAMILY_BASE_UNKNOWN
 from eligibility.golden import situation_to_person
 from eligibility.model import PersonData
+from eligibility.stated import FAMILY_BASE_UNKNOWN
 
 MONTH = "2025-06"
 SALARY = {"nature": "salary", "net_social": 1200, "net_taxable": 1236}
