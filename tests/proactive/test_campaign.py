@@ -61,7 +61,9 @@ def settings_for(sandbox: RunningSandbox, data_dir: Path) -> Settings:
     env = {"UNEFOIS_DATA_DIR": str(data_dir), "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000"}
     for name, url in sandbox.urls.items():
         env[f"UNEFOIS_{name.upper()}_URL"] = url
-        env[f"UNEFOIS_{name.upper()}_TIMEOUT"] = "2.0"
+        # A bound on a hung call, not a speed requirement: generous, so that a loaded machine
+        # does not turn a slow answer into missing data.
+        env[f"UNEFOIS_{name.upper()}_TIMEOUT"] = "10.0"
     return load(env)
 
 
