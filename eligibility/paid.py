@@ -124,39 +124,28 @@ class PaidBenefits(Reform):  # type: ignore[misc]  # openfisca is untyped
 
 
 def feed(simulation: Any, households: Sequence[Household], months: Sequence[str]) -> None:
-    """The paid amounts the CAF gives, for every month of the window (its records say what it
-    pays now, not since when); nothing where no household has one."""
-    count = len(households)
-    aid = [h.housing_aid_paid for h in households]
-    if any(a is not None for a in aid):
-        paid_name, known_name, _ = PAID["aide_logement"]
-        known = np.array([a is not None for a in aid], dtype=bool)
-        amounts = np.array([a or 0.0 for a in aid], dtype=np.float32)
-        for month in months:
-            simulation.set_input(known_name, month, known)
-            simulation.set_input(paid_name, month, amounts)
+    """What the records state, for every month of the window (the CAF's records say what it
+    pays now, not since when; the N-2 base holds for year N's months only, earlier ones read
+    year N-3); nothing for a variable no household states."""
+    year = months[-1][:4]
+    _state(simulation, "aide_logement", [h.housing_aid_paid for h in households], months)
     base = [h.family_base_n2 for h in households]
-    if any(b is not None for b in base):
-        paid_name, known_name, _ = PAID[FAMILY_BASE]
-        known = np.array([b is not None for b in base], dtype=bool)
-        amounts = np.array([b or 0.0 for b in base], dtype=np.float32)
-        year = months[-1][:4]
-        for month in months:
-            if month[:4] == year:  # year N's months read year N-2; earlier ones N-3
-                simulation.set_input(known_name, month, known)
-                simulation.set_input(paid_name, month, amounts)
-    both = [h.biactivity for h in households]
-    if any(b is not None for b in both):
-        paid_name, known_name, _ = PAID[BIACTIVITY]
-        known = np.array([b is not None for b in both], dtype=bool)
-        values = np.array([bool(b) for b in both], dtype=bool)
-        for month in months:
-            simulation.set_input(known_name, month, known)
-            simulation.set_input(paid_name, month, values)
-    unpaid = np.array([h.asf_paid is False for h in households], dtype=bool)
-    if unpaid.any():
-        paid_name, known_name, _ = PAID["asf"]
-        zeros = np.zeros(count, dtype=np.float32)
-        for month in months:
-            simulation.set_input(known_name, month, unpaid)
-            simulation.set_input(paid_name, month, zeros)
+    _state(simulation, FAMILY_BASE, base, [m for m in months if m[:4] == year])
+    _state(simulation, BIACTIVITY, [h.biactivity for h in households], months)
+    unpaid = [0.0 if h.asf_paid is False else None for h in households]
+    _state(simulation, "asf", unpaid, months)
+
+
+def _state(
+    simulation: Any, name: str, values: Sequence[float | bool | None], months: Sequence[str]
+) -> None:
+    """``name``'s stated input and known flag per family (None: computed) for ``months``."""
+    if all(v is None for v in values):
+        return
+    paid_name, known_name, _ = PAID[name]
+    known = np.array([v is not None for v in values], dtype=bool)
+    dtype = bool if name == BIACTIVITY else np.float32
+    stated = np.array([v or 0 for v in values], dtype=dtype)
+    for month in months:
+        simulation.set_input(known_name, month, known)
+        simulation.set_input(paid_name, month, stated)
