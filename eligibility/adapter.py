@@ -53,7 +53,6 @@ from connectors.records import (
     HouseholdMember,
     MonthlyResources,
     Payment,
-    Provenance,
     Resources,
     Retirement,
 )
@@ -66,6 +65,7 @@ from eligibility.income_bounds import declare as declare_bounds
 from eligibility.model import BENEFITS, InputUsed, PersonData
 from eligibility.pensions import aspa_age, gross_by_month
 from eligibility.reform import with_unsourced_ceiling
+from eligibility.stated import input_used as _input
 
 # payment nature (or payer kind) → (variable fed the net social amount, the net taxable one)
 INCOME_VARIABLES = {
@@ -91,10 +91,6 @@ OCCUPANCY = {
 }
 # Benefits whose amount depends on the dwelling (directly, or via the housing flat rate).
 HOUSING_BENEFITS = ("rsa", "ppa", "css", "aide_logement")
-
-
-def _input(name: str, value: str, provenance: Provenance) -> InputUsed:
-    return InputUsed(name, value, provenance.agency, provenance.source, provenance.as_of)
 
 
 def _same_person(member: HouseholdMember, data: PersonData) -> bool:

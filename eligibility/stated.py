@@ -30,7 +30,8 @@ def read(data: PersonData, month: str, one_tax_household: bool, inputs: list[Inp
     )
 
 
-def _input(name: str, value: str, provenance: Provenance) -> InputUsed:
+def input_used(name: str, value: str, provenance: Provenance) -> InputUsed:
+    """An input the rules read, with the record it came from."""
     return InputUsed(name, value, provenance.agency, provenance.source, provenance.as_of)
 
 
@@ -43,7 +44,9 @@ def _housing_aid(data: PersonData, inputs: list[InputUsed]) -> float | None:
     paid = housing.aid_monthly if housing.aid_receiving else 0.0
     if paid is None:
         return None
-    inputs.append(_input("aide_logement_verse", f"{paid:.2f} €/month (paid)", housing.provenance))
+    inputs.append(
+        input_used("aide_logement_verse", f"{paid:.2f} €/month (paid)", housing.provenance)
+    )
     return paid
 
 
@@ -58,7 +61,7 @@ def _family_base(
         return None
     amount = float(tax.reference_tax_income)
     inputs.append(
-        _input(
+        input_used(
             "prestations_familiales_base_ressources",
             f"{amount:.0f} € (revenu fiscal de référence {tax.income_year})",
             tax.provenance,
@@ -123,5 +126,5 @@ def _asf(data: PersonData, inputs: list[InputUsed]) -> bool | None:
     if status is None:
         return None
     if not status.receiving:
-        inputs.append(_input("asf_verse", "0.00 €/month (not paid)", status.provenance))
+        inputs.append(input_used("asf_verse", "0.00 €/month (not paid)", status.provenance))
     return status.receiving
