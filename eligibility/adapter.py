@@ -62,6 +62,7 @@ from eligibility.errors import NoHistory
 from eligibility.household import Dwelling, Household, Member
 from eligibility.income_bounds import IncomeBounds
 from eligibility.income_bounds import declare as declare_bounds
+from eligibility.inputs import JOINT_FILING
 from eligibility.model import BENEFITS, InputUsed, PersonData
 from eligibility.pensions import aspa_age, gross_by_month
 from eligibility.reform import with_unsourced_ceiling
@@ -407,9 +408,7 @@ def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Hou
         # Children's own resources are not fetched; in these benefits they rarely count.
         members.append(Member("child", child.birth_date, {}))
     joint = bool(
-        partner is not None
-        and data.tax is not None
-        and data.tax.marital_status in ("marie", "pacse")
+        partner is not None and data.tax is not None and data.tax.marital_status in JOINT_FILING
     )
     said = stated.read(data, month, partner is None or joint, report.inputs)
     household = Household(

@@ -216,6 +216,16 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
             tuple(claimants), PostalAddress((), None, None, None, None),
             _prov("DGFIP", "impots.particulier", month),
         )  # fmt: skip
+    partner_tax = None
+    if "partner_tax" in situation:
+        # ``partner_tax: {year, rfr}``: the partner's own tax household, when the couple files
+        # apart (read with their resources).
+        own = situation["partner_tax"]
+        partner_tax = TaxHousehold(
+            int(own.get("year", mo.parse(month)[0] - 2)), int(own.get("rfr", 0)), 1.0,
+            "celibataire", 0, tuple(claimants[1:]), PostalAddress((), None, None, None, None),
+            _prov("DGFIP", "impots.particulier", month),
+        )  # fmt: skip
     job_seeker, payments = _job_seeker(situation.get("job_seeker"), month)
     return PersonData(
         civil=civil,
@@ -233,6 +243,7 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
         ),
         # The partner's CNAV record, when the case gives it (``partner_retirement``).
         partner_retirement=_retirement(situation.get("partner_retirement"), month),
+        partner_tax=partner_tax,
         student=_student(situation.get("student", False), month),
         job_seeker=job_seeker,
         unemployment_payments=payments,

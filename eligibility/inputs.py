@@ -52,6 +52,13 @@ PARTNER_FIELDS = frozenset({"resources", "benefits.aah"})
 # L815-9), which GIP-MDS's net amounts do not give. Read when the purpose's partner section
 # allows it (``retraite``); else the rules take them at their bounds.
 PARTNER_PENSION_FIELD = "pension"
+# The partner's own tax household, when the couple files apart (partners neither married nor
+# PACS): the family benefits' N-2 base is the couple's income (CSS R532-1), which the person's
+# household alone does not give. Read for a family with a child when the RSA, the PPA or the
+# CSS is asked (they count the means-tested family benefits) and the purpose's partner
+# section allows it (``fiscal``); else that base is taken at its bounds.
+PARTNER_TAX_FIELD = "taxHousehold"
+_FAMILY_BASE_READERS = frozenset({"rsa", "ppa", "css"})
 
 
 def tax_year(month: str) -> int:
@@ -130,29 +137,56 @@ def partner_of(data: PersonData) -> records.HouseholdMember | None:
 
 
 def optional_partner_fields(
-    benefits: Iterable[str], partner: records.HouseholdMember, month: str
+    benefits: Iterable[str], partner: records.HouseholdMember, month: str, data: PersonData
 ) -> frozenset[str]:
-    """The partner's fields read besides ``PARTNER_FIELDS`` when the purpose allows them: their
-    CNAV record, only when the ASPA is asked and the partner is of its age in ``month``
-    (``YYYY-MM``); nobody else's pensions are read."""
-    if "aspa" in benefits and aspa_age(partner.birth_date, month):
-        return frozenset({PARTNER_PENSION_FIELD})
-    return frozenset()
+    """The partner's fields read besides ``PARTNER_FIELDS`` when the purpose allows them, for
+    ``data``'s household in ``month`` (``YYYY-MM``): their CNAV record, only when the ASPA is
+    asked and the partner is of its age; their tax household of year N-2, only when the
+    couple files apart and has a child and the RSA, the PPA or the CSS is asked. Nobody
+    else's pensions or taxes are read."""
+    asked = frozenset(benefits)
+    fields: set[str] = set()
+    if "aspa" in asked and aspa_age(partner.birth_date, month):
+        fields.add(PARTNER_PENSION_FIELD)
+    if asked & _FAMILY_BASE_READERS and files_apart(data, month):
+        fields.add(PARTNER_TAX_FIELD)
+    return frozenset(fields)
+
+
+def files_apart(data: PersonData, month: str) -> bool:
+    """Whether the person has a child and their tax household of year N-2 (the family
+    benefits' base for ``month``) is their own, without their partner: neither married nor
+    PACS, so the partner declares their income in a household of their own."""
+    tax = data.tax
+    has_child = data.household is not None and bool(data.household.children)
+    return (
+        has_child
+        and tax is not None
+        and tax.income_year == tax_year(month)
+        and tax.marital_status not in JOINT_FILING
+    )
+
+
+# The marital statuses under which a couple is one tax household (CGI art. 6).
+JOINT_FILING = frozenset({"marie", "pacse"})
 
 
 def with_partner(data: PersonData, fields: Mapping[str, object]) -> PersonData | None:
     """``data`` with the partner's records the exchange released about the partner, keyed by
     field name; None when the partner's resources are missing among them. The partner's AAH
     status is None when it was not released: the rules then take the AAH at its bounds; so
-    are their gross pensions without their CNAV record."""
+    are their gross pensions without their CNAV record, and the family benefits' N-2 base
+    without their tax household when the couple files apart."""
     resources = fields.get("resources")
     if not isinstance(resources, records.Resources):
         return None
     aah = fields.get("benefits.aah")
     receiving = aah.receiving if isinstance(aah, records.BenefitStatus) else None
     retirement = fields.get(PARTNER_PENSION_FIELD)
+    tax = fields.get(PARTNER_TAX_FIELD)
     return replace(
         data,
+        partner_tax=tax if isinstance(tax, records.TaxHousehold) else None,
         partner_resources=resources,
         partner_receiving_aah=receiving,
         partner_retirement=retirement if isinstance(retirement, records.Retirement) else None,

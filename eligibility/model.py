@@ -57,6 +57,11 @@ class PersonData:
     # the ASPA counts the couple's gross pensions (CSS L815-9). None when not read: they are
     # then taken at their bounds (the net pension, the net / 0.88).
     partner_retirement: Retirement | None = None
+    # The partner's own tax household of year N-2, read when the couple files apart and a
+    # child makes the family benefits' N-2 base count (``optional_partner_fields``): that base
+    # is the couple's income (CSS R532-1), the sum of both households' revenus fiscaux de
+    # référence (``eligibility.stated``). None when not read.
+    partner_tax: TaxHousehold | None = None
     # The MESRI's answer (its admissions): students are excluded from the RSA (CASF L262-4).
     # None when not known: the RSA then answers CANNOT_EVALUATE; the other benefits read the
     # person as not a student, as before. Read month by month: the record's ``registered``

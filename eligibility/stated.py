@@ -55,16 +55,32 @@ def _family_base(
 ) -> float | None:
     """The family benefits' resources of year N-2: the DGFiP's revenu fiscal de référence of
     that year, when one tax household holds the family (a single parent, or a married or
-    PACS couple); else None, and the rules compute them (see ``eligibility.paid``)."""
+    PACS couple), or the sum of both partners' when each files their own (the base is the
+    couple's income, CSS R532-1); else None, and the rules compute them (see
+    ``eligibility.paid``)."""
+    year = int(month[:4]) - 2
     tax = data.tax
-    if tax is None or not one_tax_household or tax.income_year != int(month[:4]) - 2:
+    if tax is None or tax.income_year != year:
         return None
-    amount = float(tax.reference_tax_income)
+    if one_tax_household:
+        amount = float(tax.reference_tax_income)
+        said = f"{amount:.0f} € (revenu fiscal de référence {year})"
+        inputs.append(input_used("prestations_familiales_base_ressources", said, tax.provenance))
+        return amount
+    partner = data.partner_tax
+    if partner is None or partner.income_year != year:
+        return None
+    amount = float(tax.reference_tax_income + partner.reference_tax_income)
+    said = (
+        f"{amount:.0f} € (revenus fiscaux de référence {year} des deux foyers fiscaux : "
+        f"{tax.reference_tax_income} € + {partner.reference_tax_income} €)"
+    )
+    inputs.append(input_used("prestations_familiales_base_ressources", said, tax.provenance))
     inputs.append(
         input_used(
-            "prestations_familiales_base_ressources",
-            f"{amount:.0f} € (revenu fiscal de référence {tax.income_year})",
-            tax.provenance,
+            "partner revenu_fiscal_de_reference",
+            f"{partner.reference_tax_income} € ({year})",
+            partner.provenance,
         )
     )
     return amount

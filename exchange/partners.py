@@ -50,7 +50,8 @@ class PartnerRequest:
     """Read ``fields`` about ``member``, the partner of the person examined in ``household_of``
     (that examination's access id), under the same caller and context; and ``optional``
     with them when the purpose's partner section allows them (else they are left out, and
-    the caller does without them)."""
+    the caller does without them). ``tax_year``: the income year of the partner's tax
+    household, when it is read."""
 
     caller: Caller
     member: records.HouseholdMember
@@ -61,6 +62,7 @@ class PartnerRequest:
     months: int = 12
     period_on: date | None = None
     optional: frozenset[str] = frozenset()
+    tax_year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ class PartnerReader:
                     on=request.on,
                     months=request.months,
                     period_on=request.period_on,
+                    tax_year=request.tax_year,
                     household_of=request.household_of,
                 )
             )

@@ -6,8 +6,9 @@ audited under the partner's pseudonym as an access about a household member. The
 never offered anything here: only the examined person is. Anything short of one certain
 partner leaves the person without their partner's resources, so the rules cannot evaluate
 them. The fields read are the interactive queries' (``eligibility.inputs.PARTNER_FIELDS``:
-the resources and the AAH status; and, for an ASPA campaign, the CNAV record of a partner
-of its age when the purpose allows it: ``optional_partner_fields``).
+the resources and the AAH status; and, when the purpose allows them, for an ASPA campaign
+the CNAV record of a partner of its age, for the RSA, the PPA and the CSS the tax household
+of a partner filing apart: ``optional_partner_fields``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from eligibility.inputs import (
     HISTORY_MONTHS,
     PARTNER_FIELDS,
     optional_partner_fields,
+    tax_year,
     with_partner,
 )
 from exchange import Caller, Exchange, PartnerRequest
@@ -44,6 +46,7 @@ class PartnerReader:
         household_of: str,
         benefit: str,
     ) -> PersonData | None:
+        month = period_on.isoformat()[:7]
         read = await self._reader.read(
             PartnerRequest(
                 self._caller,
@@ -54,7 +57,8 @@ class PartnerReader:
                 household_of,
                 months=HISTORY_MONTHS,
                 period_on=period_on,
-                optional=optional_partner_fields((benefit,), partner, period_on.isoformat()[:7]),
+                optional=optional_partner_fields((benefit,), partner, month, data),
+                tax_year=tax_year(month),
             )
         )
         # The partner's resources are required; their AAH status, when it alone was not

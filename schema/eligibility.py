@@ -29,6 +29,7 @@ from eligibility.inputs import (
     optional_partner_fields,
     partner_of,
     person_data_from_fields,
+    tax_year,
     with_partner,
 )
 from exchange import AccessContext, PartnerReader, PartnerRequest, PersonRequest, PersonView
@@ -212,7 +213,8 @@ async def evaluate_with_partner(
                 household_of=access_id,
                 months=HISTORY_MONTHS,
                 period_on=period_start(month),
-                optional=optional_partner_fields(asked, partner, month),
+                optional=optional_partner_fields(asked, partner, month, data),
+                tax_year=tax_year(month),
             )
         )
         # The partner's AAH status alone not released: the rules take it at its bounds.

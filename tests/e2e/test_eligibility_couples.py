@@ -26,6 +26,7 @@ from eligibility.inputs import (
     person_data_from_fields,
     with_partner,
 )
+from eligibility.stated import FAMILY_BASE_UNKNOWN
 from exchange import AUDIT_SECTOR, AccessContext, Client, PersonReference, PersonRequest
 from exchange.oversight import HOUSEHOLD_MEMBER_NOTE
 from runtime import Services
@@ -313,3 +314,50 @@ async def test_a_pensioner_couples_aspa_reads_the_partners_pension(gateway: Gate
     (want,) = evaluate_one(completed, ("aspa",), MONTH)
     assert got["aspa"]["status"] == want.status
     assert got["aspa"]["monthlyAmount"] == pytest.approx(want.monthly_amount, abs=0.005)
+
+
+async def test_partners_filing_apart_have_both_tax_households_read(
+    gateway: Gateway, population: Population
+) -> None:
+    # Concubins with children: each files their own return, and the family benefits' N-2
+    # base (counted by the RSA, the PPA and the CSS) is the couple's income.
+    household = next(
+        population.household_of(p)
+        for p in population.persons
+        if population.household_of(p).situation == "concubin"
+        and population.household_of(p).children
+        and len(population.household_of(p).adults) == 2
+    )
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(
+            gateway.sandbox.urls["civil_registry"] + "/_sandbox/persons",
+            params={"kind": "couple_children", "limit": 100},
+        )
+    adults = [
+        e for e in answer.json()["data"] if e["household"] == household.id and e["role"] == "adult"
+    ]
+    first, second = sorted(adults, key=lambda e: e["index"])
+    got = await _ask(gateway, first, CHECK)
+    for benefit in ("rsa", "ppa", "css"):
+        assert FAMILY_BASE_UNKNOWN.what not in got[benefit]["missing"], got[benefit]
+    # The partner's own tax household was read with their resources, in the same access.
+    services = _services(gateway)
+    about = services.pseudonyms.pseudonym(_pivot(second), AUDIT_SECTOR)
+    page = await services.audit_reader.entries(AuditFilter(person=about), first=10)
+    assert sorted(s.entry.released for s in page.items if s.entry.released) == [
+        ("benefits.aah", "resources", "taxHousehold"),
+        ("identity",),
+    ]
+    # The same answers as the rules in this process on both households' records.
+    read = functools.partial(_read, gateway)
+    data = person_data_from_fields(await read(first, INPUT_FIELDS))
+    assert data is not None
+    completed = with_partner(data, await read(second, PARTNER_FIELDS | {"taxHousehold"}))
+    assert completed is not None and completed.partner_tax is not None
+    for want in evaluate_one(completed, ("rsa", "ppa", "css"), MONTH):
+        assert (got[want.benefit]["status"], got[want.benefit]["monthlyAmount"]) == (
+            want.status,
+            want.monthly_amount
+            if want.monthly_amount is None
+            else pytest.approx(want.monthly_amount, abs=0.005),
+        ), want

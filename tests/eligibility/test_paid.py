@@ -80,3 +80,35 @@ def test_without_the_n_2_tax_household_the_family_base_is_bounded(tbs: Any) -> N
     [results] = evaluate_population([situation_to_person(known, MONTH)], BENEFITS, MONTH)
     ppa = next(r for r in results if r.benefit == "ppa")
     assert (ppa.status, ppa.monthly_amount) == ("ELIGIBLE", 595.41)
+
+
+def test_partners_filing_apart_sum_their_n_2_tax_households(tbs: Any) -> None:
+    # Concubins each file their own return: the family benefits' N-2 base is the couple's
+    # income, both revenus fiscaux de référence; with the person's alone it stays unknown.
+    situation = {
+        "person": {"birth_date": "1992-03-03"},
+        "partner": {"birth_date": "1993-04-04"},
+        "children": [{"birth_date": "2024-09-01"}],
+        "marital_status": "celibataire",
+        "tax": {"year": 2023, "rfr": 14000},
+        "resources": {"months": 24, "payments": [SALARY]},
+        "partner_resources": {"months": 24, "payments": []},
+        "housing": {**LYON, "rent": 700},
+    }
+    [alone] = evaluate_population([situation_to_person(situation, MONTH)], BENEFITS, MONTH)
+    ppa = next(r for r in alone if r.benefit == "ppa")
+    assert ppa.missing == (FAMILY_BASE_UNKNOWN.what,)
+    both = {**situation, "partner_tax": {"year": 2023, "rfr": 46000}}
+    [results] = evaluate_population([situation_to_person(both, MONTH)], BENEFITS, MONTH)
+    ppa = next(r for r in results if r.benefit == "ppa")
+    assert ppa.missing == ()
+    # The couple's 60,000 €, as when they file together (no PAJE, one income or two).
+    assert (ppa.status, ppa.monthly_amount) == ("ELIGIBLE", 595.41)
+    used = {i.name: i.value for i in ppa.inputs}
+    assert used["prestations_familiales_base_ressources"].startswith("60000 €")
+    assert used["partner revenu_fiscal_de_reference"] == "46000 € (2023)"
+    # A partner's return of another year is not summed.
+    stale = {**situation, "partner_tax": {"year": 2024, "rfr": 46000}}
+    [results] = evaluate_population([situation_to_person(stale, MONTH)], BENEFITS, MONTH)
+    ppa = next(r for r in results if r.benefit == "ppa")
+    assert ppa.missing == (FAMILY_BASE_UNKNOWN.what,)

@@ -87,11 +87,12 @@ def _member(birth: date | None) -> records.HouseholdMember:
 
 def test_the_partners_pension_is_asked_only_for_the_aspa_at_its_age() -> None:
     old, young = _member(date(1960, 1, 1)), _member(date(1970, 1, 1))
-    assert optional_partner_fields(("rsa", "aspa"), old, MONTH) == {"pension"}
-    assert optional_partner_fields(("rsa", "css"), old, MONTH) == frozenset()
-    assert optional_partner_fields(("aspa",), young, MONTH) == frozenset()
+    couple = situation_to_person(COUPLE, MONTH)
+    assert optional_partner_fields(("rsa", "aspa"), old, MONTH, couple) == {"pension"}
+    assert optional_partner_fields(("rsa", "css"), old, MONTH, couple) == frozenset()
+    assert optional_partner_fields(("aspa",), young, MONTH, couple) == frozenset()
     # An unknown birth date rules nothing out.
-    assert optional_partner_fields(("aspa",), _member(None), MONTH) == {"pension"}
+    assert optional_partner_fields(("aspa",), _member(None), MONTH, couple) == {"pension"}
     assert "pension" not in PARTNER_FIELDS
 
 

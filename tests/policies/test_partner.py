@@ -101,13 +101,18 @@ def test_only_the_purposes_evaluating_the_aspa_read_the_partners_pension(
 
 
 def test_only_the_listed_categories_of_the_partner_are_released() -> None:
-    got = _ask(SHIPPED, "eligibility_check", frozenset({"household", "taxHousehold", "nothing"}))
+    got = _ask(SHIPPED, "eligibility_check", frozenset({"household", "contact", "nothing"}))
     assert got == {
         "request": "partner.allowed",
         "household": "partner.outside_purpose",
-        "taxHousehold": "partner.outside_purpose",
+        "contact": "partner.outside_purpose",
         "nothing": "field.unknown",
     }
+    # The tax household is granted (a couple filing apart: the family benefits' N-2 base),
+    # in eligibility_check's section.
+    assert _ask(SHIPPED, "eligibility_check", frozenset({"taxHousehold"}))["taxHousehold"] == (
+        "partner.purpose_grant"
+    )
 
 
 def test_purposes_without_the_section_never_read_a_partner() -> None:
