@@ -116,8 +116,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from runtime.errors import ConfigurationError
+
     args = parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except (settings_module.SettingsError, ConfigurationError) as exc:
+        # A setting or an operator's file the product cannot use: say which, no traceback.
+        print(f"unefois: {exc}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -22,7 +22,7 @@ from gateway.callers import PersonTokenCheck, authenticator
 from gateway.clients import ClientRegistry, load_clients
 from gateway.formlink import FormLinkPage, formlink_routes
 from gateway.graphql_http import GraphQLEndpoint
-from gateway.keys import SigningKeys, load_or_create
+from gateway.keys import SigningKeys, for_settings
 from gateway.limits import BodyLimitMiddleware
 from gateway.oauth import build_authorization_server, oauth_routes
 from gateway.observability import Metrics, RequestContextMiddleware, metrics_endpoint
@@ -76,7 +76,7 @@ def build_app(
     lifespan opens. Parts may be given (tests); the rest come from settings."""
     metrics = Metrics()
     registry = clients if clients is not None else load_clients(settings.clients_path)
-    signing = keys if keys is not None else load_or_create(settings.data_dir, settings.signing_alg)
+    signing = keys if keys is not None else for_settings(settings)
     jwks_http = httpx.AsyncClient(timeout=5.0) if settings.trusted_jwks_url else None
     person_http: httpx.AsyncClient | None = None
     if person_tokens is None:

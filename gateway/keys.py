@@ -1,13 +1,16 @@
 """Signing keys for the access tokens this gateway issues.
 
-The keys are a private JWK set in ``<data_dir>/signing-keys.json`` (mode 0600), created on
-first start. Each key has its RFC 7638 thumbprint as ``kid`` and its JWS ``alg``. Rotation
+The keys are a private JWK set: given by ``UNEFOIS_SIGNING_KEYS`` or the file
+``UNEFOIS_SIGNING_KEYS_FILE`` names (a mounted secret, the same on every replica), else kept in
+``<data_dir>/signing-keys.json`` (mode 0600), created on first start. Each key has its
+RFC 7638 thumbprint as ``kid`` and its JWS ``alg``. Rotation
 (``unefois keys rotate``) appends a key: the last key of the set signs, every key of the set
 verifies, so tokens signed before a rotation stay valid until they expire; an old key is
 retired by deleting it from the file once its last token has expired (``token_ttl`` after
 the rotation). A running gateway follows the file: before signing, and when a token names a
 ``kid`` it does not know, it looks at the file (one ``stat``) and reloads it if it changed,
-so a rotation takes effect without a restart, on every replica sharing the data directory.
+so a rotation takes effect without a restart, on every replica reading the same file (the
+configured one, or a shared data directory). A set given as a variable's value is fixed.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeyParameters, KeySet, OKPKey
 
 from gateway.errors import ConfigurationError
+from runtime.settings import Settings
 
 KEYS_FILE = "signing-keys.json"
 
@@ -142,7 +146,8 @@ class SigningKeys:
         return jwt.encode(header, dict(claims), key, algorithms=[str(key.alg)])
 
 
-def _parse(path: Path, raw: bytes, source: Path | None = None) -> SigningKeys:
+def _parse(path: Path | str, raw: bytes, source: Path | None = None) -> SigningKeys:
+    """The set in ``raw``; messages name ``path`` (a file, or the variable that held it)."""
     try:
         document = orjson.loads(raw)
         key_set = KeySet.import_key_set(document)
@@ -214,10 +219,46 @@ def load(data_dir: Path) -> SigningKeys:
     return _parse(path, raw, source=path)
 
 
+def load_file(path: Path) -> SigningKeys:
+    """The key set in the file ``path``, followed as it changes."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigurationError(f"{path}: no such key set") from None
+    except OSError as exc:
+        raise ConfigurationError(f"{path}: cannot be read ({exc.strerror})") from None
+    return _parse(path, raw, source=path)
+
+
+def configured(settings: Settings) -> SigningKeys | None:
+    """The set the settings give (a file is followed as it changes); None: the data directory's."""
+    if settings.signing_keys_file is not None:
+        return load_file(settings.signing_keys_file)
+    if settings.signing_keys is not None:
+        return _parse("UNEFOIS_SIGNING_KEYS", settings.signing_keys.encode("utf-8"))
+    return None
+
+
+def for_settings(settings: Settings) -> SigningKeys:
+    """The configured set, else the data directory's, created on first start."""
+    given = configured(settings)
+    return given if given is not None else load_or_create(settings.data_dir, settings.signing_alg)
+
+
 def rotate(data_dir: Path, alg: str) -> SigningKeys:
     """Append a new ``alg`` key, which signs from now on (running gateways follow the file)."""
-    path = data_dir / KEYS_FILE
-    current = load(data_dir)
-    rotated = current.with_key(generate_key(alg))
+    rotated = load(data_dir).with_key(generate_key(alg))
+    _write_private(data_dir / KEYS_FILE, rotated, exclusive=False)
+    return rotated
+
+
+def rotate_file(path: Path, alg: str, base: SigningKeys | None = None) -> SigningKeys:
+    """Append a new ``alg`` key to the set in ``path`` and replace the file atomically (mode
+    0600). A missing file starts from ``base``, or else holds the new key alone."""
+    key = generate_key(alg)
+    if path.exists():
+        rotated = load_file(path).with_key(key)
+    else:
+        rotated = base.with_key(key) if base is not None else SigningKeys([key])
     _write_private(path, rotated, exclusive=False)
     return rotated

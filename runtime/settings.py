@@ -3,6 +3,10 @@
 Defaults are the embedded single-machine setup: SQLite under ``var/``, the sandbox agencies
 on their default local ports with their sandbox credentials. Every variable is listed in
 ``docs/configuration.md``.
+
+Every secret (keys, credentials) is read by :func:`_secret`: from ``UNEFOIS_X`` or from the
+file ``UNEFOIS_X_FILE`` names, as container platforms mount secrets. ``UNEFOIS_ENV=production``
+then refuses the sandbox's defaults (:mod:`runtime.production`).
 """
 
 from __future__ import annotations
@@ -11,7 +15,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from runtime.errors import ConfigurationError
+from runtime.secret import decode_secret
 
 SANDBOX_HOST = "127.0.0.1"
 # Default ports of the sandbox agencies (``unefois sandbox``); the gateway's defaults point there.
@@ -39,6 +49,8 @@ SANDBOX_SMS_TOKEN = "sandbox-sms-token"  # noqa: S105
 
 # The SIRET of the body running proactive campaigns, when ``--recipient`` is not given.
 RECIPIENT_ENV = "UNEFOIS_CAMPAIGN_RECIPIENT"
+ENVIRONMENTS = ("development", "production")
+Environment = Literal["development", "production"]
 
 
 class SettingsError(ValueError):
@@ -52,12 +64,13 @@ class UpstreamSettings:
     timeout: float = 2.0
     pool_size: int = 100
     client_id: str | None = None
-    client_secret: str | None = None
-    token: str | None = None  # static bearer token (API Particulier)
+    client_secret: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)  # static bearer token (API Particulier)
 
 
 @dataclass(frozen=True)
 class Settings:
+    environment: Environment = "development"  # production refuses the sandbox's defaults
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
@@ -67,6 +80,9 @@ class Settings:
     token_audience: str = "unefois"  # noqa: S105 (an audience name, not a secret)
     token_ttl: int = 300
     signing_alg: str = "Ed25519"  # JWS alg of new signing keys: Ed25519 or ES256
+    # The access tokens' private JWK set, the same on every replica. None: the data directory's
+    signing_keys: str | None = field(default=None, repr=False)
+    signing_keys_file: Path | None = None  # where it came from, followed as it changes
     trusted_issuer: str | None = None  # an external authorisation server, by its issuer id
     trusted_jwks_url: str | None = None  # and its JWKS address
     jwks_cache_ttl: float = 600.0  # seconds the trusted issuer's keys are kept
@@ -85,6 +101,8 @@ class Settings:
     database_schema: str | None = None  # PostgreSQL only: the schema holding every table
     pseudonym_secret: str | None = field(default=None, repr=False)  # base64; None: data dir
     audit_sqlite_sync: Literal["FULL", "NORMAL"] = "FULL"  # see docs/audit.md
+    # PEM of the audit checkpoints' Ed25519 key. None: <data dir>/audit-signing-key.pem
+    audit_signing_key: str | None = field(default=None, repr=False)
     # Witnesses of the audit log's checkpoints (docs/audit.md). None: <data dir>/audit-witness.jsonl
     audit_witness_file: Path | None = None
     audit_witness_url: str | None = None  # a cosigning witness's base URL
@@ -179,6 +197,84 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return value.rstrip("/")
 
 
+class _Secret(NamedTuple):
+    value: str
+    variable: str  # the variable it came from, for messages: UNEFOIS_X or UNEFOIS_X_FILE
+
+
+def _read_secret_file(variable: str, path: Path) -> str:
+    """The file's text, trailing newline stripped; errors name the variable, never the text."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SettingsError(f"{variable}: {path} does not exist") from None
+    except PermissionError:
+        raise SettingsError(f"{variable}: {path} cannot be read (permission denied)") from None
+    except IsADirectoryError:
+        raise SettingsError(f"{variable}: {path} is a directory, not a file") from None
+    except OSError as exc:
+        raise SettingsError(f"{variable}: {path} cannot be read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # The exception's text quotes the offending byte: a piece of the secret.
+        raise SettingsError(f"{variable}: {path} is not UTF-8 text") from None
+    text = text.rstrip("\r\n")
+    if not text:
+        raise SettingsError(f"{variable}: {path} is empty")
+    return text
+
+
+def _secret(env: Mapping[str, str], name: str) -> _Secret | None:
+    """A secret from ``name`` or from the file ``name_FILE`` names (mounted secrets)."""
+    file_variable = f"{name}_FILE"
+    value = env.get(name)
+    path = env.get(file_variable)
+    if value and path:
+        raise SettingsError(f"{name} and {file_variable} are both set; keep one")
+    if path:
+        return _Secret(_read_secret_file(file_variable, Path(path)), file_variable)
+    return _Secret(value, name) if value else None
+
+
+def _secret_value(env: Mapping[str, str], name: str) -> str | None:
+    found = _secret(env, name)
+    return found.value if found else None
+
+
+def _pseudonym_secret(env: Mapping[str, str]) -> str | None:
+    found = _secret(env, "UNEFOIS_PSEUDONYM_SECRET")
+    if found is None:
+        return None
+    try:
+        decode_secret(found.value, found.variable)
+    except ConfigurationError as exc:
+        raise SettingsError(exc.message) from None
+    return found.value
+
+
+def _audit_signing_key(env: Mapping[str, str]) -> str | None:
+    found = _secret(env, "UNEFOIS_AUDIT_SIGNING_KEY")
+    if found is None:
+        return None
+    try:
+        key = serialization.load_pem_private_key(found.value.encode("utf-8"), password=None)
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SettingsError(f"{found.variable}: not an unencrypted Ed25519 private key (PEM)")
+    return found.value
+
+
+def _environment(env: Mapping[str, str]) -> Environment:
+    value = env.get("UNEFOIS_ENV") or "development"
+    if value == "production":
+        return "production"
+    if value == "development":
+        return "development"
+    raise SettingsError(f"UNEFOIS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {value!r}")
+
+
 def _sync(env: Mapping[str, str]) -> Literal["FULL", "NORMAL"]:
     raw = (env.get("UNEFOIS_AUDIT_SQLITE_SYNC") or "full").lower()
     if raw == "full":
@@ -200,20 +296,36 @@ def _upstreams(env: Mapping[str, str]) -> dict[str, UpstreamSettings]:
         )
         if name == "api_particulier":
             # One static bearer token, as API Particulier issues them.
-            token = env.get(f"{prefix}_TOKEN") or SANDBOX_API_PARTICULIER_TOKEN
+            token = _secret_value(env, f"{prefix}_TOKEN") or SANDBOX_API_PARTICULIER_TOKEN
             out[name] = replace(base, token=token)
         else:
             out[name] = replace(
                 base,
                 client_id=env.get(f"{prefix}_CLIENT_ID") or SANDBOX_CLIENT_ID,
-                client_secret=env.get(f"{prefix}_CLIENT_SECRET") or SANDBOX_CLIENT_SECRET,
+                client_secret=_secret_value(env, f"{prefix}_CLIENT_SECRET")
+                or SANDBOX_CLIENT_SECRET,
             )
     return out
 
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from ``env`` (the process environment when omitted)."""
+    """Build settings from ``env`` (the process environment when omitted).
+
+    In production (``UNEFOIS_ENV=production``) a :class:`SettingsError` lists every setting
+    still at a sandbox default or a secret left to the data directory.
+    """
     env = os.environ if env is None else env
+    settings = _build(env)
+    if settings.environment == "production":
+        # Imported here: the checks read this module's sandbox defaults.
+        from runtime.production import refuse_sandbox_defaults
+
+        refuse_sandbox_defaults(settings)
+    return settings
+
+
+def _build(env: Mapping[str, str]) -> Settings:
+    environment = _environment(env)
     host = env.get("UNEFOIS_HOST") or "127.0.0.1"
     port = _int(env, "UNEFOIS_PORT", 8000)
     public_url = _url(env, "UNEFOIS_PUBLIC_URL", f"http://{host}:{port}")
@@ -227,7 +339,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if not fc_issuer.startswith(("http://", "https://")):
         raise SettingsError("UNEFOIS_FRANCECONNECT_ISSUER must be an http(s) URL")
     fc_base = fc_issuer.rstrip("/")
+    signing_keys = _secret(env, "UNEFOIS_SIGNING_KEYS")
     return Settings(
+        environment=environment,
         host=host,
         port=port,
         public_url=public_url,
@@ -237,6 +351,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         token_audience=env.get("UNEFOIS_TOKEN_AUDIENCE") or "unefois",
         token_ttl=_int(env, "UNEFOIS_TOKEN_TTL", 300),
         signing_alg=_choice(env, "UNEFOIS_SIGNING_ALG", ("Ed25519", "ES256"), "Ed25519"),
+        signing_keys=signing_keys.value if signing_keys else None,
+        signing_keys_file=Path(env["UNEFOIS_SIGNING_KEYS_FILE"])
+        if signing_keys and signing_keys.variable.endswith("_FILE")
+        else None,
         trusted_issuer=trusted_issuer or None,
         trusted_jwks_url=_url(env, "UNEFOIS_TRUSTED_JWKS_URL", trusted_jwks)
         if trusted_jwks
@@ -256,6 +374,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         database_url=env.get("UNEFOIS_DATABASE_URL") or None,
         database_schema=env.get("UNEFOIS_DATABASE_SCHEMA") or None,
         audit_sqlite_sync=_sync(env),
+        audit_signing_key=_audit_signing_key(env),
         audit_witness_file=Path(env["UNEFOIS_AUDIT_WITNESS_FILE"])
         if env.get("UNEFOIS_AUDIT_WITNESS_FILE")
         else None,
@@ -263,7 +382,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         if env.get("UNEFOIS_AUDIT_WITNESS_URL")
         else None,
         audit_witness_grace=_int(env, "UNEFOIS_AUDIT_WITNESS_GRACE", 5000),
-        pseudonym_secret=env.get("UNEFOIS_PSEUDONYM_SECRET") or None,
+        pseudonym_secret=_pseudonym_secret(env),
         policies_dir=Path(env["UNEFOIS_POLICIES_DIR"]) if env.get("UNEFOIS_POLICIES_DIR") else None,
         eligibility_workers=_int(env, "UNEFOIS_ELIGIBILITY_WORKERS", 2),
         campaign_recipient=env.get(RECIPIENT_ENV) or None,
@@ -289,7 +408,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         smtp_sender=env.get("UNEFOIS_SMTP_SENDER") or "Unefois <ne-pas-repondre@unefois.localhost>",
         smtp_tls=_bool(env, "UNEFOIS_SMTP_TLS", False),
         sms_url=_url(env, "UNEFOIS_SMS_URL", SANDBOX_SMS_URL),
-        sms_token=env.get("UNEFOIS_SMS_TOKEN") or SANDBOX_SMS_TOKEN,
+        sms_token=_secret_value(env, "UNEFOIS_SMS_TOKEN") or SANDBOX_SMS_TOKEN,
         letters_dir=Path(env["UNEFOIS_LETTERS_DIR"]) if env.get("UNEFOIS_LETTERS_DIR") else None,
         form_builder_url=_url(
             env, "UNEFOIS_FORM_BUILDER_URL", "https://www.demarches-simplifiees.fr"
