@@ -56,15 +56,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             sandbox.kill()
 
 
-def cmd_hash_secret(args: argparse.Namespace) -> int:
-    from gateway.clients import hash_secret
+def cmd_clients(args: argparse.Namespace) -> int:
+    from cli.clients import run
 
-    secret = sys.stdin.readline().rstrip("\n")
-    if not secret:
-        print("give the secret on standard input", file=sys.stderr)
-        return 2
-    print(hash_secret(secret))
-    return 0
+    return run(settings_module.load(), args)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -103,11 +98,10 @@ def parser() -> argparse.ArgumentParser:
 
     add_campaign_parser(sub)
     sub.choices["campaign"].set_defaults(func=cmd_campaign)
-    clients = sub.add_parser("clients", help="manage API clients")
-    csub = clients.add_subparsers(dest="clients_command", required=True)
-    csub.add_parser("hash-secret", help="hash a client secret read on stdin").set_defaults(
-        func=cmd_hash_secret
-    )
+    from cli.clients import add_parser as add_clients_parser
+
+    add_clients_parser(sub)
+    sub.choices["clients"].set_defaults(func=cmd_clients)
     from cli.keys import add_parser as add_keys_parser
 
     add_keys_parser(sub)

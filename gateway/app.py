@@ -19,7 +19,8 @@ from connectors.redis_health import redis_client
 from eligibility import EligibilityService
 from exchange.auditing import AuditSink
 from gateway.callers import PersonTokenCheck, authenticator
-from gateway.clients import ClientRegistry, load_clients
+from gateway.client_store import ClientSource, LiveClients, StaticClients
+from gateway.clients import ClientRegistry
 from gateway.formlink import FormLinkPage, formlink_routes
 from gateway.graphql_http import GraphQLEndpoint
 from gateway.keys import SigningKeys, for_settings
@@ -75,7 +76,12 @@ def build_app(
     """The gateway application: the HTTP edge over :class:`runtime.Services`, which its
     lifespan opens. Parts may be given (tests); the rest come from settings."""
     metrics = Metrics()
-    registry = clients if clients is not None else load_clients(settings.clients_path)
+    # The registry in the database, read at each request; a registry given (tests) is fixed.
+    registry: ClientSource = (
+        StaticClients(clients)
+        if clients is not None
+        else LiveClients(settings.clients_path, required=settings.clients_file is not None)
+    )
     signing = keys if keys is not None else for_settings(settings)
     jwks_http = httpx.AsyncClient(timeout=5.0) if settings.trusted_jwks_url else None
     person_http: httpx.AsyncClient | None = None
@@ -106,7 +112,7 @@ def build_app(
     limiter = rate_limiter(settings)
     graphql = GraphQLEndpoint(
         schema,
-        authenticator(verifier, registry, person_tokens),
+        authenticator(verifier, registry, person_tokens, settings.token_issuer),
         clock,
         ide=settings.introspection,
         limiter=limiter,

@@ -1,6 +1,7 @@
 """API clients: who may ask the gateway for a token, with which scopes.
 
-Clients live in a YAML file written by the operator::
+The registry lives in the database (``store.ClientStore``, managed with ``unefois clients``);
+this module holds its in-memory view, the secret hashes, and the YAML import format::
 
     clients:
       - id: demo-agency-app
@@ -24,6 +25,7 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,9 @@ class Client:
     scopes: frozenset[str]
     sector: str
     audience: str | None = None
+    active: bool = True
+    # Tokens issued before the secret last changed are no longer accepted.
+    secret_rotated_at: datetime | None = None
 
 
 def _b64(data: bytes) -> str:
@@ -121,7 +126,7 @@ def verify_secret(secret: str, encoded: str) -> bool:
 class ClientRegistry:
     """The configured clients, looked up by id."""
 
-    def __init__(self, clients: Iterable[Client]) -> None:
+    def __init__(self, clients: Iterable[Client], previous: ClientRegistry | None = None) -> None:
         self._clients: dict[str, Client] = {}
         for client in clients:
             if client.id in self._clients:
@@ -129,10 +134,15 @@ class ClientRegistry:
             self._clients[client.id] = client
         # Spent on unknown ids so that response time does not reveal which ids exist. Its
         # parameters are those most clients' hashes use (raised parameters cost more): an
-        # unknown id then takes as long as a known one.
+        # unknown id then takes as long as a known one. A new version of the registry keeps
+        # the previous decoy when those parameters did not change: making one costs a hash.
         costs = Counter(_cost(c.secret_hash) for c in self._clients.values())
         n, r, p = costs.most_common(1)[0][0] if costs else (SCRYPT_N, SCRYPT_R, SCRYPT_P)
-        self._decoy = hash_secret(secrets.token_urlsafe(32), n, r, p)
+        self._decoy: str
+        if previous is not None and _cost(previous._decoy) == (n, r, p):
+            self._decoy = previous._decoy
+        else:
+            self._decoy = hash_secret(secrets.token_urlsafe(32), n, r, p)
 
     def get(self, client_id: str) -> Client | None:
         return self._clients.get(client_id)
@@ -140,14 +150,19 @@ class ClientRegistry:
     def __len__(self) -> int:
         return len(self._clients)
 
+    def clients(self) -> list[Client]:
+        return list(self._clients.values())
+
     def all_scopes(self) -> frozenset[str]:
         return frozenset().union(*(c.scopes for c in self._clients.values()))
 
     def authenticate(self, client_id: str, secret: str) -> Client | None:
-        """The client if ``secret`` is its secret; one scrypt is spent either way."""
+        """The client if it is active and ``secret`` is its secret; one scrypt is spent
+        either way (a disabled client's id costs what an unknown one does)."""
         client = self._clients.get(client_id)
-        ok = verify_secret(secret, client.secret_hash if client else self._decoy)
-        return client if ok and client is not None else None
+        usable = client if client is not None and client.active else None
+        ok = verify_secret(secret, usable.secret_hash if usable else self._decoy)
+        return usable if ok else None
 
 
 def _fail(path: Path, key: str, problem: str) -> ConfigurationError:
@@ -229,7 +244,7 @@ def load_clients(path: Path) -> ClientRegistry:
 
 
 def ensure_default_clients(path: Path) -> str | None:
-    """Create ``path`` with the demo client on first run.
+    """Create a clients file at ``path`` holding the demo client, to be imported.
 
     Returns the demo client's secret when the file was created — it exists nowhere else, so
     the caller must show it once — and ``None`` when the file was already there.
@@ -255,30 +270,4 @@ def ensure_default_clients(path: Path) -> str | None:
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write("# API clients of this gateway; secrets are stored as scrypt hashes.\n")
         yaml.safe_dump(document, out, sort_keys=False)
-    return secret
-
-
-def reset_demo_secret(path: Path) -> str:
-    """Give the demo client a fresh secret and return it (the embedded ``unefois run``).
-
-    The secret is shown once at start and exists nowhere else: only its hash is written.
-    Other clients of the file are kept as they are.
-    """
-    created = ensure_default_clients(path)
-    if created is not None:
-        return created
-    registry = load_clients(path)  # validates the file before it is rewritten
-    if registry.get(DEMO_CLIENT_ID) is None:
-        raise ConfigurationError(f"{path}: has no {DEMO_CLIENT_ID} client to reset")
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    secret = secrets.token_urlsafe(32)
-    for entry in document["clients"]:
-        if entry["id"] == DEMO_CLIENT_ID:
-            entry["secret_hash"] = hash_secret(secret)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write("# API clients of this gateway; secrets are stored as scrypt hashes.\n")
-        yaml.safe_dump(document, out, sort_keys=False)
-    os.replace(tmp, path)
     return secret

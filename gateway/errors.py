@@ -42,6 +42,7 @@ UnauthenticatedReason = Literal[
     "wrong_audience",
     "wrong_type",
     "jwks_unavailable",
+    "client_revoked",  # our token, but its client was disabled or changed secret since
     # Person (FranceConnect) tokens, checked at the provider's userinfo endpoint:
     "person_token_rejected",  # the provider does not know the token (or it expired)
     "person_identity_invalid",  # the provider's claims do not make a pivot identity

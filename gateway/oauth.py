@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -38,10 +39,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.admission import Overloaded, TokenAdmission, TokenLimits
+from gateway.client_store import ClientSource, StaticClients
 from gateway.clients import ClientRegistry
 from gateway.keys import SigningKeys
 from gateway.ratelimit import MemoryRateLimiter, RateLimiter, retry_after_header
 from runtime.settings import Settings
+from store import StoreError
 
 Clock = Callable[[], datetime]
 
@@ -55,6 +58,9 @@ TOKEN_BODY_LIMIT = 4 * 1024
 _MAX_FIELDS = 16
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 GRANT_TYPES = ("client_credentials",)
+# The registry this token request is checked against: read (version checked) on the event loop
+# before the exchange moves to its worker thread, where authlib asks for the client by id.
+_REGISTRY: ContextVar[ClientRegistry] = ContextVar("unefois_client_registry")
 
 
 @dataclass(frozen=True)
@@ -164,18 +170,25 @@ class _AccessTokens(BearerTokenGenerator):  # type: ignore[misc]
 
 
 class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
-    """authlib's generic server, bound to Starlette, our client registry and our keys."""
+    """authlib's generic server, bound to Starlette, our client registry and our keys.
 
-    def __init__(self, settings: Settings, registry: ClientRegistry, keys: SigningKeys) -> None:
-        super().__init__(scopes_supported=sorted(registry.all_scopes()))
+    The clients may change between two requests (``unefois clients``): each request brings
+    the registry current at its start (:meth:`token_response`); the scopes are the grant's
+    to check (:class:`_Grant`), against the client's own.
+    """
+
+    def __init__(
+        self, settings: Settings, clients: ClientSource | ClientRegistry, keys: SigningKeys
+    ) -> None:
+        super().__init__(scopes_supported=None)
         self.issuer = settings.token_issuer
         self.public_url = settings.public_url
         self.keys = keys
-        self.registry = registry
+        self.clients = StaticClients(clients) if isinstance(clients, ClientRegistry) else clients
         self.token_limits = TokenLimits.from_settings(settings)
 
     def query_client(self, client_id: str) -> _Client:
-        return _Client(self.registry, client_id)
+        return _Client(_REGISTRY.get(), client_id)
 
     def save_token(self, token: dict[str, Any], request: _OAuth2Request) -> None:
         # Tokens are self-contained JWTs: nothing to store. Record the issuance, not the token.
@@ -205,8 +218,10 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         content = orjson.dumps(body) if isinstance(body, dict) else str(body).encode()
         return Response(content, status_code=status, headers=dict(headers))
 
-    def token_response(self, http: HttpForm) -> Response:
-        """The whole token exchange; blocking (scrypt), run it in a thread."""
+    def token_response(self, http: HttpForm, registry: ClientRegistry) -> Response:
+        """The whole token exchange against ``registry``; blocking (scrypt), run it in a
+        thread."""
+        _REGISTRY.set(registry)
         try:
             if "grant_type" not in http.form:
                 raise InvalidRequestError("Missing 'grant_type' parameter.")
@@ -218,23 +233,26 @@ class GatewayAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             response = self.handle_error_response(None, error)
         return response
 
-    def metadata(self) -> dict[str, Any]:
-        """RFC 8414 authorisation server metadata."""
+    def metadata(self, registry: ClientRegistry) -> dict[str, Any]:
+        """RFC 8414 authorisation server metadata (the scopes: those of the clients)."""
         return {
             "issuer": self.issuer,
             "token_endpoint": self.public_url + TOKEN_PATH,
             "jwks_uri": self.public_url + JWKS_PATH,
             "grant_types_supported": list(GRANT_TYPES),
             "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
-            "scopes_supported": self.scopes_supported,
+            "scopes_supported": sorted(registry.all_scopes()),
             "response_types_supported": [],
         }
 
 
 def build_authorization_server(
-    settings: Settings, registry: ClientRegistry, keys: SigningKeys, clock: Clock
+    settings: Settings,
+    clients: ClientSource | ClientRegistry,
+    keys: SigningKeys,
+    clock: Clock,
 ) -> GatewayAuthorizationServer:
-    server = GatewayAuthorizationServer(settings, registry, keys)
+    server = GatewayAuthorizationServer(settings, clients, keys)
     server.register_grant(_Grant)
     generator = _AccessTokens(
         settings.token_issuer, settings.token_audience, settings.token_ttl, keys, clock
@@ -340,14 +358,20 @@ def oauth_routes(
                 return _slow_down(wait)
         http = HttpForm(request.method, request.headers, dict(request.query_params), form, body)
         try:
+            registry = await server.clients.current(request)
+        except StoreError:
+            log.warning("client registry unavailable")
+            return _oauth_error(503, "temporarily_unavailable", "Retry later.")
+        try:
             async with admission.hashing():
-                response: Response = await run_in_threadpool(server.token_response, http)
+                response: Response = await run_in_threadpool(server.token_response, http, registry)
         except Overloaded:
             return _slow_down(1.0)
         return response
 
     jwks = _JwksDocument(server.keys)
-    metadata_body = orjson.dumps(server.metadata())
+    # The metadata of the last registry seen: serialised once per version of the clients.
+    document: list[tuple[ClientRegistry, bytes]] = []
     # Public documents that change rarely: let verifiers cache them a little. A new key is
     # published before its tokens matter to them: they refetch on an unknown kid.
     public_headers = {"Cache-Control": "public, max-age=300"}
@@ -356,7 +380,14 @@ def oauth_routes(
         return Response(jwks.body(), media_type="application/json", headers=public_headers)
 
     async def metadata(request: Request) -> Response:
-        return Response(metadata_body, media_type="application/json", headers=public_headers)
+        try:
+            registry = await server.clients.current(request)
+        except StoreError:
+            log.warning("client registry unavailable")
+            return _oauth_error(503, "temporarily_unavailable", "Retry later.")
+        if not document or document[0][0] is not registry:
+            document[:] = [(registry, orjson.dumps(server.metadata(registry)))]
+        return Response(document[0][1], media_type="application/json", headers=public_headers)
 
     return [
         Route(TOKEN_PATH, token, methods=["POST"], name="oauth_token"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
@@ -17,7 +18,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from gateway.app import Clock, build_app, utc_now
-from gateway.clients import DEMO_CLIENT_ID, reset_demo_secret
+from gateway.client_store import DEMO_CLIENTS, demo_credentials
+from gateway.clients import DEMO_CLIENT_ID
 from gateway.observability import configure_logging
 from runtime.settings import Settings
 
@@ -132,14 +134,31 @@ EXAMPLE_QUERY = (
 )
 
 
-def banner(settings: Settings, secret: str, person: dict[str, object] | None, month: str) -> str:
+DEMO_ROLES = {
+    "demo-agency-app": "agency app: person view, eligibility, prefill",
+    "demo-auditor": "auditor: the access log (auditLog, auditStats)",
+    "demo-form-builder": "form builder: prefill for a citizen who consented",
+}
+
+
+def banner(
+    settings: Settings,
+    credentials: Mapping[str, str],
+    person: dict[str, object] | None,
+    month: str,
+) -> str:
     base = settings.public_url
+    secret = credentials[DEMO_CLIENT_ID]
     lines = [
         "",
         "Unefois is running (embedded default: local sandbox agencies).",
         f"  GraphiQL:   {base}/graphql   (add the header Authorization: Bearer <token>)",
         f"  Health:     {base}/healthz   {base}/readyz   {base}/metrics",
-        f"  Client:     {DEMO_CLIENT_ID}  secret (new at every start): {secret}",
+        "  Clients (secrets new at every start; add yours with: unefois clients add):",
+        *(
+            f"    {demo.id:<18} {credentials[demo.id]}   {DEMO_ROLES.get(demo.id, '')}".rstrip()
+            for demo in DEMO_CLIENTS
+        ),
         "",
         "Get a token and query one sandbox person:",
         "",
@@ -180,12 +199,12 @@ def banner(settings: Settings, secret: str, person: dict[str, object] | None, mo
 
 
 def run_embedded(settings: Settings, sandbox_month: str) -> int:
-    secret = reset_demo_secret(settings.clients_path)
+    credentials = asyncio.run(demo_credentials(settings, utc_now()))
     wait_for_upstreams(settings)
     person = example_person(settings)
 
     def announce() -> None:
-        print(banner(settings, secret, person, sandbox_month), file=sys.stdout, flush=True)
+        print(banner(settings, credentials, person, sandbox_month), file=sys.stdout, flush=True)
 
     serve(settings, announce)
     return 0

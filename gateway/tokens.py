@@ -60,6 +60,7 @@ class Principal:
     issuer: str
     token_id: str
     expires_at: datetime
+    issued_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,7 @@ class TokenVerifier:
             issuer=issuer,
             token_id=jti,
             expires_at=datetime.fromtimestamp(exp, UTC),
+            issued_at=datetime.fromtimestamp(iat, UTC),
         )
 
 

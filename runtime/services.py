@@ -25,11 +25,13 @@ from exchange.declarations import Declarations
 from exchange.fetch import CallObserver
 from exchange.oversight import Oversight
 from exchange.reference import PersonTokens
-from policies import Catalogue, load_catalogue
+from policies import Catalogue, PolicyError, load_catalogue
 from runtime.audit_wiring import open_audit_log
+from runtime.errors import ConfigurationError
 from runtime.secret import pseudonym_secret
 from runtime.settings import Settings
 from store import (
+    ClientStore,
     ConsentStore,
     CursorStore,
     Database,
@@ -67,6 +69,17 @@ def connector_config(settings: Settings) -> ConnectorConfig:
     )
 
 
+def client_policy_name(settings: Settings, client_id: str) -> str | None:
+    """The organisation the policy catalogue names for ``client_id`` (``unefois clients``),
+    ``None`` when the catalogue has no policy for it."""
+    try:
+        catalogue = load_catalogue(settings.policies_dir, known_fields=frozenset(FIELDS))
+    except PolicyError as exc:
+        raise ConfigurationError(f"UNEFOIS_POLICIES_DIR: {exc}") from None
+    policy = catalogue.clients.get(client_id)
+    return None if policy is None else policy.name
+
+
 @dataclass(frozen=True)
 class Parts:
     """What the caller brings instead of the settings' defaults.
@@ -95,6 +108,7 @@ class Services:
     audit_database: AuditDatabase
     audit_log: AuditLog
     audit_reader: AuditReader
+    clients: ClientStore
     consent_store: ConsentStore
     submissions: SubmissionStore
     offers: OfferStore
@@ -153,6 +167,7 @@ class Services:
                 audit_database=audit_db,
                 audit_log=audit_log,
                 audit_reader=reader,
+                clients=ClientStore(database),
                 consent_store=consent_store,
                 submissions=submissions,
                 offers=offers,

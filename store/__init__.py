@@ -1,4 +1,4 @@
-"""The gateway's own data at rest: consents today, on SQLite or PostgreSQL (DESIGN §10).
+"""The gateway's own data at rest: consents, clients, on SQLite or PostgreSQL (DESIGN §10).
 
 Wiring::
 
@@ -9,10 +9,18 @@ Wiring::
     await database.aclose()
 """
 
+from store.clients import ClientRecord, ClientStatus, ClientStore
 from store.consents import ConsentStore
 from store.cursors import CursorStore
 from store.database import Database, connect, database_url_for
-from store.errors import ConsentNotFound, InvalidRecord, StoreError, StoreUnavailable
+from store.errors import (
+    ClientExists,
+    ClientNotFound,
+    ConsentNotFound,
+    InvalidRecord,
+    StoreError,
+    StoreUnavailable,
+)
 from store.locks import LockHeld, exclusive
 from store.migration import head_revision, migrate
 from store.offers import InvalidTransition, Offer, OfferNotFound, OfferStatus, OfferStore
@@ -21,6 +29,11 @@ from store.renewals import Renewal, RenewalNotFound, RenewalStatus, RenewalStore
 from store.submissions import StoredSubmission, SubmissionStore
 
 __all__ = [
+    "ClientExists",
+    "ClientNotFound",
+    "ClientRecord",
+    "ClientStatus",
+    "ClientStore",
     "ConsentNotFound",
     "ConsentStore",
     "CursorStore",

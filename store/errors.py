@@ -8,7 +8,9 @@ callers only ever see this tree::
     │                       timeout, rejected credentials, unopenable file, busy past the timeout
     ├── InvalidRecord       a value the store or the database refuses (a consent naming both a
     │                       client and a purpose, a naive time, a duplicate id); also a ValueError
-    └── ConsentNotFound     no consent with that id for that person; also a LookupError
+    │   └── ClientExists    a client with that id is already registered
+    ├── ConsentNotFound     no consent with that id for that person; also a LookupError
+    └── ClientNotFound      no client with that id; also a LookupError
 
 Messages never hold a URL, a password, a file path or a statement's parameters: they name the
 backend and the driver's exception class, which is what an operator needs to start looking.
@@ -30,4 +32,12 @@ class InvalidRecord(StoreError, ValueError):
 
 
 class ConsentNotFound(StoreError, LookupError):
+    pass
+
+
+class ClientExists(InvalidRecord):
+    pass
+
+
+class ClientNotFound(StoreError, LookupError):
     pass

@@ -209,3 +209,31 @@ renewals = Table(
     UniqueConstraint("person", "benefit", "previous_end", name="uq_renewals_person_benefit_end"),
     Index("ix_renewals_campaign", "campaign"),
 )
+
+# API clients: who may ask the gateway for a token. Only a hash of each secret is kept.
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),  # the organisation, as shown to operators
+    Column("scopes", Categories, nullable=False),  # a sorted JSON list of scope tokens
+    Column("sector", Text, nullable=False),  # the pseudonym sector of its handles
+    Column("audience", Text, nullable=True),
+    Column("secret_hash", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # When the secret last changed (None: not since the client was registered or imported).
+    Column("secret_rotated_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('active', 'disabled')", name="ck_clients_status"),
+)
+
+# One row: bumped in the transaction of every change to ``clients``, so that each replica
+# knows with one cheap read whether the registry it holds is still the current one.
+clients_version = Table(
+    "clients_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("id = 1", name="ck_clients_version_one_row"),
+)
