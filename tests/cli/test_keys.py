@@ -1,7 +1,8 @@
-"""``unefois keys rotate`` and ``unefois keys list`` on a data folder of their own."""
+"""``unefois keys rotate`` and ``unefois keys list``: a data folder's keys, or a mounted file."""
 
 from __future__ import annotations
 
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 import cli
 from gateway.errors import Unauthenticated
-from gateway.keys import load_or_create
+from gateway.keys import for_settings, load_file, load_or_create, rotate_file
 from gateway.tokens import build_token_verifier
 from runtime.settings import load
 
@@ -78,3 +79,40 @@ def test_list_without_keys_says_so(
     monkeypatch.setenv("UNEFOIS_DATA_DIR", str(tmp_path))
     assert cli.main(["keys", "list"]) == 1
     assert "no signing keys" in capsys.readouterr().err
+
+
+def test_rotate_a_mounted_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("UNEFOIS_DATA_DIR", str(tmp_path / "data"))
+    path = tmp_path / "secrets" / "signing-keys.json"
+    path.parent.mkdir()
+    # The first set of a deployment: a missing file becomes a set of one key.
+    assert cli.main(["keys", "rotate", "--file", str(path)]) == 0
+    first = capsys.readouterr().out.split()[-1]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # With the file configured, the gateway reads it and `keys rotate` extends it in place.
+    monkeypatch.setenv("UNEFOIS_SIGNING_KEYS_FILE", str(path))
+    running = for_settings(load())
+    assert cli.main(["keys", "rotate", "--alg", "ES256"]) == 0
+    second = capsys.readouterr().out.split()[-1]
+    assert running.sign(_claims(0, "x")) and running.current.kid == second
+    assert cli.main(["keys", "list"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[0] for line in lines] == [first, second]
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_set_given_as_a_value_is_rotated_into_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    given = rotate_file(tmp_path / "given.json", "Ed25519")
+    monkeypatch.setenv("UNEFOIS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("UNEFOIS_SIGNING_KEYS", (tmp_path / "given.json").read_text("utf-8"))
+    assert cli.main(["keys", "rotate"]) == 1
+    assert "--file" in capsys.readouterr().err
+    out = tmp_path / "rotated.json"
+    assert cli.main(["keys", "rotate", "--file", str(out)]) == 0
+    new_kid = capsys.readouterr().out.split()[-1]
+    kids = list(load_file(out).verification_keys())
+    assert kids == [given.current.kid, new_kid]

@@ -7,7 +7,16 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from gateway.errors import ConfigurationError
-from gateway.keys import KEYS_FILE, SigningKeys, generate_key, load_or_create, rotate
+from gateway.keys import (
+    KEYS_FILE,
+    SigningKeys,
+    for_settings,
+    generate_key,
+    load_or_create,
+    rotate,
+    rotate_file,
+)
+from runtime.settings import load
 
 
 @pytest.mark.parametrize(("alg", "kty"), [("Ed25519", "OKP"), ("ES256", "EC")])
@@ -101,3 +110,34 @@ def test_a_broken_file_keeps_the_running_keys(tmp_path: Path) -> None:
     (tmp_path / KEYS_FILE).write_bytes(b"not json at all")
     assert running.refresh() is False
     assert running.current.kid == kid
+
+
+def test_a_configured_file_is_followed_and_a_value_is_fixed(tmp_path: Path) -> None:
+    path = tmp_path / "mounted" / "signing-keys.json"
+    first = rotate_file(path, "Ed25519")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    settings = load(
+        {"UNEFOIS_DATA_DIR": str(tmp_path / "data"), "UNEFOIS_SIGNING_KEYS_FILE": str(path)}
+    )
+    running = for_settings(settings)
+    assert running.current.kid == first.current.kid
+    rotated = rotate_file(path, "ES256")
+    assert running.refresh() is True
+    assert running.current.kid == rotated.current.kid
+    assert set(running.verification_keys()) == {first.current.kid, rotated.current.kid}
+    # A set given as a value has no file to follow; neither makes one in the data directory.
+    fixed = for_settings(load({"UNEFOIS_SIGNING_KEYS": path.read_text(encoding="utf-8")}))
+    assert fixed.refresh() is False and fixed.current.kid == rotated.current.kid
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_bad_configured_value_names_the_variable() -> None:
+    with pytest.raises(ConfigurationError, match=r"^UNEFOIS_SIGNING_KEYS: not a JWK set"):
+        for_settings(load({"UNEFOIS_SIGNING_KEYS": "{not json"}))
+
+
+def test_rotate_file_starts_from_a_base_when_the_file_is_missing(tmp_path: Path) -> None:
+    base = SigningKeys([generate_key("Ed25519")])
+    rotated = rotate_file(tmp_path / "new.json", "Ed25519", base=base)
+    assert list(rotated.verification_keys()) == [base.current.kid, rotated.current.kid]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".signing-keys-")]
