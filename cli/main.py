@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from types import FrameType
 
 from runtime import settings as settings_module
 
@@ -31,9 +34,46 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from gateway.server import serve
+    from runtime.errors import RuntimeSetupError
 
-    serve(settings_module.load(), announce=None)
+    try:
+        serve(settings_module.load(), announce=None)
+    except (settings_module.SettingsError, RuntimeSetupError) as exc:
+        print(f"unefois serve: {exc}", file=sys.stderr)
+        return 2
     return 0
+
+
+class _Stop(Exception):
+    """SIGTERM or SIGINT: stop the gateway, then the sandbox."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child, before exec
+    """Linux: the child gets SIGTERM if ``unefois run`` dies without stopping it (SIGKILL)."""
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the call
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _stop_group(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Stop ``process`` and whatever it started: SIGTERM to its process group, then SIGKILL."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=timeout)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -43,17 +83,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     env.setdefault("UNEFOIS_INTROSPECTION", "true")
     settings = settings_module.load(env)
     month = _previous_month(datetime.now(UTC))
+    # The sandbox runs in a process group of its own, stopped as a whole below: a supervisor's
+    # SIGTERM (or Ctrl-C) reaches this process, which stops the gateway, then the group.
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     sandbox = subprocess.Popen(  # noqa: S603
-        _sandbox_command(["--month", month, "--size", str(args.size)])
+        _sandbox_command(["--month", month, "--size", str(args.size)]),
+        process_group=0,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
     try:
         return run_embedded(settings, sandbox_month=month)
+    except _Stop:
+        return 0
     finally:
-        sandbox.send_signal(signal.SIGTERM)
-        try:
-            sandbox.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            sandbox.kill()
+        # A second signal must not cut the clean-up short.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        _stop_group(sandbox)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def cmd_clients(args: argparse.Namespace) -> int:

@@ -6,21 +6,27 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from database.failures import classify, kind_of
 from gateway.app import Clock, build_app, utc_now
 from gateway.client_store import DEMO_CLIENTS, demo_credentials
 from gateway.clients import DEMO_CLIENT_ID
+from gateway.errors import ConfigurationError
 from gateway.observability import configure_logging
+from runtime.errors import RuntimeSetupError
 from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,7 +47,7 @@ def tune_gc() -> None:
 GC_GEN0_THRESHOLD = 20_000
 
 
-def server_for(app: Starlette, settings: Settings) -> uvicorn.Server:
+def server_for(app: ASGIApp, settings: Settings) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -55,11 +61,88 @@ def server_for(app: Starlette, settings: Settings) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
+class StartupGuard:
+    """The application, with what stops its lifespan from starting kept for the caller.
+
+    A setup error (a missing or corrupt key file, a database that cannot be opened) is the
+    operator's to fix: the caller reports it in one line instead of uvicorn logging a
+    traceback. Any other error goes through unchanged.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.error: ConfigurationError | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "lifespan.startup.failed":
+                held.append(message)  # sent once the cause is known
+                return
+            started = started or message["type"] == "lifespan.startup.complete"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, guarded_send)
+        except BaseException as exc:
+            error = None if started else setup_error(exc)
+            if error is None:
+                for message in held:
+                    await send(message)
+                raise
+            self.error = error
+            await send({"type": "lifespan.startup.failed", "message": ""})
+
+
+def setup_error(exc: BaseException) -> ConfigurationError | None:
+    """What the operator must fix, in one line; ``None`` for an error of the program."""
+    if isinstance(exc, ConfigurationError):
+        return exc
+    if isinstance(exc, RuntimeSetupError):
+        return ConfigurationError(exc.message)
+    if classify(exc) == "unavailable":
+        return ConfigurationError(
+            f"UNEFOIS_DATABASE_URL: the database cannot be opened ({kind_of(exc)})"
+        )
+    if isinstance(exc, OSError) and exc.filename:
+        return ConfigurationError(f"{exc.filename}: {exc.strerror or exc.__class__.__name__}")
+    return None
+
+
+def prepare_data_dir(data_dir: Path) -> None:
+    """The data folder exists and this process can write in it: signing keys, the pseudonym
+    and audit keys and the SQLite database are made there at first start."""
+    where = f"UNEFOIS_DATA_DIR ({data_dir})"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"{where}: cannot be created ({exc.strerror})") from None
+    try:
+        fd, probe = tempfile.mkstemp(dir=data_dir, prefix=".write-probe-")
+    except OSError as exc:
+        raise ConfigurationError(f"{where}: not writable ({exc.strerror})") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
 def serve(
     settings: Settings, announce: Callable[[], None] | None, *, clock: Clock = utc_now
 ) -> None:
+    """Serve until stopped (SIGINT, SIGTERM).
+
+    On an empty data folder the gateway makes what it needs (signing keys, pseudonym and
+    audit keys, the database) and, without a clients file, starts with no client. What it
+    cannot use raises :class:`ConfigurationError` naming the setting or the file.
+    """
     configure_logging(settings.log_level)
-    app = build_app(settings, clock=clock)
+    prepare_data_dir(settings.data_dir)
+    app = StartupGuard(build_app(settings, clock=clock))
     server = server_for(app, settings)
     tune_gc()
     if announce is not None:
@@ -71,7 +154,13 @@ def serve(
                 announce()
 
         server.startup = startup  # type: ignore[method-assign]
-    server.run()
+    try:
+        server.run()  # a failed start ends in SystemExit, the cause logged
+    except SystemExit:
+        if app.error is None:
+            raise
+    if app.error is not None:
+        raise app.error
 
 
 def wait_for_upstreams(settings: Settings, timeout: float = 60.0) -> None:

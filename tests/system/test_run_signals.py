@@ -1,0 +1,132 @@
+"""``unefois run`` stopped as a supervisor stops it (SIGTERM): the gateway and its sandbox
+child both end, and the sandbox's ports are free again.
+
+``unefois run`` starts the sandbox on its default ports (8701-8711): the test needs them free,
+and waits a bounded time for another run to release them before it fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.system._stack import HOST, free_port, tail
+
+pytestmark = pytest.mark.system
+
+SANDBOX_PORTS = range(8701, 8712)  # seven agencies, FranceConnect, SMS, mail, witness
+PORTS_WAIT = 120.0
+START_TIMEOUT = 180.0
+STOP_TIMEOUT = 60.0
+
+
+def _busy_ports() -> list[int]:
+    busy = []
+    for port in SANDBOX_PORTS:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            # The same option a server binds with: a port in TIME_WAIT counts as free.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((HOST, port))
+            except OSError:
+                busy.append(port)
+    return busy
+
+
+def _wait_ports_free(timeout: float) -> list[int]:
+    deadline = time.monotonic() + timeout
+    busy = _busy_ports()
+    while busy and time.monotonic() < deadline:
+        time.sleep(0.5)
+        busy = _busy_ports()
+    return busy
+
+
+def _session_members(session: int) -> list[int]:
+    """Processes of the session ``session`` (from /proc): the run and all it started,
+    whatever their process group, even once reparented."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp session ...: comm may hold spaces, split after it.
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[3]) == session:
+            members.append(int(entry.name))
+    return members
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text(encoding="ascii").split()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_sigterm_stops_the_gateway_and_the_sandbox(tmp_path: Path) -> None:
+    busy = _wait_ports_free(PORTS_WAIT)
+    assert not busy, f"the sandbox ports {busy} are taken: stop what holds them"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNEFOIS_")}
+    env.update(
+        {
+            "UNEFOIS_HOST": HOST,
+            "UNEFOIS_PORT": str(port),
+            "UNEFOIS_DATA_DIR": str(tmp_path / "data"),
+            "UNEFOIS_ELIGIBILITY_WORKERS": "1",
+            "UNEFOIS_LOG_LEVEL": "WARNING",
+        }
+    )
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        # A session of its own: every process it starts is found, and cleaned up, by session.
+        run = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "run", "--size", "200"],
+            env=env,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        healthy = False
+        while not healthy and time.monotonic() < deadline:
+            assert run.poll() is None, f"run exited with {run.returncode}\n{tail(log)}"
+            try:
+                healthy = httpx.get(f"http://{HOST}:{port}/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert healthy, f"run did not become healthy\n{tail(log)}"
+        children = _children(run.pid)
+        assert children, "the sandbox runs as a child of unefois run"
+        assert sorted(_busy_ports()) == list(SANDBOX_PORTS)
+
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=STOP_TIMEOUT) == 0, tail(log)
+
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while _session_members(run.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _session_members(run.pid) == [], "a process of unefois run outlived it"
+        assert _busy_ports() == []
+        assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
+    finally:
+        for pid in [run.pid, *_session_members(run.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            run.wait(timeout=10)
