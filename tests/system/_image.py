@@ -184,7 +184,9 @@ def clean_env() -> dict[str, str]:
 
 
 def build_wheel(context: Path, out: Path) -> Path:
-    """A wheel of the context alone (the build backend is the project's, already installed)."""
+    """A wheel of the context alone, as the image's ``pip install .`` builds it: in an isolated
+    build environment holding the build backend that ``[build-system]`` names (the product's
+    own dependencies are not installed: ``--no-deps``)."""
     run(
         [
             sys.executable,
@@ -192,8 +194,6 @@ def build_wheel(context: Path, out: Path) -> Path:
             "pip",
             "wheel",
             "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
             "--wheel-dir",
             str(out),
             str(context),
