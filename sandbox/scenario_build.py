@@ -14,8 +14,17 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from sandbox.draft import HouseholdDraft, PersonDraft
-from sandbox.person import Address, Housing, JobSeeker, Pension, Right, Stream
+from sandbox.person import (
+    TURNOVER_CATEGORIES,
+    Address,
+    Housing,
+    JobSeeker,
+    Pension,
+    Right,
+    Stream,
+)
 from sandbox.scenario_spec import MemberSpec, ResourceSpec, Scenario, ScenarioSet, Segment
+from sandbox.taxable import reference_income
 
 _LETTERS = "ABCDEFGHJK"  # as the generator's France Travail identifiers
 _JOINT = ("marie", "pacse")
@@ -167,12 +176,22 @@ def derived_tax(scenario: Scenario, year: int) -> tuple[int, float]:
         segment.net_fiscal
         for member in declarants
         for resource in member.resources
+        if resource.category is None
         for segment in resource.segments
         for month in months
         if _pays(segment, month)
     )
+    turnovers = [
+        (
+            category,
+            sum(s.net_social for r in own for s in r.segments for m in months if _pays(s, m)),
+        )
+        for member in declarants
+        for category in TURNOVER_CATEGORIES
+        if (own := [r for r in member.resources if r.category == category])
+    ]
     dependants = len(scenario.children)
     parts = float(len(declarants)) + 0.5 * min(dependants, 2) + 1.0 * max(0, dependants - 2)
     if not joint and dependants:
         parts += 0.5
-    return round(taxable * 0.9), parts
+    return reference_income(taxable, turnovers), parts

@@ -10,8 +10,9 @@ from starlette.routing import Route
 from sandbox.agency import AgencyInfo, AgencySetup, oauth_agency
 from sandbox.gazetteer import COMMUNE_BY_COG
 from sandbox.months import age_on
-from sandbox.person import Person
+from sandbox.person import TURNOVER_CATEGORIES, Person
 from sandbox.protocol import unprocessable
+from sandbox.taxable import reference_income
 
 INFO = AgencyInfo("dgfip", "DGFIP", "51", "Aucun foyer fiscal ne correspond à cette personne.")
 _JOINT = ("marie", "pacse")
@@ -45,8 +46,18 @@ def build_app(setup: AgencySetup) -> Starlette:
         )
         months = range(year * 12, year * 12 + 12)
         taxable = sum(
-            s.net_fiscal for d in declarants for m in months for s in d.streams if s.pays_in(m)
+            s.net_fiscal
+            for d in declarants
+            for m in months
+            for s in d.streams
+            if s.pays_in(m) and s.nature != "revenu_independant"
         )
+        turnovers = [
+            (category, sum(s.net_social for s in own for m in months if s.pays_in(m)))
+            for d in declarants
+            for category in TURNOVER_CATEGORIES
+            if (own := [s for s in d.streams if s.category == category])
+        ]
         situation = household.situation if household.situation != "concubin" else "celibataire"
         if not joint and situation in _JOINT:
             situation = "celibataire"
@@ -54,7 +65,7 @@ def build_app(setup: AgencySetup) -> Starlette:
         return {
             "identite": person.identity.echo(),
             "annee_revenus": year,
-            "revenu_fiscal_reference": round(taxable * 0.9),
+            "revenu_fiscal_reference": reference_income(taxable, turnovers),
             "nombre_parts": _parts(len(declarants), dependants, not joint),
             "situation_familiale": situation,
             "nombre_personnes_a_charge": dependants,
