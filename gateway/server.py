@@ -20,7 +20,6 @@ from urllib.request import urlopen
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from database.failures import classify, kind_of
 from gateway.app import Clock, build_app, utc_now
 from gateway.client_store import DEMO_CLIENTS, demo_credentials
 from gateway.clients import DEMO_CLIENT_ID
@@ -28,6 +27,7 @@ from gateway.errors import ConfigurationError
 from gateway.observability import configure_logging
 from runtime.errors import RuntimeSetupError
 from runtime.settings import Settings
+from store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,8 @@ def setup_error(exc: BaseException) -> ConfigurationError | None:
         return exc
     if isinstance(exc, RuntimeSetupError):
         return ConfigurationError(exc.message)
-    if classify(exc) == "unavailable":
-        return ConfigurationError(
-            f"UNEFOIS_DATABASE_URL: the database cannot be opened ({kind_of(exc)})"
-        )
+    if isinstance(exc, StoreUnavailable):
+        return ConfigurationError(f"UNEFOIS_DATABASE_URL: {exc}")
     if isinstance(exc, OSError) and exc.filename:
         return ConfigurationError(f"{exc.filename}: {exc.strerror or exc.__class__.__name__}")
     return None

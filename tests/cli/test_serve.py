@@ -194,3 +194,11 @@ def test_a_named_clients_file_that_is_missing_is_named(tmp_path: Path) -> None:
     line = _refused(_env(tmp_path / "data", UNEFOIS_CLIENTS_FILE=str(missing)), tmp_path)
     assert str(missing) in line
     assert "cannot be read" in line
+
+
+def test_a_database_that_cannot_be_reached_is_named(tmp_path: Path) -> None:
+    nothing_there = f"postgresql://postgres@{HOST}:{free_port()}/unefois"
+    line = _refused(_env(tmp_path / "data", UNEFOIS_DATABASE_URL=nothing_there), tmp_path)
+    assert line.startswith("unefois serve: UNEFOIS_DATABASE_URL: ")
+    assert "unavailable" in line
+    assert nothing_there not in line
