@@ -8,11 +8,14 @@ take turns on the package's advisory lock to create the schema and the version t
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, MetaData, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.schema import CreateSchema
@@ -42,6 +45,51 @@ def head_revision(ini: Path) -> str:
     head = ScriptDirectory.from_config(_config(ini)).get_current_head()
     assert head is not None
     return head
+
+
+@dataclass(frozen=True)
+class Revisions:
+    """One package's migrations as health checks see them: its Alembic configuration and
+    version table, and the head its code expects (read once, from the revision files)."""
+
+    package: str
+    ini: Path
+    version_table: str
+    head: str
+
+    @classmethod
+    def of(cls, package: str, ini: Path, version_table: str) -> Revisions:
+        return cls(package, ini, version_table, head_revision(ini))
+
+
+def _current(connection: Connection, version_table: str, schema: str | None) -> tuple[str, ...]:
+    migration = MigrationContext.configure(
+        connection, opts={"version_table": version_table, "version_table_schema": schema}
+    )
+    return tuple(migration.get_current_heads())
+
+
+async def current_revisions(
+    conn: AsyncConnection, version_table: str, schema: str | None
+) -> tuple[str, ...]:
+    """The revisions ``version_table`` records (empty: never migrated)."""
+    return await conn.run_sync(_current, version_table, schema)
+
+
+def revision_status(revisions: Revisions, current: tuple[str, ...]) -> str:
+    """``head``; ``behind`` (never migrated, or at an older revision of this code); or
+    ``newer``: a revision this code does not know, which a later release wrote when it
+    migrated the database first (its migrations keep older code working while replicas roll
+    over, so this is no reason to stop serving)."""
+    if current == (revisions.head,):
+        return "head"
+    script = ScriptDirectory.from_config(_config(revisions.ini))
+    for revision in current:
+        try:
+            script.get_revision(revision)
+        except CommandError:
+            return "newer"
+    return "behind"
 
 
 def _run(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
@@ -14,8 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+import audit.migration
+import store.migration
 from connectors import Connectors, RedisCache
 from connectors.redis_health import redis_client
+from database.migration import Revisions, current_revisions, revision_status
 from eligibility import EligibilityService
 from exchange.auditing import AuditSink
 from gateway.callers import PersonTokenCheck, authenticator
@@ -42,6 +47,67 @@ log = logging.getLogger(__name__)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# Seconds the readiness probe waits for the database: a load balancer probes every few seconds
+# and must hear "not ready" before its own timeout.
+READY_TIMEOUT = 2.0
+
+
+def package_revisions() -> tuple[Revisions, ...]:
+    """The migrations the database must be at: the store's and the audit log's."""
+    return (
+        Revisions.of(
+            "store", Path(store.migration.__file__).with_name("alembic.ini"), "alembic_version"
+        ),
+        Revisions.of(
+            "audit",
+            Path(audit.migration.__file__).with_name("alembic.ini"),
+            "audit_alembic_version",
+        ),
+    )
+
+
+async def database_checks(services: Services, revisions: tuple[Revisions, ...]) -> dict[str, str]:
+    """``database``: ``reachable`` or ``unreachable``; ``migrations``: ``at head``, ``behind:
+    <package> <revision> < <head>``, ``newer: ...`` (a later release migrated the database,
+    see :func:`database.migration.revision_status`) or ``unknown`` (the database did not
+    answer). One connection, a few small reads."""
+    database = services.database
+    try:
+        async with asyncio.timeout(READY_TIMEOUT), database.engine.connect() as conn:
+            found = [
+                await current_revisions(conn, package.version_table, database.schema)
+                for package in revisions
+            ]
+    except Exception as exc:  # whatever the driver raises, the database is out
+        log.warning("readiness: database unreachable", extra={"reason": type(exc).__name__})
+        return {"database": "unreachable", "migrations": "unknown"}
+    behind, newer = [], []
+    for package, current in zip(revisions, found, strict=True):
+        status = revision_status(package, current)
+        revision = ",".join(current) or "none"
+        if status == "behind":
+            behind.append(f"{package.package} {revision} < {package.head}")
+        elif status == "newer":
+            newer.append(f"{package.package} {revision}")
+    if behind:
+        migrations = "behind: " + "; ".join(behind)
+    elif newer:
+        migrations = "newer: " + "; ".join(newer)
+    else:
+        migrations = "at head"
+    return {"database": "reachable", "migrations": migrations}
+
+
+def keys_check(signing: SigningKeys) -> str:
+    """``loaded`` when the token signing keys can sign (a followed key file is re-read)."""
+    try:
+        signing.refresh()
+        return "loaded" if signing.current.kid and signing.verification_keys() else "unusable"
+    except Exception as exc:  # a set that cannot be read is not ready
+        log.warning("readiness: signing keys unusable", extra={"reason": type(exc).__name__})
+        return "unusable"
 
 
 def rate_limiter(settings: Settings) -> RateLimiter:
@@ -117,29 +183,40 @@ def build_app(
         ide=settings.introspection,
         limiter=limiter,
         rate=Rate(settings.rate_per_second, settings.rate_burst),
+        observe=metrics.observe_graphql,
     )
     auth_server = build_authorization_server(settings, registry, signing, clock)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    revisions = package_revisions()
+
     async def readyz(request: Request) -> Response:
+        """Ready: the database answers, its migrations are at this code's head, the signing
+        keys are loaded. Agencies' circuits and Redis are shown, never a reason to fail: they
+        are shared by every replica, so failing on them would take every replica out at once,
+        while a replica without them still answers (typed errors, no shared cache)."""
         services = services_of(request)
-        circuits = services.connectors.circuits()
-        for agency, state in circuits.items():
-            metrics.set_circuit(agency, state)  # type: ignore[arg-type]
-        ready = all(state != "open" for state in circuits.values())
-        body: dict[str, object] = {
-            "status": "ready" if ready else "degraded",
-            "upstreams": circuits,
+        checks = await database_checks(services, revisions)
+        checks["keys"] = keys_check(signing)
+        passed = {
+            "database": checks["database"] == "reachable",
+            "migrations": not checks["migrations"].startswith("behind"),
+            "keys": checks["keys"] == "loaded",
         }
+        for check, ok in passed.items():
+            metrics.set_ready_check(check, ok)
+        failed = [check for check, ok in passed.items() if not ok]
+        body: dict[str, object] = {"status": "not_ready" if failed else "ready", **checks}
+        if failed:
+            body["failed"] = failed
+        body["upstreams"] = services.connectors.circuits()
         redis_parts = redis_users(services.connectors, limiter)
         if redis_parts:
-            # Shown, never a reason to fail: without Redis a replica still answers (no shared
-            # cache, per-replica rate limits); taking every replica out would be an outage.
             healthy = [await part.check() for part in redis_parts]
             body["redis"] = "up" if all(healthy) else "degraded"
-        return JSONResponse(body, status_code=200 if ready else 503)
+        return JSONResponse(body, status_code=503 if failed else 200)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -147,6 +224,7 @@ def build_app(
             async with Services.open(settings, clock, parts) as services:
                 for part in redis_users(services.connectors, limiter):
                     metrics.watch_redis(part.health)
+                metrics.watch_circuits(services.connectors.circuits)
                 app.state.services = services
                 try:
                     yield

@@ -7,7 +7,9 @@ A thin endpoint of our own rather than strawberry's view: it keeps the hot path 
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +22,16 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from exchange import Caller
+from gateway.observability import ANONYMOUS, GraphQLOutcome
 from gateway.ratelimit import Rate, RateLimiter, retry_after_header
 from gateway.state import services_of
 from schema import RequestContext, format_error
 
 Authenticate = Callable[[Request], Awaitable[Caller]]
 Clock = Callable[[], datetime]
+# One request's operation label, outcome, error codes and seconds (gateway.observability).
+ObserveGraphQL = Callable[[str, GraphQLOutcome, Sequence[str], float], None]
+Served = tuple[Response, str, GraphQLOutcome, list[str]]
 
 
 _OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
@@ -47,6 +53,24 @@ def response_media_type(accept: str) -> str:
         if media in (JSON, "application/*", "*/*"):
             return JSON
     return JSON
+
+
+_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+# The first operation's name, past ignored tokens (blanks, commas, comments): what a client
+# means when it sends one named operation without operationName. No parse on the hot path.
+_FIRST_NAMED = re.compile(
+    r"(?:[\s,\ufeff]|#[^\n\r]*)*(?:query|mutation|subscription)\s+([_A-Za-z]\w*)"
+)
+
+
+def operation_label(query: str, operation_name: str | None) -> str:
+    """The metrics label of a request: ``operationName``, else the document's first operation's
+    name; ``anonymous`` when there is none or it is not 1 to 64 of [A-Za-z0-9_]."""
+    name = operation_name
+    if name is None:
+        found = _FIRST_NAMED.match(query)
+        name = found.group(1) if found else None
+    return name if name is not None and _NAME.fullmatch(name) else ANONYMOUS
 
 
 class GraphQLRequestError(Exception):
@@ -103,7 +127,9 @@ class GraphQLEndpoint:
         ide: bool,
         limiter: RateLimiter,
         rate: Rate,
+        observe: ObserveGraphQL | None = None,
     ) -> None:
+        self._observe = observe
         self._limiter = limiter
         self._rate = rate
         self._schema = schema
@@ -118,25 +144,35 @@ class GraphQLEndpoint:
             return error_response(
                 405, "BAD_USER_INPUT", "queries are sent with POST", headers={"Allow": "POST"}
             )
+        start = time.perf_counter()
+        response, label, outcome, codes = await self._serve(request)
+        if self._observe is not None:
+            self._observe(label, outcome, codes, time.perf_counter() - start)
+        return response
+
+    async def _serve(self, request: Request) -> Served:
         try:
             query, variables, operation = parse_body(await request.body())
         except GraphQLRequestError as exc:
-            return error_response(exc.status, exc.code, exc.message)
+            return error_response(exc.status, exc.code, exc.message), ANONYMOUS, "error", [exc.code]
+        label = operation_label(query, operation)
         try:
             caller = await self._authenticate(request)
         except GraphQLRequestError as exc:
-            return error_response(
+            refused = error_response(
                 exc.status, exc.code, exc.message, headers={"WWW-Authenticate": exc.challenge}
             )
+            return refused, label, "error", [exc.code]
         wait = await self._limiter.take(caller.id, self._rate)
         if wait is not None:
-            return error_response(
+            limited = error_response(
                 429,
                 "RATE_LIMITED",
                 "too many requests for this client; retry later",
                 extensions={"retryIn": math.ceil(wait)},  # whole seconds, never early
                 headers={"Retry-After": retry_after_header(wait)},
             )
+            return limited, label, "error", ["RATE_LIMITED"]
         now = self._clock()
         services = services_of(request)
         if services.eligibility is None:
@@ -161,16 +197,22 @@ class GraphQLEndpoint:
                 allowed_operation_types=_OPERATIONS,
             )
         except InvalidOperationTypeError:
-            return error_response(400, "BAD_USER_INPUT", "subscriptions are not served")
+            refused = error_response(400, "BAD_USER_INPUT", "subscriptions are not served")
+            return refused, label, "error", ["BAD_USER_INPUT"]
         except CannotGetOperationTypeError:
-            return error_response(400, "BAD_USER_INPUT", "operationName names no operation")
+            refused = error_response(400, "BAD_USER_INPUT", "operationName names no operation")
+            return refused, label, "error", ["BAD_USER_INPUT"]
         body: dict[str, Any] = {}
+        codes: list[str] = []
         if result.errors:
-            body["errors"] = [format_error(e) for e in result.errors]
+            errors = body["errors"] = [format_error(e) for e in result.errors]
+            codes = [str((e.get("extensions") or {}).get("code", "INTERNAL")) for e in errors]
         # A request error has no data entry at all; an execution error nulls it at most.
         executed = not result.errors or any(e.path is not None for e in result.errors)
         if executed:
             body["data"] = result.data
         media = response_media_type(request.headers.get("accept", ""))
         status = 400 if media == GRAPHQL_RESPONSE and not executed else 200
-        return Response(orjson.dumps(body), status_code=status, media_type=media)
+        outcome: GraphQLOutcome = "ok" if not codes else "partial" if executed else "error"
+        answer = Response(orjson.dumps(body), status_code=status, media_type=media)
+        return answer, label, outcome, codes

@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO, Any, Literal, Protocol
@@ -64,7 +64,14 @@ _QUIET_LOGGERS = ("httpx", "httpcore", "uvicorn.access", "authlib")
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 CircuitState = Literal["closed", "half_open", "open"]
-_CIRCUIT_VALUES: dict[CircuitState, int] = {"closed": 0, "half_open": 1, "open": 2}
+_CIRCUIT_VALUES: dict[str, int] = {"closed": 0, "half_open": 1, "open": 2}
+
+# GraphQL labels come from the request: bounded so that no client can grow the series.
+ANONYMOUS = "anonymous"
+OTHER = "other"
+MAX_OPERATION_NAMES = 200
+_ERROR_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,39}")
+GraphQLOutcome = Literal["ok", "partial", "error"]
 
 
 class RedisState(Protocol):
@@ -104,6 +111,27 @@ class _RedisCollector:
             errors.add_metric([state.role, "error"], state.errors - state.timeouts)
         yield up
         yield errors
+
+
+class _CircuitCollector:
+    """Each agency's circuit state, read when scraped (not only when ``/readyz`` is asked)."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Mapping[str, str]] | None = None
+        self.fixed: dict[str, str] = {}
+
+    def collect(self) -> Any:
+        gauge = GaugeMetricFamily(
+            "unefois_circuit_state",
+            "Circuit breaker state per agency: 0 closed, 1 half-open, 2 open.",
+            labels=["agency"],
+        )
+        states = dict(self.fixed)
+        if self.source is not None:
+            states.update(self.source())
+        for agency, state in sorted(states.items()):
+            gauge.add_metric([agency], float(_CIRCUIT_VALUES.get(state, 2)))
+        yield gauge
 
 
 def current_request_id() -> str | None:
@@ -184,12 +212,37 @@ class Metrics:
         )
         self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._upstream_children: dict[tuple[str, str], tuple[Any, Any]] = {}
-        self.circuit_state = Gauge(
-            "unefois_circuit_state",
-            "Circuit breaker state per agency: 0 closed, 1 half-open, 2 open.",
-            ["agency"],
+        self.graphql_operations = Counter(
+            "unefois_graphql_operations",
+            "GraphQL operations by operation name (the document's, at most "
+            f"{MAX_OPERATION_NAMES} distinct, then '{OTHER}'; '{ANONYMOUS}' without one) and "
+            "outcome (ok; partial: executed with errors; error: nothing executed).",
+            ["operation", "outcome"],
             registry=self.registry,
         )
+        self.graphql_errors = Counter(
+            "unefois_graphql_errors",
+            "Errors in GraphQL answers by extensions.code.",
+            ["code"],
+            registry=self.registry,
+        )
+        self.graphql_seconds = Histogram(
+            "unefois_graphql_operation_duration_seconds",
+            "GraphQL operation duration (authentication to answer) by operation name and outcome.",
+            ["operation", "outcome"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=self.registry,
+        )
+        self._operation_names: set[str] = set()
+        self._graphql_children: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self.ready_checks = Gauge(
+            "unefois_readiness_check",
+            "Result of each readiness check at the last /readyz: 1 passed, 0 failed.",
+            ["check"],
+            registry=self.registry,
+        )
+        self._circuits = _CircuitCollector()
+        self.registry.register(self._circuits)
         self._redis = _RedisCollector()
         self.registry.register(self._redis)
 
@@ -221,7 +274,40 @@ class Metrics:
         children[1].observe(seconds)
 
     def set_circuit(self, agency: str, state: CircuitState) -> None:
-        self.circuit_state.labels(agency).set(_CIRCUIT_VALUES[state])
+        self._circuits.fixed[agency] = state
+
+    def watch_circuits(self, source: Callable[[], Mapping[str, str]]) -> None:
+        """Expose ``source()`` (agency → circuit state) as ``unefois_circuit_state``."""
+        self._circuits.source = source
+
+    def set_ready_check(self, check: str, passed: bool) -> None:
+        self.ready_checks.labels(check).set(1.0 if passed else 0.0)
+
+    def _operation_label(self, name: str) -> str:
+        if name in self._operation_names:
+            return name
+        if name == ANONYMOUS or len(self._operation_names) >= MAX_OPERATION_NAMES:
+            return ANONYMOUS if name == ANONYMOUS else OTHER
+        self._operation_names.add(name)
+        return name
+
+    def observe_graphql(
+        self, operation: str, outcome: GraphQLOutcome, codes: Iterable[str], seconds: float
+    ) -> None:
+        """One GraphQL request: ``operation`` is already a safe name (see
+        ``gateway.graphql_http.operation_label``); past the cap it counts as ``other``."""
+        label = self._operation_label(operation)
+        key = (label, outcome)
+        children = self._graphql_children.get(key)
+        if children is None:
+            children = self._graphql_children[key] = (
+                self.graphql_operations.labels(label, outcome),
+                self.graphql_seconds.labels(label, outcome),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+        for code in codes:
+            self.graphql_errors.labels(code if _ERROR_CODE.fullmatch(code) else OTHER).inc()
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))

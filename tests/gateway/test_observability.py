@@ -1,10 +1,12 @@
 import io
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import orjson
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -12,7 +14,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors.redis_health import RedisHealth
+from gateway.graphql_http import operation_label
 from gateway.observability import (
+    MAX_OPERATION_NAMES,
     JsonFormatter,
     Metrics,
     RequestContextMiddleware,
@@ -20,6 +24,8 @@ from gateway.observability import (
     current_request_id,
     metrics_endpoint,
 )
+from runtime.settings import load
+from tests.gateway.test_health import LOOKUP, VARIABLES, dead_agencies, running
 
 
 @pytest.fixture
@@ -175,3 +181,83 @@ def test_redis_health_per_role_read_at_scrape_time() -> None:
     assert 'unefois_redis_errors_total{kind="timeout",role="cache"} 1.0' in text
     assert 'unefois_redis_errors_total{kind="error",role="cache"} 1.0' in text
     assert 'unefois_redis_errors_total{kind="timeout",role="ratelimit"} 0.0' in text
+
+
+def _samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    """``name``'s samples (``..._total``, ``..._count``) keyed by their sorted labels."""
+    return {
+        tuple(sorted(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+async def test_graphql_operations_errors_and_durations(tmp_path: Path) -> None:
+    settings = load({"UNEFOIS_DATA_DIR": str(tmp_path), **dead_agencies()})
+    async with running(settings) as gateway:
+        bearer = {"Authorization": f"Bearer {await gateway.token()}"}
+
+        async def post(body: dict[str, object], headers: dict[str, str] = bearer) -> None:
+            await gateway.http.post("/graphql", json=body, headers=headers)
+
+        for _ in range(2):
+            await post({"query": "query Hello { __typename }"})
+        await post({"query": "# a comment\n{ __typename }"})
+        await post({"query": "query " + "X" * 65 + " { __typename }"})  # too long a name
+        await post({"query": LOOKUP, "variables": VARIABLES})  # the agency is down: typed
+        await post({"query": "query Hello { __typename }"}, headers={})  # no token
+        await post({"query": "query Broken { nothing }"})  # not valid against the schema
+        await post({"query": "{ a: __typename } { b: __typename }"})  # no operationName
+        scraped = (await gateway.http.get("/metrics")).text
+
+    operations = _samples(scraped, "unefois_graphql_operations_total")
+    assert operations == {
+        (("operation", "Hello"), ("outcome", "ok")): 2.0,
+        (("operation", "anonymous"), ("outcome", "ok")): 2.0,
+        (("operation", "Lookup"), ("outcome", "partial")): 1.0,
+        (("operation", "Hello"), ("outcome", "error")): 1.0,
+        (("operation", "Broken"), ("outcome", "error")): 1.0,
+        (("operation", "anonymous"), ("outcome", "error")): 1.0,
+    }
+    durations = _samples(scraped, "unefois_graphql_operation_duration_seconds_count")
+    assert durations == operations
+    errors = _samples(scraped, "unefois_graphql_errors_total")
+    assert errors[(("code", "UPSTREAM_UNAVAILABLE"),)] == 1.0
+    assert errors[(("code", "UNAUTHENTICATED"),)] == 1.0
+    # Each error of an answer counts: one for the unknown field, three for the two anonymous
+    # operations (each refused, and no operationName to choose between them).
+    assert errors[(("code", "BAD_USER_INPUT"),)] == 4.0
+    assert sum(errors.values()) == 6.0
+    assert "MARTIN" not in scraped and "Camille" not in scraped
+
+
+def test_operation_names_are_capped() -> None:
+    metrics = Metrics()
+    for n in range(MAX_OPERATION_NAMES + 5):
+        metrics.observe_graphql(f"Op{n}", "ok", (), 0.01)
+    metrics.observe_graphql("Op0", "ok", (), 0.01)
+    metrics.observe_graphql("anonymous", "ok", ("not a code", "BAD_USER_INPUT"), 0.01)
+    operations = _samples(metrics.render().decode(), "unefois_graphql_operations_total")
+    names = {dict(labels)["operation"] for labels in operations}
+    assert len(names) == MAX_OPERATION_NAMES + 2  # the first 200, other, anonymous
+    assert operations[(("operation", "other"), ("outcome", "ok"))] == 5.0
+    assert operations[(("operation", "Op0"), ("outcome", "ok"))] == 2.0
+    errors = _samples(metrics.render().decode(), "unefois_graphql_errors_total")
+    assert errors == {(("code", "other"),): 1.0, (("code", "BAD_USER_INPUT"),): 1.0}
+
+
+@pytest.mark.parametrize(
+    ("query", "operation_name", "label"),
+    [
+        ("query Hello { a }", None, "Hello"),
+        ("\ufeff # c\n , mutation Do($x: Int) { a }", None, "Do"),
+        ("{ a }", None, "anonymous"),
+        ("query { a }", None, "anonymous"),
+        ("query A { a } query B { b }", "B", "B"),
+        ("query A { a }", "bad-name", "anonymous"),
+        ("query A { a }", "Y" * 65, "anonymous"),
+    ],
+)
+def test_operation_label(query: str, operation_name: str | None, label: str) -> None:
+    assert operation_label(query, operation_name) == label
