@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,7 @@ import pytest
 from tests.system._stack import HOST, free_port, tail
 
 pytestmark = pytest.mark.system
+linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 
 SANDBOX_PORTS = range(8701, 8712)  # seven agencies, FranceConnect, SMS, mail, witness
 PORTS_WAIT = 120.0
@@ -74,8 +76,8 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in path.read_text(encoding="ascii").split()]
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
-def test_sigterm_stops_the_gateway_and_the_sandbox(tmp_path: Path) -> None:
+def _start_run(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """``unefois run --size 200`` on a data folder of its own, answering ``/healthz``."""
     busy = _wait_ports_free(PORTS_WAIT)
     assert not busy, f"the sandbox ports {busy} are taken: stop what holds them"
     port = free_port()
@@ -101,32 +103,79 @@ def test_sigterm_stops_the_gateway_and_the_sandbox(tmp_path: Path) -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    deadline = time.monotonic() + START_TIMEOUT
+    healthy = False
+    while not healthy and time.monotonic() < deadline:
+        if run.poll() is not None:
+            raise AssertionError(f"run exited with {run.returncode}\n{tail(log)}")
+        try:
+            healthy = httpx.get(f"http://{HOST}:{port}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    if not healthy:
+        _kill_session(run)
+        raise AssertionError(f"run did not become healthy\n{tail(log)}")
+    return run, port, log
+
+
+def _kill_session(run: subprocess.Popen[bytes]) -> None:
+    for pid in [run.pid, *_session_members(run.pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        run.wait(timeout=10)
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return condition()
+
+
+@linux_only
+def test_sigterm_stops_the_gateway_and_the_sandbox(tmp_path: Path) -> None:
+    run, _, log = _start_run(tmp_path)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        healthy = False
-        while not healthy and time.monotonic() < deadline:
-            assert run.poll() is None, f"run exited with {run.returncode}\n{tail(log)}"
-            try:
-                healthy = httpx.get(f"http://{HOST}:{port}/healthz", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        assert healthy, f"run did not become healthy\n{tail(log)}"
-        children = _children(run.pid)
-        assert children, "the sandbox runs as a child of unefois run"
+        assert _children(run.pid), "the sandbox runs as a child of unefois run"
         assert sorted(_busy_ports()) == list(SANDBOX_PORTS)
 
         run.send_signal(signal.SIGTERM)
         assert run.wait(timeout=STOP_TIMEOUT) == 0, tail(log)
 
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while _session_members(run.pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        _wait_until(lambda: not _session_members(run.pid), STOP_TIMEOUT)
         assert _session_members(run.pid) == [], "a process of unefois run outlived it"
         assert _busy_ports() == []
         assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
     finally:
-        for pid in [run.pid, *_session_members(run.pid)]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            run.wait(timeout=10)
+        _kill_session(run)
+
+
+@linux_only
+def test_the_sandbox_stops_when_run_is_killed(tmp_path: Path) -> None:
+    """SIGKILL leaves ``unefois run`` no chance to clean up: the system tells the sandbox."""
+    run, _, log = _start_run(tmp_path)
+    try:
+        sandbox = [
+            pid
+            for pid in _children(run.pid)
+            if b"sandbox" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        ]
+        assert len(sandbox) == 1, tail(log)
+        run.kill()
+        run.wait(timeout=STOP_TIMEOUT)
+
+        assert _wait_until(
+            lambda: not Path(f"/proc/{sandbox[0]}").exists() or _zombie(sandbox[0]), STOP_TIMEOUT
+        ), "the sandbox outlived run"
+        assert _wait_until(lambda: _busy_ports() == [], STOP_TIMEOUT), _busy_ports()
+    finally:
+        _kill_session(run)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
