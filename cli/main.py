@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import FrameType
+from typing import Any
 
 from runtime import settings as settings_module
 
@@ -48,8 +49,17 @@ class _Stop(Exception):
     """SIGTERM or SIGINT: stop the gateway, then the sandbox."""
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise _Stop
+class _StopOnSignal:
+    """A signal handler raising :class:`_Stop` once: a second signal does not cut the
+    clean-up short."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if not self.stopping:
+            self.stopping = True
+            raise _Stop
 
 
 _PR_SET_PDEATHSIG = 1
@@ -85,23 +95,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     month = _previous_month(datetime.now(UTC))
     # The sandbox runs in a process group of its own, stopped as a whole below: a supervisor's
     # SIGTERM (or Ctrl-C) reaches this process, which stops the gateway, then the group.
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    sandbox = subprocess.Popen(  # noqa: S603
-        _sandbox_command(["--month", month, "--size", str(args.size)]),
-        process_group=0,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-    )
+    handler = _StopOnSignal()
+    previous: dict[signal.Signals, Any] = {}
+    sandbox: subprocess.Popen[bytes] | None = None
     try:
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            previous[stop_signal] = signal.signal(stop_signal, handler)
+        sandbox = subprocess.Popen(  # noqa: S603
+            _sandbox_command(["--month", month, "--size", str(args.size)]),
+            process_group=0,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
         return run_embedded(settings, sandbox_month=month)
     except _Stop:
         return 0
     finally:
-        # A second signal must not cut the clean-up short.
-        for sig in previous:
-            signal.signal(sig, signal.SIG_IGN)
-        _stop_group(sandbox)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        handler.stopping = True
+        if sandbox is not None:
+            _stop_group(sandbox)
+        for stop_signal, previous_handler in previous.items():
+            signal.signal(stop_signal, previous_handler)
 
 
 def cmd_clients(args: argparse.Namespace) -> int:

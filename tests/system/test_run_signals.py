@@ -134,13 +134,17 @@ def _wait_until(condition: Callable[[], bool], timeout: float) -> bool:
 
 
 @linux_only
-def test_sigterm_stops_the_gateway_and_the_sandbox(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_a_signal_stops_the_gateway_and_the_sandbox(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    """SIGTERM (a supervisor, ``kill``) or SIGINT (Ctrl-C): a clean stop, exit code 0."""
     run, _, log = _start_run(tmp_path)
     try:
         assert _children(run.pid), "the sandbox runs as a child of unefois run"
         assert sorted(_busy_ports()) == list(SANDBOX_PORTS)
 
-        run.send_signal(signal.SIGTERM)
+        run.send_signal(stop_signal)
         assert run.wait(timeout=STOP_TIMEOUT) == 0, tail(log)
 
         _wait_until(lambda: not _session_members(run.pid), STOP_TIMEOUT)
