@@ -17,7 +17,7 @@ import pytest
 
 from tests.system._stack import HOST, free_port, stop
 
-START_TIMEOUT = 60.0
+START_TIMEOUT = 120.0
 # What a first start makes in an empty data folder.
 FIRST_START_FILES = {
     "signing-keys.json",
@@ -120,11 +120,11 @@ def test_an_empty_data_folder_is_prepared_and_serves_without_clients(tmp_path: P
             url + "/oauth/token",
             data={"grant_type": "client_credentials"},
             auth=("demo-agency-app", "anything"),
-            timeout=10.0,
+            timeout=60.0,
         )
         assert answer.status_code == 401
         assert answer.json()["error"] == "invalid_client"
-        jwks = httpx.get(url + "/.well-known/jwks.json", timeout=5.0).json()
+        jwks = httpx.get(url + "/.well-known/jwks.json", timeout=60.0).json()
         assert len(jwks["keys"]) == 1
     finally:
         stop(process)
