@@ -1,0 +1,136 @@
+"""compose.yaml against the Compose specification's JSON schema, and the topology it must
+keep: three replicas with the same secrets, checked on /readyz, behind deploy/haproxy.cfg.
+
+The schema is the one check-jsonschema ships (``vendor/compose-spec.json``, from the
+compose-spec project, Apache-2.0).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.services import unavailable
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE = ROOT / "compose.yaml"
+HAPROXY = ROOT / "deploy" / "haproxy.cfg"
+REPLICAS = ("gateway-1", "gateway-2", "gateway-3")
+SHARED_SECRETS = {
+    "UNEFOIS_SIGNING_KEYS_FILE",
+    "UNEFOIS_AUDIT_SIGNING_KEY_FILE",
+    "UNEFOIS_PSEUDONYM_SECRET_FILE",
+}
+
+
+def _compose() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    return document
+
+
+def _schema() -> dict[str, Any]:
+    vendor = resources.files("check_jsonschema.builtin_schemas.vendor")
+    schema: dict[str, Any] = json.loads(vendor.joinpath("compose-spec.json").read_text())
+    return schema
+
+
+def test_compose_yaml_follows_the_compose_specification() -> None:
+    schema = _schema()
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = sorted(validator.iter_errors(_compose()), key=lambda e: list(e.absolute_path))
+    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
+
+
+def test_the_schema_refuses_what_compose_would() -> None:
+    # The check can fail: a misspelt key is refused.
+    schema = _schema()
+    document = _compose()
+    document["services"]["gateway-1"]["healtcheck"] = {}
+    assert not jsonschema.validators.validator_for(schema)(schema).is_valid(document)
+
+
+def test_three_replicas_in_production_mode_with_the_same_secrets() -> None:
+    services = _compose()["services"]
+    replicas = {name: services[name] for name in REPLICAS}
+    assert set(replicas) == {n for n in services if n.startswith("gateway-")}
+    environments = [r["environment"] for r in replicas.values()]
+    assert all(e == environments[0] for e in environments)
+    environment = environments[0]
+    assert environment["UNEFOIS_ENV"] == "${UNEFOIS_ENV:-production}"
+    assert SHARED_SECRETS <= set(environment)
+    declared = _compose()["secrets"]
+    mounted = {s: r["secrets"] for s, r in replicas.items()}
+    assert all(m == mounted["gateway-1"] for m in mounted.values())
+    for variable in SHARED_SECRETS:
+        name = environment[variable].removeprefix("/run/secrets/")
+        assert name in mounted["gateway-1"], variable
+        assert declared[name]["file"].startswith("deploy/secrets/"), name
+    assert environment["UNEFOIS_DATABASE_URL"].startswith("postgresql://")
+    assert environment["UNEFOIS_REDIS_URL"].startswith("redis://")
+    # Each replica keeps a data directory of its own.
+    volumes = [r["volumes"] for r in replicas.values()]
+    assert len({v[0] for v in volumes}) == len(REPLICAS)
+
+
+def test_replica_healthchecks_and_haproxy_use_readyz() -> None:
+    services = _compose()["services"]
+    for name in REPLICAS:
+        check = " ".join(services[name]["healthcheck"]["test"])
+        assert "/readyz" in check, name
+    config = HAPROXY.read_text(encoding="utf-8")
+    assert re.search(r"^\s*http-check send meth GET uri /readyz$", config, re.M)
+    assert re.search(r"^\s*balance roundrobin$", config, re.M)
+    assert re.search(r"^\s*retry-on conn-failure$", config, re.M)
+    assert re.search(r"^\s*option redispatch", config, re.M)
+
+
+def test_the_haproxy_backend_lists_the_three_replicas() -> None:
+    config = HAPROXY.read_text(encoding="utf-8")
+    servers = re.findall(r'^\s*server (\S+) "\$\{(UNEFOIS_REPLICA_\d)\}"', config, re.M)
+    defaults = dict(re.findall(r'^\s*presetenv (\S+) "([^"]*)"', config, re.M))
+    haproxy = _compose()["services"]["haproxy"]
+    addresses = {v: haproxy["environment"][v] for _, v in servers}
+    assert sorted(addresses.values()) == [f"{r}:8000" for r in REPLICAS]
+    assert {defaults[v] for _, v in servers} == set(addresses.values())
+    assert "./deploy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" in haproxy["volumes"]
+
+
+def test_the_sandbox_is_an_optional_profile() -> None:
+    services = _compose()["services"]
+    assert services["sandbox"]["profiles"] == ["sandbox"]
+    assert all("profiles" not in services[n] for n in services if n != "sandbox")
+
+
+def test_secrets_and_the_agencies_file_are_never_committed() -> None:
+    ignored = subprocess.run(
+        ["git", "check-ignore", "deploy/secrets/signing-keys.json", "deploy/agencies.env"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if ignored.returncode == 128:
+        pytest.skip("not a git checkout")
+    assert ignored.stdout.split() == ["deploy/secrets/signing-keys.json", "deploy/agencies.env"]
+
+
+def test_haproxy_accepts_the_configuration() -> None:
+    if shutil.which("haproxy") is None:
+        unavailable("haproxy is not installed (make test installs it)")
+    checked = subprocess.run(  # noqa: S603 - the Debian package's haproxy, our file
+        ["haproxy", "-c", "-f", str(HAPROXY)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
