@@ -19,12 +19,16 @@ from urllib.request import urlopen
 
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
+from eligibility import EligibilityService
 from gateway.app import Clock, build_app, utc_now
 from gateway.client_store import DEMO_CLIENTS, demo_credentials
 from gateway.clients import DEMO_CLIENT_ID
 from gateway.errors import ConfigurationError
 from gateway.observability import configure_logging
+from runtime import settings as settings_module
 from runtime.errors import RuntimeSetupError
 from runtime.settings import Settings
 from store.errors import StoreUnavailable
@@ -47,8 +51,8 @@ def tune_gc() -> None:
 GC_GEN0_THRESHOLD = 20_000
 
 
-def server_for(app: ASGIApp, settings: Settings) -> uvicorn.Server:
-    config = uvicorn.Config(
+def uvicorn_config(app: ASGIApp | str, settings: Settings, **more: Any) -> uvicorn.Config:
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -57,8 +61,12 @@ def server_for(app: ASGIApp, settings: Settings) -> uvicorn.Server:
         server_header=False,
         proxy_headers=False,
         timeout_graceful_shutdown=5,
+        **more,
     )
-    return uvicorn.Server(config)
+
+
+def server_for(app: ASGIApp, settings: Settings) -> uvicorn.Server:
+    return uvicorn.Server(uvicorn_config(app, settings))
 
 
 class StartupGuard:
@@ -140,6 +148,9 @@ def serve(
     """
     configure_logging(settings.log_level)
     prepare_data_dir(settings.data_dir)
+    if settings.workers > 1 and announce is None:
+        serve_workers(settings)
+        return
     app = StartupGuard(build_app(settings, clock=clock))
     server = server_for(app, settings)
     tune_gc()
@@ -159,6 +170,55 @@ def serve(
             raise
     if app.error is not None:
         raise app.error
+
+
+WORKER_APP = "gateway.server:worker_app"
+# Seconds a worker may leave the supervisor's ping unanswered before it is replaced: a worker
+# imports the whole application before it answers, which takes seconds on a busy machine.
+WORKER_HEALTHCHECK = 60
+
+
+def worker_app() -> ASGIApp:
+    """One worker process of ``UNEFOIS_WORKERS``: settings read again from the environment
+    (the parent's), its own application and :class:`runtime.Services` (engine, connectors,
+    audit writer, rules pool), opened by the lifespan."""
+    settings = settings_module.load()
+    configure_logging(settings.log_level)
+    app = build_app(settings)
+    tune_gc()
+    return app
+
+
+async def _prepare_once(settings: Settings) -> None:
+    app = build_app(settings, eligibility=EligibilityService(workers=1))  # pool never started
+    try:
+        async with app.router.lifespan_context(app):
+            pass
+    except Exception as exc:
+        error = setup_error(exc)
+        if error is None:
+            raise
+        raise error from None
+
+
+def serve_workers(settings: Settings) -> None:
+    """``settings.workers`` processes accepting on one socket, bound here; a worker that dies
+    is replaced. The parent opens the services once before (what a first start makes —
+    signing keys, audit key, pseudonym secret, migrations — is made once, and an unusable
+    setting is reported in one line); each worker then opens its own. The audit chain stays
+    one: every process appends under the head row's lock on PostgreSQL."""
+    asyncio.run(_prepare_once(settings))
+    config = uvicorn_config(
+        WORKER_APP,
+        settings,
+        factory=True,
+        workers=settings.workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK,
+    )
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
+        raise ConfigurationError("UNEFOIS_WORKERS: a worker process could not start (see its log)")
 
 
 def wait_for_upstreams(settings: Settings, timeout: float = 60.0) -> None:

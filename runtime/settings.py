@@ -109,6 +109,7 @@ class Settings:
     audit_witness_grace: int = 5000  # entries `audit verify` accepts past the last witnessed one
     policies_dir: Path | None = None  # None: the catalogue shipped with the package
     eligibility_workers: int = 2  # processes running the OpenFisca rules, each warm
+    workers: int = 1  # gateway processes sharing the port (`unefois serve`); >1 needs PostgreSQL
     campaign_recipient: str | None = None  # SIRET of the body running proactive campaigns
     rate_per_second: float = 20.0  # per client, sustained
     rate_burst: int = 40  # per client, at once
@@ -284,6 +285,20 @@ def _sync(env: Mapping[str, str]) -> Literal["FULL", "NORMAL"]:
     raise SettingsError("UNEFOIS_AUDIT_SQLITE_SYNC must be full or normal")
 
 
+def _workers(env: Mapping[str, str]) -> int:
+    workers = _int(env, "UNEFOIS_WORKERS", 1)
+    url = env.get("UNEFOIS_DATABASE_URL") or ""
+    if workers > 1 and not url.lower().startswith(("postgresql", "postgres:")):
+        # SQLite takes one writer at a time. The audit chain would stay whole (BEGIN IMMEDIATE),
+        # but a store transaction that reads then writes fails with "database is locked" when
+        # another process writes, instead of waiting; and the processes queue on one lock.
+        raise SettingsError(
+            "UNEFOIS_WORKERS: more than one worker needs PostgreSQL (UNEFOIS_DATABASE_URL); "
+            "SQLite has one writer at a time"
+        )
+    return workers
+
+
 def _upstreams(env: Mapping[str, str]) -> dict[str, UpstreamSettings]:
     out: dict[str, UpstreamSettings] = {}
     for name, port in SANDBOX_PORTS.items():
@@ -385,6 +400,7 @@ def _build(env: Mapping[str, str]) -> Settings:
         pseudonym_secret=_pseudonym_secret(env),
         policies_dir=Path(env["UNEFOIS_POLICIES_DIR"]) if env.get("UNEFOIS_POLICIES_DIR") else None,
         eligibility_workers=_int(env, "UNEFOIS_ELIGIBILITY_WORKERS", 2),
+        workers=_workers(env),
         campaign_recipient=env.get(RECIPIENT_ENV) or None,
         rate_per_second=_float(env, "UNEFOIS_RATE_LIMIT", 20.0),
         rate_burst=_int(env, "UNEFOIS_RATE_BURST", 40),
