@@ -27,6 +27,7 @@ from gateway.client_store import (
 )
 from gateway.clients import hash_secret, load_clients
 from runtime.errors import ConfigurationError
+from runtime.production import DEMO_PREFIX
 from runtime.services import client_policy_name
 from runtime.settings import Settings
 from store import (
@@ -95,6 +96,8 @@ async def _run(settings: Settings, args: argparse.Namespace, out: TextIO, now: d
     if command == "add":
         if not _ID.match(args.id):
             raise UsageError("id: letters, digits, '.', '_' or '-' (at most 64)")
+        if settings.environment == "production" and args.id.startswith(DEMO_PREFIX):
+            raise UsageError(f"id: {DEMO_PREFIX}… names demo clients, refused in production")
         scopes = _scopes(args.scopes)
         name, in_catalogue = _name(settings, args.id, args.name)
     database = await connect(

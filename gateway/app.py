@@ -38,6 +38,7 @@ from gateway.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLim
 from gateway.state import services_of
 from gateway.tokens import build_token_verifier
 from runtime import Parts, Services
+from runtime.production import refuse_demo_clients
 from runtime.settings import Settings
 from schema import SchemaLimits, build_schema
 
@@ -222,6 +223,7 @@ def build_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             async with Services.open(settings, clock, parts) as services:
+                await refuse_demo_clients(settings, services.clients)
                 for part in redis_users(services.connectors, limiter):
                     metrics.watch_redis(part.health)
                 metrics.watch_circuits(services.connectors.circuits)

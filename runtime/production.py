@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from runtime.errors import ConfigurationError
 from runtime.settings import (
     SANDBOX_API_PARTICULIER_TOKEN,
     SANDBOX_CLIENT_ID,
@@ -27,6 +28,7 @@ from runtime.settings import (
     Settings,
     SettingsError,
 )
+from store import ClientStore
 
 DEMO_PREFIX = "demo-"
 
@@ -102,3 +104,19 @@ def refuse_sandbox_defaults(settings: Settings) -> None:
     if found:
         lines = "\n".join(f"  - {problem}" for problem in found)
         raise SettingsError(f"UNEFOIS_ENV=production refuses to start:\n{lines}")
+
+
+async def refuse_demo_clients(settings: Settings, store: ClientStore) -> None:
+    """In production, raise a :class:`ConfigurationError` naming every active demo client of the
+    registry in the database (``unefois clients disable`` takes one out); else nothing."""
+    if settings.environment != "production":
+        return
+    demo = sorted(
+        r.id for r in await store.all() if r.status == "active" and r.id.startswith(DEMO_PREFIX)
+    )
+    if demo:
+        lines = "\n".join(
+            f"  - client registry: demo client {client_id!r} (unefois clients disable {client_id})"
+            for client_id in demo
+        )
+        raise ConfigurationError(f"UNEFOIS_ENV=production refuses to start:\n{lines}")

@@ -8,15 +8,20 @@ import os
 import secrets
 import subprocess
 import sys
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from gateway.client_store import add_client
 from gateway.keys import rotate_file
-from runtime.production import problems
+from runtime.errors import ConfigurationError
+from runtime.production import problems, refuse_demo_clients
 from runtime.settings import SANDBOX_PORTS, Settings, SettingsError, load
+from store import ClientStore, connect, database_url_for, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENCIES = [name.upper() for name in SANDBOX_PORTS]
@@ -180,3 +185,26 @@ def test_serve_reports_an_unusable_setting_in_one_line(
     assert "Traceback" not in done.stderr
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+async def test_demo_clients_in_the_registry_are_refused_in_production(tmp_path: Path) -> None:
+    database = await connect(database_url_for(tmp_path, None))
+    try:
+        await migrate(database)
+        store = ClientStore(database)
+        now = datetime.now(UTC)
+        await add_client(store, "caf-web", "CAF", frozenset({"person:read"}), "", now)
+        await add_client(store, "demo-auditor", "Démo", frozenset({"person:read"}), "", now)
+        development = Settings(data_dir=tmp_path)
+        await refuse_demo_clients(development, store)  # the embedded default keeps them
+        production = replace(development, environment="production")
+        with pytest.raises(ConfigurationError) as refused:
+            await refuse_demo_clients(production, store)
+        assert "demo client 'demo-auditor' (unefois clients disable demo-auditor)" in str(
+            refused.value
+        )
+        assert "caf-web" not in str(refused.value)
+        await store.set_status("demo-auditor", "disabled", now)
+        await refuse_demo_clients(production, store)  # disabled: nothing left to refuse
+    finally:
+        await database.aclose()
