@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
@@ -16,11 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-import audit.migration
-import store.migration
 from connectors import Connectors, RedisCache
 from connectors.redis_health import redis_client
-from database.migration import Revisions, current_revisions, revision_status
 from eligibility import EligibilityService
 from exchange.auditing import AuditSink
 from gateway.callers import PersonTokenCheck, authenticator
@@ -39,6 +34,7 @@ from gateway.state import services_of
 from gateway.tokens import build_token_verifier
 from runtime import Parts, Services
 from runtime.production import refuse_demo_clients
+from runtime.readiness import database_checks, package_revisions
 from runtime.settings import Settings
 from schema import SchemaLimits, build_schema
 
@@ -48,57 +44,6 @@ log = logging.getLogger(__name__)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-# Seconds the readiness probe waits for the database: a load balancer probes every few seconds
-# and must hear "not ready" before its own timeout.
-READY_TIMEOUT = 2.0
-
-
-def package_revisions() -> tuple[Revisions, ...]:
-    """The migrations the database must be at: the store's and the audit log's."""
-    return (
-        Revisions.of(
-            "store", Path(store.migration.__file__).with_name("alembic.ini"), "alembic_version"
-        ),
-        Revisions.of(
-            "audit",
-            Path(audit.migration.__file__).with_name("alembic.ini"),
-            "audit_alembic_version",
-        ),
-    )
-
-
-async def database_checks(services: Services, revisions: tuple[Revisions, ...]) -> dict[str, str]:
-    """``database``: ``reachable`` or ``unreachable``; ``migrations``: ``at head``, ``behind:
-    <package> <revision> < <head>``, ``newer: ...`` (a later release migrated the database,
-    see :func:`database.migration.revision_status`) or ``unknown`` (the database did not
-    answer). One connection, a few small reads."""
-    database = services.database
-    try:
-        async with asyncio.timeout(READY_TIMEOUT), database.engine.connect() as conn:
-            found = [
-                await current_revisions(conn, package.version_table, database.schema)
-                for package in revisions
-            ]
-    except Exception as exc:  # whatever the driver raises, the database is out
-        log.warning("readiness: database unreachable", extra={"reason": type(exc).__name__})
-        return {"database": "unreachable", "migrations": "unknown"}
-    behind, newer = [], []
-    for package, current in zip(revisions, found, strict=True):
-        status = revision_status(package, current)
-        revision = ",".join(current) or "none"
-        if status == "behind":
-            behind.append(f"{package.package} {revision} < {package.head}")
-        elif status == "newer":
-            newer.append(f"{package.package} {revision}")
-    if behind:
-        migrations = "behind: " + "; ".join(behind)
-    elif newer:
-        migrations = "newer: " + "; ".join(newer)
-    else:
-        migrations = "at head"
-    return {"database": "reachable", "migrations": migrations}
 
 
 def keys_check(signing: SigningKeys) -> str:
