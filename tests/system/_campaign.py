@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from audit import open_database
 from audit import tables as audit_tables
+from runtime.settings import SANDBOX_PORTS
 from store import Database, connect, database_url_for
 from store.tables import offers, outbox
 from tests.services import unavailable
@@ -70,6 +71,10 @@ def place(
         "UNEFOIS_CAMPAIGN_RECIPIENT": RECIPIENT,
         "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000",
     }
+    # Runs compared with each other must not differ by an agency call a loaded machine let
+    # time out (the person then reads as incomplete and their partner is not read): the
+    # timeout bounds a hung call, not a slow one.
+    extra |= {f"UNEFOIS_{name.upper()}_TIMEOUT": "10" for name in SANDBOX_PORTS}
     if smtp_port is not None:
         extra |= {"UNEFOIS_SMTP_HOST": "127.0.0.1", "UNEFOIS_SMTP_PORT": str(smtp_port)}
     if schema is not None:
