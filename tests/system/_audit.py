@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
@@ -17,6 +21,7 @@ from audit import (
     verify,
 )
 from runtime.audit_wiring import KEY_FILE
+from tests.system._stack import Gateway
 
 
 def trusted_keys(data_dir: Path) -> dict[str, Ed25519PublicKey]:
@@ -43,3 +48,19 @@ async def entry_count(db: AuditDatabase) -> int:
     async with db.snapshot() as conn:
         count = (await conn.execute(select(func.count()).select_from(tables.entries))).scalar()
     return int(count or 0)
+
+
+def cli_verify(gateway: Gateway, timeout: float = 120) -> dict[str, Any]:
+    """``unefois audit verify`` run with the gateway's settings: its JSON report, which must
+    say the chain verifies (exit 0)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "audit", "verify"],
+        env=gateway.env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report

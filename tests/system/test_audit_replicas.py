@@ -6,10 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
-import json
 import secrets
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +18,7 @@ import pytest
 from audit import open_database
 from gateway.clients import ensure_default_clients
 from tests.services import unavailable
-from tests.system._audit import entry_count, entry_rows, verified
+from tests.system._audit import cli_verify, entry_count, entry_rows, verified
 from tests.system._load import Load, client, context, identity_ref, run_load, token
 from tests.system._stack import Gateway, Sandbox, gateway_env
 from tests.system.conftest import PURPOSE
@@ -66,20 +63,6 @@ async def _load_both(
             runs[gateway.name] = run_load(http, gateway.url, bearer, refs, ctx, CONCURRENCY, Load())
         loads = await asyncio.wait_for(asyncio.gather(*runs.values()), timeout=90)
     return dict(zip(runs, loads, strict=True))
-
-
-def _cli_verify(gateway: Gateway) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "cli.main", "audit", "verify"],
-        env=gateway.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return report
 
 
 async def test_two_replicas_write_one_chain(
@@ -140,7 +123,7 @@ async def test_two_replicas_write_one_chain(
         print(f"{len(order)} entries, {switches} switches between replicas")
         assert switches >= 2, f"the replicas' entries do not interleave ({switches} switches)"
 
-        assert _cli_verify(gateways[0]) == {
+        assert cli_verify(gateways[0]) == {
             "ok": True,
             "size": len(rows),
             "checkpoints": report.checked_checkpoints,
@@ -160,7 +143,7 @@ async def test_two_replicas_write_one_chain(
         assert final.size == len(rows)
         assert final.checked_checkpoints >= 1
         # Their shutdown checkpoints went to the witness file they share.
-        after = _cli_verify(gateways[0])
+        after = cli_verify(gateways[0])
         assert after["ok"] is True and after["witnessed"] == len(rows), after
     finally:
         for gateway in gateways:

@@ -5,7 +5,6 @@ side of each client connection belongs to one worker's file descriptors."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -22,7 +21,7 @@ import pytest
 from audit import open_database
 from gateway.clients import ensure_default_clients
 from tests.services import unavailable
-from tests.system._audit import entry_rows, verified
+from tests.system._audit import cli_verify, entry_rows, verified
 from tests.system._load import Load, client, context, identity_ref, run_load, token
 from tests.system._stack import Gateway, Sandbox, gateway_env
 from tests.system.conftest import PURPOSE
@@ -110,20 +109,6 @@ def wait_started(gateway: Gateway, workers: int, timeout: float = 300.0) -> None
 
 def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
-
-
-def cli_verify(gateway: Gateway) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "cli.main", "audit", "verify"],
-        env=gateway.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return report
 
 
 async def test_two_workers_share_the_port_and_write_one_chain(
