@@ -6,7 +6,11 @@ against which threshold, so that the auditor can open the entries behind it. Onl
 
 - ``many_persons_one_object``: a client read at least ``distinct_persons`` distinct persons
   under one ``object`` (case reference) in the window. One case file rarely concerns that many
-  people; a reference reused to trawl through persons does.
+  people; a reference reused to trawl through persons does. Reads that a campaign declared
+  beforehand covers (same client, purpose and object, inside its period:
+  :mod:`audit.campaigns`) are counted apart and reported with ``declared_campaign`` set, to
+  be read as expected rather than suspect; the same bulk read with no declaration, or outside
+  the declared client, purpose or period, is flagged as before.
 - ``burst``: in one UTC hour a client made at least ``burst_factor`` × its median hourly
   volume, and at least ``burst_minimum`` accesses. The median is taken over the hours of the
   window in which the client made any access: a client active two hours a day is compared with
@@ -22,10 +26,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, distinct, func, or_, select
+from sqlalchemy import ColumnElement, and_, distinct, func, or_, select
 
 from audit import tables
 from audit.buckets import bucket, day_of, hour_of
+from audit.campaigns import Campaign, declared
 from audit.database import AuditDatabase
 
 _E = tables.entries.c
@@ -56,6 +61,12 @@ class Anomaly:
     start: datetime
     end: datetime
     object: str | None = None
+    # The campaign declaration that covers these reads: expected, not suspect.
+    declared_campaign: Campaign | None = None
+
+    @property
+    def declared(self) -> bool:
+        return self.declared_campaign is not None
 
 
 async def find_anomalies(
@@ -66,7 +77,9 @@ async def find_anomalies(
         *await _bursts(db, start, end, rules),
         *await _repeated_denials(db, start, end, rules),
     ]
-    return tuple(sorted(found, key=lambda a: (a.start, a.rule, a.client, a.object or "")))
+    return tuple(
+        sorted(found, key=lambda a: (a.start, a.rule, a.client, a.object or "", a.declared))
+    )
 
 
 def _window(start: datetime, end: datetime, rules: AnomalyRules) -> list[ColumnElement[bool]]:
@@ -76,28 +89,49 @@ def _window(start: datetime, end: datetime, rules: AnomalyRules) -> list[ColumnE
 async def _many_persons_one_object(
     db: AuditDatabase, start: datetime, end: datetime, rules: AnomalyRules
 ) -> list[Anomaly]:
+    c = tables.campaigns.c
+    # Campaigns are keyed on their object: an entry matches at most one declaration.
+    covering = and_(
+        c.object == _E.object,
+        c.client == _E.client,
+        c.purpose == _E.purpose,
+        c.start <= _E.time,
+        c.end > _E.time,
+    )
+    campaign = c.object.label("campaign")
     persons = func.count(distinct(_E.person))
     query = (
-        select(_E.client, _E.object, persons, func.min(_E.time), func.max(_E.time))
+        select(_E.client, _E.object, campaign, persons, func.min(_E.time), func.max(_E.time))
+        .select_from(tables.entries.outerjoin(tables.campaigns, covering))
         .where(*_window(start, end, rules), _E.object.is_not(None), _E.person.is_not(None))
-        .group_by(_E.client, _E.object)
+        .group_by(_E.client, _E.object, campaign)
         .having(persons >= rules.distinct_persons)
     )
     async with db.connection() as conn:
         rows = (await conn.execute(query)).all()
-    return [
-        Anomaly(
-            rule="many_persons_one_object",
-            client=client,
-            description=f"{client} read {count} distinct persons under the object {obj!r}",
-            count=count,
-            threshold=float(rules.distinct_persons),
-            start=first,
-            end=last,
-            object=obj,
+    names = tuple(sorted({str(r.campaign) for r in rows if r.campaign is not None}))
+    campaigns = {k.object: k for k in await declared(db, names)} if names else {}
+    found = []
+    for client, obj, name, count, first, last in rows:
+        known = campaigns.get(name) if name is not None else None
+        description = f"{client} read {count} distinct persons under the object {obj!r}"
+        if known is not None:
+            expected = "" if known.population is None else f", {known.population} expected"
+            description += f", as the campaign it declared ({known.purpose}{expected})"
+        found.append(
+            Anomaly(
+                rule="many_persons_one_object",
+                client=client,
+                description=description,
+                count=count,
+                threshold=float(rules.distinct_persons),
+                start=first,
+                end=last,
+                object=obj,
+                declared_campaign=known,
+            )
         )
-        for client, obj, count, first, last in rows
-    ]
+    return found
 
 
 async def _bursts(

@@ -19,21 +19,33 @@ or carriage return) is prefixed with ``'``, since ``object`` and other values co
 clients.
 
 Windows are ``[start, end)`` on the entries' times; either bound may be omitted.
+:func:`export` may also take any :class:`audit.AuditFilter`.
+
+:func:`stream` gives the same text as an asynchronous iterator of pieces, for a web answer
+that a slow reader may take long to read: each chunk is read in a short transaction of its
+own, up to the last entry there was when it started, instead of one snapshot that would hold
+SQLite's writers back for as long as the reader takes.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import unicodedata
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 
 from audit import tables
 from audit.database import AuditDatabase
 from audit.entry import AuditEntry, format_time
+
+if TYPE_CHECKING:  # query imports this module for its readers
+    from audit.query import AuditFilter
+
+ExportFormat = Literal["jsonl", "csv"]
 
 CHUNK = 2000
 CSV_COLUMNS = (
@@ -65,27 +77,56 @@ def _shown(code: int) -> str:
 _E = tables.entries.c
 
 
+def _conditions(
+    start: datetime | None, end: datetime | None, filter: AuditFilter | None
+) -> list[ColumnElement[bool]]:
+    window: list[ColumnElement[bool]] = [] if filter is None else filter.conditions()
+    if start is not None:
+        window.append(_E.time >= start)
+    if end is not None:
+        window.append(_E.time < end)
+    return window
+
+
+def _check(format: str) -> None:
+    if format not in ("jsonl", "csv"):
+        raise ValueError("the export format is jsonl or csv")
+
+
+def _text(rows: Sequence[Any], format: ExportFormat) -> str:
+    out = io.StringIO()
+    if format == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        for seq, canonical, leaf, head in rows:
+            writer.writerow(_row(int(seq), bytes(canonical), bytes(leaf), bytes(head)))
+    else:
+        for seq, canonical, leaf, head in rows:
+            out.write(_line(int(seq), bytes(canonical), bytes(leaf), bytes(head)))
+    return out.getvalue()
+
+
+def _header() -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(CSV_COLUMNS)
+    return out.getvalue()
+
+
 async def export(
     db: AuditDatabase,
     out: TextIO,
     *,
     start: datetime | None,
     end: datetime | None,
-    format: Literal["jsonl", "csv"],
+    format: ExportFormat,
     chunk: int = CHUNK,
+    filter: AuditFilter | None = None,
 ) -> int:
-    """Write the window's entries to ``out``; the number of entries written."""
-    if format not in ("jsonl", "csv"):
-        raise ValueError("the export format is jsonl or csv")
-    window: list[ColumnElement[bool]] = []
-    if start is not None:
-        window.append(_E.time >= start)
-    if end is not None:
-        window.append(_E.time < end)
-    writer = None
+    """Write the window's entries (those ``filter`` selects, if given) to ``out``, from one
+    snapshot; the number of entries written."""
+    _check(format)
+    window = _conditions(start, end, filter)
     if format == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
+        out.write(_header())
     written = 0
     last = 0
     async with db.snapshot() as conn:
@@ -97,15 +138,39 @@ async def export(
                 .limit(chunk)
             )
             rows = (await conn.execute(query)).all()
-            for seq, canonical, leaf, head in rows:
-                if writer is None:
-                    out.write(_line(int(seq), bytes(canonical), bytes(leaf), bytes(head)))
-                else:
-                    writer.writerow(_row(int(seq), bytes(canonical), bytes(leaf), bytes(head)))
+            out.write(_text(rows, format))
             written += len(rows)
             if len(rows) < chunk:
                 return written
             last = int(rows[-1][0])
+
+
+async def stream(
+    db: AuditDatabase, filter: AuditFilter, format: ExportFormat, *, chunk: int = CHUNK
+) -> AsyncIterator[str]:
+    """The entries ``filter`` selects, in seq order, as pieces of text (the CSV header
+    first); the log's entries appended after the first read are left out."""
+    _check(format)
+    window = _conditions(None, None, filter)
+    async with db.connection() as conn:
+        top = int((await conn.execute(select(func.max(_E.seq)))).scalar() or 0)
+    if format == "csv":
+        yield _header()
+    last = 0
+    while last < top:
+        query = (
+            select(_E.seq, _E.canonical, _E.leaf, _E.head)
+            .where(_E.seq > last, _E.seq <= top, *window)
+            .order_by(_E.seq)
+            .limit(chunk)
+        )
+        async with db.connection() as conn:
+            rows = (await conn.execute(query)).all()
+        if rows:
+            yield _text(rows, format)
+        if len(rows) < chunk:
+            return
+        last = int(rows[-1][0])
 
 
 def _line(seq: int, canonical: bytes, leaf: bytes, head: bytes) -> str:

@@ -9,25 +9,40 @@ Time windows are ``[start, end)``.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 from sqlalchemy import ColumnElement, case, func, select
 
 from audit import tables
 from audit.anomalies import Anomaly, AnomalyRules, find_anomalies
 from audit.buckets import bucket, day_of
+from audit.campaigns import Campaign, declare, declared
 from audit.database import AuditDatabase
 from audit.entry import AuditEntry
+from audit.export import ExportFormat, stream
+from audit.status import TAIL, ChainStatus, chain_status
 
 MAX_PAGE = 500
 DEFAULT_RULES = AnomalyRules()  # frozen: one shared default is safe
 _E = tables.entries.c
 
 
+_EXACT = ("client", "purpose", "person", "object", "recipient", "outcome", "kind")
+
+
 @dataclass(frozen=True)
 class AuditFilter:
-    """Every given field must match; ``person`` is the audit-sector pseudonym."""
+    """Every given field must match (all of them: the conditions are joined by AND).
+
+    ``person`` is the audit-sector pseudonym, never an identity; ``object`` the case
+    reference, compared exactly; ``recipient`` the SIRET of the body that used the data.
+    ``clients`` and ``kinds`` match any of their values (an organisation's clients, the kinds
+    a citizen's journal shows); an empty tuple matches nothing. Each exact field has an
+    index that walks seq newest first (``audit.tables``).
+    """
 
     client: str | None = None
     purpose: str | None = None
@@ -37,15 +52,20 @@ class AuditFilter:
     outcome: str | None = None
     kind: str | None = None
     kinds: tuple[str, ...] | None = None  # any of these kinds
+    object: str | None = None
+    recipient: str | None = None
+    clients: tuple[str, ...] | None = None  # any of these clients
 
     def conditions(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
-        for name in ("client", "purpose", "person", "outcome", "kind"):
+        for name in _EXACT:
             value = getattr(self, name)
             if value is not None:
                 found.append(_E[name] == value)
         if self.kinds is not None:
             found.append(_E.kind.in_(self.kinds))
+        if self.clients is not None:
+            found.append(_E.client.in_(self.clients))
         if self.start is not None:
             found.append(_E.time >= self.start)
         if self.end is not None:
@@ -83,8 +103,12 @@ class Stats:
 
 
 class AuditReader:
-    def __init__(self, db: AuditDatabase) -> None:
+    """``witness_file``: where the log's witness file is, for the cosignatures that
+    :meth:`chain_status` reports; None: they are not looked for."""
+
+    def __init__(self, db: AuditDatabase, *, witness_file: Path | None = None) -> None:
         self._db = db
+        self._witness_file = witness_file
 
     async def entries(
         self, filter: AuditFilter, *, first: int = 50, after: int | None = None
@@ -125,3 +149,25 @@ class AuditReader:
         self, start: datetime, end: datetime, rules: AnomalyRules = DEFAULT_RULES
     ) -> tuple[Anomaly, ...]:
         return await find_anomalies(self._db, start, end, rules)
+
+    async def seen(self, column: str, value: str) -> bool:
+        """Whether any entry has ``value`` in ``column`` (client, purpose): one index probe,
+        so that a filter on a client or purpose gone from the catalogue is still accepted
+        when the log knows it."""
+        if column not in ("client", "purpose"):
+            raise ValueError("seen() looks at the client or purpose column")
+        query = select(_E.seq).where(_E[column] == value).limit(1)
+        async with self._db.connection() as conn:
+            return (await conn.execute(query)).first() is not None
+
+    async def declare_campaign(self, campaign: Campaign) -> None:
+        await declare(self._db, campaign)
+
+    async def campaigns(self) -> tuple[Campaign, ...]:
+        return await declared(self._db)
+
+    def export(self, filter: AuditFilter, format: ExportFormat) -> AsyncIterator[str]:
+        return stream(self._db, filter, format)
+
+    async def chain_status(self, *, tail: int = TAIL) -> ChainStatus:
+        return await chain_status(self._db, witness_file=self._witness_file, tail=tail)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -69,6 +70,7 @@ entries = Table(
     Column("client", Text, nullable=False),
     Column("purpose", Text, nullable=False),
     Column("object", Text, nullable=True),
+    Column("recipient", Text, nullable=True),  # the SIRET of the body using the data
     Column("person", Text, nullable=True),  # the audit-sector pseudonym, never a name
     Column("outcome", Text, nullable=False),
     Column("denials", Integer, nullable=False),
@@ -81,6 +83,9 @@ entries = Table(
     Index("ix_audit_entries_person", "person", "seq"),
     Index("ix_audit_entries_purpose", "purpose", "seq"),
     Index("ix_audit_entries_object", "object", "client"),
+    Index("ix_audit_entries_kind", "kind", "seq"),
+    Index("ix_audit_entries_recipient", "recipient", "seq"),
+    Index("ix_audit_entries_object_seq", "object", "seq"),
 )
 
 # One row (id = 1): the chain's size and head. Writers lock it (FOR UPDATE) to append, which
@@ -102,4 +107,31 @@ checkpoints = Table(
     Column("signed_at", UTCDateTime, nullable=False),
     Column("key_id", Text, nullable=False),
     Column("signature", LargeBinary, nullable=False),
+)
+
+# Campaigns the operator declared when they started: the anomaly rules report a campaign's
+# bulk reads (one client, purpose and object, within its period) as declared, not as trawling.
+campaigns = Table(
+    "audit_campaigns",
+    metadata,
+    Column("object", Text, primary_key=True),  # the campaign id the accesses carry as object
+    Column("client", Text, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("start", UTCDateTime, nullable=False),
+    Column("end", UTCDateTime, nullable=False),
+    Column("population", Integer, nullable=True),  # expected persons; None: not known
+    Column("declared_at", UTCDateTime, nullable=False),
+)
+
+# The results of full verifications (``unefois audit verify``), newest last, for the console.
+verifications = Table(
+    "audit_verifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("size", Seq, nullable=False),
+    Column("position", Seq, nullable=True),
+    Column("problem", Text, nullable=True),
+    Column("witnessed", Seq, nullable=True),
 )

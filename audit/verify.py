@@ -50,7 +50,10 @@ from audit.errors import InvalidEntry
 from audit.ledger import checkpoint_from_row, read_head
 
 CHUNK = 2000
-_COLUMNS = ("id", "time", "kind", "client", "purpose", "object", "person", "outcome", "denials")
+_COLUMNS = (
+    "id", "time", "kind", "client", "purpose", "object", "recipient", "person", "outcome",
+    "denials",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ def _rows(first: int, head: bytes, batch: Sequence[Prepared]) -> tuple[list[dict
                 "client": entry.client,
                 "purpose": entry.purpose,
                 "object": entry.object,
+                "recipient": entry.recipient,
                 "person": entry.person,
                 "outcome": entry.outcome,
                 "denials": entry.denials,

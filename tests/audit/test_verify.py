@@ -151,6 +151,7 @@ async def test_inserted_entry(db: AuditDatabase, log: AuditLog, keys: dict, chai
             "client": forged.client,
             "purpose": forged.purpose,
             "object": forged.object,
+            "recipient": forged.recipient,
             "person": forged.person,
             "outcome": forged.outcome,
             "denials": forged.denials,
