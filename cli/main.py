@@ -102,7 +102,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         for stop_signal in (signal.SIGTERM, signal.SIGINT):
             previous[stop_signal] = signal.signal(stop_signal, handler)
         sandbox = subprocess.Popen(  # noqa: S603
-            _sandbox_command(["--month", month, "--size", str(args.size)]),
+            # The identity providers send browsers back to this gateway's pages.
+            _sandbox_command(
+                ["--month", month, "--size", str(args.size), "--gateway-url", settings.public_url]
+            ),
             process_group=0,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )

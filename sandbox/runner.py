@@ -1,4 +1,4 @@
-"""Run the simulated agencies and the FranceConnect provider in one process, each on its port.
+"""Run the simulated agencies and the identity providers in one process, each on its port.
 
 ``serve(config)`` is what ``python -m sandbox`` runs; ``start_in_thread(config)`` runs the
 same servers on ephemeral ports in a background thread for tests and benchmarks.
@@ -19,7 +19,7 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
-from sandbox import france_connect_pages, mail, sms, witness
+from sandbox import agent_connect_pages, france_connect_pages, mail, sms, witness
 from sandbox.agencies import (
     api_particulier,
     civil_registry,
@@ -30,6 +30,7 @@ from sandbox.agencies import (
     housing,
 )
 from sandbox.agency import AgencySetup
+from sandbox.agent_connect import AgentConnectConfig
 from sandbox.events import build_events
 from sandbox.faults import FaultConfig
 from sandbox.france_connect import Clock, FranceConnectConfig, FranceConnectTokens
@@ -55,6 +56,10 @@ SERVERS: tuple[str, ...] = (*AGENCIES, "france_connect", "sms")
 MAIL = "mail"
 # The audit logs' cosigning witness (no agency either) on the one after: 8711.
 WITNESS = "witness"
+# The civil servants' OpenID Connect provider (ProConnect-style) on the one after: 8712.
+AGENT_CONNECT = "agent_connect"
+# Where a gateway's pages are, for the providers' relying parties (comma-separated URLs).
+GATEWAY_URLS_ENV = "UNEFOIS_SANDBOX_GATEWAY_URLS"
 _BUILDERS: dict[str, Callable[[AgencySetup], Starlette]] = {
     "gip_mds": gip_mds.build_app,
     "dgfip": dgfip.build_app,
@@ -81,12 +86,18 @@ class SandboxConfig:
     # Scenario households served after the generated persons (None: none); the shipped file
     # holds the golden eligibility cases, which tests reach through ``?kind=scenario:<id>``.
     scenarios: Path | None = SHIPPED
+    agent_connect: AgentConnectConfig = field(default_factory=AgentConnectConfig)
+    # Gateways (base URLs) whose pages the providers send browsers back to, besides the
+    # default http://127.0.0.1:8000: ``<url>/mon-espace/...`` and ``<url>/console/...``.
+    gateway_urls: tuple[str, ...] = ()
 
     def port(self, agency: str) -> int:
         if self.port_base == 0:
             return 0
         if agency == WITNESS:
             return self.port_base + len(SERVERS) + 1
+        if agency == AGENT_CONNECT:
+            return self.port_base + len(SERVERS) + 2
         return self.port_base + (len(SERVERS) if agency == MAIL else SERVERS.index(agency))
 
     def faults_for(self, agency: str) -> FaultConfig:
@@ -109,7 +120,8 @@ def build_apps(
         return api_particulier.build_app(setup, fc_tokens)
 
     def provider(setup: AgencySetup) -> Starlette:
-        return france_connect_pages.build_app(setup, fc_tokens, config.france_connect)
+        france_connect = config.france_connect.with_gateways(config.gateway_urls)
+        return france_connect_pages.build_app(setup, fc_tokens, france_connect)
 
     def sms_sink(setup: AgencySetup) -> Starlette:
         return sms.build_app(config.sms_token, mails=mails)
@@ -175,6 +187,8 @@ async def _run(
     mails = mail.MailSink()
     apps = build_apps(config, population, mails)
     apps[WITNESS] = witness.build_app()
+    agents = config.agent_connect.with_gateways(config.gateway_urls)
+    apps[AGENT_CONNECT] = agent_connect_pages.build_app(agents, config.clock)
     servers = _servers(config, apps)
     if on_servers is not None:
         on_servers(list(servers.values()))
@@ -194,6 +208,8 @@ async def _run(
     if not config.france_connect.issuer:
         # The provider names itself by the URL it listens on (ephemeral ports in tests).
         apps["france_connect"].state.provider.issuer = urls["france_connect"]
+    if not config.agent_connect.issuer:
+        apps[AGENT_CONNECT].state.provider.issuer = urls[AGENT_CONNECT]
     on_ready(urls, apps)
     try:
         await asyncio.gather(*tasks)
@@ -241,6 +257,8 @@ class RunningSandbox:
         self.sms_token = config.sms_token
         self.mail_port = 0  # the SMTP mail sink's port; GET {sms_url}/_sandbox/mails lists it
         self.witness_url = ""  # the audit witness: POST {witness_url}/add-checkpoint
+        self.agent_connect_url = ""  # the civil servants' OpenID Connect provider (issuer)
+        self.agent_connect = config.agent_connect  # its relying parties and agents
         self.apps: dict[str, Starlette] = {}
         self._servers: list[_AgencyServer] = []
         self._ready = threading.Event()
@@ -253,6 +271,7 @@ class RunningSandbox:
             self.sms_url = urls.pop("sms")
             self.mail_port = int(urls.pop(MAIL).rsplit(":", 1)[1])
             self.witness_url = urls.pop(WITNESS)
+            self.agent_connect_url = urls.pop(AGENT_CONNECT)
             self.urls, self.apps = urls, apps
             self._ready.set()
 

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import IO, Any
 
 HOST = "127.0.0.1"
-SANDBOX_SERVERS = 9  # the seven agencies, the FranceConnect provider and the SMS sink
+# The seven agencies, the FranceConnect provider and the SMS sink, then the audit witness and
+# the civil servants' identity provider: the HTTP servers ``python -m sandbox`` prints.
+SANDBOX_SERVERS = 11
 SANDBOX_START_TIMEOUT = 60.0
 GATEWAY_START_TIMEOUT = 30.0
 
@@ -65,6 +67,7 @@ class Sandbox:
     france_connect_url: str
     log: Path
     sms_url: str  # the SMS sink's base URL
+    agent_connect_url: str = ""  # the civil servants' identity provider (its issuer)
 
 
 def _read_urls(process: subprocess.Popen[str], stream: IO[str] | None) -> dict[str, str]:
@@ -119,7 +122,9 @@ def running_sandbox(workdir: Path, size: int) -> Iterator[Sandbox]:
             raise RuntimeError(f"{error}\n{tail(log)}") from None
         france_connect = urls.pop("france_connect")
         sms = urls.pop("sms")
-        yield Sandbox(process, urls, france_connect, log, sms)
+        urls.pop("witness")
+        agent_connect = urls.pop("agent_connect")
+        yield Sandbox(process, urls, france_connect, log, sms, agent_connect)
     finally:
         stop(process)
         if process.stdout is not None:
