@@ -12,7 +12,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from connectors import Connectors, RedisCache
 from connectors.redis_health import redis_client
@@ -32,6 +33,8 @@ from gateway.persons import build_person_verifier, person_http_client
 from gateway.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
 from gateway.state import services_of
 from gateway.tokens import build_token_verifier
+from gateway.web.render import STATIC_PATH, render
+from gateway.web.security import PageSecurityMiddleware
 from runtime import Parts, Services
 from runtime.production import refuse_demo_clients
 from runtime.readiness import database_checks, package_revisions
@@ -133,6 +136,9 @@ def build_app(
     )
     auth_server = build_authorization_server(settings, registry, signing, clock)
 
+    async def home(request: Request) -> Response:
+        return render(request, "home.html")
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -184,6 +190,8 @@ def build_app(
                     await http.aclose()
 
     routes = [
+        Route("/", home, methods=["GET"]),
+        Mount(STATIC_PATH, StaticFiles(packages=[("gateway", "web/static")]), name="static"),
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -197,6 +205,10 @@ def build_app(
         middleware=[
             Middleware(RequestContextMiddleware, metrics=metrics),
             Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
+            Middleware(
+                PageSecurityMiddleware,
+                form_origins=(settings.franceconnect_issuer, settings.agent_connect_issuer),
+            ),
         ],
         lifespan=lifespan,
     )

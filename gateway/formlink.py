@@ -15,18 +15,18 @@ learns only that a form exists. Nothing about the person is logged.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.optout import FORM_MAX, page
+from gateway.optout import HEADERS, invalid
 from gateway.state import services_of
+from gateway.web.csrf import CsrfRejected, checked_form
+from gateway.web.render import render
 from prefill import load_forms
 from prefill.ds import load_mapping
 from prefill.errors import PrefillError
@@ -38,28 +38,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 DECLINE = "refus"  # POST <form link path>/refus: "this benefit is not for me"
 
-_READY = """<p>Nous avons préparé votre demande&nbsp;: <strong>{title}</strong>.</p>
-<p>Elle est déjà remplie avec les informations que les administrations connaissent.
-Il vous reste à les vérifier, à les corriger si besoin, puis à envoyer la demande.</p>
-<ol>
-<li>Cliquez sur le bouton ci-dessous.</li>
-<li>Connectez-vous avec FranceConnect (avec votre compte impots.gouv.fr, ameli.fr,
-l'Identité Numérique La Poste…).</li>
-<li>Vérifiez chaque information&nbsp;: la source est indiquée à côté.</li>
-</ol>
-<p><a class="button" href="{start}">Continuer ma demande</a></p>
-<p>Ce n'est pas une décision&nbsp;: le montant exact sera calculé après votre demande.</p>
-<form method="post" action="{decline}">
-<input type="hidden" name="{param}" value="{token}">
-<button type="submit">Cette aide ne me concerne pas</button>
-</form>
-<p><a href="{opt_out}">Ne plus recevoir aucune information de ce type</a></p>"""
-
-_DECLINED = """<p>C'est noté&nbsp;: nous ne vous relancerons pas pour cette aide.</p>
-<p>Si votre situation change, vous pourrez toujours en faire la demande vous-même.</p>"""
-
-_UNKNOWN = """<p>Ce lien ne correspond à aucune demande. Vérifiez qu'il a été copié en entier
-depuis le courrier, le courriel ou le SMS reçu.</p>"""
+UNKNOWN = "Ce lien ne correspond à aucune demande."
 
 
 class FormLinkPage:
@@ -80,45 +59,48 @@ class FormLinkPage:
         form = self._forms.get(str(request.path_params["form"]))
         found = offer_id(request.query_params.get(OFFER_PARAM, ""))
         if form is None or found is None:
-            return page("Lien non valide", _UNKNOWN, 404)
+            return invalid(request, UNKNOWN, 404)
         try:
             offer = await services_of(request).offers.get(found)
         except OfferNotFound:
-            return page("Lien non valide", _UNKNOWN, 404)
+            return invalid(request, UNKNOWN, 404)
         start = self._start_url(form.id)
         if offer.benefit != form.benefit or start is None:
-            return page("Lien non valide", _UNKNOWN, 404)
+            return invalid(request, UNKNOWN, 404)
         await services_of(request).offers.opened(offer.id, self._clock())
         log.info("proactive offer opened")
-        body = _READY.format(
-            title=html.escape(form.title),
-            start=html.escape(start, quote=True),
-            decline=html.escape(f"{FORM_PATH}/{form.id}/{DECLINE}", quote=True),
-            param=OFFER_PARAM,
-            token=html.escape(offer_token(offer.id), quote=True),
-            opt_out=html.escape(opt_out_url(self._public, offer.id), quote=True),
-        )
-        return page("Votre demande est préparée", body)
+        context = {
+            "title": form.title,
+            "start": start,
+            "decline": f"{FORM_PATH}/{form.id}/{DECLINE}",
+            "param": OFFER_PARAM,
+            "token": offer_token(offer.id),
+            "opt_out": opt_out_url(self._public, offer.id),
+        }
+        return render(request, "offres/demande-preparee.html", context, headers=HEADERS)
 
     async def decline(self, request: Request) -> Response:
         """The person says the offer is not for them: it is closed as declined (they may
         still be told of other benefits; opting out of everything is the other link)."""
         form = self._forms.get(str(request.path_params["form"]))
-        raw = await request.body()
-        fields = parse_qs(raw.decode("utf-8", "replace"), max_num_fields=4)
-        tokens = fields.get(OFFER_PARAM, [])
-        found = offer_id(tokens[0]) if len(tokens) == 1 and len(raw) <= FORM_MAX else None
+        try:
+            fields = await checked_form(request)
+        except CsrfRejected:
+            return invalid(request, "Ce formulaire a expiré : rouvrez le lien reçu.", 403)
+        tokens = fields.getlist(OFFER_PARAM)
+        token = tokens[0] if len(tokens) == 1 else None
+        found = offer_id(token) if isinstance(token, str) else None
         if form is None or found is None:
-            return page("Lien non valide", _UNKNOWN, 404)
+            return invalid(request, UNKNOWN, 404)
         try:
             offer = await services_of(request).offers.get(found)
         except OfferNotFound:
-            return page("Lien non valide", _UNKNOWN, 404)
+            return invalid(request, UNKNOWN, 404)
         if offer.benefit != form.benefit:
-            return page("Lien non valide", _UNKNOWN, 404)
+            return invalid(request, UNKNOWN, 404)
         await services_of(request).offers.declined(offer.id, self._clock())
         log.info("proactive offer declined")
-        return page("C'est noté", _DECLINED)
+        return render(request, "offres/refus.html", headers=HEADERS)
 
 
 def formlink_routes(link: FormLinkPage) -> list[Route]:

@@ -16,9 +16,12 @@ import yaml
 
 from runtime.errors import ConfigurationError
 from runtime.settings import (
+    SANDBOX_AGENT_CONNECT_CLIENT_SECRET,
+    SANDBOX_AGENT_CONNECT_ISSUER,
     SANDBOX_API_PARTICULIER_TOKEN,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
+    SANDBOX_FRANCECONNECT_CLIENT_SECRET,
     SANDBOX_FRANCECONNECT_ISSUER,
     SANDBOX_HOST,
     SANDBOX_PORTS,
@@ -57,6 +60,15 @@ def problems(settings: Settings, client_ids: Iterable[str] = ()) -> list[str]:
     ):
         if url.rstrip("/").startswith(SANDBOX_FRANCECONNECT_ISSUER):
             found.append(f"{variable}: the sandbox FranceConnect provider ({url})")
+    if settings.franceconnect_client_secret == SANDBOX_FRANCECONNECT_CLIENT_SECRET:
+        found.append("UNEFOIS_FRANCECONNECT_CLIENT_SECRET: the sandbox provider's public secret")
+    if settings.agent_connect_issuer.rstrip("/") == SANDBOX_AGENT_CONNECT_ISSUER:
+        found.append(
+            "UNEFOIS_AGENT_CONNECT_ISSUER: the sandbox agent provider"
+            f" ({SANDBOX_AGENT_CONNECT_ISSUER})"
+        )
+    if settings.agent_connect_client_secret == SANDBOX_AGENT_CONNECT_CLIENT_SECRET:
+        found.append("UNEFOIS_AGENT_CONNECT_CLIENT_SECRET: the sandbox provider's public secret")
     if settings.sms_url == SANDBOX_SMS_URL:
         found.append(f"UNEFOIS_SMS_URL: the sandbox SMS sink ({settings.sms_url})")
     if settings.sms_token == SANDBOX_SMS_TOKEN:

@@ -8,6 +8,8 @@ is opened, metrics) comes in :class:`Parts`, as do the parts tests replace.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ from store import (
     OfferStore,
     OutboxStore,
     RenewalStore,
+    SessionStore,
     SubmissionStore,
     database_url_for,
     migrate,
@@ -121,6 +124,10 @@ class Services:
     oversight: Oversight
     declarations: Declarations
     eligibility: EligibilityService | None
+    web_sessions: SessionStore
+    # The key the pages sign their CSRF tokens with: derived from the pseudonym secret, which
+    # every replica shares, so any replica checks a form another rendered.
+    page_key: bytes
 
     @classmethod
     @asynccontextmanager
@@ -131,7 +138,8 @@ class Services:
         reverse order, the audit log flushed and checkpointed before its database closes."""
         given = parts or Parts()
         catalogue = load_catalogue(settings.policies_dir, known_fields=frozenset(FIELDS))
-        pseudonyms = Pseudonyms(pseudonym_secret(settings.data_dir, settings.pseudonym_secret))
+        secret = pseudonym_secret(settings.data_dir, settings.pseudonym_secret)
+        pseudonyms = Pseudonyms(secret)
         async with AsyncExitStack() as stack:
             bundle = given.connectors or Connectors.from_config(connector_config(settings), clock)
             if given.connectors is None:
@@ -182,4 +190,6 @@ class Services:
                 oversight=Oversight(reader, auditor, catalogue, pseudonyms, clock),
                 declarations=Declarations(submissions, auditor, pseudonyms, offers=offers),
                 eligibility=rules,
+                web_sessions=SessionStore(database),
+                page_key=hmac.new(secret, b"unefois pages csrf", hashlib.sha256).digest(),
             )

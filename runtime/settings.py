@@ -45,6 +45,13 @@ SANDBOX_CLIENT_SECRET = "sandbox-agency-secret"  # noqa: S105
 SANDBOX_SMS_URL = "http://127.0.0.1:8709/v1/sms"
 SANDBOX_SMTP_PORT = 8710  # the sandbox's mail sink, a real SMTP server keeping what it gets
 SANDBOX_SMS_TOKEN = "sandbox-sms-token"  # noqa: S105
+# The pages' sign-in: the sandbox FranceConnect provider's relying party (the citizen space)
+# and the sandbox agent identity provider, in the manner of ProConnect (the auditor console).
+SANDBOX_FRANCECONNECT_CLIENT_ID = "unefois-sandbox-rp"
+SANDBOX_FRANCECONNECT_CLIENT_SECRET = "sandbox-fc-secret"  # noqa: S105
+SANDBOX_AGENT_CONNECT_ISSUER = "http://127.0.0.1:8712"
+SANDBOX_AGENT_CONNECT_CLIENT_ID = "unefois-sandbox-console"
+SANDBOX_AGENT_CONNECT_CLIENT_SECRET = "sandbox-agent-secret"  # noqa: S105
 
 
 # The SIRET of the body running proactive campaigns, when ``--recipient`` is not given.
@@ -127,6 +134,18 @@ class Settings:
     franceconnect_userinfo_url: str = SANDBOX_FRANCECONNECT_ISSUER + "/api/v2/userinfo"
     franceconnect_jwks_url: str = SANDBOX_FRANCECONNECT_ISSUER + "/api/v2/jwks"
     franceconnect_timeout: float = 2.0
+    # The citizen space signs in through FranceConnect as this relying party.
+    franceconnect_client_id: str = SANDBOX_FRANCECONNECT_CLIENT_ID
+    franceconnect_client_secret: str = field(
+        default=SANDBOX_FRANCECONNECT_CLIENT_SECRET, repr=False
+    )
+    # The auditor console signs agents in through this OpenID Connect provider (ProConnect).
+    agent_connect_issuer: str = SANDBOX_AGENT_CONNECT_ISSUER
+    agent_connect_client_id: str = SANDBOX_AGENT_CONNECT_CLIENT_ID
+    agent_connect_client_secret: str = field(
+        default=SANDBOX_AGENT_CONNECT_CLIENT_SECRET, repr=False
+    )
+    page_session_minutes: int = 30  # a page session ends after this long without a request
     # Notification channels of ``unefois campaign deliver``. E-mail goes through an SMTP relay
     # (a local MTA by default), SMS through a provider's HTTP API (the sandbox sink by
     # default), letters as PDF files for a print-and-post service.
@@ -419,6 +438,18 @@ def _build(env: Mapping[str, str]) -> Settings:
             env, "UNEFOIS_FRANCECONNECT_JWKS_URL", fc_base + "/api/v2/jwks"
         ),
         franceconnect_timeout=_float(env, "UNEFOIS_FRANCECONNECT_TIMEOUT", 2.0),
+        franceconnect_client_id=env.get("UNEFOIS_FRANCECONNECT_CLIENT_ID")
+        or SANDBOX_FRANCECONNECT_CLIENT_ID,
+        franceconnect_client_secret=_secret_value(env, "UNEFOIS_FRANCECONNECT_CLIENT_SECRET")
+        or SANDBOX_FRANCECONNECT_CLIENT_SECRET,
+        agent_connect_issuer=_url(
+            env, "UNEFOIS_AGENT_CONNECT_ISSUER", SANDBOX_AGENT_CONNECT_ISSUER
+        ),
+        agent_connect_client_id=env.get("UNEFOIS_AGENT_CONNECT_CLIENT_ID")
+        or SANDBOX_AGENT_CONNECT_CLIENT_ID,
+        agent_connect_client_secret=_secret_value(env, "UNEFOIS_AGENT_CONNECT_CLIENT_SECRET")
+        or SANDBOX_AGENT_CONNECT_CLIENT_SECRET,
+        page_session_minutes=_int(env, "UNEFOIS_PAGE_SESSION_MINUTES", 30),
         smtp_host=env.get("UNEFOIS_SMTP_HOST") or "127.0.0.1",
         smtp_port=_int(env, "UNEFOIS_SMTP_PORT", SANDBOX_SMTP_PORT),
         smtp_sender=env.get("UNEFOIS_SMTP_SENDER") or "Unefois <ne-pas-repondre@unefois.localhost>",

@@ -26,6 +26,7 @@ from store.migration import head_revision, migrate
 from store.offers import InvalidTransition, Offer, OfferNotFound, OfferStatus, OfferStore
 from store.outbox import Message, OutboxStore
 from store.renewals import Renewal, RenewalNotFound, RenewalStatus, RenewalStore
+from store.sessions import SessionStore, StoredSession
 from store.submissions import StoredSubmission, SubmissionStore
 
 __all__ = [
@@ -51,8 +52,10 @@ __all__ = [
     "RenewalNotFound",
     "RenewalStatus",
     "RenewalStore",
+    "SessionStore",
     "StoreError",
     "StoreUnavailable",
+    "StoredSession",
     "StoredSubmission",
     "SubmissionStore",
     "connect",

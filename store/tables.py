@@ -237,3 +237,16 @@ clients_version = Table(
     Column("version", Integer, nullable=False),
     CheckConstraint("id = 1", name="ck_clients_version_one_row"),
 )
+
+# Pages' server-side sessions (auditor console, citizen space). The browser holds only a
+# random id; its SHA-256 is the key here, so a copy of this table opens no session.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("data", JSONText, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_web_sessions_expires_at", "expires_at"),
+)

@@ -16,7 +16,7 @@ from proactive.notifications import Renderer
 from runtime import Services
 from runtime.settings import Settings
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
-from tests.gateway.test_optout import detect, gateway
+from tests.gateway.test_optout import csrf, detect, gateway
 from tests.proactive.test_campaign import MONTH, NOW, adult, settings_for
 
 
@@ -62,7 +62,7 @@ async def test_the_link_records_the_opening_and_leads_to_the_form_builder(
     assert page.headers["cache-control"] == "no-store"
     assert page.headers["referrer-policy"] == "no-referrer"
     assert "Demande de revenu de solidarité active (RSA)" in page.text
-    start = re.search(r'class="button" href="([^"]+)"', page.text)
+    start = re.search(r'class="fr-btn" href="([^"]+)"', page.text)
     assert start is not None
     assert start.group(1) == f"{settings.form_builder_url}/commencer/demande-rsa"
     assert f"/desinscription?offre={offer_token(offer)}" in page.text
@@ -111,12 +111,15 @@ async def test_the_person_can_say_the_benefit_is_not_for_them(
         page = await http.get(f"/formulaires/rsa?offre={token}")
         action = re.search(r'<form method="post" action="([^"]+)"', page.text)
         assert action is not None and action.group(1) == "/formulaires/rsa/refus"
-        wrong = await http.post("/formulaires/ppa/refus", data={"offre": token})
-        bad = await http.post("/formulaires/rsa/refus", data={"offre": "x"})
+        valid = csrf(page)
+        wrong = await http.post("/formulaires/ppa/refus", data={"offre": token, "csrf": valid})
+        bad = await http.post("/formulaires/rsa/refus", data={"offre": "x", "csrf": valid})
         assert wrong.status_code == 404 and bad.status_code == 404
+        forged = await http.post(action.group(1), data={"offre": token})  # no CSRF token
+        assert forged.status_code == 403
         assert await status(settings, offer) == "opened"
-        done = await http.post(action.group(1), data={"offre": token})
-        again = await http.post(action.group(1), data={"offre": token})
-    assert done.status_code == 200 and "nous ne vous relancerons pas" in done.text
+        done = await http.post(action.group(1), data={"offre": token, "csrf": valid})
+        again = await http.post(action.group(1), data={"offre": token, "csrf": valid})
+    assert done.status_code == 200 and "Nous ne vous relancerons pas" in done.text
     assert again.status_code == 200
     assert await status(settings, offer) == "declined"

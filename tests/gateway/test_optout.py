@@ -3,6 +3,7 @@ one button, the opt-out recorded on the click only, and no offer for that person
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -73,6 +74,13 @@ async def detect(settings: Settings, identity: PivotIdentity, campaign: str) -> 
         return offer.id
 
 
+def csrf(page: httpx.Response) -> str:
+    """The CSRF token a page's form carries (its cookie is in the client)."""
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', page.text)
+    assert found is not None, "the form carries no CSRF token"
+    return found.group(1)
+
+
 async def opted_out(settings: Settings, identity: PivotIdentity) -> bool:
     async with Services.open(settings, lambda: NOW) as services:
         return await services.offers.opted_out(services.pseudonyms.pseudonym(identity, SECTOR))
@@ -90,7 +98,9 @@ async def test_the_link_then_one_click_opts_out_and_no_campaign_makes_an_offer(
         assert page.status_code == 200
         assert page.headers["content-type"].startswith("text/html")
         assert page.headers["cache-control"] == "no-store"
-        assert '<html lang="fr">' in page.text
+        assert '<html lang="fr"' in page.text
+        assert "'unsafe-inline'" not in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY"
         assert len(re.findall(r"<button", page.text)) == 1
         assert 'method="post" action="/desinscription"' in page.text
         hidden = re.search(r'name="offre" value="([^"]+)"', page.text)
@@ -98,9 +108,14 @@ async def test_the_link_then_one_click_opts_out_and_no_campaign_makes_an_offer(
         # Following the link, as a mail scanner does, changes nothing.
         assert not await opted_out(settings, non_claimant)
 
-        done = await http.post("/desinscription", data={"offre": hidden.group(1)})
+        # Without the page's CSRF token (another site posting the form), nothing happens.
+        forged = await http.post("/desinscription", data={"offre": token})
+        assert forged.status_code == 403
+        assert not await opted_out(settings, non_claimant)
+        form = {"offre": hidden.group(1), "csrf": csrf(page)}
+        done = await http.post("/desinscription", data=form)
         assert done.status_code == 200 and "Désinscription enregistrée" in done.text
-        again = await http.post("/desinscription", data={"offre": token})
+        again = await http.post("/desinscription", data=form)
         assert again.status_code == 200
     assert await opted_out(settings, non_claimant)
 
@@ -124,12 +139,19 @@ async def test_the_link_then_one_click_opts_out_and_no_campaign_makes_an_offer(
     "token",
     ["", "h1.not-a-token", "n'importe quoi", offer_token(str(uuid.uuid4()))],
 )
-async def test_a_bad_or_unknown_token_gets_a_clear_400_page(settings: Settings, token: str) -> None:
+async def test_a_bad_or_unknown_token_gets_a_clear_400_page(
+    settings: Settings, non_claimant: PivotIdentity, token: str
+) -> None:
+    offer = await detect(settings, non_claimant, "bad-tokens")
     async with gateway(settings) as http:
+        form_page = await http.get("/desinscription", params={"offre": offer_token(offer)})
+        valid = csrf(form_page)
         shown = await http.get("/desinscription", params={"offre": token})
-        posted = await http.post("/desinscription", data={"offre": token})
-        missing = await http.post("/desinscription", content=b"")
-        big = await http.post("/desinscription", content=b"offre=" + b"A" * 5000)
-    for answer in (shown, posted, missing, big):
+        posted = await http.post("/desinscription", data={"offre": token, "csrf": valid})
+        missing = await http.post("/desinscription", data={"csrf": valid})
+        big = await http.post("/desinscription", content=b"offre=" + b"A" * 20000)
+    for answer in (shown, posted, missing):
         assert answer.status_code == 400
-        assert "Ce lien de désinscription n'est pas valide" in answer.text
+        assert "Ce lien de désinscription n'est pas valide" in html.unescape(answer.text)
+    assert big.status_code == 403  # a form larger than any page's: refused before reading
+    assert not await opted_out(settings, non_claimant)
