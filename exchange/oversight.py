@@ -1,23 +1,45 @@
 """Reading the audit log: auditors over everyone's accesses, citizens over their own.
 
 Auditors are clients the catalogue allows the ``audit_control`` purpose; every query they make
-is itself recorded before its answer leaves. A citizen sees who read their data, when, why and
-which categories — organisation names and plain-French purposes, never internal ids.
+(a page, statistics, anomalies, an export, the chain's status) is itself recorded, with its
+filter, before its answer leaves. A person the auditor looks for by identity is recorded by
+the audit pseudonym only: the identity is turned into it here and then dropped. A citizen
+sees who read their data, when, why and which categories — organisation names and
+plain-French purposes, never internal ids.
+
+The auditors' API (used by GraphQL and by the console)::
+
+    page = await oversight.log(caller, AuditQuery(object="B-2025-06"), first=50, after=None,
+                               on=today)        # RecordPage: entries with names in words
+    pieces = await oversight.export(caller, query, "csv", on=today)
+    async for text in pieces: ...
+    status = await oversight.chain_status(caller, on=today)
+    found = await oversight.anomalies(caller, start, end, on=today)
+    await oversight.declare_campaign(campaign)  # when a campaign starts
+
+A filter the log cannot answer (an unknown outcome, kind, purpose, client or organisation,
+a period that ends before it starts, a time without an offset) raises
+:class:`InvalidRequest` naming the field and, for the closed sets, the values it accepts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from audit import AnomalyRules, AuditEntry, AuditFilter, Page
 from audit.anomalies import Anomaly
+from audit.campaigns import Campaign
+from audit.entry import KINDS, OUTCOMES
 from audit.query import DEFAULT_RULES, Stats
+from audit.status import ChainStatus
+from connectors import PivotIdentity
 from exchange.auditing import ABOUT, HOUSEHOLD_MEMBER, Auditor, new_decision_id
 from exchange.caller import Caller, Citizen, Client
-from exchange.errors import AccessRefused
+from exchange.context import siret_valid
+from exchange.errors import AccessRefused, InvalidRequest
 from exchange.pseudonyms import AUDIT_SECTOR, Pseudonyms
 from policies import Catalogue
 
@@ -39,6 +61,10 @@ ACTIONS = {
 }
 
 
+ExportFormat = Literal["jsonl", "csv"]
+UNLISTED = "Organisme non référencé"
+
+
 class AuditReading(Protocol):
     async def entries(
         self, filter: AuditFilter, *, first: int = 50, after: int | None = None
@@ -50,15 +76,66 @@ class AuditReading(Protocol):
         self, start: datetime, end: datetime, rules: AnomalyRules = ...
     ) -> tuple[Anomaly, ...]: ...
 
+    async def seen(self, column: str, value: str) -> bool: ...
+
+    async def declare_campaign(self, campaign: Campaign) -> None: ...
+
+    def export(self, filter: AuditFilter, format: ExportFormat) -> AsyncIterator[str]: ...
+
+    async def chain_status(self) -> ChainStatus: ...
+
 
 @dataclass(frozen=True)
 class AuditQuery:
+    """An auditor's filter: every given field must match.
+
+    The person is either ``person_handle`` (a handle the auditor's sector received) or
+    ``person_identity`` (the pivot identity); both become the audit pseudonym, which alone is
+    searched and recorded. ``organisation`` is an organisation's name as the client catalogue
+    spells it, and stands for all its clients; ``object`` is a case reference, compared
+    exactly; ``recipient`` the SIRET of the body that used the data. Times are aware; the
+    period is ``[start, end)``.
+    """
+
     client: str | None = None
     purpose: str | None = None
     person_handle: str | None = None
     start: datetime | None = None
     end: datetime | None = None
     outcome: str | None = None
+    object: str | None = None
+    kind: str | None = None
+    recipient: str | None = None
+    organisation: str | None = None
+    person_identity: PivotIdentity | None = None
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """The organisation behind a client, as the client catalogue names it. The catalogue
+    records no SIRET for clients; an entry's ``recipient`` is the SIRET of the body the data
+    was for."""
+
+    client: str
+    name: str
+    listed: bool  # False: the client is no longer in the catalogue
+
+
+@dataclass(frozen=True)
+class Record:
+    """One entry as the auditor reads it: the entry itself, with names in words."""
+
+    seq: int
+    entry: AuditEntry
+    organisation: Organisation
+    purpose_label: str | None  # None: a purpose no longer in the catalogue
+    legal_basis: tuple[str, str] | None  # (title, href), as recorded with the entry
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    items: tuple[Record, ...]
+    next_after: int | None  # pass as ``after`` for the next page; None on the last page
 
 
 @dataclass(frozen=True)
@@ -131,39 +208,106 @@ class Oversight:
         )
         await self._auditor.append(entry)
 
-    async def log(
-        self, caller: Caller, query: AuditQuery, *, first: int, after: int | None, on: date
-    ) -> Page:
-        client = self._check_auditor(caller, on)
-        person = None
-        if query.person_handle is not None:
-            identity = self._pseudonyms.open(query.person_handle, client.sector)
-            person = self._pseudonyms.pseudonym(identity, AUDIT_SECTOR)
-        details = {
-            k: v
-            for k, v in {
-                "client": query.client,
-                "purpose": query.purpose,
-                "person": person,
-                "from": query.start.isoformat() if query.start else None,
-                "to": query.end.isoformat() if query.end else None,
-                "outcome": query.outcome,
-            }.items()
-            if v is not None
-        }
-        await self._record(client, "auditLog", details)
-        flt = AuditFilter(
+    async def _filter(self, client: Client, query: AuditQuery) -> AuditFilter:
+        """The log's filter for ``query``; :class:`InvalidRequest` for what it cannot answer."""
+        catalogue = self._catalogue
+        _closed("outcome", query.outcome, OUTCOMES)
+        _closed("kind", query.kind, KINDS)
+        if query.purpose is not None and query.purpose not in catalogue.purposes:
+            if not await self._reader.seen("purpose", query.purpose):
+                _closed("purpose", query.purpose, frozenset(catalogue.purposes))
+        if query.client is not None and query.client not in catalogue.clients:
+            if not await self._reader.seen("client", query.client):
+                _closed("client", query.client, frozenset(catalogue.clients))
+        clients = None
+        if query.organisation is not None:
+            named = {c.name for c in catalogue.clients.values()}
+            _closed("organisation", query.organisation, frozenset(named))
+            clients = tuple(
+                sorted(c.id for c in catalogue.clients.values() if c.name == query.organisation)
+            )
+        if query.recipient is not None and not siret_valid(query.recipient):
+            raise InvalidRequest("recipient must be a SIRET (14 digits with its Luhn key)")
+        _period(query.start, query.end)
+        return AuditFilter(
             client=query.client,
             purpose=query.purpose,
-            person=person,
+            person=self._person(client, query),
             start=query.start,
             end=query.end,
             outcome=query.outcome,
+            kind=query.kind,
+            object=query.object,
+            recipient=query.recipient,
+            clients=clients,
         )
-        return await self._reader.entries(flt, first=first, after=after)
+
+    def _person(self, client: Client, query: AuditQuery) -> str | None:
+        if query.person_handle is not None and query.person_identity is not None:
+            raise InvalidRequest("give the person by handle or by identity, not both")
+        identity = query.person_identity
+        if query.person_handle is not None:
+            identity = self._pseudonyms.open(query.person_handle, client.sector)
+        return self._pseudonyms.pseudonym(identity, AUDIT_SECTOR) if identity else None
+
+    async def _checked(
+        self, caller: Caller, query: AuditQuery, on: date, what: str, **more: str
+    ) -> AuditFilter:
+        client = self._check_auditor(caller, on)
+        flt = await self._filter(client, query)
+        await self._record(client, what, {**_details(flt, query.organisation), **more})
+        return flt
+
+    async def log(
+        self, caller: Caller, query: AuditQuery, *, first: int, after: int | None, on: date
+    ) -> RecordPage:
+        """One page of the entries ``query`` selects, newest first, with names in words."""
+        flt = await self._checked(caller, query, on, "auditLog")
+        page = await self._reader.entries(flt, first=first, after=after)
+        items = tuple(self._record_of(s.seq, s.entry) for s in page.items)
+        return RecordPage(items, page.next_after)
+
+    async def export(
+        self, caller: Caller, query: AuditQuery, format: ExportFormat, *, on: date
+    ) -> AsyncIterator[str]:
+        """The entries ``query`` selects, oldest first, as CSV or JSON lines
+        (:mod:`audit.export`), in pieces to stream. The export is recorded before the first
+        piece is read."""
+        if format not in ("jsonl", "csv"):
+            raise InvalidRequest("the export format is one of: csv, jsonl")
+        flt = await self._checked(caller, query, on, "auditExport", format=format)
+        return self._reader.export(flt, format)
+
+    async def chain_status(self, caller: Caller, *, on: date) -> ChainStatus:
+        """The last full verification, the last signed checkpoint and who cosigned it, and a
+        check of the entries since, made now."""
+        client = self._check_auditor(caller, on)
+        await self._record(client, "auditChainStatus", {})
+        return await self._reader.chain_status()
+
+    async def declare_campaign(self, campaign: Campaign) -> None:
+        """Declare a campaign as it starts, so that the anomaly rules expect its bulk reads."""
+        await self._reader.declare_campaign(campaign)
+
+    def organisation(self, client_id: str) -> Organisation:
+        client = self._catalogue.clients.get(client_id)
+        if client is None:
+            return Organisation(client_id, UNLISTED, listed=False)
+        return Organisation(client_id, client.name, listed=True)
+
+    def _record_of(self, seq: int, entry: AuditEntry) -> Record:
+        purpose = self._catalogue.purposes.get(entry.purpose)
+        return Record(
+            seq=seq,
+            entry=entry,
+            organisation=self.organisation(entry.client),
+            purpose_label=purpose.label if purpose else None,
+            legal_basis=entry.legal_basis,
+        )
 
     async def stats(self, caller: Caller, start: datetime, end: datetime, on: date) -> Stats:
         client = self._check_auditor(caller, on)
+        _period(start, end)
         await self._record(client, "auditStats", {"from": start.isoformat(), "to": end.isoformat()})
         return await self._reader.stats(start, end)
 
@@ -171,6 +315,7 @@ class Oversight:
         self, caller: Caller, start: datetime, end: datetime, on: date
     ) -> tuple[Anomaly, ...]:
         client = self._check_auditor(caller, on)
+        _period(start, end)
         details = {"from": start.isoformat(), "to": end.isoformat()}
         await self._record(client, "auditAnomalies", details)
         return await self._reader.anomalies(start, end, DEFAULT_RULES)
@@ -187,8 +332,7 @@ class Oversight:
         if entry.caller == "citizen":
             organisation = SELF_ACCESS
         else:
-            client = catalogue.clients.get(entry.client)
-            organisation = client.name if client else "Organisme non référencé"
+            organisation = self.organisation(entry.client).name
         purpose = catalogue.purposes.get(entry.purpose)
         categories = {catalogue.category_of(f) for f in entry.released if f in catalogue.fields}
         labels = tuple(sorted(catalogue.categories[c].label for c in categories))
@@ -206,3 +350,34 @@ class Oversight:
             action=action,
             note=HOUSEHOLD_MEMBER_NOTE if member else None,
         )
+
+
+def _closed(field: str, value: str | None, valid: frozenset[str]) -> None:
+    if value is not None and value not in valid:
+        listed = ", ".join(sorted(valid))
+        raise InvalidRequest(f"unknown {field} {value!r}; it is one of: {listed}")
+
+
+def _period(start: datetime | None, end: datetime | None) -> None:
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            raise InvalidRequest(f"'{name}' must be a date-time with its offset")
+    if start is not None and end is not None and end <= start:
+        raise InvalidRequest("'to' must be after 'from'")
+
+
+def _details(flt: AuditFilter, organisation: str | None) -> dict[str, str]:
+    """What an auditor's query is recorded with: its filter, the person by pseudonym."""
+    given = {
+        "client": flt.client,
+        "purpose": flt.purpose,
+        "person": flt.person,
+        "from": flt.start.isoformat() if flt.start else None,
+        "to": flt.end.isoformat() if flt.end else None,
+        "outcome": flt.outcome,
+        "kind": flt.kind,
+        "object": flt.object,
+        "recipient": flt.recipient,
+        "organisation": organisation,
+    }
+    return {k: v for k, v in given.items() if v is not None}

@@ -1,18 +1,31 @@
-"""The audit log over GraphQL: auditors' queries and the citizen's access journal."""
+"""The audit log over GraphQL: auditors' queries and the citizen's access journal.
+
+``from`` and ``to`` take a date-time with its offset (``2025-06-01T08:00:00+02:00``) or a
+plain date (``2025-06-01``): a date means that day at 00:00 in Europe/Paris for ``from``, and
+the end of that day (the next day at 00:00 in Paris) for ``to``, since periods are
+``[from, to)``. A date-time without an offset at another time than midnight is refused with
+``BAD_USER_INPUT`` naming the field and both accepted forms. ``outcome`` and ``kind`` stay
+strings, so that existing queries keep working; a value outside their closed sets is refused
+with ``BAD_USER_INPUT`` listing the valid ones, as are unknown purposes, clients and
+organisations (:mod:`exchange.oversight`).
+"""
 
 from __future__ import annotations
 
 import base64
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import strawberry
 
-from audit import Page
+from audit.campaigns import Campaign
+from audit.status import ChainStatus
 from exchange import Citizen
-from exchange.oversight import AuditQuery
+from exchange.oversight import AuditQuery, RecordPage
 from schema.context import RequestContext
 from schema.errors import typed_error
+from schema.inputs import PersonRef, PivotIdentityInput
 
 MAX_PAGE = 200
 
@@ -33,6 +46,13 @@ class DeniedField:
 class AuditDetail:
     key: str
     value: str
+
+
+@strawberry.type(name="AuditOrganisation")
+class OrganisationType:
+    client: str
+    name: str = strawberry.field(description="The organisation, as the client catalogue names it.")
+    listed: bool = strawberry.field(description="false: the client is no longer in the catalogue.")
 
 
 @strawberry.type(name="AuditEntry", description="One recorded access, as auditors see it.")
@@ -58,6 +78,13 @@ class AuditEntryType:
         "whose rights were examined, about=household_member and household_of=the id of that "
         "examination's entry.",
     )
+    organisation: OrganisationType | None = strawberry.field(
+        default=None, description="Who the client is, in words."
+    )
+    purpose_label: str | None = strawberry.field(
+        default=None,
+        description="The purpose's label in the catalogue; null when it is no longer there.",
+    )
 
 
 @strawberry.type
@@ -73,9 +100,35 @@ class AuditFilterInput:
     person_handle: str | None = strawberry.field(
         default=None, description="A handle your sector received for the person."
     )
-    from_: datetime | None = strawberry.field(default=None, name="from")
-    to: datetime | None = None
-    outcome: str | None = None
+    person: PivotIdentityInput | None = strawberry.field(
+        default=None,
+        description="The person's identity, as the person query takes it: searched by its "
+        "audit pseudonym, never stored nor recorded. Not with personHandle.",
+    )
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="A date-time with offset, or a date (Paris)."
+    )
+    to: datetime | None = strawberry.field(
+        default=None, description="Excluded; a date means the end of that day (Paris)."
+    )
+    outcome: str | None = strawberry.field(
+        default=None, description="released, partial, refused or failed."
+    )
+    object: str | None = strawberry.field(
+        default=None, description="The case reference, exactly as the client gave it."
+    )
+    kind: str | None = strawberry.field(
+        default=None,
+        description="person_access, audit_query, consent_change, prefill_submission or "
+        "automatic_act.",
+    )
+    recipient: str | None = strawberry.field(
+        default=None, description="The SIRET of the body the data was for."
+    )
+    organisation: str | None = strawberry.field(
+        default=None,
+        description="An organisation's name as the client catalogue spells it: all its clients.",
+    )
 
 
 @strawberry.type
@@ -102,6 +155,55 @@ class AnomalyType:
     start: datetime
     end: datetime
     object: str | None
+    declared_campaign: DeclaredCampaign | None = strawberry.field(
+        default=None,
+        description="The campaign declaration these reads match: expected, not suspect.",
+    )
+
+
+@strawberry.type
+class DeclaredCampaign:
+    object: str
+    client: str
+    purpose: str
+    start: datetime
+    end: datetime
+    population: int | None
+
+
+@strawberry.type
+class AuditVerification:
+    at: datetime
+    ok: bool
+    size: int
+    position: int | None
+    problem: str | None
+
+
+@strawberry.type
+class AuditCheckpoint:
+    size: int
+    signed_at: datetime
+    key_id: str
+    cosigned_by: list[str] = strawberry.field(
+        description="Witnesses whose cosignature of this checkpoint the witness file holds."
+    )
+
+
+@strawberry.type
+class AuditTailCheck:
+    ok: bool
+    start: int = strawberry.field(description="The entries after this position were checked…")
+    end: int = strawberry.field(description="…up to this one.")
+    problem: str | None
+
+
+@strawberry.type
+class AuditChainStatus:
+    size: int
+    last_verification: AuditVerification | None
+    last_checkpoint: AuditCheckpoint | None
+    tail: AuditTailCheck
 
 
 @strawberry.type(description="Who read your data, when, and why.")
@@ -151,13 +253,13 @@ def _first(first: int) -> int:
     return first
 
 
-def _page(page: Page) -> AuditLogPage:
+def _page(page: RecordPage) -> AuditLogPage:
     entries = []
-    for stored in page.items:
-        e = stored.entry
+    for record in page.items:
+        e = record.entry
         entries.append(
             AuditEntryType(
-                position=stored.seq,
+                position=record.seq,
                 id=e.id,
                 time=e.time,
                 kind=e.kind,
@@ -175,15 +277,92 @@ def _page(page: Page) -> AuditLogPage:
                 outcome=e.outcome,
                 policy_revision=e.policy_revision,
                 details=[AuditDetail(key=k, value=v) for k, v in e.details],
+                organisation=OrganisationType(
+                    client=record.organisation.client,
+                    name=record.organisation.name,
+                    listed=record.organisation.listed,
+                ),
+                purpose_label=record.purpose_label,
             )
         )
     return AuditLogPage(entries=entries, next_cursor=_cursor(page.next_after))
 
 
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def instant(field: str, value: datetime, *, end: bool) -> datetime:
+    """A ``from``/``to`` argument as an aware time (the module docstring says how)."""
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return value
+    if value.time() != time(0):
+        raise typed_error(
+            f"'{field}' needs a date-time with its offset (2025-06-01T08:00:00+02:00) or a "
+            "date (2025-06-01)",
+            "BAD_USER_INPUT",
+        )
+    day = value.date() + timedelta(days=1) if end else value.date()
+    return datetime.combine(day, time(0), tzinfo=PARIS)
+
+
 def _window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    start, end = instant("from", start, end=False), instant("to", end, end=True)
     if end <= start:
         raise typed_error("'to' must be after 'from'", "BAD_USER_INPUT")
     return start, end
+
+
+def _query(f: AuditFilterInput) -> AuditQuery:
+    identity = None
+    if f.person is not None:
+        reference = PersonRef(identity=f.person).to_reference()
+        identity = reference.identity
+    return AuditQuery(
+        client=f.client,
+        purpose=f.purpose,
+        person_handle=f.person_handle,
+        start=instant("from", f.from_, end=False) if f.from_ is not None else None,
+        end=instant("to", f.to, end=True) if f.to is not None else None,
+        outcome=f.outcome,
+        object=f.object,
+        kind=f.kind,
+        recipient=f.recipient,
+        organisation=f.organisation,
+        person_identity=identity,
+    )
+
+
+def _campaign(c: Campaign | None) -> DeclaredCampaign | None:
+    if c is None:
+        return None
+    return DeclaredCampaign(
+        object=c.object,
+        client=c.client,
+        purpose=c.purpose,
+        start=c.start,
+        end=c.end,
+        population=c.population,
+    )
+
+
+def _status(s: ChainStatus) -> AuditChainStatus:
+    v, cp = s.last_verification, s.last_checkpoint
+    return AuditChainStatus(
+        size=s.size,
+        last_verification=AuditVerification(
+            at=v.at, ok=v.ok, size=v.size, position=v.position, problem=v.problem
+        )
+        if v
+        else None,
+        last_checkpoint=AuditCheckpoint(
+            size=cp.size, signed_at=cp.signed_at, key_id=cp.key_id, cosigned_by=list(cp.cosigned_by)
+        )
+        if cp
+        else None,
+        tail=AuditTailCheck(
+            ok=s.tail.ok, start=s.tail.start, end=s.tail.end, problem=s.tail.problem
+        ),
+    )
 
 
 @strawberry.type
@@ -197,8 +376,7 @@ class AuditQueries:
         after: str | None = None,
     ) -> AuditLogPage:
         rc = info.context
-        f = filter or AuditFilterInput()
-        query = AuditQuery(f.client, f.purpose, f.person_handle, f.from_, f.to, f.outcome)
+        query = _query(filter or AuditFilterInput())
         page = await rc.oversight.log(
             rc.caller, query, first=_first(first), after=_after(after), on=rc.on
         )
@@ -243,9 +421,20 @@ class AuditQueries:
                 start=a.start,
                 end=a.end,
                 object=a.object,
+                declared_campaign=_campaign(a.declared_campaign),
             )
             for a in found
         ]
+
+    @strawberry.field(
+        description="The log's integrity: the last full verification, the last signed "
+        "checkpoint and its cosignatures, and a check of the entries since, made now (auditors)."
+    )
+    async def audit_chain_status(
+        self, info: strawberry.Info[RequestContext, None]
+    ) -> AuditChainStatus:
+        rc = info.context
+        return _status(await rc.oversight.chain_status(rc.caller, on=rc.on))
 
     @strawberry.field(description="Who read your data, when and why (citizens).")
     async def my_access_log(
