@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 SYSTEM_PACKAGES := haproxy
 SYSTEM_STAMP    := $(VENV)/.system-tools
 
-.PHONY: run test lint typecheck unit bench sandbox clean system-tools
+.PHONY: run test lint typecheck unit bench sandbox clean system-tools vendor-assets
 
 $(STAMP): pyproject.toml package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ bench: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/unefois sandbox
+
+# Copies the pages' assets (GraphiQL, React, the DSFR) from node_modules into the package, after
+# a version change in package.json; the copies are committed, so neither run nor test needs it.
+vendor-assets: $(STAMP)
+	$(BIN)/python -m gateway.web.vendor
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

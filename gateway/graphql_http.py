@@ -2,29 +2,36 @@
 
 A thin endpoint of our own rather than strawberry's view: it keeps the hot path short
 (orjson, no multipart, no subscriptions) and lets every refusal carry ``extensions.code``.
+With introspection on, a browser's GET is answered with GraphiQL, shipped in the package
+(no CDN) and keeping nothing in the browser: no storage, nothing in the address bar.
 """
 
 from __future__ import annotations
 
+import calendar
+import json
 import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from importlib.resources import files
 from typing import Any
 
 import orjson
 import strawberry
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from exchange import Caller
+from gateway.oauth import TOKEN_PATH
 from gateway.observability import ANONYMOUS, GraphQLOutcome
 from gateway.ratelimit import Rate, RateLimiter, retry_after_header
 from gateway.state import services_of
+from gateway.web.render import render
+from gateway.web.security import policy
 from schema import RequestContext, format_error
 
 Authenticate = Callable[[Request], Awaitable[Caller]]
@@ -71,6 +78,56 @@ def operation_label(query: str, operation_name: str | None) -> str:
         found = _FIRST_NAMED.match(query)
         name = found.group(1) if found else None
     return name if name is not None and _NAME.fullmatch(name) else ANONYMOUS
+
+
+# GraphiQL's stylesheet embeds its fonts as data: URIs; nothing else of the pages' policy is
+# loosened (the bundle needs no eval; the one <style> it would add, a scroll lock under its
+# dialogs, is refused without harm).
+IDE_POLICY = policy().replace("font-src 'self';", "font-src 'self' data:;")
+
+
+def previous_month(today: date) -> str:
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def _shift(value: str, months: int) -> str:
+    """A ``YYYY-MM`` month or ``YYYY-MM-DD`` day moved by ``months``, the day kept in range."""
+    year, month = int(value[:4]), int(value[5:7])
+    number = year * 12 + month - 1 + months
+    year, month = number // 12, number % 12 + 1
+    if len(value) == 7:
+        return f"{year:04d}-{month:02d}"
+    day = min(int(value[8:10]), calendar.monthrange(year, month)[1])
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _shifted(value: Any, months: int) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _shift(item, months) if key in ("birthDate", "month") else _shifted(item, months)
+            for key, item in value.items()
+        }
+    return value
+
+
+def ide_examples(sandbox_month: str) -> dict[str, Any]:
+    """GraphiQL's example tabs for a sandbox describing ``sandbox_month``.
+
+    The examples read a scenario person of the sandbox, whose dates the sandbox moves with the
+    month it describes (its scenarios are written for one month): birth dates and the month
+    evaluated move by as many months here.
+    """
+    source = files("gateway").joinpath("web/templates/graphiql-examples.json")
+    examples: dict[str, Any] = json.loads(source.read_text(encoding="utf-8"))
+    written = examples.pop("sandboxMonth")
+    months = (int(sandbox_month[:4]) - int(written[:4])) * 12 + (
+        int(sandbox_month[5:7]) - int(written[5:7])
+    )
+    for tab in examples["tabs"]:
+        tab["variables"] = json.dumps(_shifted(tab["variables"], months), indent=2)
+        tab["headers"] = examples["headers"]
+    return examples
 
 
 class GraphQLRequestError(Exception):
@@ -135,12 +192,23 @@ class GraphQLEndpoint:
         self._schema = schema
         self._authenticate = authenticate
         self._clock = clock
-        self._ide_html = get_graphql_ide_html("graphiql") if ide else None
+        self._ide = ide
+
+    def _ide_page(self, request: Request) -> Response:
+        # `unefois run` starts its sandbox at the previous month: the examples follow it.
+        examples = ide_examples(previous_month(self._clock().date()))
+        context = {
+            "endpoint": request.url.path,
+            "token_url": str(request.base_url.replace(path=TOKEN_PATH)),
+            "examples": json.dumps(examples, ensure_ascii=False),
+        }
+        headers = {"Content-Security-Policy": IDE_POLICY}
+        return render(request, "graphiql.html", context, headers=headers)
 
     async def handle(self, request: Request) -> Response:
         if request.method == "GET":
-            if self._ide_html is not None and "text/html" in request.headers.get("accept", ""):
-                return HTMLResponse(self._ide_html)
+            if self._ide and "text/html" in request.headers.get("accept", ""):
+                return self._ide_page(request)
             return error_response(
                 405, "BAD_USER_INPUT", "queries are sent with POST", headers={"Allow": "POST"}
             )
