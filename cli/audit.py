@@ -7,8 +7,10 @@ SQLite file of the data directory).
 trusts the public keys given with ``--public-key`` (by default the one the gateway published
 in its data directory) and the checkpoints of ``--trusted-checkpoint`` files (by default the
 configured witness file), and fails when more than ``--grace`` entries follow the last
-trusted checkpoint. ``checkpoint`` signs with the gateway's key and sends the checkpoint to
-the witnesses too.
+trusted checkpoint. With ``--record`` it then keeps its result for the auditors' chain status,
+through a second, writable connection (``"recorded": false`` when the database does not take
+it: the verification's answer is the same). ``checkpoint`` signs with the gateway's key and
+sends the checkpoint to the witnesses too.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from typing import TextIO
 import orjson
 
 from audit import (
+    AuditError,
     AuditUnavailable,
+    Report,
     export,
     open_database,
     public_key_from_pem,
@@ -31,6 +35,7 @@ from audit import (
     verify,
 )
 from audit.checkpoint import Checkpoint
+from audit.status import record_verification
 from audit.witness import read_checkpoints
 from runtime import Services
 from runtime.audit_wiring import PUBLIC_KEY_FILE, witness_path
@@ -47,6 +52,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     audit = sub.add_parser("audit", help="verify, checkpoint or export the audit log")
     asub = audit.add_subparsers(dest="audit_command", required=True)
     check = asub.add_parser("verify", help="check every entry, the chain and the checkpoints")
+    check.add_argument(
+        "--record",
+        action="store_true",
+        help="once done, record the result for the auditors' chain status (a write)",
+    )
     check.add_argument(
         "--public-key",
         action="append",
@@ -118,6 +128,7 @@ async def _verify(settings: Settings, args: argparse.Namespace, url: str, stdout
         report = await verify(db, public_keys(*keys), trusted=trusted, grace=grace)
     finally:
         await db.aclose()
+    recorded = await _record(settings, url, report) if args.record else False
     _report(
         stdout,
         {
@@ -128,9 +139,26 @@ async def _verify(settings: Settings, args: argparse.Namespace, url: str, stdout
             "trusted_checkpoints": len(trusted),
             "position": report.position,
             "problem": report.problem,
+            "recorded": recorded,
         },
     )
     return 0 if report.ok else 1
+
+
+async def _record(settings: Settings, url: str, report: Report) -> bool:
+    """Keep the result for the auditors' chain status; a database that cannot take it (read
+    only, not migrated yet) leaves the verification's own answer unchanged."""
+    try:
+        db = await open_database(url, schema=settings.database_schema)
+    except AuditError:
+        return False
+    try:
+        await record_verification(db, report, datetime.now(UTC))
+    except AuditError:
+        return False
+    finally:
+        await db.aclose()
+    return True
 
 
 async def _run(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:

@@ -111,6 +111,7 @@ async def run_campaign(
             cooldown_days=args.cooldown_days,
             workers=args.workers,
             worker_index=args.worker_index,
+            declare=services.oversight.declare_campaign,
         )
         if args.from_events:
             consumer, triggers = await pending_triggers(services, clock)

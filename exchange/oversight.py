@@ -63,6 +63,19 @@ ACTIONS = {
 
 ExportFormat = Literal["jsonl", "csv"]
 UNLISTED = "Organisme non référencé"
+__all__ = [
+    "AUDIT_PURPOSE",
+    "AuditQuery",
+    "Campaign",
+    "ChainStatus",
+    "ExportFormat",
+    "Journal",
+    "JournalItem",
+    "Organisation",
+    "Oversight",
+    "Record",
+    "RecordPage",
+]
 
 
 class AuditReading(Protocol):

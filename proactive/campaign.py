@@ -20,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from connectors import PivotIdentity, records
@@ -39,6 +39,7 @@ from exchange import Exchange, Pseudonyms
 from exchange.caller import PERSON_READ_SCOPE, Client
 from exchange.context import AccessContext
 from exchange.errors import ExchangeError
+from exchange.oversight import Campaign
 from exchange.pseudonyms import PROACTIVE_SECTOR
 from exchange.reference import PersonReference
 from exchange.service import PersonRequest
@@ -71,6 +72,9 @@ BENEFIT_SHORT = {
     "aspa": "à l'ASPA (minimum vieillesse)",
 }
 CONTACT_FIELD = "contact"
+# How long a campaign's declaration covers its reads from its start: a run of 100,000 persons
+# takes hours; another worker or a resumed run declares again and widens the period.
+DECLARED_FOR = timedelta(days=2)
 Clock = Callable[[], datetime]
 Progress = Callable[["Summary"], None]
 
@@ -137,6 +141,7 @@ class CampaignRunner:
         worker_index: int = 0,
         concurrency: int = CONCURRENCY,
         batch: int = BATCH,
+        declare: Callable[[Campaign], Awaitable[None]] | None = None,
     ) -> None:
         if not 0 <= worker_index < workers:
             raise ValueError("the worker index must be between 0 and workers - 1")
@@ -153,6 +158,7 @@ class CampaignRunner:
         self._index = worker_index
         self._concurrency = concurrency
         self._batch = batch
+        self._declare = declare
 
     def mine(self, identity: PivotIdentity) -> bool:
         """Whether this worker examines that person."""
@@ -170,6 +176,13 @@ class CampaignRunner:
         form = _form_for(benefit)
         # Checked before any access: a context the exchange would refuse for every person.
         context = AccessContext(PURPOSE, self._recipient, campaign_id)
+        if self._declare is not None:
+            # Declared before the first read, so that auditors expect its bulk reads.
+            now = self._clock()
+            size = len(persons) if isinstance(persons, Sized) else None
+            await self._declare(
+                Campaign(campaign_id, self._caller.id, PURPOSE, now, now + DECLARED_FOR, now, size)
+            )
         summary = Summary()
         batch: list[Subject] = []
         for person in persons:

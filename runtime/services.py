@@ -28,7 +28,7 @@ from exchange.fetch import CallObserver
 from exchange.oversight import Oversight
 from exchange.reference import PersonTokens
 from policies import Catalogue, PolicyError, load_catalogue
-from runtime.audit_wiring import open_audit_log
+from runtime.audit_wiring import open_audit_log, witness_path
 from runtime.errors import ConfigurationError
 from runtime.secret import pseudonym_secret
 from runtime.settings import Settings
@@ -165,7 +165,8 @@ class Services:
             offers = OfferStore(database)
             decider = PolicyDecider(catalogue, consent_store, pseudonyms)
             submissions = SubmissionStore(database)
-            reader = AuditReader(audit_db)
+            witness = witness_path(settings.data_dir, settings.audit_witness_file)
+            reader = AuditReader(audit_db, witness_file=witness)
             yield cls(
                 settings=settings,
                 catalogue=catalogue,

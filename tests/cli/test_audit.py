@@ -151,3 +151,24 @@ def test_checkpoint_goes_to_the_cosigning_witness(
     assert [cp["size"] for cp in state.latest.values()] == [20]
     lines = [json.loads(line) for line in (data_dir / WITNESS_FILE).read_text().splitlines()]
     assert any("cosignature" in line and line["size"] == 20 for line in lines)
+
+
+def test_verify_records_its_result_for_the_chain_status_when_asked(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from audit import AuditReader
+
+    async def status() -> object:
+        db = await open_database(_url(data_dir))
+        try:
+            return (await AuditReader(db).chain_status()).last_verification
+        finally:
+            await db.aclose()
+
+    code, report = _verify(capsys)
+    assert (code, report["recorded"]) == (0, False)
+    assert asyncio.run(status()) is None
+    code, report = _verify(capsys, "--record")
+    assert (code, report["recorded"]) == (0, True)
+    last = asyncio.run(status())
+    assert last is not None and (last.ok, last.size) == (True, 20)  # type: ignore[attr-defined]
