@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # System tools the tests run for real (Debian package names), installed by `make test`.
-SYSTEM_PACKAGES := haproxy
+SYSTEM_PACKAGES := haproxy chromium
 SYSTEM_STAMP    := $(VENV)/.system-tools
 
 .PHONY: run test lint typecheck unit bench sandbox clean system-tools vendor-assets

@@ -1,0 +1,341 @@
+"""What the browser tests stand on: Chromium, a running stack, axe-core, keyboard and CSP checks.
+
+The stack is the sandbox and one ``unefois serve`` as real processes on loopback (the helpers
+of :mod:`tests.system._stack`), the gateway on an embedded SQLite database in a temporary data
+directory. Offers are made the way an operator makes them, with ``unefois campaign run``
+against the same data directory, so the pages show what a person's link really opens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import policies
+from database import DEFAULT_FILE
+from prefill import load_forms
+from proactive.links import form_url, opt_out_url
+from tests.system._stack import (
+    Gateway,
+    Sandbox,
+    free_port,
+    gateway_env,
+    previous_month,
+    running_sandbox,
+    tail,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SANDBOX_SIZE = 40  # the generated persons; the scenario households come after them
+RECIPIENT = "13002526500013"
+GATEWAY_START_TIMEOUT = 120.0  # a loaded machine's start, not a busy one's
+CAMPAIGN_TIMEOUT = 300.0  # only ever reached when something hangs
+BLOCKING = ("serious", "critical")
+TAB_LIMIT = 60  # presses of Tab before a control counts as out of the keyboard's reach
+
+
+# --- Chromium ---------------------------------------------------------------------------------
+
+
+def chromium_path() -> str | None:
+    """The system's Chromium (Debian's ``chromium`` package, installed by ``make test``)."""
+    return shutil.which("chromium")
+
+
+def launch_args(executable: str) -> dict[str, Any]:
+    """Playwright's launch options for the system's Chromium: headless, and without the
+    sandbox only as root (Chromium refuses to start sandboxed there)."""
+    args: dict[str, Any] = {"executable_path": executable, "headless": True}
+    if os.geteuid() == 0:
+        args["args"] = ["--no-sandbox"]
+    return args
+
+
+# --- The stack ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfferLinks:
+    """One offer of a campaign and the two links its notification carries."""
+
+    offer_id: str
+    benefit: str
+    form: str  # the form link's path and query, on the gateway
+    opt_out: str  # the opt-out link's path and query, on the gateway
+
+
+@dataclass
+class Stack:
+    sandbox: Sandbox
+    gateway: Gateway
+    data_dir: Path
+    workdir: Path
+    campaigns: list[str] = field(default_factory=list)
+
+    @property
+    def gateway_url(self) -> str:
+        return self.gateway.url
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The gateway's environment: what ``unefois`` commands need to act on its data."""
+        return dict(self.gateway.env)
+
+    def url(self, path: str) -> str:
+        return self.gateway_url + path
+
+    def unefois(self, *args: str, timeout: float = CAMPAIGN_TIMEOUT) -> str:
+        """Run ``unefois <args>`` on the gateway's data; its standard output."""
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "cli.main", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"unefois {args[0]} exited with code {done.returncode}\n{done.stderr[-3000:]}"
+            )
+        return done.stdout
+
+    def campaign(self, benefit: str = "rsa", campaign: str | None = None) -> list[OfferLinks]:
+        """Run a detection campaign over the sandbox's population; its offers, with the links
+        their notifications carry (relative to the gateway)."""
+        name = campaign or f"{benefit}-navigateur-{len(self.campaigns) + 1}"
+        self.unefois(
+            "campaign",
+            "run",
+            "--benefit",
+            benefit,
+            "--month",
+            previous_month(),
+            "--population",
+            "--campaign",
+            name,
+            "--recipient",
+            RECIPIENT,
+        )
+        self.campaigns.append(name)
+        return [
+            OfferLinks(
+                offer_id=offer,
+                benefit=benefit,
+                form=form_url("", form_of(benefit), offer),
+                opt_out=opt_out_url("", offer),
+            )
+            for offer in self.offers_of(name)
+        ]
+
+    def offers_of(self, campaign: str) -> list[str]:
+        """The ids of a campaign's offers, in the order they were detected."""
+        with contextlib.closing(
+            sqlite3.connect(f"file:{self.data_dir / DEFAULT_FILE}?mode=ro", uri=True)
+        ) as db:
+            rows = db.execute(
+                "SELECT id FROM offers WHERE campaign = ? ORDER BY detected_at, id", (campaign,)
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def logs(self) -> str:
+        return f"{self.gateway.log_tail()}\n--- sandbox\n{tail(self.sandbox.log)}"
+
+
+def form_of(benefit: str) -> str:
+    """The form a benefit's offers link to: the prefilled form of that benefit, as the
+    campaign chooses it."""
+    for form_id, form in load_forms().items():
+        if form.benefit == benefit:
+            return str(form_id)
+    raise ValueError(f"no prefilled form for {benefit!r}")
+
+
+@contextlib.contextmanager
+def running_stack(workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """The sandbox, then a gateway told its URLs, both stopped on exit.
+
+    The gateway's port is chosen first so that the sandbox's identity providers can accept
+    redirections to it (``UNEFOIS_SANDBOX_GATEWAY_URLS``).
+    """
+    port = free_port()
+    gateway_url = f"http://127.0.0.1:{port}"
+    data_dir = workdir / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        previous = os.environ.get("UNEFOIS_SANDBOX_GATEWAY_URLS")
+        os.environ["UNEFOIS_SANDBOX_GATEWAY_URLS"] = gateway_url
+        try:
+            sandbox = stack.enter_context(running_sandbox(workdir, SANDBOX_SIZE))
+        finally:
+            if previous is None:
+                os.environ.pop("UNEFOIS_SANDBOX_GATEWAY_URLS", None)
+            else:
+                os.environ["UNEFOIS_SANDBOX_GATEWAY_URLS"] = previous
+        env = gateway_env(
+            sandbox,
+            data_dir,
+            Path(policies.__file__).parent / "catalogue",
+            {
+                "UNEFOIS_PORT": str(port),
+                "UNEFOIS_PUBLIC_URL": gateway_url,
+                "UNEFOIS_INTROSPECTION": "true",
+                "UNEFOIS_CAMPAIGN_RECIPIENT": RECIPIENT,
+                **(extra_env or {}),
+            },
+        )
+        gateway = Gateway("navigateur", env, workdir)
+        stack.callback(gateway.stop)
+        gateway.start()
+        gateway.wait_healthy(GATEWAY_START_TIMEOUT)
+        yield Stack(sandbox, gateway, data_dir, workdir)
+
+
+# --- Checks in the page -------------------------------------------------------------------------
+
+
+@cache
+def axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as shown now (every rule axe runs by default).
+
+    The script is evaluated through the browser's debugging protocol, which the page's
+    Content-Security-Policy does not govern: the policy stays on and is tested as served.
+    """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(axe_source())
+    found: list[dict[str, Any]] = page.evaluate(
+        """async () => {
+            const results = await window.axe.run(document, {resultTypes: ["violations"]});
+            return results.violations.map((v) => ({
+                id: v.id,
+                impact: v.impact,
+                help: v.help,
+                targets: v.nodes.map((n) => n.target.join(" ")),
+            }));
+        }"""
+    )
+    return found
+
+
+def assert_accessible(page: Any, context: str = "") -> None:
+    """Fail listing every axe-core violation of impact serious or critical."""
+    blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
+    if blocking:
+        lines = [
+            f"- {v['id']} ({v['impact']}): {v['help']} — {', '.join(v['targets'][:10])}"
+            for v in blocking
+        ]
+        where = f"{context} ({page.url})" if context else page.url
+        raise AssertionError(
+            f"{len(blocking)} serious or critical accessibility violation(s) on {where}:\n"
+            + "\n".join(lines)
+        )
+
+
+def keyboard_reach(page: Any, selector: str, limit: int = TAB_LIMIT) -> int:
+    """Press Tab from the top of the page until the element of ``selector`` has the focus;
+    the number of presses. Fails when ``limit`` presses never reach it."""
+    target = page.locator(selector)
+    assert target.count() == 1, f"{selector!r} matches {target.count()} elements, not one"
+    # Back to the top: nothing focused, the sequential navigation starting from the document.
+    page.evaluate(
+        """() => {
+            if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+            window.getSelection()?.removeAllRanges();
+            window.scrollTo(0, 0);
+        }"""
+    )
+    page.mouse.click(0, 0)
+    seen: list[str] = []
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if target.evaluate("(el) => el === document.activeElement"):
+            return presses
+        seen.append(
+            page.evaluate(
+                """() => {
+                    const el = document.activeElement;
+                    if (!el || el === document.body) return "(body)";
+                    const text = (el.innerText || el.value || "").trim().slice(0, 30);
+                    return el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+                        (text ? " “" + text + "”" : "");
+                }"""
+            )
+        )
+    raise AssertionError(
+        f"{selector!r} not reached by {limit} presses of Tab; focus went through: "
+        + ", ".join(dict.fromkeys(seen))
+    )
+
+
+# --- Content-Security-Policy --------------------------------------------------------------------
+
+# Reported by an init script, which the debugging protocol runs whatever the page's policy.
+_CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+    window.__unefoisCspViolation({
+        directive: e.violatedDirective,
+        blocked: e.blockedURI,
+        source: e.sourceFile,
+        line: e.lineNumber,
+        sample: e.sample,
+        page: document.location.pathname,
+    });
+}, true);
+"""
+CSP_BINDING = "__unefoisCspViolation"
+
+
+@dataclass
+class CspWatch:
+    """Console messages and ``securitypolicyviolation`` events of a browser context's pages."""
+
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+    def attach(self, context: Any) -> None:
+        context.expose_binding(CSP_BINDING, lambda _source, event: self.violations.append(event))
+        context.add_init_script(_CSP_LISTENER)
+        context.on("page", self._watch_page)
+        for page in context.pages:
+            self._watch_page(page)
+
+    def _watch_page(self, page: Any) -> None:
+        page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
+
+    def refused(self) -> list[str]:
+        """What the policy blocked: the events, and the console's "Refused to …" lines (for
+        what happens before the listener exists, such as a blocked ``<script>`` in ``head``)."""
+        events = [
+            f"{v['directive']} blocked {v['blocked'] or '(inline)'} on {v['page']}"
+            + (f" ({v['source']}:{v['line']})" if v.get("source") else "")
+            for v in self.violations
+        ]
+        console = [
+            line
+            for line in self.console
+            if "Content Security Policy" in line or "Refused to" in line
+        ]
+        return events + console
+
+    def check(self) -> None:
+        refused = self.refused()
+        if refused:
+            raise AssertionError(
+                "the page violated its Content-Security-Policy:\n"
+                + "\n".join(f"- {line}" for line in dict.fromkeys(refused))
+            )
