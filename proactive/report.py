@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from store.offers import STATUSES, Offer
 
@@ -101,47 +102,61 @@ def _percent(value: float | None) -> str:
     return f"{text} %"
 
 
-def _bars(chart_id: str, title: str, rows: Sequence[tuple[str, int]]) -> str:
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: str  # formatted
+    y: int
+    length: int
+
+
+@dataclass(frozen=True)
+class Chart:
     """A horizontal bar chart with its title and a text description for assistive tools."""
+
+    id: str
+    title: str
+    description: str
+    width: int
+    height: int
+    label_width: int
+    bar_height: int
+    bars: tuple[Bar, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    caption: str
+    head: tuple[str, ...]
+    rows: tuple[tuple[tuple[str, bool], ...], ...]  # each cell: (text, is a number)
+
+
+def _bars(chart_id: str, title: str, rows: Sequence[tuple[str, int]]) -> Chart:
     width, label_w, bar_h = 560, 170, 22
     top = max((v for _, v in rows), default=0) or 1
-    height = bar_h * len(rows) + 8
     described = "; ".join(f"{label} : {_number(v)}" for label, v in rows) or "aucune donnée"
-    parts = [
-        f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'aria-labelledby="{chart_id}-t {chart_id}-d" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{chart_id}-t">{escape(title)}</title>',
-        f'<desc id="{chart_id}-d">{escape(described)}</desc>',
-    ]
-    for i, (label, value) in enumerate(rows):
-        y = 4 + i * bar_h
-        length = round((width - label_w - 60) * value / top)
-        parts.append(
-            f'<text x="0" y="{y + 15}">{escape(label)}</text>'
-            f'<rect x="{label_w}" y="{y + 3}" width="{length}" height="{bar_h - 6}" '
-            f'fill="#000091"/><text x="{label_w + length + 6}" y="{y + 15}">{_number(value)}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    bars = tuple(
+        Bar(label, _number(value), 4 + i * bar_h, round((width - label_w - 60) * value / top))
+        for i, (label, value) in enumerate(rows)
+    )
+    return Chart(chart_id, title, described, width, bar_h * len(rows) + 8, label_w, bar_h, bars)
 
 
-def _table(caption: str, head: Sequence[str], rows: Sequence[Sequence[str | int]]) -> str:
-    cells = "".join(f'<th scope="col">{escape(h)}</th>' for h in head)
-    body = []
-    for row in rows:
-        first, *rest = row
-        tds = "".join(
-            f'<td class="n">{_number(v)}</td>' if isinstance(v, int) else f"<td>{escape(v)}</td>"
-            for v in rest
-        )
-        body.append(f'<tr><th scope="row">{escape(str(first))}</th>{tds}</tr>')
-    return (
-        f"<table><caption>{escape(caption)}</caption><thead><tr>{cells}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
+def _table(caption: str, head: Sequence[str], rows: Sequence[Sequence[str | int]]) -> Table:
+    return Table(
+        caption,
+        tuple(head),
+        tuple(
+            tuple(
+                (_number(v), True) if isinstance(v, int) and i else (str(v), False)
+                for i, v in enumerate(row)
+            )
+            for row in rows
+        ),
     )
 
 
-def _by_status(offers: Sequence[Offer], key: str, label: str, caption: str) -> str:
+def _by_status(offers: Sequence[Offer], key: str, label: str, caption: str) -> Table:
     groups: dict[str, Counter[str]] = {}
     for offer in offers:
         name = getattr(offer, key) or UNKNOWN_TERRITORY
@@ -153,7 +168,7 @@ def _by_status(offers: Sequence[Offer], key: str, label: str, caption: str) -> s
     return _table(caption, head, rows)
 
 
-def _amounts(offers: Sequence[Offer]) -> str:
+def _amounts(offers: Sequence[Offer]) -> Table:
     rows: list[list[str | int]] = []
     for benefit in sorted({o.benefit for o in offers}):
         known = [o.monthly_amount for o in offers if o.benefit == benefit]
@@ -164,7 +179,7 @@ def _amounts(offers: Sequence[Offer]) -> str:
     return _table("Montants mensuels estimés", head, rows)
 
 
-def _detection(found: Mapping[str, Detection]) -> str:
+def _detection(found: Mapping[str, Detection]) -> Table:
     head = [
         "Prestation",
         "personnes examinées",
@@ -190,14 +205,16 @@ def _detection(found: Mapping[str, Detection]) -> str:
         ]
         for benefit, d in found.items()
     ]
-    return (
-        "<h2>Qualité de la détection (vérité de terrain)</h2><p>Comparée à la vérité de "
-        "terrain de la population de test : pour chaque personne, si elle est réellement "
-        "non-recourante de la prestation (le droit appliqué aux faits réels de son foyer, "
-        "qu'aucune administration ne sert). Précision : vrais positifs / (vrais + faux "
-        "positifs). Rappel : vrais positifs / non-recourants connus parmi les personnes "
-        "examinées par la campagne.</p>" + _table("Précision et rappel par prestation", head, rows)
-    )
+    return _table("Précision et rappel par prestation", head, rows)
+
+
+_TEMPLATES = Environment(
+    loader=PackageLoader("proactive", "templates"),
+    autoescape=select_autoescape(["html.j2"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def render_report(
@@ -207,24 +224,21 @@ def render_report(
     statuses = Counter(o.status for o in offers)
     by_benefit = Counter(o.benefit for o in offers)
     by_territory = Counter(o.territory or UNKNOWN_TERRITORY for o in offers)
-    sections = [
-        f"<h1>{escape(title)}</h1>",
-        f"<p>{_number(len(offers))} offres. Agrégats seulement : aucune donnée personnelle.</p>",
-        "<h2>Offres par statut</h2>",
-        _bars("status", "Offres par statut", [(STATUS_LABELS[s], statuses[s]) for s in STATUSES]),
-        "<h2>Par prestation</h2>",
-        _bars("benefit", "Offres par prestation", sorted(by_benefit.items())),
-        _by_status(offers, "benefit", "Prestation", "Offres par prestation et statut"),
-        "<h2>Par département</h2>",
-        _bars("territory", "Offres par département", sorted(by_territory.items())),
-        _by_status(offers, "territory", "Département", "Offres par département et statut"),
-        "<h2>Montants</h2>",
-        _amounts(offers),
-    ]
-    if truth is not None:
-        sections.append(_detection(detections(offers, truth)))
-    return (
-        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
-        f"<body><main>{''.join(sections)}</main></body></html>\n"
+    return _TEMPLATES.get_template("report.html.j2").render(
+        title=title,
+        css=_CSS,
+        offers=_number(len(offers)),
+        by_status=_bars(
+            "status", "Offres par statut", [(STATUS_LABELS[s], statuses[s]) for s in STATUSES]
+        ),
+        by_benefit=_bars("benefit", "Offres par prestation", sorted(by_benefit.items())),
+        benefit_table=_by_status(
+            offers, "benefit", "Prestation", "Offres par prestation et statut"
+        ),
+        by_territory=_bars("territory", "Offres par département", sorted(by_territory.items())),
+        territory_table=_by_status(
+            offers, "territory", "Département", "Offres par département et statut"
+        ),
+        amounts=_amounts(offers),
+        detection=None if truth is None else _detection(detections(offers, truth)),
     )

@@ -85,7 +85,7 @@ def test_the_page_holds_the_figures_and_accessible_charts() -> None:
     assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page
     assert "<script" not in page and "http" not in page.replace("http://www.w3.org/2000/svg", "")
     # Every chart is an image with a title and a description giving its figures.
-    charts = re.findall(r"<svg[^>]*>.*?</svg>", page)
+    charts = re.findall(r"<svg[^>]*>.*?</svg>", page, re.DOTALL)
     assert len(charts) == 3
     for chart in charts:
         assert 'role="img"' in chart and "<title" in chart and "<desc" in chart
@@ -153,3 +153,9 @@ def test_the_cli_reports_a_campaign_from_the_store(sandbox: RunningSandbox, tmp_
     assert f"non_claimants {known} precision 0.5 recall {1 / known} examined {len(living)}" in line
     page = output.read_text(encoding="utf-8")
     assert "Campagne rsa-2025-06" in page and "Rappel" in page
+
+
+def test_text_is_escaped_by_the_template() -> None:
+    page = render_report(OFFERS, None, 'Campagne <script>alert("x")</script>')
+    assert "<script" not in page
+    assert "Campagne &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
