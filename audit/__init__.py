@@ -15,12 +15,14 @@ Wiring::
 Witnesses: ``AuditLog(…, witnesses=[WitnessFile(path), HttpWitness(url, store=…)])`` sends
 every checkpoint outside the database.
 
-Read side: ``AuditReader(db)`` (pages, statistics, anomalies),
+Read side: ``AuditReader(db)`` (pages, statistics, anomalies, declared campaigns, filtered
+exports, the chain's status),
 ``verify(db, public_keys, trusted=read_checkpoints(path), grace=n)`` on
 ``open_database(url, read_only=True)``, ``export(db, out, start=…, end=…, format="jsonl")``.
 """
 
 from audit.anomalies import Anomaly, AnomalyRules
+from audit.campaigns import Campaign
 from audit.chain import GENESIS, leaf_hash, next_head
 from audit.checkpoint import (
     Checkpoint,
@@ -37,6 +39,7 @@ from audit.export import export
 from audit.log import AuditLog, Receipt
 from audit.migration import head_revision, migrate
 from audit.query import AuditFilter, AuditReader, DayCount, Page, Stats, Stored
+from audit.status import ChainStatus, record_verification
 from audit.verify import Report, verify
 from audit.witness import (
     Cosignature,
@@ -61,6 +64,8 @@ __all__ = [
     "AuditLog",
     "AuditReader",
     "AuditUnavailable",
+    "Campaign",
+    "ChainStatus",
     "Checkpoint",
     "CheckpointSigner",
     "Cosignature",
@@ -90,6 +95,7 @@ __all__ = [
     "public_key_from_pem",
     "public_keys",
     "read_checkpoints",
+    "record_verification",
     "verify",
     "verify_checkpoint",
     "verify_cosignature",
