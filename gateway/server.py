@@ -299,6 +299,9 @@ def banner(
     lines = [
         "",
         "Unefois is running (embedded default: local sandbox agencies).",
+        f"  Home:       {base}/",
+        f"  Citizens:   {base}/mon-espace/   (sandbox FranceConnect: click a listed person)",
+        f"  Auditors:   {base}/console/   (sandbox agent sign-in: click a listed agent)",
         f"  GraphiQL:   {base}/graphql   (add the header Authorization: Bearer <token>)",
         f"  Health:     {base}/healthz   {base}/readyz   {base}/metrics",
         "  Clients (secrets new at every start; add yours with: unefois clients add):",
