@@ -20,6 +20,7 @@ from connectors.redis_health import redis_client
 from eligibility import EligibilityService
 from exchange.auditing import AuditSink
 from gateway.callers import PersonTokenCheck, authenticator
+from gateway.citizen import citizen_space
 from gateway.client_store import ClientSource, LiveClients, StaticClients
 from gateway.clients import ClientRegistry
 from gateway.formlink import FormLinkPage, formlink_routes
@@ -135,6 +136,7 @@ def build_app(
         observe=metrics.observe_graphql,
     )
     auth_server = build_authorization_server(settings, registry, signing, clock)
+    citizen = citizen_space(settings, person_tokens, clock)
 
     async def home(request: Request) -> Response:
         return render(request, "home.html")
@@ -185,6 +187,7 @@ def build_app(
                     del app.state.services
         finally:
             await limiter.aclose()
+            await citizen.aclose()
             for http in (jwks_http, person_http):
                 if http is not None:
                     await http.aclose()
@@ -199,6 +202,7 @@ def build_app(
         *oauth_routes(auth_server, limiter),
         *optout_routes(OptOutPages(clock)),
         *formlink_routes(FormLinkPage(settings.form_builder_url, settings.public_url, clock)),
+        *citizen.routes(),
     ]
     return Starlette(
         routes=routes,

@@ -292,6 +292,16 @@ class OfferStore:
             row = await conn.execute(select(opt_outs.c.person).where(opt_outs.c.person == person))
             return row.first() is not None
 
+    async def for_person(self, person: str) -> list[Offer]:
+        """The offers made to ``person`` (a proactive pseudonym), latest detection first."""
+        query = (
+            select(offers)
+            .where(offers.c.person == person)
+            .order_by(offers.c.detected_at.desc(), offers.c.id)
+        )
+        async with self._database.connection() as conn:
+            return [_offer(row) for row in await conn.execute(query)]
+
     async def for_campaign(self, campaign: str) -> list[Offer]:
         """The campaign's offers, oldest detection first."""
         query = (

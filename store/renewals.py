@@ -147,6 +147,16 @@ class RenewalStore:
             )
         return await self.get(renewal_id)
 
+    async def for_person(self, person: str) -> list[Renewal]:
+        """The renewals made for ``person`` (a proactive pseudonym), latest first."""
+        query = (
+            select(renewals)
+            .where(renewals.c.person == person)
+            .order_by(renewals.c.renewed_at.desc(), renewals.c.id)
+        )
+        async with self._database.connection() as conn:
+            return [_renewal(row) for row in await conn.execute(query)]
+
     async def for_campaign(self, campaign: str) -> list[Renewal]:
         """The campaign's renewals, oldest first."""
         query = (

@@ -1,0 +1,103 @@
+"""The citizen space's words: dates, offer states, consent durations and states, in French."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from exchange.consents import MAX_VALIDITY
+from policies import Consent
+from store import Offer
+
+PARIS = ZoneInfo("Europe/Paris")
+_MONTHS = (
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+).split()
+
+# An offer's status as the person reads it, and the DSFR badge that shows it.
+OFFER_STATES: dict[str, tuple[str, str]] = {
+    "detected": ("Détectée", "fr-badge--info"),
+    "notified": ("Envoyée", "fr-badge--new"),
+    "opened": ("Ouverte", "fr-badge--new"),
+    "applied": ("Demandée", "fr-badge--success"),
+    "declined": ("Refusée", "fr-badge--warning"),
+    "expired": ("Expirée", "fr-badge--error"),
+}
+# Offers the person may still answer "cette aide ne me concerne pas" to (OfferStore.declined).
+DECLINABLE = frozenset({"notified", "opened"})
+
+BENEFITS = {
+    "rsa": "Revenu de solidarité active (RSA)",
+    "ppa": "Prime d'activité",
+    "css": "Complémentaire santé solidaire (CSS)",
+    "aspa": "Allocation de solidarité aux personnes âgées (ASPA)",
+}
+
+
+@dataclass(frozen=True)
+class Duration:
+    id: str
+    label: str
+    months: int
+
+
+# The consent durations offered; two years is the longest a consent may last.
+DURATIONS = (
+    Duration("3m", "3 mois", 3),
+    Duration("6m", "6 mois", 6),
+    Duration("1a", "1 an", 12),
+    Duration("2a", "2 ans", 24),
+)
+
+
+def day(value: date) -> str:
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def month(value: str) -> str:
+    """``2025-06`` → ``juin 2025``."""
+    year, _, number = value.partition("-")
+    if not (year.isdigit() and number.isdigit() and 1 <= int(number) <= 12):
+        return value
+    return f"{_MONTHS[int(number) - 1]} {year}"
+
+
+def moment(value: datetime) -> str:
+    """A time as a person in France reads it: ``3 juillet 2025 à 14 h 05``."""
+    local = value.astimezone(PARIS)
+    return f"{day(local.date())} à {local.hour} h {local.minute:02d}"
+
+
+def add_months(start: date, months: int) -> date:
+    month = start.month - 1 + months
+    year, month = start.year + month // 12, month % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def consent_end(duration: Duration, today: date) -> date:
+    """The last day of a consent given today for ``duration``, never past the longest a
+    consent may last (two years in days: a leap day would otherwise pass it)."""
+    return min(add_months(today, duration.months), today + MAX_VALIDITY)
+
+
+def consent_state(consent: Consent, today: date) -> tuple[str, str]:
+    """The consent's state in words, and its badge."""
+    if consent.revoked_at is not None:
+        return f"Retiré le {day(consent.revoked_at.astimezone(PARIS).date())}", ""
+    if consent.valid_until < today:
+        return "Terminé", ""
+    if consent.valid_from > today:
+        return "À venir", "fr-badge--info"
+    return "En cours", "fr-badge--success"
+
+
+def offer_when(offer: Offer) -> str:
+    """The latest thing that happened to the offer, dated."""
+    if offer.decided_at is not None:
+        return day(offer.decided_at.astimezone(PARIS).date())
+    for stamp in (offer.opened_at, offer.notified_at, offer.detected_at):
+        if stamp is not None:
+            return day(stamp.astimezone(PARIS).date())
+    return ""
