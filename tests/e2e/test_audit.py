@@ -154,3 +154,85 @@ async def test_nothing_is_released_when_the_access_cannot_be_recorded(
         token=gateway.token_for("demo-agency-app"),
     )
     assert after["data"]["person"]["identity"]["birthName"]
+
+
+NAMED = """query($filter: AuditFilterInput) {
+  auditLog(filter: $filter, first: 20) {
+    entries { id client object recipient purposeLabel organisation { client name listed } }
+    nextCursor } }"""
+
+
+async def _errors(gateway: Gateway, query: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
+    body = (await gateway.query(query, variables, token=gateway.token_for("demo-auditor"))).json()
+    errors: list[dict[str, Any]] = body.get("errors", [])
+    return errors
+
+
+async def test_auditors_filter_by_object_identity_and_organisation(
+    gateway: Gateway, persons: list[dict[str, Any]]
+) -> None:
+    target = pick(persons, household_kind="single", unknown_to_caf=False)
+    case = {**RSA, "object": "dossier-rsa-filtre"}
+    access_id = await _access(gateway, target, case)
+    await _access(gateway, target, RSA)
+    auditor = gateway.token_for("demo-auditor")
+    by_object = {"filter": {"object": "dossier-rsa-filtre", "kind": "person_access"}}
+    body = (await gateway.query(NAMED, by_object, token=auditor)).json()
+    (found,) = body["data"]["auditLog"]["entries"]
+    assert found["id"] == access_id and found["recipient"] == RECIPIENT
+    assert found["organisation"] == {
+        "client": "demo-agency-app",
+        "name": "Conseil départemental (démonstration)",
+        "listed": True,
+    }
+    assert found["purposeLabel"].startswith("Instruction d'une demande de revenu de solidarité")
+    # The person by identity, as the person query takes it, with the organisation's name.
+    person = {
+        "person": identity(target),
+        "organisation": "Conseil départemental (démonstration)",
+        "recipient": RECIPIENT,
+        "from": "2000-01-01",
+    }
+    body = (await gateway.query(NAMED, {"filter": person}, token=auditor)).json()
+    ids = {e["id"] for e in body["data"]["auditLog"]["entries"]}
+    assert access_id in ids and len(ids) == 2
+    # The auditor's queries are recorded, by pseudonym: the identity is not on the log.
+    recorded = {"filter": {"kind": "audit_query", "client": "demo-auditor"}}
+    body = (await gateway.query(LOG, {**recorded, "first": 3}, token=auditor)).json()
+    text = str(body["data"]["auditLog"]["entries"])
+    assert target["personne"]["nomNaissance"] not in text
+
+
+async def test_auditors_get_clear_errors(gateway: Gateway) -> None:
+    cases = [
+        ({"outcome": "ok"}, "failed, partial, refused, released"),
+        ({"kind": "read"}, "person_access"),
+        ({"purpose": "no_such_purpose"}, "rsa_instruction"),
+        ({"client": "no-such-client"}, "demo-caf"),
+        ({"organisation": "Personne"}, "Conseil départemental (démonstration)"),
+        ({"from": "2025-07-10T10:00:00"}, "'from' needs a date-time with its offset"),
+        ({"from": "2025-07-10", "to": "2025-07-09"}, "'to' must be after 'from'"),
+    ]
+    for given, says in cases:
+        errors = await _errors(gateway, LOG, {"filter": given, "first": 5})
+        assert errors and errors[0]["extensions"]["code"] == "BAD_USER_INPUT", given
+        assert says in errors[0]["message"], (given, errors[0]["message"])
+        assert "ValueError" not in errors[0]["message"]
+    # A date is the whole day in Paris: from and to on the same day answer.
+    assert (
+        await _errors(
+            gateway, LOG, {"filter": {"from": "2025-07-10", "to": "2025-07-10"}, "first": 5}
+        )
+        == []
+    )
+
+
+async def test_auditors_read_the_chain_status(gateway: Gateway) -> None:
+    q = """{ auditChainStatus { size tail { ok start end problem }
+      lastCheckpoint { size cosignedBy } lastVerification { ok } } }"""
+    body = (await gateway.query(q, {}, token=gateway.token_for("demo-auditor"))).json()
+    assert "errors" not in body, body
+    status = body["data"]["auditChainStatus"]
+    assert status["tail"]["ok"] is True and status["tail"]["end"] == status["size"]
+    refused = (await gateway.query(q, {})).json()
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
