@@ -216,6 +216,7 @@ def gateway_env(
             "UNEFOIS_RATE_LIMIT": "1000000",
             "UNEFOIS_RATE_BURST": "1000000",
             "UNEFOIS_FRANCECONNECT_ISSUER": sandbox.france_connect_url,
+            "UNEFOIS_AGENT_CONNECT_ISSUER": sandbox.agent_connect_url,
             "UNEFOIS_SMS_URL": sandbox.sms_url + "/v1/sms",
             "UNEFOIS_LOG_LEVEL": "WARNING",
             # One warm rules worker is enough here: the tests do not ask for eligibility.

@@ -147,6 +147,7 @@ def test_serve_from_the_new_environment_on_an_empty_data_folder(
             "UNEFOIS_DATA_DIR": str(data),
             "UNEFOIS_CLIENTS_FILE": str(clients),
             "UNEFOIS_FRANCECONNECT_ISSUER": sandbox.france_connect_url,
+            "UNEFOIS_AGENT_CONNECT_ISSUER": sandbox.agent_connect_url,
             "UNEFOIS_SMS_URL": sandbox.sms_url + "/v1/sms",
             "UNEFOIS_ELIGIBILITY_WORKERS": "1",
             "UNEFOIS_LOG_LEVEL": "WARNING",
