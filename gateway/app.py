@@ -23,6 +23,7 @@ from gateway.callers import PersonTokenCheck, authenticator
 from gateway.citizen import citizen_space
 from gateway.client_store import ClientSource, LiveClients, StaticClients
 from gateway.clients import ClientRegistry
+from gateway.console import console_routes
 from gateway.formlink import FormLinkPage, formlink_routes
 from gateway.graphql_http import GraphQLEndpoint
 from gateway.keys import SigningKeys, for_settings
@@ -105,6 +106,7 @@ def build_app(
         person_http = person_http_client(settings)
         person_tokens = build_person_verifier(settings, person_http, clock)
     verifier = build_token_verifier(settings, signing, clock, jwks_http)
+    console_http = httpx.AsyncClient(timeout=10.0)  # the console's identity provider
 
     def observe(source: str, upstream: str, outcome: str, seconds: float) -> None:
         metrics.observe_upstream(upstream, outcome, seconds)
@@ -188,7 +190,7 @@ def build_app(
         finally:
             await limiter.aclose()
             await citizen.aclose()
-            for http in (jwks_http, person_http):
+            for http in (jwks_http, person_http, console_http):
                 if http is not None:
                     await http.aclose()
 
@@ -202,6 +204,7 @@ def build_app(
         *oauth_routes(auth_server, limiter),
         *optout_routes(OptOutPages(clock)),
         *formlink_routes(FormLinkPage(settings.form_builder_url, settings.public_url, clock)),
+        *console_routes(settings, console_http, clock),
         *citizen.routes(),
     ]
     return Starlette(

@@ -3,6 +3,7 @@
 Pure: the only I/O is reading the catalogue's YAML files, and dates are always passed in.
 """
 
+from policies.auditors import AuditorOrganisation
 from policies.catalogue import CITIZEN_GROUP, Catalogue
 from policies.engine import Caller, Verdict, decide, needs_consents
 from policies.errors import CatalogueError, PolicyError, UnknownField
@@ -26,6 +27,7 @@ from policies.partner import decide_partner
 __all__ = [
     "CITIZEN_GROUP",
     "SHIPPED",
+    "AuditorOrganisation",
     "Caller",
     "Catalogue",
     "CatalogueError",

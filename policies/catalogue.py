@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from policies.auditors import AuditorOrganisation
 from policies.errors import PolicyError, UnknownField
 from policies.model import Category, ClientPolicy, Purpose
 
@@ -26,6 +27,8 @@ class Catalogue:
     clients: Mapping[str, ClientPolicy]
     categories: Mapping[str, Category]
     revision: str  # short sha256 of the canonical content: which catalogue a decision used
+    # SIRET → the organisation whose agents may audit (the auditors' console)
+    auditors: Mapping[str, AuditorOrganisation] = field(default_factory=dict)
     _category_of: Mapping[str, str] = field(init=False, repr=False)
     _users: Mapping[str, frozenset[str]] = field(init=False, repr=False)
 
@@ -35,6 +38,7 @@ class Catalogue:
         object.__setattr__(self, "purposes", MappingProxyType(dict(self.purposes)))
         object.__setattr__(self, "clients", MappingProxyType(dict(self.clients)))
         object.__setattr__(self, "categories", MappingProxyType(dict(self.categories)))
+        object.__setattr__(self, "auditors", MappingProxyType(dict(self.auditors)))
         category_of: dict[str, str] = {}
         for category in self.categories.values():
             for name in category.fields:
@@ -70,6 +74,11 @@ class Catalogue:
         """
         users = self._users.get(purpose_id)
         return users is not None and client_id in users
+
+    def auditor(self, siret: str, email: str | None) -> AuditorOrganisation | None:
+        """The organisation an agent of ``siret`` with this e-mail may audit for, if any."""
+        organisation = self.auditors.get(siret)
+        return organisation if organisation is not None and organisation.admits(email) else None
 
     def citizen_may_use(self, purpose_id: str) -> bool:
         purpose = self.purposes.get(purpose_id)

@@ -5,6 +5,7 @@ Layout of a catalogue directory::
     categories.yaml          categories: [{id, label, fields: [person-view field…]}]
     clients.yaml             clients: [{id, name, groups: [group…]}]
     purposes/<id>.yaml       one purpose per file (see docs/policies.md)
+    auditors.yaml            optional: who may audit (:mod:`policies.auditors`)
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any, get_args
 from urllib.parse import urlsplit
 
+from policies.auditors import FILE as AUDITORS_FILE
+from policies.auditors import AuditorOrganisation, read_auditors
 from policies.catalogue import CITIZEN_GROUP, Catalogue
 from policies.model import (
     Category,
@@ -81,7 +84,10 @@ def load_catalogue(
         if purpose.id in purposes:
             raise file.error("id", f"duplicate purpose {purpose.id!r}")
         purposes[purpose.id] = purpose
-    return Catalogue(purposes, clients, categories, _revision(contents))
+    auditors: dict[str, AuditorOrganisation] = {}
+    if (root / AUDITORS_FILE).exists():
+        auditors = read_auditors(*read(root / AUDITORS_FILE), clients, _basis)
+    return Catalogue(purposes, clients, categories, _revision(contents), auditors)
 
 
 def _categories(file: File, data: Any, known_fields: frozenset[str] | None) -> dict[str, Category]:

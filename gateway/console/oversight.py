@@ -1,0 +1,71 @@
+"""The console's way to the audit log: :class:`exchange.oversight.Oversight`, with the signed-in
+agent recorded on every query and a person searched by the pseudonym the console keeps.
+
+Two small additions over the oversight API, for what the console needs and the API does not
+take:
+
+- every entry the console's queries append names the agent who made them (``agent_sub``, the
+  identity provider's subject, and ``agent_siret``, their organisation): the API records the
+  auditor client, the console adds who was behind it (never a name or an e-mail);
+- a person is searched by their audit pseudonym (:class:`ConsoleQuery`): the console turns the
+  identity the auditor typed into it once, keeps only the pseudonym, and searches with it on
+  the next pages, the exports and the entry links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from connectors import PivotIdentity
+from exchange import AUDIT_SECTOR, Client
+from exchange.auditing import Auditor
+from exchange.oversight import AuditQuery, Oversight
+from gateway.console.agent import Agent
+from runtime import Services
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class ConsoleQuery(AuditQuery):
+    person_pseudonym: str | None = None  # the audit pseudonym of the person searched
+
+
+class _AgentSink:
+    """The audit log, with the agent behind the console's queries added to their details."""
+
+    def __init__(self, log: Any, agent: Agent) -> None:
+        self._log = log
+        self._details = (("agent_siret", agent.siret), ("agent_sub", agent.sub))
+
+    async def append(self, entry: Any) -> Any:
+        if entry.kind == "audit_query":
+            entry = replace(entry, details=(*entry.details, *self._details))
+        return await self._log.append(entry)
+
+
+class ConsoleOversight(Oversight):
+    def _person(self, client: Client, query: AuditQuery) -> str | None:
+        if isinstance(query, ConsoleQuery) and query.person_pseudonym is not None:
+            return query.person_pseudonym
+        return super()._person(client, query)
+
+
+def oversight_for(services: Services, agent: Agent, clock: Clock) -> ConsoleOversight:
+    """The oversight service as this agent uses it: their queries recorded in their name."""
+    auditor = Auditor(_AgentSink(services.audit_log, agent), services.pseudonyms, clock)
+    return ConsoleOversight(
+        services.audit_reader, auditor, services.catalogue, services.pseudonyms, clock
+    )
+
+
+def caller_of(agent: Agent) -> Client:
+    """The auditor client the agent's organisation acts as towards the log."""
+    return Client(agent.client, frozenset(), "console")
+
+
+def pseudonym_of(services: Services, identity: PivotIdentity) -> str:
+    return services.pseudonyms.pseudonym(identity, AUDIT_SECTOR)

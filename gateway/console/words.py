@@ -1,0 +1,86 @@
+"""The audit log's codes in plain French, for auditors who are not engineers.
+
+The log keeps what the policy engine and the exchange wrote (English reasons, error codes);
+the console shows each in words, and the recorded text beside it when no wording fits, so
+that nothing the log holds is hidden.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+OUTCOMES = {
+    "released": "Données transmises",
+    "partial": "Transmission partielle",
+    "refused": "Accès refusé",
+    "failed": "Échec",
+}
+OUTCOME_BADGES = {
+    "released": "fr-badge--success",
+    "partial": "fr-badge--warning",
+    "refused": "fr-badge--error",
+    "failed": "fr-badge--info",
+}
+KINDS = {
+    "person_access": "Consultation des données d'une personne",
+    "audit_query": "Consultation du journal par un auditeur",
+    "consent_change": "Changement de consentement",
+    "prefill_submission": "Envoi d'un formulaire prérempli",
+    "automatic_act": "Acte automatique",
+}
+CALLERS = {"client": "Application d'un organisme", "citizen": "La personne elle-même"}
+
+# Error codes a field failed with (the exchange's typed codes).
+_CODES = {
+    "FORBIDDEN": "la finalité ne permet pas de transmettre cette donnée",
+    "CONSENT_REQUIRED": "le consentement de la personne est nécessaire et n'a pas été donné",
+    "NOT_FOUND": "l'organisme source ne connaît pas cette personne ou cette donnée",
+    "UPSTREAM_TIMEOUT": "l'organisme source n'a pas répondu à temps",
+    "UPSTREAM_UNAVAILABLE": "l'organisme source était indisponible",
+    "UPSTREAM_INVALID": "l'organisme source a donné une réponse inutilisable",
+    "BAD_USER_INPUT": "la demande était incomplète ou mal formée",
+    "RATE_LIMITED": "trop de demandes en peu de temps",
+    "INTERNAL": "erreur interne de la passerelle",
+    "UNAUTHENTICATED": "l'appelant n'était pas authentifié",
+}
+# The policy engine's reasons, recognised by their wording.
+_REASONS = (
+    (re.compile(r"is not in the policy catalogue"), "la finalité n'existe pas au catalogue"),
+    (re.compile(r"is not in force on"), "la finalité n'était pas en vigueur à cette date"),
+    (re.compile(r"may not use purpose"), "l'organisme n'est pas autorisé pour cette finalité"),
+    (
+        re.compile(r"does not release category|does not allow reading a member"),
+        "la finalité ne couvre pas cette catégorie de données",
+    ),
+    (re.compile(r"needs the person's consent"), _CODES["CONSENT_REQUIRED"]),
+    (re.compile(r"belongs to no category"), "la donnée n'appartient à aucune catégorie"),
+)
+ANOMALY_RULES = {
+    "many_persons_one_object": "Beaucoup de personnes consultées sous une même référence",
+    "burst": "Pic inhabituel de consultations en une heure",
+    "repeated_denials": "Refus répétés dans une même journée",
+}
+
+
+def reason(text: str) -> str:
+    """Why a field was not released, in words; the recorded text when none fits."""
+    if text in _CODES:
+        return _CODES[text]
+    for pattern, words in _REASONS:
+        if pattern.search(text):
+            return words
+    return f"motif enregistré : {text}"
+
+
+def paris(moment: datetime) -> str:
+    """A time as an auditor in France reads it: ``03/12/2026 à 19:24:05``."""
+    local = moment.astimezone(PARIS)
+    return local.strftime("%d/%m/%Y à %H:%M:%S")
+
+
+def paris_iso(moment: datetime) -> str:
+    return moment.astimezone(PARIS).isoformat(timespec="seconds")
