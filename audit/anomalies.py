@@ -14,7 +14,9 @@ against which threshold, so that the auditor can open the entries behind it. Onl
 - ``burst``: in one UTC hour a client made at least ``burst_factor`` × its median hourly
   volume, and at least ``burst_minimum`` accesses. The median is taken over the hours of the
   window in which the client made any access: a client active two hours a day is compared with
-  its working hours, not with its nights. The minimum keeps small clients' noise out.
+  its working hours, not with its nights. The minimum keeps small clients' noise out. Reads a
+  declared campaign covers are left out of these volumes (the campaign is reported by the rule
+  above, as declared).
 - ``repeated_denials``: a client had at least ``denials_per_day`` accesses refused or with
   denied fields in one UTC day: a client probing for data its purposes do not allow.
 """
@@ -86,18 +88,24 @@ def _window(start: datetime, end: datetime, rules: AnomalyRules) -> list[ColumnE
     return [_E.kind == rules.kind, _E.time >= start, _E.time < end]
 
 
-async def _many_persons_one_object(
-    db: AuditDatabase, start: datetime, end: datetime, rules: AnomalyRules
-) -> list[Anomaly]:
+def _covering() -> ColumnElement[bool]:
+    """An entry and the campaign declaration that covers it (campaigns are keyed on their
+    object: an entry matches at most one declaration)."""
     c = tables.campaigns.c
-    # Campaigns are keyed on their object: an entry matches at most one declaration.
-    covering = and_(
+    return and_(
         c.object == _E.object,
         c.client == _E.client,
         c.purpose == _E.purpose,
         c.start <= _E.time,
         c.end > _E.time,
     )
+
+
+async def _many_persons_one_object(
+    db: AuditDatabase, start: datetime, end: datetime, rules: AnomalyRules
+) -> list[Anomaly]:
+    c = tables.campaigns.c
+    covering = _covering()
     campaign = c.object.label("campaign")
     persons = func.count(distinct(_E.person))
     query = (
@@ -138,9 +146,12 @@ async def _bursts(
     db: AuditDatabase, start: datetime, end: datetime, rules: AnomalyRules
 ) -> list[Anomaly]:
     hour = bucket(db.backend, _E.time, "hour")
+    # A declared campaign's reads are its planned volume, reported with the campaign: only
+    # the reads no declaration covers make a client's hourly volume.
     query = (
         select(_E.client, hour, func.count())
-        .where(*_window(start, end, rules))
+        .select_from(tables.entries.outerjoin(tables.campaigns, _covering()))
+        .where(*_window(start, end, rules), tables.campaigns.c.object.is_(None))
         .group_by(_E.client, hour)
     )
     async with db.connection() as conn:

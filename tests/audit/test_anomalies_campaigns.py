@@ -107,3 +107,30 @@ async def test_declaring_again_widens_and_another_client_is_refused(log: AuditLo
         await reader.declare_campaign(replace(CAMPAIGN, client="other-app"))
     with pytest.raises(InvalidEntry):
         replace(CAMPAIGN, end=CAMPAIGN.start)
+
+
+BURSTS = AnomalyRules(distinct_persons=1000, burst_factor=3.0, burst_minimum=20)
+
+
+def _quiet_hours() -> list[AuditEntry]:
+    """Two reads an hour from 10:00 to 17:00: the client's usual volume."""
+    return [
+        read(1000 + 10 * h + i, time=DAY + timedelta(hours=h, minutes=i), object=f"case-{h}")
+        for h in range(10, 18)
+        for i in range(2)
+    ]
+
+
+async def test_a_declared_campaign_makes_no_burst(log: AuditLog) -> None:
+    await AuditReader(log._db).declare_campaign(CAMPAIGN)
+    for entry in [*_quiet_hours(), *(read(i) for i in range(60))]:  # 60 reads at 09:00
+        await log.append(entry)
+    found = await AuditReader(log._db).anomalies(DAY, DAY + timedelta(days=1), BURSTS)
+    assert [a.rule for a in found] == []
+
+
+async def test_the_same_hour_without_declaration_is_a_burst(log: AuditLog) -> None:
+    for entry in [*_quiet_hours(), *(read(i) for i in range(60))]:
+        await log.append(entry)
+    found = await AuditReader(log._db).anomalies(DAY, DAY + timedelta(days=1), BURSTS)
+    assert [(a.rule, a.count, a.start.hour) for a in found] == [("burst", 60, 9)]
