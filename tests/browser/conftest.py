@@ -32,6 +32,7 @@ from tests.browser.harness import (
     running_stack,
 )
 
+STACK_TIMEOUT = 600  # seconds
 VIEWPORT = {"width": 1280, "height": 800}
 NOT_INSTALLED = (
     "the browser tests need Debian's chromium package, which `make test` installs "
@@ -52,6 +53,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.browser)
+            # A module's first test also starts its stack and runs a campaign: a bound for a
+            # hung process, far above a loaded machine's minute.
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(STACK_TIMEOUT))
 
 
 def _missing(what: str) -> None:

@@ -205,6 +205,10 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None) -> Ite
                 **(extra_env or {}),
             },
         )
+        # The civil servants' identity provider of the sandbox, when it serves one.
+        agent_connect = getattr(sandbox, "agent_connect_url", "")
+        if agent_connect and "UNEFOIS_AGENT_CONNECT_ISSUER" not in env:
+            env["UNEFOIS_AGENT_CONNECT_ISSUER"] = agent_connect
         gateway = Gateway("navigateur", env, workdir)
         stack.callback(gateway.stop)
         gateway.start()
