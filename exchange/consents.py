@@ -17,7 +17,8 @@ from exchange.auditing import Auditor, new_decision_id
 from exchange.caller import Citizen
 from exchange.errors import InvalidRequest
 from exchange.pseudonyms import CONSENT_SECTOR, Pseudonyms
-from policies import Catalogue, Consent
+from policies import Catalogue
+from policies import Consent as Consent  # re-exported: the pages list consents
 from store import ConsentNotFound
 
 MAX_VALIDITY = timedelta(days=730)
@@ -163,3 +164,33 @@ class Consents:
             )
         if until < today or until > today + MAX_VALIDITY:
             raise InvalidRequest(f"until must be between today and {MAX_VALIDITY.days} days ahead")
+
+
+def consent_purposes(catalogue: Catalogue, today: date) -> list[str]:
+    """The purposes that rest on the person's consent and are in force."""
+    return sorted(
+        pid
+        for pid, purpose in catalogue.purposes.items()
+        if purpose.lawful_ground == "consent" and purpose.in_force(today)
+    )
+
+
+def consent_targets(catalogue: Catalogue, today: date) -> dict[str, tuple[str, str]]:
+    """What a consent may be given to: ``client:<id>`` for each client of a consent purpose,
+    ``purpose:<id>`` for each consent purpose → (kind, label)."""
+    purposes = consent_purposes(catalogue, today)
+    targets: dict[str, tuple[str, str]] = {}
+    for client in sorted(catalogue.clients.values(), key=lambda c: c.name):
+        if any(catalogue.client_may_use(client.id, pid) for pid in purposes):
+            targets["client:" + client.id] = ("client", client.name)
+    for pid in purposes:
+        targets["purpose:" + pid] = ("purpose", catalogue.purposes[pid].label)
+    return targets
+
+
+def consent_categories(catalogue: Catalogue, today: date) -> list[str]:
+    """The categories a consent can open: those some consent purpose may release today."""
+    granted: set[str] = set()
+    for pid in consent_purposes(catalogue, today):
+        granted |= catalogue.purposes[pid].categories_on(today)
+    return [cid for cid in catalogue.categories if cid in granted]

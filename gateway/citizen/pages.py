@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from exchange import Citizen
+from exchange.consents import consent_categories, consent_targets
 from exchange.errors import InvalidRequest
 from exchange.pseudonyms import PROACTIVE_SECTOR
 from gateway.citizen import wording
@@ -26,7 +27,6 @@ from gateway.citizen.signin import HOME, PREFIX, SignedCitizen, SignIn, error_pa
 from gateway.state import services_of
 from gateway.web.csrf import CsrfRejected, checked_form
 from gateway.web.render import render
-from policies import Catalogue
 from prefill import load_forms
 from proactive.links import form_url
 from runtime import Services
@@ -48,36 +48,6 @@ DONE = {
     "refuse": "C'est noté : nous ne vous relancerons pas pour cette aide.",
     "desinscrit": "C'est noté : vous ne recevrez plus d'information sur les aides.",
 }
-
-
-def consent_purposes(catalogue: Catalogue, today: date) -> list[str]:
-    """The purposes that rest on the person's consent and are in force."""
-    return sorted(
-        pid
-        for pid, purpose in catalogue.purposes.items()
-        if purpose.lawful_ground == "consent" and purpose.in_force(today)
-    )
-
-
-def consent_targets(catalogue: Catalogue, today: date) -> dict[str, tuple[str, str]]:
-    """What a consent may be given to: ``client:<id>`` for each client of a consent purpose,
-    ``purpose:<id>`` for each consent purpose → (kind, label)."""
-    purposes = consent_purposes(catalogue, today)
-    targets: dict[str, tuple[str, str]] = {}
-    for client in sorted(catalogue.clients.values(), key=lambda c: c.name):
-        if any(catalogue.client_may_use(client.id, pid) for pid in purposes):
-            targets["client:" + client.id] = ("client", client.name)
-    for pid in purposes:
-        targets["purpose:" + pid] = ("purpose", catalogue.purposes[pid].label)
-    return targets
-
-
-def consent_categories(catalogue: Catalogue, today: date) -> list[str]:
-    """The categories a consent can open: those some consent purpose may release today."""
-    granted: set[str] = set()
-    for pid in consent_purposes(catalogue, today):
-        granted |= catalogue.purposes[pid].categories_on(today)
-    return [cid for cid in catalogue.categories if cid in granted]
 
 
 class SpacePages:

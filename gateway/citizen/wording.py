@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from exchange.consents import MAX_VALIDITY
-from policies import Consent
+from exchange.consents import MAX_VALIDITY, Consent
 from store import Offer
 
 PARIS = ZoneInfo("Europe/Paris")

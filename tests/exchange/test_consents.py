@@ -108,3 +108,18 @@ async def test_bad_grants_are_refused(
             ALICE, client_id=client, purpose=purpose, categories=categories, until=until, now=NOW
         )
     assert store.rows == {}
+
+
+def test_only_consent_purposes_and_their_clients_can_be_consented_to() -> None:
+    from exchange.consents import consent_categories, consent_purposes, consent_targets
+    from policies import SHIPPED
+
+    catalogue = load_catalogue(SHIPPED, known_fields=frozenset(FIELDS))
+    today = date(2026, 12, 3)
+    assert consent_purposes(catalogue, today) == ["citizen_prefill"]
+    targets = consent_targets(catalogue, today)
+    assert targets["purpose:citizen_prefill"][0] == "purpose"
+    assert targets["client:demo-form-builder"][0] == "client"
+    assert "client:demo-agency-app" not in targets  # it uses no consent purpose
+    granted = catalogue.purposes["citizen_prefill"].categories_on(today)
+    assert set(consent_categories(catalogue, today)) == set(granted)
