@@ -54,6 +54,7 @@ EXPORTS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
     "jsonl": ("application/jsonl; charset=utf-8", "jsonl"),
 }
+LAST_SEQ = 2**62  # beyond any log; keeps a typed number inside the database's integers
 # A partner's entry and the examined person's entry come from one request.
 HOUSEHOLD_WINDOW = timedelta(minutes=10)
 
@@ -122,7 +123,7 @@ class JournalPages:
             "next": None,
         }
         status = 400 if context["problems"] else 200
-        if not search.problems:
+        if not context["problems"]:
             services = services_of(request)
             oversight = oversight_for(services, who.agent, self._clock)
             query = search.query(person if isinstance(person, str) else None)
@@ -172,6 +173,9 @@ class JournalPages:
         if who is None:
             return to_sign_in()
         seq = int(request.path_params["seq"])
+        if not 0 < seq < LAST_SEQ:
+            message = f"Le journal ne contient pas d'accès n° {seq}."
+            return problem_page(request, who, "Accès introuvable", message, 404, JOURNAL)
         services = services_of(request)
         oversight = oversight_for(services, who.agent, self._clock)
         caller, today = caller_of(who.agent), self._today()

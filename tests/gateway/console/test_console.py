@@ -322,9 +322,12 @@ async def test_filters_are_checked_before_any_query(
         assert not_a_date.status_code == 400 and "La date de début doit être une date" in shown(
             not_a_date
         )
+        beyond = await c.http.get("/console/journal/99999999999999999999")
+        assert beyond.status_code == 404
         assert await queries(c.services) == []  # nothing was asked of the log
 
-        journal = await c.http.get("/console/journal")
+        journal = await c.http.get("/console/journal")  # a search of everything: recorded
+        asked = len(await queries(c.services))
         no_token = await c.http.post("/console/journal/personne", data=PERSON_FORM)
         assert no_token.status_code == 403
         incomplete = await c.http.post(
@@ -334,6 +337,7 @@ async def test_filters_are_checked_before_any_query(
         assert incomplete.status_code == 400
         assert "Indiquez la date de naissance" in shown(incomplete)
         assert 'value="DURAND"' in shown(incomplete)  # typed values kept on the page only
+        assert len(await queries(c.services)) == asked
 
 
 async def test_anomalies_and_integrity_are_audited_queries(
