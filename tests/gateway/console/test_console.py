@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import pytest
 from starlette.applications import Starlette
 
 from audit import AuditEntry, AuditFilter
+from audit.campaigns import Campaign
 from connectors import PivotIdentity
 from eligibility import EligibilityService
 from exchange import AUDIT_SECTOR
@@ -353,3 +354,33 @@ async def test_anomalies_and_integrity_are_audited_queries(
         assert "Dernier point de contrôle signé" in shown(integrity)
         objects = {e.object for e in await queries(c.services)}
         assert objects == {"auditAnomalies", "auditChainStatus"}
+
+
+async def test_declared_campaigns_are_shown_apart_from_anomalies(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    async with console(sandbox, tmp_path) as c:
+        services = c.services
+        at = now() - timedelta(hours=2)
+        await services.oversight.declare_campaign(
+            Campaign(
+                object="rsa-campagne-1",
+                client="demo-agency-app",
+                purpose="rsa_instruction",
+                start=at - timedelta(hours=1),
+                end=at + timedelta(hours=1),
+                declared_at=at - timedelta(hours=1),
+                population=60,
+            )
+        )
+        for object in ("rsa-campagne-1", "DOSSIER-FOURRE-TOUT"):
+            for i in range(50):
+                entry = access(services, PERSON, object=object, at=at)
+                await services.audit_log.append(replace(entry, person=f"pseudonyme-{i}"))
+        await sign_in(c.http, DPO)
+        page = shown(await c.http.get("/console/anomalies"))
+        flagged, declared = page.split("Campagnes déclarées", 1)
+        assert "50 personnes différentes sous la référence « DOSSIER-FOURRE-TOUT »" in flagged
+        assert "rsa-campagne-1" not in flagged
+        assert "« rsa-campagne-1 », comme l'annonçait la campagne déclarée" in declared
+        assert "60 personnes prévues" in declared
