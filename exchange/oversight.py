@@ -102,12 +102,14 @@ class AuditReading(Protocol):
 class AuditQuery:
     """An auditor's filter: every given field must match.
 
-    The person is either ``person_handle`` (a handle the auditor's sector received) or
-    ``person_identity`` (the pivot identity); both become the audit pseudonym, which alone is
-    searched and recorded. ``organisation`` is an organisation's name as the client catalogue
-    spells it, and stands for all its clients; ``object`` is a case reference, compared
-    exactly; ``recipient`` the SIRET of the body that used the data. Times are aware; the
-    period is ``[start, end)``.
+    The person is ``person_handle`` (a handle the auditor's sector received),
+    ``person_identity`` (the pivot identity) or ``person_pseudonym`` (the audit pseudonym a
+    previous query turned an identity into: :meth:`Oversight.audit_pseudonym`, which lets a
+    page keep the pseudonym rather than the identity between requests); each becomes the audit
+    pseudonym, which alone is searched and recorded. ``organisation`` is an organisation's name
+    as the client catalogue spells it, and stands for all its clients; ``object`` is a case
+    reference, compared exactly; ``recipient`` the SIRET of the body that used the data. Times
+    are aware; the period is ``[start, end)``.
     """
 
     client: str | None = None
@@ -121,6 +123,7 @@ class AuditQuery:
     recipient: str | None = None
     organisation: str | None = None
     person_identity: PivotIdentity | None = None
+    person_pseudonym: str | None = None
 
 
 @dataclass(frozen=True)
@@ -255,9 +258,16 @@ class Oversight:
             clients=clients,
         )
 
+    def audit_pseudonym(self, identity: PivotIdentity) -> str:
+        """The audit pseudonym of a person: what ``AuditQuery.person_pseudonym`` takes."""
+        return self._pseudonyms.pseudonym(identity, AUDIT_SECTOR)
+
     def _person(self, client: Client, query: AuditQuery) -> str | None:
-        if query.person_handle is not None and query.person_identity is not None:
-            raise InvalidRequest("give the person by handle or by identity, not both")
+        given = (query.person_handle, query.person_identity, query.person_pseudonym)
+        if sum(value is not None for value in given) > 1:
+            raise InvalidRequest("give the person by handle, identity or pseudonym, not several")
+        if query.person_pseudonym is not None:
+            return query.person_pseudonym
         identity = query.person_identity
         if query.person_handle is not None:
             identity = self._pseudonyms.open(query.person_handle, client.sector)

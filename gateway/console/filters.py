@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from connectors import InvalidInput, PivotIdentity
 from exchange import siret_valid
-from gateway.console.oversight import ConsoleQuery
+from exchange.oversight import AuditQuery
 from gateway.console.words import KINDS, OUTCOMES, PARIS
 from runtime import Services
 
@@ -53,9 +53,9 @@ class Search:
     start: datetime | None = None
     end: datetime | None = None
 
-    def query(self, person: str | None) -> ConsoleQuery:
+    def query(self, person: str | None) -> AuditQuery:
         v = self.values
-        return ConsoleQuery(
+        return AuditQuery(
             client=v.get("client") or None,
             purpose=v.get("finalite") or None,
             start=self.start,

@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from exchange import Client
 from exchange.errors import AccessRefused, InvalidRequest, NotRecorded
-from exchange.oversight import Record
+from exchange.oversight import AuditQuery, Oversight, Record
 from gateway.console.access import Clock, SignedIn, page, problem_page, signed_in, to_sign_in
 from gateway.console.filters import (
     NAMES,
@@ -29,13 +29,7 @@ from gateway.console.filters import (
     read_identity,
     read_search,
 )
-from gateway.console.oversight import (
-    ConsoleOversight,
-    ConsoleQuery,
-    caller_of,
-    oversight_for,
-    pseudonym_of,
-)
+from gateway.console.oversight import caller_of, oversight_for, pseudonym_of
 from gateway.console.words import CALLERS, KINDS, OUTCOME_BADGES, OUTCOMES, PARIS, paris, reason
 from gateway.state import services_of
 from gateway.web.csrf import CsrfRejected, checked_form
@@ -180,7 +174,7 @@ class JournalPages:
         oversight = oversight_for(services, who.agent, self._clock)
         caller, today = caller_of(who.agent), self._today()
         try:
-            found = await oversight.log(caller, ConsoleQuery(), first=1, after=seq + 1, on=today)
+            found = await oversight.log(caller, AuditQuery(), first=1, after=seq + 1, on=today)
             record = found.items[0] if found.items and found.items[0].seq == seq else None
             household = None
             if record is not None:
@@ -199,7 +193,7 @@ class JournalPages:
         )
 
     async def _household(
-        self, oversight: ConsoleOversight, caller: Client, record: Record, today: date
+        self, oversight: Oversight, caller: Client, record: Record, today: date
     ) -> dict[str, Any] | None:
         """The entry of the person whose household led to this partner's access, if any."""
         details = dict(record.entry.details)
@@ -207,7 +201,7 @@ class JournalPages:
         if details.get("about") != "household_member" or not wanted:
             return None
         entry = record.entry
-        query = ConsoleQuery(
+        query = AuditQuery(
             client=entry.client,
             purpose=entry.purpose,
             object=entry.object,

@@ -7,31 +7,26 @@ take:
 - every entry the console's queries append names the agent who made them (``agent_sub``, the
   identity provider's subject, and ``agent_siret``, their organisation): the API records the
   auditor client, the console adds who was behind it (never a name or an e-mail);
-- a person is searched by their audit pseudonym (:class:`ConsoleQuery`): the console turns the
-  identity the auditor typed into it once, keeps only the pseudonym, and searches with it on
-  the next pages, the exports and the entry links.
+- a person is searched by their audit pseudonym (``AuditQuery.person_pseudonym``): the
+  console turns the identity the auditor typed into it once, keeps only the pseudonym, and
+  searches with it on the next pages, the exports and the entry links.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from connectors import PivotIdentity
-from exchange import AUDIT_SECTOR, Client
+from exchange import Client
 from exchange.auditing import Auditor
-from exchange.oversight import AuditQuery, Oversight
+from exchange.oversight import Oversight
 from gateway.console.agent import Agent
 from runtime import Services
 
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class ConsoleQuery(AuditQuery):
-    person_pseudonym: str | None = None  # the audit pseudonym of the person searched
 
 
 class _AgentSink:
@@ -47,19 +42,10 @@ class _AgentSink:
         return await self._log.append(entry)
 
 
-class ConsoleOversight(Oversight):
-    def _person(self, client: Client, query: AuditQuery) -> str | None:
-        if isinstance(query, ConsoleQuery) and query.person_pseudonym is not None:
-            return query.person_pseudonym
-        return super()._person(client, query)
-
-
-def oversight_for(services: Services, agent: Agent, clock: Clock) -> ConsoleOversight:
+def oversight_for(services: Services, agent: Agent, clock: Clock) -> Oversight:
     """The oversight service as this agent uses it: their queries recorded in their name."""
     auditor = Auditor(_AgentSink(services.audit_log, agent), services.pseudonyms, clock)
-    return ConsoleOversight(
-        services.audit_reader, auditor, services.catalogue, services.pseudonyms, clock
-    )
+    return Oversight(services.audit_reader, auditor, services.catalogue, services.pseudonyms, clock)
 
 
 def caller_of(agent: Agent) -> Client:
@@ -68,4 +54,4 @@ def caller_of(agent: Agent) -> Client:
 
 
 def pseudonym_of(services: Services, identity: PivotIdentity) -> str:
-    return services.pseudonyms.pseudonym(identity, AUDIT_SECTOR)
+    return services.oversight.audit_pseudonym(identity)

@@ -85,6 +85,9 @@ async def test_every_filter(setup: tuple[Oversight, MemorySink]) -> None:
     oversight, sink = setup
     assert await _log(oversight, AuditQuery(object="CASE-1")) == [11, 8, 5, 2]
     assert await _log(oversight, AuditQuery(person_identity=ALICE)) == [13, 9, 5, 1]
+    # The pseudonym a page kept from an earlier search finds the same entries.
+    pseudonym = oversight.audit_pseudonym(ALICE)
+    assert await _log(oversight, AuditQuery(person_pseudonym=pseudonym)) == [13, 9, 5, 1]
     handle = PSEUDONYMS.handle(ALICE, AUDITOR.sector)
     assert await _log(oversight, AuditQuery(person_handle=handle)) == [13, 9, 5, 1]
     caf = "Caisse d'allocations familiales (démonstration)"
@@ -129,7 +132,8 @@ async def test_names_in_words(setup: tuple[Oversight, MemorySink]) -> None:
         (AuditQuery(recipient="123"), "SIRET"),
         (AuditQuery(start=NOW, end=NOW - timedelta(days=1)), "'to' must be after 'from'"),
         (AuditQuery(start=datetime(2025, 6, 1)), "'from' must be a date-time with its offset"),
-        (AuditQuery(person_identity=ALICE, person_handle="h1.x"), "not both"),
+        (AuditQuery(person_identity=ALICE, person_handle="h1.x"), "not several"),
+        (AuditQuery(person_identity=ALICE, person_pseudonym="p"), "not several"),
     ],
 )
 async def test_what_cannot_be_answered_is_refused_clearly(
