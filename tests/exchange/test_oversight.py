@@ -102,7 +102,8 @@ async def test_every_filter(setup: tuple[Oversight, MemorySink]) -> None:
     recorded = [dict(e.details) for e in sink.entries]
     assert recorded[0] == {"object": "CASE-1"}
     assert sink.entries[1].person == ALICE_PSEUDONYM and "Martin" not in repr(sink.entries[1])
-    assert recorded[3] == {"organisation": caf, "object": "CASE-0"}
+    assert sink.entries[2].person == ALICE_PSEUDONYM  # searched by pseudonym, recorded alike
+    assert recorded[4] == {"organisation": caf, "object": "CASE-0"}
     assert {e.kind for e in sink.entries} == {"audit_query"}
 
 
