@@ -16,6 +16,8 @@ from typing import Any
 
 from runtime import settings as settings_module
 
+EMBEDDED_RECIPIENT = "13002526500013"  # the DINUM's SIRET, as in the banner's example query
+
 
 def _previous_month(now: datetime) -> str:
     year, month = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
@@ -91,6 +93,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     env = dict(os.environ)
     env.setdefault("UNEFOIS_INTROSPECTION", "true")
+    # The sandbox agencies take any valid SIRET as recipient: the embedded product acts as the
+    # DINUM, so that a citizen can refuse an automatic renewal from their space out of the box.
+    env.setdefault(settings_module.RECIPIENT_ENV, EMBEDDED_RECIPIENT)
     settings = settings_module.load(env)
     month = _previous_month(datetime.now(UTC))
     # The sandbox runs in a process group of its own, stopped as a whole below: a supervisor's

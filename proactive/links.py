@@ -1,9 +1,9 @@
-"""The links a notification carries: the prefilled form and the opt-out page.
+"""The links a notification carries: the prefilled form, the opt-out page, the citizen space.
 
-Both name the offer, not the person: an offer id is a random UUID4 (122 bits), so a link
-cannot be guessed for someone else, and it opens nothing but that offer. In a link the id is
-written in 22 characters of unpadded base64url rather than 36, so that a text message with
-both links still fits in two SMS.
+The first two name the offer, not the person: an offer id is a random UUID4 (122 bits), so a
+link cannot be guessed for someone else, and it opens nothing but that offer. In a link the id
+is written in 22 characters of unpadded base64url rather than 36, so that a text message with
+both links still fits in two SMS. The citizen space's link names nobody: the person signs in.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from urllib.parse import quote
 FORM_PATH = "/formulaires"
 OPT_OUT_PATH = "/desinscription"
 OFFER_PARAM = "offre"
+SPACE_PATH = "/mon-espace/"  # where a person signs in to see and refuse what was done for them
 
 
 def offer_token(offer_id: str) -> str:
@@ -45,3 +46,7 @@ def form_url(base_url: str, form: str, offer: str) -> str:
 
 def opt_out_url(base_url: str, offer: str) -> str:
     return f"{base_url.rstrip('/')}{OPT_OUT_PATH}?{OFFER_PARAM}={offer_token(offer)}"
+
+
+def space_url(base_url: str) -> str:
+    return f"{base_url.rstrip('/')}{SPACE_PATH}"

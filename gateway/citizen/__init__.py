@@ -1,5 +1,5 @@
 """The citizen space, ``/mon-espace``: FranceConnect sign-in, who read my data, my consents,
-the offers made to me and the opt-out."""
+the offers made to me and the opt-out, refusing an automatic renewal."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import httpx
 
 from gateway.callers import PersonTokenCheck
 from gateway.citizen.pages import SpacePages
+from gateway.citizen.refusal import RenewalRefusal
 from gateway.citizen.routes import CitizenSpace
 from gateway.citizen.signin import SignIn
 from runtime.settings import Settings
@@ -24,4 +25,5 @@ def citizen_space(
     http: httpx.AsyncClient | None = None,
 ) -> CitizenSpace:
     signin = SignIn(settings, person_tokens, clock, http)
-    return CitizenSpace(signin, SpacePages(signin, clock))
+    refusal = RenewalRefusal(signin, clock, settings.campaign_recipient)
+    return CitizenSpace(signin, SpacePages(signin, clock), refusal)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -40,6 +41,8 @@ REVOKE = CONSENTS + "/retrait"
 OFFERS = PREFIX + "/propositions"
 DECLINE = OFFERS + "/refus"
 OPT_OUT = OFFERS + "/desinscription"
+RENEWALS = PREFIX + "/renouvellements"
+REFUSAL = RENEWALS + "/{renewal}/refus"
 PAGE_SIZE = 20
 # What a change's redirect says on the page it lands on: a fixed word, never a value.
 DONE = {
@@ -47,6 +50,9 @@ DONE = {
     "retire": "Votre consentement est retiré : il ne sert plus à aucune demande.",
     "refuse": "C'est noté : nous ne vous relancerons pas pour cette aide.",
     "desinscrit": "C'est noté : vous ne recevrez plus d'information sur les aides.",
+    "renouvellement-refuse": "C'est noté : ce renouvellement est annulé auprès de l'Assurance "
+    "maladie. Votre complémentaire santé solidaire se termine à sa date de fin d'avant.",
+    "deja-annule": "Ce renouvellement était déjà annulé : rien de plus n'a été fait.",
 }
 
 
@@ -85,8 +91,7 @@ class SpacePages:
         after = int(raw) if raw.isdigit() and len(raw) < 19 else None
         services = services_of(request)
         journal = await services.oversight.journal(signed.citizen, first=PAGE_SIZE, after=after)
-        person = services.pseudonyms.pseudonym(signed.citizen.identity, PROACTIVE_SECTOR)
-        renewals = await services.renewals.for_person(person)
+        renewals = await services.renewals.for_person(proactive_pseudonym(services, signed.citizen))
         items = [
             {
                 "organisation": item.organisation,
@@ -108,6 +113,7 @@ class SpacePages:
             "renewals": [
                 {
                     "reference": r.id,
+                    "refuse": refusal_path(r.id),
                     "benefit": wording.BENEFITS.get(r.benefit, r.benefit),
                     "previous_end": wording.day(r.previous_end),
                     "new_end": wording.day(r.new_end),
@@ -188,7 +194,7 @@ class SpacePages:
         signed = await self._signed(request)
         form = await self._form(request)
         if form is None:
-            return _expired(request)
+            return form_expired(request)
         if signed is None:
             return RedirectResponse(HOME, status_code=303)
         today = self._clock().date()
@@ -226,7 +232,7 @@ class SpacePages:
         signed = await self._signed(request)
         form = await self._form(request)
         if form is None:
-            return _expired(request)
+            return form_expired(request)
         if signed is None:
             return RedirectResponse(HOME, status_code=303)
         consent_id = form.get("consentement")
@@ -248,7 +254,7 @@ class SpacePages:
         if signed is None:
             return RedirectResponse(HOME, status_code=303)
         services = services_of(request)
-        person = _proactive(services, signed.citizen)
+        person = proactive_pseudonym(services, signed.citizen)
         rows = []
         for offer in await services.offers.for_person(person):
             state, badge = wording.OFFER_STATES.get(offer.status, (offer.status, ""))
@@ -279,11 +285,11 @@ class SpacePages:
         signed = await self._signed(request)
         form = await self._form(request)
         if form is None:
-            return _expired(request)
+            return form_expired(request)
         if signed is None:
             return RedirectResponse(HOME, status_code=303)
         services = services_of(request)
-        person = _proactive(services, signed.citizen)
+        person = proactive_pseudonym(services, signed.citizen)
         wanted = form.get("proposition")
         # Only an offer of this person's: an id from elsewhere is as unknown as a wrong one.
         mine = {o.id: o for o in await services.offers.for_person(person)}
@@ -300,12 +306,12 @@ class SpacePages:
         signed = await self._signed(request)
         form = await self._form(request)
         if form is None:
-            return _expired(request)
+            return form_expired(request)
         if signed is None:
             return RedirectResponse(HOME, status_code=303)
         services = services_of(request)
         # Recorded as the notification's opt-out link does: under the proactive pseudonym.
-        await services.offers.opt_out(_proactive(services, signed.citizen), self._clock())
+        await services.offers.opt_out(proactive_pseudonym(services, signed.citizen), self._clock())
         log.info("proactive opt-out recorded")
         return RedirectResponse(OFFERS + "?fait=desinscrit", status_code=303)
 
@@ -318,11 +324,17 @@ class SpacePages:
             return None
 
 
-def _proactive(services: Services, citizen: Citizen) -> str:
+def refusal_path(renewal_id: str) -> str:
+    return REFUSAL.replace("{renewal}", quote(renewal_id, safe=""))
+
+
+def proactive_pseudonym(services: Services, citizen: Citizen) -> str:
+    """The person's pseudonym in the proactive sector: what offers and renewals are filed
+    under."""
     return services.pseudonyms.pseudonym(citizen.identity, PROACTIVE_SECTOR)
 
 
-def _expired(request: Request) -> Response:
+def form_expired(request: Request) -> Response:
     return error_page(
         request,
         "Formulaire expiré",

@@ -10,24 +10,27 @@ from gateway.citizen.pages import (
     JOURNAL,
     OFFERS,
     OPT_OUT,
+    REFUSAL,
     REVOKE,
     SpacePages,
 )
+from gateway.citizen.refusal import RenewalRefusal
 from gateway.citizen.signin import CALLBACK, HOME, LOGGED_OUT, LOGIN, LOGOUT, PREFIX, SignIn
 
 
 class CitizenSpace:
     """Sign-in and pages of the space; :meth:`aclose` when the application stops."""
 
-    def __init__(self, signin: SignIn, pages: SpacePages) -> None:
+    def __init__(self, signin: SignIn, pages: SpacePages, refusal: RenewalRefusal) -> None:
         self.signin = signin
         self.pages = pages
+        self.refusal = refusal
 
     async def aclose(self) -> None:
         await self.signin.aclose()
 
     def routes(self) -> list[Route]:
-        signin, pages = self.signin, self.pages
+        signin, pages, refusal = self.signin, self.pages, self.refusal
         return [
             Route(PREFIX, pages.home, methods=["GET"]),
             Route(HOME, pages.home, methods=["GET"]),
@@ -42,4 +45,6 @@ class CitizenSpace:
             Route(OFFERS, pages.offers, methods=["GET"]),
             Route(DECLINE, pages.decline, methods=["POST"]),
             Route(OPT_OUT, pages.opt_out, methods=["POST"]),
+            Route(REFUSAL, refusal.confirm, methods=["GET"]),
+            Route(REFUSAL, refusal.refuse, methods=["POST"]),
         ]

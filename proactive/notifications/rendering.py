@@ -12,7 +12,9 @@ A message's payload (stored in the outbox) carries what the templates need:
 - ``form`` (the prefilled form's id) and ``offer_id``: the links name the offer only
   (``proactive.links``).
 
-Links are built here from the public base URL, so a payload never holds a stale host.
+Links are built here from the public base URL, so a payload never holds a stale host:
+``space_url`` (the citizen space, where a renewal can be refused) for every message,
+``form_url`` and ``opt_out_url`` for an offer's.
 """
 
 from __future__ import annotations
@@ -79,12 +81,14 @@ class Renderer:
         self._env.filters["french_date"] = french_date
 
     def context(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        space = {"space_url": links.space_url(self.base_url)}
         if "offer_id" not in payload:
-            # A message about no offer (an automatic renewal): its templates carry no link.
-            return dict(payload)
+            # A message about no offer (an automatic renewal): no form, no opt-out link.
+            return {**payload, **space}
         offer = str(payload["offer_id"])
         return {
             **payload,
+            **space,
             "form_url": links.form_url(self.base_url, str(payload["form"]), offer),
             "opt_out_url": links.opt_out_url(self.base_url, offer),
         }
