@@ -25,7 +25,7 @@ from exchange.caller import Citizen
 from exchange.oversight import Oversight
 from policies import load_catalogue
 from proactive.campaign import SECTOR
-from proactive.notifications.rendering import Renderer
+from proactive.notifications.rendering import Renderer, french_date
 from proactive.population import identity_from_params
 from proactive.renewal import Candidate, RenewalRunner, _Fetched, candidates_from_triggers, doubt
 from proactive.triggers.consumer import Trigger
@@ -379,3 +379,34 @@ async def test_job_seekers_are_told_by_email_and_sms_not_by_post(
         renderer.render(message.template, "sms", message.payload, NOW.date())
     reads = await built.audit_reader.entries(AuditFilter(purpose="css_renewal"), first=500)
     assert {"contact"} <= {f for s in reads.items for f in s.entry.released}
+
+
+# The GSM 03.38 basic character set: a text message with anything else is sent in UCS-2,
+# where two messages hold 134 characters instead of 306.
+GSM7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+@pytest.mark.parametrize("month", range(1, 13))
+def test_the_renewal_messages_name_the_space_where_it_can_be_refused(month: int) -> None:
+    payload = {
+        "benefit_to": "à la complémentaire santé solidaire (CSS)",
+        "previous_end": french_date(date(2025, month, 28)),
+        "new_end": french_date(date(2026, month, 28)),
+        "with_participation": month % 2 == 0,
+        "data_used": [{"category": "revenus déclarés", "agency": "DGFiP"}],
+        "reference": "0f8fd2a3-9d0b-5b43-8f4c-4d2e7a9c1b35",
+    }
+    renderer = Renderer("https://unefois.example.gouv.fr/")
+    space = "https://unefois.example.gouv.fr/mon-espace/"
+    sms = renderer.render("renewal", "sms", payload, NOW.date()).text.strip()
+    assert space in sms and payload["reference"] in sms
+    assert set(sms) <= GSM7, sorted(set(sms) - GSM7)
+    assert len(sms) <= 306  # two concatenated messages of 153 characters
+    for channel in ("letter", "email"):
+        rendered = renderer.render("renewal", channel, payload, NOW.date())
+        assert space in rendered.text and payload["reference"] in rendered.text
+        assert f"s'arrêtera alors le {payload['previous_end']}" in rendered.text
+        assert rendered.html is None or f'<a href="{space}">' in rendered.html
