@@ -35,7 +35,7 @@ from eligibility.engine import plan
 from eligibility.household import Household
 from eligibility.model import PersonData
 from eligibility.results import result
-from eligibility.simulation import OUTPUTS, declare, feed
+from eligibility.simulation import OUTPUTS, column, declare, feed
 from eligibility.system import tax_benefit_system
 from sandbox import law
 from sandbox.draft import HouseholdDraft, PersonDraft
@@ -64,7 +64,7 @@ def _simulate(
     for when in households[0].months:
         for apply in feeds:
             apply(simulation, when)
-    columns = {v: np.asarray(simulation.calculate(v, month)) for v in OUTPUTS[benefit]}
+    columns = {v: column(simulation, v, month) for v in OUTPUTS[benefit]}
     if benefit in bounds.WITNESSES:
         variable, offsets = bounds.WITNESSES[benefit]
         for offset in offsets:

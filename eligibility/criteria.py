@@ -118,3 +118,15 @@ CRITERIA: dict[str, tuple[Criterion, ...]] = {
         ),
     ),
 }
+
+# Said with an ASPA answer NOT_ELIGIBLE when the household's ASPA is due: OpenFisca computes
+# it for the couple, but only a member of ASPA age (``aspa_eligibilite``) is entitled to it.
+ASPA_OTHER_MEMBER = _c(
+    "L'ASPA n'est due qu'aux membres du couple qui ont l'âge requis (65 ans, ou l'âge légal "
+    "de départ à la retraite en cas d'inaptitude au travail) : ici à l'autre membre du "
+    "couple, pas à cette personne, qui n'a pas cet âge ; ses ressources comptent néanmoins "
+    "dans celles du couple.",
+    "L815-1",
+    _CSS,
+    "CSS",
+)

@@ -7,7 +7,7 @@ from datetime import date
 
 from eligibility import bounds, months
 from eligibility.adapter import HOUSING_BENEFITS
-from eligibility.criteria import CRITERIA, legifrance
+from eligibility.criteria import ASPA_OTHER_MEMBER, CRITERIA, legifrance
 from eligibility.household import Household
 from eligibility.model import BenefitResult, Criterion, InputUsed, PersonData, Status
 from eligibility.reform import CSS_CEILING_UNKNOWN, CSS_SOURCED_UNTIL
@@ -59,11 +59,23 @@ def _answer(benefit: str, raw: Mapping[str, float]) -> tuple[Status, float | Non
         if raw["css_participation_forfaitaire"] > 0:
             return "ELIGIBLE", round(raw["css_participation_forfaitaire"], 2)
         return "NOT_ELIGIBLE", None
+    if benefit == "aspa" and not raw["aspa_eligibilite"]:
+        return "NOT_ELIGIBLE", None  # the household's ASPA is another member's (``_reason``)
     # The housing aid answered is the one the household is entitled to (``eligibility.paid``).
     amount = raw["aide_logement_calcule" if benefit == "aide_logement" else benefit]
     if amount > 0:
         return "ELIGIBLE", round(amount, 2)
     return "NOT_ELIGIBLE", None
+
+
+def _reason(benefit: str, raws: Sequence[Mapping[str, float]]) -> Criterion | None:
+    """Why a person is not entitled to what their household is: the ASPA OpenFisca computes
+    for the couple is due to its members of ASPA age only, here the partner (the ASPA is
+    positive only when a member is of its age)."""
+    if benefit == "aspa" and not raws[0]["aspa_eligibilite"]:
+        if any(raw["aspa"] > 0 for raw in raws):
+            return ASPA_OTHER_MEMBER
+    return None
 
 
 def _note(household: Household, benefit: str) -> Criterion | None:
@@ -115,6 +127,9 @@ def result(
         status = "CANNOT_EVALUATE"
     else:
         answers = [_answer(benefit, raw) for raw in raws]
+        reason = _reason(benefit, raws)
+        if reason is not None:
+            criteria = (*criteria, reason)
         decisive = bounds.decide(household, benefit, answers, raws)
         if decisive is None:
             status, amount = answers[0]

@@ -27,12 +27,14 @@ from eligibility.reform import CSS_CEILING_RAISE
 from eligibility.system import tax_benefit_system
 from eligibility.zoning import official_zone
 
-# benefit → the OpenFisca variables (famille entity) its answer reads
+# benefit → the OpenFisca variables its answer reads: a famille's, or an individu's read for
+# the person asked about (the famille's demandeur, see ``declare``). The ASPA is a famille
+# amount that only its members of ASPA age are entitled to (``aspa_eligibilite``).
 OUTPUTS: dict[str, tuple[str, ...]] = {
     "rsa": ("rsa",),
     "ppa": ("ppa",),
     "css": ("cmu_c", "css_participation_forfaitaire"),
-    "aspa": ("aspa",),
+    "aspa": ("aspa", "aspa_eligibilite"),
     # the aid the household is entitled to, whatever it is paid (``eligibility.paid``)
     "aide_logement": ("aide_logement_calcule",),
 }
@@ -292,11 +294,21 @@ def prepare(households: Sequence[Household]) -> Any:
     return simulation
 
 
+def column(simulation: Any, variable: str, month: str) -> Any:
+    """``variable`` at ``month``, one value per household: an individu's variable is the
+    claimant's, the person asked about."""
+    values = simulation.calculate(variable, month)
+    if simulation.tax_benefit_system.variables[variable].entity.is_person:
+        famille = simulation.populations["famille"]
+        values = famille.value_from_person(values, famille.entity.DEMANDEUR)
+    return np.asarray(values, dtype=np.float64)
+
+
 def outputs(simulation: Any, month: str, benefits: Sequence[str]) -> list[dict[str, float]]:
     """Compute the variables ``benefits`` read (and their witnesses) at ``month``, one
     ``{variable: value}`` per household."""
     wanted = [v for b in benefits for v in OUTPUTS[b]]
-    columns = {v: np.asarray(simulation.calculate(v, month), dtype=np.float64) for v in wanted}
+    columns = {v: column(simulation, v, month) for v in wanted}
     for benefit in benefits:
         if benefit in WITNESSES:  # computed by the benefit's own formula: almost free
             variable, offsets = WITNESSES[benefit]
