@@ -133,6 +133,7 @@ async def test_two_replicas_write_one_chain(
             "trusted_checkpoints": 0,
             "position": None,
             "problem": None,
+            "recorded": False,  # verified without --record: the chain status is not told
         }
 
         # Stopped gracefully, each replica signs a checkpoint of what it wrote: still one log.
