@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from sandbox.draft import HouseholdDraft, PersonDraft
 from sandbox.gazetteer import COMMUNE_BY_COG, COMMUNES, STREETS
 from sandbox.law import CSS_MONTHS, HouseholdLaw, by_law, housing_aid_by_law
-from sandbox.months import add_years, age_on, first_day
+from sandbox.months import add_years, age_on, first_day, month_of
 from sandbox.person import Address, AidKind, Housing, Occupancy, Right
 
 AAH_AMOUNT = 1033.32
@@ -76,6 +76,10 @@ class Entitlement:
                 person.rights["aah"] = Right(since, AAH_AMOUNT)
         if h.kind == "single_parent" and rng.random() < 0.45:
             since = self._since(self.first - 24, self.ref)
+            # Paid for a child: never before the eldest was born (the month of its birth).
+            births = [self.persons[i].identity.date_naissance for i in h.children]
+            if births:
+                since = max(since, first_day(month_of(min(births))))
             self.persons[h.adults[0]].rights["asf"] = Right(since, ASF_AMOUNT)
 
     def _rights(self, h: HouseholdDraft, law: HouseholdLaw) -> None:

@@ -118,3 +118,17 @@ def test_stream_month_arithmetic() -> None:
     assert losers
     person = losers[0]
     assert any(s.nature == "allocation_chomage" and s.pays_in(ref) for s in person.streams)
+
+
+def test_the_asf_is_never_paid_before_the_eldest_child_was_born() -> None:
+    paid = 0
+    for household in POP.households:
+        for adult in household.adults:
+            asf = POP.persons[adult].rights.asf
+            if asf is None:
+                continue
+            paid += 1
+            births = [POP.persons[c].identity.date_naissance for c in household.children]
+            assert births, "an ASF without a child"
+            assert asf.since >= min(births).replace(day=1)
+    assert paid > 0
