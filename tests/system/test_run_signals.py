@@ -1,7 +1,7 @@
 """``unefois run`` stopped as a supervisor stops it (SIGTERM): the gateway and its sandbox
 child both end, and the sandbox's ports are free again.
 
-``unefois run`` starts the sandbox on its default ports (8701-8711): the test needs them free,
+``unefois run`` starts the sandbox on its default ports (8701-8712): the test needs them free,
 and waits a bounded time for another run to release them before it fails.
 """
 
@@ -25,7 +25,7 @@ from tests.system._stack import HOST, free_port, tail
 pytestmark = pytest.mark.system
 linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 
-SANDBOX_PORTS = range(8701, 8712)  # seven agencies, FranceConnect, SMS, mail, witness
+SANDBOX_PORTS = range(8701, 8713)  # seven agencies, FranceConnect, SMS, mail, witness, agents
 PORTS_WAIT = 120.0
 START_TIMEOUT = 180.0
 STOP_TIMEOUT = 60.0
