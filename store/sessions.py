@@ -79,6 +79,15 @@ class SessionStore:
                 .values(data=data)
             )
 
+    async def touch(self, session_id: str, expires_at: datetime) -> None:
+        """Push a live session's expiry (a request came)."""
+        async with self._database.transaction() as conn:
+            await conn.execute(
+                update(web_sessions)
+                .where(web_sessions.c.id_hash == _hash(session_id))
+                .values(expires_at=expires_at)
+            )
+
     async def delete(self, session_id: str) -> None:
         async with self._database.transaction() as conn:
             await conn.execute(

@@ -4,7 +4,8 @@ One cookie per kind of page, scoped to its path (``/console`` for auditors, ``/m
 for citizens), so an auditor and a citizen in the same browser never share a session. The data
 lives in the store database (:mod:`store.sessions`), shared by every replica; ending a session
 deletes it there, so sign-out holds even for a cookie copied before. A session also ends after
-``page_session_minutes`` without a request (each request pushes its expiry).
+``page_session_minutes`` without a request (each request pushes its expiry); expired rows are
+deleted whenever a session starts.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "login-citizen": ("unefois-citoyen-login", "/mon-espace"),
 }
 LOGIN_TTL = timedelta(minutes=10)
+TOUCH_EVERY = timedelta(minutes=1)  # an expiry is pushed at most once a minute
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,14 @@ class WebSessions:
         name, path = _cookie(kind)
         now = self._clock()
         lifetime = ttl or (LOGIN_TTL if kind.startswith("login-") else self._idle)
+        # Expired sessions (a citizen's holds their identity) go at the next sign-in of anyone.
+        await self._store.purge_expired(now)
         stored = await self._store.create(kind, data, now, now + lifetime)
         response.set_cookie(
             name,
             stored.id,
-            max_age=int(lifetime.total_seconds()),
+            # The server ends the session; the browser forgets the cookie when it closes.
+            max_age=int(lifetime.total_seconds()) if kind.startswith("login-") else None,
             httponly=True,
             samesite="lax",  # the identity provider's redirect back is a top-level GET
             secure=self._secure,
@@ -80,8 +85,15 @@ class WebSessions:
         """The live session of ``kind`` this request's cookie names, or ``None``."""
         name, _ = _cookie(kind)
         session_id = request.cookies.get(name, "")
-        found = await self._store.get(session_id, kind, self._clock())
-        return None if found is None else _web(found)
+        now = self._clock()
+        found = await self._store.get(session_id, kind, now)
+        if found is None:
+            return None
+        if not kind.startswith("login-") and now + self._idle - found.expires_at > TOUCH_EVERY:
+            expires_at = now + self._idle
+            await self._store.touch(found.id, expires_at)
+            return WebSession(found.id, found.kind, found.data, expires_at)
+        return _web(found)
 
     async def update(self, session: WebSession, data: dict[str, Any]) -> WebSession:
         await self._store.update(session.id, data)

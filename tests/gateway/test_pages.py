@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ from eligibility import EligibilityService
 from gateway.app import build_app
 from gateway.web.csrf import CsrfRejected, checked_form, csrf_token, set_cookie
 from gateway.web.security import policy
+from gateway.web.sessions import WebSessions
 from runtime.settings import Settings, load
 
 
@@ -34,6 +36,34 @@ async def form_post(request: Request) -> Response:
     return PlainTextResponse(f"accepted {form.get('choice')}")
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+CLOCK = Clock()
+
+
+async def session_start(request: Request) -> Response:
+    response = PlainTextResponse("started")
+    await WebSessions(request, CLOCK).start(response, "citizen", {"n": 1})
+    return response
+
+
+async def session_read(request: Request) -> Response:
+    found = await WebSessions(request, CLOCK).current(request, "citizen")
+    return PlainTextResponse("none" if found is None else str(found.data["n"]))
+
+
+async def session_end(request: Request) -> Response:
+    response = PlainTextResponse("ended")
+    await WebSessions(request, CLOCK).end(request, response, "citizen")
+    return response
+
+
 @asynccontextmanager
 async def pages(
     tmp_path: Path, public_url: str = "http://127.0.0.1:8000"
@@ -42,6 +72,9 @@ async def pages(
     app = build_app(settings, eligibility=EligibilityService(workers=1))  # never started
     app.router.routes.append(Route("/test-form", form_page, methods=["GET"]))
     app.router.routes.append(Route("/test-form", form_post, methods=["POST"]))
+    app.router.routes.append(Route("/mon-espace/test-start", session_start, methods=["GET"]))
+    app.router.routes.append(Route("/mon-espace/test-read", session_read, methods=["GET"]))
+    app.router.routes.append(Route("/mon-espace/test-end", session_end, methods=["GET"]))
     transport = httpx.ASGITransport(app)
     async with (
         app.router.lifespan_context(app),
@@ -116,6 +149,28 @@ async def test_a_post_needs_the_token_of_its_own_cookie(tmp_path: Path) -> None:
         "form too large",
         "too many fields",
     )
+
+
+async def test_a_session_lasts_while_used_and_ends_for_good(tmp_path: Path) -> None:
+    async with pages(tmp_path) as http:
+        started = await http.get("/mon-espace/test-start")
+        cookie = started.headers["set-cookie"].lower()
+        assert cookie.startswith("unefois-citoyen=") and "path=/mon-espace" in cookie
+        assert "httponly" in cookie and "samesite=lax" in cookie and "max-age" not in cookie
+        # Used every 20 minutes, it outlives its 30 idle minutes.
+        for _ in range(3):
+            CLOCK.now += timedelta(minutes=20)
+            assert (await http.get("/mon-espace/test-read")).text == "1"
+        # Left alone for longer than that, it is over.
+        CLOCK.now += timedelta(minutes=31)
+        assert (await http.get("/mon-espace/test-read")).text == "none"
+        await http.get("/mon-espace/test-start")
+        copied = dict(http.cookies)
+        await http.get("/mon-espace/test-end")
+        assert (await http.get("/mon-espace/test-read")).text == "none"
+        # A cookie copied before the sign-out opens nothing: the session is gone server-side.
+        http.cookies.update(copied)
+        assert (await http.get("/mon-espace/test-read")).text == "none"
 
 
 def test_the_policy_names_each_provider_origin_once() -> None:

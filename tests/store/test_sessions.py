@@ -50,3 +50,10 @@ async def test_update_then_delete_ends_the_session(database: Database) -> None:
     assert found is not None and found.data == {"a": 2}
     await store.delete(made.id)
     assert await store.get(made.id, "citizen", NOW) is None
+
+
+async def test_touch_pushes_the_expiry(database: Database) -> None:
+    store = SessionStore(database)
+    made = await store.create("citizen", {}, NOW, LATER)
+    await store.touch(made.id, LATER + timedelta(minutes=30))
+    assert await store.get(made.id, "citizen", LATER) is not None
