@@ -27,7 +27,7 @@ VERSIONS = "VERSIONS"
 
 # The vendored folders under static/ and our own files that live in them.
 FOLDERS = ("graphiql", "dsfr")
-OURS = frozenset({"graphiql/start.js", "graphiql/start.css"})
+OURS = frozenset({"graphiql/start.js", "graphiql/start.css", "graphiql/unefois-graphiql.css"})
 
 _CSS_ICON = re.compile(r"url\((icons/[A-Za-z0-9_./-]+\.svg)\)")
 

@@ -115,6 +115,7 @@ async def test_every_asset_is_served_from_the_package_with_its_type(
         "graphiql/react.production.min.js",
         "graphiql/react-dom.production.min.js",
         "graphiql/start.js",
+        "graphiql/unefois-graphiql.css",
     } <= names
 
 
