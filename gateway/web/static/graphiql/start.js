@@ -245,6 +245,9 @@
       mendTabs(container);
       // A history entry's button is named by the operation it shows, as it reads on screen
       // (GraphiQL names it "Set active", its tooltip).
+      container.querySelectorAll(".CodeMirror-hints").forEach(function (list) {
+        french(list, "Suggestions");
+      });
       container.querySelectorAll(".graphiql-history-item-label").forEach(function (button) {
         set(button, "aria-label", null);
       });
@@ -272,6 +275,9 @@
       fetcher: GraphiQL.createFetcher({ url: root.dataset.endpoint }),
       storage: memoryStorage(),
       defaultTabs: tabs,
+      // GraphiQL fills the first tab's query but not its variables from defaultTabs: given
+      // here, the first example runs as it opens.
+      variables: tabs[0].variables,
       defaultHeaders: examples.headers,
       isHeadersEditorEnabled: true,
       defaultEditorToolsVisibility: "headers",
