@@ -264,7 +264,39 @@
     run();
   }
 
+  // GraphiQL's dialogs stop the page scrolling behind them with a <style> element they write
+  // (react-remove-scroll), which the page's policy refuses (style-src 'self'), even empty. Its
+  // rules are applied through a constructed stylesheet instead, which the policy allows; the
+  // element is kept out of the document, in a holder whose changes say when it is taken away.
+  function adoptWrittenStyles() {
+    var head = document.head;
+    var append = head.appendChild;
+    var holder = document.createElement("div");
+    var sheets = new Map();
+    head.appendChild = function (node) {
+      if (!(node instanceof HTMLStyleElement) || node.nonce) return append.call(head, node);
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(node.textContent);
+      sheets.set(node, sheet);
+      document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
+      return holder.appendChild(node);
+    };
+    new MutationObserver(function (changes) {
+      changes.forEach(function (change) {
+        change.removedNodes.forEach(function (node) {
+          var sheet = sheets.get(node);
+          if (!sheet) return;
+          sheets.delete(node);
+          document.adoptedStyleSheets = document.adoptedStyleSheets.filter(function (each) {
+            return each !== sheet;
+          });
+        });
+      });
+    }).observe(holder, { childList: true });
+  }
+
   function start() {
+    adoptWrittenStyles();
     var root = document.getElementById("graphiql");
     // Example operations and the header to fill, given by the page (see ide_examples).
     var examples = JSON.parse(root.dataset.examples);
