@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -191,12 +192,10 @@ class SpacePages:
         return self._render(request, "mon-espace/consentements.html", context, status)
 
     async def grant(self, request: Request) -> Response:
-        signed = await self._signed(request)
-        form = await self._form(request)
-        if form is None:
-            return form_expired(request)
-        if signed is None:
-            return RedirectResponse(HOME, status_code=303)
+        checked = await self._posted(request)
+        if isinstance(checked, Response):
+            return checked
+        signed, form = checked
         today = self._clock().date()
         target = form.get("destinataire")
         targets = consent_targets(services_of(request).catalogue, today)
@@ -229,12 +228,10 @@ class SpacePages:
         return RedirectResponse(CONSENTS + "?fait=accorde", status_code=303)
 
     async def revoke(self, request: Request) -> Response:
-        signed = await self._signed(request)
-        form = await self._form(request)
-        if form is None:
-            return form_expired(request)
-        if signed is None:
-            return RedirectResponse(HOME, status_code=303)
+        checked = await self._posted(request)
+        if isinstance(checked, Response):
+            return checked
+        signed, form = checked
         consent_id = form.get("consentement")
         try:
             if not isinstance(consent_id, str) or not consent_id:
@@ -282,12 +279,10 @@ class SpacePages:
         return self._render(request, "mon-espace/propositions.html", context)
 
     async def decline(self, request: Request) -> Response:
-        signed = await self._signed(request)
-        form = await self._form(request)
-        if form is None:
-            return form_expired(request)
-        if signed is None:
-            return RedirectResponse(HOME, status_code=303)
+        checked = await self._posted(request)
+        if isinstance(checked, Response):
+            return checked
+        signed, form = checked
         services = services_of(request)
         person = proactive_pseudonym(services, signed.citizen)
         wanted = form.get("proposition")
@@ -303,20 +298,29 @@ class SpacePages:
         return RedirectResponse(OFFERS + "?fait=refuse", status_code=303)
 
     async def opt_out(self, request: Request) -> Response:
-        signed = await self._signed(request)
-        form = await self._form(request)
-        if form is None:
-            return form_expired(request)
-        if signed is None:
-            return RedirectResponse(HOME, status_code=303)
+        checked = await self._posted(request)
+        if isinstance(checked, Response):
+            return checked
+        signed, _ = checked
         services = services_of(request)
         # Recorded as the notification's opt-out link does: under the proactive pseudonym.
         await services.offers.opt_out(proactive_pseudonym(services, signed.citizen), self._clock())
         log.info("proactive opt-out recorded")
         return RedirectResponse(OFFERS + "?fait=desinscrit", status_code=303)
 
+    async def _posted(self, request: Request) -> tuple[SignedCitizen, FormData] | Response:
+        """A signed-in person's POSTed form, its CSRF token checked; else the page to answer
+        (the form expired, or back to the space's home when nobody is signed in)."""
+        signed = await self._signed(request)
+        form = await self._form(request)
+        if form is None:
+            return form_expired(request)
+        if signed is None:
+            return RedirectResponse(HOME, status_code=303)
+        return signed, form
+
     @staticmethod
-    async def _form(request: Request) -> Any:
+    async def _form(request: Request) -> FormData | None:
         try:
             return await checked_form(request)
         except CsrfRejected as exc:
