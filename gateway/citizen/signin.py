@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from starlette.requests import Request
@@ -48,6 +49,9 @@ LOGOUT = PREFIX + "/deconnexion"
 LOGGED_OUT = LOGOUT + "/retour"
 SESSION = "citizen"
 LOGIN_SESSION = "login-citizen"
+RETURN = "retour"  # ?retour=<path>: where a sign-in started from a gateway page goes back
+# Only the gateway's own pages may be returned to: never another site (an open redirect).
+RETURN_PREFIXES = (PREFIX + "/", "/formulaires/")
 SCOPE = "openid identite_pivot"  # FranceConnect's pivot identity, which identifies a person
 ACR = "eidas1"
 
@@ -92,6 +96,20 @@ def identity_from(data: Any) -> PivotIdentity | None:
         )
     except (KeyError, TypeError, ValueError, ConnectorError):
         return None
+
+
+def return_path(value: object) -> str | None:
+    """``value`` when it is a path of the gateway's pages a sign-in may go back to."""
+    if not isinstance(value, str) or len(value) > 500 or not value.startswith(RETURN_PREFIXES):
+        return None
+    if "//" in value or "\\" in value or any(ord(c) < 0x20 for c in value):
+        return None
+    return value
+
+
+def login_url(back: str) -> str:
+    """The sign-in that comes back to ``back`` (a path :func:`return_path` accepts)."""
+    return f"{LOGIN}?{urlencode({RETURN: back})}"
 
 
 @dataclass(frozen=True)
@@ -151,7 +169,11 @@ class SignIn:
             log.warning("citizen sign-in could not start", extra={"reason": exc.reason})
             return self._unavailable(request)
         response = RedirectResponse(url, status_code=303)
-        await web_sessions(request, self._clock).start(response, LOGIN_SESSION, login.to_dict())
+        data = login.to_dict()
+        back = return_path(request.query_params.get(RETURN))
+        if back is not None:
+            data[RETURN] = back
+        await web_sessions(request, self._clock).start(response, LOGIN_SESSION, data)
         return response
 
     async def finish(self, request: Request) -> Response:
@@ -182,7 +204,7 @@ class SignIn:
             response = self._refused(request, "person_token_refused")
             await sessions.end(request, response, LOGIN_SESSION)
             return response
-        response = RedirectResponse(HOME, status_code=303)
+        response = RedirectResponse(return_path(pending.data.get(RETURN)) or HOME, 303)
         await sessions.end(request, response, LOGIN_SESSION)
         # A sign-in replaces any session this browser had: never two people in one cookie.
         previous = await sessions.current(request, SESSION)
