@@ -5,6 +5,7 @@ boundary, so that callers only ever see this tree::
 
     ConnectorError                 code            when
     ├── InvalidInput               BAD_USER_INPUT  an identifier or parameter fails validation
+    │   └── DemarchesRefused       BAD_USER_INPUT  démarches-simplifiées refused what we sent (4xx)
     ├── NotFound                   NOT_FOUND       the agency does not know the person
     ├── Ambiguous                  AMBIGUOUS       the traits given match several persons
     ├── RateLimited                RATE_LIMITED    the agency asks us to slow down (retry_in)
@@ -47,6 +48,11 @@ class ConnectorError(Exception):
 
 class InvalidInput(ConnectorError):
     code = "BAD_USER_INPUT"
+
+
+class DemarchesRefused(InvalidInput):
+    """démarches-simplifiées refused a request's body (a 400 or 422): a champ it does not
+    take, a value of the wrong form. Its message names the status, never the body."""
 
 
 class NotFound(ConnectorError):
