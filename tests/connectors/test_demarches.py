@@ -114,7 +114,7 @@ async def client(ds: Ds, serve: Serve, http: httpx.AsyncClient) -> Demarches:
 async def test_a_dossier_is_created_with_the_body_as_json(ds: Ds, client: Demarches) -> None:
     created = await client.create_dossier(101, {"champ_Q2hhbXAtMQ==": "Dupont"})
     assert created == CreatedDossier(
-        url=CREATED["dossier_url"],
+        url="http://ds.example/commencer/rsa?prefill_token=abc",
         id="RG9zc2llci00Mg==",
         number=42,
         state="prefilled",
