@@ -13,6 +13,7 @@ from store.clients import ClientRecord, ClientStatus, ClientStore
 from store.consents import ConsentStore
 from store.cursors import CursorStore
 from store.database import Database, connect, database_url_for
+from store.dossiers import DossierLink, DossierNotFound, DossierStatus, DossierStore
 from store.errors import (
     ClientExists,
     ClientNotFound,
@@ -25,6 +26,7 @@ from store.locks import LockHeld, exclusive
 from store.migration import head_revision, migrate
 from store.offers import InvalidTransition, Offer, OfferNotFound, OfferStatus, OfferStore
 from store.outbox import Message, OutboxStore
+from store.procedures import ProcedureNotFound, ProcedureRecord, ProcedureStore
 from store.renewals import Renewal, RenewalNotFound, RenewalStatus, RenewalStore
 from store.sessions import SessionStore, StoredSession
 from store.submissions import StoredSubmission, SubmissionStore
@@ -39,6 +41,10 @@ __all__ = [
     "ConsentStore",
     "CursorStore",
     "Database",
+    "DossierLink",
+    "DossierNotFound",
+    "DossierStatus",
+    "DossierStore",
     "InvalidRecord",
     "InvalidTransition",
     "LockHeld",
@@ -48,6 +54,9 @@ __all__ = [
     "OfferStatus",
     "OfferStore",
     "OutboxStore",
+    "ProcedureNotFound",
+    "ProcedureRecord",
+    "ProcedureStore",
     "Renewal",
     "RenewalNotFound",
     "RenewalStatus",

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     Date,
@@ -249,4 +250,42 @@ web_sessions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Index("ix_web_sessions_expires_at", "expires_at"),
+)
+
+# The démarches-simplifiées procedures registered for our forms: the mapping file as
+# validated, and the procedure's champ descriptors it was validated against.
+ds_procedures = Table(
+    "ds_procedures",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("path", Text, nullable=False),  # DS's /commencer/<path>
+    Column("form", Text, nullable=False),
+    Column("mapping", JSONText, nullable=False),
+    Column("champs", JSONText, nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+    Index("ix_ds_procedures_form", "form"),
+)
+
+# The dossiers the gateway created on DS, by DS's dossier number: whose it is (a pseudonym,
+# and the identity sealed by the caller), and how far its submission was handled.
+ds_dossiers = Table(
+    "ds_dossiers",
+    metadata,
+    Column("number", BigInteger, primary_key=True, autoincrement=False),
+    Column("procedure", Integer, nullable=False),
+    Column("form", Text, nullable=False),
+    Column("offer_id", Text, nullable=True),
+    Column("person", Text, nullable=False),  # a pseudonym, never a name
+    Column("sealed", Text, nullable=False),  # opaque: sealed by the caller, bound to the row
+    Column("access_id", Text, nullable=False),  # the audit entry of the prefill it carries
+    Column("status", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    CheckConstraint(
+        "status IN ('created', 'submitted', 'processed', 'failed')",
+        name="ck_ds_dossiers_status",
+    ),
+    Index("ix_ds_dossiers_status_updated", "status", "updated_at"),
+    Index("ix_ds_dossiers_expires_at", "expires_at"),
 )
