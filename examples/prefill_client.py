@@ -27,7 +27,8 @@ query Prefill($ref: PersonRef!, $ctx: AccessContextInput!, $form: String!) {
     accessId
     form
     title
-    missingSources
+    consentRequired
+    missingSources { source code categories fields }
     fields { id label type required choices value state provenance { agency source asOf } }
     dsPayload
   }
@@ -117,8 +118,11 @@ def graphql(
 
 def show(form: dict[str, Any]) -> None:
     print(f"\n{form['title']}  (accessId {form['accessId']})")
-    if form["missingSources"]:
-        print(f"  not available, to be typed in: {', '.join(form['missingSources'])}")
+    for missing in form["missingSources"]:
+        why = f"{missing['code']}, {', '.join(missing['categories'])}"
+        print(f"  {missing['source']} not available ({why}): {', '.join(missing['fields'])}")
+    if form["consentRequired"]:
+        print(f"  the person may consent to: {', '.join(form['consentRequired'])}")
     for f in form["fields"]:
         origin = f["provenance"]
         source = f"{origin['agency']}, {origin['asOf']}" if origin else "-"
@@ -139,6 +143,8 @@ def example_value(field: dict[str, Any]) -> Any:
         return date.today().isoformat()
     if kind == "repetition":
         return []
+    if kind == "nir":
+        return "7 85 05 99 350 001 45"  # a provisional number (first digit 7), nobody's
     return "exemple"
 
 
@@ -166,7 +172,7 @@ def submission(form: dict[str, Any]) -> tuple[list[str], dict[str, Any], dict[st
     provided = {
         f["id"]: example_value(f)
         for f in form["fields"]
-        if f["state"] == "TO_PROVIDE" and f["required"]
+        if f["state"] in ("TO_PROVIDE", "CONSENT_REQUIRED") and f["required"]
     }
     return confirmations, corrections, provided
 

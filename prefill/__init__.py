@@ -22,9 +22,13 @@ from prefill.errors import (
 from prefill.fill import prefill
 from prefill.forms import Forms, fields_needed, load_forms
 from prefill.model import (
+    FIELD_TYPES,
+    STATES,
+    Failure,
     FieldDef,
     FilledField,
     FormDef,
+    MissingSource,
     PrefilledForm,
     Provenance,
     State,
@@ -34,8 +38,11 @@ from prefill.submission import apply_submission, corrected_facts
 from prefill.transforms import TRANSFORMS
 
 __all__ = [
+    "FIELD_TYPES",
+    "STATES",
     "TRANSFORMS",
     "DefinitionError",
+    "Failure",
     "FieldDef",
     "FilledField",
     "FormDef",
@@ -44,6 +51,7 @@ __all__ = [
     "InvalidInput",
     "InvalidValue",
     "MappingError",
+    "MissingSource",
     "PrefillError",
     "PrefilledForm",
     "ProcedureMapping",

@@ -9,7 +9,17 @@ from connectors import records
 from prefill import paths, transforms
 from prefill.errors import DefinitionError, InvalidValue, RecordMismatch
 from prefill.forms import row_steps
-from prefill.model import FieldDef, FilledField, FormDef, PrefilledForm, Provenance, State
+from prefill.model import (
+    CONSENT_REQUIRED,
+    Failure,
+    FieldDef,
+    FilledField,
+    FormDef,
+    MissingSource,
+    PrefilledForm,
+    Provenance,
+    State,
+)
 from prefill.values import coerce
 
 
@@ -64,13 +74,40 @@ def _state(field: FieldDef, value: Any) -> State:
     return "TO_CONFIRM" if field.confirm else "KNOWN"
 
 
+# What a failure given as a bare field name (no code) is told as.
+UNAVAILABLE = Failure("UNAVAILABLE", "the source gave no value")
+
+
+def _failures(failures: Mapping[str, Failure] | Collection[str]) -> Mapping[str, Failure]:
+    if isinstance(failures, Mapping):
+        return failures
+    return {name: UNAVAILABLE for name in failures}
+
+
+def _categories(root: str, categories: Mapping[str, str]) -> tuple[str, ...]:
+    category = categories.get(root)
+    return () if category is None else (category,)
+
+
+def _withheld(field: FieldDef, failure: Failure, categories: tuple[str, ...]) -> FilledField:
+    state: State = "CONSENT_REQUIRED" if failure.code == CONSENT_REQUIRED else "TO_PROVIDE"
+    return FilledField(field.id, field.label, None, None, state, failure.code, categories)
+
+
 def fill_field(
-    form: FormDef, field: FieldDef, got: Mapping[str, object], failures: Collection[str]
+    form: FormDef,
+    field: FieldDef,
+    got: Mapping[str, object],
+    failures: Mapping[str, Failure],
+    categories: Mapping[str, str],
 ) -> FilledField:
     if field.source is None:
         return FilledField(field.id, field.label, None, None, "TO_PROVIDE")
     path = paths.parse(field.source)
-    record = None if path.root in failures else _record(path.root, got)
+    failure = failures.get(path.root)
+    if failure is not None:
+        return _withheld(field, failure, _categories(path.root, categories))
+    record = _record(path.root, got)
     if record is None:
         return FilledField(field.id, field.label, None, None, "TO_PROVIDE")
     raw = paths.read_steps(paths.view_of(path.root, record), path.steps)
@@ -84,15 +121,38 @@ def fill_field(
 
 
 def prefill(
-    form: FormDef, records: Mapping[str, object], failures: Collection[str] = ()
+    form: FormDef,
+    records: Mapping[str, object],
+    failures: Mapping[str, Failure] | Collection[str] = (),
+    categories: Mapping[str, str] | None = None,
 ) -> PrefilledForm:
     """Every field of ``form`` from ``records`` (person-view field → connector record).
 
-    ``failures`` are the person-view fields that were denied or failed: their form fields are
-    ``TO_PROVIDE`` and they are listed in ``missing_sources``, so the form tells the person
-    why they have to type them.
+    ``failures`` are the person-view fields that were denied or failed, with why (a bare
+    collection of names is told as ``UNAVAILABLE``): their form fields are ``TO_PROVIDE``
+    with the failure's code as ``reason`` — ``CONSENT_REQUIRED`` when the person has not
+    consented to the field's category — and each is listed in ``missing_sources`` with the
+    form fields it leaves empty, so the form tells the person why they have to type them.
+    ``categories`` (person-view field → data category, the policy catalogue's) says what a
+    consent would have to cover.
     """
-    filled = tuple(fill_field(form, f, records, failures) for f in form.fields)
-    roots = {paths.parse(f.source).root for f in form.fields if f.source is not None}
-    missing = tuple(sorted(roots & set(failures)))
+    failed = _failures(failures)
+    category_of = categories or {}
+    filled = tuple(fill_field(form, f, records, failed, category_of) for f in form.fields)
+    left: dict[str, list[str]] = {}
+    for f in form.fields:
+        if f.source is not None:
+            root = paths.parse(f.source).root
+            if root in failed:
+                left.setdefault(root, []).append(f.id)
+    missing = tuple(
+        MissingSource(
+            source=root,
+            code=failed[root].code,
+            message=failed[root].message,
+            categories=_categories(root, category_of),
+            fields=tuple(left[root]),
+        )
+        for root in sorted(left)
+    )
     return PrefilledForm(form.id, filled, missing)

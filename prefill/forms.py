@@ -3,6 +3,10 @@
 A form file is written by hand and read by every request, so the loader refuses anything it
 does not understand (unknown keys, wrong types, unknown transforms, paths that do not resolve
 on the records) with the file and key named, at start rather than in front of a person.
+
+``purposes`` names the policy catalogue's purposes under which the form may be prefilled;
+prefill does not read the catalogue, so that they exist is checked by the schema against the
+loaded catalogue (``schema.prefill.check_form_purposes``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from prefill.transforms import TRANSFORMS
 
 SHIPPED = Path(__file__).resolve().parent / "forms"
 _ID = re.compile(r"[a-z][a-z0-9_]*")
-_FORM_KEYS = {"id", "title", "benefit", "reference", "fields"}
+_FORM_KEYS = {"id", "title", "benefit", "reference", "purposes", "fields"}
 _FIELD_KEYS = {
     "id",
     "label",
@@ -82,6 +86,19 @@ class _Reader:
             raise self.fail(f"{where}{key}", "must be true or false")
         return value
 
+    def purposes(self, data: Mapping[str, Any]) -> tuple[str, ...]:
+        raw = data.get("purposes")
+        if raw is None:
+            raise self.fail("purposes", "is required: the purposes the form may be prefilled under")
+        if not isinstance(raw, list) or not raw:
+            raise self.fail("purposes", "must be a non-empty list of purpose ids")
+        for i, purpose in enumerate(raw):
+            if not isinstance(purpose, str) or not _ID.fullmatch(purpose):
+                raise self.fail(f"purposes[{i}]", "must be a purpose id (lower_snake_case)")
+        if len(set(raw)) != len(raw):
+            raise self.fail("purposes", "lists a purpose twice")
+        return tuple(raw)
+
     def form(self, data: Any, stem: str) -> FormDef:
         if not isinstance(data, dict):
             raise self.fail("(top)", "a form is a mapping")
@@ -102,6 +119,7 @@ class _Reader:
             fields=fields,
             source_file=self.file,
             reference=self.text(data, "reference", "", required=False),
+            purposes=self.purposes(data),
         )
 
     def fields(self, raw: list[Any], where: str, parent: FieldDef | None) -> tuple[FieldDef, ...]:

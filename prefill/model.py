@@ -11,8 +11,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-State = Literal["KNOWN", "TO_CONFIRM", "TO_PROVIDE"]
-FieldType = Literal["text", "date", "number", "money", "boolean", "choice", "repetition"]
+# KNOWN: found, the agency's word is enough; TO_CONFIRM: found, the person confirms it;
+# TO_PROVIDE: no source, or the source failed, was refused by the purpose or had nothing;
+# CONSENT_REQUIRED: the source is withheld until the person consents to its category (the
+# purpose rests on consent): the person may consent and prefill again, or type the value.
+State = Literal["KNOWN", "TO_CONFIRM", "TO_PROVIDE", "CONSENT_REQUIRED"]
+STATES: tuple[State, ...] = ("KNOWN", "TO_CONFIRM", "TO_PROVIDE", "CONSENT_REQUIRED")
+# States the person fills in themselves (``provided`` in a submission).
+EMPTY_STATES: frozenset[State] = frozenset({"TO_PROVIDE", "CONSENT_REQUIRED"})
+CONSENT_REQUIRED = "CONSENT_REQUIRED"  # the failure code of a source withheld for lack of consent
+FieldType = Literal["text", "date", "number", "money", "boolean", "choice", "repetition", "nir"]
 FIELD_TYPES: tuple[FieldType, ...] = (
     "text",
     "date",
@@ -21,6 +29,7 @@ FIELD_TYPES: tuple[FieldType, ...] = (
     "boolean",
     "choice",
     "repetition",
+    "nir",
 )
 
 
@@ -46,6 +55,7 @@ class FormDef:
     fields: tuple[FieldDef, ...]
     source_file: str
     reference: str | None = None  # the official form it follows, e.g. "cerfa 15481*01"
+    purposes: tuple[str, ...] = ()  # the catalogue purposes under which it may be prefilled
 
     def field(self, field_id: str) -> FieldDef | None:
         return next((f for f in self.fields if f.id == field_id), None)
@@ -59,22 +69,53 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """Why a person-view field has no value: the exchange's code and message.
+
+    Codes are the exchange's: CONSENT_REQUIRED and FORBIDDEN from the policies, the
+    connectors' own (AGENCY_UNAVAILABLE, NOT_FOUND, TIMEOUT…) when the source failed.
+    """
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
 class FilledField:
     id: str
     label: str
     value: Any  # JSON-able: str, int, float, bool, None, or a list of dicts (repetition)
     provenance: Provenance | None  # None: declared by the person, or nothing known
     state: State
+    reason: str | None = None  # the failure code of the source that left it empty
+    categories: tuple[str, ...] = ()  # the data categories of that source
+
+
+@dataclass(frozen=True)
+class MissingSource:
+    """A person-view field the form reads that came back without a value, and why."""
+
+    source: str  # the person-view field, e.g. "resources"
+    code: str  # the failure's code, as the exchange gives it
+    message: str
+    categories: tuple[str, ...]  # the data categories it belongs to (what to consent to)
+    fields: tuple[str, ...]  # the form fields it leaves empty
 
 
 @dataclass(frozen=True)
 class PrefilledForm:
     form: str
     fields: tuple[FilledField, ...]
-    missing_sources: tuple[str, ...]  # person-view fields that were denied or failed
+    missing_sources: tuple[MissingSource, ...]  # person-view fields that were denied or failed
 
     def field(self, field_id: str) -> FilledField | None:
         return next((f for f in self.fields if f.id == field_id), None)
+
+    @property
+    def consent_required(self) -> tuple[str, ...]:
+        """The categories the person would consent to for the form to be complete."""
+        withheld = (m for m in self.missing_sources if m.code == CONSENT_REQUIRED)
+        return tuple(sorted({c for m in withheld for c in m.categories}))
 
 
 @dataclass(frozen=True)

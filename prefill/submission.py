@@ -2,7 +2,8 @@
 
 The person settles the whole form at once: every ``TO_CONFIRM`` field is confirmed or
 corrected, every required field ends with a value. ``corrections`` replace a prefilled value,
-``provided`` fill a ``TO_PROVIDE`` one; both are "declared by the person" (no provenance), and
+``provided`` fill a ``TO_PROVIDE`` or ``CONSENT_REQUIRED`` one (the person may type what they
+did not let the administration give); both are "declared by the person" (no provenance), and
 the field ids whose value changed are returned so that the gateway stores and audits them.
 """
 
@@ -13,7 +14,14 @@ from typing import Any
 
 from prefill.errors import IncompleteSubmission, InvalidValue, UnknownField
 from prefill.forms import row_prefix
-from prefill.model import FieldDef, FilledField, FormDef, PrefilledForm, Submission
+from prefill.model import (
+    EMPTY_STATES,
+    FieldDef,
+    FilledField,
+    FormDef,
+    PrefilledForm,
+    Submission,
+)
 from prefill.values import coerce
 
 # Sources eligibility reads (DESIGN §8): a correction there changes the simulation's inputs.
@@ -26,6 +34,8 @@ ELIGIBILITY_SOURCES = (
     "employment.payments.",
     "identity.birth_date",
     "benefits.",
+    # The CNAM's word on the CSS the person receives: the CSS's non-take-up reads it.
+    "healthCoverage.css_receiving",
 )
 
 
@@ -68,13 +78,13 @@ def apply_submission(
     values = validated_values(form, submission)
     before = {f.id: f for f in filled.fields}
     for field_id in submission.confirmed:
-        if before[field_id].state == "TO_PROVIDE":
+        if before[field_id].state in EMPTY_STATES:
             raise InvalidValue(field_id, "nothing to confirm: provide a value")
     for field_id in submission.corrections:
-        if before[field_id].state == "TO_PROVIDE":
+        if before[field_id].state in EMPTY_STATES:
             raise InvalidValue(field_id, "nothing to correct: give it under provided")
     for field_id in submission.provided:
-        if before[field_id].state != "TO_PROVIDE":
+        if before[field_id].state not in EMPTY_STATES:
             raise InvalidValue(field_id, "already prefilled: confirm or correct it")
 
     out: list[FilledField] = []
@@ -119,8 +129,30 @@ def corrected_facts(form: FormDef, submission: Submission) -> Mapping[str, Any]:
             continue
         if field.type == "repetition" and value is not None:
             value = [_row_facts(field, row) for row in value]
+            earlier = facts.get(field.source)
+            if isinstance(earlier, list):
+                # Two tables of the same months (the PPA's activity incomes and its other
+                # resources): one row per month with the columns of both.
+                value = _merged_rows(earlier, value)
         facts[field.source] = value
     return facts
+
+
+def _merged_rows(first: list[Any], second: list[Any]) -> list[Any]:
+    """Rows of two repetitions over the same list, merged by month (else by position)."""
+    by_month = {r.get("month"): r for r in first if isinstance(r, dict) and r.get("month")}
+    merged = [dict(r) if isinstance(r, dict) else r for r in first]
+    for i, row in enumerate(second):
+        if not isinstance(row, dict):
+            continue
+        match = by_month.get(row.get("month")) if row.get("month") else None
+        if match is not None:
+            merged[first.index(match)] = {**merged[first.index(match)], **row}
+        elif not row.get("month") and i < len(merged) and isinstance(merged[i], dict):
+            merged[i] = {**merged[i], **row}
+        else:
+            merged.append(dict(row))
+    return merged
 
 
 def _row_facts(field: FieldDef, row: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from prefill import nir
 from prefill.errors import InvalidValue, UnknownField
 from prefill.model import FieldDef
 
@@ -98,6 +99,8 @@ def coerce(field: FieldDef, value: Any, *, from_person: bool, name: str | None =
     kind = field.type
     if kind == "text":
         return _text(name, value)
+    if kind == "nir":
+        return nir.normalized(name, _text(name, value))
     if kind == "date":
         return _date(name, value)
     if kind in ("number", "money"):

@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from connectors import records as r
-from prefill import FormDef, PrefilledForm, RecordMismatch, fields_needed, load_forms, prefill
+from prefill import (
+    Failure,
+    FormDef,
+    MissingSource,
+    PrefilledForm,
+    RecordMismatch,
+    fields_needed,
+    load_forms,
+    prefill,
+)
 from tests.prefill.records import month, person_records, provenance
 
 FORMS = load_forms()
@@ -138,16 +147,85 @@ def test_housing_occupancy_in_the_forms_french_code() -> None:
     )
 
 
-def test_failed_or_denied_fields_are_to_provide_and_listed() -> None:
+CATEGORIES = {
+    "resources": "ressources",
+    "housing": "logement",
+    "pension": "retraite",
+    "benefits.housingAid": "logement",
+}
+
+
+def test_failed_or_denied_fields_are_to_provide_and_listed_with_why() -> None:
     form = FORMS["rsa"]
-    filled = prefill(form, person_records(), failures=["resources", "housing", "pension"])
+    failures = {
+        "resources": Failure("AGENCY_UNAVAILABLE", "GIP-MDS did not answer"),
+        "housing": Failure("FORBIDDEN", "the purpose does not release logement"),
+        "pension": Failure("TIMEOUT", "CNAV took too long"),
+    }
+    filled = prefill(form, person_records(), failures, CATEGORIES)
     s = states(filled)
     assert s["ressources_trimestre"] == "TO_PROVIDE"
     assert s["statut_logement"] == s["loyer_mensuel"] == "TO_PROVIDE"
     assert s["percoit_aide_logement"] == "KNOWN"  # benefits.housingAid did not fail
-    assert filled.missing_sources == ("housing", "resources")  # pension: not read by rsa
     field = filled.field("loyer_mensuel")
     assert field is not None and (field.value, field.provenance) == (None, None)
+    assert (field.reason, field.categories) == ("FORBIDDEN", ("logement",))
+    resources = filled.field("ressources_trimestre")
+    assert resources is not None and resources.reason == "AGENCY_UNAVAILABLE"
+    # pension: not read by rsa, so not missing
+    assert [m.source for m in filled.missing_sources] == ["housing", "resources"]
+    housing, res = filled.missing_sources
+    assert housing == MissingSource(
+        "housing",
+        "FORBIDDEN",
+        "the purpose does not release logement",
+        ("logement",),
+        ("statut_logement", "loyer_mensuel", "charges_mensuelles"),
+    )
+    assert (res.code, res.categories) == ("AGENCY_UNAVAILABLE", ("ressources",))
+    assert "ressources_trimestre" in res.fields
+    assert filled.consent_required == ()  # nothing was withheld for lack of consent
+
+
+def test_a_source_withheld_for_lack_of_consent_asks_for_consent() -> None:
+    form = FORMS["rsa"]
+    failures = {
+        "resources": Failure("CONSENT_REQUIRED", "the person has not consented to ressources"),
+        "housing": Failure("CONSENT_REQUIRED", "the person has not consented to logement"),
+        "benefits.housingAid": Failure("AGENCY_UNAVAILABLE", "CAF down"),
+    }
+    filled = prefill(form, person_records(), failures, CATEGORIES)
+    s = states(filled)
+    assert s["ressources_trimestre"] == s["loyer_mensuel"] == "CONSENT_REQUIRED"
+    assert s["percoit_aide_logement"] == "TO_PROVIDE"  # failed: not a matter of consent
+    assert s["nom_naissance"] == "KNOWN"
+    field = filled.field("ressources_trimestre")
+    assert field is not None and field.value is None and field.provenance is None
+    assert (field.reason, field.categories) == ("CONSENT_REQUIRED", ("ressources",))
+    assert {m.source: m.code for m in filled.missing_sources} == {
+        "resources": "CONSENT_REQUIRED",
+        "housing": "CONSENT_REQUIRED",
+        "benefits.housingAid": "AGENCY_UNAVAILABLE",
+    }
+    assert filled.consent_required == ("logement", "ressources")
+
+
+def test_failures_without_categories_or_codes_are_still_told() -> None:
+    filled = prefill(FORMS["rsa"], person_records(), failures=["housing"])
+    (missing,) = filled.missing_sources
+    assert (missing.source, missing.code, missing.categories) == ("housing", "UNAVAILABLE", ())
+    field = filled.field("loyer_mensuel")
+    assert field is not None and (field.state, field.reason) == ("TO_PROVIDE", "UNAVAILABLE")
+
+
+def test_a_field_nobody_holds_has_no_reason() -> None:
+    filled = prefill(FORMS["rsa"], person_records(), {"housing": Failure("FORBIDDEN", "no")})
+    field = filled.field("nationalite")  # no source: the person says
+    assert field is not None and (field.state, field.reason, field.categories) == (
+        "TO_PROVIDE",
+        None,
+        (),
+    )
 
 
 def test_absent_records_and_absent_values_are_to_provide() -> None:

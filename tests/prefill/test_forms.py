@@ -8,14 +8,23 @@ import pytest
 import yaml
 
 from exchange.catalogue import FIELDS
+from policies import load_catalogue
 from prefill import DefinitionError, UnknownForm, fields_needed, load_forms
 from prefill.paths import ROOTS
 
-GOOD_FIELD = {"id": "nom", "label": "Nom", "type": "text", "source": "identity.birth_name"}
+ABSENT = object()  # a top-level key left out of the file
+GOOD_FIELD: dict[str, object] = {
+    "id": "nom",
+    "label": "Nom",
+    "type": "text",
+    "source": "identity.birth_name",
+}
 
 
 def write(tmp_path: Path, fields: list[dict[str, object]], **top: object) -> Path:
-    body = {"id": "essai", "title": "Essai", "fields": fields, **top}
+    body: dict[str, object] = {"id": "essai", "title": "Essai", "purposes": ["citizen_prefill"]}
+    body.update(fields=fields, **top)
+    body = {k: v for k, v in body.items() if v is not ABSENT}
     (tmp_path / "essai.yaml").write_text(yaml.safe_dump(body, allow_unicode=True), "utf-8")
     return tmp_path
 
@@ -27,6 +36,26 @@ def test_the_shipped_forms_load() -> None:
     for form in forms.values():
         assert form.source_file == f"{form.id}.yaml"
         assert form.reference
+        assert "citizen_prefill" in form.purposes
+
+
+def test_the_shipped_forms_purposes_are_in_the_shipped_catalogue() -> None:
+    purposes = load_catalogue().purposes
+    for form in load_forms().values():
+        assert set(form.purposes) <= set(purposes), form.id
+    # Each form is prefilled under the instruction of its own benefit, not another's.
+    assert "aspa_instruction" not in load_forms()["rsa"].purposes
+    assert "rsa_instruction" not in load_forms()["aspa"].purposes
+
+
+def test_a_nir_field_loads(tmp_path: Path) -> None:
+    nir: dict[str, object] = {"id": "nir", "label": "Numéro de sécurité sociale", "type": "nir"}
+    (field,) = load_forms(write(tmp_path, [nir]))["essai"].fields
+    assert field.type == "nir"
+    shipped = load_forms()
+    for form in ("rsa", "css", "aspa"):
+        numero = shipped[form].field("numero_securite_sociale")
+        assert numero is not None and numero.type == "nir", form
 
 
 def test_an_unknown_form_is_a_typed_key_error() -> None:
@@ -62,6 +91,7 @@ def test_a_minimal_form_loads(tmp_path: Path) -> None:
     forms = load_forms(write(tmp_path, [GOOD_FIELD]))
     (field,) = forms["essai"].fields
     assert (field.id, field.type, field.confirm, field.required) == ("nom", "text", False, False)
+    assert forms["essai"].purposes == ("citizen_prefill",)
 
 
 REPETITION = {
@@ -81,6 +111,11 @@ REPETITION = {
         ([GOOD_FIELD], {"colour": "blue"}, "colour", "unknown key"),
         ([GOOD_FIELD], {"id": "autre"}, "id", "file's name"),
         ([], {}, "fields", "non-empty"),
+        ([GOOD_FIELD], {"purposes": ABSENT}, "purposes", "is required"),
+        ([GOOD_FIELD], {"purposes": []}, "purposes", "non-empty list"),
+        ([GOOD_FIELD], {"purposes": "citizen_prefill"}, "purposes", "non-empty list"),
+        ([GOOD_FIELD], {"purposes": ["Citizen prefill"]}, "purposes[0]", "purpose id"),
+        ([GOOD_FIELD], {"purposes": ["a", "a"]}, "purposes", "twice"),
         ([{**GOOD_FIELD, "colour": 1}], {}, "fields.nom.colour", "unknown key"),
         ([{**GOOD_FIELD, "type": "string"}], {}, "fields.nom.type", "must be one of"),
         ([{**GOOD_FIELD, "label": 3}], {}, "fields.nom.label", "non-empty string"),

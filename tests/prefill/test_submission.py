@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from prefill import (
+    Failure,
+    FilledField,
     IncompleteSubmission,
     InvalidValue,
     PrefilledForm,
@@ -15,6 +17,7 @@ from prefill import (
     apply_submission,
     corrected_facts,
     load_forms,
+    nir,
     prefill,
 )
 from tests.prefill.records import person_records
@@ -155,7 +158,64 @@ def test_a_field_the_agency_failed_to_give_is_provided() -> None:
     )
     form, changed = apply_submission(FORM, partial, sub)
     assert changed == ("nationalite", "statut_logement")
-    assert form.missing_sources == ("housing",)
+    assert [m.source for m in form.missing_sources] == ["housing"]
+
+
+def test_a_field_withheld_for_lack_of_consent_may_be_typed_by_the_person() -> None:
+    withheld = Failure("CONSENT_REQUIRED", "the person has not consented to logement")
+    partial = prefill(FORM, person_records(), {"housing": withheld}, {"housing": "logement"})
+    assert partial.field("loyer_mensuel") == FilledField(
+        "loyer_mensuel",
+        "Loyer mensuel hors charges",
+        None,
+        None,
+        "CONSENT_REQUIRED",
+        "CONSENT_REQUIRED",
+        ("logement",),
+    )
+    whole = submission()
+    housing = ("statut_logement", "loyer_mensuel", "charges_mensuelles")
+    confirmed = tuple(c for c in whole.confirmed if c not in housing)
+    sub = Submission(
+        "rsa",
+        confirmed,
+        {},
+        {**whole.provided, "statut_logement": "locataire", "loyer_mensuel": 480},
+    )
+    form, changed = apply_submission(FORM, partial, sub)
+    assert changed == ("nationalite", "statut_logement", "loyer_mensuel")
+    rent = form.field("loyer_mensuel")
+    assert rent is not None
+    assert (rent.value, rent.provenance, rent.state, rent.reason) == (480.0, None, "KNOWN", None)
+    charges = form.field("charges_mensuelles")  # left as it was: the person did not type it
+    assert charges is not None and charges.state == "CONSENT_REQUIRED"
+    # Nothing to confirm or correct in a withheld field.
+    for wrong, words in (
+        (
+            Submission("rsa", (*confirmed, "loyer_mensuel"), {}, whole.provided),
+            "nothing to confirm",
+        ),
+        (Submission("rsa", confirmed, {"loyer_mensuel": 1}, whole.provided), "nothing to correct"),
+    ):
+        with pytest.raises(InvalidValue, match=words):
+            apply_submission(FORM, partial, wrong)
+
+
+def test_a_typed_social_security_number_is_checked_and_normalised() -> None:
+    # A provisional number (first digit 7), its key computed: nobody's.
+    first13 = "7850599350001"
+    typed = f"7 85 05 99 350 001 {nir.key(first13):02d}"
+    form, changed = apply_submission(
+        FORM, filled(), submission(provided={"numero_securite_sociale": typed})
+    )
+    number = form.field("numero_securite_sociale")
+    assert number is not None and number.value == first13 + f"{nir.key(first13):02d}"
+    assert "numero_securite_sociale" in changed
+    wrong_key = f"{first13}{(nir.key(first13) % 97) + 1:02d}"
+    with pytest.raises(InvalidValue, match=r"numero_securite_sociale: .*key"):
+        apply_submission(
+            FORM, filled(), submission(provided={"numero_securite_sociale": wrong_key})
+        )
 
 
 def test_corrected_facts_are_keyed_by_the_path_eligibility_reads() -> None:
