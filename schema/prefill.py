@@ -7,7 +7,6 @@ audited, and eligibility runs again on what the person corrected.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, cast
@@ -15,7 +14,6 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from connectors import records
 from exchange import PersonRequest, PersonView
 from prefill import (
     FormDef,
@@ -29,6 +27,7 @@ from prefill import (
     load_mapping,
     prefill,
 )
+from prefill.declared import declared_records
 from schema.context import RequestContext
 from schema.eligibility import (
     ELIGIBILITY_FIELDS,
@@ -141,47 +140,13 @@ async def _fill(
     return view, prefill(form, own, frozenset(view.failures) & needed)
 
 
-def corrected(fields: Mapping[str, object], facts: Mapping[str, Any]) -> dict[str, object]:
-    """The records with what the person corrected that the rules read: the monthly
-    resources table and the rent. Other corrections are recorded, not re-evaluated."""
-    out = dict(fields)
-    housing = out.get("housing")
-    rent = facts.get("housing.monthly_rent")
-    if isinstance(housing, records.Housing) and isinstance(rent, int | float):
-        history = tuple(dataclasses.replace(m, rent=float(rent)) for m in housing.rent_history)
-        out["housing"] = dataclasses.replace(
-            housing, monthly_rent=float(rent), rent_history=history
-        )
-    resources = out.get("resources")
-    rows = next((v for k, v in facts.items() if k.startswith("resources.months")), None)
-    if isinstance(resources, records.Resources) and isinstance(rows, list):
-        declared = {row.get("month"): row for row in rows if isinstance(row, dict)}
-        months = tuple(
-            _declared_month(m, declared[m.month]) if m.month in declared else m
-            for m in resources.months
-        )
-        out["resources"] = dataclasses.replace(resources, months=months)
-    return out
-
-
-_NATURES = {
-    "salary": "employer",
-    "unemployment_benefit": "unemployment",
-    "pension": "pension",
-    "self_employed_income": "self_employed",
-}
-
-
-def _declared_month(
-    month: records.MonthlyResources, row: Mapping[str, Any]
-) -> records.MonthlyResources:
-    payments = []
-    for nature, kind in _NATURES.items():
-        amount = row.get(f"payments[nature={nature}].net_social")
-        if isinstance(amount, int | float) and amount:
-            # Declared by the person: net taxable taken equal to net social (no payer slip).
-            payments.append(records.Payment("", kind, nature, float(amount), float(amount)))
-    return records.MonthlyResources(month.month, tuple(payments))
+def corrected(
+    fields: Mapping[str, object], facts: Mapping[str, Any], *, on: date
+) -> dict[str, object]:
+    """The records with everything the person declared that the rules read: housing,
+    housing aid, resources, household, benefits received, pensions, birth date (see
+    ``prefill.declared``)."""
+    return declared_records(fields, facts, on=on, history_months=HISTORY_MONTHS)
 
 
 @strawberry.type
@@ -253,7 +218,7 @@ class PrefillMutations:
         )
         results: list[EligibilityResult] = []
         if definition.benefit is not None:
-            data = person_data(corrected(view.fields, facts))
+            data = person_data(corrected(view.fields, facts, on=rc.on))
             month = f"{rc.on.year:04d}-{rc.on.month:02d}"
             # A couple's partner is read under the same request, as for any eligibility.
             benefits = [Benefit(definition.benefit)]
