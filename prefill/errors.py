@@ -6,6 +6,7 @@
     ├── DefinitionError        INTERNAL         a form or mapping file is wrong (names file and key)
     │   └── MappingError       INTERNAL         a procedure mapping does not fit its form
     ├── RecordMismatch         INTERNAL         a record is not the type its field holds
+    ├── DescriptorError        INTERNAL         DS's champ descriptors are not what its API gives
     ├── UnknownForm            BAD_USER_INPUT   no form has this id (also a ``KeyError``)
     ├── UnknownMapping         NOT_FOUND        no démarches-simplifiées mapping for this form
     └── InvalidInput           BAD_USER_INPUT   the person's submission is refused (names field)
@@ -43,6 +44,10 @@ class MappingError(DefinitionError):
 
 class RecordMismatch(PrefillError):
     pass
+
+
+class DescriptorError(PrefillError):
+    """A procedure's champ descriptors (from DS's GraphQL API or the database) are garbage."""
 
 
 class UnknownForm(PrefillError, KeyError):

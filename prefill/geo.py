@@ -1,0 +1,72 @@
+"""French geographic codes as démarches-simplifiées takes them.
+
+- countries: INSEE's ``99xxx`` country codes (what the civil registry gives) to ISO 3166-1
+  alpha-2 and back, from INSEE's Code officiel géographique (``prefill/data/``);
+- départements: a département's code from an INSEE commune code or a postcode, Corsica
+  (``2A``/``2B``) and the overseas départements and collectivités (``971``…``988``) included.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+POSTCODE = re.compile(r"\d{5}")
+COMMUNE_CODE = re.compile(r"\d{5}|2[AB]\d{3}")
+DEPARTEMENT = re.compile(r"0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-8]|98[4-9]")
+# Postcodes of an overseas collectivité that share their first three digits with a
+# département: Saint-Barthélemy and Saint-Martin (971xx, like Guadeloupe).
+_POSTCODE_EXCEPTIONS = {"97133": "977", "97150": "978"}
+
+
+@dataclass(frozen=True)
+class Countries:
+    to_iso: dict[str, str]  # INSEE code → ISO alpha-2
+    to_insee: dict[str, str]  # ISO alpha-2 → the INSEE code of that country (not a territory)
+
+
+@functools.cache
+def countries() -> Countries:
+    to_iso: dict[str, str] = {}
+    to_insee: dict[str, str] = {}
+    with (DATA / "insee_countries.csv").open(encoding="utf-8", newline="") as file:
+        for row in csv.DictReader(file):
+            to_iso[row["insee"]] = row["iso2"]
+            if row["kind"] == "country":
+                to_insee.setdefault(row["iso2"], row["insee"])
+    return Countries(to_iso, to_insee)
+
+
+def departement_of_commune(code: str) -> str | None:
+    """The département of an INSEE commune code (``75112`` → ``75``, ``97411`` → ``974``)."""
+    if not COMMUNE_CODE.fullmatch(code):
+        return None
+    prefix = code[:3] if code.startswith("97") or code.startswith("98") else code[:2]
+    return prefix if DEPARTEMENT.fullmatch(prefix) else None
+
+
+def departement_of_postcode(postcode: str) -> str | None:
+    """The département a postcode is in, by La Poste's numbering.
+
+    Corsica's postcodes start with 20: 200xx and 201xx are Corse-du-Sud (2A), 202xx and
+    206xx Haute-Corse (2B). Overseas postcodes have three digits of département (97411 →
+    974). A postcode gives no département for Monaco (980xx) and is not one (wrong length).
+    A few communes have a postcode of a neighbouring département: give the commune's INSEE
+    code when it is known (``departement_of_commune``).
+    """
+    if not POSTCODE.fullmatch(postcode):
+        return None
+    if postcode in _POSTCODE_EXCEPTIONS:
+        return _POSTCODE_EXCEPTIONS[postcode]
+    if postcode.startswith("20"):
+        if postcode[2] in "01":
+            return "2A"
+        if postcode[2] in "26":
+            return "2B"
+        return None
+    prefix = postcode[:3] if postcode.startswith(("97", "98")) else postcode[:2]
+    return prefix if DEPARTEMENT.fullmatch(prefix) else None
