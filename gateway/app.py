@@ -203,7 +203,7 @@ def build_app(
         Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
         *oauth_routes(auth_server, limiter),
         *optout_routes(OptOutPages(clock)),
-        *formlink_routes(FormLinkPage(settings.form_builder_url, settings.public_url, clock)),
+        *formlink_routes(FormLinkPage(settings.ds_url, settings.public_url, clock)),
         *console_routes(settings, console_http, clock),
         *citizen.routes(),
     ]

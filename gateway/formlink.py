@@ -42,8 +42,8 @@ UNKNOWN = "Ce lien ne correspond à aucune demande."
 
 
 class FormLinkPage:
-    def __init__(self, form_builder_url: str, public_url: str, clock: Clock) -> None:
-        self._builder = form_builder_url.rstrip("/")
+    def __init__(self, ds_url: str, public_url: str, clock: Clock) -> None:
+        self._builder = ds_url.rstrip("/")
         self._public = public_url
         self._clock = clock
         self._forms = load_forms()

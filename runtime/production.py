@@ -21,6 +21,8 @@ from runtime.settings import (
     SANDBOX_API_PARTICULIER_TOKEN,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
+    SANDBOX_DS_API_TOKEN,
+    SANDBOX_DS_URL,
     SANDBOX_FRANCECONNECT_CLIENT_SECRET,
     SANDBOX_FRANCECONNECT_ISSUER,
     SANDBOX_HOST,
@@ -75,6 +77,15 @@ def problems(settings: Settings, client_ids: Iterable[str] = ()) -> list[str]:
         found.append("UNEFOIS_SMS_TOKEN: the sandbox SMS sink's public token")
     if settings.smtp_port == SANDBOX_SMTP_PORT:
         found.append(f"UNEFOIS_SMTP_PORT: the sandbox mail sink's port ({SANDBOX_SMTP_PORT})")
+    if settings.ds_url.rstrip("/") == SANDBOX_DS_URL:
+        found.append(f"UNEFOIS_DS_URL: the sandbox démarches-simplifiées ({SANDBOX_DS_URL})")
+    if settings.ds_api_token == SANDBOX_DS_API_TOKEN:
+        found.append("UNEFOIS_DS_API_TOKEN (or _FILE): the sandbox démarches-simplifiées' token")
+    if settings.ds_webhook_secret is None:
+        found.append(
+            "UNEFOIS_DS_WEBHOOK_SECRET (or _FILE): not set, the DS webhook's address needs"
+            " a secret of its own"
+        )
     if settings.introspection:
         found.append("UNEFOIS_INTROSPECTION: GraphQL introspection is on")
     for client_id in sorted(set(client_ids)):

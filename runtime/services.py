@@ -8,6 +8,7 @@ is opened, metrics) comes in :class:`Parts`, as do the parts tests replace.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from collections.abc import AsyncIterator, Callable
@@ -15,8 +16,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+import httpx
+
 from audit import AuditDatabase, AuditLog, AuditReader
 from connectors import ConnectorConfig, Connectors, UpstreamConfig
+from connectors.demarches import Demarches
 from connectors.redis_health import with_timeouts
 from database import open_engine
 from eligibility import EligibilityService
@@ -37,8 +41,10 @@ from store import (
     ConsentStore,
     CursorStore,
     Database,
+    DossierStore,
     OfferStore,
     OutboxStore,
+    ProcedureStore,
     RenewalStore,
     SessionStore,
     SubmissionStore,
@@ -83,6 +89,15 @@ def client_policy_name(settings: Settings, client_id: str) -> str | None:
     return None if policy is None else policy.name
 
 
+def ds_webhook_secret(settings: Settings, pseudonym_secret: bytes) -> str:
+    """The DS webhook's secret path segment: the configured one, else derived from the
+    pseudonym secret, which every replica shares (the data directory's in development)."""
+    if settings.ds_webhook_secret:
+        return settings.ds_webhook_secret
+    digest = hmac.new(pseudonym_secret, b"unefois ds webhook", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
 @dataclass(frozen=True)
 class Parts:
     """What the caller brings instead of the settings' defaults.
@@ -91,6 +106,7 @@ class Parts:
     without it such a request is refused. ``eligibility``: a started pool the caller owns;
     without it, ``rules=True`` starts one of the settings' size. ``audit_sink``: where the
     exchange's entries go instead of the log (benchmarks measuring the log's cost).
+    ``demarches``: a démarches-simplifiées client the caller owns, instead of the settings'.
     """
 
     connectors: Connectors | None = None
@@ -99,6 +115,7 @@ class Parts:
     audit_sink: AuditSink | None = None
     eligibility: EligibilityService | None = None
     rules: bool = False
+    demarches: Demarches | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,13 @@ class Services:
     # The key the pages sign their CSRF tokens with: derived from the pseudonym secret, which
     # every replica shares, so any replica checks a form another rendered.
     page_key: bytes
+    # démarches-simplifiées: the procedures registered for our forms, the dossiers created
+    # there, the client of its API (on an HTTP client closed with the services) and the
+    # secret path segment of its webhook's address.
+    procedures: ProcedureStore
+    dossiers: DossierStore
+    demarches: Demarches
+    ds_webhook_secret: str
 
     @classmethod
     @asynccontextmanager
@@ -155,6 +179,13 @@ class Services:
             await migrate(database)
             audit_db, audit_log = await open_audit_log(engine, settings, clock)
             stack.push_async_callback(audit_log.aclose)
+            demarches = given.demarches
+            if demarches is None:
+                ds_http = httpx.AsyncClient(follow_redirects=False)
+                stack.push_async_callback(ds_http.aclose)
+                demarches = Demarches(
+                    settings.ds_url, settings.ds_api_token, ds_http, settings.ds_timeout
+                )
             rules = given.eligibility
             if rules is None and given.rules:
                 rules = EligibilityService(workers=settings.eligibility_workers)
@@ -193,4 +224,8 @@ class Services:
                 eligibility=rules,
                 web_sessions=SessionStore(database),
                 page_key=hmac.new(secret, b"unefois pages csrf", hashlib.sha256).digest(),
+                procedures=ProcedureStore(database),
+                dossiers=DossierStore(database),
+                demarches=demarches,
+                ds_webhook_secret=ds_webhook_secret(settings, secret),
             )

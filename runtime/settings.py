@@ -12,6 +12,7 @@ then refuses the sandbox's defaults (:mod:`runtime.production`).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -52,6 +53,11 @@ SANDBOX_FRANCECONNECT_CLIENT_SECRET = "sandbox-fc-secret"  # noqa: S105
 SANDBOX_AGENT_CONNECT_ISSUER = "http://127.0.0.1:8712"
 SANDBOX_AGENT_CONNECT_CLIENT_ID = "unefois-sandbox-console"
 SANDBOX_AGENT_CONNECT_CLIENT_SECRET = "sandbox-agent-secret"  # noqa: S105
+# The sandbox démarches-simplifiées (``python -m sandbox``: port base + 12) and its public
+# API token, copied from the sandbox so that the gateway does not import it.
+SANDBOX_DS_PORT = 8713
+SANDBOX_DS_URL = f"http://{SANDBOX_HOST}:{SANDBOX_DS_PORT}"
+SANDBOX_DS_API_TOKEN = "sandbox-ds-token"  # noqa: S105
 
 
 # The SIRET of the body running proactive campaigns, when ``--recipient`` is not given.
@@ -156,9 +162,15 @@ class Settings:
     sms_url: str = SANDBOX_SMS_URL
     sms_token: str = field(default=SANDBOX_SMS_TOKEN, repr=False)
     letters_dir: Path | None = None  # None: <data dir>/letters
-    # Where people fill in the prefilled forms: a notification's link lands on the gateway,
-    # which records that the offer was opened and sends them on to this form builder.
-    form_builder_url: str = "https://www.demarches-simplifiees.fr"
+    # The démarches-simplifiées instance where people fill in the prefilled forms: its API
+    # (dossiers created prefilled, procedures and dossiers read back) and the links people
+    # follow. A notification's link lands on the gateway first.
+    ds_url: str = SANDBOX_DS_URL
+    ds_api_token: str = field(default=SANDBOX_DS_API_TOKEN, repr=False)
+    ds_timeout: float = 10.0
+    # The secret path segment of the DS webhook URL. None: derived from the pseudonym secret,
+    # which every replica shares (production sets it).
+    ds_webhook_secret: str | None = field(default=None, repr=False)
 
     @property
     def clients_path(self) -> Path:
@@ -270,6 +282,18 @@ def _pseudonym_secret(env: Mapping[str, str]) -> str | None:
         decode_secret(found.value, found.variable)
     except ConfigurationError as exc:
         raise SettingsError(exc.message) from None
+    return found.value
+
+
+def _webhook_secret(env: Mapping[str, str]) -> str | None:
+    found = _secret(env, "UNEFOIS_DS_WEBHOOK_SECRET")
+    if found is None:
+        return None
+    # A path segment: URL-safe characters only, and long enough not to be guessed.
+    if not re.fullmatch(r"[A-Za-z0-9_-]{32,256}", found.value):
+        raise SettingsError(
+            f"{found.variable}: 32 to 256 characters among letters, digits, '-' and '_'"
+        )
     return found.value
 
 
@@ -457,7 +481,8 @@ def _build(env: Mapping[str, str]) -> Settings:
         sms_url=_url(env, "UNEFOIS_SMS_URL", SANDBOX_SMS_URL),
         sms_token=_secret_value(env, "UNEFOIS_SMS_TOKEN") or SANDBOX_SMS_TOKEN,
         letters_dir=Path(env["UNEFOIS_LETTERS_DIR"]) if env.get("UNEFOIS_LETTERS_DIR") else None,
-        form_builder_url=_url(
-            env, "UNEFOIS_FORM_BUILDER_URL", "https://www.demarches-simplifiees.fr"
-        ),
+        ds_url=_url(env, "UNEFOIS_DS_URL", SANDBOX_DS_URL),
+        ds_api_token=_secret_value(env, "UNEFOIS_DS_API_TOKEN") or SANDBOX_DS_API_TOKEN,
+        ds_timeout=_float(env, "UNEFOIS_DS_TIMEOUT", 10.0),
+        ds_webhook_secret=_webhook_secret(env),
     )

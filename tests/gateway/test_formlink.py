@@ -64,7 +64,7 @@ async def test_the_link_records_the_opening_and_leads_to_the_form_builder(
     assert "Demande de revenu de solidarité active (RSA)" in page.text
     start = re.search(r'class="fr-btn" href="([^"]+)"', page.text)
     assert start is not None
-    assert start.group(1) == f"{settings.form_builder_url}/commencer/demande-rsa"
+    assert start.group(1) == f"{settings.ds_url}/commencer/demande-rsa"
     assert f"/desinscription?offre={offer_token(offer)}" in page.text
     # Nothing about the person: neither their name nor the amount.
     assert non_claimant.birth_name not in page.text and "euros" not in page.text

@@ -42,6 +42,9 @@ DEFAULTS_REFUSED = [
     "UNEFOIS_SMS_URL",
     "UNEFOIS_SMS_TOKEN",
     "UNEFOIS_SMTP_PORT",
+    "UNEFOIS_DS_URL",
+    "UNEFOIS_DS_API_TOKEN",
+    "UNEFOIS_DS_WEBHOOK_SECRET",
     "UNEFOIS_PSEUDONYM_SECRET",
     "UNEFOIS_SIGNING_KEYS",
     "UNEFOIS_AUDIT_SIGNING_KEY",
@@ -100,6 +103,9 @@ def _production(tmp_path: Path) -> dict[str, str]:
         "UNEFOIS_SMTP_HOST": "relay.internal",
         "UNEFOIS_SMTP_PORT": "465",
         "UNEFOIS_API_PARTICULIER_TOKEN": "api-particulier-token",
+        "UNEFOIS_DS_URL": "https://ds.example",
+        "UNEFOIS_DS_API_TOKEN": "ds-instance-token",
+        "UNEFOIS_DS_WEBHOOK_SECRET": secrets.token_urlsafe(32),
     }
     for agency in AGENCIES:
         env[f"UNEFOIS_{agency}_URL"] = f"https://{agency.lower().replace('_', '-')}.example"

@@ -69,6 +69,11 @@ SECRETS: dict[str, tuple[Callable[[Settings], str | None], Callable[[], str]]] =
         lambda: "token-" + _pseudonym_secret(),
     ),
     "UNEFOIS_SMS_TOKEN": (lambda s: s.sms_token, lambda: "sms-" + _pseudonym_secret()),
+    "UNEFOIS_DS_API_TOKEN": (lambda s: s.ds_api_token, lambda: "ds-" + _pseudonym_secret()),
+    "UNEFOIS_DS_WEBHOOK_SECRET": (
+        lambda s: s.ds_webhook_secret,
+        lambda: secrets.token_urlsafe(32),  # a URL path segment
+    ),
     **{
         f"UNEFOIS_{agency}_CLIENT_SECRET": (
             _client_secret(agency.lower()),
