@@ -180,24 +180,30 @@ def descriptors_to_data(champs: Sequence[ChampDescriptor]) -> list[dict[str, Any
     return [_to_data(c) for c in champs]
 
 
-def _from_data(item: Any, where: str, *, nested: bool) -> ChampDescriptor:
+def _graphql_node(item: Any, where: str) -> dict[str, Any]:
     if not isinstance(item, Mapping):
         raise DescriptorError(f"{where}: a stored champ descriptor is an object")
-    kind = _text(item, "type", where)
-    node = dict(item)
-    node["__typename"] = typename_of(kind)
-    node["champDescriptors"] = item.get("children") or []
     if set(item) - {"id", "label", "type", "required", "options", "children"}:
         raise DescriptorError(f"{where}: unknown keys")
-    descriptor = _descriptor(node, where, nested=nested)
-    if descriptor.type != kind:
-        raise DescriptorError(f"{where}: unknown champ type {kind!r}")
-    return descriptor
+    kind = _text(item, "type", where)
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", kind):
+        raise DescriptorError(f"{where}: {kind!r} is not a champ type")
+    node = {k: v for k, v in item.items() if k not in ("type", "children")}
+    node["__typename"] = typename_of(kind)
+    children = item.get("children") or []
+    if not isinstance(children, list):
+        raise DescriptorError(f"{where}: children must be a list")
+    node["champDescriptors"] = [
+        _graphql_node(c, f"{where}.children[{i}]") for i, c in enumerate(children)
+    ]
+    return node
 
 
 def descriptors_from_data(data: Any) -> tuple[ChampDescriptor, ...]:
     if not isinstance(data, list):
         raise DescriptorError("stored champ descriptors must be a list")
-    out = tuple(_from_data(d, f"[{i}]", nested=False) for i, d in enumerate(data))
+    out = tuple(
+        _descriptor(_graphql_node(d, f"[{i}]"), f"[{i}]", nested=False) for i, d in enumerate(data)
+    )
     _check_unique(out)
     return out
