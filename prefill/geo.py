@@ -17,7 +17,7 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent / "data"
 POSTCODE = re.compile(r"\d{5}")
 COMMUNE_CODE = re.compile(r"\d{5}|2[AB]\d{3}")
-DEPARTEMENT = re.compile(r"0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-8]|98[4-9]")
+DEPARTEMENT = re.compile(r"0[1-9]|1\d|2[1-9]|[3-8]\d|9[0-5]|2[AB]|97[1-8]|98[4-9]")
 # Postcodes of an overseas collectivité that share their first three digits with a
 # département: Saint-Barthélemy and Saint-Martin (971xx, like Guadeloupe).
 _POSTCODE_EXCEPTIONS = {"97133": "977", "97150": "978"}
