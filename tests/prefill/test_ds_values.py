@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (tables of cases, one per line)
 """Converting one value to what a DS champ takes, and back."""
 
 from __future__ import annotations
