@@ -1,21 +1,26 @@
 """Prefilled forms over GraphQL: the form arrives filled, the person checks and validates.
 
 The data comes through the exchange like any access (purpose, decisions, audit); values the
-purpose does not release are left for the person to provide. A submission is recorded and
-audited, and eligibility runs again on what the person corrected.
+purpose does not release are left for the person to provide, each with why (the exchange's
+code) and the data categories a consent would have to cover. A form is prefilled only under
+the purposes its file names. A submission is recorded and audited, and eligibility runs again
+on what the person corrected.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from enum import Enum
 from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from exchange import PersonRequest, PersonView
+from policies import Catalogue
 from prefill import (
+    Failure,
     FormDef,
     PrefilledForm,
     Submission,
@@ -51,18 +56,89 @@ class FieldProvenance:
     as_of: date
 
 
+@strawberry.enum(description="Where a field stands: what the person has to do with it.")
+class PrefillFieldState(Enum):
+    KNOWN = strawberry.enum_value(
+        "KNOWN",
+        description="Found, and the agency's word is enough (civil status, benefits paid): "
+        "nothing to do; the person may still correct it.",
+    )
+    TO_CONFIRM = strawberry.enum_value(
+        "TO_CONFIRM",
+        description="Found, but the person must confirm or correct it (address, family, "
+        "resources, housing).",
+    )
+    TO_PROVIDE = strawberry.enum_value(
+        "TO_PROVIDE",
+        description="No value: nobody holds it, or its source failed, was not released to "
+        "the purpose or had nothing (`reason` says which). The person types it.",
+    )
+    CONSENT_REQUIRED = strawberry.enum_value(
+        "CONSENT_REQUIRED",
+        description="No value: the purpose rests on the person's consent and they have not "
+        "consented to the field's data `categories`. Once they do, prefilling again fills "
+        "it; meanwhile they may type it, as a `TO_PROVIDE` field.",
+    )
+
+
+@strawberry.enum(description="What a field holds: the form file's field types.")
+class PrefillFieldType(Enum):
+    # The same words as the form files (prefill/forms/*.yaml), which clients already read.
+    text = strawberry.enum_value("text", description="Text, at most 500 characters.")
+    date = strawberry.enum_value("date", description="A date, YYYY-MM-DD.")
+    number = strawberry.enum_value("number", description="A number.")
+    money = strawberry.enum_value(
+        "money", description="An amount in euros, two decimals; the person's is not negative."
+    )
+    boolean = strawberry.enum_value("boolean", description="true or false.")
+    choice = strawberry.enum_value("choice", description="One of the field's `choices`.")
+    repetition = strawberry.enum_value(
+        "repetition", description="A list of rows, each an object keyed by column id."
+    )
+    nir = strawberry.enum_value(
+        "nir",
+        description="A social security number (NIR): 13 characters and a 2-digit key, spaces "
+        "allowed and removed; the key is checked.",
+    )
+
+
 @strawberry.type
 class PrefilledField:
     id: str
     label: str
-    type: str
+    type: PrefillFieldType
     required: bool
     choices: list[str]
     value: JSON | None
     provenance: FieldProvenance | None = strawberry.field(
         description="Where the value comes from; null: declared by the person, or unknown."
     )
-    state: str = strawberry.field(description="KNOWN, TO_CONFIRM or TO_PROVIDE.")
+    state: PrefillFieldState = strawberry.field(description="What the person has to do.")
+    reason: str | None = strawberry.field(
+        default=None,
+        description="Why the field has no value when its source failed or was refused: the "
+        "exchange's code (CONSENT_REQUIRED, FORBIDDEN, AGENCY_UNAVAILABLE, NOT_FOUND, "
+        "TIMEOUT…); null otherwise.",
+    )
+    categories: list[str] = strawberry.field(
+        default_factory=list,
+        description="The data categories of that source (the policy catalogue's): what a "
+        "consent would have to cover. Empty when the field has a value or no source.",
+    )
+
+
+@strawberry.type(description="A person-view field the form reads that came back without value.")
+class MissingSource:
+    source: str = strawberry.field(description="The person-view field, e.g. `resources`.")
+    code: str = strawberry.field(
+        description="Why: CONSENT_REQUIRED, FORBIDDEN (not released to the purpose), or the "
+        "agency's failure (AGENCY_UNAVAILABLE, NOT_FOUND, TIMEOUT…)."
+    )
+    message: str = strawberry.field(description="The reason in words, for the developer.")
+    categories: list[str] = strawberry.field(
+        description="The data categories it belongs to: what to ask the person's consent for."
+    )
+    fields: list[str] = strawberry.field(description="The form fields it leaves empty.")
 
 
 @strawberry.type(name="PrefilledForm")
@@ -70,7 +146,14 @@ class PrefilledFormType:
     form: str
     title: str
     fields: list[PrefilledField]
-    missing_sources: list[str]
+    missing_sources: list[MissingSource] = strawberry.field(
+        description="The person-view fields denied or failed, with why and the fields they "
+        "leave empty."
+    )
+    consent_required: list[str] = strawberry.field(
+        description="The data categories the person would have to consent to for the form to "
+        "be complete under this purpose; empty when none."
+    )
     ds_payload: JSON = strawberry.field(description="A démarches-simplifiées prefill body.")
     access_id: str
 
@@ -86,8 +169,32 @@ class SubmissionResult:
     )
 
 
-def _form(form_id: str) -> FormDef:
-    return load_forms()[form_id]  # an unknown id raises UnknownForm, the caller's input
+def _form(form_id: str, purpose: str, catalogue: Catalogue) -> FormDef:
+    """The form, if it may be prefilled under ``purpose``.
+
+    An unknown id raises UnknownForm, the caller's input. A purpose the catalogue does not
+    know is left to the exchange, which refuses it as for any read; a known one the form does
+    not name is the caller's mistake, told with the purposes the form may be prefilled under.
+    """
+    form = load_forms()[form_id]
+    if purpose in catalogue.purposes and purpose not in form.purposes:
+        raise typed_error(
+            f"the form {form.id!r} is not prefilled under the purpose {purpose!r}; "
+            f"its purposes: {', '.join(form.purposes)}",
+            "BAD_USER_INPUT",
+        )
+    return form
+
+
+def unknown_form_purposes(
+    forms: Mapping[str, FormDef], catalogue: Catalogue
+) -> dict[str, tuple[str, ...]]:
+    """Form id → the purposes it names that ``catalogue`` lacks (a deployment defect)."""
+    unknown = {
+        form.id: tuple(p for p in form.purposes if p not in catalogue.purposes)
+        for form in forms.values()
+    }
+    return {form: purposes for form, purposes in unknown.items() if purposes}
 
 
 def _type(form: FormDef, filled: PrefilledForm, access_id: str) -> PrefilledFormType:
@@ -100,7 +207,7 @@ def _type(form: FormDef, filled: PrefilledForm, access_id: str) -> PrefilledForm
             PrefilledField(
                 id=f.id,
                 label=f.label,
-                type=definitions[f.id].type,
+                type=PrefillFieldType(definitions[f.id].type),
                 required=definitions[f.id].required,
                 choices=list(definitions[f.id].choices),
                 value=f.value,
@@ -109,11 +216,23 @@ def _type(form: FormDef, filled: PrefilledForm, access_id: str) -> PrefilledForm
                 )
                 if f.provenance
                 else None,
-                state=f.state,
+                state=PrefillFieldState(f.state),
+                reason=f.reason,
+                categories=list(f.categories),
             )
             for f in filled.fields
         ],
-        missing_sources=list(filled.missing_sources),
+        missing_sources=[
+            MissingSource(
+                source=m.source,
+                code=m.code,
+                message=m.message,
+                categories=list(m.categories),
+                fields=list(m.fields),
+            )
+            for m in filled.missing_sources
+        ],
+        consent_required=list(filled.consent_required),
         ds_payload=cast(JSON, payload),
         access_id=access_id,
     )
@@ -137,7 +256,10 @@ async def _fill(
     )
     view = await rc.exchange.person(request)
     own = {k: v for k, v in view.fields.items() if k in needed}
-    return view, prefill(form, own, frozenset(view.failures) & needed)
+    failures = {k: Failure(x.code, x.message) for k, x in view.failures.items() if k in needed}
+    catalogue = rc.catalogue
+    categories = {k: catalogue.category_of(k) for k in needed if k in catalogue.fields}
+    return view, prefill(form, own, failures, categories)
 
 
 def corrected(
@@ -162,7 +284,7 @@ class PrefillQueries:
         context: AccessContextInput,
         form: str,
     ) -> PrefilledFormType:
-        definition = _form(form)
+        definition = _form(form, context.purpose, info.context.catalogue)
         view, filled = await _fill(info.context, ref, context, definition)
         return _type(definition, filled, view.access_id)
 
@@ -184,7 +306,7 @@ class PrefillMutations:
         provided: JSON | None = None,
     ) -> SubmissionResult:
         rc = info.context
-        definition = _form(form)
+        definition = _form(form, context.purpose, rc.catalogue)
         given: tuple[Any, Any] = (corrections or {}, provided or {})
         if not all(isinstance(g, dict) for g in given):
             raise typed_error(
