@@ -149,6 +149,12 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return run(settings_module.load(), args)
 
 
+def cmd_procedure(args: argparse.Namespace) -> int:
+    from cli.procedures import run
+
+    return run(settings_module.load(), args)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="unefois", description="Tell us once: the data gateway.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -175,6 +181,10 @@ def parser() -> argparse.ArgumentParser:
 
     add_keys_parser(sub)
     sub.choices["keys"].set_defaults(func=cmd_keys)
+    from cli.procedures import add_parser as add_procedure_parser
+
+    add_procedure_parser(sub)
+    sub.choices["procedure"].set_defaults(func=cmd_procedure)
     return p
 
 
