@@ -217,7 +217,9 @@ def _housing(
         housing = dataclasses.replace(
             housing, monthly_rent=None, monthly_charges=None, rent_history=()
         )
-    elif rent is not None or charges is not None:
+    elif (rent is not None and rent != housing.monthly_rent) or (
+        charges is not None and charges != housing.monthly_charges
+    ):
         rent = housing.monthly_rent if rent is None else rent
         charges = housing.monthly_charges if charges is None else charges
         history: tuple[records.MonthlyRent, ...] = ()
@@ -381,6 +383,7 @@ def _nature_total(
         return resources
     current = round(sum(p.net_social for m in chosen for p in m.payments if p.nature == nature), 2)
     if abs(current - total) < 0.005:
+        touched.update(m.month for m in chosen)  # confirmed as detailed: left as they are
         return resources
 
     def share(m: records.MonthlyResources) -> float:
