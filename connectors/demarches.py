@@ -55,7 +55,6 @@ query getDemarcheDescriptor($number: Int!) {{
   demarcheDescriptor(demarche: {{ number: $number }}) {{
     number
     title
-    demarcheURL
     revision {{
       champDescriptors {{
         {_DESCRIPTOR_FIELDS}
@@ -278,8 +277,9 @@ class Demarches:
         return _obj(body.get("data"), "GraphQL data")
 
     async def descriptor(self, procedure: int) -> dict[str, Any]:
-        """The procedure's description: number, title, ``demarcheURL`` and its revision's
-        ``champDescriptors`` (with a repetition's own)."""
+        """The procedure's description: number, title and its revision's ``champDescriptors``
+        (with a repetition's own). DS's ``demarcheURL`` (``…/commencer/<path>``) is not
+        asked: the sandbox does not serve it yet."""
         data = await self.graphql(DESCRIPTOR_QUERY, {"number": int(procedure)})
         found = data.get("demarcheDescriptor")
         if found is None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Callable
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from aiohttp import web
 
 from connectors.demarches import (
@@ -27,6 +30,7 @@ from connectors.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from sandbox.demarches.app import SANDBOX_DS_TOKEN, build_app
 from tests.connectors.conftest import Serve
 
 TOKEN = "test-ds-token"
@@ -40,7 +44,6 @@ CREATED = {
 DESCRIPTOR = {
     "number": 101,
     "title": "Demande de RSA",
-    "demarcheURL": "http://ds.example/commencer/demande-rsa",
     "revision": {"champDescriptors": [{"__typename": "TextChampDescriptor", "id": "Q2hhbXAtMQ=="}]},
 }
 
@@ -256,3 +259,42 @@ async def test_nobody_listening_is_unavailable(http: httpx.AsyncClient) -> None:
     client = Demarches(f"http://127.0.0.1:{port}", TOKEN, http)
     with pytest.raises(UpstreamUnavailable):
         await client.create_dossier(101, {})
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # a thread cannot take signals
+        pass
+
+
+@pytest.fixture(scope="module")
+def sandbox_ds() -> Iterator[str]:
+    config = uvicorn.Config(build_app(), host="127.0.0.1", port=0, log_level="warning")
+    server = _Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            pytest.fail("the sandbox démarches-simplifiées did not start")
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+async def test_against_the_sandbox_ds(sandbox_ds: str, http: httpx.AsyncClient) -> None:
+    client = Demarches(sandbox_ds, SANDBOX_DS_TOKEN, http)
+    described = await client.descriptor(101)
+    assert described["number"] == 101
+    champs = described["revision"]["champDescriptors"]
+    repetition = next(c for c in champs if c["__typename"] == "RepetitionChampDescriptor")
+    assert repetition["champDescriptors"]
+    created = await client.create_dossier(101, {"champ_Q2hhbXAtMTAxMDAy": "1990-01-01"})
+    assert created.state == "prefilled" and "/commencer/demande-rsa?prefill_token=" in created.url
+    # A dossier nobody deposited is a brouillon: DS's API does not show it.
+    with pytest.raises(NotFound):
+        await client.dossier(created.number)
+    assert await client.dossiers(101, updated_since=None) == []
+    with pytest.raises(NotFound):
+        await client.descriptor(999)
+    with pytest.raises(UpstreamUnavailable):
+        await Demarches(sandbox_ds, "wrong-token", http).descriptor(101)
