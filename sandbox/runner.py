@@ -19,7 +19,7 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
-from sandbox import agent_connect_pages, france_connect_pages, mail, sms, witness
+from sandbox import agent_connect_pages, demarches, france_connect_pages, mail, sms, witness
 from sandbox.agencies import (
     api_particulier,
     civil_registry,
@@ -58,6 +58,8 @@ MAIL = "mail"
 WITNESS = "witness"
 # The civil servants' OpenID Connect provider (ProConnect-style) on the one after: 8712.
 AGENT_CONNECT = "agent_connect"
+# The démarches-simplifiées sandbox (prefill API, dossier pages, GraphQL API v2): 8713.
+DEMARCHES = "demarches"
 # Where a gateway's pages are, for the providers' relying parties (comma-separated URLs).
 GATEWAY_URLS_ENV = "UNEFOIS_SANDBOX_GATEWAY_URLS"
 _BUILDERS: dict[str, Callable[[AgencySetup], Starlette]] = {
@@ -98,6 +100,8 @@ class SandboxConfig:
             return self.port_base + len(SERVERS) + 1
         if agency == AGENT_CONNECT:
             return self.port_base + len(SERVERS) + 2
+        if agency == DEMARCHES:
+            return self.port_base + len(SERVERS) + 3
         return self.port_base + (len(SERVERS) if agency == MAIL else SERVERS.index(agency))
 
     def faults_for(self, agency: str) -> FaultConfig:
@@ -189,6 +193,7 @@ async def _run(
     apps[WITNESS] = witness.build_app()
     agents = config.agent_connect.with_gateways(config.gateway_urls)
     apps[AGENT_CONNECT] = agent_connect_pages.build_app(agents, config.clock)
+    apps[DEMARCHES] = demarches.build_app(clock=config.clock)
     servers = _servers(config, apps)
     if on_servers is not None:
         on_servers(list(servers.values()))
@@ -210,6 +215,8 @@ async def _run(
         apps["france_connect"].state.provider.issuer = urls["france_connect"]
     if not config.agent_connect.issuer:
         apps[AGENT_CONNECT].state.provider.issuer = urls[AGENT_CONNECT]
+    # dossier_url in DS's prefill answers: the server's own listening URL.
+    apps[DEMARCHES].state.demarches.base_url = urls[DEMARCHES]
     on_ready(urls, apps)
     try:
         await asyncio.gather(*tasks)
@@ -259,6 +266,7 @@ class RunningSandbox:
         self.witness_url = ""  # the audit witness: POST {witness_url}/add-checkpoint
         self.agent_connect_url = ""  # the civil servants' OpenID Connect provider (issuer)
         self.agent_connect = config.agent_connect  # its relying parties and agents
+        self.demarches_url = ""  # the démarches-simplifiées sandbox (token SANDBOX_DS_TOKEN)
         self.apps: dict[str, Starlette] = {}
         self._servers: list[_AgencyServer] = []
         self._ready = threading.Event()
@@ -272,6 +280,7 @@ class RunningSandbox:
             self.mail_port = int(urls.pop(MAIL).rsplit(":", 1)[1])
             self.witness_url = urls.pop(WITNESS)
             self.agent_connect_url = urls.pop(AGENT_CONNECT)
+            self.demarches_url = urls.pop(DEMARCHES)
             self.urls, self.apps = urls, apps
             self._ready.set()
 
