@@ -17,7 +17,8 @@ The INSEE builds it from the civil status: 13 characters, then a 2-digit key (se
 14–15   key: 97 − (the 13-digit number mod 97), Corsica's 2A and 2B counted as 19 and 18
 ======  =======================================================================
 
-Spaces, as printed on the carte Vitale ("1 85 05 78 006 084 36"), are allowed and removed.
+Spaces, as printed on the carte Vitale (made up: "2 90 05 99 350 003 48"), are allowed and
+removed.
 Nothing else about the number is checked (a valid key says it was not mistyped, not that it
 exists), and the number is never logged.
 """
