@@ -166,7 +166,9 @@ async def test_a_bad_france_connect_token_in_the_ref_is_unauthenticated(
             # The provider's answer expires with the token, on the provider's (real) clock.
             gateway.clock.now = datetime.now(UTC) + timedelta(days=1)
         caplog.clear()
-        variables = {"ref": {"franceConnectToken": token}, "ctx": CONTEXT}
+        # A form is prefilled only under the purposes its definition names.
+        context = CONTEXT if query == PERSON_BY_TOKEN else {**CONTEXT, "purpose": "rsa_instruction"}
+        variables = {"ref": {"franceConnectToken": token}, "ctx": context}
         response = await gateway.query(
             query, variables, token=gateway.token_for("demo-agency-app", ALL_SCOPES)
         )
