@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from sandbox import RunningSandbox
-from tests.sandbox.demarches_helpers import RSA, RSA_93, champ, checked, input_value, selected
+from tests.sandbox.test_demarches_support import RSA, RSA_93, champ, checked, input_value, selected
 
 BIRTH = champ(RSA, "Date de naissance")
 NATIONALITE = champ(RSA, "Nationalité")
