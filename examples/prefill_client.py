@@ -1,13 +1,29 @@
 """A form builder's client: prefill a form for a sandbox person, then validate it.
 
-Run a gateway (``make run``: it prints the demo client's secret), then::
+Run a gateway (``make run``: it prints the demo clients' secrets), then::
 
-    python examples/prefill_client.py --secret <secret> [--form rsa]
+    python examples/prefill_client.py --secret <demo-agency-app secret> --form rsa
+    python examples/prefill_client.py --form-builder-secret <demo-form-builder secret> --form ppa
 
-or set ``UNEFOIS_URL``, ``UNEFOIS_CLIENT_ID``, ``UNEFOIS_CLIENT_SECRET``. It takes the first
-adult of the sandbox, asks ``prefill`` for the form, prints every field with its state and
-provenance, then calls ``submitPrefill``, confirming every field to confirm but one, which it
-corrects, and providing the required fields nobody knows. See docs/prefill.md.
+or set ``UNEFOIS_URL``, ``UNEFOIS_CLIENT_SECRET``, ``UNEFOIS_FORM_BUILDER_SECRET``.
+
+It takes a sandbox person the form is meant for (``/_sandbox/persons``: an adult under 65
+with low resources for the RSA, a working adult for the prime d'activité, a household of low
+resources for the CSS, a person of 65 or more for the ASPA) and prefills the form under a
+purpose the form names:
+
+- ``rsa_instruction`` (the RSA form, by default): the département's demo application
+  (``demo-agency-app``) instructs the application; the housing file is not released to it,
+  so the person types their housing;
+- ``citizen_prefill`` (the other forms, by default): the demo form builder
+  (``demo-form-builder``) reads what the person consented to. The person signs in with the
+  sandbox's FranceConnect and consents to the categories the form asks for
+  (``consentRequired``), as they would in their citizen space.
+
+It prints every field with its state and provenance, then calls ``submitPrefill``,
+confirming every field to confirm but one amount, which it corrects, and typing what nobody
+gave. It ends with the eligibility the gateway re-ran on the declared data, and when the
+rules cannot evaluate it, what is missing. See docs/prefill.md.
 """
 
 from __future__ import annotations
@@ -16,7 +32,7 @@ import argparse
 import json
 import os
 import sys
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -35,6 +51,10 @@ query Prefill($ref: PersonRef!, $ctx: AccessContextInput!, $form: String!) {
 }
 """
 
+GRANT = """
+mutation Grant($input: GrantConsentInput!) { grantConsent(input: $input) { id categories } }
+"""
+
 SUBMIT = """
 mutation Submit(
   $ref: PersonRef!, $ctx: AccessContextInput!, $form: String!,
@@ -48,24 +68,67 @@ mutation Submit(
     accessId
     changed
     form { fields { id value state provenance { agency } } }
-    eligibility { benefit status monthlyAmount }
+    eligibility { benefit status monthlyAmount missing }
   }
 }
 """
 
 
-def arguments() -> argparse.Namespace:
+FORMS = ("rsa", "ppa", "css", "aspa")
+# The purpose each form is prefilled under by default, among those the form names.
+DEFAULT_PURPOSES = {
+    "rsa": "rsa_instruction",
+    "ppa": "citizen_prefill",
+    "css": "citizen_prefill",
+    "aspa": "citizen_prefill",
+}
+CONSENT = "citizen_prefill"
+FORM_BUILDER = "demo-form-builder"
+# The sandbox's ground truth (``kind``) of a person each form is meant for.
+PERSON_KINDS = {
+    "rsa": "rsa_eligible",
+    "ppa": "ppa_eligible",
+    "css": "css_eligible",
+    "aspa": "aspa_eligible",
+}
+# The sandbox's household kinds without a partner.
+WITHOUT_PARTNER = ("single", "single_parent", "student", "pensioner_single")
+# What the example person types in fields nobody filled, besides the required ones: their
+# housing, and that they receive no benefit (booleans).
+TYPED = {"loyer_mensuel": 450.0, "charges_mensuelles": 50.0}
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     env = os.environ.get
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--url", default=env("UNEFOIS_URL", "http://127.0.0.1:8000"))
     p.add_argument("--client", default=env("UNEFOIS_CLIENT_ID", "demo-agency-app"))
     p.add_argument("--secret", default=env("UNEFOIS_CLIENT_SECRET"))
+    p.add_argument(
+        "--form-builder-secret",
+        default=env("UNEFOIS_FORM_BUILDER_SECRET"),
+        help=f"{FORM_BUILDER}'s secret, for the purpose {CONSENT}",
+    )
     p.add_argument("--sandbox", default=env("UNEFOIS_SANDBOX_URL", "http://127.0.0.1:8707"))
-    p.add_argument("--form", default="rsa", choices=["rsa", "ppa", "css", "aspa"])
-    p.add_argument("--purpose", default="rsa_instruction")
+    p.add_argument(
+        "--france-connect",
+        default=env("UNEFOIS_FRANCECONNECT_ISSUER", "http://127.0.0.1:8708"),
+        help="the sandbox's FranceConnect, where the person signs in to consent",
+    )
+    p.add_argument("--form", default="rsa", choices=FORMS)
+    p.add_argument("--purpose", help="default: rsa_instruction for rsa, else citizen_prefill")
     p.add_argument("--recipient", default="13002526500013", help="SIRET of the public body")
-    args = p.parse_args()
-    if not args.secret:
+    p.add_argument(
+        "--until",
+        type=date.fromisoformat,
+        default=date.today() + timedelta(days=30),
+        help="the last day of the person's consent (YYYY-MM-DD; default: in 30 days)",
+    )
+    args = p.parse_args(argv)
+    args.purpose = args.purpose or DEFAULT_PURPOSES[args.form]
+    if args.purpose == CONSENT and not args.form_builder_secret:
+        p.error(f"give {FORM_BUILDER}'s secret (--form-builder-secret)")
+    if args.purpose != CONSENT and not args.secret:
         p.error("give the client secret (--secret or UNEFOIS_CLIENT_SECRET)")
     return args
 
@@ -88,22 +151,20 @@ def identity(person: dict[str, Any]) -> dict[str, Any]:
     return ident
 
 
-def token(http: httpx.Client, args: argparse.Namespace) -> str:
+def token(http: httpx.Client, url: str, client: str, secret: str) -> str:
     answer = http.post(
-        args.url + "/oauth/token",
+        url + "/oauth/token",
         data={"grant_type": "client_credentials"},
-        auth=(args.client, args.secret),
+        auth=(client, secret),
     )
     answer.raise_for_status()
     value: str = answer.json()["access_token"]
     return value
 
 
-def graphql(
-    http: httpx.Client, args: argparse.Namespace, bearer: str, query: str, **vars: Any
-) -> Any:
+def graphql(http: httpx.Client, url: str, bearer: str, query: str, **vars: Any) -> Any:
     answer = http.post(
-        args.url + "/graphql",
+        url + "/graphql",
         json={"query": query, "variables": vars},
         headers={"Authorization": f"Bearer {bearer}"},
     )
@@ -163,32 +224,94 @@ def correction(field: dict[str, Any]) -> Any:
 
 
 def submission(form: dict[str, Any]) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    """(confirmations, corrections, provided): every field to confirm confirmed but one, which
+    is corrected (the rent when it was prefilled, else the address: a move), and what nobody
+    gave typed (the required fields, the housing, and no benefit received)."""
     to_confirm = [f for f in form["fields"] if f["state"] == "TO_CONFIRM"]
-    # Correct an amount if there is one (the rent, a month's salary), else the first field.
-    amounts = [f for f in to_confirm if f["type"] in ("money", "number")]
-    corrected = (amounts or to_confirm)[:1]
-    corrections = {f["id"]: correction(f) for f in corrected}
+    preferred = ("loyer_mensuel", "adresse")
+    ranked = sorted(to_confirm, key=lambda f: (f["id"] not in preferred, f["id"] != preferred[0]))
+    corrections = {f["id"]: correction(f) for f in ranked[:1]}
     confirmations = [f["id"] for f in to_confirm if f["id"] not in corrections]
-    provided = {
-        f["id"]: example_value(f)
-        for f in form["fields"]
-        if f["state"] in ("TO_PROVIDE", "CONSENT_REQUIRED") and f["required"]
-    }
+    empty = [f for f in form["fields"] if f["state"] in ("TO_PROVIDE", "CONSENT_REQUIRED")]
+    provided = {f["id"]: example_value(f) for f in empty if f["required"]}
+    provided.update({f["id"]: TYPED[f["id"]] for f in empty if f["id"] in TYPED})
+    provided.update({f["id"]: False for f in empty if f["type"] == "boolean"})
     return confirmations, corrections, provided
 
 
-def main() -> int:
-    args = arguments()
-    with httpx.Client(timeout=30) as http:
-        # An adult: a child does not apply for these benefits.
-        persons = http.get(args.sandbox + "/_sandbox/persons", params={"limit": 1, "kind": "adult"})
-        persons.raise_for_status()
-        entry = persons.json()["data"][0]
+def person_for(http: httpx.Client, args: argparse.Namespace) -> dict[str, Any]:
+    """A sandbox adult the form is meant for, alive, known to the CAF, with every month of
+    resources declared (the sandbox's ground truth gives the kind of person), living without
+    a partner when there is one such: a person's consent does not cover their partner's
+    data, which the rules need to evaluate a couple."""
+    answer = http.get(
+        args.sandbox + "/_sandbox/persons",
+        params={"limit": 200, "kind": PERSON_KINDS[args.form]},
+    )
+    answer.raise_for_status()
+    fitting = [
+        entry
+        for entry in answer.json()["data"]
+        if entry["role"] == "adult"
+        and not entry["deceased"]
+        and not entry["unknown_to_caf"]
+        and not entry["homonym_of"]
+        and not entry["missing_months"]
+        and entry["scenario"] is None
+    ]
+    if not fitting:
+        raise SystemExit(f"no sandbox person for the {args.form} form")
+    alone = [e for e in fitting if e["household_kind"] in WITHOUT_PARTNER]
+    return dict((alone or fitting)[0])
+
+
+def consent(
+    http: httpx.Client, args: argparse.Namespace, entry: dict[str, Any], categories: list[str]
+) -> None:
+    """The person signs in with the sandbox's FranceConnect and lets the form builder read
+    ``categories`` until ``--until`` (what their citizen space does)."""
+    signed_in = http.post(
+        args.france_connect + "/_sandbox/france_connect/tokens", json={"person": entry["index"]}
+    )
+    signed_in.raise_for_status()
+    citizen = signed_in.json()["access_token"]
+    grant = {"client": FORM_BUILDER, "categories": categories, "until": args.until.isoformat()}
+    granted = graphql(http, args.url, citizen, GRANT, input=grant)["grantConsent"]
+    print(f"the person consents to {FORM_BUILDER} reading: {', '.join(granted['categories'])}")
+
+
+def result_line(result: dict[str, Any]) -> str:
+    """One benefit's answer; when the rules cannot evaluate it, what they miss."""
+    line = f"  {result['benefit']}: {result['status']}"
+    if result["monthlyAmount"] is not None:
+        line += f" {result['monthlyAmount']:.2f} €/mois"
+    if result["missing"]:
+        line += f" — missing: {'; '.join(result['missing'])}"
+    elif result["status"] == "CANNOT_EVALUATE":
+        line += " — missing: (not said)"
+    return line
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    with httpx.Client(timeout=60) as http:
+        entry = person_for(http, args)
         ref = {"identity": identity(entry["personne"])}
         ctx = {"purpose": args.purpose, "recipient": args.recipient, "object": "dossier-42"}
-        bearer = token(http, args)
+        if args.purpose == CONSENT:
+            bearer = token(http, args.url, FORM_BUILDER, args.form_builder_secret)
+            # Without any consent the person cannot even be identified: their identity first,
+            # then what the form says it needs.
+            consent(http, args, entry, ["identite"])
+            asked = graphql(http, args.url, bearer, PREFILL, ref=ref, ctx=ctx, form=args.form)
+            needed = asked["prefill"]["consentRequired"]
+            if needed:
+                consent(http, args, entry, ["identite", *needed])
+        else:
+            bearer = token(http, args.url, args.client, args.secret)
 
-        form = graphql(http, args, bearer, PREFILL, ref=ref, ctx=ctx, form=args.form)["prefill"]
+        form = graphql(http, args.url, bearer, PREFILL, ref=ref, ctx=ctx, form=args.form)
+        form = form["prefill"]
         show(form)
         print("\ndémarches-simplifiées payload:")
         print(json.dumps(form["dsPayload"], ensure_ascii=False, indent=2)[:2000])
@@ -198,7 +321,7 @@ def main() -> int:
         print(f"providing {provided}")
         done = graphql(
             http,
-            args,
+            args.url,
             bearer,
             SUBMIT,
             ref=ref,
@@ -209,8 +332,9 @@ def main() -> int:
             provided=provided,
         )["submitPrefill"]
         print(f"\nstored (accessId {done['accessId']}); changed by the person: {done['changed']}")
+        print("eligibility re-run on what the person declared:")
         for result in done.get("eligibility") or []:
-            print(f"  {result['benefit']}: {result['status']} {result['monthlyAmount']}")
+            print(result_line(result))
     return 0
 
 
