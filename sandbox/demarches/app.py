@@ -157,7 +157,9 @@ def build_app(
             return missing("Démarche introuvable", "Cette démarche n'existe pas.")
         token = request.query_params.get("prefill_token")
         if not token:  # "Commencer la démarche" without a prefill: an empty dossier
-            empty = state.store.create(procedure.number, {}, frozenset(), {}, state.now())
+            empty = state.store.create(
+                procedure.number, {}, frozenset(), {}, state.now(), prefilled=False
+            )
             url = f"/commencer/{procedure.path}?prefill_token={empty.prefill_token}"
             return RedirectResponse(url, status_code=303)
         found = state.store.by_token(token)

@@ -49,6 +49,7 @@ class DossierStore:
         prefilled_ids: frozenset[int],
         identity: dict[str, str],
         now: datetime,
+        prefilled: bool = True,
     ) -> Dossier:
         with self._lock:
             dossier = Dossier(
@@ -60,7 +61,7 @@ class DossierStore:
                 values,
                 prefilled_ids,
                 identity,
-                prefilled=bool(values or identity),
+                prefilled=prefilled,
             )
             self._next += 1
             self._by_number[dossier.number] = dossier
