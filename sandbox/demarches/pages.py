@@ -11,7 +11,7 @@ import json
 from html import escape
 
 from sandbox.demarches import geo
-from sandbox.demarches.entry import IDENTITY, Raw, field_name, row_count, rows_name
+from sandbox.demarches.entry import IDENTITY, ROWS_MAX, Raw, field_name, row_count, rows_name
 from sandbox.demarches.procedures import ChampDef, Procedure
 from sandbox.demarches.store import Dossier
 
@@ -227,7 +227,7 @@ def _summary(procedure: Procedure, errors: dict[str, str]) -> str:
     labels = {"identite_genre": "Civilité", "identite_nom": "Nom", "identite_prenom": "Prénom"}
     for champ in procedure.champs:
         labels[champ.key] = labels[rows_name(champ)] = champ.label
-        for index in range(50):
+        for index in range(ROWS_MAX):
             for child in champ.children:
                 labels[field_name(child, index)] = (
                     f"{champ.label}, ligne {index + 1} : {child.label}"
