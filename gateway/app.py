@@ -24,6 +24,8 @@ from gateway.citizen import citizen_space
 from gateway.client_store import ClientSource, LiveClients, StaticClients
 from gateway.clients import ClientRegistry
 from gateway.console import console_routes
+from gateway.dossiers.start import DossierStart, dossier_routes
+from gateway.dossiers.webhook import DossierWebhook, webhook_routes
 from gateway.formlink import FormLinkPage, formlink_routes
 from gateway.graphql_http import GraphQLEndpoint
 from gateway.keys import SigningKeys, for_settings
@@ -203,7 +205,9 @@ def build_app(
         Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
         *oauth_routes(auth_server, limiter),
         *optout_routes(OptOutPages(clock)),
-        *formlink_routes(FormLinkPage(settings.ds_url, settings.public_url, clock)),
+        *formlink_routes(FormLinkPage(settings.public_url, clock)),
+        *dossier_routes(DossierStart(citizen.signin, clock)),
+        *webhook_routes(DossierWebhook(clock)),
         *console_routes(settings, console_http, clock),
         *citizen.routes(),
     ]
@@ -214,7 +218,13 @@ def build_app(
             Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
             Middleware(
                 PageSecurityMiddleware,
-                form_origins=(settings.franceconnect_issuer, settings.agent_connect_issuer),
+                # Signing out is redirected to the identity providers; a prefilled dossier's
+                # form to démarches-simplifiées.
+                form_origins=(
+                    settings.franceconnect_issuer,
+                    settings.agent_connect_issuer,
+                    settings.ds_url,
+                ),
             ),
         ],
         lifespan=lifespan,

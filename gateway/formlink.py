@@ -1,9 +1,10 @@
 """Where a notification's link lands: ``/formulaires/<form>?offre=<token>``.
 
 The page records that the offer was opened (``notified`` → ``opened``), tells the person in
-plain words what happens next and sends them on to the form builder, where they sign in with
-FranceConnect and find the form filled from the data that served the check (the form builder
-reads it through ``prefill``; submitting it through ``submitPrefill`` marks the offer applied).
+plain words what happens next and sends them on to ``/formulaires/<form>/dossier``
+(:mod:`gateway.dossiers.start`): signed in with FranceConnect, they get a dossier on
+démarches-simplifiées filled from the data that served the check; submitting it there marks
+the offer applied (:mod:`gateway.dossiers.process`).
 
 A button lets the person say the benefit is not for them (``POST …/refus``, the offer then
 ``declined``): a click, not a link, for the reason the opt-out page gives.
@@ -23,13 +24,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.dossiers.start import dossier_path
 from gateway.optout import HEADERS, invalid
 from gateway.state import services_of
 from gateway.web.csrf import CsrfRejected, checked_form
 from gateway.web.render import render
 from prefill import load_forms
-from prefill.ds import load_mapping
-from prefill.errors import PrefillError
 from proactive.links import FORM_PATH, OFFER_PARAM, offer_id, offer_token, opt_out_url
 from store import OfferNotFound
 
@@ -42,18 +42,10 @@ UNKNOWN = "Ce lien ne correspond à aucune demande."
 
 
 class FormLinkPage:
-    def __init__(self, ds_url: str, public_url: str, clock: Clock) -> None:
-        self._builder = ds_url.rstrip("/")
+    def __init__(self, public_url: str, clock: Clock) -> None:
         self._public = public_url
         self._clock = clock
         self._forms = load_forms()
-
-    def _start_url(self, form: str) -> str | None:
-        try:
-            procedure = load_mapping(form).procedure
-        except PrefillError:
-            return None
-        return None if procedure is None else f"{self._builder}/commencer/{procedure}"
 
     async def show(self, request: Request) -> Response:
         form = self._forms.get(str(request.path_params["form"]))
@@ -64,14 +56,13 @@ class FormLinkPage:
             offer = await services_of(request).offers.get(found)
         except OfferNotFound:
             return invalid(request, UNKNOWN, 404)
-        start = self._start_url(form.id)
-        if offer.benefit != form.benefit or start is None:
+        if offer.benefit != form.benefit:
             return invalid(request, UNKNOWN, 404)
         await services_of(request).offers.opened(offer.id, self._clock())
         log.info("proactive offer opened")
         context = {
             "title": form.title,
-            "start": start,
+            "start": f"{dossier_path(form.id)}?{OFFER_PARAM}={offer_token(offer.id)}",
             "decline": f"{FORM_PATH}/{form.id}/{DECLINE}",
             "param": OFFER_PARAM,
             "token": offer_token(offer.id),

@@ -255,6 +255,7 @@ class GraphQLEndpoint:
             caller=caller,
             now=now,
             on=now.date(),
+            procedures=services.procedures,
         )
         try:
             result = await self._schema.execute(

@@ -2,11 +2,12 @@
 
 A form (``prefill/forms/<id>.yaml``) maps each of its fields to a path of the person view;
 ``prefill`` fills it from the person's connector records with value, provenance and state,
-``ds_payload`` turns it into a démarches-simplifiées prefill body, and ``apply_submission``
-takes the person's confirmations and corrections. Reads connector records only.
+``apply_submission`` takes the person's confirmations and corrections. A procedure owner's
+mapping (``prefill.procedure``) ties a form to a démarches-simplifiées procedure's champs
+(``prefill.champs``); ``prefill.ds_payload`` converts a filled form for it, value by value
+(``prefill.ds_values``), and reads a submitted dossier back. Reads connector records only.
 """
 
-from prefill.ds import ProcedureMapping, ds_payload, load_mapping
 from prefill.errors import (
     DefinitionError,
     IncompleteSubmission,
@@ -17,7 +18,6 @@ from prefill.errors import (
     RecordMismatch,
     UnknownField,
     UnknownForm,
-    UnknownMapping,
 )
 from prefill.fill import prefill
 from prefill.forms import Forms, fields_needed, load_forms
@@ -54,19 +54,15 @@ __all__ = [
     "MissingSource",
     "PrefillError",
     "PrefilledForm",
-    "ProcedureMapping",
     "Provenance",
     "RecordMismatch",
     "State",
     "Submission",
     "UnknownField",
     "UnknownForm",
-    "UnknownMapping",
     "apply_submission",
     "corrected_facts",
-    "ds_payload",
     "fields_needed",
     "load_forms",
-    "load_mapping",
     "prefill",
 ]

@@ -8,7 +8,6 @@
     ├── RecordMismatch         INTERNAL         a record is not the type its field holds
     ├── DescriptorError        INTERNAL         DS's champ descriptors are not what its API gives
     ├── UnknownForm            BAD_USER_INPUT   no form has this id (also a ``KeyError``)
-    ├── UnknownMapping         NOT_FOUND        no démarches-simplifiées mapping for this form
     └── InvalidInput           BAD_USER_INPUT   the person's submission is refused (names field)
         ├── UnknownField                        no such field in the form
         ├── InvalidValue                        wrong type, negative amount, choice outside choices…
@@ -59,10 +58,6 @@ class UnknownForm(PrefillError, KeyError):
 
     def __str__(self) -> str:  # KeyError would print the repr of the message
         return self.message
-
-
-class UnknownMapping(PrefillError):
-    code = "NOT_FOUND"
 
 
 class InvalidInput(PrefillError):

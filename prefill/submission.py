@@ -9,7 +9,7 @@ the field ids whose value changed are returned so that the gateway stores and au
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from prefill.errors import IncompleteSubmission, InvalidValue, UnknownField
@@ -70,9 +70,17 @@ def validated_values(form: FormDef, submission: Submission) -> dict[str, Any]:
 
 
 def apply_submission(
-    form: FormDef, filled: PrefilledForm, submission: Submission
+    form: FormDef,
+    filled: PrefilledForm,
+    submission: Submission,
+    settled: Collection[str] | None = None,
 ) -> tuple[PrefilledForm, tuple[str, ...]]:
-    """The form as the person validated it, and the ids of the fields they changed."""
+    """The form as the person validated it, and the ids of the fields they changed.
+
+    ``settled``: the fields the person was shown, when not the whole form (a procedure on
+    démarches-simplifiées carries the fields it maps): only they must end confirmed and, when
+    required, with a value; the others stay as they were prefilled.
+    """
     if filled.form != form.id:
         raise InvalidValue("form", f"the prefilled form is {filled.form!r}, not {form.id!r}")
     values = validated_values(form, submission)
@@ -98,10 +106,11 @@ def apply_submission(
             out.append(FilledField(f.id, f.label, f.value, f.provenance, "KNOWN"))
         else:
             out.append(f)
-    unsettled = tuple(f.id for f in out if f.state == "TO_CONFIRM")
+    shown = {f.id for f in out} if settled is None else set(settled)
+    unsettled = tuple(f.id for f in out if f.state == "TO_CONFIRM" and f.id in shown)
     if unsettled:
         raise IncompleteSubmission(unsettled, "confirm or correct these fields")
-    required = {d.id for d in form.fields if d.required}
+    required = {d.id for d in form.fields if d.required and d.id in shown}
     empty = tuple(f.id for f in out if f.id in required and f.value in (None, "", []))
     if empty:
         raise IncompleteSubmission(empty, "these fields are required")

@@ -152,6 +152,10 @@ class Services:
     dossiers: DossierStore
     demarches: Demarches
     ds_webhook_secret: str
+    # The key sealing what is kept about a person between two steps of a journey (the
+    # identity behind a dossier created on DS, until the person submits it): derived from the
+    # pseudonym secret, so that whichever replica DS's webhook reaches opens it.
+    seal_key: bytes
 
     @classmethod
     @asynccontextmanager
@@ -228,4 +232,5 @@ class Services:
                 dossiers=DossierStore(database),
                 demarches=demarches,
                 ds_webhook_secret=ds_webhook_secret(settings, secret),
+                seal_key=hmac.new(secret, b"unefois sealed values", hashlib.sha256).digest(),
             )

@@ -11,6 +11,7 @@ from exchange.consents import Consents
 from exchange.declarations import Declarations
 from exchange.oversight import Oversight
 from policies import Catalogue
+from store.procedures import ProcedureStore
 
 
 @dataclass(frozen=True)
@@ -24,3 +25,5 @@ class RequestContext:
     caller: Caller  # the authenticated client or citizen
     now: datetime  # the request's instant (UTC); every rule and window reads ``on``
     on: date
+    # The démarches-simplifiées procedures registered for the forms (prefill's dsPayload).
+    procedures: ProcedureStore | None = None

@@ -9,15 +9,16 @@ on what the person corrected.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
-from exchange import PersonRequest, PersonView
+from exchange import AccessContext, PersonReference, PersonRequest, PersonView
 from policies import Catalogue
 from prefill import (
     Failure,
@@ -26,13 +27,14 @@ from prefill import (
     Submission,
     apply_submission,
     corrected_facts,
-    ds_payload,
     fields_needed,
     load_forms,
-    load_mapping,
     prefill,
 )
+from prefill.champs import descriptors_from_data
 from prefill.declared import declared_records
+from prefill.ds_payload import DsPayload, ds_payload
+from prefill.procedure import procedure_from_data
 from schema.context import RequestContext
 from schema.eligibility import (
     ELIGIBILITY_FIELDS,
@@ -45,6 +47,8 @@ from schema.eligibility import (
 from schema.errors import typed_error
 from schema.inputs import AccessContextInput, PersonRef
 from schema.scopes import PREFILL_READ, PREFILL_WRITE, scoped
+from store import StoreError
+from store.procedures import ProcedureNotFound
 
 PREFILL_MONTHS = 12  # the longest window a shipped form reads (CSS: 12 months of resources)
 
@@ -141,6 +145,14 @@ class MissingSource:
     fields: list[str] = strawberry.field(description="The form fields it leaves empty.")
 
 
+@strawberry.type(description="A field left out of a démarches-simplifiées prefill body.")
+class DsLeftOut:
+    field: str = strawberry.field(
+        description="The form field, `id[row].column` inside a repetition."
+    )
+    reason: str = strawberry.field(description="Why its value could not be sent.")
+
+
 @strawberry.type(name="PrefilledForm")
 class PrefilledFormType:
     form: str
@@ -154,7 +166,14 @@ class PrefilledFormType:
         description="The data categories the person would have to consent to for the form to "
         "be complete under this purpose; empty when none."
     )
-    ds_payload: JSON = strawberry.field(description="A démarches-simplifiées prefill body.")
+    ds_payload: JSON | None = strawberry.field(
+        description="The body of démarches-simplifiées' prefill API for the procedure asked "
+        "(`procedure`), every value converted to its champ's type; null without a procedure."
+    )
+    ds_left_out: list[DsLeftOut] = strawberry.field(
+        description="Fields with a value that could not be converted for the procedure's champ, "
+        "left out of dsPayload (the person types them on démarches-simplifiées)."
+    )
     access_id: str
 
 
@@ -197,9 +216,10 @@ def unknown_form_purposes(
     return {form: purposes for form, purposes in unknown.items() if purposes}
 
 
-def _type(form: FormDef, filled: PrefilledForm, access_id: str) -> PrefilledFormType:
+def _type(
+    form: FormDef, filled: PrefilledForm, access_id: str, payload: DsPayload | None = None
+) -> PrefilledFormType:
     definitions = {f.id: f for f in form.fields}
-    payload = ds_payload(form, filled, load_mapping(form.id))
     return PrefilledFormType(
         form=form.id,
         title=form.title,
@@ -233,23 +253,31 @@ def _type(form: FormDef, filled: PrefilledForm, access_id: str) -> PrefilledForm
             for m in filled.missing_sources
         ],
         consent_required=list(filled.consent_required),
-        ds_payload=cast(JSON, payload),
+        ds_payload=None if payload is None else cast(JSON, payload.body),
+        ds_left_out=[]
+        if payload is None
+        else [DsLeftOut(field=x.field, reason=x.reason) for x in payload.left_out],
         access_id=access_id,
     )
 
 
-async def _fill(
+async def fill_form(
     rc: RequestContext,
-    ref: PersonRef,
-    context: AccessContextInput,
+    ref: PersonReference,
+    context: AccessContext,
     form: FormDef,
-    extra: frozenset[str] = frozenset(),
+    *,
+    for_eligibility: bool = False,
 ) -> tuple[PersonView, PrefilledForm]:
+    """The form filled for the person from what ``context``'s purpose releases (one access,
+    decided and audited); with ``for_eligibility``, what the rules read is fetched too, over
+    their window, to evaluate the form's benefit again after the person's submission."""
     needed = fields_needed(form)
+    extra = ELIGIBILITY_FIELDS if for_eligibility and form.benefit else frozenset()
     request = PersonRequest(
         caller=rc.caller,
-        ref=ref.to_reference(),
-        context=context.to_context(),
+        ref=ref,
+        context=context,
         fields=needed | extra,
         on=rc.on,
         months=HISTORY_MONTHS if extra else PREFILL_MONTHS,
@@ -260,6 +288,76 @@ async def _fill(
     catalogue = rc.catalogue
     categories = {k: catalogue.category_of(k) for k in needed if k in catalogue.fields}
     return view, prefill(form, own, failures, categories)
+
+
+@dataclass(frozen=True)
+class Settled:
+    submission_id: str
+    changed: tuple[str, ...]
+    validated: PrefilledForm
+    eligibility: list[EligibilityResult]
+
+
+async def settle_submission(
+    rc: RequestContext,
+    context: AccessContext,
+    form: FormDef,
+    view: PersonView,
+    filled: PrefilledForm,
+    submission: Submission,
+    *,
+    settled: Collection[str] | None = None,
+) -> Settled:
+    """The person's submission applied to the form as prefilled (``view``, read with
+    ``for_eligibility``): recorded and audited (an offer for the form's benefit is then
+    applied), and the benefit evaluated again on everything the person declared."""
+    validated, changed = apply_submission(form, filled, submission, settled)
+    facts = corrected_facts(form, submission)
+    assert view.subjects is not None
+    stored = await rc.declarations.record(
+        rc.caller,
+        context,
+        view.subjects,
+        form=form.id,
+        benefit=form.benefit,
+        access_id=view.access_id,
+        confirmed=submission.confirmed,
+        corrections=submission.corrections,
+        provided=submission.provided,
+        changed=changed,
+        policy_revision=rc.catalogue.revision,
+        now=rc.now,
+    )
+    results: list[EligibilityResult] = []
+    if form.benefit is not None:
+        data = person_data(corrected(view.fields, facts, on=rc.on))
+        month = f"{rc.on.year:04d}-{rc.on.month:02d}"
+        # A couple's partner is read under the same request, as for any eligibility.
+        benefits = [Benefit(form.benefit)]
+        results = await evaluate_with_partner(rc, context, view.access_id, data, benefits, month)
+    return Settled(stored.id, changed, validated, results)
+
+
+async def _payload(
+    rc: RequestContext, form: FormDef, filled: PrefilledForm, procedure: int | None
+) -> DsPayload | None:
+    if procedure is None:
+        return None
+    if rc.procedures is None:
+        raise typed_error("no démarches-simplifiées procedures on this gateway", "NOT_FOUND")
+    try:
+        record = await rc.procedures.get(procedure)
+    except ProcedureNotFound:
+        raise typed_error(f"no registered procedure {procedure}", "NOT_FOUND") from None
+    except StoreError:
+        raise typed_error("the procedures cannot be read; retry later", "INTERNAL") from None
+    if record.form != form.id:
+        raise typed_error(
+            f"procedure {procedure} is registered for the form {record.form!r}, not {form.id!r}",
+            "BAD_USER_INPUT",
+        )
+    mapping = procedure_from_data(record.mapping)
+    return ds_payload(form, filled, mapping, descriptors_from_data(record.champs))
 
 
 def corrected(
@@ -283,10 +381,19 @@ class PrefillQueries:
         ref: PersonRef,
         context: AccessContextInput,
         form: str,
+        procedure: Annotated[
+            int | None,
+            strawberry.argument(
+                description="A démarches-simplifiées procedure registered for this form "
+                "(`unefois procedure register`): dsPayload is then the body of its prefill API."
+            ),
+        ] = None,
     ) -> PrefilledFormType:
-        definition = _form(form, context.purpose, info.context.catalogue)
-        view, filled = await _fill(info.context, ref, context, definition)
-        return _type(definition, filled, view.access_id)
+        rc = info.context
+        definition = _form(form, context.purpose, rc.catalogue)
+        view, filled = await fill_form(rc, ref.to_reference(), context.to_context(), definition)
+        payload = await _payload(rc, definition, filled, procedure)
+        return _type(definition, filled, view.access_id, payload)
 
 
 @strawberry.type
@@ -319,38 +426,15 @@ class PrefillMutations:
             provided=dict(given[1]),
         )
         # The rules run again on the corrected data: fetch what they read too, over their window.
-        extra = ELIGIBILITY_FIELDS if definition.benefit else frozenset()
-        view, filled = await _fill(rc, ref, context, definition, extra)
-        validated, changed = apply_submission(definition, filled, submission)
-        facts = corrected_facts(definition, submission)
-        assert view.subjects is not None
-        stored = await rc.declarations.record(
-            rc.caller,
-            context.to_context(),
-            view.subjects,
-            form=definition.id,
-            benefit=definition.benefit,
-            access_id=view.access_id,
-            confirmed=submission.confirmed,
-            corrections=submission.corrections,
-            provided=submission.provided,
-            changed=changed,
-            policy_revision=rc.catalogue.revision,
-            now=rc.now,
+        access = context.to_context()
+        view, filled = await fill_form(
+            rc, ref.to_reference(), access, definition, for_eligibility=True
         )
-        results: list[EligibilityResult] = []
-        if definition.benefit is not None:
-            data = person_data(corrected(view.fields, facts, on=rc.on))
-            month = f"{rc.on.year:04d}-{rc.on.month:02d}"
-            # A couple's partner is read under the same request, as for any eligibility.
-            benefits = [Benefit(definition.benefit)]
-            results = await evaluate_with_partner(
-                rc, context.to_context(), view.access_id, data, benefits, month
-            )
+        done = await settle_submission(rc, access, definition, view, filled, submission)
         return SubmissionResult(
-            submission_id=stored.id,
+            submission_id=done.submission_id,
             access_id=view.access_id,
-            changed=list(changed),
-            form=_type(definition, validated, view.access_id),
-            eligibility=results,
+            changed=list(done.changed),
+            form=_type(definition, done.validated, view.access_id),
+            eligibility=done.eligibility,
         )

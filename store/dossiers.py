@@ -14,6 +14,7 @@ until its ``expires_at``, then :meth:`DossierStore.purge` deletes it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, cast, get_args
@@ -48,6 +49,9 @@ class DossierLink:
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
+    # What processing the submission gave (the submission's id, the fields changed, the
+    # benefit evaluated again): shown to the person in their space.
+    outcome: Mapping[str, Any] | None = None
 
 
 def _aware(value: datetime, name: str) -> datetime:
@@ -69,6 +73,7 @@ def _link(row: Any) -> DossierLink:
         created_at=row.created_at,
         updated_at=row.updated_at,
         expires_at=row.expires_at,
+        outcome=row.outcome,
     )
 
 
@@ -126,17 +131,30 @@ class DossierStore:
             raise DossierNotFound("no such dossier")
         return _link(row) if result.rowcount == 1 else None
 
-    async def finish(self, number: int, status: DossierStatus, at: datetime) -> DossierLink:
-        """The claimed (submitted) dossier was processed or failed; :class:`InvalidTransition`
-        when it is not submitted."""
-        if status not in FINISHED:
-            raise InvalidTransition(f"a dossier finishes processed or failed, not {status!r}")
+    async def finish(
+        self,
+        number: int,
+        status: DossierStatus,
+        at: datetime,
+        *,
+        outcome: Mapping[str, Any] | None = None,
+    ) -> DossierLink:
+        """The claimed (submitted) dossier was processed or failed, or goes back to created
+        (DS says the person has not submitted it yet); :class:`InvalidTransition` when it is
+        not submitted."""
+        if status not in (*FINISHED, "created"):
+            raise InvalidTransition(
+                f"a dossier finishes processed or failed, or goes back to created, not {status!r}"
+            )
         at = _aware(at, "at")
+        values: dict[str, Any] = {"status": status, "updated_at": at}
+        if outcome is not None:
+            values["outcome"] = dict(outcome)
         async with self._database.transaction() as conn:
             result = await conn.execute(
                 update(ds_dossiers)
                 .where(ds_dossiers.c.number == number, ds_dossiers.c.status == "submitted")
-                .values(status=status, updated_at=at)
+                .values(**values)
             )
             row = (
                 await conn.execute(select(ds_dossiers).where(ds_dossiers.c.number == number))
@@ -146,6 +164,16 @@ class DossierStore:
         if result.rowcount != 1:
             raise InvalidTransition(f"the dossier is {row.status}, not submitted")
         return _link(row)
+
+    async def for_person(self, person: str) -> list[DossierLink]:
+        """The dossiers created for a person (their pseudonym), newest first."""
+        query = (
+            select(ds_dossiers)
+            .where(ds_dossiers.c.person == person)
+            .order_by(ds_dossiers.c.created_at.desc(), ds_dossiers.c.number)
+        )
+        async with self._database.connection() as conn:
+            return [_link(row) for row in await conn.execute(query)]
 
     async def pending(self, before: datetime) -> list[DossierLink]:
         """Dossiers not processed and unchanged since ``before`` (created, submitted or

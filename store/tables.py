@@ -282,10 +282,12 @@ ds_dossiers = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+    Column("outcome", JSONText, nullable=True),  # what processing the submission gave
     CheckConstraint(
         "status IN ('created', 'submitted', 'processed', 'failed')",
         name="ck_ds_dossiers_status",
     ),
     Index("ix_ds_dossiers_status_updated", "status", "updated_at"),
     Index("ix_ds_dossiers_expires_at", "expires_at"),
+    Index("ix_ds_dossiers_person", "person"),
 )

@@ -14,12 +14,14 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from eligibility import EligibilityService
 from gateway.app import build_app
 from gateway.clients import DEMO_CLIENT_ID, ensure_default_clients
 from gateway.keys import SigningKeys, load_or_create
 from gateway.server import graphql_identity
+from runtime import Services
 from runtime.settings import Settings, load
 from sandbox import AGENCIES, RunningSandbox, SandboxConfig, start_in_thread
 from tests.catalogue import with_everything
@@ -59,6 +61,14 @@ class Gateway:
     keys: SigningKeys
     clock: Clock
     sandbox: RunningSandbox
+    app: Starlette | None = None
+
+    @property
+    def services(self) -> Services:
+        """The running application's services (what a command on its data would open)."""
+        assert self.app is not None
+        services: Services = self.app.state.services
+        return services
 
     async def query(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
@@ -167,6 +177,7 @@ async def open_gateway(
         "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000",
         "UNEFOIS_POLICIES_DIR": str(e2e_catalogue(tmp_path)),
         "UNEFOIS_FRANCECONNECT_ISSUER": sandbox.france_connect_url,
+        "UNEFOIS_DS_URL": sandbox.demarches_url,
         **(extra or {}),
     }
     for name, url in sandbox.urls.items():
@@ -187,7 +198,7 @@ async def open_gateway(
             "/oauth/token", data={"grant_type": "client_credentials"}, auth=(DEMO_CLIENT_ID, secret)
         )
         assert answer.status_code == 200, answer.text
-        yield Gateway(http, answer.json()["access_token"], settings, keys, clock, sandbox)
+        yield Gateway(http, answer.json()["access_token"], settings, keys, clock, sandbox, app)
 
 
 @pytest.fixture
@@ -218,3 +229,18 @@ async def gateway_pg(
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await conn.close()
+
+
+SANDBOX_MAPPINGS = Path(__file__).resolve().parents[2] / "sandbox" / "demarches" / "mappings"
+
+
+async def register_sandbox_procedures(gateway: Gateway) -> list[int]:
+    """Register the mapping files of the sandbox's démarches-simplifiées procedures, as
+    ``unefois procedure register`` does (checked against the sandbox's descriptors)."""
+    from gateway.procedures import register_procedure
+
+    numbers = []
+    for path in sorted(SANDBOX_MAPPINGS.glob("*.yaml")):
+        procedure, _ = await register_procedure(gateway.services, path, gateway.clock.now)
+        numbers.append(procedure.number)
+    return numbers

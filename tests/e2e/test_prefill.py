@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import RECIPIENT, Gateway, identity, pick
+from tests.e2e.conftest import RECIPIENT, Gateway, identity, pick, register_sandbox_procedures
 
 CTX = {"purpose": "rsa_instruction", "recipient": RECIPIENT, "object": "demande-rsa"}
 SELF = {"purpose": "self_access", "recipient": RECIPIENT, "object": "demande-rsa"}
@@ -21,9 +21,11 @@ INSTRUCTION = {
     "aspa": ("aspa_instruction", "demo-carsat"),
 }
 PREFILL_SCOPES = "person:read prefill:read prefill:write"
-PREFILL = """query($ref: PersonRef!, $ctx: AccessContextInput!, $form: String!) {
-  prefill(ref: $ref, context: $ctx, form: $form) {
-    form title accessId dsPayload consentRequired
+# The sandbox démarches-simplifiées procedure of each form (sandbox/demarches/mappings).
+PROCEDURES = {"rsa": 101, "ppa": 102, "css": 103, "aspa": 104}
+PREFILL = """query($ref: PersonRef!, $ctx: AccessContextInput!, $form: String!, $procedure: Int) {
+  prefill(ref: $ref, context: $ctx, form: $form, procedure: $procedure) {
+    form title accessId dsPayload dsLeftOut { field reason } consentRequired
     missingSources { source code message categories fields }
     fields { id label type required value state reason categories
              provenance { agency source asOf } } } }"""
@@ -52,8 +54,14 @@ async def _prefill(
     form: str,
     ctx: dict[str, str] = CTX,
     token: str | None = None,
+    procedure: int | None = None,
 ) -> dict[str, Any]:
-    variables = {"ref": {"identity": identity(entry)}, "ctx": ctx, "form": form}
+    variables = {
+        "ref": {"identity": identity(entry)},
+        "ctx": ctx,
+        "form": form,
+        "procedure": procedure,
+    }
     body = (await gateway.query(PREFILL, variables, token=token)).json()
     assert "errors" not in body, body.get("errors")
     result: dict[str, Any] = body["data"]["prefill"]
@@ -62,16 +70,20 @@ async def _prefill(
 
 async def test_every_shipped_form_arrives_filled_with_provenance(gateway: Gateway) -> None:
     entry = await _person(gateway, "seul-35-salaire-800")
+    await register_sandbox_procedures(gateway)
     for form, (purpose, client) in INSTRUCTION.items():
         ctx = {**CTX, "purpose": purpose}
         token = gateway.token_for(client, PREFILL_SCOPES)
-        filled = await _prefill(gateway, entry, form, ctx, token)
+        without = await _prefill(gateway, entry, form, ctx, token)
+        assert without["dsPayload"] is None and without["dsLeftOut"] == []
+        filled = await _prefill(gateway, entry, form, ctx, token, PROCEDURES[form])
         fields = {f["id"]: f for f in filled["fields"]}
         assert fields["nom_naissance"]["value"] == entry["personne"]["nomNaissance"]
         assert fields["nom_naissance"]["state"] == "KNOWN"
         assert fields["nom_naissance"]["provenance"]["agency"]
         assert {f["state"] for f in filled["fields"]} <= {"KNOWN", "TO_CONFIRM", "TO_PROVIDE"}
-        assert filled["dsPayload"]["identite_nom"] == entry["personne"]["nomNaissance"]
+        names = (entry["personne"]["nomNaissance"], entry["personne"].get("nomUsage"))
+        assert filled["dsPayload"]["identite_nom"] in names
         assert any(k.startswith("champ_") for k in filled["dsPayload"])
         assert filled["accessId"]
 

@@ -49,7 +49,7 @@ async def status(settings: Settings, offer: str) -> str:
         return (await services.offers.get(offer)).status
 
 
-async def test_the_link_records_the_opening_and_leads_to_the_form_builder(
+async def test_the_link_records_the_opening_and_leads_to_the_dossier_page(
     settings: Settings, non_claimant: PivotIdentity
 ) -> None:
     offer = await detect(settings, non_claimant, "link")
@@ -64,7 +64,8 @@ async def test_the_link_records_the_opening_and_leads_to_the_form_builder(
     assert "Demande de revenu de solidarité active (RSA)" in page.text
     start = re.search(r'class="fr-btn" href="([^"]+)"', page.text)
     assert start is not None
-    assert start.group(1) == f"{settings.ds_url}/commencer/demande-rsa"
+    # On to the gateway's page that creates the prefilled dossier (signed in, for this offer).
+    assert start.group(1) == f"/formulaires/rsa/dossier?offre={offer_token(offer)}"
     assert f"/desinscription?offre={offer_token(offer)}" in page.text
     # Nothing about the person: neither their name nor the amount.
     assert non_claimant.birth_name not in page.text and "euros" not in page.text

@@ -91,8 +91,12 @@ async def test_the_home_page_links_both_spaces_with_the_page_headers(tmp_path: P
     csp = home.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
     assert "frame-ancestors 'none'" in csp
-    # Signing out POSTs to us, then is redirected to the identity providers' end of session.
-    assert "form-action 'self' http://127.0.0.1:8708 http://127.0.0.1:8712" in csp
+    # Signing out POSTs to us, then is redirected to the identity providers' end of session;
+    # the dossier's form, to démarches-simplifiées.
+    assert (
+        "form-action 'self' http://127.0.0.1:8708 http://127.0.0.1:8712 http://127.0.0.1:8713"
+        in csp
+    )
     assert home.headers["x-frame-options"] == "DENY"
     assert home.headers["x-content-type-options"] == "nosniff"
     assert home.headers["cache-control"] == "no-store"

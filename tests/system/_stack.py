@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import IO, Any
 
 HOST = "127.0.0.1"
-# The seven agencies, the FranceConnect provider and the SMS sink, then the audit witness and
-# the civil servants' identity provider: the HTTP servers ``python -m sandbox`` prints.
-SANDBOX_SERVERS = 11
+# The seven agencies, the FranceConnect provider and the SMS sink, then the audit witness, the
+# civil servants' identity provider and démarches-simplifiées: the HTTP servers
+# ``python -m sandbox`` prints.
+SANDBOX_SERVERS = 12
 SANDBOX_START_TIMEOUT = 60.0
 GATEWAY_START_TIMEOUT = 30.0
 
@@ -68,6 +69,7 @@ class Sandbox:
     log: Path
     sms_url: str  # the SMS sink's base URL
     agent_connect_url: str = ""  # the civil servants' identity provider (its issuer)
+    demarches_url: str = ""  # the démarches-simplifiées sandbox
 
 
 def _read_urls(process: subprocess.Popen[str], stream: IO[str] | None) -> dict[str, str]:
@@ -124,7 +126,8 @@ def running_sandbox(workdir: Path, size: int) -> Iterator[Sandbox]:
         sms = urls.pop("sms")
         urls.pop("witness")
         agent_connect = urls.pop("agent_connect")
-        yield Sandbox(process, urls, france_connect, log, sms, agent_connect)
+        demarches = urls.pop("demarches")
+        yield Sandbox(process, urls, france_connect, log, sms, agent_connect, demarches)
     finally:
         stop(process)
         if process.stdout is not None:
@@ -217,6 +220,7 @@ def gateway_env(
             "UNEFOIS_RATE_BURST": "1000000",
             "UNEFOIS_FRANCECONNECT_ISSUER": sandbox.france_connect_url,
             "UNEFOIS_AGENT_CONNECT_ISSUER": sandbox.agent_connect_url,
+            "UNEFOIS_DS_URL": sandbox.demarches_url,
             "UNEFOIS_SMS_URL": sandbox.sms_url + "/v1/sms",
             "UNEFOIS_LOG_LEVEL": "WARNING",
             # One warm rules worker is enough here: the tests do not ask for eligibility.

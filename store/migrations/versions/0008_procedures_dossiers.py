@@ -39,6 +39,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        # What processing the submitted dossier gave (the submission, the re-evaluation).
+        sa.Column("outcome", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "status IN ('created', 'submitted', 'processed', 'failed')",
             name="ck_ds_dossiers_status",
@@ -46,9 +48,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_ds_dossiers_status_updated", "ds_dossiers", ["status", "updated_at"])
     op.create_index("ix_ds_dossiers_expires_at", "ds_dossiers", ["expires_at"])
+    op.create_index("ix_ds_dossiers_person", "ds_dossiers", ["person"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ds_dossiers_person", table_name="ds_dossiers")
     op.drop_index("ix_ds_dossiers_expires_at", table_name="ds_dossiers")
     op.drop_index("ix_ds_dossiers_status_updated", table_name="ds_dossiers")
     op.drop_table("ds_dossiers")

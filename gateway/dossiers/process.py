@@ -1,0 +1,131 @@
+"""A dossier the person submitted on démarches-simplifiées, brought back and applied.
+
+DS tells the procedure's webhook that a dossier changed state (or ``unefois procedure sync``
+asks DS for the dossiers submitted since it last looked); for a dossier the gateway created,
+:func:`process_dossier`:
+
+1. claims it (a webhook delivered twice, or a webhook and a sync, process it once);
+2. reads it from DS's GraphQL API: what the person confirmed, corrected and typed;
+3. reads the person's data again under the procedure's purpose (the identity kept sealed
+   since the dossier was created; the consent given then still holds), as a GraphQL
+   ``submitPrefill`` does;
+4. compares field by field: a value as it was prefilled is a confirmation, a changed one a
+   correction, a new one a value provided; fields the procedure does not carry are not the
+   person's to settle;
+5. records and audits the submission (``prefill_submission``), which marks the offer applied,
+   and evaluates the form's benefit again on everything the person confirmed, corrected or
+   provided; the outcome is kept with the dossier for the person's space.
+
+A dossier still being written (``brouillon``) is left for later. Nothing about the person is
+logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from connectors import ConnectorError
+from exchange import PersonReference
+from exchange.errors import ExchangeError
+from gateway.citizen.signin import identity_from
+from gateway.dossiers.acting import ProcedureUnavailable, Registered, acting_for
+from gateway.dossiers.start import binding
+from gateway.sealing import SealBroken, Sealer
+from prefill import PrefillError, load_forms
+from prefill.ds_payload import from_dossier
+from prefill.resubmit import settled_fields, submission_of
+from runtime import Services
+from schema.prefill import fill_form, settle_submission
+from store import StoreError
+from store.dossiers import DossierNotFound
+
+log = logging.getLogger(__name__)
+
+# DS's states of a dossier the person has submitted ("déposé"): en_construction until an
+# instructor takes it, then en_instruction and a decision.
+SUBMITTED = frozenset({"en_construction", "en_instruction", "accepte", "refuse", "sans_suite"})
+Result = Literal["processed", "not_ours", "already", "not_submitted", "failed"]
+
+
+@dataclass(frozen=True)
+class Processed:
+    result: Result
+    outcome: Mapping[str, Any] | None = None
+
+
+async def process_dossier(
+    services: Services, sealer: Sealer, number: int, now: datetime
+) -> Processed:
+    try:
+        link = await services.dossiers.get(number)
+    except DossierNotFound:
+        return Processed("not_ours")
+    if link.status == "processed":
+        return Processed("already")
+    claimed = await services.dossiers.claim(number, now)
+    if claimed is None:
+        return Processed("already")
+    try:
+        node = await services.demarches.dossier(number)
+        if node.get("state") not in SUBMITTED:
+            await services.dossiers.finish(number, "created", now)
+            return Processed("not_submitted")
+        outcome = await _apply(
+            services, sealer, claimed.procedure, claimed.form, claimed.sealed, number, node, now
+        )
+    except (
+        ConnectorError,
+        ExchangeError,
+        StoreError,
+        ProcedureUnavailable,
+        SealBroken,
+        PrefillError,
+    ) as error:
+        log.warning("submitted dossier not processed: %s", type(error).__name__)
+        await services.dossiers.finish(number, "failed", now)
+        return Processed("failed")
+    await services.dossiers.finish(number, "processed", now, outcome=outcome)
+    log.info("submitted dossier processed")
+    return Processed("processed", outcome)
+
+
+async def _apply(
+    services: Services,
+    sealer: Sealer,
+    procedure: int,
+    form_id: str,
+    sealed: str,
+    number: int,
+    node: Mapping[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    registered = Registered.of(await services.procedures.get(procedure))
+    form = load_forms()[form_id]
+    identity = identity_from(sealer.open(sealed, binding(number)))
+    if identity is None:
+        raise SealBroken("the sealed identity is not one")
+    rc = await acting_for(services, registered.procedure.client, now)
+    context = registered.context()
+    submitted = from_dossier(form, registered.procedure, registered.champs, node)
+    view, filled = await fill_form(
+        rc, PersonReference(identity=identity), context, form, for_eligibility=True
+    )
+    settled = settled_fields(form, registered.procedure)
+    submission = submission_of(form, filled, submitted, settled)
+    done = await settle_submission(rc, context, form, view, filled, submission, settled=settled)
+    return {
+        "submission": done.submission_id,
+        "changed": list(done.changed),
+        "eligibility": [
+            {
+                "benefit": r.benefit.value,
+                "status": r.status.value,
+                "monthly_amount": r.monthly_amount,
+            }
+            for r in done.eligibility
+        ],
+    }

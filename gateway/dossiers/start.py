@@ -1,0 +1,316 @@
+"""From an offer's link to a prefilled dossier on démarches-simplifiées.
+
+``GET /formulaires/<form>/dossier?offre=<token>``: the person, signed in with FranceConnect
+(sent to sign in first, and back), sees which procedure their dossier will be filed with,
+which administration reads which data for it, under which purpose and legal basis, and — when
+the purpose rests on consent — a box to tick. With several procedures for the form (two
+départements with their own), the person says which département they live in.
+
+``POST`` (CSRF-checked) records the consent, reads the data under the procedure's purpose
+(decided and audited like any access), converts it for the procedure's champs, creates the
+dossier through DS's API, keeps a link from the dossier to the offer (the person's identity
+sealed, to read their data again when they submit), and sends the browser to the dossier.
+
+Only the person the offer was made to can go on: the link alone, forwarded or leaked, opens
+nothing about anyone. Nothing about the person is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from connectors import ConnectorError
+from connectors.demarches import CreatedDossier
+from exchange import PersonReference
+from exchange.errors import ExchangeError
+from gateway.citizen.pages import proactive_pseudonym
+from gateway.citizen.signin import SignedCitizen, SignIn, identity_data, login_url
+from gateway.dossiers.acting import ProcedureUnavailable, Registered, acting_for
+from gateway.optout import HEADERS, invalid
+from gateway.sealing import Sealer
+from gateway.state import services_of
+from gateway.web.csrf import CsrfRejected, checked_form
+from gateway.web.render import render
+from prefill import FormDef, fields_needed, load_forms
+from prefill.ds_payload import ds_payload
+from proactive.links import FORM_PATH, OFFER_PARAM, offer_id, offer_token
+from runtime import Services
+from schema.prefill import fill_form
+from store import Offer, OfferNotFound, StoreError
+from store.dossiers import DossierLink
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+DOSSIER = "dossier"  # /formulaires/<form>/dossier
+TEMPLATE = "offres/preremplir.html"
+CONSENT_DAYS = 90  # the consent covers reading the data again when the person submits
+UNKNOWN = "Ce lien ne correspond à aucune demande."
+OPEN = frozenset({"notified", "opened"})
+
+
+def dossier_path(form: str) -> str:
+    return f"{FORM_PATH}/{form}/{DOSSIER}"
+
+
+def binding(number: int) -> str:
+    """What a dossier's sealed identity is bound to: its row."""
+    return f"dossier:{number}"
+
+
+class DossierStart:
+    def __init__(self, signin: SignIn, clock: Clock) -> None:
+        self._signin = signin
+        self._clock = clock
+        self._forms = load_forms()
+
+    async def _offer(self, request: Request, token: object) -> tuple[FormDef, Offer] | Response:
+        form = self._forms.get(str(request.path_params["form"]))
+        found = offer_id(token) if isinstance(token, str) else None
+        if form is None or found is None:
+            return invalid(request, UNKNOWN, 404)
+        try:
+            offer = await services_of(request).offers.get(found)
+        except OfferNotFound:
+            return invalid(request, UNKNOWN, 404)
+        if offer.benefit != form.benefit:
+            return invalid(request, UNKNOWN, 404)
+        return form, offer
+
+    async def _mine(self, request: Request, offer: Offer, back: str) -> SignedCitizen | Response:
+        signed = await self._signin.current(request)
+        if signed is None:
+            return RedirectResponse(login_url(back), status_code=303)
+        if proactive_pseudonym(services_of(request), signed.citizen) != offer.person:
+            return invalid(
+                request,
+                "Cette demande a été préparée pour une autre personne : connectez-vous avec "
+                "votre propre compte, ou ouvrez le lien que vous avez reçu vous-même.",
+                403,
+            )
+        if offer.status not in OPEN:
+            return invalid(
+                request,
+                "Cette proposition est close : la demande a déjà été envoyée, refusée ou a expiré.",
+                410,
+            )
+        return signed
+
+    async def show(self, request: Request) -> Response:
+        token = request.query_params.get(OFFER_PARAM, "")
+        found = await self._offer(request, token)
+        if isinstance(found, Response):
+            return found
+        form, offer = found
+        signed = await self._mine(request, offer, f"{dossier_path(form.id)}?{OFFER_PARAM}={token}")
+        if isinstance(signed, Response):
+            return signed
+        procedures = await _procedures(services_of(request), form.id)
+        if not procedures:
+            return _not_online(request)
+        chosen = _chosen(procedures, request.query_params.get("procedure"))
+        return self._page(request, form, offer, procedures, chosen)
+
+    async def create(self, request: Request) -> Response:
+        try:
+            fields = await checked_form(request)
+        except CsrfRejected:
+            return invalid(request, "Ce formulaire a expiré : rouvrez le lien reçu.", 403)
+        token = _one(fields, OFFER_PARAM)
+        found = await self._offer(request, token)
+        if isinstance(found, Response):
+            return found
+        form, offer = found
+        signed = await self._mine(request, offer, f"{dossier_path(form.id)}?{OFFER_PARAM}={token}")
+        if isinstance(signed, Response):
+            return signed
+        services = services_of(request)
+        procedures = await _procedures(services, form.id)
+        chosen = _chosen(procedures, _one(fields, "procedure"))
+        if chosen is None:
+            return self._page(request, form, offer, procedures, None, error="departement")
+        purpose = services.catalogue.purposes[chosen.procedure.purpose]
+        consent_needed = purpose.lawful_ground == "consent"
+        if consent_needed and _one(fields, "accord") != "oui":
+            return self._page(request, form, offer, procedures, chosen, error="accord")
+        now = self._clock()
+        try:
+            rc = await acting_for(services, chosen.procedure.client, now)
+            if consent_needed:
+                await services.consents.grant(
+                    signed.citizen,
+                    client_id=chosen.procedure.client,
+                    purpose=None,
+                    categories=_categories(services, form, chosen, now.date()),
+                    until=now.date() + timedelta(days=CONSENT_DAYS),
+                    now=now,
+                )
+            ref = PersonReference(identity=signed.citizen.identity)
+            view, filled = await fill_form(rc, ref, chosen.context(), form)
+            payload = ds_payload(form, filled, chosen.procedure, chosen.champs)
+            created = await services.demarches.create_dossier(chosen.procedure.number, payload.body)
+            sealer = Sealer(services.seal_key)
+            await services.dossiers.create(
+                _link(sealer, chosen, form, offer, signed, view.access_id, created, now)
+            )
+        except ProcedureUnavailable:
+            log.warning("dossier not created: the procedure's client cannot act")
+            return _unavailable(request, 503)
+        except ConnectorError as error:
+            log.warning("dossier not created: DS failed: %s", type(error).__name__)
+            return _unavailable(request, 502)
+        except (ExchangeError, StoreError) as error:
+            log.warning("dossier not created: %s", type(error).__name__)
+            return _unavailable(request, 503)
+        if payload.left_out:
+            # Field ids only (the form's, never a value): what the person will have to type.
+            log.info(
+                "dossier created with fields left for the person",
+                extra={"left_out": ",".join(sorted(x.field for x in payload.left_out))},
+            )
+        else:
+            log.info("dossier created")
+        return RedirectResponse(created.url, status_code=303, headers=HEADERS)
+
+    def _page(
+        self,
+        request: Request,
+        form: FormDef,
+        offer: Offer,
+        procedures: Sequence[Registered],
+        chosen: Registered | None,
+        error: str | None = None,
+    ) -> Response:
+        services = services_of(request)
+        catalogue = services.catalogue
+        shown = chosen or procedures[0]
+        purpose = catalogue.purposes[shown.procedure.purpose]
+        client = catalogue.clients.get(shown.procedure.client)
+        categories = [
+            catalogue.categories[c].label
+            for c in _categories(services, form, shown, self._clock().date())
+        ]
+        context = {
+            "title": form.title,
+            "action": dossier_path(form.id),
+            "param": OFFER_PARAM,
+            "token": offer_token(offer.id),
+            "choices": [
+                {"number": r.procedure.number, "territory": _territory(r)} for r in procedures
+            ]
+            if len(procedures) > 1
+            else [],
+            "chosen": chosen.procedure.number if chosen else None,
+            "organisation": client.name if client else shown.procedure.client,
+            "purpose": purpose.label,
+            "legal_basis": purpose.legal_basis,
+            "consent": purpose.lawful_ground == "consent",
+            "days": CONSENT_DAYS,
+            "categories": categories,
+            "error": error,
+        }
+        status = 400 if error else 200
+        return render(request, TEMPLATE, context, status=status, headers=HEADERS)
+
+
+def _link(
+    sealer: Sealer,
+    chosen: Registered,
+    form: FormDef,
+    offer: Offer,
+    signed: SignedCitizen,
+    access_id: str,
+    created: CreatedDossier,
+    now: datetime,
+) -> DossierLink:
+    # The link lives as long as the purpose keeps what it read: never longer.
+    retention = timedelta(days=max(1, chosen.retention_days))
+    return DossierLink(
+        number=created.number,
+        procedure=chosen.procedure.number,
+        form=form.id,
+        offer_id=offer.id,
+        person=offer.person,
+        sealed=sealer.seal(identity_data(signed.citizen.identity), binding(created.number)),
+        access_id=access_id,
+        status="created",
+        created_at=now,
+        updated_at=now,
+        expires_at=now + retention,
+    )
+
+
+async def _procedures(services: Services, form: str) -> list[Registered]:
+    records = await services.procedures.for_form(form)
+    out = []
+    for record in sorted(records, key=lambda r: r.number):
+        registered = Registered.of(record)
+        purpose = services.catalogue.purposes.get(registered.procedure.purpose)
+        if purpose is not None:
+            out.append(registered.with_retention(purpose.retention_days))
+    return out
+
+
+def _chosen(procedures: Sequence[Registered], wanted: object) -> Registered | None:
+    if len(procedures) == 1:
+        return procedures[0]
+    for registered in procedures:
+        if str(registered.procedure.number) == wanted:
+            return registered
+    return None
+
+
+def _territory(registered: Registered) -> str:
+    places = sorted(registered.procedure.territory)
+    if not places:
+        return "Autres départements"
+    return "Département " + ", ".join(places)
+
+
+def _categories(services: Services, form: FormDef, registered: Registered, on: date) -> list[str]:
+    """The categories the procedure's purpose reads for this form: what the consent covers."""
+    catalogue = services.catalogue
+    needed = fields_needed(form)
+    granted = catalogue.purposes[registered.procedure.purpose].categories_on(on)
+    return sorted(
+        c.id for c in catalogue.categories.values() if c.fields & needed and c.id in granted
+    )
+
+
+def _one(fields: FormData, name: str) -> str | None:
+    values = fields.getlist(name)
+    value = values[0] if len(values) == 1 else None
+    return value if isinstance(value, str) else None
+
+
+def _not_online(request: Request) -> Response:
+    return invalid(
+        request,
+        "Cette demande ne peut pas encore être faite en ligne avec vos informations "
+        "préremplies. Rapprochez-vous de l'organisme qui vous a écrit.",
+        503,
+    )
+
+
+def _unavailable(request: Request, status: int) -> Response:
+    return invalid(
+        request,
+        "Votre dossier n'a pas pu être préparé pour le moment. Rien n'a été envoyé : "
+        "réessayez dans quelques minutes avec le même lien.",
+        status,
+    )
+
+
+def dossier_routes(start: DossierStart) -> list[Route]:
+    path = FORM_PATH + "/{form}/" + DOSSIER
+    return [
+        Route(path, start.show, methods=["GET"]),
+        Route(path, start.create, methods=["POST"]),
+    ]

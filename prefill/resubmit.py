@@ -1,0 +1,80 @@
+"""What a person did with a prefilled dossier, as a submission: confirmed, corrected, provided.
+
+A dossier comes back from démarches-simplifiées with the values the person left in it. Field
+by field, against the form prefilled again from the agencies: a value as prefilled is a
+confirmation, a different one a correction, a value where none was prefilled a value provided.
+A prefilled value the person emptied is neither: it is not confirmed, and nothing is declared
+in its place. Only the fields the procedure carries are the person's to settle: the others
+were never shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from prefill.model import FormDef, PrefilledForm, Submission
+from prefill.procedure import Procedure
+
+
+def settled_fields(form: FormDef, procedure: Procedure) -> frozenset[str]:
+    """The form's fields the procedure shows the person (its champs and identity block)."""
+    ids = set(procedure.champs)
+    for fields in procedure.identity.values():
+        ids.update(fields)
+    return frozenset(i for i in ids if form.field(i) is not None)
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return round(float(value), 2)
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items()}
+    return value
+
+
+def _same(prefilled: Any, submitted: Any) -> bool:
+    if isinstance(prefilled, list) and isinstance(submitted, list):
+        if len(prefilled) != len(submitted):
+            return False
+        # A repetition's row carries only the columns the procedure maps: compare those.
+        return all(
+            isinstance(p, dict)
+            and isinstance(s, dict)
+            and all(_norm(p.get(k)) == _norm(v) for k, v in s.items())
+            for p, s in zip(prefilled, submitted, strict=True)
+        )
+    return bool(_norm(prefilled) == _norm(submitted))
+
+
+def submission_of(
+    form: FormDef,
+    filled: PrefilledForm,
+    submitted: Mapping[str, Any],
+    settled: Collection[str],
+) -> Submission:
+    confirmed: list[str] = []
+    corrections: dict[str, Any] = {}
+    provided: dict[str, Any] = {}
+    for field in form.fields:
+        if field.id not in settled:
+            continue
+        shown = filled.field(field.id)
+        before = None if shown is None else shown.value
+        after = submitted.get(field.id)
+        if after is None or after == "" or after == []:
+            continue
+        if before is None or before == "" or before == []:
+            provided[field.id] = after
+        elif _same(before, after):
+            if shown is not None and shown.state == "TO_CONFIRM":
+                confirmed.append(field.id)  # a KNOWN value kept as it was needs no confirmation
+        else:
+            corrections[field.id] = after
+    return Submission(form.id, tuple(confirmed), corrections, provided)
