@@ -69,11 +69,12 @@ async def _settle(
     ctx: dict[str, str],
     token: str,
     change: dict[str, Any] | None = None,
+    form: str = "rsa",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The rsa form settled by the person: what nobody gave typed (the housing as
+    """The form settled by the person: what nobody gave typed (the housing as
     ``HOUSING``, no benefit received), the rest confirmed but ``change`` (field id → value),
     corrected. Returns the prefilled fields and the submission's answer."""
-    filled = await _data(gateway, PREFILL, {"ref": ref, "ctx": ctx, "form": "rsa"}, token)
+    filled = await _data(gateway, PREFILL, {"ref": ref, "ctx": ctx, "form": form}, token)
     fields = {f["id"]: f for f in filled["prefill"]["fields"]}
     corrections = change or {}
     confirmations = [
@@ -81,11 +82,11 @@ async def _settle(
     ]
     typed = {**HOUSING, "nationalite": "francaise", "situation_familiale": "celibataire"}
     typed.update({i: False for i, f in fields.items() if f["type"] == "boolean"})
-    provided = {i: v for i, v in typed.items() if fields[i]["state"] in EMPTY}
+    provided = {i: v for i, v in typed.items() if i in fields and fields[i]["state"] in EMPTY}
     variables = {
         "ref": ref,
         "ctx": ctx,
-        "form": "rsa",
+        "form": form,
         "confirmations": confirmations,
         "corrections": corrections,
         "provided": provided,
@@ -109,9 +110,9 @@ async def _consent(gateway: Gateway, categories: list[str]) -> str:
     return gateway.token_for("demo-form-builder", "person:read prefill:read prefill:write")
 
 
-def _rsa(answer: dict[str, Any]) -> dict[str, Any]:
+def _rsa(answer: dict[str, Any], benefit: str = "RSA") -> dict[str, Any]:
     (rsa,) = answer["eligibility"]
-    assert rsa["benefit"] == "RSA"
+    assert rsa["benefit"] == benefit
     return dict(rsa)
 
 
@@ -170,3 +171,28 @@ async def test_declared_housing_gives_the_amount_the_agency_data_gives(gateway: 
     moved = _rsa(corrected)
     assert moved["status"] == "ELIGIBLE", moved
     assert moved["monthlyAmount"] == pytest.approx(expected["monthlyAmount"] - 300, abs=0.01)
+
+
+async def test_the_ppa_form_reads_the_declared_housing_and_both_income_tables(
+    gateway: Gateway,
+) -> None:
+    ref = await _ref(gateway)
+    form_builder = await _consent(gateway, WITHOUT_HOUSING)
+    fields, declared = await _settle(gateway, ref, FORM_CTX, form_builder, form="ppa")
+    assert all(fields[f]["state"] in EMPTY for f in ("statut_logement", "loyer_mensuel"))
+    nothing = _rsa(declared, "PPA")
+    # No activity income: evaluated, and not entitled.
+    assert nothing["status"] == "NOT_ELIGIBLE", nothing
+
+    form_builder = await _consent(gateway, [*WITHOUT_HOUSING, "logement"])
+    _, read = await _settle(gateway, ref, FORM_CTX, form_builder, form="ppa")
+    assert _rsa(read, "PPA")["status"] == "NOT_ELIGIBLE"
+
+    # The person says they earned 900 € of salary a month, and received no other resource:
+    # the two tables of the same three months both count.
+    activity = [{**row, "salaires": 900} for row in fields["revenus_activite"]["value"]]
+    others = fields["autres_ressources"]["value"]
+    change = {"revenus_activite": activity, "autres_ressources": others}
+    _, working = await _settle(gateway, ref, FORM_CTX, form_builder, change, form="ppa")
+    ppa = _rsa(working, "PPA")
+    assert ppa["status"] == "ELIGIBLE" and ppa["monthlyAmount"], ppa
