@@ -206,8 +206,8 @@ def build_app(
         *oauth_routes(auth_server, limiter),
         *optout_routes(OptOutPages(clock)),
         *formlink_routes(FormLinkPage(settings.public_url, clock)),
-        *dossier_routes(DossierStart(citizen.signin, clock)),
-        *webhook_routes(DossierWebhook(clock)),
+        *dossier_routes(DossierStart(citizen.signin, registry, clock)),
+        *webhook_routes(DossierWebhook(registry, clock)),
         *console_routes(settings, console_http, clock),
         *citizen.routes(),
     ]

@@ -1,7 +1,7 @@
 """Where a notification's link lands: ``/formulaires/<form>?offre=<token>``.
 
 The page records that the offer was opened (``notified`` → ``opened``), tells the person in
-plain words what happens next and sends them on to ``/formulaires/<form>/dossier``
+plain words what happens next and sends them on to ``/mon-espace/demandes/<form>``
 (:mod:`gateway.dossiers.start`): signed in with FranceConnect, they get a dossier on
 démarches-simplifiées filled from the data that served the check; submitting it there marks
 the offer applied (:mod:`gateway.dossiers.process`).

@@ -4,8 +4,8 @@ A dossier comes back from démarches-simplifiées with the values the person lef
 by field, against the form prefilled again from the agencies: a value as prefilled is a
 confirmation, a different one a correction, a value where none was prefilled a value provided.
 A prefilled value the person emptied is neither: it is not confirmed, and nothing is declared
-in its place. Only the fields the procedure carries are the person's to settle: the others
-were never shown.
+in its place; an empty list shown (no child known) and left empty is confirmed. Only the
+fields the procedure carries are the person's to settle: the others were never shown.
 """
 
 from __future__ import annotations
@@ -23,6 +23,29 @@ def settled_fields(form: FormDef, procedure: Procedure) -> frozenset[str]:
     for fields in procedure.identity.values():
         ids.update(fields)
     return frozenset(i for i in ids if form.field(i) is not None)
+
+
+def _identity_back(
+    filled: PrefilledForm,
+    submitted: Mapping[str, Any],
+    identity: Mapping[str, tuple[str, ...]] | None,
+) -> dict[str, Any]:
+    """DS's identity block (nom, prénom, civilité) was filled from the first of its fields
+    with a value: what comes back belongs to that field, not to the first of the list (a usage
+    name nobody gave is not "provided" because the birth name came back)."""
+    out = dict(submitted)
+    for ids in (identity or {}).values():
+        if not ids or ids[0] not in out:
+            continue
+        source = next((i for i in ids if _value(filled, i) not in (None, "")), ids[0])
+        if source != ids[0]:
+            out[source] = out.pop(ids[0])
+    return out
+
+
+def _value(filled: PrefilledForm, field_id: str) -> Any:
+    shown = filled.field(field_id)
+    return None if shown is None else shown.value
 
 
 def _norm(value: Any) -> Any:
@@ -58,10 +81,12 @@ def submission_of(
     filled: PrefilledForm,
     submitted: Mapping[str, Any],
     settled: Collection[str],
+    identity: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Submission:
     confirmed: list[str] = []
     corrections: dict[str, Any] = {}
     provided: dict[str, Any] = {}
+    submitted = _identity_back(filled, submitted, identity)
     for field in form.fields:
         if field.id not in settled:
             continue
@@ -69,6 +94,9 @@ def submission_of(
         before = None if shown is None else shown.value
         after = submitted.get(field.id)
         if after is None or after == "" or after == []:
+            if before == [] and shown is not None and shown.state == "TO_CONFIRM":
+                # An empty list shown (no child known) and left empty: that is confirmed.
+                confirmed.append(field.id)
             continue
         if before is None or before == "" or before == []:
             provided[field.id] = after

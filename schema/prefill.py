@@ -9,6 +9,7 @@ on what the person corrected.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +19,9 @@ from typing import Annotated, Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from connectors import records
 from exchange import AccessContext, PersonReference, PersonRequest, PersonView
+from exchange.window import Window
 from policies import Catalogue
 from prefill import (
     Failure,
@@ -284,6 +287,16 @@ async def fill_form(
     )
     view = await rc.exchange.person(request)
     own = {k: v for k, v in view.fields.items() if k in needed}
+    resources = own.get("resources")
+    if extra and isinstance(resources, records.Resources):
+        # The form reads the prefill's window, whatever longer one the rules need: the form
+        # refilled to check a submission is the form the person was shown.
+        first = Window.ending_before(rc.on, PREFILL_MONTHS).first
+        own["resources"] = dataclasses.replace(
+            resources,
+            months=tuple(m for m in resources.months if m.month >= first),
+            missing_months=tuple(m for m in resources.missing_months if m >= first),
+        )
     failures = {k: Failure(x.code, x.message) for k, x in view.failures.items() if k in needed}
     catalogue = rc.catalogue
     categories = {k: catalogue.category_of(k) for k in needed if k in catalogue.fields}

@@ -252,8 +252,10 @@ class SpacePages:
             return RedirectResponse(HOME, status_code=303)
         services = services_of(request)
         person = proactive_pseudonym(services, signed.citizen)
+        dossiers = {d.offer_id: d for d in await services.dossiers.for_person(person)}
         rows = []
         for offer in await services.offers.for_person(person):
+            dossier = dossiers.get(offer.id)
             state, badge = wording.OFFER_STATES.get(offer.status, (offer.status, ""))
             form = self._forms.get(offer.benefit)
             open_ = offer.status in {"detected", "notified", "opened"}
@@ -267,6 +269,9 @@ class SpacePages:
                     "when": wording.offer_when(offer),
                     "link": form_url("", form, offer.id) if form and open_ else None,
                     "declinable": offer.status in wording.DECLINABLE,
+                    "dossier": None if dossier is None else dossier.number,
+                    "deposited": dossier is not None and dossier.status == "processed",
+                    "outcome": wording.dossier_outcome(dossier.outcome if dossier else None),
                 }
             )
         context = {

@@ -50,8 +50,8 @@ LOGGED_OUT = LOGOUT + "/retour"
 SESSION = "citizen"
 LOGIN_SESSION = "login-citizen"
 RETURN = "retour"  # ?retour=<path>: where a sign-in started from a gateway page goes back
-# Only the gateway's own pages may be returned to: never another site (an open redirect).
-RETURN_PREFIXES = (PREFIX + "/", "/formulaires/")
+# Only the space's own pages may be returned to: never another site (an open redirect).
+RETURN_PREFIXES = (PREFIX + "/",)
 SCOPE = "openid identite_pivot"  # FranceConnect's pivot identity, which identifies a person
 ACR = "eidas1"
 

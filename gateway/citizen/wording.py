@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from exchange.consents import MAX_VALIDITY, Consent
@@ -100,3 +102,30 @@ def offer_when(offer: Offer) -> str:
         if stamp is not None:
             return day(stamp.astimezone(PARIS).date())
     return ""
+
+
+def dossier_outcome(outcome: Mapping[str, Any] | None) -> list[str]:
+    """What the evaluation after a submitted dossier says, one sentence per benefit: an
+    estimate, not a decision (the instructing body decides)."""
+    sentences = []
+    for result in (outcome or {}).get("eligibility") or ():
+        if not isinstance(result, Mapping):
+            continue
+        name = BENEFITS.get(str(result.get("benefit")), str(result.get("benefit")))
+        status, amount = result.get("status"), result.get("monthly_amount")
+        if status == "ELIGIBLE" and isinstance(amount, int | float):
+            euros = f"{amount:,.2f}".replace(",", "\u202f").replace(".", ",")
+            sentences.append(
+                f"{name} : environ {euros} € par mois d'après ce que vous avez déclaré."
+            )
+        elif status == "ELIGIBLE":
+            sentences.append(f"{name} : vous y auriez droit d'après ce que vous avez déclaré.")
+        elif status == "NOT_ELIGIBLE":
+            sentences.append(
+                f"{name} : d'après ce que vous avez déclaré, vous n'y auriez pas droit."
+            )
+        else:
+            sentences.append(
+                f"{name} : le montant sera calculé par l'organisme qui instruit la demande."
+            )
+    return sentences

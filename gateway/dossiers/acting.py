@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from exchange import AccessContext, Client
+from gateway.clients import ClientRegistry
 from prefill.champs import ChampDescriptor, descriptors_from_data
 from prefill.procedure import Procedure, procedure_from_data
 from runtime import Services
 from schema.context import RequestContext
-from store import ClientNotFound, StoreError
 from store.procedures import ProcedureRecord
 
 
@@ -48,13 +48,14 @@ def reference(procedure: int) -> str:
     return f"demarche-{procedure}"
 
 
-async def acting_for(services: Services, client_id: str, now: datetime) -> RequestContext:
-    try:
-        record = await services.clients.get(client_id)
-    except (ClientNotFound, StoreError):
-        raise ProcedureUnavailable("the procedure's client is not registered") from None
-    if record.status != "active":
-        raise ProcedureUnavailable("the procedure's client is disabled")
+def acting_for(
+    services: Services, registry: ClientRegistry, client_id: str, now: datetime
+) -> RequestContext:
+    """The context of ``client_id`` acting at ``now``, looked up in the client registry as a
+    token of its would be (a client disabled since the procedure's registration cannot act)."""
+    client = registry.get(client_id)
+    if client is None or not client.active:
+        raise ProcedureUnavailable("the procedure's client is unknown or disabled")
     if services.eligibility is None:
         raise ProcedureUnavailable("this gateway evaluates no benefit")
     return RequestContext(
@@ -64,7 +65,7 @@ async def acting_for(services: Services, client_id: str, now: datetime) -> Reque
         eligibility=services.eligibility,
         declarations=services.declarations,
         catalogue=services.catalogue,
-        caller=Client(record.id, record.scopes, record.sector),
+        caller=Client(client.id, client.scopes, client.sector),
         now=now,
         on=now.date(),
         procedures=services.procedures,

@@ -32,6 +32,7 @@ from connectors import ConnectorError
 from exchange import PersonReference
 from exchange.errors import ExchangeError
 from gateway.citizen.signin import identity_from
+from gateway.clients import ClientRegistry
 from gateway.dossiers.acting import ProcedureUnavailable, Registered, acting_for
 from gateway.dossiers.start import binding
 from gateway.sealing import SealBroken, Sealer
@@ -41,7 +42,7 @@ from prefill.resubmit import settled_fields, submission_of
 from runtime import Services
 from schema.prefill import fill_form, settle_submission
 from store import StoreError
-from store.dossiers import DossierNotFound
+from store.dossiers import DossierLink, DossierNotFound
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,10 @@ class Processed:
 
 
 async def process_dossier(
-    services: Services, sealer: Sealer, number: int, now: datetime
+    services: Services, registry: ClientRegistry, sealer: Sealer, number: int, now: datetime
 ) -> Processed:
+    """Process dossier ``number`` if it is one the gateway created and the person submitted;
+    ``registry``: the clients as a request would see them now (the procedure's acts)."""
     try:
         link = await services.dossiers.get(number)
     except DossierNotFound:
@@ -74,9 +77,7 @@ async def process_dossier(
         if node.get("state") not in SUBMITTED:
             await services.dossiers.finish(number, "created", now)
             return Processed("not_submitted")
-        outcome = await _apply(
-            services, sealer, claimed.procedure, claimed.form, claimed.sealed, number, node, now
-        )
+        outcome = await _apply(services, registry, sealer, claimed, node, now)
     except (
         ConnectorError,
         ExchangeError,
@@ -85,7 +86,14 @@ async def process_dossier(
         SealBroken,
         PrefillError,
     ) as error:
-        log.warning("submitted dossier not processed: %s", type(error).__name__)
+        # The kind of failure, and for a refused submission the form's field ids (never a
+        # value): what an operator needs to fix a mapping.
+        fields = getattr(error, "field", None) if isinstance(error, PrefillError) else None
+        log.warning(
+            "submitted dossier not processed: %s",
+            type(error).__name__,
+            extra={"fields": fields} if isinstance(fields, str) else {},
+        )
         await services.dossiers.finish(number, "failed", now)
         return Processed("failed")
     await services.dossiers.finish(number, "processed", now, outcome=outcome)
@@ -95,27 +103,25 @@ async def process_dossier(
 
 async def _apply(
     services: Services,
+    registry: ClientRegistry,
     sealer: Sealer,
-    procedure: int,
-    form_id: str,
-    sealed: str,
-    number: int,
+    link: DossierLink,
     node: Mapping[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    registered = Registered.of(await services.procedures.get(procedure))
-    form = load_forms()[form_id]
-    identity = identity_from(sealer.open(sealed, binding(number)))
+    registered = Registered.of(await services.procedures.get(link.procedure))
+    form = load_forms()[link.form]
+    identity = identity_from(sealer.open(link.sealed, binding(link.number)))
     if identity is None:
         raise SealBroken("the sealed identity is not one")
-    rc = await acting_for(services, registered.procedure.client, now)
+    rc = acting_for(services, registry, registered.procedure.client, now)
     context = registered.context()
     submitted = from_dossier(form, registered.procedure, registered.champs, node)
     view, filled = await fill_form(
         rc, PersonReference(identity=identity), context, form, for_eligibility=True
     )
     settled = settled_fields(form, registered.procedure)
-    submission = submission_of(form, filled, submitted, settled)
+    submission = submission_of(form, filled, submitted, settled, registered.procedure.identity)
     done = await settle_submission(rc, context, form, view, filled, submission, settled=settled)
     return {
         "submission": done.submission_id,
@@ -125,6 +131,7 @@ async def _apply(
                 "benefit": r.benefit.value,
                 "status": r.status.value,
                 "monthly_amount": r.monthly_amount,
+                "missing": list(r.missing),
             }
             for r in done.eligibility
         ],

@@ -1,6 +1,7 @@
 """From an offer's link to a prefilled dossier on démarches-simplifiées.
 
-``GET /formulaires/<form>/dossier?offre=<token>``: the person, signed in with FranceConnect
+``GET /mon-espace/demandes/<form>?offre=<token>`` (in the citizen space, whose session it
+needs): the person, signed in with FranceConnect
 (sent to sign in first, and back), sees which procedure their dossier will be filed with,
 which administration reads which data for it, under which purpose and legal basis, and — when
 the purpose rests on consent — a box to tick. With several procedures for the form (two
@@ -32,6 +33,7 @@ from exchange import PersonReference
 from exchange.errors import ExchangeError
 from gateway.citizen.pages import proactive_pseudonym
 from gateway.citizen.signin import SignedCitizen, SignIn, identity_data, login_url
+from gateway.client_store import ClientSource
 from gateway.dossiers.acting import ProcedureUnavailable, Registered, acting_for
 from gateway.optout import HEADERS, invalid
 from gateway.sealing import Sealer
@@ -40,8 +42,9 @@ from gateway.web.csrf import CsrfRejected, checked_form
 from gateway.web.render import render
 from prefill import FormDef, fields_needed, load_forms
 from prefill.ds_payload import ds_payload
-from proactive.links import FORM_PATH, OFFER_PARAM, offer_id, offer_token
+from proactive.links import OFFER_PARAM, offer_id, offer_token
 from runtime import Services
+from schema.eligibility import ELIGIBILITY_FIELDS
 from schema.prefill import fill_form
 from store import Offer, OfferNotFound, StoreError
 from store.dossiers import DossierLink
@@ -49,7 +52,7 @@ from store.dossiers import DossierLink
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-DOSSIER = "dossier"  # /formulaires/<form>/dossier
+DOSSIERS = "/mon-espace/demandes"  # /mon-espace/demandes/<form>: the citizen space's session
 TEMPLATE = "offres/preremplir.html"
 CONSENT_DAYS = 90  # the consent covers reading the data again when the person submits
 UNKNOWN = "Ce lien ne correspond à aucune demande."
@@ -57,7 +60,7 @@ OPEN = frozenset({"notified", "opened"})
 
 
 def dossier_path(form: str) -> str:
-    return f"{FORM_PATH}/{form}/{DOSSIER}"
+    return f"{DOSSIERS}/{form}"
 
 
 def binding(number: int) -> str:
@@ -66,8 +69,9 @@ def binding(number: int) -> str:
 
 
 class DossierStart:
-    def __init__(self, signin: SignIn, clock: Clock) -> None:
+    def __init__(self, signin: SignIn, clients: ClientSource, clock: Clock) -> None:
         self._signin = signin
+        self._clients = clients
         self._clock = clock
         self._forms = load_forms()
 
@@ -142,7 +146,8 @@ class DossierStart:
             return self._page(request, form, offer, procedures, chosen, error="accord")
         now = self._clock()
         try:
-            rc = await acting_for(services, chosen.procedure.client, now)
+            registry = await self._clients.current(request)
+            rc = acting_for(services, registry, chosen.procedure.client, now)
             if consent_needed:
                 await services.consents.grant(
                     signed.citizen,
@@ -275,9 +280,10 @@ def _territory(registered: Registered) -> str:
 
 
 def _categories(services: Services, form: FormDef, registered: Registered, on: date) -> list[str]:
-    """The categories the procedure's purpose reads for this form: what the consent covers."""
+    """The categories the procedure's purpose reads for this form, and for evaluating its
+    benefit again when the person submits: what the consent covers."""
     catalogue = services.catalogue
-    needed = fields_needed(form)
+    needed = fields_needed(form) | (ELIGIBILITY_FIELDS if form.benefit else frozenset())
     granted = catalogue.purposes[registered.procedure.purpose].categories_on(on)
     return sorted(
         c.id for c in catalogue.categories.values() if c.fields & needed and c.id in granted
@@ -309,7 +315,7 @@ def _unavailable(request: Request, status: int) -> Response:
 
 
 def dossier_routes(start: DossierStart) -> list[Route]:
-    path = FORM_PATH + "/{form}/" + DOSSIER
+    path = DOSSIERS + "/{form}"
     return [
         Route(path, start.show, methods=["GET"]),
         Route(path, start.create, methods=["POST"]),

@@ -23,9 +23,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.client_store import ClientSource
 from gateway.dossiers.process import process_dossier
 from gateway.sealing import Sealer
 from gateway.state import services_of
+from store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,8 @@ MAX_BODY = 4096  # four short parameters
 
 
 class DossierWebhook:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clients: ClientSource, clock: Clock) -> None:
+        self._clients = clients
         self._clock = clock
 
     async def receive(self, request: Request) -> Response:
@@ -52,7 +55,11 @@ class DossierWebhook:
         if not number.isdigit() or len(number) > 12:
             return JSONResponse({"error": "dossier_id must be a dossier number"}, status_code=400)
         sealer = Sealer(services.seal_key)
-        done = await process_dossier(services, sealer, int(number), self._clock())
+        try:
+            registry = await self._clients.current(request)
+        except StoreError:
+            return JSONResponse({"result": "failed"}, status_code=503)
+        done = await process_dossier(services, registry, sealer, int(number), self._clock())
         if done.result == "failed":
             return JSONResponse({"result": done.result}, status_code=503)
         return JSONResponse({"result": done.result})

@@ -65,7 +65,7 @@ async def test_the_link_records_the_opening_and_leads_to_the_dossier_page(
     start = re.search(r'class="fr-btn" href="([^"]+)"', page.text)
     assert start is not None
     # On to the gateway's page that creates the prefilled dossier (signed in, for this offer).
-    assert start.group(1) == f"/formulaires/rsa/dossier?offre={offer_token(offer)}"
+    assert start.group(1) == f"/mon-espace/demandes/rsa?offre={offer_token(offer)}"
     assert f"/desinscription?offre={offer_token(offer)}" in page.text
     # Nothing about the person: neither their name nor the amount.
     assert non_claimant.birth_name not in page.text and "euros" not in page.text
