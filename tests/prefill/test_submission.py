@@ -257,3 +257,48 @@ def test_corrected_facts_are_keyed_by_the_path_eligibility_reads() -> None:
 def test_corrected_facts_validate_too() -> None:
     with pytest.raises(InvalidValue):
         corrected_facts(FORM, submission({"loyer_mensuel": -1}))
+
+
+# --- a procedure's fields only (``settled``) ------------------------------------------------
+
+
+def test_fields_a_procedure_does_not_show_stay_as_prefilled() -> None:
+    whole = submission()
+    # The procedure shows the address block and the nationality, nothing else.
+    shown = {"adresse", "code_postal", "commune", "nationalite"}
+    sub = Submission("rsa", ("adresse", "code_postal", "commune"), {}, whole.provided)
+    form, changed = apply_submission(FORM, filled(), sub, settled=shown)
+    assert changed == ("nationalite",)
+    rent = form.field("loyer_mensuel")  # TO_CONFIRM, not shown: neither asked nor confirmed
+    assert rent is not None and rent.state == "TO_CONFIRM" and rent.provenance is not None
+    address = form.field("adresse")
+    assert address is not None and address.state == "KNOWN"
+    # Without ``settled``, the same submission is incomplete: the whole form was shown.
+    with pytest.raises(IncompleteSubmission):
+        apply_submission(FORM, filled(), sub)
+
+
+def test_a_required_field_the_procedure_does_not_show_may_stay_empty() -> None:
+    whole = submission()
+    sub = Submission("rsa", whole.confirmed)  # no nationality typed
+    form, changed = apply_submission(FORM, filled(), sub, settled={"loyer_mensuel"})
+    assert changed == ()
+    nationality = form.field("nationalite")
+    assert nationality is not None and nationality.value is None
+
+
+def test_a_shown_field_must_still_be_settled() -> None:
+    shown = {"adresse", "loyer_mensuel", "nationalite"}
+    unconfirmed = Submission("rsa", ("adresse",), {}, {"nationalite": "francaise"})
+    with pytest.raises(IncompleteSubmission) as caught:
+        apply_submission(FORM, filled(), unconfirmed, settled=shown)
+    assert caught.value.fields == ("loyer_mensuel",)  # not the unshown TO_CONFIRM ones
+    untyped = Submission("rsa", ("adresse", "loyer_mensuel"))
+    with pytest.raises(IncompleteSubmission) as caught:
+        apply_submission(FORM, filled(), untyped, settled=shown)
+    assert caught.value.fields == ("nationalite",)
+
+
+def test_nothing_shown_nothing_to_settle() -> None:
+    form, changed = apply_submission(FORM, filled(), Submission("rsa"), settled=())
+    assert changed == () and form == filled()
