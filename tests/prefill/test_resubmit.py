@@ -33,7 +33,12 @@ FORM = FormDef(
         FieldDef("loyer", "Loyer", "money", "housing.monthly_rent", confirm=True),
         FieldDef("charges", "Charges", "money", "housing.monthly_charges", confirm=True),
         FieldDef(
-            "enfants", "Enfants", "repetition", "household.children", True, children=ROW_COLUMNS
+            "enfants",
+            "Enfants",
+            "repetition",
+            "household.children",
+            confirm=True,
+            children=ROW_COLUMNS,
         ),
         FieldDef("nationalite", "Nationalité", "choice", choices=("francaise", "autre")),
         FieldDef("aide", "Aide au logement", "boolean", "benefits.housingAid.receiving"),
@@ -116,7 +121,8 @@ def test_an_emptied_value_is_neither_confirmed_nor_declared(emptied: Any) -> Non
 
 def test_an_empty_list_shown_and_left_empty_is_confirmed() -> None:
     nobody = filled(enfants=to_confirm("enfants", []))
-    for back in ([], None, ...):
+    backs: tuple[Any, ...] = ([], None, ...)
+    for back in backs:
         sub = submission_of(FORM, nobody, as_prefilled(enfants=back), SETTLED)
         assert "enfants" in sub.confirmed, back
     # A child added where none was known: a value provided.
