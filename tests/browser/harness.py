@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,12 +21,16 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
 
 import policies
 from database import DEFAULT_FILE
 from prefill import load_forms
 from proactive.links import form_url, opt_out_url
 from tests.system._stack import (
+    HOST,
     Gateway,
     Sandbox,
     free_port,
@@ -159,6 +165,57 @@ class Stack:
             ).fetchall()
         return [str(row[0]) for row in rows]
 
+    # --- The sandbox's mail sink and démarches-simplifiées ---------------------------------
+
+    @property
+    def demarches_url(self) -> str:
+        """The démarches-simplifiées sandbox's base URL."""
+        return self.sandbox.demarches_url
+
+    def deliver(self) -> str:
+        """Send the outbox's due messages as an operator does (``unefois campaign
+        deliver``), the e-mails through the sandbox's SMTP mail sink; the command's counts."""
+        self.gateway.env.update(
+            {"UNEFOIS_SMTP_HOST": HOST, "UNEFOIS_SMTP_PORT": str(mail_port(self.sandbox))}
+        )
+        return self.unefois("campaign", "deliver")
+
+    def mails(self) -> list[dict[str, str]]:
+        """What the sandbox's mail sink received (``to``, ``subject``, ``text``), oldest first."""
+        answer = httpx.get(self.sandbox.sms_url + "/_sandbox/mails", timeout=30.0)
+        answer.raise_for_status()
+        found: list[dict[str, str]] = answer.json()["data"]
+        return found
+
+    def set_ds_webhook(self, procedure: int, url: str | None) -> None:
+        """A procedure's webhook on the démarches-simplifiées sandbox, as its administrator
+        sets it (``None``: none)."""
+        answer = httpx.put(
+            f"{self.demarches_url}/_sandbox/demarches/{procedure}/webhook",
+            json={"url": url},
+            timeout=30.0,
+        )
+        answer.raise_for_status()
+
+    def ds_webhook(self, procedure: int) -> dict[str, Any]:
+        """A procedure's webhook URL on the démarches-simplifiées sandbox and the calls made."""
+        answer = httpx.get(
+            f"{self.demarches_url}/_sandbox/demarches/{procedure}/webhook", timeout=30.0
+        )
+        answer.raise_for_status()
+        found: dict[str, Any] = answer.json()
+        return found
+
+    def offer_status(self, offer_id: str) -> str:
+        """An offer's status, read from the gateway's database."""
+        with contextlib.closing(
+            sqlite3.connect(f"file:{self.data_dir / DEFAULT_FILE}?mode=ro", uri=True)
+        ) as db:
+            row = db.execute("SELECT status FROM offers WHERE id = ?", (offer_id,)).fetchone()
+        if row is None:
+            raise LookupError(f"no offer {offer_id}")
+        return str(row[0])
+
     def logs(self) -> str:
         return f"{self.gateway.log_tail()}\n--- sandbox\n{tail(self.sandbox.log)}"
 
@@ -214,6 +271,68 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None) -> Ite
         gateway.start()
         gateway.wait_healthy(GATEWAY_START_TIMEOUT)
         yield Stack(sandbox, gateway, data_dir, workdir)
+
+
+# --- The sandbox's SMTP mail sink ---------------------------------------------------------------
+
+_SOCKET = re.compile(r"socket:\[(\d+)\]")
+_LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp
+
+
+def listening_ports(pid: int) -> set[int]:
+    """The TCP ports a process listens on (Linux: its sockets' inodes in ``/proc``)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            found = _SOCKET.fullmatch(os.readlink(fd))
+            if found:
+                inodes.add(found.group(1))
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/{pid}/net/{table}")
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="ascii").splitlines()[1:]:
+            cells = line.split()
+            if cells[3] == _LISTEN and cells[9] in inodes:
+                ports.add(int(cells[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def _greets_in_smtp(port: int) -> bool:
+    """Whether the server on ``port`` speaks first, as an SMTP server does (``220``); an HTTP
+    server waits for a request, and answers a line of SMTP with an HTTP error."""
+    try:
+        with socket.create_connection((HOST, port), timeout=10.0) as conn:
+            conn.sendall(b"QUIT\r\n")
+            first = conn.recv(64)
+    except OSError:  # refused, reset or silent: not the mail sink
+        return False
+    return first.startswith(b"220")
+
+
+@cache
+def _mail_port(pid: int, http_ports: frozenset[int]) -> int:
+    candidates = sorted(listening_ports(pid) - http_ports)
+    for port in candidates:
+        if _greets_in_smtp(port):
+            return port
+    raise RuntimeError(f"no SMTP server among the sandbox's ports {candidates}")
+
+
+def mail_port(sandbox: Sandbox) -> int:
+    """The port of the sandbox's SMTP mail sink. ``python -m sandbox`` prints it as a
+    ``smtp://`` line which the stack's reader of HTTP servers leaves aside: it is found among
+    the ports the sandbox's process listens on."""
+    known = [
+        *sandbox.urls.values(),
+        sandbox.france_connect_url,
+        sandbox.sms_url,
+        sandbox.agent_connect_url,
+        sandbox.demarches_url,
+    ]
+    http_ports = frozenset(urlsplit(url).port or 0 for url in known if url)
+    return _mail_port(sandbox.process.pid, http_ports)
 
 
 # --- Checks in the page -------------------------------------------------------------------------
