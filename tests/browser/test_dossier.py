@@ -210,9 +210,10 @@ def test_the_link_of_the_email_becomes_a_deposited_dossier_then_an_applied_offer
     assert_accessible(page, "what will be read")
     keyboard_reach(page, "#accord")
     keyboard_reach(page, f'main button[type="submit"]:has-text("{SUBMIT}")')
-    departements = page.locator('input[name="procedure"]')
-    if departements.count() > 1:  # two RSA procedures: the person says where they live
-        choose(page, "procedure-101")  # Lyon: the national procedure, not Seine-Saint-Denis'
+    # Two RSA procedures are registered (101, and 105 for Seine-Saint-Denis): the person says
+    # where they live, Lyon, which the national procedure serves.
+    assert page.locator('input[name="procedure"]').count() == 2
+    choose(page, "procedure-101")
     choose(page, "accord")
     shot(page, "preremplir")
     page.get_by_role("button", name=SUBMIT).click()
