@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from connectors import ConnectorError
+from connectors import ConnectorError, NotFound
 from exchange import PersonReference
 from exchange.errors import ExchangeError
 from gateway.citizen.signin import identity_from
@@ -73,7 +73,7 @@ async def process_dossier(
     if claimed is None:
         return Processed("already")
     try:
-        node = await services.demarches.dossier(number)
+        node = await _dossier(services, number)
         if node.get("state") not in SUBMITTED:
             await services.dossiers.finish(number, "created", now)
             return Processed("not_submitted")
@@ -99,6 +99,15 @@ async def process_dossier(
     await services.dossiers.finish(number, "processed", now, outcome=outcome)
     log.info("submitted dossier processed")
     return Processed("processed", outcome)
+
+
+async def _dossier(services: Services, number: int) -> Mapping[str, Any]:
+    """The dossier as DS's API gives it; empty for one the API does not show: DS shows no
+    API token a dossier still in brouillon, until the person deposits it."""
+    try:
+        return await services.demarches.dossier(number)
+    except NotFound:
+        return {}
 
 
 async def _apply(

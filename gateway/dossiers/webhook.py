@@ -52,7 +52,8 @@ class DossierWebhook:
             return JSONResponse({"error": "body too large"}, status_code=413)
         params = await _params(request, body)
         number = params.get("dossier_id", "")
-        if not number.isdigit() or len(number) > 12:
+        # ASCII digits only: str.isdigit() takes '²', which int() refuses.
+        if not (number.isascii() and number.isdigit()) or len(number) > 12:
             return JSONResponse({"error": "dossier_id must be a dossier number"}, status_code=400)
         sealer = Sealer(services.seal_key)
         try:
