@@ -32,7 +32,7 @@ from connectors.demarches import CreatedDossier
 from exchange import PersonReference
 from exchange.errors import ExchangeError
 from gateway.citizen.pages import proactive_pseudonym
-from gateway.citizen.signin import SignedCitizen, SignIn, identity_data, login_url
+from gateway.citizen.signin import SignedCitizen, SignIn, error_page, identity_data, login_url
 from gateway.client_store import ClientSource
 from gateway.dossiers.acting import ProcedureUnavailable, Registered, acting_for
 from gateway.optout import HEADERS, invalid
@@ -93,16 +93,20 @@ class DossierStart:
         if signed is None:
             return RedirectResponse(login_url(back), status_code=303)
         if proactive_pseudonym(services_of(request), signed.citizen) != offer.person:
-            return invalid(
+            return error_page(
                 request,
-                "Cette demande a été préparée pour une autre personne : connectez-vous avec "
-                "votre propre compte, ou ouvrez le lien que vous avez reçu vous-même.",
+                "Demande préparée pour une autre personne",
+                "Cette demande a été préparée pour une autre personne que celle qui est "
+                "connectée. Si ce lien vous a été envoyé, déconnectez-vous puis reconnectez-vous "
+                "avec votre propre compte FranceConnect.",
                 403,
             )
         if offer.status not in OPEN:
-            return invalid(
+            return error_page(
                 request,
-                "Cette proposition est close : la demande a déjà été envoyée, refusée ou a expiré.",
+                "Proposition close",
+                "Cette proposition est close : la demande a déjà été envoyée, refusée ou a "
+                "expiré. Vos demandes sont dans votre espace, rubrique « Aides proposées ».",
                 410,
             )
         return signed
