@@ -3,7 +3,11 @@
 ``register FILE…`` checks each mapping file against the policy catalogue, the form and the
 procedure as démarches-simplifiées describes it now, then stores it (a procedure registered
 again is replaced); ``list`` shows them, ``show NUMBER`` one of them in full (JSON),
-``remove NUMBER`` forgets one. Exit codes: 0 done, 1 refused (the reason on standard error).
+``remove NUMBER`` forgets one. ``webhook-url`` prints the address to set as each procedure's
+webhook in DS's settings (its secret included). ``sync [--since ISO]`` asks DS for the
+dossiers updated since the last sync and processes those the gateway created, as the webhook
+would have: what a lost webhook call left behind. Exit codes: 0 done, 1 refused or a dossier
+not processed (the reason on standard error).
 """
 
 from __future__ import annotations
@@ -17,8 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from gateway.procedures import ProcedureRejected, register_procedure, territory_of
-from runtime import Services
+from gateway.client_store import LiveClients
+from gateway.procedure_sync import SyncCounts, sync_procedures
+from gateway.procedures import ProcedureRejected, register_procedure, territory_of, webhook_url
+from gateway.sealing import Sealer
+from runtime import Parts, Services
+from runtime.secret import pseudonym_secret
+from runtime.services import ds_webhook_secret
 from runtime.settings import Settings
 from store import ProcedureNotFound, ProcedureRecord, StoreError
 
@@ -42,6 +51,26 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     show.add_argument("number", type=int)
     remove = psub.add_parser("remove", help="forget a registered procedure")
     remove.add_argument("number", type=int)
+    psub.add_parser(
+        "webhook-url", help="the address to set as the procedures' webhook on DS (secret in it)"
+    )
+    sync = psub.add_parser(
+        "sync", help="process the dossiers submitted since the last sync (lost webhook calls)"
+    )
+    sync.add_argument(
+        "--since",
+        type=_moment,
+        metavar="ISO",
+        help="look from this date-time (ISO 8601, UTC when no offset) instead of the last sync",
+    )
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {text!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _line(record: ProcedureRecord) -> str:
@@ -50,8 +79,43 @@ def _line(record: ProcedureRecord) -> str:
     return f"{record.number}\t{record.path}\t{record.form}\t{territory}\t{registered}"
 
 
+def _counts(counts: SyncCounts) -> str:
+    text = (
+        f"processed {counts.processed}, already {counts.already}, not ours {counts.not_ours},"
+        f" not submitted {counts.not_submitted}, failed {counts.failed}"
+    )
+    return text + (" (démarches-simplifiées could not be asked)" if counts.unreachable else "")
+
+
+async def _sync(settings: Settings, args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
+    # The benefit is evaluated again on a processed dossier: the rules run here.
+    async with Services.open(settings, clock, Parts(rules=True)) as services:
+        clients = LiveClients(
+            settings.clients_path, required=settings.clients_file is not None, clock=clock
+        )
+        registry = await clients.registry(services.clients)
+        report = await sync_procedures(
+            services, registry, Sealer(services.seal_key), clock, args.since
+        )
+    for number, counts in report.by_procedure.items():
+        print(f"procedure {number}: {_counts(counts)}", file=out)
+    print(f"total: {_counts(report.total())}", file=out)
+    if not report.ok:
+        print(f"{PROG}: some dossiers were not processed (see the log)", file=sys.stderr)
+        return 1
+    return 0
+
+
 async def _run(settings: Settings, args: argparse.Namespace, out: TextIO, clock: Clock) -> int:
     command = args.procedure_command
+    if command == "webhook-url":
+        secret = ds_webhook_secret(
+            settings, pseudonym_secret(settings.data_dir, settings.pseudonym_secret)
+        )
+        print(webhook_url(settings.public_url, secret), file=out)
+        return 0
+    if command == "sync":
+        return await _sync(settings, args, out, clock)
     async with Services.open(settings, clock) as services:
         if command == "register":
             code = 0

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.errors import ConnectorError, NotFound
+from gateway.dossiers.webhook import PATH as WEBHOOK_PATH
 from prefill import load_forms
 from prefill.champs import descriptors_from_graphql, descriptors_to_data
 from prefill.errors import DescriptorError, MappingError
@@ -154,3 +155,9 @@ async def procedure_for(
         if not territory and everywhere is None:
             everywhere = record
     return everywhere
+
+
+def webhook_url(public_url: str, secret: str) -> str:
+    """The address to set as a procedure's webhook on démarches-simplifiées: this gateway's
+    notifications endpoint, its secret path segment included (DS signs nothing)."""
+    return public_url.rstrip("/") + WEBHOOK_PATH.format(secret=secret)
