@@ -26,6 +26,7 @@ from eligibility import EligibilityService
 from gateway.app import Clock, build_app, utc_now
 from gateway.client_store import DEMO_CLIENTS, demo_credentials
 from gateway.clients import DEMO_CLIENT_ID
+from gateway.ds_sandbox import SandboxDs, is_sandbox, prepare_sandbox
 from gateway.errors import ConfigurationError
 from gateway.observability import configure_logging
 from runtime import settings as settings_module
@@ -222,9 +223,14 @@ def serve_workers(settings: Settings) -> None:
 
 
 def wait_for_upstreams(settings: Settings, timeout: float = 60.0) -> None:
+    """Until every sandbox server the gateway calls accepts connections: the agencies, and
+    démarches-simplifiées when it is the sandbox's."""
     deadline = time.monotonic() + timeout
-    for upstream in settings.upstreams.values():
-        parts = urlsplit(upstream.url)
+    servers = [(u.name, u.url) for u in settings.upstreams.values()]
+    if is_sandbox(settings):
+        servers.append(("démarches-simplifiées", settings.ds_url))
+    for name, url in servers:
+        parts = urlsplit(url)
         host, port = parts.hostname or "127.0.0.1", parts.port or 80
         while True:
             try:
@@ -232,7 +238,7 @@ def wait_for_upstreams(settings: Settings, timeout: float = 60.0) -> None:
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise SystemExit(f"the sandbox agency {upstream.name} did not start") from None
+                    raise SystemExit(f"the sandbox agency {name} did not start") from None
                 time.sleep(0.2)
 
 
@@ -288,11 +294,24 @@ DEMO_ROLES = {
 }
 
 
+def ds_lines(ds: SandboxDs) -> list[str]:
+    """Where démarches-simplifiées is and what the start made ready there."""
+    lines = [
+        f"  Démarches:  {ds.url}/   (sandbox démarches-simplifiées; the offers' links lead to",
+        "              dossiers prefilled there, submitted ones come back through its webhook)",
+    ]
+    if ds.procedures:
+        lines.append("    procedures: " + ", ".join(f"{p.number} {p.path}" for p in ds.procedures))
+    lines += [f"    not ready: {problem}" for problem in ds.problems]
+    return lines
+
+
 def banner(
     settings: Settings,
     credentials: Mapping[str, str],
     person: dict[str, object] | None,
     month: str,
+    ds: SandboxDs | None = None,
 ) -> str:
     base = settings.public_url
     secret = credentials[DEMO_CLIENT_ID]
@@ -304,6 +323,7 @@ def banner(
         f"  Auditors:   {base}/console/   (sandbox agent sign-in: click a listed agent)",
         f"  GraphiQL:   {base}/graphql   (add the header Authorization: Bearer <token>)",
         f"  Health:     {base}/healthz   {base}/readyz   {base}/metrics",
+        *(ds_lines(ds) if ds is not None else []),
         "  Clients (secrets new at every start; add yours with: unefois clients add):",
         *(
             f"    {demo.id:<18} {credentials[demo.id]}   {DEMO_ROLES.get(demo.id, '')}".rstrip()
@@ -352,9 +372,13 @@ def run_embedded(settings: Settings, sandbox_month: str) -> int:
     credentials = asyncio.run(demo_credentials(settings, utc_now()))
     wait_for_upstreams(settings)
     person = example_person(settings)
+    # The sandbox DS's procedures registered and their webhooks pointed here, at every start
+    # (never on a real DS: UNEFOIS_DS_URL elsewhere leaves it to `unefois procedure`).
+    ds = asyncio.run(prepare_sandbox(settings, utc_now)) if is_sandbox(settings) else None
 
     def announce() -> None:
-        print(banner(settings, credentials, person, sandbox_month), file=sys.stdout, flush=True)
+        text = banner(settings, credentials, person, sandbox_month, ds)
+        print(text, file=sys.stdout, flush=True)
 
     serve(settings, announce)
     return 0
