@@ -42,6 +42,18 @@ def _checkout_packages() -> set[str]:
     } - NOT_PRODUCT
 
 
+# Files in the packages that nothing reads at run time, so not installed: alembic's template
+# for writing a new revision, and a note for maintainers.
+NOT_RUNTIME = {"store/migrations/script.py.mako", "prefill/data/README.md"}
+
+
+def _package_data() -> dict[str, list[str]]:
+    tool = _pyproject()["tool"]
+    assert isinstance(tool, dict)
+    data: dict[str, list[str]] = tool["setuptools"]["package-data"]
+    return data
+
+
 def _patterns() -> list[Pattern]:
     return read_patterns((ROOT / ".dockerignore").read_text(encoding="utf-8"))
 
@@ -50,6 +62,40 @@ def test_pyproject_lists_every_product_package() -> None:
     product = _checkout_packages()
     assert _setuptools_packages() == product
     assert _mypy_packages() == product
+
+
+def test_package_data_installs_every_file_the_packages_read() -> None:
+    """What a package holds besides its modules (the sandbox's procedures and mappings, the
+    policy catalogue, templates…) is installed with it: ``pip install .`` and the image get
+    what a source checkout has."""
+    data = _package_data()
+    left_out = []
+    for package in sorted(_setuptools_packages()):
+        folder = ROOT / package
+        installed = {f for pattern in data.get(package, []) for f in folder.glob(pattern)}
+        for path in folder.rglob("*"):
+            rel = path.relative_to(ROOT).as_posix()
+            if (
+                not path.is_file()
+                or path.suffix in {".py", ".pyc"}
+                or "__pycache__" in path.parts
+                or rel in NOT_RUNTIME
+            ):
+                continue
+            if path not in installed:
+                left_out.append(rel)
+    assert left_out == []
+
+
+def test_the_sandbox_ds_files_are_package_data() -> None:
+    patterns = _package_data()["sandbox"]
+    folder = ROOT / "sandbox"
+    installed = {f.relative_to(folder).as_posix() for p in patterns for f in folder.glob(p)}
+    assert {
+        "demarches/procedures.yaml",
+        "demarches/schema.graphql",
+        "demarches/mappings/demande-rsa.yaml",
+    } <= installed
 
 
 def test_the_build_context_admits_the_product_packages_and_nothing_else() -> None:
