@@ -141,6 +141,8 @@ class DossierStart:
             return signed
         services = services_of(request)
         procedures = await _procedures(services, form.id)
+        if not procedures:  # removed since the page was shown
+            return _not_online(request)
         chosen = _chosen(procedures, _one(fields, "procedure"))
         if chosen is None:
             return self._page(request, form, offer, procedures, None, error="departement")

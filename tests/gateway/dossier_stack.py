@@ -65,6 +65,7 @@ __all__ = [
     "deposit",
     "dossier_params",
     "hook",
+    "now",
     "offer_for",
     "rules",
     "sandbox",
