@@ -1,8 +1,10 @@
 """``unefois run`` stopped as a supervisor stops it (SIGTERM): the gateway and its sandbox
 child both end, and the sandbox's ports are free again.
 
-``unefois run`` starts the sandbox on its default ports (8701-8712): the test needs them free,
-and waits a bounded time for another run to release them before it fails.
+``unefois run`` starts the sandbox on its default ports (8701-8713): the test needs them free,
+and waits a bounded time for another run to release them before it fails. Once up, the run
+has made the sandbox démarches-simplifiées ready: its procedures' webhooks lead to this
+gateway.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from tests.system._stack import HOST, free_port, tail
 pytestmark = pytest.mark.system
 linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 
-SANDBOX_PORTS = range(8701, 8713)  # seven agencies, FranceConnect, SMS, mail, witness, agents
+# Seven agencies, FranceConnect, SMS, mail, witness, agents, démarches-simplifiées.
+SANDBOX_PORTS = range(8701, 8714)
+DS_URL = f"http://{HOST}:8713"
 PORTS_WAIT = 120.0
 START_TIMEOUT = 180.0
 STOP_TIMEOUT = 60.0
@@ -151,6 +155,35 @@ def test_a_signal_stops_the_gateway_and_the_sandbox(
         assert _session_members(run.pid) == [], "a process of unefois run outlived it"
         assert _busy_ports() == []
         assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
+    finally:
+        _kill_session(run)
+
+
+@linux_only
+def test_run_points_the_sandbox_ds_webhooks_at_the_gateway(tmp_path: Path) -> None:
+    """Every sandbox procedure's webhook is this gateway's, its secret the one the gateway
+    answers; the banner says where démarches-simplifiées is."""
+    run, port, log = _start_run(tmp_path)
+    try:
+        gateway = f"http://{HOST}:{port}"
+        assert _wait_until(lambda: b"D\xc3\xa9marches:" in log.read_bytes(), START_TIMEOUT)
+        text = log.read_text(encoding="utf-8")
+        assert f"  Démarches:  {DS_URL}/   (sandbox démarches-simplifiées" in text
+        assert "procedures: " in text and "not ready" not in text, tail(log)
+        hooks = {
+            number: httpx.get(f"{DS_URL}/_sandbox/demarches/{number}/webhook", timeout=5).json()[
+                "url"
+            ]
+            for number in (101, 102, 103, 104, 105)
+        }
+        [hook] = set(hooks.values())
+        assert hook.startswith(f"{gateway}/demarches-simplifiees/notifications/")
+        # DS's call to it reaches the gateway, which knows the secret: a dossier not its own.
+        answer = httpx.post(hook, data={"dossier_id": "999999", "state": "en_construction"})
+        assert answer.status_code == 200 and answer.json() == {"result": "not_ours"}
+
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=STOP_TIMEOUT) == 0, tail(log)
     finally:
         _kill_session(run)
 
