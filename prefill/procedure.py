@@ -147,12 +147,14 @@ def luhn_ok(digits: str) -> bool:
 
 
 def siret_ok(value: str) -> bool:
-    """14 digits passing Luhn's check (La Poste's establishments: digit sum a multiple of 5)."""
+    """14 digits, the SIREN (9 first) and the whole SIRET passing Luhn's check — the rule the
+    exchange applies to a recipient; La Poste's establishments share one SIREN, and their
+    SIRET's digit sum is a multiple of 5 instead."""
     if not re.fullmatch(r"\d{14}", value):
         return False
-    if value.startswith("356000000") and value != "35600000000048":
-        return sum(int(c) for c in value) % 5 == 0
-    return luhn_ok(value)
+    if luhn_ok(value[:9]) and luhn_ok(value):
+        return True
+    return value.startswith("356000000") and sum(int(c) for c in value) % 5 == 0
 
 
 class _Reader:

@@ -155,14 +155,7 @@ class DossierStart:
             registry = await self._clients.current(request)
             rc = acting_for(services, registry, chosen.procedure.client, now)
             if consent_needed:
-                await services.consents.grant(
-                    signed.citizen,
-                    client_id=chosen.procedure.client,
-                    purpose=None,
-                    categories=_categories(services, form, chosen, now.date()),
-                    until=now.date() + timedelta(days=CONSENT_DAYS),
-                    now=now,
-                )
+                await _consent(services, signed, chosen, form, now)
             ref = PersonReference(identity=signed.citizen.identity)
             view, filled = await fill_form(rc, ref, chosen.context(), form)
             payload = ds_payload(form, filled, chosen.procedure, chosen.champs)
@@ -302,9 +295,36 @@ def _one(fields: FormData, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+async def _consent(
+    services: Services, signed: SignedCitizen, chosen: Registered, form: FormDef, now: datetime
+) -> None:
+    """The person's consent to the procedure's client for what the form and its benefit read,
+    for :data:`CONSENT_DAYS`; not recorded again when one in force already covers it (the same
+    link followed again after a failure)."""
+    wanted = set(_categories(services, form, chosen, now.date()))
+    until = now.date() + timedelta(days=CONSENT_DAYS)
+    for consent in await services.consents.mine(signed.citizen):
+        if (
+            consent.client_id == chosen.procedure.client
+            and consent.active(now.date())
+            and wanted <= consent.categories
+            and consent.valid_until >= until - timedelta(days=1)
+        ):
+            return
+    await services.consents.grant(
+        signed.citizen,
+        client_id=chosen.procedure.client,
+        purpose=None,
+        categories=sorted(wanted),
+        until=until,
+        now=now,
+    )
+
+
 def _not_online(request: Request) -> Response:
-    return invalid(
+    return error_page(
         request,
+        "Demande en ligne indisponible",
         "Cette demande ne peut pas encore être faite en ligne avec vos informations "
         "préremplies. Rapprochez-vous de l'organisme qui vous a écrit.",
         503,
@@ -312,8 +332,9 @@ def _not_online(request: Request) -> Response:
 
 
 def _unavailable(request: Request, status: int) -> Response:
-    return invalid(
+    return error_page(
         request,
+        "Dossier non préparé",
         "Votre dossier n'a pas pu être préparé pour le moment. Rien n'a été envoyé : "
         "réessayez dans quelques minutes avec le même lien.",
         status,
