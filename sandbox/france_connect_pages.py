@@ -95,9 +95,12 @@ def login_page(params: Mapping[str, str], population: Population) -> str:
         f"<ul>\n{choices}\n</ul>\n</form>\n"
         f'<form method="post" action="{AUTHORIZE_PATH}" aria-labelledby="numero">\n{hidden}\n'
         '<h2 id="numero">Autre personne</h2>\n'
-        f'<p><label for="person">Numéro de la personne (de 0 à {last})</label>\n'
-        f'<input id="person" name="person" type="number" min="0" max="{last}" required '
-        'inputmode="numeric"></p>\n'
+        f'<p><label for="person">Numéro de la personne (de 0 à {last}) ou son adresse '
+        "électronique</label>\n"
+        '<span class="hint" id="person-aide">L\'adresse à laquelle un courriel du bac à sable '
+        "lui a été envoyé, par exemple.</span>\n"
+        '<input id="person" name="person" type="text" required autocomplete="off" '
+        'aria-describedby="person-aide"></p>\n'
         '<p><button type="submit">Se connecter</button></p>\n</form>'
     )
     return page("Connexion — FranceConnect (bac à sable)", body)
@@ -115,9 +118,17 @@ def build_app(
     faults = FaultInjector("FranceConnect", "45", setup.faults, seed)
     stats = RequestStats()
 
+    # A person's fictitious e-mail address (the one the mail sink shows) signs them in too.
+    by_email: dict[str, int] = {}
+    for person in population.persons:
+        if person.email is not None:
+            by_email.setdefault(person.email.lower(), person.index)
+
     def chosen(form: Mapping[str, str]) -> int | None:
         raw = form.get("person", "").strip()
-        if not raw.isdigit() or int(raw) >= len(population.persons):
+        if "@" in raw:
+            return by_email.get(raw.lower())
+        if not raw.isascii() or not raw.isdigit() or int(raw) >= len(population.persons):
             return None
         return int(raw)
 

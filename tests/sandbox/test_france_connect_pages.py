@@ -177,6 +177,23 @@ def test_the_number_form_signs_in_as_the_typed_person(
     url, body = click(page_url, page, "Se connecter")
     answer = http.post(url, content=body, headers=FORM)
     assert answer.status_code == 400 and "location" not in answer.headers
+    # Neither is a number out of range, nor one in other digits.
+    for typed in (str(len(sandbox.population.persons)), "٤٢"):
+        url, body = click(page_url, page, "Se connecter", {"person": typed})
+        assert http.post(url, content=body, headers=FORM).status_code == 400
+
+
+def test_the_number_form_takes_the_e_mail_address_a_campaign_wrote_to(
+    http: httpx.Client, sandbox: RunningSandbox
+) -> None:
+    person = next(p for p in sandbox.population.persons if p.email is not None)
+    assert person.email is not None
+    page_url = _authorize(http, sandbox.france_connect_url)
+    page = http.get(page_url).text
+    url, body = click(page_url, page, "Se connecter", {"person": person.email.upper()})
+    _code_of(http.post(url, content=body, headers=FORM))
+    url, body = click(page_url, page, "Se connecter", {"person": "personne@example.fr"})
+    assert http.post(url, content=body, headers=FORM).status_code == 400
 
 
 def _id_token(http: httpx.Client, base: str) -> str:
