@@ -24,7 +24,8 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"-?[0-9]+([.,][0-9]{1,3})?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"(0[1-9][0-9]{8}|\+[1-9][0-9]{7,14})")
-_SPACES = re.compile(r"[\s.]+")
+_SPACES = re.compile(r"[\s.]+")  # spaces and thousands dots, in whole numbers
+_BLANKS = re.compile(r"\s+")
 ROWS_MAX = 20
 IDENTITY = ("identite_genre", "identite_nom", "identite_prenom")
 
@@ -40,6 +41,15 @@ def rows_name(champ: ChampDef) -> str:
 def row_count(raw: Raw, champ: ChampDef) -> int:
     given = (raw.get(rows_name(champ)) or ["0"])[0]
     return min(int(given), ROWS_MAX) if given.isdigit() else 0
+
+
+def _decimal_text(text: str) -> str:
+    """A decimal as typed in French ("1 234,56", "1.234,56") or as shown ("862.44"): a dot
+    is the decimal separator unless a comma is there too (then dots group thousands)."""
+    compact = _BLANKS.sub("", text)
+    if "," in compact:
+        compact = compact.replace(".", "").replace(",", ".")
+    return compact
 
 
 def _raw_of(champ: ChampDef, value: Value) -> list[str]:
@@ -59,6 +69,8 @@ def _raw_of(champ: ChampDef, value: Value) -> list[str]:
         return [value.label]
     if champ.type == "datetime" and isinstance(value, str):
         return [value[:16]]  # what a datetime-local input shows: YYYY-MM-DDTHH:MM
+    if champ.type == "decimal_number":
+        return [str(value).replace(".", ",")]  # shown as French write it: 862,44
     return [str(value)]
 
 
@@ -140,7 +152,7 @@ def _typed(champ: ChampDef, text: str) -> tuple[Value | None, str | None]:
             else (None, "Saisissez un nombre entier, par exemple 42.")
         )
     if kind == "decimal_number":
-        compact = _SPACES.sub("", text).replace(",", ".")
+        compact = _decimal_text(text)
         return (
             (compact, None)
             if _DECIMAL.fullmatch(compact)

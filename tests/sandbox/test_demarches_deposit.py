@@ -175,3 +175,27 @@ def test_a_row_is_added_and_removed_with_plain_buttons(
     assert f'id="r1_{PRENOM.key}"' in added.text
     removed = post_form(http, url, form, f"supprimer:{ENFANTS.id}:0")
     assert f'id="r0_{PRENOM.key}"' not in removed.text
+
+
+def test_a_prefilled_decimal_deposited_unchanged_keeps_its_value(
+    sandbox: RunningSandbox, http: httpx.Client
+) -> None:
+    """The page shows 512,5 as French write it, and reads back what it showed: never 5125."""
+    url, number = prefilled(http, sandbox)
+    form = form_of(sandbox, number)
+    assert form[LOYER.key] == ["512,5"]
+    form[ATTESTATION.key] = ["true"]
+    assert submit(http, url, form).status_code == 200
+    answer = graphql(http, sandbox.demarches_url, DOSSIER, number=number)
+    champs = {c["id"]: c for c in answer["data"]["dossier"]["champs"]}
+    assert champs[LOYER.id]["decimalNumber"] == 512.5
+    # Typed with a thousands dot and a decimal comma, or with a decimal dot: the same number.
+    for typed, expected in (("1.234,56", 1234.56), ("1 234.5", 1234.5)):
+        url, number = prefilled(http, sandbox)
+        form = form_of(sandbox, number)
+        form[LOYER.key] = [typed]
+        form[ATTESTATION.key] = ["true"]
+        assert submit(http, url, form).status_code == 200
+        answer = graphql(http, sandbox.demarches_url, DOSSIER, number=number)
+        champs = {c["id"]: c for c in answer["data"]["dossier"]["champs"]}
+        assert champs[LOYER.id]["decimalNumber"] == expected, typed

@@ -87,7 +87,7 @@ def test_the_dossier_page_shows_what_ds_kept(sandbox: RunningSandbox, http: http
     assert selected(html, SITUATION.key) is None
     assert selected(html, PAYS.key) is None
     assert selected(html, COMMUNE_NAISSANCE.key) == "69003|69123"
-    assert input_value(html, LOYER.key) == "512.5"
+    assert input_value(html, LOYER.key) == "512,5"  # as French write it
     assert checked(html, AIDE_LOGEMENT.key) == ["true"]
     assert input_value(html, "r0_" + ENFANT_PRENOM.key) == "LÉA"
     assert f'<label for="{BIRTH.key}">Date de naissance (obligatoire)</label>' in html
