@@ -124,7 +124,12 @@ class DossierStart:
         if not procedures:
             return _not_online(request)
         chosen = _chosen(procedures, request.query_params.get("procedure"))
-        return self._page(request, form, offer, procedures, chosen)
+        earlier = [
+            d.number
+            for d in await services_of(request).dossiers.for_person(offer.person)
+            if d.offer_id == offer.id
+        ]
+        return self._page(request, form, offer, procedures, chosen, earlier=earlier)
 
     async def create(self, request: Request) -> Response:
         try:
@@ -191,6 +196,7 @@ class DossierStart:
         procedures: Sequence[Registered],
         chosen: Registered | None,
         error: str | None = None,
+        earlier: Sequence[int] = (),
     ) -> Response:
         services = services_of(request)
         catalogue = services.catalogue
@@ -217,6 +223,7 @@ class DossierStart:
             "legal_basis": purpose.legal_basis,
             "consent": purpose.lawful_ground == "consent",
             "days": CONSENT_DAYS,
+            "earlier": list(earlier),
             "categories": categories,
             "error": error,
         }

@@ -212,6 +212,10 @@ async def test_an_offer_becomes_a_prefilled_dossier_then_an_applied_offer(
     assert dossier_url.startswith(journey.sandbox.demarches_url + "/commencer/demande-rsa?")
     assert "prefill_token" in parse_qs(urlsplit(dossier_url).query)
 
+    # Back on the page: it says a dossier was already prepared.
+    again = await journey.http.get(link)
+    assert "Un dossier a déjà été préparé pour cette demande" in html.unescape(again.text)
+
     # On DS: the dossier is prefilled with the person's data.
     async with httpx.AsyncClient(timeout=10.0) as browser:
         shown = await browser.get(dossier_url)
