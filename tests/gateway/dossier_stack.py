@@ -9,16 +9,21 @@ so that pytest finds them there.
 from __future__ import annotations
 
 import dataclasses
+import html
+import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
+import sandbox as sandbox_package
 from connectors.demarches import Demarches
 from eligibility import EligibilityService
 from exchange import CONSENT_SECTOR
@@ -27,24 +32,13 @@ from gateway.client_store import ensure_demo_clients
 from gateway.clients import ensure_default_clients
 from gateway.keys import load_or_create
 from gateway.procedures import register_procedure
+from proactive.campaign import CampaignRunner
 from proactive.links import offer_token
 from proactive.population import identity_from_params
 from runtime import Services
-from sandbox import RunningSandbox
+from runtime.settings import Settings, load
+from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from store.dossiers import DossierLink
-from tests.gateway.test_dossiers import (
-    MAPPINGS,
-    PUBLIC,
-    Journey,
-    csrf,
-    now,
-    offer_for,
-    rules,
-    sandbox,
-    settings_for,
-    sign_in,
-    someone,
-)
 from tests.sandbox.test_demarches_support import (
     ADRESSE,
     AIDE,
@@ -55,6 +49,7 @@ from tests.sandbox.test_demarches_support import (
     form_of,
     submit,
 )
+from tests.system._stack import previous_month
 
 __all__ = [
     "Stack",
@@ -75,11 +70,114 @@ __all__ = [
     "stack",
 ]
 
+# The sandbox's agencies know the months up to the last one: the journey runs in real time
+# (the sandbox FranceConnect signs with it), and the benefit is evaluated on recent months.
+MONTH = previous_month()
+RECIPIENT = "13002526500013"
+PUBLIC = "http://127.0.0.1:8000"  # a return address the sandbox FranceConnect knows
+MAPPINGS = Path(sandbox_package.__file__).parent / "demarches" / "mappings"
+
+
+def now() -> datetime:
+    # Real time: the sandbox provider signs its id_tokens with it.
+    return datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[RunningSandbox]:
+    with start_in_thread(SandboxConfig(size=40, reference_month=MONTH)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def someone(sandbox: RunningSandbox) -> dict[str, Any]:
+    """An adult alone without income: the RSA campaign makes them an offer."""
+    with httpx.Client(timeout=5.0) as client:
+        answer = client.get(
+            sandbox.urls["civil_registry"] + "/_sandbox/persons",
+            params={"kind": "scenario:seul-35-sans-revenu", "limit": 20},
+        )
+    entry: dict[str, Any] = next(e for e in answer.json()["data"] if e["role"] == "adult")
+    return entry
+
+
+@pytest.fixture(scope="module")
+def rules() -> Iterator[EligibilityService]:
+    import asyncio
+
+    service = EligibilityService(workers=1)
+    asyncio.run(service.start())
+    yield service
+    asyncio.run(service.aclose())
+
+
+def settings_for(sandbox: RunningSandbox, data_dir: Path) -> Settings:
+    env = {
+        "UNEFOIS_DATA_DIR": str(data_dir),
+        "UNEFOIS_PUBLIC_URL": PUBLIC,
+        "UNEFOIS_FRANCECONNECT_ISSUER": sandbox.france_connect_url,
+        "UNEFOIS_DS_URL": sandbox.demarches_url,
+        "UNEFOIS_CAMPAIGN_RECIPIENT": RECIPIENT,
+    }
+    for name, url in sandbox.urls.items():
+        env[f"UNEFOIS_{name.upper()}_URL"] = url
+        env[f"UNEFOIS_{name.upper()}_TIMEOUT"] = "10.0"
+    return load(env)
+
+
+async def offer_for(stack: Stack, entry: dict[str, Any], campaign: str) -> str:
+    services = stack.services
+    runner = CampaignRunner(
+        services.exchange,
+        services.offers,
+        services.outbox,
+        services.pseudonyms,
+        now,
+        recipient=RECIPIENT,
+    )
+    summary = await runner.run([identity_from_params(entry["personne"])], "rsa", MONTH, campaign)
+    assert summary.offers_created == 1
+    [offer] = await services.offers.for_campaign(campaign)
+    await services.offers.transition(offer.id, "notified", now())
+    return offer.id
+
+
+async def sign_in(stack: Stack, start: str, index: int) -> str:
+    """Through the sandbox FranceConnect, as a browser: its page, one person's button; the
+    path the gateway sends the browser back to."""
+    assert start.startswith("/mon-espace/connexion?retour=")
+    begun = await stack.http.get(start)
+    assert begun.status_code == 303
+    authorize = begun.headers["location"]
+    async with httpx.AsyncClient(timeout=10.0) as browser:
+        page = await browser.get(authorize)
+        form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+        form = {k: html.unescape(v) for k, v in form.items()}
+        chosen = await browser.post(
+            urlsplit(authorize)._replace(query="").geturl(), data={**form, "person": str(index)}
+        )
+    assert chosen.status_code == 302, chosen.text
+    done = await stack.http.get(chosen.headers["location"])
+    assert done.status_code == 303, done.text
+    location: str = done.headers["location"]
+    return location
+
+
+def csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', page.text)
+    assert found is not None, "the page's forms carry no CSRF token"
+    return found.group(1)
+
+
 WEBHOOK = "/demarches-simplifiees/notifications/"
 
 
 @dataclass
-class Stack(Journey):
+class Stack:
+    http: httpx.AsyncClient
+    settings: Settings
+    services: Services
+    sandbox: RunningSandbox
     app: Starlette
 
     def swap(self, services: Services) -> None:
