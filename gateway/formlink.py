@@ -25,20 +25,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.dossiers.start import dossier_path
+from gateway.offer_link import linked_offer
 from gateway.optout import HEADERS, invalid
 from gateway.state import services_of
 from gateway.web.csrf import CsrfRejected, checked_form
 from gateway.web.render import render
 from prefill import load_forms
-from proactive.links import FORM_PATH, OFFER_PARAM, offer_id, offer_token, opt_out_url
-from store import OfferNotFound
+from proactive.links import FORM_PATH, OFFER_PARAM, offer_token, opt_out_url
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 DECLINE = "refus"  # POST <form link path>/refus: "this benefit is not for me"
-
-UNKNOWN = "Ce lien ne correspond à aucune demande."
 
 
 class FormLinkPage:
@@ -48,16 +46,10 @@ class FormLinkPage:
         self._forms = load_forms()
 
     async def show(self, request: Request) -> Response:
-        form = self._forms.get(str(request.path_params["form"]))
-        found = offer_id(request.query_params.get(OFFER_PARAM, ""))
-        if form is None or found is None:
-            return invalid(request, UNKNOWN, 404)
-        try:
-            offer = await services_of(request).offers.get(found)
-        except OfferNotFound:
-            return invalid(request, UNKNOWN, 404)
-        if offer.benefit != form.benefit:
-            return invalid(request, UNKNOWN, 404)
+        found = await linked_offer(request, self._forms, request.query_params.get(OFFER_PARAM))
+        if isinstance(found, Response):
+            return found
+        form, offer = found
         await services_of(request).offers.opened(offer.id, self._clock())
         log.info("proactive offer opened")
         context = {
@@ -73,22 +65,15 @@ class FormLinkPage:
     async def decline(self, request: Request) -> Response:
         """The person says the offer is not for them: it is closed as declined (they may
         still be told of other benefits; opting out of everything is the other link)."""
-        form = self._forms.get(str(request.path_params["form"]))
         try:
             fields = await checked_form(request)
         except CsrfRejected:
             return invalid(request, "Ce formulaire a expiré : rouvrez le lien reçu.", 403)
         tokens = fields.getlist(OFFER_PARAM)
-        token = tokens[0] if len(tokens) == 1 else None
-        found = offer_id(token) if isinstance(token, str) else None
-        if form is None or found is None:
-            return invalid(request, UNKNOWN, 404)
-        try:
-            offer = await services_of(request).offers.get(found)
-        except OfferNotFound:
-            return invalid(request, UNKNOWN, 404)
-        if offer.benefit != form.benefit:
-            return invalid(request, UNKNOWN, 404)
+        found = await linked_offer(request, self._forms, tokens[0] if len(tokens) == 1 else None)
+        if isinstance(found, Response):
+            return found
+        _, offer = found
         await services_of(request).offers.declined(offer.id, self._clock())
         log.info("proactive offer declined")
         return render(request, "offres/refus.html", headers=HEADERS)

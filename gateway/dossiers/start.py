@@ -35,6 +35,7 @@ from gateway.citizen.pages import proactive_pseudonym
 from gateway.citizen.signin import SignedCitizen, SignIn, error_page, identity_data, login_url
 from gateway.client_store import ClientSource
 from gateway.dossiers.acting import ProcedureUnavailable, Registered, acting_for
+from gateway.offer_link import linked_offer
 from gateway.optout import HEADERS, invalid
 from gateway.sealing import Sealer
 from gateway.state import services_of
@@ -42,11 +43,11 @@ from gateway.web.csrf import CsrfRejected, checked_form
 from gateway.web.render import render
 from prefill import FormDef, fields_needed, load_forms
 from prefill.ds_payload import ds_payload
-from proactive.links import OFFER_PARAM, offer_id, offer_token
+from proactive.links import OFFER_PARAM, offer_token
 from runtime import Services
 from schema.eligibility import ELIGIBILITY_FIELDS
 from schema.prefill import fill_form
-from store import Offer, OfferNotFound, StoreError
+from store import Offer, StoreError
 from store.dossiers import DossierLink
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,6 @@ Clock = Callable[[], datetime]
 DOSSIERS = "/mon-espace/demandes"  # /mon-espace/demandes/<form>: the citizen space's session
 TEMPLATE = "offres/preremplir.html"
 CONSENT_DAYS = 90  # the consent covers reading the data again when the person submits
-UNKNOWN = "Ce lien ne correspond à aucune demande."
 OPEN = frozenset({"notified", "opened"})
 
 
@@ -76,17 +76,7 @@ class DossierStart:
         self._forms = load_forms()
 
     async def _offer(self, request: Request, token: object) -> tuple[FormDef, Offer] | Response:
-        form = self._forms.get(str(request.path_params["form"]))
-        found = offer_id(token) if isinstance(token, str) else None
-        if form is None or found is None:
-            return invalid(request, UNKNOWN, 404)
-        try:
-            offer = await services_of(request).offers.get(found)
-        except OfferNotFound:
-            return invalid(request, UNKNOWN, 404)
-        if offer.benefit != form.benefit:
-            return invalid(request, UNKNOWN, 404)
-        return form, offer
+        return await linked_offer(request, self._forms, token)
 
     async def _mine(self, request: Request, offer: Offer, back: str) -> SignedCitizen | Response:
         signed = await self._signin.current(request)
