@@ -28,12 +28,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from connectors import ConnectorError, NotFound
+from connectors import NotFound
 from exchange import PersonReference
-from exchange.errors import ExchangeError
 from gateway.citizen.signin import identity_from
 from gateway.clients import ClientRegistry
-from gateway.dossiers.acting import ProcedureUnavailable, Registered, acting_for
+from gateway.dossiers.acting import Registered, acting_for
 from gateway.dossiers.start import binding
 from gateway.sealing import SealBroken, Sealer
 from prefill import PrefillError, load_forms
@@ -41,7 +40,6 @@ from prefill.ds_payload import from_dossier
 from prefill.resubmit import settled_fields, submission_of
 from runtime import Services
 from schema.prefill import fill_form, settle_submission
-from store import StoreError
 from store.dossiers import DossierLink, DossierNotFound
 
 log = logging.getLogger(__name__)
@@ -78,16 +76,11 @@ async def process_dossier(
             await services.dossiers.finish(number, "created", now)
             return Processed("not_submitted")
         outcome = await _apply(services, registry, sealer, claimed, node, now)
-    except (
-        ConnectorError,
-        ExchangeError,
-        StoreError,
-        ProcedureUnavailable,
-        SealBroken,
-        PrefillError,
-    ) as error:
-        # The kind of failure, and for a refused submission the form's field ids (never a
-        # value): what an operator needs to fix a mapping.
+    except Exception as error:
+        # Whatever failed (an agency, DS, the rules, a refused submission), the row must not
+        # stay claimed: it is marked failed, and DS's next call or a sync tries it again.
+        # Logged: the kind of failure, and for a refused submission the form's field ids —
+        # never the error's message, which could carry a value.
         fields = getattr(error, "field", None) if isinstance(error, PrefillError) else None
         log.warning(
             "submitted dossier not processed: %s",
