@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from audit import tables
 from audit.database import AuditDatabase
@@ -74,24 +75,29 @@ def _campaign(row: Any) -> Campaign:
 async def declare(db: AuditDatabase, campaign: Campaign) -> Campaign:
     """Store ``campaign``, or widen the declaration already stored for its object; the
     declaration as stored."""
+    values = {
+        "object": campaign.object,
+        "client": campaign.client,
+        "purpose": campaign.purpose,
+        "start": campaign.start,
+        "end": campaign.end,
+        "population": campaign.population,
+        "declared_at": campaign.declared_at,
+    }
+    insert = postgresql.insert if db.backend == "postgresql" else sqlite.insert
     async with db.transaction(write=True) as conn:
+        # Workers of one campaign declare it at once: the first insert wins, the others find
+        # its row (locked until this transaction ends) and widen it. A SELECT … FOR UPDATE
+        # alone locks no row that does not exist yet, so two inserts raced.
+        await conn.execute(
+            insert(tables.campaigns)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["object"])
+        )
         query = select(tables.campaigns).where(_C.object == campaign.object)
         if db.backend == "postgresql":
             query = query.with_for_update()
-        row = (await conn.execute(query)).first()
-        if row is None:
-            await conn.execute(
-                tables.campaigns.insert().values(
-                    object=campaign.object,
-                    client=campaign.client,
-                    purpose=campaign.purpose,
-                    start=campaign.start,
-                    end=campaign.end,
-                    population=campaign.population,
-                    declared_at=campaign.declared_at,
-                )
-            )
-            return campaign
+        row = (await conn.execute(query)).one()
         stored = _campaign(row)
         if (stored.client, stored.purpose) != (campaign.client, campaign.purpose):
             raise InvalidEntry("this campaign object is declared for another client or purpose")

@@ -3,6 +3,7 @@ one object is still flagged."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -107,6 +108,22 @@ async def test_declaring_again_widens_and_another_client_is_refused(log: AuditLo
         await reader.declare_campaign(replace(CAMPAIGN, client="other-app"))
     with pytest.raises(InvalidEntry):
         replace(CAMPAIGN, end=CAMPAIGN.start)
+
+
+async def test_workers_declaring_the_same_campaign_at_once_all_succeed(log: AuditLog) -> None:
+    """Each worker of a campaign declares it as it starts: at once, on one database. The
+    first insert wins; the others widen its row (on PostgreSQL two inserts used to race)."""
+    reader = AuditReader(log._db)
+    declarations = [
+        replace(CAMPAIGN, end=CAMPAIGN.end + timedelta(minutes=n), population=n) for n in range(6)
+    ]
+    await asyncio.gather(*(reader.declare_campaign(c) for c in declarations))
+    (stored,) = await reader.campaigns()
+    assert (stored.start, stored.end, stored.population) == (
+        CAMPAIGN.start,
+        CAMPAIGN.end + timedelta(minutes=5),
+        5,
+    )
 
 
 BURSTS = AnomalyRules(distinct_persons=1000, burst_factor=3.0, burst_minimum=20)
