@@ -88,6 +88,11 @@ def _member(d: dict[str, Any]) -> HouseholdMember:
     )
 
 
+def _part(d: dict[str, Any], key: str) -> str | None:
+    value = opt_string(d, key)
+    return value.strip() or None if value is not None else None
+
+
 def _address(d: dict[str, Any] | None) -> PostalAddress | None:
     if d is None:
         return None
@@ -106,7 +111,18 @@ def _address(d: dict[str, Any] | None) -> PostalAddress | None:
         head, _, tail = town.partition(" ")
         if head.isdigit() and len(head) == 5:
             postal_code, city = head, tail or None
-    return PostalAddress(tuple(lines), postal_code, city, None, opt_string(d, "pays"))
+    return PostalAddress(
+        tuple(lines),
+        postal_code,
+        city,
+        None,
+        opt_string(d, "pays"),
+        recipient=_part(d, "destinataire"),
+        complement=_part(d, "complement_information"),
+        building=_part(d, "complement_information_geographique"),
+        street=_part(d, "numero_libelle_voie"),
+        locality=_part(d, "lieu_dit"),
+    )
 
 
 def parse_family_quotient(data: dict[str, Any], provenance: Provenance) -> FamilyQuotient:

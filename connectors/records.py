@@ -58,11 +58,24 @@ class HouseholdMember:
 
 @dataclass(frozen=True)
 class PostalAddress:
+    """A postal address as the agency gave it.
+
+    ``lines`` are the agency's lines as it wrote them (the CAF's whole block, its
+    ``code_postal_ville`` last; the DGFiP's lines above the postcode). The structured parts
+    keep the CAF's fields apart, in the order of NF Z10-011's lines, where the agency names
+    them; an agency that does not leaves them None.
+    """
+
     lines: tuple[str, ...]
     postal_code: str | None
     city: str | None
     cog_commune: str | None
     country: str | None
+    recipient: str | None = None  # "destinataire": civility and name, as the agency wrote it
+    complement: str | None = None  # "complement_information": apartment, floor, c/o…
+    building: str | None = None  # "complement_information_geographique": building, entrance
+    street: str | None = None  # "numero_libelle_voie": number and street
+    locality: str | None = None  # "lieu_dit": a hamlet, or a special delivery (BP…)
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,29 @@ async def test_asf_has_no_increase(person: PivotIdentity, ctx: CallContext) -> N
     data["date_debut_droit"] = "2024-02-28"
     status = await cnaf(data, []).benefit(person, "asf", ctx)
     assert status.with_increase is None and status.since == date(2024, 2, 28)
+
+
+async def test_family_quotient_keeps_the_address_parts_apart(
+    person: PivotIdentity, ctx: CallContext
+) -> None:
+    address = {
+        "destinataire": "Madame DURAND ANNE",
+        "complement_information": "APPARTEMENT 12 ETAGE 3",
+        "complement_information_geographique": "",
+        "numero_libelle_voie": "4 RUE DES ACACIAS",
+        "lieu_dit": "LE HAUT BOIS",
+        "code_postal_ville": "97100 BASSE TERRE",
+        "pays": "FRANCE",
+    }
+    qf = await cnaf({**QF, "adresse": address}, []).family_quotient(person, ctx)
+    got = qf.address
+    assert got is not None
+    assert (got.recipient, got.complement, got.building) == (
+        "Madame DURAND ANNE",
+        "APPARTEMENT 12 ETAGE 3",
+        None,
+    )
+    assert (got.street, got.locality) == ("4 RUE DES ACACIAS", "LE HAUT BOIS")
+    assert (got.postal_code, got.city, got.country) == ("97100", "BASSE TERRE", "FRANCE")
+    # The agency's lines as before, its town line last.
+    assert got.lines[0] == "Madame DURAND ANNE" and got.lines[-1] == "97100 BASSE TERRE"
