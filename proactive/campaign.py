@@ -91,6 +91,9 @@ class Summary:
     letters_enqueued: int = 0
     emails_enqueued: int = 0
     sms_enqueued: int = 0
+    # Offers with no way to tell the person: no e-mail, no mobile, and no postal address a
+    # letter can be sent to (NF Z10-011, ``proactive.postal``).
+    letters_without_address: int = 0
     skipped_receiving: int = 0
     skipped_incomplete: int = 0
     skipped_cooldown_or_opt_out: int = 0
@@ -346,7 +349,10 @@ class CampaignRunner:
             # No amount to announce: the offer waits for an agent to look at it.
             return
         payload = self._payload(result, offer, form)
-        for channel, address in channels(fetched.contact, fetched.data):
+        told = channels(fetched.contact, fetched.data)
+        if not told:
+            summary.letters_without_address += 1
+        for channel, address in told:
             message_id = str(uuid.uuid4())
             stored = await self._outbox.enqueue(
                 Message(

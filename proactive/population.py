@@ -18,6 +18,7 @@ from connectors import PivotIdentity, records
 from connectors.errors import InvalidInput
 from eligibility import PersonData
 from eligibility.months import parse
+from proactive import postal
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,33 @@ def territory(data: PersonData | None) -> str | None:
     return None
 
 
+def recipient(data: PersonData) -> postal.Recipient:
+    """The person the letter concerns, as the civil registry names them: the CAF's
+    ``destinataire`` may name the other adult of the household, who must not read of this
+    person's entitlement."""
+    civil = data.civil
+    given = civil.given_names[0] if civil.given_names else ""
+    return postal.Recipient(civil.sex, given, civil.usage_name or civil.birth_name)
+
+
 def postal_address(data: PersonData | None) -> str | None:
-    """The lines a letter is sent to: the tax address is the only postal contact the
-    agencies give."""
-    if data is None or data.tax is None or not data.tax.address.lines:
+    """The address block of a letter to the person (NF Z10-011, :mod:`proactive.postal`),
+    one line a line: the CAF's address, the freshest, else the tax address. None when
+    neither can be laid out; the person then gets no letter."""
+    if data is None:
         return None
-    return "\n".join(data.tax.address.lines)
+    known = [
+        data.household.address if data.household is not None else None,
+        data.tax.address if data.tax is not None else None,
+    ]
+    for address in known:
+        if address is None:
+            continue
+        try:
+            return "\n".join(postal.layout(address, recipient(data)))
+        except postal.AddressError:
+            continue
+    return None
 
 
 def channels(contact: records.Contact | None, data: PersonData | None) -> list[tuple[str, str]]:
