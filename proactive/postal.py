@@ -136,9 +136,13 @@ class Recipient:
         return " ".join(p for p in (civility, self.given_name, self.name) if p)
 
 
+# Letters that decompose into no plain letter: spelt out.
+_SPELT = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O"})
+
+
 def plain(text: str) -> str:
     """Capitals without accents, ligatures spelt out, one space between words."""
-    spelt = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
+    spelt = text.translate(_SPELT)
     decomposed = unicodedata.normalize("NFKD", spelt)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     ascii_only = bare.encode("ascii", "ignore").decode("ascii")
