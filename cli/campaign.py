@@ -24,13 +24,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TextIO
 
+from audit import AuditFilter
+from audit import Campaign as AuditCampaign
 from cli.events import pending_triggers
 from cli.listing import sandbox_subjects, sandbox_truth
 from cli.outbox import add_outbox_parsers, utc_now
 from cli.renewal import RENEWAL_COMMANDS, add_renewal_parsers, run_renewal
 from proactive.campaign import CampaignRunner, Summary
 from proactive.population import Subject, identity_or_none
-from proactive.report import detections, render_report
+from proactive.report import Parameters, detections, funnel, render_report
 from proactive.triggers import Trigger
 from runtime import Services
 from runtime.settings import RECIPIENT_ENV, Settings
@@ -187,28 +189,90 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _one(values: Iterable[str]) -> str | None:
+    found = list(dict.fromkeys(values))
+    return ", ".join(found) if found else None
+
+
+def examined_population(declared: Iterable[AuditCampaign], limit: int | None) -> int | None:
+    """How many persons of the sandbox's listing the campaigns examined: the population they
+    declared as they started (the first persons of the listing, as ``--population`` reads it).
+    ``limit`` (the report's ``--limit``) must agree with it; ValueError when it does not, or
+    when the campaigns examined different populations: their persons would be judged on a
+    population they did not examine."""
+    sizes = sorted({c.population for c in declared if c.population is not None})
+    if len(sizes) > 1:
+        raise ValueError(
+            f"these campaigns examined different populations ({sizes}): report them apart"
+        )
+    if limit is not None and sizes and sizes[0] != limit:
+        raise ValueError(
+            f"the campaigns examined {sizes[0]} persons, not --limit {limit}: "
+            "recall would divide by other persons' non-claimants"
+        )
+    return sizes[0] if sizes else limit
+
+
+async def _recipient(services: Services, campaign: str) -> str | None:
+    """The SIRET the campaign's reads were made for, as its audit entries record it."""
+    page = await services.audit_reader.entries(
+        AuditFilter(object=campaign, kind="person_access"), first=1
+    )
+    return page.items[0].entry.recipient if page.items else None
+
+
 async def build_report(
     settings: Settings, args: argparse.Namespace, clock: Clock
 ) -> tuple[str, str]:
-    """The report page, and one line per benefit (counts only) for the terminal."""
+    """The report page, and lines of counts for the terminal (one per benefit when judged)."""
     campaigns = [args.campaign] if isinstance(args.campaign, str) else list(args.campaign)
     async with Services.open(settings, clock) as services:
-        offers = [o for c in campaigns for o in await services.offers.for_campaign(c)]
+        follow_ups = [f for c in campaigns for f in await services.offers.follow_ups(c)]
+        offers = [f.offer for f in follow_ups]
+        declared = [c for c in await services.audit_reader.campaigns() if c.object in campaigns]
+        population = examined_population(declared, args.limit)
+        recipients = [r for c in campaigns if (r := await _recipient(services, c)) is not None]
         truth: dict[str, dict[str, bool]] | None = None
         named = getattr(args, "benefit", None) or []
         benefits = list(dict.fromkeys([*named, *(o.benefit for o in offers)]))
-        if args.truth_from_sandbox and benefits:
+        source = None
+        if args.truth_from_sandbox:
+            if population is None:
+                raise ValueError(
+                    "no campaign declared how many persons it examined: give its --limit"
+                )
+            source = (
+                f"liste des personnes du bac à sable, ses {population} premiers adultes "
+                "vivants à l'identité utilisable"
+            )
             registry = settings.upstreams["civil_registry"].url
             truth = {}
             for benefit in benefits:
                 truth[benefit] = await sandbox_truth(
-                    registry, services.pseudonyms, benefit, args.limit
+                    registry, services.pseudonyms, benefit, population
                 )
-    page = render_report(offers, truth, "Campagne " + ", ".join(campaigns))
-    if truth is None:
-        return page, f"offers {len(offers)}\n"
-    lines = []
-    for benefit, d in detections(offers, truth).items():
+        generated_at = clock()
+    parameters = Parameters(
+        campaigns=tuple(campaigns),
+        benefits=tuple(benefits),
+        months=tuple(sorted({o.month for o in offers})),
+        population_source=source,
+        population=population,
+        recipients=tuple(dict.fromkeys(recipients)),
+        client=_one(c.client for c in declared),
+        purpose=_one(c.purpose for c in declared),
+        declared_from=min((c.start for c in declared), default=None),
+        declared_until=max((c.end for c in declared), default=None),
+    )
+    page = render_report(follow_ups, truth, parameters, generated_at)
+    steps = funnel(follow_ups)
+    lines = [
+        f"offers {len(offers)} notified {steps.notified} opened {steps.opened}"
+        f" applied {steps.applied} declined {steps.declined} opted_out {steps.opted_out}"
+        f" expired {steps.expired} undeliverable {steps.undeliverable}"
+        f" without_message {steps.without_message}\n"
+    ]
+    for benefit, d in ({} if truth is None else detections(offers, truth)).items():
         count = sum(1 for o in offers if o.benefit == benefit)
         lines.append(
             f"benefit {benefit} offers {count} true_positives {d.true_positives}"

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from store.database import Database
 from store.errors import InvalidRecord, StoreError
-from store.tables import offers, opt_outs
+from store.tables import offers, opt_outs, outbox
 
 OfferStatus = Literal["detected", "notified", "opened", "applied", "declined", "expired"]
 STATUSES: tuple[OfferStatus, ...] = get_args(OfferStatus)
@@ -48,6 +48,16 @@ _STAMP = {
     "declined": "decided_at",
     "expired": "decided_at",
 }
+
+
+@dataclass(frozen=True)
+class OfferFollowUp:
+    """An offer with what happened around it, for a campaign's funnel: the messages queued
+    for it (channel and outbox status of each) and when its person opted out, if they did."""
+
+    offer: Offer
+    messages: tuple[tuple[str, str], ...] = ()  # (channel, status), oldest first
+    opted_out_at: datetime | None = None
 
 
 class OfferNotFound(StoreError, LookupError):
@@ -324,3 +334,28 @@ class OfferStore:
             for status, count in await conn.execute(query):
                 out[cast(OfferStatus, status)] = int(count)
         return out
+
+    async def follow_ups(self, campaign: str) -> list[OfferFollowUp]:
+        """The campaign's offers, oldest detection first, each with its messages' channels
+        and outbox statuses and its person's opt-out time (two reads, no personal data)."""
+        query = (
+            select(offers, opt_outs.c.opted_out_at)
+            .select_from(offers.outerjoin(opt_outs, opt_outs.c.person == offers.c.person))
+            .where(offers.c.campaign == campaign)
+            .order_by(offers.c.detected_at, offers.c.id)
+        )
+        sent = (
+            select(outbox.c.offer_id, outbox.c.channel, outbox.c.status)
+            .join(offers, offers.c.id == outbox.c.offer_id)
+            .where(offers.c.campaign == campaign)
+            .order_by(outbox.c.created_at, outbox.c.id)
+        )
+        messages: dict[str, list[tuple[str, str]]] = {}
+        async with self._database.connection() as conn:
+            rows = (await conn.execute(query)).all()
+            for offer_id, channel, status in await conn.execute(sent):
+                messages.setdefault(offer_id, []).append((channel, status))
+        return [
+            OfferFollowUp(_offer(row), tuple(messages.get(row.id, ())), row.opted_out_at)
+            for row in rows
+        ]
