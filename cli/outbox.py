@@ -10,6 +10,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 
@@ -55,6 +56,23 @@ async def deliver_outbox(settings: Settings, limit: int, clock: Clock) -> notify
         return await dispatcher.run_once(limit)
 
 
+def delivery_lines(counts: notify.DispatchCounts, segment_price: Decimal | None) -> str:
+    """What ``deliver`` prints: the messages sent, retried and given up, the text messages
+    among those sent and the SMS segments they were billed as, and with a segment price set
+    (``UNEFOIS_SMS_SEGMENT_PRICE``) their estimated cost in euros excluding VAT."""
+    rows: list[tuple[str, object]] = [
+        ("sent", counts.sent),
+        ("retried", counts.retried),
+        ("dead", counts.dead),
+        ("sms", counts.sms_sent),
+        ("segments", counts.sms_segments),
+    ]
+    if segment_price is not None:
+        cost = (segment_price * counts.sms_segments).quantize(Decimal("0.01"))
+        rows.append(("cost", f"{cost} euros excl. VAT (estimate)"))
+    return "".join(f"{name:<8} {value:>8}\n" for name, value in rows)
+
+
 def deliver(args: argparse.Namespace) -> int:
     """``unefois campaign deliver``: prints the counts, nothing about anyone."""
     settings = settings_module.load()
@@ -63,8 +81,7 @@ def deliver(args: argparse.Namespace) -> int:
     except LockHeld:
         print("another 'campaign deliver' is running: nothing sent", file=sys.stderr)
         return 75  # EX_TEMPFAIL: try again later
-    sys.stdout.write(f"sent     {counts.sent:>8}\nretried  {counts.retried:>8}\n")
-    sys.stdout.write(f"dead     {counts.dead:>8}\n")
+    sys.stdout.write(delivery_lines(counts, settings.sms_segment_price))
     return 0
 
 

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -161,6 +162,10 @@ class Settings:
     smtp_tls: bool = False
     sms_url: str = SANDBOX_SMS_URL
     sms_token: str = field(default=SANDBOX_SMS_TOKEN, repr=False)
+    # What the provider bills for one SMS segment, in euros excluding VAT: ``deliver`` then
+    # estimates what it sent cost. None (the default): no estimate, since the price is the
+    # provider contract's, not a figure the gateway can know.
+    sms_segment_price: Decimal | None = None
     letters_dir: Path | None = None  # None: <data dir>/letters
     # The démarches-simplifiées instance where people fill in the prefilled forms: its API
     # (dossiers created prefilled, procedures and dossiers read back) and the links people
@@ -213,6 +218,19 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw.lower() in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be true or false")
+
+
+def _price(env: Mapping[str, str], name: str) -> Decimal | None:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = Decimal(raw.replace(",", "."))
+    except InvalidOperation:
+        raise SettingsError(f"{name} must be a price in euros, like 0.05") from None
+    if not value.is_finite() or value < 0:
+        raise SettingsError(f"{name} must be a price in euros, like 0.05")
+    return value
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
@@ -480,6 +498,7 @@ def _build(env: Mapping[str, str]) -> Settings:
         smtp_tls=_bool(env, "UNEFOIS_SMTP_TLS", False),
         sms_url=_url(env, "UNEFOIS_SMS_URL", SANDBOX_SMS_URL),
         sms_token=_secret_value(env, "UNEFOIS_SMS_TOKEN") or SANDBOX_SMS_TOKEN,
+        sms_segment_price=_price(env, "UNEFOIS_SMS_SEGMENT_PRICE"),
         letters_dir=Path(env["UNEFOIS_LETTERS_DIR"]) if env.get("UNEFOIS_LETTERS_DIR") else None,
         ds_url=_url(env, "UNEFOIS_DS_URL", SANDBOX_DS_URL),
         ds_api_token=_secret_value(env, "UNEFOIS_DS_API_TOKEN") or SANDBOX_DS_API_TOKEN,

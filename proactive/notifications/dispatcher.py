@@ -36,6 +36,8 @@ class DispatchCounts:
     sent: int = 0
     retried: int = 0  # failed, to be tried again
     dead: int = 0
+    sms_sent: int = 0  # text messages among those sent
+    sms_segments: int = 0  # the SMS they went out as (a long text is several): what is billed
 
 
 class Dispatcher:
@@ -67,15 +69,19 @@ class Dispatcher:
 
     async def run_once(self, limit: int = 100) -> DispatchCounts:
         """Try every message due now (at most ``limit``) once."""
-        sent = retried = dead = 0
+        sent = retried = dead = sms_sent = sms_segments = 0
         for message in await self._outbox.due(self._clock(), limit):
-            outcome = await self._deliver(message)
+            outcome, segments = await self._deliver(message)
             sent += outcome == "sent"
             retried += outcome == "retried"
             dead += outcome == "dead"
-        return DispatchCounts(sent=sent, retried=retried, dead=dead)
+            if outcome == "sent" and message.channel == "sms":
+                sms_sent += 1
+                sms_segments += segments
+        return DispatchCounts(sent, retried, dead, sms_sent, sms_segments)
 
-    async def _deliver(self, message: Message) -> str:
+    async def _deliver(self, message: Message) -> tuple[str, int]:
+        """The outcome, and the SMS a text message went out as."""
         channel = self._channels.get(message.channel)
         last_try = message.attempts + 1 >= self.max_attempts
         try:
@@ -87,18 +93,18 @@ class Dispatcher:
             # The provider's delivery id is not kept: the outbox has no column for it.
             await channel.send(message, content)
         except PermanentFailure as error:
-            return await self._failed(message, error, dead=True)
+            return await self._failed(message, error, dead=True), 0
         except TemporaryFailure as error:
-            return await self._failed(message, error, dead=last_try)
+            return await self._failed(message, error, dead=last_try), 0
         except Exception as error:
             # A bug in a channel must not stop the others; retried like a temporary failure.
             unexpected = DeliveryError(f"unexpected_{type(error).__name__}")
-            return await self._failed(message, unexpected, dead=last_try)
+            return await self._failed(message, unexpected, dead=last_try), 0
         await self._outbox.mark_sent(message.id, self._clock())
         logger.info(
             "notification sent", extra={"message_id": message.id, "channel": message.channel}
         )
-        return "sent"
+        return "sent", content.segments
 
     async def _failed(self, message: Message, error: DeliveryError, *, dead: bool) -> str:
         now = self._clock()

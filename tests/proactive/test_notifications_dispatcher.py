@@ -63,7 +63,8 @@ async def test_sends_once_and_never_again(outbox: OutboxStore) -> None:
     clock, channel = FakeClock(), FakeChannel()
     stored = await enqueue(outbox)
     run = dispatcher(outbox, channel, clock)
-    assert await run.run_once(10) == DispatchCounts(sent=1)
+    # The offer's text message with both links is 254 GSM-7 characters: two SMS billed.
+    assert await run.run_once(10) == DispatchCounts(sent=1, sms_sent=1, sms_segments=2)
     clock.now += timedelta(days=1)
     assert await run.run_once(10) == DispatchCounts()
     assert channel.sent == [stored.id]
@@ -98,7 +99,7 @@ async def test_temporary_failures_back_off_then_succeed(outbox: OutboxStore) -> 
     second = await outbox.get(stored.id)
     assert second is not None and second.next_attempt_at == clock.now + timedelta(seconds=60)
     clock.now = second.next_attempt_at
-    assert await run.run_once(10) == DispatchCounts(sent=1)
+    assert await run.run_once(10) == DispatchCounts(sent=1, sms_sent=1, sms_segments=2)
     assert channel.sent == [stored.id]
 
 
