@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -131,24 +132,69 @@ def _latin1(text: str) -> str:
     return text.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
 
 
-def letter_pdf(message: Message, content: Rendered) -> bytes:
-    """An A4 letter: large type, a title and the language set for screen readers, one
-    paragraph per line of the text. Helvetica keeps it free of font files (latin-1 only)."""
+# The sender block when the deployment names none: the service, on behalf of the
+# administrations whose data it reads.
+SENDER = ("Unefois", "Service public", "Dites-le-nous une fois")
+# Where the address block goes, in millimetres from the page's top left corner: under the
+# window of a DL envelope (110 x 220 mm) with its window on the right, into which an A4 sheet
+# folded in three slides. NF Z10-011 and La Poste's guidance for window envelopes put the
+# block about 100 mm from the left edge and 45 to 50 mm from the top, on at most 38
+# characters a line and aligned left (optical readers find an address by its left edge).
+WINDOW_LEFT, WINDOW_TOP, WINDOW_WIDTH = 100.0, 50.0, 90.0
+ADDRESS_POINTS, ADDRESS_LINE = 10.0, 4.5
+
+
+def _date_line(text: str) -> tuple[str | None, str]:
+    """The letter's date (its templates open with "Le <date>") apart from the rest."""
+    first, _, rest = text.lstrip("\n").partition("\n")
+    if first.startswith("Le "):
+        return first, rest.lstrip("\n")
+    return None, text
+
+
+def letter_pdf(message: Message, content: Rendered, sender: Sequence[str] = SENDER) -> bytes:
+    """An A4 letter for a window envelope: the sender block top left; the recipient's
+    address block (``message.address``, laid out per NF Z10-011 by
+    :mod:`proactive.postal`) where the DL window shows it; the date and the reference
+    (the offer's id, else the message's) under it; then the title and the text, one
+    paragraph per line, in large type. The title and the language are set for screen
+    readers. Helvetica keeps it free of font files (latin-1 only)."""
     pdf = FPDF(format="A4")
     pdf.set_title(_latin1(content.subject))
-    pdf.set_author("Unefois")
+    pdf.set_author(_latin1(sender[0] if sender else "Unefois"))
     pdf.set_lang("fr-FR")
-    pdf.set_margins(20, 20, 20)
+    pdf.set_margins(20, 15, 20)
+    pdf.set_auto_page_break(True, margin=20)
     pdf.add_page()
     pdf.set_font("Helvetica", size=10)
+    for line in sender:
+        pdf.cell(80, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+    # The address block, aligned left in the window; a line wider than the window (38
+    # characters of wide capitals) is set a little smaller rather than cut.
+    pdf.set_xy(WINDOW_LEFT, WINDOW_TOP)
+    padding, pdf.c_margin = pdf.c_margin, 0  # the text starts at the window's edge
     for line in message.address.splitlines():
-        pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT", align="R")
-    pdf.ln(10)
+        size = ADDRESS_POINTS
+        pdf.set_font("Helvetica", size=size)
+        while pdf.get_string_width(_latin1(line)) > WINDOW_WIDTH and size > 7:
+            size -= 0.5
+            pdf.set_font("Helvetica", size=size)
+        pdf.set_x(WINDOW_LEFT)
+        pdf.cell(WINDOW_WIDTH, ADDRESS_LINE, _latin1(line), new_x="LEFT", new_y="NEXT")
+    pdf.c_margin = padding
+    day, text = _date_line(content.text)
+    pdf.set_font("Helvetica", size=11)
+    pdf.set_xy(20, max(pdf.get_y(), WINDOW_TOP + 45) + 5)
+    if day is not None:
+        pdf.cell(0, 6, _latin1(day), new_x="LMARGIN", new_y="NEXT", align="R")
+    reference = message.offer_id or message.id
+    pdf.cell(0, 6, _latin1(f"Référence : {reference}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
     pdf.set_font("Helvetica", style="B", size=14)
     pdf.multi_cell(0, 8, _latin1(content.subject), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("Helvetica", size=12)
-    for line in content.text.splitlines():
+    for line in text.splitlines():
         if line.strip():
             pdf.multi_cell(0, 6, _latin1(line), new_x="LMARGIN", new_y="NEXT")
         else:
@@ -157,17 +203,25 @@ def letter_pdf(message: Message, content: Rendered) -> bytes:
 
 
 class LetterChannel:
-    """Writes ``<message id>.pdf`` into ``directory``, for a print-and-post service."""
+    """Writes ``<message id>.pdf`` into ``directory``, for a print-and-post service.
 
-    def __init__(self, directory: Path) -> None:
+    A letter's address must be a laid-out block (:mod:`proactive.postal`); one that is not
+    (under three lines, a line over 38 characters) is refused for good rather than printed
+    for an envelope the post office returns."""
+
+    def __init__(self, directory: Path, sender: Sequence[str] = SENDER) -> None:
         self.directory = directory
+        self.sender = tuple(sender)
 
     def path_for(self, message: Message) -> Path:
         return self.directory / f"{message.id}.pdf"
 
     async def send(self, message: Message, content: Rendered) -> str:
+        lines = message.address.splitlines()
+        if not 3 <= len(lines) <= 7 or any(len(line) > 38 for line in lines):
+            raise PermanentFailure("letter_address")
         try:
-            data = await asyncio.to_thread(letter_pdf, message, content)
+            data = await asyncio.to_thread(letter_pdf, message, content, self.sender)
         except Exception as error:
             raise PermanentFailure(f"letter_{type(error).__name__}") from None
         path = self.path_for(message)
