@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TextIO
@@ -29,6 +28,7 @@ from audit import Campaign as AuditCampaign
 from cli.events import pending_triggers
 from cli.listing import sandbox_subjects, sandbox_truth
 from cli.outbox import add_outbox_parsers, utc_now
+from cli.progress import Bar
 from cli.renewal import RENEWAL_COMMANDS, add_renewal_parsers, run_renewal
 from proactive.campaign import CampaignRunner, Summary
 from proactive.population import Subject, identity_or_none
@@ -54,41 +54,27 @@ def subjects_of(triggers: Iterable[Trigger]) -> list[Subject]:
     return list(out.values())
 
 
-class ProgressLine:
-    """Counts on one terminal line redrawn with ``\\r``; plain lines when not a terminal.
-    Counts only: nothing about any person."""
+def campaign_progress(bar: Bar) -> Callable[[Summary], None]:
+    """The runner's progress callback: the persons done (fetched or failed) on ``bar``, whose
+    total is the whole population this worker examines, not the batch being read."""
 
-    def __init__(self, stream: TextIO, every: float = 0.2, plain_every: int = 1000) -> None:
-        self._stream = stream
-        self._tty = stream.isatty()
-        self._every = every
-        self._plain_every = plain_every
-        self._last = 0.0
-        self._last_plain = 0
-
-    def _text(self, s: Summary) -> str:
-        done = s.fetched + s.errors
-        return (
-            f"{done}/{s.examined} fetched, {s.eligible} eligible, "
-            f"{s.offers_created} offers, {s.errors} errors"
+    def show(summary: Summary) -> None:
+        bar.update(
+            summary.fetched + summary.errors,
+            f"{summary.eligible} eligible, {summary.offers_created} offers, "
+            f"{summary.errors} errors",
         )
 
-    def __call__(self, summary: Summary) -> None:
-        done = summary.fetched + summary.errors
-        if self._tty:
-            now = time.monotonic()
-            if now - self._last >= self._every:
-                self._last = now
-                self._stream.write("\r" + self._text(summary))
-                self._stream.flush()
-        elif done - self._last_plain >= self._plain_every:
-            self._last_plain = done
-            self._stream.write(self._text(summary) + "\n")
+    return show
 
-    def close(self, summary: Summary) -> None:
-        if self._tty:
-            self._stream.write("\r" + self._text(summary) + "\n")
-            self._stream.flush()
+
+def describe(campaign_id: str, share: int, population: int, args: argparse.Namespace) -> str:
+    if args.workers == 1:
+        return f"campaign {campaign_id}"
+    return (
+        f"campaign {campaign_id}, worker {args.worker_index + 1}/{args.workers}"
+        f" ({share} of {population})"
+    )
 
 
 def summary_table(summary: Summary) -> str:
@@ -101,7 +87,6 @@ async def run_campaign(
     settings: Settings, args: argparse.Namespace, clock: Clock, stderr: TextIO
 ) -> Summary:
     campaign_id = args.campaign or f"{args.benefit}-{args.month}"
-    progress = ProgressLine(stderr)
     async with Services.open(settings, clock) as services:
         runner = CampaignRunner(
             services.exchange,
@@ -118,14 +103,18 @@ async def run_campaign(
         if args.from_events:
             consumer, triggers = await pending_triggers(services, clock)
             subjects = subjects_of([t for t in triggers if args.benefit in t.benefits])
-            summary = await runner.run(subjects, args.benefit, args.month, campaign_id, progress)
-            # Acknowledged only now that the offers are recorded: a crash replays the events.
-            await consumer.ack(triggers)
         else:
             registry = settings.upstreams["civil_registry"].url
             subjects = await sandbox_subjects(registry, args.limit)
-            summary = await runner.run(subjects, args.benefit, args.month, campaign_id, progress)
-    progress.close(summary)
+        # The bar's total: every person this worker examines, counted before the first batch.
+        share = sum(1 for s in subjects if runner.mine(s.identity))
+        with Bar(describe(campaign_id, share, len(subjects), args), share, stderr) as bar:
+            summary = await runner.run(
+                subjects, args.benefit, args.month, campaign_id, campaign_progress(bar)
+            )
+        if args.from_events:
+            # Acknowledged only now that the offers are recorded: a crash replays the events.
+            await consumer.ack(triggers)
     return summary
 
 

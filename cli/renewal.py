@@ -23,6 +23,7 @@ from typing import TextIO
 
 from cli.events import pending_triggers
 from cli.listing import sandbox_subjects
+from cli.progress import Bar
 from proactive.renewal import Candidate, RenewalRunner, Summary, candidates_from_triggers
 from runtime import Services
 from runtime.settings import RECIPIENT_ENV, Settings
@@ -85,23 +86,30 @@ def runner_for(
     )
 
 
-async def renew(settings: Settings, args: argparse.Namespace, clock: Clock) -> Summary:
+async def renew(
+    settings: Settings, args: argparse.Namespace, clock: Clock, stderr: TextIO | None = None
+) -> Summary:
+    """The run, with a progress bar on ``stderr`` (a terminal only) over every candidate:
+    it advances as the runner takes each one into a batch."""
     campaign_id = args.campaign or f"css-renewal-{args.month}"
     async with Services.open(settings, clock) as services:
         runner = runner_for(services, settings, args, clock)
         if args.from_events:
             consumer, triggers = await pending_triggers(services, clock)
-            summary = await runner.run(candidates_from_triggers(triggers), args.month, campaign_id)
-            # Acknowledged only now that everything is recorded: a crash replays the events,
-            # and the replay renews nobody twice.
-            await consumer.ack(triggers)
+            candidates = list(candidates_from_triggers(triggers))
         else:
             registry = settings.upstreams["civil_registry"].url
             subjects = await sandbox_subjects(registry, args.limit)
             candidates = [
                 Candidate(s.identity, france_travail_id=s.france_travail_id) for s in subjects
             ]
-            summary = await runner.run(candidates, args.month, campaign_id)
+        description = f"renewal {campaign_id} (persons taken)"
+        with Bar(description, len(candidates), stderr or sys.stderr) as bar:
+            summary = await runner.run(bar.track(candidates), args.month, campaign_id)
+        if args.from_events:
+            # Acknowledged only now that everything is recorded: a crash replays the events,
+            # and the replay renews nobody twice.
+            await consumer.ack(triggers)
     return summary
 
 

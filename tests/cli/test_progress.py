@@ -1,0 +1,61 @@
+"""Progress bars: total, counts and time left on a terminal; nothing when not a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import re
+
+import pytest
+
+from cli.campaign import campaign_progress, describe
+from cli.progress import Bar
+from proactive.campaign import Summary
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+    def text(self) -> str:
+        return re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", self.getvalue())
+
+
+@pytest.fixture(autouse=True)
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # a terminal wide enough for every column
+
+
+def test_not_a_terminal_writes_nothing() -> None:
+    stream = io.StringIO()
+    with Bar("campaign c", 10, stream) as bar:
+        bar.update(5, "2 offers")
+        assert not bar.enabled
+    assert stream.getvalue() == ""
+
+
+def test_the_campaign_bar_counts_the_whole_population_not_the_batch() -> None:
+    """The old line showed 1000/1000 (the persons batched so far) for a 2,500-person run."""
+    stream = Terminal()
+    with Bar("campaign rsa-2025-06", 2500, stream) as bar:
+        campaign_progress(bar)(
+            Summary(examined=1000, fetched=990, errors=10, eligible=40, offers_created=30)
+        )
+    text = stream.text()
+    assert "1000/2500" in text and "1000/1000" not in text
+    assert "campaign rsa-2025-06" in text and "30 offers, 10 errors" in text
+    assert "restant" in text  # the estimated time left has its column
+
+
+def test_track_advances_as_each_item_is_taken() -> None:
+    stream = Terminal()
+    with Bar("renewal r", 3, stream) as bar:
+        assert list(bar.track(["a", "b", "c"])) == ["a", "b", "c"]
+    assert "3/3" in stream.text()
+
+
+def test_a_worker_names_its_share_of_the_population() -> None:
+    one = argparse.Namespace(workers=1, worker_index=0)
+    three = argparse.Namespace(workers=3, worker_index=1)
+    assert describe("c", 10, 10, one) == "campaign c"
+    assert describe("c", 4, 10, three) == "campaign c, worker 2/3 (4 of 10)"
