@@ -11,11 +11,13 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import TextIO
 
 import httpx
 
 import proactive.notifications as notify
 import runtime.settings as settings_module
+from cli.progress import Bar, CountedOutbox
 from runtime import Services
 from runtime.settings import Settings
 from store import LockHeld, exclusive
@@ -38,8 +40,11 @@ def notification_channels(settings: Settings, http: httpx.AsyncClient) -> dict[s
     }
 
 
-async def deliver_outbox(settings: Settings, limit: int, clock: Clock) -> notify.DispatchCounts:
-    """One pass over the due messages: each sent, put back for a retry, or given up.
+async def deliver_outbox(
+    settings: Settings, limit: int, clock: Clock, stderr: TextIO | None = None
+) -> notify.DispatchCounts:
+    """One pass over the due messages: each sent, put back for a retry, or given up, with a
+    progress bar on ``stderr`` (a terminal only) over the messages due.
     One ``deliver`` runs at a time (two would each send the same due messages): another
     one running raises :class:`LockHeld` before anything is sent."""
     async with (
@@ -47,13 +52,15 @@ async def deliver_outbox(settings: Settings, limit: int, clock: Clock) -> notify
         exclusive(services.database, "deliver"),
         httpx.AsyncClient(timeout=10.0) as http,
     ):
-        dispatcher = notify.Dispatcher(
-            services.outbox,
-            notification_channels(settings, http),
-            clock,
-            renderer=notify.Renderer(settings.public_url),
-        )
-        return await dispatcher.run_once(limit)
+        due = len(await services.outbox.due(clock(), limit))
+        with Bar("deliver", due, stderr or sys.stderr) as bar:
+            dispatcher = notify.Dispatcher(
+                CountedOutbox(services.database, bar),
+                notification_channels(settings, http),
+                clock,
+                renderer=notify.Renderer(settings.public_url),
+            )
+            return await dispatcher.run_once(limit)
 
 
 def delivery_lines(counts: notify.DispatchCounts, segment_price: Decimal | None) -> str:

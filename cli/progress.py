@@ -8,6 +8,7 @@ Counts only: a bar says how many persons or messages are done, never which.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from types import TracebackType
 from typing import TextIO, TypeVar
 
@@ -21,6 +22,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+
+from store import Database, OutboxStore
 
 T = TypeVar("T")
 
@@ -68,3 +71,22 @@ class Bar:
         for item in items:
             yield item
             self.advance()
+
+
+class CountedOutbox(OutboxStore):
+    """The outbox, advancing ``bar`` once per message the dispatcher settles: each one is
+    marked sent or failed exactly once per pass."""
+
+    def __init__(self, database: Database, bar: Bar) -> None:
+        super().__init__(database)
+        self._bar = bar
+
+    async def mark_sent(self, message_id: str, at: datetime) -> None:
+        await super().mark_sent(message_id, at)
+        self._bar.advance()
+
+    async def mark_failed(
+        self, message_id: str, error_kind: str, next_attempt_at: datetime, dead: bool
+    ) -> None:
+        await super().mark_failed(message_id, error_kind, next_attempt_at, dead)
+        self._bar.advance()

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import io
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from cli.campaign import campaign_progress, describe
-from cli.progress import Bar
+from cli.progress import Bar, CountedOutbox
 from proactive.campaign import Summary
+from store import Message, connect, migrate
+
+T0 = datetime(2025, 7, 1, 9, 0, tzinfo=UTC)
 
 
 class Terminal(io.StringIO):
@@ -59,3 +64,23 @@ def test_a_worker_names_its_share_of_the_population() -> None:
     three = argparse.Namespace(workers=3, worker_index=1)
     assert describe("c", 10, 10, one) == "campaign c"
     assert describe("c", 4, 10, three) == "campaign c, worker 2/3 (4 of 10)"
+
+
+async def test_the_deliver_bar_advances_once_per_message_settled(tmp_path: Path) -> None:
+    database = await connect(f"sqlite+aiosqlite:///{(tmp_path / 'store.db').as_posix()}")
+    await migrate(database)
+    stream = Terminal()
+    try:
+        with Bar("deliver", 2, stream) as bar:
+            outbox = CountedOutbox(database, bar)
+            stored = [
+                await outbox.enqueue(
+                    Message(f"k{n}", "email", "a", "offer", {}, T0, T0, offer_id=None)
+                )
+                for n in range(2)
+            ]
+            await outbox.mark_sent(stored[0].id, T0)
+            await outbox.mark_failed(stored[1].id, "timeout", T0, dead=False)
+    finally:
+        await database.aclose()
+    assert "2/2" in stream.text()
