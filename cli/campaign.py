@@ -160,7 +160,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "without any offer (default: the benefits of their offers)",
     )
     report.add_argument(
-        "--limit", type=int, help="with --truth-from-sandbox: the campaign's --limit"
+        "--limit",
+        type=int,
+        help="with --truth-from-sandbox: the persons the campaigns examined, when they did not "
+        "declare it (a different number than the one they declared is refused)",
     )
 
 
