@@ -36,7 +36,7 @@ def notification_channels(settings: Settings, http: httpx.AsyncClient) -> dict[s
             settings.smtp_host, settings.smtp_port, settings.smtp_sender, settings.smtp_tls
         ),
         "sms": notify.SmsChannel(settings.sms_url, settings.sms_token, http),
-        "letter": notify.LetterChannel(settings.letters_path),
+        "letter": notify.LetterChannel(settings.letters_path, settings.letter_sender),
     }
 
 

@@ -167,6 +167,9 @@ class Settings:
     # provider contract's, not a figure the gateway can know.
     sms_segment_price: Decimal | None = None
     letters_dir: Path | None = None  # None: <data dir>/letters
+    # The sender block of the letters: the administration writing, one line each (its name,
+    # its service, its postal address). The default says only what the product is.
+    letter_sender: tuple[str, ...] = ("Unefois", "Service public", "Dites-le-nous une fois")
     # The démarches-simplifiées instance where people fill in the prefilled forms: its API
     # (dossiers created prefilled, procedures and dossiers read back) and the links people
     # follow. A notification's link lands on the gateway first.
@@ -301,6 +304,20 @@ def _pseudonym_secret(env: Mapping[str, str]) -> str | None:
     except ConfigurationError as exc:
         raise SettingsError(exc.message) from None
     return found.value
+
+
+def _letter_sender(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``UNEFOIS_LETTER_SENDER``: the sender block's lines separated by ``|`` (at most six,
+    each at most 38 characters, as an address block)."""
+    raw = env.get("UNEFOIS_LETTER_SENDER")
+    if not raw:
+        return Settings.letter_sender
+    lines = tuple(line.strip() for line in raw.split("|") if line.strip())
+    if not 1 <= len(lines) <= 6 or any(len(line) > 38 for line in lines):
+        raise SettingsError(
+            "UNEFOIS_LETTER_SENDER: one to six lines separated by '|', 38 characters at most each"
+        )
+    return lines
 
 
 def _webhook_secret(env: Mapping[str, str]) -> str | None:
@@ -500,6 +517,7 @@ def _build(env: Mapping[str, str]) -> Settings:
         sms_token=_secret_value(env, "UNEFOIS_SMS_TOKEN") or SANDBOX_SMS_TOKEN,
         sms_segment_price=_price(env, "UNEFOIS_SMS_SEGMENT_PRICE"),
         letters_dir=Path(env["UNEFOIS_LETTERS_DIR"]) if env.get("UNEFOIS_LETTERS_DIR") else None,
+        letter_sender=_letter_sender(env),
         ds_url=_url(env, "UNEFOIS_DS_URL", SANDBOX_DS_URL),
         ds_api_token=_secret_value(env, "UNEFOIS_DS_API_TOKEN") or SANDBOX_DS_API_TOKEN,
         ds_timeout=_float(env, "UNEFOIS_DS_TIMEOUT", 10.0),
