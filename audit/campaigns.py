@@ -40,6 +40,9 @@ class Campaign:
     end: datetime
     declared_at: datetime
     population: int | None = None  # the persons it expects to read; None: not known
+    # Where its persons come from, in a word (``population``: the sandbox's listing;
+    # ``events``: the agencies' event feeds); None: not said.
+    source: str | None = None
 
     def __post_init__(self) -> None:
         if not self.object or not self.client or not self.purpose:
@@ -69,6 +72,7 @@ def _campaign(row: Any) -> Campaign:
         end=row.end,
         declared_at=row.declared_at,
         population=row.population,
+        source=row.source,
     )
 
 
@@ -83,6 +87,7 @@ async def declare(db: AuditDatabase, campaign: Campaign) -> Campaign:
         "end": campaign.end,
         "population": campaign.population,
         "declared_at": campaign.declared_at,
+        "source": campaign.source,
     }
     insert = postgresql.insert if db.backend == "postgresql" else sqlite.insert
     async with db.transaction(write=True) as conn:
@@ -110,11 +115,14 @@ async def declare(db: AuditDatabase, campaign: Campaign) -> Campaign:
             end=max(stored.end, campaign.end),
             declared_at=stored.declared_at,
             population=max(populations) if populations else None,
+            source=stored.source or campaign.source,
         )
         await conn.execute(
             tables.campaigns.update()
             .where(_C.object == campaign.object)
-            .values(start=wider.start, end=wider.end, population=wider.population)
+            .values(
+                start=wider.start, end=wider.end, population=wider.population, source=wider.source
+            )
         )
         return wider
 

@@ -121,6 +121,7 @@ campaigns = Table(
     Column("end", UTCDateTime, nullable=False),
     Column("population", Integer, nullable=True),  # expected persons; None: not known
     Column("declared_at", UTCDateTime, nullable=False),
+    Column("source", Text, nullable=True),  # where its persons come from; None: not said
 )
 
 # The results of full verifications (``unefois audit verify``), newest last, for the console.

@@ -110,7 +110,12 @@ async def run_campaign(
         share = sum(1 for s in subjects if runner.mine(s.identity))
         with Bar(describe(campaign_id, share, len(subjects), args), share, stderr) as bar:
             summary = await runner.run(
-                subjects, args.benefit, args.month, campaign_id, campaign_progress(bar)
+                subjects,
+                args.benefit,
+                args.month,
+                campaign_id,
+                campaign_progress(bar),
+                source="events" if args.from_events else "population",
             )
         if args.from_events:
             # Acknowledged only now that the offers are recorded: a crash replays the events.
@@ -205,6 +210,13 @@ def examined_population(declared: Iterable[AuditCampaign], limit: int | None) ->
     return sizes[0] if sizes else limit
 
 
+# Where a campaign's persons came from, as it declared it (``campaign run``), in words.
+SOURCES = {
+    "population": "liste des personnes du bac à sable",
+    "events": "flux d'événements des organismes (pertes d'emploi, naissances…)",
+}
+
+
 async def _recipient(services: Services, campaign: str) -> str | None:
     """The SIRET the campaign's reads were made for, as its audit entries record it."""
     page = await services.audit_reader.entries(
@@ -227,11 +239,17 @@ async def build_report(
         truth: dict[str, dict[str, bool]] | None = None
         named = getattr(args, "benefit", None) or []
         benefits = list(dict.fromkeys([*named, *(o.benefit for o in offers)]))
-        source = None
+        sources = {c.source for c in declared if c.source is not None}
+        source = SOURCES.get(next(iter(sources))) if len(sources) == 1 else None
         if args.truth_from_sandbox:
             if population is None:
                 raise ValueError(
                     "no campaign declared how many persons it examined: give its --limit"
+                )
+            if sources - {"population"}:
+                raise ValueError(
+                    "the sandbox's truth judges a campaign over its listing (--population): "
+                    "these campaigns examined other persons"
                 )
             source = (
                 f"liste des personnes du bac à sable, ses {population} premiers adultes "

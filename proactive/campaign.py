@@ -175,7 +175,10 @@ class CampaignRunner:
         month: str,
         campaign_id: str,
         progress: Progress | None = None,
+        source: str | None = None,
     ) -> Summary:
+        """Examine ``persons`` for ``benefit``; ``source`` says in a word where they come from
+        (``population``, ``events``), declared with the campaign for its report."""
         form = _form_for(benefit)
         # Checked before any access: a context the exchange would refuse for every person.
         context = AccessContext(PURPOSE, self._recipient, campaign_id)
@@ -184,7 +187,16 @@ class CampaignRunner:
             now = self._clock()
             size = len(persons) if isinstance(persons, Sized) else None
             await self._declare(
-                Campaign(campaign_id, self._caller.id, PURPOSE, now, now + DECLARED_FOR, now, size)
+                Campaign(
+                    campaign_id,
+                    self._caller.id,
+                    PURPOSE,
+                    now,
+                    now + DECLARED_FOR,
+                    now,
+                    size,
+                    source,
+                )
             )
         summary = Summary()
         batch: list[Subject] = []

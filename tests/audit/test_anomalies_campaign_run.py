@@ -71,12 +71,13 @@ async def test_a_declared_campaign_run_is_reported_as_declared(
     assert await bulk_anomalies(settings) == [(CLIENT_ID, "rsa-2025-06", True, True)]
     async with Services.open(settings, lambda: NOW) as services:
         (declared,) = await services.audit_reader.campaigns()
-    assert (declared.object, declared.client, declared.purpose, declared.population) == (
-        "rsa-2025-06",
-        CLIENT_ID,
-        PURPOSE,
-        LIMIT,
-    )
+    assert (
+        declared.object,
+        declared.client,
+        declared.purpose,
+        declared.population,
+        declared.source,
+    ) == ("rsa-2025-06", CLIENT_ID, PURPOSE, LIMIT, "population")
 
 
 async def test_the_same_bulk_read_undeclared_is_flagged(

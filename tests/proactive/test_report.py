@@ -227,6 +227,39 @@ def test_without_a_declared_population_the_report_asks_for_the_limit(
     assert "ses 5 premiers adultes" in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
+def test_the_report_says_where_the_persons_came_from_as_the_campaign_declared(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """A campaign over the agencies' event feeds says so; judging it against the sandbox's
+    listing would measure other persons: refused."""
+    settings = settings_for(sandbox, tmp_path)
+
+    async def seed() -> None:
+        async with Services.open(settings, lambda: NOW) as services:
+            await services.oversight.declare_campaign(
+                Campaign(
+                    "rsa-2025-06",
+                    CLIENT_ID,
+                    PURPOSE,
+                    NOW,
+                    NOW + timedelta(days=2),
+                    NOW,
+                    40,
+                    "events",
+                )
+            )
+
+    asyncio.run(seed())
+    output = tmp_path / "report.html"
+    with redirect_stdout(io.StringIO()):
+        assert report(settings, report_args(output)) == 2
+        plain = argparse.Namespace(**{**vars(report_args(output)), "truth_from_sandbox": False})
+        assert report(settings, plain) == 0
+    page = output.read_text(encoding="utf-8")
+    assert "flux d&#39;événements des organismes" in page or "flux d'événements" in page
+    assert "40 personnes examinées" in page
+
+
 def test_text_is_escaped_by_the_template() -> None:
     page = page_of(OFFERS, None, Parameters(campaigns=('<script>alert("x")</script>',)))
     assert "<script" not in page
