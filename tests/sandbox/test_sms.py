@@ -84,6 +84,6 @@ async def test_the_channel_delivers_once_per_idempotency_key(
     [received] = _received(http, sandbox)
     assert received["idempotency_key"] == "offre-7:sms"
     text = str(received["text"])
-    assert "prime d'activité" in text and "187 euros par mois" in text
+    assert "prime d'activité" in text and "187 euros/mois" in text
     assert f"{BASE}/formulaires/ppa?offre={offer_token(OFFER)}" in text
     assert f"{BASE}/desinscription?offre={offer_token(OFFER)}" in text

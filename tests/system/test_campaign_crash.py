@@ -176,8 +176,11 @@ def test_every_message_is_delivered_exactly_once(crash: Crash) -> None:
     assert {m.status for m in messages} == {"sent"}, [(m.channel, m.status) for m in messages]
     assert all(m.attempts == 1 and m.sent_at is not None for m in messages)
     first, second = (summary_of(out) for out in crash.deliveries)
-    assert first == {"sent": len(messages), "retried": 0, "dead": 0}, crash.deliveries
-    assert second == {"sent": 0, "retried": 0, "dead": 0}, crash.deliveries
+    texts = [m for m in messages if m.channel == "sms"]
+    assert first["sms"] == len(texts) and first["segments"] >= len(texts), crash.deliveries
+    sending = {k: first[k] for k in ("sent", "retried", "dead")}
+    assert sending == {"sent": len(messages), "retried": 0, "dead": 0}, crash.deliveries
+    assert second == {"sent": 0, "retried": 0, "dead": 0, "sms": 0, "segments": 0}
     letters = [m for m in messages if m.channel == "letter"]
     on_disk = letters_on_disk(crash.crashed)
     assert sorted(p.stem for p in on_disk) == sorted(m.id for m in letters)
@@ -206,7 +209,8 @@ def test_no_offer_loses_its_letter_to_the_crash(crash: Crash) -> None:
 
 
 def summary_of(stdout: str) -> dict[str, int]:
-    """``campaign deliver`` prints ``sent``, ``retried`` and ``dead`` counts."""
+    """``campaign deliver`` prints ``sent``, ``retried`` and ``dead`` counts, then the SMS
+    sent and their segments."""
     out = {}
     for line in stdout.splitlines():
         parts = line.split()
