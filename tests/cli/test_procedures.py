@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 
 from cli.main import main
@@ -30,7 +27,6 @@ from proactive.population import identity_from_params
 from runtime import Parts, Services
 from runtime.settings import load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
-from sandbox.demarches.app import build_app
 from schema.prefill import fill_form
 from store.dossiers import DossierLink
 from tests.sandbox.test_demarches_support import (
@@ -48,27 +44,18 @@ from tests.system._stack import previous_month
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPINGS = ROOT / "sandbox" / "demarches" / "mappings"
-
-
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # a thread cannot take signals
-        pass
+MONTH = previous_month()
 
 
 @pytest.fixture(scope="module")
-def ds_url() -> Iterator[str]:
-    config = uvicorn.Config(build_app(), host="127.0.0.1", port=0, log_level="warning")
-    server = _Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("the sandbox démarches-simplifiées did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+def sandbox() -> Iterator[RunningSandbox]:
+    with start_in_thread(SandboxConfig(size=40, reference_month=MONTH)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def ds_url(sandbox: RunningSandbox) -> str:
+    return sandbox.demarches_url
 
 
 @pytest.fixture(autouse=True)
@@ -171,24 +158,15 @@ def test_without_a_configured_secret_the_url_is_the_one_the_gateway_answers(
 
 # --- sync: the sandbox's agencies and démarches-simplifiées, a dossier deposited there ---
 
-MONTH = previous_month()
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with start_in_thread(SandboxConfig(size=40, reference_month=MONTH)) as running:
-        yield running
 
 
 @pytest.fixture
 def whole_sandbox(
     env: None, sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> RunningSandbox:
-    monkeypatch.setenv("UNEFOIS_DS_URL", sandbox.demarches_url)
     monkeypatch.setenv("UNEFOIS_ELIGIBILITY_WORKERS", "1")
     for name, url in sandbox.urls.items():
         monkeypatch.setenv(f"UNEFOIS_{name.upper()}_URL", url)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from aiohttp import web
 
 from connectors.demarches import (
@@ -30,7 +27,8 @@ from connectors.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from sandbox.demarches.app import SANDBOX_DS_TOKEN, build_app
+from sandbox import SandboxConfig, start_in_thread
+from sandbox.demarches.app import SANDBOX_DS_TOKEN
 from tests.connectors.conftest import Serve
 
 TOKEN = "test-ds-token"
@@ -261,24 +259,10 @@ async def test_nobody_listening_is_unavailable(http: httpx.AsyncClient) -> None:
         await client.create_dossier(101, {})
 
 
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # a thread cannot take signals
-        pass
-
-
 @pytest.fixture(scope="module")
 def sandbox_ds() -> Iterator[str]:
-    config = uvicorn.Config(build_app(), host="127.0.0.1", port=0, log_level="warning")
-    server = _Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("the sandbox démarches-simplifiées did not start")
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with start_in_thread(SandboxConfig(size=20)) as running:
+        yield running.demarches_url
 
 
 async def test_against_the_sandbox_ds(sandbox_ds: str, http: httpx.AsyncClient) -> None:
