@@ -75,9 +75,6 @@ class DossierStart:
         self._clock = clock
         self._forms = load_forms()
 
-    async def _offer(self, request: Request, token: object) -> tuple[FormDef, Offer] | Response:
-        return await linked_offer(request, self._forms, token)
-
     async def _mine(self, request: Request, offer: Offer, back: str) -> SignedCitizen | Response:
         signed = await self._signin.current(request)
         if signed is None:
@@ -103,7 +100,7 @@ class DossierStart:
 
     async def show(self, request: Request) -> Response:
         token = request.query_params.get(OFFER_PARAM, "")
-        found = await self._offer(request, token)
+        found = await linked_offer(request, self._forms, token)
         if isinstance(found, Response):
             return found
         form, offer = found
@@ -127,7 +124,7 @@ class DossierStart:
         except CsrfRejected:
             return invalid(request, "Ce formulaire a expiré : rouvrez le lien reçu.", 403)
         token = _one(fields, OFFER_PARAM)
-        found = await self._offer(request, token)
+        found = await linked_offer(request, self._forms, token)
         if isinstance(found, Response):
             return found
         form, offer = found
