@@ -291,3 +291,27 @@ ds_dossiers = Table(
     Index("ix_ds_dossiers_expires_at", "expires_at"),
     Index("ix_ds_dossiers_person", "person"),
 )
+
+# A campaign's plan: its persons split into batches that any worker may run. The persons are
+# sealed (bound to the campaign and batch number); a broker's message names only the campaign
+# and the batch number. A batch is pending until a run stored its counts and marked it done.
+campaign_batches = Table(
+    "campaign_batches",
+    metadata,
+    Column("campaign", Text, primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("kind", Text, nullable=False),  # detection, renewal
+    Column("parameters", JSONText, nullable=False),  # benefit, month, recipient…
+    Column("persons", Integer, nullable=False),  # how many persons the batch holds
+    Column("sealed", Text, nullable=False),  # the persons, sealed, bound to the row
+    Column("state", Text, nullable=False),  # pending, done
+    Column("attempts", Integer, nullable=False),
+    Column("summary", JSONText, nullable=True),  # the batch's counts, once done
+    Column("last_error", Text, nullable=True),  # the kind of the last failure, never a person
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    CheckConstraint("kind IN ('detection', 'renewal')", name="ck_campaign_batches_kind"),
+    CheckConstraint("state IN ('pending', 'done')", name="ck_campaign_batches_state"),
+    Index("ix_campaign_batches_state", "campaign", "state"),
+)
