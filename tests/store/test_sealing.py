@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.sealing import SealBroken, Sealer
+from store.sealing import SealBroken, Sealer
 
 KEY = bytes(range(32))
 
