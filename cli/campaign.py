@@ -26,16 +26,26 @@ from typing import TextIO
 from audit import AuditFilter
 from audit import Campaign as AuditCampaign
 from cli.events import pending_triggers
+from cli.grants import add_grant_parsers
 from cli.listing import sandbox_subjects, sandbox_truth
 from cli.outbox import add_outbox_parsers, utc_now
 from cli.progress import Bar
 from cli.renewal import RENEWAL_COMMANDS, add_renewal_parsers, run_renewal
-from proactive.campaign import CampaignRunner, Summary
+from proactive.campaign import BATCH, CampaignRunner, Summary
+from proactive.engine.broker import batch_actor, enqueue, open_broker
+from proactive.engine.local import run_locally
+from proactive.engine.planning import plan
+from proactive.engine.retry import given_up
+from proactive.engine.subjects import subject_to_json
+from proactive.engine.tasks import Workshop
+from proactive.engine.waiting import left_pending, summed, wait
 from proactive.population import Subject, identity_or_none
+from proactive.renewal import Summary as RenewalSummary
 from proactive.report import Parameters, detections, funnel, render_report
 from proactive.triggers import Trigger
 from runtime import Services
 from runtime.settings import RECIPIENT_ENV, Settings
+from store.batches import Progress
 
 Clock = Callable[[], datetime]
 
@@ -54,27 +64,33 @@ def subjects_of(triggers: Iterable[Trigger]) -> list[Subject]:
     return list(out.values())
 
 
-def campaign_progress(bar: Bar) -> Callable[[Summary], None]:
-    """The runner's progress callback: the persons done (fetched or failed) on ``bar``, whose
-    total is the whole population this worker examines, not the batch being read."""
+def campaign_progress(bar: Bar, before: int = 0) -> Callable[[Summary], None]:
+    """The runner's progress callback for one batch: the campaign's persons done on ``bar``
+    (``before``: those of the batches done before this one, then this batch's fetched or
+    failed), whose total is the whole campaign."""
 
     def show(summary: Summary) -> None:
         bar.update(
-            summary.fetched + summary.errors,
+            before + summary.fetched + summary.errors,
             f"{summary.eligible} eligible, {summary.offers_created} offers, "
-            f"{summary.errors} errors",
+            f"{summary.errors} errors (batch)",
         )
 
     return show
 
 
-def describe(campaign_id: str, share: int, population: int, args: argparse.Namespace) -> str:
-    if args.workers == 1:
-        return f"campaign {campaign_id}"
-    return (
-        f"campaign {campaign_id}, worker {args.worker_index + 1}/{args.workers}"
-        f" ({share} of {population})"
-    )
+def plan_progress(bar: Bar) -> Callable[[Progress], None]:
+    """The coordinator's view of a campaign run by workers: the persons of the done batches."""
+
+    def show(progress: Progress) -> None:
+        counts = progress.summary
+        bar.update(
+            progress.persons_done,
+            f"{progress.batches_done}/{progress.batches} batches, "
+            f"{counts.get('offers_created', 0)} offers, {counts.get('errors', 0)} errors",
+        )
+
+    return show
 
 
 def summary_table(summary: Summary) -> str:
@@ -83,11 +99,62 @@ def summary_table(summary: Summary) -> str:
     return "\n".join(f"{name.ljust(width)}  {value:>8}" for name, value in rows) + "\n"
 
 
+def status_lines(progress: Progress) -> str:
+    """``campaign status``: the plan's progress, the summed counts, the batches failing."""
+    lines = [
+        f"batches  {progress.batches_done}/{progress.batches}\n",
+        f"persons  {progress.persons_done}/{progress.persons}\n",
+    ]
+    for number, attempts, kind in progress.failing:
+        state = "left pending" if given_up(attempts) else "retrying"
+        lines.append(f"batch {number} failed {attempts} times ({kind}), {state}\n")
+    return "".join(lines)
+
+
+async def _run_batches(
+    settings: Settings,
+    args: argparse.Namespace,
+    workshop: Workshop,
+    campaign_id: str,
+    persons: int,
+    stderr: TextIO,
+) -> Progress:
+    """The plan's pending batches run here (no broker), or enqueued for the workers and, unless
+    ``--no-wait``, waited for; the plan's progress at the end."""
+    store = workshop.batches
+    pending = await store.pending(campaign_id)
+    if settings.broker_url:
+        broker = open_broker(settings.broker_url, settings.broker_namespace)
+        try:
+            enqueue(batch_actor(broker, settings.broker_namespace), campaign_id, pending)
+        finally:
+            broker.close()
+        print(f"{len(pending)} batches enqueued for the workers", file=stderr)
+        if getattr(args, "no_wait", False):
+            return await store.progress(campaign_id)
+        with Bar(f"campaign {campaign_id} (workers)", persons, stderr) as bar:
+            return await wait(store, campaign_id, plan_progress(bar))
+    with Bar(f"campaign {campaign_id}", persons, stderr) as bar:
+        before = (await store.progress(campaign_id)).persons_done
+        sizes = {n: len((await store.get(campaign_id, n)).persons) for n in pending}
+
+        def counted(number: int) -> Callable[[Summary], None]:
+            # The batches taken before this one count whole: done, or given up.
+            return campaign_progress(bar, before + sum(sizes[k] for k in pending if k < number))
+
+        await run_locally(workshop, campaign_id, pending, counted)
+    return await store.progress(campaign_id)
+
+
 async def run_campaign(
     settings: Settings, args: argparse.Namespace, clock: Clock, stderr: TextIO
 ) -> Summary:
+    """Plan the campaign (or resume its plan), run its batches, and return its counts summed
+    over every batch done, whichever process ran them."""
     campaign_id = args.campaign or f"{args.benefit}-{args.month}"
+    source = "events" if args.from_events else "population"
     async with Services.open(settings, clock) as services:
+        workshop = Workshop.of(services, clock)
         runner = CampaignRunner(
             services.exchange,
             services.offers,
@@ -96,31 +163,51 @@ async def run_campaign(
             clock,
             recipient=args.recipient,
             cooldown_days=args.cooldown_days,
-            workers=args.workers,
-            worker_index=args.worker_index,
             declare=services.oversight.declare_campaign,
         )
         if args.from_events:
             consumer, triggers = await pending_triggers(services, clock)
             subjects = subjects_of([t for t in triggers if args.benefit in t.benefits])
+            if not subjects:
+                # No event waiting: nobody to examine (a plan already made stands, counted by
+                # ``campaign status``).
+                return Summary()
         else:
             registry = settings.upstreams["civil_registry"].url
             subjects = await sandbox_subjects(registry, args.limit)
-        # The bar's total: every person this worker examines, counted before the first batch.
-        share = sum(1 for s in subjects if runner.mine(s.identity))
-        with Bar(describe(campaign_id, share, len(subjects), args), share, stderr) as bar:
-            summary = await runner.run(
-                subjects,
-                args.benefit,
-                args.month,
-                campaign_id,
-                campaign_progress(bar),
-                source="events" if args.from_events else "population",
-            )
-        if args.from_events:
-            # Acknowledged only now that the offers are recorded: a crash replays the events.
+        parameters = {
+            "benefit": args.benefit,
+            "month": args.month,
+            "recipient": args.recipient,
+            "cooldown_days": args.cooldown_days,
+            "source": source,
+        }
+        made = await plan(
+            workshop.batches,
+            campaign_id,
+            "detection",
+            parameters,
+            [subject_to_json(s) for s in subjects],
+            getattr(args, "batch", None) or BATCH,
+            clock(),
+        )
+        if made.batches == 0:
+            return Summary()
+        # Declared before the first read, with the plan's persons (a resumed plan's).
+        await runner.declare(campaign_id, made.persons, source)
+        progress = await _run_batches(settings, args, workshop, campaign_id, made.persons, stderr)
+        for number in left_pending(progress):
+            print(f"batch {number} left pending after its retries", file=stderr)
+        if args.from_events and progress.complete:
+            # Acknowledged only once every batch is done: a crash replays the events.
             await consumer.ack(triggers)
-    return summary
+    result: Summary = summed(progress, Summary)
+    return result
+
+
+async def campaign_status(settings: Settings, campaign: str, clock: Clock) -> Progress:
+    async with Services.open(settings, clock) as services:
+        return await Workshop.of(services, clock).batches.progress(campaign)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -128,6 +215,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     csub = campaign.add_subparsers(dest="campaign_command", required=True)
     add_outbox_parsers(csub)
     add_renewal_parsers(csub)
+    add_grant_parsers(csub)
     run = csub.add_parser("run", help="detect non-claimants of a benefit and record offers")
     run.add_argument("--benefit", required=True, choices=("rsa", "ppa", "css", "aspa"))
     run.add_argument("--month", required=True, help="the month evaluated, YYYY-MM")
@@ -135,14 +223,22 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     who.add_argument("--population", action="store_true", help="the sandbox's population")
     who.add_argument("--from-events", action="store_true", help="the agencies' event feeds")
     run.add_argument("--limit", type=int, help="with --population: at most this many persons")
-    run.add_argument("--workers", type=int, default=1)
-    run.add_argument("--worker-index", type=int, default=0)
+    run.add_argument(
+        "--batch", type=int, help=f"persons per batch, the engine's task (default {BATCH})"
+    )
+    run.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="with a broker: enqueue the batches and return without waiting for the workers",
+    )
     run.add_argument("--campaign", help="the campaign id (default: <benefit>-<month>)")
     run.add_argument("--cooldown-days", type=int, default=180)
     run.add_argument(
         "--recipient",
         help=f"SIRET of the body running the campaign (default: ${RECIPIENT_ENV})",
     )
+    status = csub.add_parser("status", help="a campaign's progress: batches, persons, counts")
+    status.add_argument("--campaign", required=True, help="the campaign id")
     report = csub.add_parser("report", help="write campaigns' HTML report")
     report.add_argument(
         "--campaign",
@@ -177,6 +273,18 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return run_renewal(settings, args)
     if args.campaign_command == "report":
         return report(settings, args)
+    if args.campaign_command == "status":
+        progress = asyncio.run(campaign_status(settings, args.campaign, utc_now))
+        if progress.kind is None:
+            print(f"no campaign {args.campaign} is planned", file=sys.stderr)
+            return 1
+        sys.stdout.write(status_lines(progress))
+        kinds = {"detection": Summary, "renewal": RenewalSummary}
+        sys.stdout.write(summary_table(summed(progress, kinds[progress.kind])))
+        return 0
+    if args.batch is not None and args.batch < 1:
+        print("--batch is one person or more", file=sys.stderr)
+        return 2
     args.recipient = args.recipient or settings.campaign_recipient
     if not args.recipient:
         print(f"give --recipient or set {RECIPIENT_ENV}", file=sys.stderr)

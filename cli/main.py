@@ -149,6 +149,12 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return run(settings_module.load(), args)
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from cli.worker import run
+
+    return run(args)
+
+
 def cmd_procedure(args: argparse.Namespace) -> int:
     from cli.procedures import run
 
@@ -185,6 +191,10 @@ def parser() -> argparse.ArgumentParser:
 
     add_procedure_parser(sub)
     sub.choices["procedure"].set_defaults(func=cmd_procedure)
+    from cli.worker import add_parser as add_worker_parser
+
+    add_worker_parser(sub)
+    sub.choices["worker"].set_defaults(func=cmd_worker)
     return p
 
 

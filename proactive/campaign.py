@@ -46,7 +46,7 @@ from exchange.service import PersonRequest
 from prefill import load_forms
 from proactive import wording
 from proactive.partners import PartnerReader
-from proactive.population import Subject, channels, first_day, territory, worker_of
+from proactive.population import Subject, channels, first_day, territory
 from store.offers import Offer, OfferStore
 from store.outbox import Message, OutboxStore
 
@@ -81,7 +81,7 @@ Progress = Callable[["Summary"], None]
 
 @dataclass
 class Summary:
-    examined: int = 0  # persons in this worker's share
+    examined: int = 0  # persons of the campaign (or of the batch)
     fetched: int = 0
     partners_fetched: int = 0  # partners identified and their resources read
     partners_unresolved: int = 0  # partner not identified with certainty, or not read
@@ -140,14 +140,10 @@ class CampaignRunner:
         recipient: str,
         client_id: str = CLIENT_ID,
         cooldown_days: int = 180,
-        workers: int = 1,
-        worker_index: int = 0,
         concurrency: int = CONCURRENCY,
         batch: int = BATCH,
         declare: Callable[[Campaign], Awaitable[None]] | None = None,
     ) -> None:
-        if not 0 <= worker_index < workers:
-            raise ValueError("the worker index must be between 0 and workers - 1")
         self._exchange = exchange
         self._offers = offers
         self._outbox = outbox
@@ -157,16 +153,9 @@ class CampaignRunner:
         self._caller = Client(client_id, frozenset({PERSON_READ_SCOPE}), SECTOR)
         self._partners = PartnerReader(exchange, self._caller)
         self._cooldown = cooldown_days
-        self._workers = workers
-        self._index = worker_index
         self._concurrency = concurrency
         self._batch = batch
         self._declare = declare
-
-    def mine(self, identity: PivotIdentity) -> bool:
-        """Whether this worker examines that person."""
-        pseudonym = self._pseudonyms.pseudonym(identity, SECTOR)
-        return worker_of(pseudonym, self._workers) == self._index
 
     async def run(
         self,
@@ -182,28 +171,12 @@ class CampaignRunner:
         form = _form_for(benefit)
         # Checked before any access: a context the exchange would refuse for every person.
         context = AccessContext(PURPOSE, self._recipient, campaign_id)
-        if self._declare is not None:
-            # Declared before the first read, so that auditors expect its bulk reads.
-            now = self._clock()
-            size = len(persons) if isinstance(persons, Sized) else None
-            await self._declare(
-                Campaign(
-                    campaign_id,
-                    self._caller.id,
-                    PURPOSE,
-                    now,
-                    now + DECLARED_FOR,
-                    now,
-                    size,
-                    source,
-                )
-            )
+        size = len(persons) if isinstance(persons, Sized) else None
+        await self.declare(campaign_id, size, source)
         summary = Summary()
         batch: list[Subject] = []
         for person in persons:
             subject = person if isinstance(person, Subject) else Subject(person)
-            if not self.mine(subject.identity):
-                continue
             summary.examined += 1
             batch.append(subject)
             if len(batch) >= self._batch:
@@ -211,6 +184,44 @@ class CampaignRunner:
                 batch = []
         if batch:
             await self._batch_run(batch, benefit, month, form, context, summary, progress)
+        return summary
+
+    async def declare(self, campaign_id: str, size: int | None, source: str | None) -> None:
+        """Declare the campaign to oversight (``size`` persons, from ``source``) before its
+        first read, so that auditors expect its bulk reads; declaring it again (a resumed run,
+        another coordinator) widens its period."""
+        if self._declare is None:
+            return
+        now = self._clock()
+        await self._declare(
+            Campaign(
+                campaign_id,
+                self._caller.id,
+                PURPOSE,
+                now,
+                now + DECLARED_FOR,
+                now,
+                size,
+                source,
+            )
+        )
+
+    async def examine(
+        self,
+        subjects: Sequence[Subject],
+        benefit: str,
+        month: str,
+        campaign_id: str,
+        progress: Progress | None = None,
+    ) -> Summary:
+        """Examine one batch of a campaign already declared: fetch, evaluate, record offers
+        and messages; the batch's counts. A batch run again after a crash records nobody
+        twice (the offers' and the outbox's keys) and counts the offers it finds as resumed."""
+        form = _form_for(benefit)
+        context = AccessContext(PURPOSE, self._recipient, campaign_id)
+        summary = Summary(examined=len(subjects))
+        if subjects:
+            await self._batch_run(subjects, benefit, month, form, context, summary, progress)
         return summary
 
     async def _batch_run(

@@ -1,14 +1,12 @@
-"""Who a campaign examines: pivot identities, and which worker examines whom.
+"""Who a campaign examines: pivot identities, where they live, how they can be told.
 
 People arrive in API Particulier's parameter names (the agencies' event feeds, the sandbox's
-person list); the exchange wants a :class:`PivotIdentity`. Several workers split one
-campaign by a hash of the person's proactive pseudonym, so they never examine the same
-person twice — the offers table's unique constraint stays the backstop.
+person list); the exchange wants a :class:`PivotIdentity`. How a campaign's persons are shared
+among workers is the task engine's business (:mod:`proactive.engine`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -74,17 +72,6 @@ def identity_or_none(params: Mapping[str, str | list[str]]) -> PivotIdentity | N
         return identity_from_params(params)
     except (KeyError, ValueError, InvalidInput):
         return None
-
-
-def worker_of(pseudonym: str, workers: int) -> int:
-    """The worker (0 … workers-1) that examines the person with this proactive pseudonym.
-
-    The pseudonym is already a keyed hash; hashing it again spreads it evenly whatever its
-    encoding, and the same pseudonym always lands on the same worker.
-    """
-    if workers < 1:
-        raise ValueError("workers must be 1 or more")
-    return int(hashlib.sha256(pseudonym.encode()).hexdigest()[:8], 16) % workers
 
 
 def departement(cog_commune: str | None) -> str | None:

@@ -125,6 +125,10 @@ class Settings:
     eligibility_workers: int = 2  # processes running the OpenFisca rules, each warm
     workers: int = 1  # gateway processes sharing the port (`unefois serve`); >1 needs PostgreSQL
     campaign_recipient: str | None = None  # SIRET of the body running proactive campaigns
+    # The campaigns' task broker (amqp://… RabbitMQ, redis://… Redis); None: campaigns run
+    # their batches in the process that plans them. The namespace names its queue.
+    broker_url: str | None = None
+    broker_namespace: str = "unefois"
     rate_per_second: float = 20.0  # per client, sustained
     rate_burst: int = 40  # per client, at once
     # The token endpoint, before any scrypt is spent (gateway/admission.py): buckets per source
@@ -480,6 +484,8 @@ def _build(env: Mapping[str, str]) -> Settings:
         eligibility_workers=_int(env, "UNEFOIS_ELIGIBILITY_WORKERS", 2),
         workers=_workers(env),
         campaign_recipient=env.get(RECIPIENT_ENV) or None,
+        broker_url=env.get("UNEFOIS_BROKER_URL") or None,
+        broker_namespace=env.get("UNEFOIS_BROKER_NAMESPACE") or "unefois",
         rate_per_second=_float(env, "UNEFOIS_RATE_LIMIT", 20.0),
         rate_burst=_int(env, "UNEFOIS_RATE_BURST", 40),
         token_rate_per_address=_float(env, "UNEFOIS_TOKEN_RATE_PER_ADDRESS", 5.0),

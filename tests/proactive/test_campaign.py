@@ -17,7 +17,7 @@ from cli.campaign import run_campaign, summary_table
 from cli.listing import sandbox_adults
 from connectors import PivotIdentity
 from proactive.campaign import SECTOR, CampaignRunner
-from proactive.population import identity_from_params
+from proactive.population import Subject, identity_from_params
 from runtime import Services
 from runtime.settings import Settings, load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
@@ -73,7 +73,7 @@ async def services(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[Ser
         yield built
 
 
-def runner(services: Services, workers: int = 1, index: int = 0) -> CampaignRunner:
+def runner(services: Services) -> CampaignRunner:
     return CampaignRunner(
         services.exchange,
         services.offers,
@@ -81,8 +81,6 @@ def runner(services: Services, workers: int = 1, index: int = 0) -> CampaignRunn
         services.pseudonyms,
         lambda: NOW,
         recipient=RECIPIENT,
-        workers=workers,
-        worker_index=index,
     )
 
 
@@ -129,20 +127,25 @@ async def test_nobody_who_opted_out_gets_an_offer(
     assert await services.outbox.due(NOW, 100) == []
 
 
-async def test_two_workers_share_a_campaign_without_overlap(
+async def test_batches_examined_apart_make_the_campaign(
     sandbox: RunningSandbox, services: Services, people: dict[str, PivotIdentity]
 ) -> None:
+    """``examine`` runs one batch and returns its counts; a batch examined again records
+    nobody twice and counts its offers as resumed."""
     crowd = [identity_from_params(e["personne"]) for e in entries(sandbox, "adult", 12)]
-    everyone = [*people.values(), *crowd]
-    first, second = runner(services, 2, 0), runner(services, 2, 1)
-    assert all(first.mine(i) != second.mine(i) for i in everyone)
-    a = await first.run(everyone, "rsa", MONTH, "split")
-    b = await second.run(everyone, "rsa", MONTH, "split")
-    assert a.examined + b.examined == len(everyone)
-    assert a.examined and b.examined  # both got a share
+    everyone = [Subject(i) for i in [*people.values(), *crowd]]
+    one = runner(services)
+    first = await one.examine(everyone[:7], "rsa", MONTH, "split")
+    second = await one.examine(everyone[7:], "rsa", MONTH, "split")
+    assert first.examined + second.examined == len(everyone)
     offers = await services.offers.for_campaign("split")
-    assert len({o.person for o in offers}) == len(offers) == a.offers_created + b.offers_created
+    assert len({o.person for o in offers}) == len(offers)
+    assert len(offers) == first.offers_created + second.offers_created
     assert person(services, people["non_claimant"]) in {o.person for o in offers}
+    again = await one.examine(everyone[:7], "rsa", MONTH, "split")
+    assert again.offers_created == 0
+    assert again.offers_resumed + again.skipped_cooldown_or_opt_out == first.offers_created
+    assert len(await services.offers.for_campaign("split")) == len(offers)
 
 
 async def test_the_command_runs_over_the_sandbox_population(
@@ -161,9 +164,8 @@ async def test_the_command_runs_over_the_sandbox_population(
         population=True,
         from_events=False,
         limit=limit,
-        workers=1,
-        worker_index=0,
         campaign=None,
+        batch=None,
         cooldown_days=180,
         recipient=RECIPIENT,
     )

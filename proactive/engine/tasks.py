@@ -1,0 +1,126 @@
+"""The task: ``examine_batch(campaign, number)`` — one batch of a planned campaign, run to the
+end and marked done with its counts, by whichever worker (or process) was given it.
+
+A batch already done is skipped, so a message delivered twice (a worker killed after the work
+but before its acknowledgement) does nothing the second time. A batch run again after a
+partial run records nobody twice: the offers', the outbox's and the renewals' keys make every
+write idempotent, and the offers found made are counted as resumed.
+
+A batch fails — its run is counted in ``attempts`` and the error's kind kept, then the
+engine retries it later — when it raises (the database unreachable…), or when most of its
+persons could not be read (``FAILING_SHARE``): an agency down is worth waiting for rather
+than recording a batch of "could not read" as done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from proactive.campaign import CampaignRunner
+from proactive.campaign import Progress as DetectionProgress
+from proactive.engine.subjects import candidate_from_json, subject_from_json
+from proactive.renewal import RenewalRunner
+from runtime import Services
+from store.batches import Batch, BatchStore
+from store.sealing import Sealer
+
+Clock = Callable[[], datetime]
+FAILING_SHARE = 0.5  # more than this share of a batch's persons unread: the batch failed
+
+
+class BatchFailed(Exception):
+    """A batch's run that must be retried; ``kind`` says why, in a word, never whom."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Workshop:
+    """What a task needs, opened once per process: the services and the plan."""
+
+    services: Services
+    batches: BatchStore
+    clock: Clock
+
+    @classmethod
+    def of(cls, services: Services, clock: Clock) -> Workshop:
+        return cls(services, BatchStore(services.database, Sealer(services.seal_key)), clock)
+
+
+def error_kind(error: BaseException) -> str:
+    return error.kind if isinstance(error, BatchFailed) else type(error).__name__
+
+
+async def _detect(
+    workshop: Workshop, batch: Batch, progress: DetectionProgress | None
+) -> dict[str, int]:
+    services, params = workshop.services, batch.parameters
+    runner = CampaignRunner(
+        services.exchange,
+        services.offers,
+        services.outbox,
+        services.pseudonyms,
+        workshop.clock,
+        recipient=params["recipient"],
+        cooldown_days=int(params.get("cooldown_days", 180)),
+    )
+    subjects = [subject_from_json(p) for p in batch.persons]
+    summary = await runner.examine(
+        subjects, params["benefit"], params["month"], batch.campaign, progress
+    )
+    return dict(summary.rows())
+
+
+async def _renew(workshop: Workshop, batch: Batch) -> dict[str, int]:
+    services, params = workshop.services, batch.parameters
+    runner = RenewalRunner(
+        services.exchange,
+        services.connectors.cnam,
+        services.renewals,
+        services.offers,
+        services.outbox,
+        services.pseudonyms,
+        services.auditor,
+        services.catalogue,
+        workshop.clock,
+        recipient=params["recipient"],
+        within_days=int(params.get("within_days", 60)),
+    )
+    candidates = [candidate_from_json(p) for p in batch.persons]
+    summary = await runner.run(candidates, params["month"], batch.campaign)
+    return dict(summary.rows())
+
+
+def failing(counts: dict[str, Any]) -> bool:
+    examined = int(counts.get("examined", 0))
+    return examined > 0 and int(counts.get("errors", 0)) > FAILING_SHARE * examined
+
+
+async def examine_batch(
+    workshop: Workshop,
+    campaign: str,
+    number: int,
+    progress: DetectionProgress | None = None,
+) -> dict[str, int] | None:
+    """Run batch ``number`` of ``campaign`` and mark it done; its counts, or None when it was
+    done already. Raises when the run failed, after counting the failure in the plan."""
+    batch = await workshop.batches.get(campaign, number)
+    if batch.state == "done":
+        return None
+    try:
+        if batch.kind == "renewal":
+            counts = await _renew(workshop, batch)
+        else:
+            counts = await _detect(workshop, batch, progress)
+        if failing(counts):
+            raise BatchFailed("most_reads_failed")
+    except Exception as error:
+        await workshop.batches.failed(campaign, number, error_kind(error), workshop.clock())
+        raise
+    await workshop.batches.finish(campaign, number, counts, workshop.clock())
+    return counts
