@@ -1,4 +1,5 @@
-"""Agency event feeds (births, moves, job loss, resource drops, right expiries).
+"""Agency event feeds (births, moves, job loss and job found, resource drops, right
+expiries, RSA rights opened, deaths).
 
 ``GET /events?since=<cursor>&limit=<n>`` on any upstream, with its usual authentication.
 Events are about many persons, so there is no identity check and nothing is cached; each
@@ -17,7 +18,18 @@ from connectors.records import AgencyEvent, EventPage
 
 MAX_LIMIT = 500
 MAX_CURSOR = 512
-EVENT_TYPES = frozenset({"birth", "move", "job_loss", "resource_drop", "right_expiry"})
+EVENT_TYPES = frozenset(
+    {
+        "birth",
+        "move",
+        "job_loss",
+        "job_found",
+        "resource_drop",
+        "right_expiry",
+        "rsa_granted",
+        "death",
+    }
+)
 
 
 def _subject(d: dict[str, Any]) -> dict[str, str | list[str]]:

@@ -10,7 +10,8 @@ What the page says, and what each figure measures:
 - when it was generated (with its time zone) and the campaign's parameters (:class:`Parameters`:
   benefit, month, population source and size, recipient, declared client, purpose and object);
 - a funnel (:func:`funnel`): detected → notified (per channel) → opened → applied, with
-  declined, opted out, expired, undeliverable and without any message beside it. The counts are
+  declined, opted out, expired, obsolete (a change of situation made the offer pointless),
+  undeliverable and without any message beside it. The counts are
   not exclusive statuses: each one counts the offers that *reached* that step, read from the
   offers' times (``notified_at``, ``opened_at``) as well as their status, so an offer opened
   then declined counts as opened and as declined;
@@ -194,6 +195,7 @@ class Funnel:
     declined: int = 0
     opted_out: int = 0  # the person asked never to be written to again
     expired: int = 0
+    obsolete: int = 0  # a known change of situation (job, birth, move, death) made it moot
     undeliverable: int = 0  # never notified, and every message queued for it was given up
     without_message: int = 0  # no message queued: no address known for any channel
 
@@ -228,6 +230,7 @@ def funnel(follow_ups: Sequence[OfferFollowUp]) -> Funnel:
         declined=statuses["declined"],
         opted_out=sum(1 for f in follow_ups if f.opted_out_at is not None),
         expired=statuses["expired"],
+        obsolete=statuses["obsolete"],
         undeliverable=undeliverable,
         without_message=without_message,
     )
@@ -244,6 +247,7 @@ _BESIDE: tuple[tuple[str, Callable[[Funnel], int]], ...] = (
     ("refusées", lambda f: f.declined),
     ("désinscrites", lambda f: f.opted_out),
     ("expirées", lambda f: f.expired),
+    ("devenues sans objet", lambda f: f.obsolete),
     ("non distribuables", lambda f: f.undeliverable),
     ("sans aucun message", lambda f: f.without_message),
 )

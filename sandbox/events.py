@@ -1,4 +1,5 @@
-"""Event feeds: births, moves, job losses, resource drops and right expiries.
+"""Event feeds: births, moves, job losses and jobs found, resource drops, right expiries,
+RSA rights opened and deaths.
 
 Derived once from the population's facts, sorted by date, and split per agency by who
 would know of each event. The cursor is an opaque token wrapping an offset in that list,
@@ -14,7 +15,7 @@ from datetime import date, timedelta
 
 from starlette.datastructures import QueryParams
 
-from sandbox.months import first_day, month_text
+from sandbox.months import first_day, month_of, month_text
 from sandbox.person import Person, pivot_params
 from sandbox.population import Population
 from sandbox.protocol import unprocessable
@@ -45,6 +46,10 @@ class Event:
 
 _BIRTH = frozenset({"civil_registry", "api_particulier", "dgfip", "cnam"})
 _MOVE = frozenset({"api_particulier", "dgfip", "housing", "cnam"})
+# The CAF's news reaches the gateway through API Particulier; the civil registry (INSEE)
+# reports deaths.
+_CAF = frozenset({"api_particulier"})
+_DEATH = frozenset({"civil_registry"})
 
 
 def build_events(population: Population) -> tuple[Event, ...]:
@@ -77,6 +82,7 @@ def build_events(population: Population) -> tuple[Event, ...]:
                 events.append(_event("move", moved, adult, details, agencies))
         for adult in adults:
             events.extend(_person_events(adult, start, horizon))
+            events.extend(_status_events(adult, start, population.reference_date, horizon))
     events.sort(key=lambda e: (e.occurred_on, e.id))
     return tuple(events)
 
@@ -145,6 +151,47 @@ def _person_events(person: Person, start: date, horizon: date) -> list[Event]:
             )
         )
     return out
+
+
+def _status_events(person: Person, start: date, today: date, horizon: date) -> list[Event]:
+    """A right to the RSA opened, a job seeker's registration ended for a job, a death."""
+    out: list[Event] = []
+    rsa = person.rights.rsa
+    if rsa is not None and start <= rsa.since <= today:
+        details: Details = {
+            "droit": "revenu_solidarite_active",
+            "date_debut": rsa.since.isoformat(),
+        }
+        out.append(_event("rsa_granted", rsa.since, person, details, _CAF))
+    ended = _job_found_on(person, start, today)
+    if ended is not None and person.job_seeker is not None:
+        details = {
+            "identifiant_france_travail": person.job_seeker.identifiant,
+            "motif": "reprise_emploi",
+            "date_fin_inscription": ended.isoformat(),
+        }
+        out.append(_event("job_found", ended, person, details, _CAF))
+    died = person.date_deces
+    if died is not None and start <= died <= horizon:
+        out.append(_event("death", died, person, {"date_deces": died.isoformat()}, _DEATH))
+    return out
+
+
+def _job_found_on(person: Person, start: date, today: date) -> date | None:
+    """The day a job seeker's registration ends for a job, if it does: a registration that
+    ended with a salary paid the month after; or, for one registered job seeker in five (by
+    index), a job declared to start within the next four weeks, on which France Travail will
+    close the registration (so that what the agencies answer today stays true)."""
+    seeker = person.job_seeker
+    if seeker is None:
+        return None
+    if seeker.until is not None:
+        after = month_of(seeker.until) + 1
+        paid = any(s.nature == "salaire" and s.pays_in(after) for s in person.streams)
+        return seeker.until if paid and start <= seeker.until <= today else None
+    if person.date_deces is None and person.index % 5 == 0:
+        return today + timedelta(days=1 + person.index % 28)
+    return None
 
 
 def _event(

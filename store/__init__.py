@@ -22,6 +22,7 @@ from store.errors import (
     StoreError,
     StoreUnavailable,
 )
+from store.grants import Grant, GrantNotFound, GrantStatus, GrantStore
 from store.locks import LockHeld, exclusive
 from store.migration import head_revision, migrate
 from store.offers import InvalidTransition, Offer, OfferNotFound, OfferStatus, OfferStore
@@ -45,6 +46,10 @@ __all__ = [
     "DossierNotFound",
     "DossierStatus",
     "DossierStore",
+    "Grant",
+    "GrantNotFound",
+    "GrantStatus",
+    "GrantStore",
     "InvalidRecord",
     "InvalidTransition",
     "LockHeld",

@@ -11,6 +11,12 @@ Lifecycle (``_NEXT``)::
     detected → notified → opened → applied | declined | expired
                   └──────────────→ applied | declined     (answered without opening the link)
     detected, notified ─────────→ expired                  (never reached, or never opened)
+    detected, notified, opened ─→ obsolete                 (a known change of situation)
+
+An offer becomes ``obsolete`` when the situation it was computed on changed (a job found, a
+birth, a move, a death, the right granted automatically): :meth:`OfferStore.obsolete` records
+why. An obsolete offer does not hold back a new one for the cooldown: the person is examined
+again on their new situation.
 """
 
 from __future__ import annotations
@@ -28,18 +34,22 @@ from store.database import Database
 from store.errors import InvalidRecord, StoreError
 from store.tables import offers, opt_outs, outbox
 
-OfferStatus = Literal["detected", "notified", "opened", "applied", "declined", "expired"]
+OfferStatus = Literal[
+    "detected", "notified", "opened", "applied", "declined", "expired", "obsolete"
+]
 STATUSES: tuple[OfferStatus, ...] = get_args(OfferStatus)
 
 # Without an expiry from the early states an offer nobody opens would stay open for ever.
 _NEXT: dict[str, frozenset[str]] = {
-    "detected": frozenset({"notified", "expired"}),
-    "notified": frozenset({"opened", "applied", "declined", "expired"}),
-    "opened": frozenset({"applied", "declined", "expired"}),
+    "detected": frozenset({"notified", "expired", "obsolete"}),
+    "notified": frozenset({"opened", "applied", "declined", "expired", "obsolete"}),
+    "opened": frozenset({"applied", "declined", "expired", "obsolete"}),
     "applied": frozenset(),
     "declined": frozenset(),
     "expired": frozenset(),
+    "obsolete": frozenset(),
 }
+OPEN: tuple[OfferStatus, ...] = ("detected", "notified", "opened")
 # The column each status stamps with the time of the transition.
 _STAMP = {
     "notified": "notified_at",
@@ -47,6 +57,7 @@ _STAMP = {
     "applied": "decided_at",
     "declined": "decided_at",
     "expired": "decided_at",
+    "obsolete": "decided_at",
 }
 
 
@@ -83,6 +94,7 @@ class Offer:
     notified_at: datetime | None = None
     opened_at: datetime | None = None
     decided_at: datetime | None = None
+    obsolete_reason: str | None = None  # why it became obsolete (job_found, death…)
 
 
 def _aware(value: datetime, name: str) -> datetime:
@@ -106,6 +118,7 @@ def _offer(row: Any) -> Offer:
         notified_at=row.notified_at,
         opened_at=row.opened_at,
         decided_at=row.decided_at,
+        obsolete_reason=row.obsolete_reason,
     )
 
 
@@ -137,6 +150,7 @@ class OfferStore:
             notified_at=None,
             opened_at=None,
             decided_at=None,
+            obsolete_reason=None,
         )
         since = now - timedelta(days=cooldown_days)
         async with self._database.transaction() as conn:
@@ -151,6 +165,7 @@ class OfferStore:
                     offers.c.person == offer.person,
                     offers.c.benefit == offer.benefit,
                     offers.c.detected_at > since,
+                    offers.c.status != "obsolete",
                 )
                 .limit(1)
             )
@@ -284,6 +299,36 @@ class OfferStore:
                 .values(status="expired", decided_at=_aware(at, "at"))
             )
         return int(result.rowcount)
+
+    async def obsolete(
+        self,
+        person: str,
+        reason: str,
+        at: datetime,
+        benefits: tuple[str, ...] | None = None,
+    ) -> list[Offer]:
+        """The person's open offers (detected, notified or opened; only for ``benefits`` when
+        given) become ``obsolete`` at ``at`` with ``reason``; returns them as they now are.
+        Offers already decided are left alone, so a replayed event changes nothing more."""
+        if not reason:
+            raise InvalidRecord("an obsolete offer needs a reason")
+        at = _aware(at, "at")
+        condition = [offers.c.person == person, offers.c.status.in_(OPEN)]
+        if benefits is not None:
+            condition.append(offers.c.benefit.in_(benefits))
+        async with self._database.transaction() as conn:
+            ids = [row.id for row in await conn.execute(select(offers.c.id).where(*condition))]
+            if not ids:
+                return []
+            await conn.execute(
+                update(offers)
+                .where(offers.c.id.in_(ids), offers.c.status.in_(OPEN))
+                .values(status="obsolete", decided_at=at, obsolete_reason=reason)
+            )
+            rows = await conn.execute(
+                select(offers).where(offers.c.id.in_(ids), offers.c.status == "obsolete")
+            )
+            return [_offer(row) for row in rows]
 
     async def opt_out(self, person: str, at: datetime) -> None:
         """Never make ``person`` an offer again; opting out twice keeps the first time."""

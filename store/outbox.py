@@ -11,13 +11,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from store.database import Database
 from store.errors import InvalidRecord
 from store.tables import offers, outbox
 
-Status = Literal["pending", "sent", "failed", "dead"]
+# cancelled: never to be sent, its offer or act being obsolete (a change of situation).
+Status = Literal["pending", "sent", "failed", "dead", "cancelled"]
 CHANNELS = frozenset({"email", "sms", "letter"})
 _DUE = ("pending", "failed")
 
@@ -179,6 +180,29 @@ class OutboxStore:
                     next_attempt_at=_aware(next_attempt_at, "next_attempt_at"),
                 )
             )
+
+    async def cancel(
+        self, *, offer_ids: tuple[str, ...] = (), key_prefixes: tuple[str, ...] = ()
+    ) -> int:
+        """Cancel the undelivered messages (pending or failed) of those offers and those whose
+        idempotency key starts with one of ``key_prefixes`` (an automatic act's messages are
+        keyed ``<act>:<id>:<channel>``); sent and dead ones are kept. Returns how many."""
+        conditions: list[ColumnElement[bool]] = []
+        if offer_ids:
+            conditions.append(outbox.c.offer_id.in_(offer_ids))
+        for prefix in key_prefixes:
+            if not prefix:
+                raise InvalidRecord("a key prefix is not empty")
+            conditions.append(outbox.c.idempotency_key.startswith(prefix, autoescape=True))
+        if not conditions:
+            return 0
+        async with self._database.transaction() as conn:
+            result = await conn.execute(
+                update(outbox)
+                .where(or_(*conditions), outbox.c.status.in_(_DUE))
+                .values(status="cancelled")
+            )
+        return int(result.rowcount)
 
     async def _by_key(self, key: str) -> Message | None:
         async with self._database.connection() as conn:

@@ -145,7 +145,7 @@ opt_outs = Table(
     Column("opted_out_at", UTCDateTime, nullable=False),
 )
 
-# Lifecycle: detected → notified → opened → applied | declined | expired.
+# Lifecycle: detected → notified → opened → applied | declined | expired | obsolete.
 offers = Table(
     "offers",
     metadata,
@@ -162,6 +162,8 @@ offers = Table(
     Column("notified_at", UTCDateTime, nullable=True),
     Column("opened_at", UTCDateTime, nullable=True),
     Column("decided_at", UTCDateTime, nullable=True),
+    # Why an offer became obsolete (job_found, birth, move, death, granted); else null.
+    Column("obsolete_reason", Text, nullable=True),
     UniqueConstraint("person", "benefit", "month", name="uq_offers_person_benefit_month"),
     Index("ix_offers_person_benefit", "person", "benefit"),
     Index("ix_offers_campaign", "campaign"),
@@ -314,4 +316,27 @@ campaign_batches = Table(
     CheckConstraint("kind IN ('detection', 'renewal')", name="ck_campaign_batches_kind"),
     CheckConstraint("state IN ('pending', 'done')", name="ck_campaign_batches_state"),
     Index("ix_campaign_batches_state", "campaign", "state"),
+)
+
+# Rights granted automatically (the free CSS of a new RSA recipient): one per person, benefit
+# and cause day, so a rerun finds the grant already made; a revert keeps the row, marked.
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("person", Text, nullable=False),  # the proactive-sector pseudonym, never a name
+    Column("benefit", Text, nullable=False),
+    Column("cause", Text, nullable=False),  # the event that opened it, e.g. rsa_granted
+    Column("cause_on", Date, nullable=False),  # the day of that event
+    Column("agency_grant_id", Text, nullable=False),  # what the paying agency withdraws it by
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
+    Column("status", Text, nullable=False),  # granted, reverted, closed
+    Column("granted_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),  # reverted or closed at
+    Column("campaign", Text, nullable=False),
+    Column("audit_id", Text, nullable=True),  # the audit entry of the grant
+    Column("audit_person", Text, nullable=True),  # the person's audit-sector pseudonym
+    UniqueConstraint("person", "benefit", "cause_on", name="uq_grants_person_benefit_cause"),
+    Index("ix_grants_campaign", "campaign"),
 )

@@ -22,6 +22,7 @@ def test_shipped_rules() -> None:
         "birth": set(family),
         "move": {"aide_logement", "css"},
         "right_expiry": {"css"},
+        "job_found": set(family),
     }
     assert rules.aspa_age is not None
     assert rules.aspa_age.age == 65 and set(rules.aspa_age.benefits) == {"aspa", "css"}

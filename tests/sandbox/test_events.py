@@ -45,7 +45,16 @@ def test_event_shape_and_types(http: httpx.Client, sandbox: RunningSandbox) -> N
             types.add(event["type"])
         days = [e["occurred_on"] for e in events]
         assert days == sorted(days)
-    assert types == {"birth", "move", "job_loss", "resource_drop", "right_expiry"}
+    assert types == {
+        "birth",
+        "move",
+        "job_loss",
+        "job_found",
+        "resource_drop",
+        "right_expiry",
+        "rsa_granted",
+        "death",
+    }
 
 
 def test_feed_errors(http: httpx.Client, sandbox: RunningSandbox) -> None:

@@ -145,6 +145,7 @@ async def test_counts(offers: OfferStore, person: str) -> None:
         "applied": 0,
         "declined": 0,
         "expired": 1,
+        "obsolete": 0,
     }
     assert set((await offers.counts("no-such-campaign")).values()) == {0}
 
@@ -259,3 +260,41 @@ async def test_stale_open_offers_expire(offers: OfferStore, person: str) -> None
     assert (await offers.get(done.id)).status == "applied"
     assert (await offers.get(fresh.id)).status == "detected"
     assert await offers.expire(NOW - timedelta(days=90), NOW) == 0
+
+
+async def test_open_offers_become_obsolete_with_their_reason(
+    offers: OfferStore, person: str
+) -> None:
+    made = {}
+    for benefit in ("rsa", "ppa", "css", "aide_logement"):
+        stored = await offers.detect(offer(person, benefit=benefit), COOLDOWN, NOW)
+        assert stored is not None
+        made[benefit] = stored
+    await offers.transition(made["ppa"].id, "notified", NOW)
+    await offers.transition(made["css"].id, "expired", NOW)
+    later = NOW + timedelta(days=1)
+    stale = await offers.obsolete(person, "move", later, benefits=("ppa", "css", "aide_logement"))
+    # The expired one is left alone, and the RSA's is not among the benefits named.
+    assert {o.benefit for o in stale} == {"ppa", "aide_logement"}
+    assert all(o.status == "obsolete" and o.obsolete_reason == "move" for o in stale)
+    assert all(o.decided_at == later for o in stale)
+    assert (await offers.get(made["rsa"].id)).status == "detected"
+    # A replayed event finds nothing open any more.
+    assert await offers.obsolete(person, "move", later, benefits=("ppa",)) == []
+    everything = await offers.obsolete(person, "death", later)
+    assert [o.benefit for o in everything] == ["rsa"]
+    assert everything[0].obsolete_reason == "death"
+    with pytest.raises(InvalidRecord):
+        await offers.obsolete(person, "", later)
+
+
+async def test_an_obsolete_offer_does_not_hold_back_a_new_one(
+    offers: OfferStore, person: str
+) -> None:
+    first = await offers.detect(offer(person, month="2025-06"), COOLDOWN, NOW)
+    assert first is not None
+    await offers.obsolete(person, "job_found", NOW)
+    within = NOW + timedelta(days=10)
+    again = await offers.detect(offer(person, month="2025-07"), COOLDOWN, within)
+    assert again is not None and again.status == "detected"
+    assert (await offers.counts(f"campaign-{person}"))["obsolete"] == 1

@@ -82,3 +82,40 @@ async def test_invalid_messages_are_refused(outbox: OutboxStore) -> None:
         await outbox.enqueue(_message(channel="pigeon"))
     with pytest.raises(InvalidRecord):
         await outbox.enqueue(Message(**{**_message().__dict__, "created_at": datetime(2025, 1, 1)}))
+
+
+async def test_cancel_spares_what_was_sent_or_given_up(outbox: OutboxStore) -> None:
+    key = uuid.uuid4().hex
+    offer = f"offer-{key}"
+
+    def of_offer(channel: str) -> Message:
+        return Message(**{**_message(f"{key}:{channel}", channel).__dict__, "offer_id": offer})
+
+    pending = await outbox.enqueue(of_offer("email"))
+    sent = await outbox.enqueue(of_offer("sms"))
+    failed = await outbox.enqueue(of_offer("letter"))
+    await outbox.mark_sent(sent.id, NOW)
+    await outbox.mark_failed(failed.id, "timeout", NOW + timedelta(minutes=5), dead=False)
+    act = await outbox.enqueue(
+        Message(**{**_message(f"grant:{key}_%:email").__dict__, "offer_id": None})
+    )
+    other = await outbox.enqueue(
+        Message(**{**_message(f"grant:{key}_x:email").__dict__, "offer_id": None})
+    )
+    assert await outbox.cancel() == 0
+    assert await outbox.cancel(offer_ids=(offer,)) == 2
+    # A prefix is taken literally: its % and _ match nothing else.
+    assert await outbox.cancel(key_prefixes=(f"grant:{key}_%:",)) == 1
+    states = [await outbox.get(m.id) for m in (pending, sent, failed, act, other)]
+    assert [s.status if s else None for s in states] == [
+        "cancelled",
+        "sent",
+        "cancelled",
+        "cancelled",
+        "pending",
+    ]
+    due = {m.id for m in await outbox.due(NOW + timedelta(hours=1), 1000)}
+    assert not due & {pending.id, failed.id, act.id}
+    assert await outbox.cancel(offer_ids=(offer,)) == 0
+    with pytest.raises(InvalidRecord):
+        await outbox.cancel(key_prefixes=("",))
