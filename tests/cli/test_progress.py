@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import re
 from datetime import UTC, datetime
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.campaign import campaign_progress, describe
+from cli.campaign import campaign_progress
 from cli.progress import Bar, CountedOutbox
 from proactive.campaign import Summary
 from store import Message, connect, migrate
@@ -59,11 +58,11 @@ def test_track_advances_as_each_item_is_taken() -> None:
     assert "3/3" in stream.text()
 
 
-def test_a_worker_names_its_share_of_the_population() -> None:
-    one = argparse.Namespace(workers=1, worker_index=0)
-    three = argparse.Namespace(workers=3, worker_index=1)
-    assert describe("c", 10, 10, one) == "campaign c"
-    assert describe("c", 4, 10, three) == "campaign c, worker 2/3 (4 of 10)"
+def test_a_batch_bar_counts_the_batches_done_before_it() -> None:
+    stream = Terminal()
+    with Bar("campaign c", 10, stream) as bar:
+        campaign_progress(bar, 6)(Summary(fetched=3, errors=1))
+    assert "10/10" in stream.text()
 
 
 async def test_the_deliver_bar_advances_once_per_message_settled(tmp_path: Path) -> None:
