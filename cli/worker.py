@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.processes > 1:
         return _children(args)
-    from proactive.engine.worker import serve
+    from cli.worker_process import serve
 
     stop = threading.Event()
 

@@ -8,5 +8,5 @@ any number of machines, or, with no broker configured, this very process, batch 
 - :mod:`.local`: the in-process executor (no broker);
 - :mod:`.broker`: the broker, its queue and the actor;
 - :mod:`.waiting`: progress and the coordinator's wait, read from the plan;
-- :mod:`.worker`: ``unefois worker``'s process.
+- ``cli.worker_process``: ``unefois worker``'s process (it opens the services).
 """

@@ -23,7 +23,6 @@ from proactive.campaign import CampaignRunner
 from proactive.campaign import Progress as DetectionProgress
 from proactive.engine.subjects import candidate_from_json, subject_from_json
 from proactive.renewal import RenewalRunner
-from runtime import Services
 from store.batches import Batch, BatchStore
 from store.sealing import Sealer
 
@@ -43,12 +42,12 @@ class BatchFailed(Exception):
 class Workshop:
     """What a task needs, opened once per process: the services and the plan."""
 
-    services: Services
+    services: Any  # runtime.Services, opened by the caller (this package does not build it)
     batches: BatchStore
     clock: Clock
 
     @classmethod
-    def of(cls, services: Services, clock: Clock) -> Workshop:
+    def of(cls, services: Any, clock: Clock) -> Workshop:
         return cls(services, BatchStore(services.database, Sealer(services.seal_key)), clock)
 
 
