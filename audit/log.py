@@ -32,7 +32,8 @@ from audit.writer import BatchWriter, Synchronous, open_writer
 
 logger = logging.getLogger("audit")
 
-_Item = tuple[Prepared, "asyncio.Future[Receipt]"]
+# One caller's entries, committed together, and the future of their receipts.
+_Item = tuple[list[Prepared], "asyncio.Future[list[Receipt]]"]
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,20 @@ class AuditLog:
         :class:`~audit.errors.InvalidEntry` if it cannot be logged at all."""
         if self._task is None or self._closing or self._task.done():
             raise AuditUnavailable("the audit log is not running")
+        (receipt,) = await self.append_many([entry])
+        return receipt
+
+    async def append_many(self, entries: Sequence[AuditEntry]) -> list[Receipt]:
+        """Log ``entries`` in one transaction, in this order, each chained after the one
+        before exactly as separate appends would; return once they are committed. All or
+        none: :class:`AuditUnavailable` if the transaction failed."""
+        if self._task is None or self._closing or self._task.done():
+            raise AuditUnavailable("the audit log is not running")
+        if not entries:
+            return []
         # Hashing here, in the caller, keeps the writer's critical section to chaining.
-        prepared = Prepared.of(entry, leaf_hash)
-        future: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
+        prepared = [Prepared.of(entry, leaf_hash) for entry in entries]
+        future: asyncio.Future[list[Receipt]] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((prepared, future))
         return await future
 
@@ -155,8 +167,11 @@ class AuditLog:
     def _drain(self, first: _Item | None) -> tuple[list[_Item], bool]:
         if first is None:
             return [], True
+        # Whole groups only: the entries of one ``append_many`` share one transaction, even
+        # when that group alone is larger than ``max_batch``.
         batch = [first]
-        while len(batch) < self._max_batch:
+        count = len(first[0])
+        while count < self._max_batch:
             try:
                 item = self._queue.get_nowait()
             except asyncio.QueueEmpty:
@@ -164,18 +179,20 @@ class AuditLog:
             if item is None:
                 return batch, True
             batch.append(item)
+            count += len(item[0])
         return batch, False
 
     async def _commit(self, batch: list[_Item]) -> None:
         if not batch:
             return
+        entries = [prepared for group, _ in batch for prepared in group]
         try:
             assert self._writer is not None
-            size, head = await self._writer.append([prepared for prepared, _ in batch])
+            size, head = await self._writer.append(entries)
         except Exception as error:
             # The error's text can quote the statement's values: only its kind is logged.
             logger.error(
-                "audit batch of %d entries not written (%s)", len(batch), type(error).__name__
+                "audit batch of %d entries not written (%s)", len(entries), type(error).__name__
             )
             for _, future in batch:
                 if not future.done():
@@ -188,14 +205,16 @@ class AuditLog:
                 if not future.done():
                     future.set_exception(AuditUnavailable("the audit log was stopped"))
             raise
-        first = size - len(batch) + 1
-        for offset, (prepared, future) in enumerate(batch):
-            # A caller that gave up (cancelled) leaves a done future; its entry stays written.
+        seq = size - len(entries) + 1
+        for group, future in batch:
+            receipts = [Receipt(seq + offset, p.leaf) for offset, p in enumerate(group)]
+            seq += len(group)
+            # A caller that gave up (cancelled) leaves a done future; its entries stay written.
             if not future.done():
-                future.set_result(Receipt(first + offset, prepared.leaf))
+                future.set_result(receipts)
         self._written = (size, head)
         self.batches += 1
-        self.appended += len(batch)
+        self.appended += len(entries)
 
     async def _checkpoint_if_due(self, *, on_time: bool) -> None:
         if self._written is None or self._written[0] <= self._checkpointed:

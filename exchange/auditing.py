@@ -7,10 +7,11 @@ contacted, and how it ended. If it cannot be made durable, nothing is released.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from audit import AuditEntry, AuditUnavailable, Outcome, Receipt
 from connectors import PivotIdentity
@@ -23,6 +24,13 @@ from policies import Decision, Verdict
 
 class AuditSink(Protocol):
     async def append(self, entry: AuditEntry) -> Receipt: ...
+
+
+@runtime_checkable
+class BulkAuditSink(Protocol):
+    """A sink that commits several entries in one transaction (``audit.AuditLog``)."""
+
+    async def append_many(self, entries: Sequence[AuditEntry]) -> list[Receipt]: ...
 
 
 # The details of an entry about a member of the examined person's household (their partner):
@@ -76,6 +84,36 @@ class Auditor:
         details: tuple[tuple[str, str], ...] = (),
     ) -> Receipt:
         """Record one access to a person's data; ``failed`` maps fields to why they are null."""
+        return await self.append(
+            self.entry(
+                decision_id,
+                caller,
+                context,
+                verdict,
+                identity,
+                released=released,
+                failed=failed,
+                agencies=agencies,
+                outcome=outcome,
+                details=details,
+            )
+        )
+
+    def entry(
+        self,
+        decision_id: str,
+        caller: Caller,
+        context: AccessContext,
+        verdict: Verdict,
+        identity: PivotIdentity | None,
+        *,
+        released: frozenset[str],
+        failed: Mapping[str, str],
+        agencies: frozenset[str],
+        outcome: Outcome,
+        details: tuple[tuple[str, str], ...] = (),
+    ) -> AuditEntry:
+        """The entry of one access to a person's data, not yet appended."""
         denied = {
             field: "; ".join(d.reasons) or d.rule_id
             for field, d in verdict.fields.items()
@@ -100,7 +138,21 @@ class Auditor:
             policy_revision=verdict.request.policy_revision,
             details=details,
         )
-        return await self.append(entry)
+        return entry
+
+    async def append_many(self, entries: Sequence[AuditEntry]) -> list[Receipt]:
+        """Record several accesses at once: in one transaction when the sink can (all or
+        none), else one append each. ``NotRecorded`` if any is not durable."""
+        if not entries:
+            return []
+        try:
+            if isinstance(self._sink, BulkAuditSink):
+                return await self._sink.append_many(entries)
+        except AuditUnavailable:
+            raise NotRecorded(
+                "the accesses could not be recorded in the audit log; nothing was released"
+            ) from None
+        return list(await asyncio.gather(*(self.append(e) for e in entries)))
 
     async def append(self, entry: AuditEntry) -> Receipt:
         try:

@@ -13,16 +13,22 @@ the ``identity`` field and has its own audit entry about the person found.
 A request with ``household_of`` is about the partner of someone whose rights are examined
 (``exchange.partners``): the purpose's partner section decides it, and its audit entry says
 it is about a household member.
+
+``Exchange.persons`` is the bulk path of a campaign: many requests that differ only by the
+person (same caller, context, fields, dates) are decided once, fetched concurrently, and
+their audit entries — still one per person, each with its pseudonym and its own access id —
+appended in one transaction before any answer leaves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from audit import Outcome
+from audit import AuditEntry, Outcome
 from connectors import CallContext, ConnectorError, Connectors, PivotIdentity
 from connectors.civil_registry import Traits
 from connectors.records import Identification
@@ -31,7 +37,7 @@ from exchange.caller import Caller, Client
 from exchange.catalogue import FIELDS
 from exchange.context import AccessContext
 from exchange.decision import PolicyDecider
-from exchange.errors import AccessRefused, ExchangeError
+from exchange.errors import AccessRefused, ExchangeError, NotRecorded
 from exchange.fetch import CallObserver, SourceFailure, fetch_all
 from exchange.plan import Unplannable, check_fields, plan
 from exchange.pseudonyms import Pseudonyms
@@ -166,6 +172,119 @@ class Exchange:
             handle = self._pseudonyms.handle(subjects.identity, caller.sector)
         return replace(view, handle=handle, access_id=decision_id, subjects=subjects)
 
+    async def persons(self, requests: Sequence[PersonRequest]) -> list[PersonView | ExchangeError]:
+        """Many accesses at once, each answered as ``person`` would answer it: its view, or
+        the error ``person`` would raise (refused, unknown person, not recorded).
+
+        Requests that share the caller, the context, the fields and the dates (a campaign's
+        batch) are decided once: the verdict does not depend on the person unless the
+        purpose rests on consents, which are then read per person. Every access still has its
+        own audit entry; the entries are appended together, and if they cannot be made
+        durable no view is returned (fail closed, as for one access).
+        """
+        if not requests:
+            return []
+        # Requests that differ only by the person share one decision.
+        groups: dict[tuple[object, ...], list[int]] = {}
+        for index, request in enumerate(requests):
+            groups.setdefault(_batch_key(request), []).append(index)
+        answers: list[PersonView | ExchangeError | None] = [None] * len(requests)
+        for indices in groups.values():
+            got = await self._same(tuple(requests[i] for i in indices))
+            for i, answer in zip(indices, got, strict=True):
+                answers[i] = answer
+        return [a for a in answers if a is not None]
+
+    async def _same(self, requests: Sequence[PersonRequest]) -> list[PersonView | ExchangeError]:
+        """``persons`` for requests that differ only by the person."""
+        head = requests[0]
+        if head.household_of is not None:
+            return list(await asyncio.gather(*(self._guarded(r) for r in requests)))
+        fields = check_fields(head.fields)
+        caller, context = head.caller, head.context
+        first = self._decider.precheck(caller, context, fields, head.on)
+        if first.request.effect != "allow":
+            refused = [self._refusal(new_decision_id(), r, first, None) for r in requests]
+            await self._auditor.append_many(refused)
+            reason = "; ".join(first.request.reasons) or "access refused"
+            return [AccessRefused(reason) for _ in requests]
+        window = Window.ending_before(head.period_on or head.on, head.months, head.tax_year)
+        ctx = CallContext(recipient=context.recipient, on=head.on)
+        steps = await asyncio.gather(
+            *(self._bulk_one(r, fields, first, window, ctx) for r in requests)
+        )
+        # Fail closed: nothing leaves before every entry of the batch is durable.
+        try:
+            await self._auditor.append_many([entry for entry, _ in steps])
+        except NotRecorded as error:
+            return [NotRecorded(str(error)) for _ in requests]
+        return [answer for _, answer in steps]
+
+    async def _guarded(self, request: PersonRequest) -> PersonView | ExchangeError:
+        try:
+            return await self.person(request)
+        except ExchangeError as error:
+            return error
+
+    async def _bulk_one(
+        self,
+        request: PersonRequest,
+        fields: frozenset[str],
+        first: Verdict,
+        window: Window,
+        ctx: CallContext,
+    ) -> tuple[AuditEntry, PersonView | ExchangeError]:
+        """One person of a bulk access: its entry (not yet appended) and its answer."""
+        decision_id = new_decision_id()
+        caller, context = request.caller, request.context
+        try:
+            subjects = await resolve(request.ref, caller, self._pseudonyms, self._person_tokens)
+        except ExchangeError as error:
+            return self._refusal(decision_id, request, first, None), error
+        verdict = await self._decider.decide(caller, context, fields, subjects, request.on, first)
+        the_plan = plan(verdict.fields, subjects)
+        results = await fetch_all(
+            the_plan.sources, self._connectors, subjects, ctx, window, self._observe
+        )
+        view = assemble(fields, verdict, the_plan.unplannable, results, window)
+        entry = self._auditor.entry(
+            decision_id,
+            caller,
+            context,
+            verdict,
+            subjects.identity,
+            released=frozenset(view.fields),
+            failed={
+                f: x.code for f, x in view.failures.items() if verdict.fields[f].effect == "allow"
+            },
+            agencies=frozenset(s.name.split(".")[0] for s in the_plan.sources),
+            outcome=_outcome(view, verdict),
+        )
+        handle = None
+        if isinstance(caller, Client):
+            handle = self._pseudonyms.handle(subjects.identity, caller.sector)
+        return entry, replace(view, handle=handle, access_id=decision_id, subjects=subjects)
+
+    def _refusal(
+        self,
+        decision_id: str,
+        request: PersonRequest,
+        verdict: Verdict,
+        identity: PivotIdentity | None,
+    ) -> AuditEntry:
+        return self._auditor.entry(
+            decision_id,
+            request.caller,
+            request.context,
+            verdict,
+            identity,
+            released=frozenset(),
+            failed={},
+            agencies=frozenset(),
+            outcome="refused",
+            details=member_details(request.household_of),
+        )
+
     def partner_verdict(
         self, caller: Caller, context: AccessContext, fields: frozenset[str], on: date
     ) -> Verdict:
@@ -270,6 +389,20 @@ class Exchange:
             outcome="refused",
             details=member_details(request.household_of),
         )
+
+
+def _batch_key(request: PersonRequest) -> tuple[object, ...]:
+    """What one decision depends on: everything of a request but the person."""
+    return (
+        request.caller,
+        request.context,
+        request.fields,
+        request.on,
+        request.months,
+        request.period_on,
+        request.tax_year,
+        request.household_of,
+    )
 
 
 def _outcome(view: PersonView, verdict: Verdict) -> Outcome:
