@@ -25,6 +25,7 @@ from typing import TextIO
 
 from audit import AuditFilter
 from audit import Campaign as AuditCampaign
+from cli.batches import run_batches
 from cli.events import pending_triggers
 from cli.grants import add_grant_parsers
 from cli.listing import sandbox_subjects, sandbox_truth
@@ -32,13 +33,11 @@ from cli.outbox import add_outbox_parsers, utc_now
 from cli.progress import Bar
 from cli.renewal import RENEWAL_COMMANDS, add_renewal_parsers, run_renewal
 from proactive.campaign import BATCH, CampaignRunner, Summary
-from proactive.engine.broker import batch_actor, enqueue, open_broker
-from proactive.engine.local import run_locally
 from proactive.engine.planning import plan
 from proactive.engine.retry import given_up
 from proactive.engine.subjects import subject_to_json
 from proactive.engine.tasks import Workshop
-from proactive.engine.waiting import left_pending, summed, wait
+from proactive.engine.waiting import left_pending, summed
 from proactive.population import Subject, identity_or_none
 from proactive.renewal import Summary as RenewalSummary
 from proactive.report import Parameters, detections, funnel, render_report
@@ -120,30 +119,18 @@ async def _run_batches(
     stderr: TextIO,
 ) -> Progress:
     """The plan's pending batches run here (no broker), or enqueued for the workers and, unless
-    ``--no-wait``, waited for; the plan's progress at the end."""
-    store = workshop.batches
-    pending = await store.pending(campaign_id)
-    if settings.broker_url:
-        broker = open_broker(settings.broker_url, settings.broker_namespace)
-        try:
-            enqueue(batch_actor(broker, settings.broker_namespace), campaign_id, pending)
-        finally:
-            broker.close()
-        print(f"{len(pending)} batches enqueued for the workers", file=stderr)
-        if getattr(args, "no_wait", False):
-            return await store.progress(campaign_id)
-        with Bar(f"campaign {campaign_id} (workers)", persons, stderr) as bar:
-            return await wait(store, campaign_id, plan_progress(bar))
-    with Bar(f"campaign {campaign_id}", persons, stderr) as bar:
-        before = (await store.progress(campaign_id)).persons_done
-        sizes = {n: len((await store.get(campaign_id, n)).persons) for n in pending}
-
-        def counted(number: int) -> Callable[[Summary], None]:
-            # The batches taken before this one count whole: done, or given up.
-            return campaign_progress(bar, before + sum(sizes[k] for k in pending if k < number))
-
-        await run_locally(workshop, campaign_id, pending, counted)
-    return await store.progress(campaign_id)
+    ``--no-wait``, waited for (``cli.batches``); the plan's progress at the end."""
+    return await run_batches(
+        settings,
+        workshop,
+        campaign_id,
+        persons,
+        stderr,
+        title=f"campaign {campaign_id}",
+        in_process=campaign_progress,
+        plan_view=plan_progress,
+        no_wait=bool(getattr(args, "no_wait", False)),
+    )
 
 
 async def run_campaign(

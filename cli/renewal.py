@@ -5,9 +5,14 @@ the exchange under the ``css_renewal`` purpose and are audited like the API's, a
 renewal or revert is an ``automatic_act`` entry of the same audit log. Who to examine:
 
 - ``--from-events``: the persons of the CNAM's CSS expiry events (with the births and moves
-  the feeds report for them); the events are acknowledged once the run has recorded them;
+  the feeds report for them); the events are acknowledged once every batch is done;
 - ``--population``: the sandbox's person list; only persons whose CSS ends within
   ``--within-days`` are renewed or invited.
+
+The candidates run on the campaigns' engine (``proactive.engine``), as a detection campaign's
+persons do: planned as batches of kind ``renewal`` (sealed, with their end dates, births and
+moves, France Travail ids), then run in this process, or by ``unefois worker`` when a broker
+is configured; ``campaign status --campaign css-renewal-<month>`` reads their progress.
 
 Only counts are printed: nothing about anyone.
 """
@@ -21,13 +26,26 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
+from cli.batches import run_batches
 from cli.events import pending_triggers
 from cli.listing import sandbox_subjects
 from cli.progress import Bar
-from proactive.renewal import Candidate, RenewalRunner, Summary, candidates_from_triggers
+from proactive.engine.planning import PlanMismatch, plan
+from proactive.engine.subjects import candidate_to_json
+from proactive.engine.tasks import Workshop
+from proactive.engine.waiting import left_pending, summed
+from proactive.renewal import (
+    BATCH,
+    BENEFIT,
+    Candidate,
+    RenewalRunner,
+    Summary,
+    candidates_from_triggers,
+)
 from runtime import Services
 from runtime.settings import RECIPIENT_ENV, Settings
 from store import RenewalNotFound
+from store.batches import Progress
 
 Clock = Callable[[], datetime]
 RENEWAL_COMMANDS = frozenset({"renew", "revert-renewal"})
@@ -53,6 +71,14 @@ def add_renewal_parsers(csub: argparse._SubParsersAction[argparse.ArgumentParser
         type=int,
         default=60,
         help="renew rights ending within this many days (default 60)",
+    )
+    renew.add_argument(
+        "--batch", type=int, help=f"candidates per batch, the engine's task (default {BATCH})"
+    )
+    renew.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="with a broker: enqueue the batches and return without waiting for the workers",
     )
     renew.add_argument("--campaign", help="the run's id (default: css-renewal-<month>)")
     renew.add_argument(
@@ -86,14 +112,50 @@ def runner_for(
     )
 
 
+def renewal_progress(bar: Bar, before: int = 0) -> Callable[[Summary], None]:
+    """The runner's progress callback for one batch run here: the candidates decided on
+    ``bar`` (``before``: those of the batches taken before this one), whose total is the
+    whole run's."""
+    decided = 0
+
+    def show(summary: Summary) -> None:
+        nonlocal decided
+        decided += 1
+        bar.update(
+            before + decided,
+            f"{summary.renewed} renewed, {summary.invited} invited, "
+            f"{summary.errors} errors (batch)",
+        )
+
+    return show
+
+
+def plan_progress(bar: Bar) -> Callable[[Progress], None]:
+    """The coordinator's view of a renewal run by workers: the candidates of the done
+    batches."""
+
+    def show(progress: Progress) -> None:
+        counts = progress.summary
+        bar.update(
+            progress.persons_done,
+            f"{progress.batches_done}/{progress.batches} batches, "
+            f"{counts.get('renewed', 0)} renewed, {counts.get('invited', 0)} invited, "
+            f"{counts.get('errors', 0)} errors",
+        )
+
+    return show
+
+
 async def renew(
     settings: Settings, args: argparse.Namespace, clock: Clock, stderr: TextIO | None = None
 ) -> Summary:
-    """The run, with a progress bar on ``stderr`` (a terminal only) over every candidate:
-    it advances as the runner takes each one into a batch."""
+    """Plan the run's candidates as batches (or resume its plan), run them here or on the
+    workers (``cli.batches``) with a progress bar on ``stderr`` (a terminal only), and return
+    the counts summed over every batch done, whichever process ran them."""
     campaign_id = args.campaign or f"css-renewal-{args.month}"
+    stderr = stderr or sys.stderr
     async with Services.open(settings, clock) as services:
-        runner = runner_for(services, settings, args, clock)
+        workshop = Workshop.of(services, clock)
         if args.from_events:
             consumer, triggers = await pending_triggers(services, clock)
             candidates = list(candidates_from_triggers(triggers))
@@ -103,14 +165,46 @@ async def renew(
             candidates = [
                 Candidate(s.identity, france_travail_id=s.france_travail_id) for s in subjects
             ]
-        description = f"renewal {campaign_id} (persons taken)"
-        with Bar(description, len(candidates), stderr or sys.stderr) as bar:
-            summary = await runner.run(bar.track(candidates), args.month, campaign_id)
-        if args.from_events:
-            # Acknowledged only now that everything is recorded: a crash replays the events,
-            # and the replay renews nobody twice.
+        parameters = {
+            "benefit": BENEFIT,
+            "month": args.month,
+            "recipient": args.recipient,
+            "within_days": getattr(args, "within_days", 60),
+            "source": "events" if args.from_events else "population",
+        }
+        made = await plan(
+            workshop.batches,
+            campaign_id,
+            "renewal",
+            parameters,
+            [candidate_to_json(c) for c in candidates],
+            getattr(args, "batch", None) or BATCH,
+            clock(),
+        )
+        if made.batches == 0:
+            if args.from_events:
+                # No expiry among the events: nothing to record about them.
+                await consumer.ack(triggers)
+            return Summary()
+        progress = await run_batches(
+            settings,
+            workshop,
+            campaign_id,
+            made.persons,
+            stderr,
+            title=f"renewal {campaign_id}",
+            in_process=renewal_progress,
+            plan_view=plan_progress,
+            no_wait=bool(getattr(args, "no_wait", False)),
+        )
+        for number in left_pending(progress):
+            print(f"batch {number} left pending after its retries", file=stderr)
+        if args.from_events and progress.complete:
+            # Acknowledged only once every batch is done: a crash replays the events, and
+            # the replay renews nobody twice.
             await consumer.ack(triggers)
-    return summary
+    result: Summary = summed(progress, Summary)
+    return result
 
 
 async def revert(settings: Settings, args: argparse.Namespace, clock: Clock) -> bool:
@@ -144,5 +238,13 @@ def run_renewal(
             return 1
         out.write(counts(Summary(reverted=1)))
         return 0
-    out.write(counts(asyncio.run(renew(settings, args, clock))))
+    if getattr(args, "batch", None) is not None and args.batch < 1:
+        print("--batch is one candidate or more", file=sys.stderr)
+        return 2
+    try:
+        summary = asyncio.run(renew(settings, args, clock))
+    except PlanMismatch as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    out.write(counts(summary))
     return 0

@@ -60,6 +60,8 @@ CONCURRENCY = 8
 BATCH = 500
 _IDS = uuid.UUID("6f1c1e36-4c3b-4d53-9a55-0d1f0c6e2b7a")  # namespace of the renewal row ids
 Clock = Callable[[], datetime]
+# Called with the run's counts each time a candidate has been decided (for a progress bar).
+Progress = Callable[["Summary"], None]
 
 
 @dataclass(frozen=True)
@@ -211,8 +213,30 @@ class RenewalRunner:
             await self._batch_run(batch, month, context, summary)
         return summary
 
+    async def examine(
+        self,
+        candidates: Sequence[Candidate],
+        month: str,
+        campaign_id: str,
+        progress: Progress | None = None,
+    ) -> Summary:
+        """One batch of a renewal run: read, evaluate, renew or invite, as :meth:`run` does
+        for each of its batches; the batch's counts. ``progress`` is called with the counts
+        after each candidate is decided. A batch run again after a crash renews and writes
+        nobody twice (the CNAM's, the renewals' and the outbox's keys)."""
+        context = AccessContext(PURPOSE, self._recipient, campaign_id)
+        summary = Summary(examined=len(candidates))
+        if candidates:
+            await self._batch_run(candidates, month, context, summary, progress)
+        return summary
+
     async def _batch_run(
-        self, batch: Sequence[Candidate], month: str, context: AccessContext, summary: Summary
+        self,
+        batch: Sequence[Candidate],
+        month: str,
+        context: AccessContext,
+        summary: Summary,
+        progress: Progress | None = None,
     ) -> None:
         gate = asyncio.Semaphore(self._concurrency)
 
@@ -230,6 +254,8 @@ class RenewalRunner:
             results = {id(f): a[0] for f, a in zip(ready, answers, strict=True)}
         for fetched in got:
             await self._decide(fetched, results.get(id(fetched)), month, context, summary)
+            if progress is not None:
+                progress(summary)
 
     async def _fetch(
         self, candidate: Candidate, month: str, context: AccessContext, summary: Summary

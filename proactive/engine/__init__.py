@@ -1,5 +1,6 @@
-"""The campaigns' task engine: a campaign's persons planned as batches in the database, each
-batch a task run by whichever worker takes it — Dramatiq workers fed by RabbitMQ or Redis on
+"""The campaigns' task engine: the persons of a detection campaign (``campaign run``) or
+of a CSS renewal run (``campaign renew``) planned as batches in the database, each batch a
+task run by whichever worker takes it — Dramatiq workers fed by RabbitMQ or Redis on
 any number of machines, or, with no broker configured, this very process, batch after batch.
 
 - :mod:`.subjects`: a person of a batch as JSON, and back;

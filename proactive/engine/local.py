@@ -7,9 +7,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from proactive.campaign import Progress as DetectionProgress
 from proactive.engine.retry import MAX_RETRIES, backoff_ms
-from proactive.engine.tasks import Workshop, error_kind, examine_batch
+from proactive.engine.tasks import RunnerProgress, Workshop, error_kind, examine_batch
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +19,14 @@ async def run_locally(
     workshop: Workshop,
     campaign: str,
     numbers: Sequence[int],
-    progress: Callable[[int], DetectionProgress | None] | None = None,
+    progress: Callable[[int], RunnerProgress | None] | None = None,
     *,
     retries: int = MAX_RETRIES,
     sleep: Sleep = asyncio.sleep,
 ) -> list[int]:
     """Run the batches ``numbers`` of ``campaign`` one after another; the batches left
     pending after their retries. ``progress(number)`` gives the runner's progress callback
-    for a batch (detection only)."""
+    for a batch (called with a detection's or a renewal's ``Summary``, as the plan's kind)."""
     left: list[int] = []
     for number in numbers:
         for attempt in range(retries + 1):

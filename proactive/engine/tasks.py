@@ -1,5 +1,8 @@
 """The task: ``examine_batch(campaign, number)`` — one batch of a planned campaign, run to the
-end and marked done with its counts, by whichever worker (or process) was given it.
+end and marked done with its counts, by whichever worker (or process) was given it. The plan
+says what the batch is: ``detection`` (``campaign run``: :meth:`CampaignRunner.examine`) or
+``renewal`` (``campaign renew``: :meth:`RenewalRunner.examine`, the candidates' end dates,
+births and moves and France Travail ids carried in the sealed batch).
 
 A batch already done is skipped, so a message delivered twice (a worker killed after the work
 but before its acknowledgement) does nothing the second time. A batch run again after a
@@ -20,13 +23,15 @@ from datetime import datetime
 from typing import Any
 
 from proactive.campaign import CampaignRunner
-from proactive.campaign import Progress as DetectionProgress
 from proactive.engine.subjects import candidate_from_json, subject_from_json
 from proactive.renewal import RenewalRunner
 from store.batches import Batch, BatchStore
 from store.sealing import Sealer
 
 Clock = Callable[[], datetime]
+# A runner's progress callback, called with its ``Summary`` (a detection's or a renewal's) as
+# the batch advances; the caller knows which kind of batch it gave.
+RunnerProgress = Callable[[Any], None]
 FAILING_SHARE = 0.5  # more than this share of a batch's persons unread: the batch failed
 
 
@@ -56,7 +61,7 @@ def error_kind(error: BaseException) -> str:
 
 
 async def _detect(
-    workshop: Workshop, batch: Batch, progress: DetectionProgress | None
+    workshop: Workshop, batch: Batch, progress: RunnerProgress | None
 ) -> dict[str, int]:
     services, params = workshop.services, batch.parameters
     runner = CampaignRunner(
@@ -75,7 +80,9 @@ async def _detect(
     return dict(summary.rows())
 
 
-async def _renew(workshop: Workshop, batch: Batch) -> dict[str, int]:
+async def _renew(
+    workshop: Workshop, batch: Batch, progress: RunnerProgress | None
+) -> dict[str, int]:
     services, params = workshop.services, batch.parameters
     runner = RenewalRunner(
         services.exchange,
@@ -91,7 +98,7 @@ async def _renew(workshop: Workshop, batch: Batch) -> dict[str, int]:
         within_days=int(params.get("within_days", 60)),
     )
     candidates = [candidate_from_json(p) for p in batch.persons]
-    summary = await runner.run(candidates, params["month"], batch.campaign)
+    summary = await runner.examine(candidates, params["month"], batch.campaign, progress)
     return dict(summary.rows())
 
 
@@ -104,7 +111,7 @@ async def examine_batch(
     workshop: Workshop,
     campaign: str,
     number: int,
-    progress: DetectionProgress | None = None,
+    progress: RunnerProgress | None = None,
 ) -> dict[str, int] | None:
     """Run batch ``number`` of ``campaign`` and mark it done; its counts, or None when it was
     done already. Raises when the run failed, after counting the failure in the plan."""
@@ -113,7 +120,7 @@ async def examine_batch(
         return None
     try:
         if batch.kind == "renewal":
-            counts = await _renew(workshop, batch)
+            counts = await _renew(workshop, batch, progress)
         else:
             counts = await _detect(workshop, batch, progress)
         if failing(counts):
