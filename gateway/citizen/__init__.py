@@ -1,5 +1,5 @@
 """The citizen space, ``/mon-espace``: FranceConnect sign-in, who read my data, my consents,
-the offers made to me and the opt-out, refusing an automatic renewal."""
+the offers made to me and the opt-out, refusing an automatic renewal or grant."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime
 import httpx
 
 from gateway.callers import PersonTokenCheck
+from gateway.citizen.grant_refusal import GrantRefusal
 from gateway.citizen.pages import SpacePages
 from gateway.citizen.refusal import RenewalRefusal
 from gateway.citizen.routes import CitizenSpace
@@ -26,4 +27,5 @@ def citizen_space(
 ) -> CitizenSpace:
     signin = SignIn(settings, person_tokens, clock, http)
     refusal = RenewalRefusal(signin, clock, settings.campaign_recipient)
-    return CitizenSpace(signin, SpacePages(signin, clock), refusal)
+    grants = GrantRefusal(signin, clock, settings.campaign_recipient)
+    return CitizenSpace(signin, SpacePages(signin, clock), refusal, grants)

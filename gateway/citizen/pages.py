@@ -32,6 +32,7 @@ from gateway.web.render import render
 from prefill import load_forms
 from proactive.links import form_url
 from runtime import Services
+from store import GrantStore
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ DECLINE = OFFERS + "/refus"
 OPT_OUT = OFFERS + "/desinscription"
 RENEWALS = PREFIX + "/renouvellements"
 REFUSAL = RENEWALS + "/{renewal}/refus"
+GRANTS = PREFIX + "/droits-automatiques"
+GRANT_REFUSAL = GRANTS + "/{grant}/refus"
 PAGE_SIZE = 20
 # What a change's redirect says on the page it lands on: a fixed word, never a value.
 DONE = {
@@ -54,6 +57,9 @@ DONE = {
     "renouvellement-refuse": "C'est noté : ce renouvellement est annulé auprès de l'Assurance "
     "maladie. Votre complémentaire santé solidaire se termine à sa date de fin d'avant.",
     "deja-annule": "Ce renouvellement était déjà annulé : rien de plus n'a été fait.",
+    "attribution-refusee": "C'est noté : cette complémentaire santé solidaire est annulée "
+    "auprès de l'Assurance maladie.",
+    "attribution-deja-annulee": "Ce droit était déjà annulé : rien de plus n'a été fait.",
 }
 
 
@@ -92,7 +98,9 @@ class SpacePages:
         after = int(raw) if raw.isdigit() and len(raw) < 19 else None
         services = services_of(request)
         journal = await services.oversight.journal(signed.citizen, first=PAGE_SIZE, after=after)
-        renewals = await services.renewals.for_person(proactive_pseudonym(services, signed.citizen))
+        person = proactive_pseudonym(services, signed.citizen)
+        renewals = await services.renewals.for_person(person)
+        grants = await GrantStore(services.database).for_person(person)
         items = [
             {
                 "organisation": item.organisation,
@@ -124,6 +132,21 @@ class SpacePages:
                     else wording.day(r.reverted_at.astimezone(wording.PARIS).date()),
                 }
                 for r in renewals
+            ],
+            "grants": [
+                {
+                    "reference": g.id,
+                    "refuse": grant_refusal_path(g.id),
+                    "benefit": wording.BENEFITS.get(g.benefit, g.benefit),
+                    "start": wording.day(g.start),
+                    "end": wording.day(g.end),
+                    "when": wording.day(g.granted_at.astimezone(wording.PARIS).date()),
+                    "reverted": None
+                    if g.ended_at is None or g.status != "reverted"
+                    else wording.day(g.ended_at.astimezone(wording.PARIS).date()),
+                    "closed": g.status == "closed",
+                }
+                for g in grants
             ],
         }
         return self._render(request, "mon-espace/consultations.html", context)
@@ -335,6 +358,10 @@ class SpacePages:
 
 def refusal_path(renewal_id: str) -> str:
     return REFUSAL.replace("{renewal}", quote(renewal_id, safe=""))
+
+
+def grant_refusal_path(grant_id: str) -> str:
+    return GRANT_REFUSAL.replace("{grant}", quote(grant_id, safe=""))
 
 
 def proactive_pseudonym(services: Services, citizen: Citizen) -> str:

@@ -25,6 +25,7 @@ OFFER_STATES: dict[str, tuple[str, str]] = {
     "applied": ("Demandée", "fr-badge--success"),
     "declined": ("Refusée", "fr-badge--warning"),
     "expired": ("Expirée", "fr-badge--error"),
+    "obsolete": ("Sans objet (votre situation a changé)", "fr-badge--info"),
 }
 # Offers the person may still answer "cette aide ne me concerne pas" to (OfferStore.declined).
 DECLINABLE = frozenset({"notified", "opened"})

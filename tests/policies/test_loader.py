@@ -68,6 +68,7 @@ def test_the_shipped_catalogue_loads_against_the_person_view_fields() -> None:
         "caf_rsa_ppa",
         "css_attribution",
         "css_renewal",
+        "css_automatic_grant",
         "aspa_instruction",
         "housing_aid",
         "citizen_prefill",
