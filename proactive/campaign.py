@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from connectors import PivotIdentity, records
@@ -35,6 +38,7 @@ from eligibility.inputs import (
     person_data_from_fields,
     tax_year,
 )
+from eligibility.service import _warm_worker as warm_worker
 from exchange import Exchange, Pseudonyms
 from exchange.caller import PERSON_READ_SCOPE, Client
 from exchange.context import AccessContext
@@ -42,7 +46,7 @@ from exchange.errors import ExchangeError
 from exchange.oversight import Campaign
 from exchange.pseudonyms import PROACTIVE_SECTOR
 from exchange.reference import PersonReference
-from exchange.service import PersonRequest
+from exchange.service import PersonRequest, PersonView
 from prefill import load_forms
 from proactive import wording
 from proactive.partners import PartnerReader
@@ -55,7 +59,9 @@ log = logging.getLogger(__name__)
 PURPOSE = "proactive_detection"
 SECTOR = PROACTIVE_SECTOR  # offers are keyed on this sector's pseudonym
 CLIENT_ID = "demo-proactive"
-CONCURRENCY = 16  # fetches in flight: each one calls several agencies
+CONCURRENCY = 1000  # persons being read at once: each one calls several agencies
+SLICES_IN_FLIGHT = 2  # the persons in flight are read in this many bulk exchange calls
+EVALUATORS = 1  # processes running the simulations, beside the one reading the agencies
 BATCH = 1000  # persons per simulation: seconds of CPU, a few tens of MB
 # The benefit as it follows "vous avez peut-être droit" in a letter or an e-mail…
 BENEFIT_TO = {
@@ -126,6 +132,24 @@ def _evidence(result: BenefitResult) -> dict[str, Any]:
         "criteria": [c.text for c in result.criteria],
         "inputs": [{"name": i.name, "agency": i.agency} for i in result.inputs],
     }
+
+
+_POOL: ProcessPoolExecutor | None = None
+
+
+def _evaluator() -> ProcessPoolExecutor:
+    """The processes evaluating the campaigns' slices: started once, each builds its
+    tax-benefit system at start (seconds) while the first slice is being read."""
+    global _POOL
+    if _POOL is None:
+        # spawn: a fork of a process running an event loop (and threads) is not safe.
+        context = multiprocessing.get_context("spawn")
+        _POOL = ProcessPoolExecutor(
+            EVALUATORS, mp_context=context, initializer=warm_worker, initargs=(os.getpid(),)
+        )
+        for _ in range(EVALUATORS):
+            _POOL.submit(int, 0)  # starts the workers (and their warm-up) now
+    return _POOL
 
 
 class CampaignRunner:
@@ -234,59 +258,91 @@ class CampaignRunner:
         summary: Summary,
         progress: Progress | None,
     ) -> None:
-        gate = asyncio.Semaphore(self._concurrency)
+        # The bulk path: slices of persons are each read through one exchange call (one
+        # decision, one audit transaction), evaluated in one vectorised simulation in another
+        # process, then decided; a few slices in flight, so that a slice is read while the
+        # one before is evaluated.
+        size = max(1, self._concurrency // SLICES_IN_FLIGHT)
+        gate = asyncio.Semaphore(SLICES_IN_FLIGHT)
+        pool = _evaluator()
+        loop = asyncio.get_running_loop()
 
-        async def one(subject: Subject) -> _Fetched | None:
+        async def one(part: Sequence[Subject]) -> None:
             async with gate:
-                fetched = await self._fetch(subject, benefit, month, context, summary)
+                got = await self._fetch(part, benefit, month, context, summary)
             if progress is not None:
                 progress(summary)
-            return fetched
+            ready = [f for f in got if f is not None]
+            if not ready:
+                return
+            results = await loop.run_in_executor(
+                pool, evaluate_population, [f.data for f in ready], (benefit,), month
+            )
+            for fetched, answers in zip(ready, results, strict=True):
+                await self._decide(fetched, answers[0], month, form, context.object, summary)
+            if progress is not None:
+                progress(summary)
 
-        got = await asyncio.gather(*(one(i) for i in batch))
-        ready = [f for f in got if f is not None]
-        if not ready:
-            return
-        # A thread for this first version: the simulation releases the GIL in numpy only,
-        # so the loop stays responsive but a process pool would scale better.
-        results = await asyncio.to_thread(
-            evaluate_population, [f.data for f in ready], [benefit], month
-        )
-        for fetched, answers in zip(ready, results, strict=True):
-            await self._decide(fetched, answers[0], month, form, context.object, summary)
-        if progress is not None:
-            progress(summary)
+        await asyncio.gather(*(one(batch[i : i + size]) for i in range(0, len(batch), size)))
 
     async def _fetch(
         self,
-        subject: Subject,
+        subjects: Sequence[Subject],
         benefit: str,
         month: str,
         context: AccessContext,
         summary: Summary,
-    ) -> _Fetched | None:
-        identity = subject.identity
-        # The contact details come from France Travail, which names people by its own
-        # identifier: only an event of theirs gives it, so only then are they asked.
-        wanted = INPUT_FIELDS
-        if subject.france_travail_id is not None:
-            wanted = INPUT_FIELDS | {CONTACT_FIELD}
+    ) -> list[_Fetched | None]:
         on = self._clock().date()
-        request = PersonRequest(
-            caller=self._caller,
-            ref=PersonReference(identity=identity, france_travail_id=subject.france_travail_id),
-            context=context,
-            fields=wanted,
-            on=on,
-            months=HISTORY_MONTHS,
-            period_on=first_day(month),
-            tax_year=tax_year(month),
-        )
+        requests = [
+            PersonRequest(
+                caller=self._caller,
+                ref=PersonReference(
+                    identity=subject.identity, france_travail_id=subject.france_travail_id
+                ),
+                context=context,
+                # The contact details come from France Travail, which names people by its
+                # own identifier: only an event of theirs gives it, so only then are they
+                # asked.
+                fields=INPUT_FIELDS
+                if subject.france_travail_id is None
+                else INPUT_FIELDS | {CONTACT_FIELD},
+                on=on,
+                months=HISTORY_MONTHS,
+                period_on=first_day(month),
+                tax_year=tax_year(month),
+            )
+            for subject in subjects
+        ]
         try:
-            view = await self._exchange.person(request)
-        except (ExchangeError, ConnectorError) as error:
-            # The kind only: the message may describe the person.
+            views = await self._exchange.persons(requests)
+        except ConnectorError as error:
             log.warning("campaign fetch failed: %s", type(error).__name__)
+            summary.errors += len(requests)
+            return [None] * len(requests)
+        return list(
+            await asyncio.gather(
+                *(
+                    self._complete(s.identity, v, benefit, month, context, on, summary)
+                    for s, v in zip(subjects, views, strict=True)
+                )
+            )
+        )
+
+    async def _complete(
+        self,
+        identity: PivotIdentity,
+        view: PersonView | ExchangeError,
+        benefit: str,
+        month: str,
+        context: AccessContext,
+        on: date,
+        summary: Summary,
+    ) -> _Fetched | None:
+        """One person's released data as the rules' input, with their partner's when needed."""
+        if isinstance(view, ExchangeError):
+            # The kind only: the message may describe the person.
+            log.warning("campaign fetch failed: %s", type(view).__name__)
             summary.errors += 1
             return None
         summary.fetched += 1
