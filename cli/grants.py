@@ -36,7 +36,7 @@ from store import CursorStore, GrantNotFound, GrantStore
 
 Clock = Callable[[], datetime]
 GRANT_COMMANDS = frozenset({"grant", "list-grants", "revert-grant", "update"})
-GRANT_COUNTS = ("granted", "already_has", "objected", "reverted", "errors")
+GRANT_COUNTS = ("granted", "already_has", "objected", "refused", "reverted", "errors")
 
 
 def utc_now() -> datetime:

@@ -77,6 +77,7 @@ class Summary:
     already_has: int = 0  # the CNAM covers them with the CSS already
     objected: int = 0  # they undid a grant before
     already_done: int = 0  # granted by an earlier run
+    refused: int = 0  # the CNAM refused the attribution (covered meanwhile, deceased…)
     reverted: int = 0
     errors: int = 0
 
@@ -197,7 +198,7 @@ class GrantRunner:
         try:
             await self._grant(candidate, pseudonym, told, context, summary)
         except AttributionRefused:
-            summary.already_has += 1  # covered meanwhile: the CNAM says so
+            summary.refused += 1
         except ConnectorError as error:
             log.warning("grant refused or failed: %s", type(error).__name__)
             summary.errors += 1

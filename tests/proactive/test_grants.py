@@ -105,7 +105,7 @@ async def test_granted_unless_covered_audited_told_undoable_and_idempotent(
     assert summary.examined == len(found)
     # The seed's new RSA recipients: most already have the CSS, at least one has not.
     assert summary.granted >= 1 and summary.already_has >= 1 and summary.errors == 0
-    assert summary.granted + summary.already_has == len(found)
+    assert summary.granted + summary.already_has + summary.refused == len(found)
 
     store = GrantStore(services.database)
     rows = await store.for_campaign(CAMPAIGN)
@@ -226,7 +226,7 @@ def test_the_commands_print_counts_and_references_only(
     args = _cli("grant", "--from-events", "--campaign", "cli", "--recipient", RECIPIENT)
     assert run_grants(settings, args, lambda: NOW, out) == 0
     lines = dict(line.split() for line in out.getvalue().splitlines())
-    assert set(lines) == {"granted", "already_has", "objected", "reverted", "errors"}
+    assert set(lines) == {"granted", "already_has", "objected", "refused", "reverted", "errors"}
     assert int(lines["granted"]) >= 1
 
     # The events are acknowledged: a second run has nothing left to read.
