@@ -132,3 +132,14 @@ def test_the_funnel_is_not_the_current_status() -> None:
         [declined, applied, expired], None, Parameters(campaigns=("rsa-2025-06",)), at(10)
     )
     assert "ouvertes : 3" in page and "refusées" in page and "désinscrites" in page
+
+
+def test_obsolete_offers_are_counted_beside_the_funnel() -> None:
+    """An offer a change of situation made pointless: reached notified, then obsolete."""
+    stale = follow("obsolete", notified_at=at(1), decided_at=at(4))
+    untold = follow("obsolete", decided_at=at(4))
+    found = funnel([stale, untold, follow("detected")])
+    assert (found.detected, found.notified, found.obsolete) == (3, 1, 2)
+    assert found.expired == 0 and found.declined == 0
+    page = render_report([stale, untold], None, Parameters(campaigns=("rsa-2025-06",)), at(10))
+    assert "devenues sans objet : 2" in page
