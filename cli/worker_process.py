@@ -31,9 +31,10 @@ Clock = Callable[[], datetime]
 
 
 class _Workshop(dramatiq.Middleware):
-    """Opens the services on the worker's event loop once it booted; closes them before the
-    loop stops (Dramatiq runs the ``after`` hooks in reverse order: this one before
-    AsyncIO's)."""
+    """Opens the services on the worker's event loop as it boots, before its threads take
+    any message (Dramatiq runs the ``before`` hooks in order: AsyncIO's, which starts the
+    loop, then this one); closes them before the loop stops (the ``after`` hooks run in
+    reverse order: this one before AsyncIO's)."""
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self._settings = settings
@@ -45,7 +46,7 @@ class _Workshop(dramatiq.Middleware):
         services = await self._stack.enter_async_context(Services.open(self._settings, self._clock))
         self.workshop = Workshop.of(services, self._clock)
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
         loop = get_event_loop_thread()
         assert loop is not None, "the AsyncIO middleware runs before this one"
         loop.run_coroutine(self._open())
