@@ -24,11 +24,10 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TextIO
 
-from eligibility.model import BENEFITS
-from proactive.grants import GrantRunner, candidates_from_triggers
+from proactive.grants import GrantRunner, candidates_from_triggers, grant_rules
 from proactive.grants import Summary as GrantSummary
 from proactive.triggers import Rules, Trigger, TriggerConsumer, load_rules
-from proactive.updates import UPDATE_EVENTS, UpdateRunner, changes_from_triggers
+from proactive.updates import UpdateRunner, changes_from_triggers, update_rules
 from runtime import Services
 from runtime import settings as settings_module
 from runtime.settings import RECIPIENT_ENV, Settings
@@ -62,17 +61,6 @@ class ReaderCursors(CursorStore):
 
     async def seen(self, feed: str, event_id: str) -> bool:
         return await self._cursors.seen(self._prefix + feed, event_id)
-
-
-def grant_rules() -> Rules:
-    # The grant reader's only event; the benefit is the one it grants.
-    return Rules(events={"rsa_granted": ("css",)})
-
-
-def update_rules() -> Rules:
-    # Every benefit: a change of situation may make any open offer obsolete (the runner
-    # narrows it to the shipped rules' benefits, except for a death, which closes them all).
-    return Rules(events=dict.fromkeys(UPDATE_EVENTS, tuple(BENEFITS)))
 
 
 async def own_triggers(

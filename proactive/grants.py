@@ -40,6 +40,7 @@ from policies import Catalogue
 from proactive.campaign import CLIENT_ID, CONTACT_FIELD, SECTOR
 from proactive.notifications.rendering import french_date
 from proactive.population import channels, identity_from_params
+from proactive.triggers import Rules
 from store import Grant, GrantStore, Message, OfferStore, OutboxStore
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,11 @@ def candidates_from_triggers(triggers: Iterable[object]) -> list[Candidate]:
             ft = getattr(trigger, "france_travail_id", None)
             found[identity.key()] = Candidate(identity, since, ft)
     return list(found.values())
+
+
+def grant_rules() -> Rules:
+    """What the grant reader of the feeds takes: the CAF's RSA events, for the CSS."""
+    return Rules(events={CAUSE: (BENEFIT,)})
 
 
 def first_of_next_month(day: date) -> date:

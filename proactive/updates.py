@@ -27,6 +27,7 @@ from datetime import date, datetime
 from audit import AuditEntry
 from connectors import PivotIdentity
 from connectors.errors import ConnectorError
+from eligibility.model import BENEFITS
 from exchange import Pseudonyms
 from exchange.auditing import Auditor, new_decision_id
 from policies import Catalogue
@@ -84,6 +85,12 @@ def changes_from_triggers(triggers: Iterable[object]) -> list[Change]:
         if known is None or known.occurred_on < on:
             found[key] = Change(identity, str(kind), on)
     return sorted(found.values(), key=lambda c: (c.kind == DEATH, c.occurred_on))
+
+
+def update_rules() -> Rules:
+    """What the update reader of the feeds takes: the changes of situation, with every
+    benefit (the runner narrows a change to its shipped rule's benefits; a death closes all)."""
+    return Rules(events=dict.fromkeys(UPDATE_EVENTS, BENEFITS))
 
 
 class UpdateRunner:

@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from audit import AuditFilter
-from cli.grants import grant_rules, own_triggers
+from cli.grants import own_triggers
 from proactive.campaign import SECTOR
-from proactive.grants import GrantRunner, candidates_from_triggers
+from proactive.grants import GrantRunner, candidates_from_triggers, grant_rules
 from proactive.population import identity_from_params
 from runtime import Services
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread

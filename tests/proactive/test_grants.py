@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from audit import AuditFilter
-from cli.grants import add_grant_parsers, grant_rules, own_triggers, run_grants
+from cli.grants import add_grant_parsers, own_triggers, run_grants
 from connectors import PivotIdentity
 from proactive.campaign import SECTOR
 from proactive.grants import (
@@ -23,6 +23,7 @@ from proactive.grants import (
     GrantRunner,
     candidates_from_triggers,
     first_of_next_month,
+    grant_rules,
 )
 from proactive.notifications.rendering import Renderer
 from proactive.triggers import Trigger

@@ -59,7 +59,18 @@ def renewal_payloads() -> list[dict[str, Any]]:
     ]
 
 
-PAYLOADS = {"offer": offer_payloads(), "renewal": renewal_payloads()}
+def grant_payloads() -> list[dict[str, Any]]:
+    return [
+        {
+            "rsa_since": longest_date(),
+            "start": longest_date(),
+            "end": longest_date(),
+            "reference": str(uuid.uuid5(uuid.NAMESPACE_URL, "grant")),  # 36 characters
+        }
+    ]
+
+
+PAYLOADS = {"offer": offer_payloads(), "renewal": renewal_payloads(), "grant": grant_payloads()}
 
 
 def test_every_sms_template_is_tested() -> None:

@@ -15,11 +15,11 @@ import pytest
 
 from audit import AuditFilter
 from cli.events import pending_triggers
-from cli.grants import add_grant_parsers, own_triggers, run_grants, update_rules
+from cli.grants import add_grant_parsers, own_triggers, run_grants
 from connectors import PivotIdentity
 from proactive.campaign import SECTOR
 from proactive.triggers import Trigger, load_rules
-from proactive.updates import Change, UpdateRunner, changes_from_triggers
+from proactive.updates import Change, UpdateRunner, changes_from_triggers, update_rules
 from runtime import Services
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from store import Grant, GrantStore, Message, Offer
