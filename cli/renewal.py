@@ -165,6 +165,12 @@ async def renew(
             candidates = [
                 Candidate(s.identity, france_travail_id=s.france_travail_id) for s in subjects
             ]
+        if not candidates:
+            # No expiry among the events (or nobody listed): nobody to examine, nothing to
+            # record about the events. A plan already made stands, counted by ``status``.
+            if args.from_events:
+                await consumer.ack(triggers)
+            return Summary()
         parameters = {
             "benefit": BENEFIT,
             "month": args.month,
@@ -181,11 +187,6 @@ async def renew(
             getattr(args, "batch", None) or BATCH,
             clock(),
         )
-        if made.batches == 0:
-            if args.from_events:
-                # No expiry among the events: nothing to record about them.
-                await consumer.ack(triggers)
-            return Summary()
         progress = await run_batches(
             settings,
             workshop,
