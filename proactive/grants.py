@@ -110,6 +110,11 @@ def grant_rules() -> Rules:
     return Rules(events={CAUSE: (BENEFIT,)})
 
 
+def grant_key(pseudonym: str, rsa_since: date) -> str:
+    """The idempotency key of a grant at the CNAM, from which its row id derives too."""
+    return f"css-grant:{pseudonym}:{rsa_since.isoformat()}"
+
+
 def first_of_next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
@@ -193,18 +198,25 @@ class GrantRunner:
         if not isinstance(coverage, records.HealthInsurance):
             summary.errors += 1  # the CNAM did not answer, or the person is unknown there
             return
-        if coverage.css_receiving:
+        start = first_of_next_month(self._clock().date())
+        if coverage.css_receiving and coverage.css_since != start:
             summary.already_has += 1
             return
+        # Covered from the very day this run would grant it: perhaps by this grant, made
+        # before a crash left it unrecorded. The same key makes the CNAM answer it again (and
+        # refuse any other).
         contact = view.fields.get(CONTACT_FIELD)
         told = channels(
             contact if isinstance(contact, records.Contact) else None,
             person_data_from_fields(view.fields),
         )
         try:
-            await self._grant(candidate, pseudonym, told, context, summary)
+            await self._grant(candidate, pseudonym, start, told, context, summary)
         except AttributionRefused:
-            summary.refused += 1
+            if coverage.css_receiving:
+                summary.already_has += 1
+            else:
+                summary.refused += 1
         except ConnectorError as error:
             log.warning("grant refused or failed: %s", type(error).__name__)
             summary.errors += 1
@@ -213,6 +225,7 @@ class GrantRunner:
         self,
         candidate: Candidate,
         pseudonym: str,
+        start: date,
         told: list[tuple[str, str]],
         context: AccessContext,
         summary: Summary,
@@ -220,12 +233,10 @@ class GrantRunner:
         now = self._clock()
         # Derived, not drawn: a rerun after a crash sends the same key, and the CNAM answers
         # the attribution it already made instead of making a second one.
-        key = f"css-grant:{pseudonym}:{candidate.rsa_since.isoformat()}"
+        key = grant_key(pseudonym, candidate.rsa_since)
         row_id = str(uuid.uuid5(_IDS, key))
         ctx = CallContext(recipient=self._recipient, on=now.date())
-        made = await self._cnam.attribute_css(
-            candidate.identity, first_of_next_month(now.date()), key, ctx
-        )
+        made = await self._cnam.attribute_css(candidate.identity, start, key, ctx)
         audit_id = new_decision_id()
         audit_person = self._auditor.person_of(candidate.identity)
         details = (

@@ -16,13 +16,14 @@ import pytest
 
 from audit import AuditFilter
 from cli.grants import add_grant_parsers, own_triggers, run_grants
-from connectors import PivotIdentity
+from connectors import CallContext, PivotIdentity
 from proactive.campaign import SECTOR
 from proactive.grants import (
     Candidate,
     GrantRunner,
     candidates_from_triggers,
     first_of_next_month,
+    grant_key,
     grant_rules,
 )
 from proactive.notifications.rendering import Renderer
@@ -180,6 +181,31 @@ async def test_granted_unless_covered_audited_told_undoable_and_idempotent(
     later = [Candidate(pseudonyms[r.person].identity, date(2025, 7, 1)) for r in rows]
     refused = await runner(services).run(later, "later")
     assert refused.objected == len(rows) and refused.granted == 0
+
+
+async def test_a_grant_made_before_a_crash_is_recorded_by_the_rerun(
+    sandbox: RunningSandbox, services: Services
+) -> None:
+    found = await candidates(services, "grants-crash")
+    uncovered = [c for c in found if coverage(sandbox, c.identity)["est_beneficiaire"] is False]
+    assert uncovered
+    person = uncovered[0]
+    pseudonym = services.pseudonyms.pseudonym(person.identity, SECTOR)
+    # The run that crashed: the CNAM attributed it, nothing was recorded.
+    ctx = CallContext(recipient=RECIPIENT, on=NOW.date())
+    made = await services.connectors.cnam.attribute_css(
+        person.identity,
+        first_of_next_month(NOW.date()),
+        grant_key(pseudonym, person.rsa_since),
+        ctx,
+    )
+    try:
+        summary = await runner(services).run([person], "rerun")
+        assert summary.granted == 1 and summary.already_has == 0, summary
+        [row] = await GrantStore(services.database).for_campaign("rerun")
+        assert row.agency_grant_id == made.id  # the same attribution, not a second one
+    finally:
+        await services.connectors.cnam.withdraw_css_attribution(made.id, ctx)
 
 
 def test_candidates_come_from_the_rsa_events() -> None:
