@@ -59,9 +59,9 @@ log = logging.getLogger(__name__)
 PURPOSE = "proactive_detection"
 SECTOR = PROACTIVE_SECTOR  # offers are keyed on this sector's pseudonym
 CLIENT_ID = "demo-proactive"
-CONCURRENCY = 1000  # persons being read at once: each one calls several agencies
-SLICES_IN_FLIGHT = 2  # the persons in flight are read in this many bulk exchange calls
-EVALUATORS = 1  # processes running the simulations, beside the one reading the agencies
+CONCURRENCY = 256  # persons being read at once: each one calls several agencies
+SLICE = 64  # persons per bulk exchange call (one decision, one audit transaction)
+EVALUATORS = 2  # processes sharing a batch's simulation (this one waits for them)
 BATCH = 1000  # persons per simulation: seconds of CPU, a few tens of MB
 # The benefit as it follows "vous avez peut-être droit" in a letter or an e-mail…
 BENEFIT_TO = {
@@ -259,31 +259,44 @@ class CampaignRunner:
         progress: Progress | None,
     ) -> None:
         # The bulk path: slices of persons are each read through one exchange call (one
-        # decision, one audit transaction), evaluated in one vectorised simulation in another
-        # process, then decided; a few slices in flight, so that a slice is read while the
-        # one before is evaluated.
-        size = max(1, self._concurrency // SLICES_IN_FLIGHT)
-        gate = asyncio.Semaphore(SLICES_IN_FLIGHT)
-        pool = _evaluator()
-        loop = asyncio.get_running_loop()
+        # decision, one audit transaction), several slices in flight; then the whole batch is
+        # evaluated in one vectorised simulation (its cost is mostly per simulation, not per
+        # person) in a warm evaluation process, and decided.
+        size = min(SLICE, self._concurrency)
+        gate = asyncio.Semaphore(max(1, self._concurrency // size))
 
-        async def one(part: Sequence[Subject]) -> None:
+        async def one(part: Sequence[Subject]) -> list[_Fetched | None]:
             async with gate:
                 got = await self._fetch(part, benefit, month, context, summary)
             if progress is not None:
                 progress(summary)
-            ready = [f for f in got if f is not None]
-            if not ready:
-                return
-            results = await loop.run_in_executor(
-                pool, evaluate_population, [f.data for f in ready], (benefit,), month
-            )
-            for fetched, answers in zip(ready, results, strict=True):
-                await self._decide(fetched, answers[0], month, form, context.object, summary)
-            if progress is not None:
-                progress(summary)
+            return got
 
-        await asyncio.gather(*(one(batch[i : i + size]) for i in range(0, len(batch), size)))
+        parts = [batch[i : i + size] for i in range(0, len(batch), size)]
+        ready = [f for got in await asyncio.gather(*map(one, parts)) for f in got if f]
+        if not ready:
+            return
+        # One simulation per evaluation process, side by side: this process has nothing else
+        # to do meanwhile.
+        loop, pool = asyncio.get_running_loop(), _evaluator()
+        share = -(-len(ready) // EVALUATORS)
+        shares = await asyncio.gather(
+            *(
+                loop.run_in_executor(
+                    pool,
+                    evaluate_population,
+                    [f.data for f in ready[i : i + share]],
+                    (benefit,),
+                    month,
+                )
+                for i in range(0, len(ready), share)
+            )
+        )
+        results = [answer for part in shares for answer in part]
+        for fetched, answers in zip(ready, results, strict=True):
+            await self._decide(fetched, answers[0], month, form, context.object, summary)
+        if progress is not None:
+            progress(summary)
 
     async def _fetch(
         self,
