@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote, urlencode
 
 import aiohttp
@@ -64,6 +64,13 @@ class TokenSource(Protocol):
     def invalidate(self, token: str) -> None: ...
 
 
+@runtime_checkable
+class HeldToken(Protocol):
+    """A token source that can say, without waiting, the valid token it holds."""
+
+    def current(self) -> str | None: ...
+
+
 class StaticToken:
     """A long-lived token from settings (API Particulier's)."""
 
@@ -71,6 +78,9 @@ class StaticToken:
         self._token = token
 
     async def token(self) -> str:
+        return self._token
+
+    def current(self) -> str | None:
         return self._token
 
     def invalidate(self, token: str) -> None:
@@ -133,6 +143,15 @@ class UpstreamClient:
         self._sleep = sleep
         self._draw = draw
         self._transport: Transport = transport or AiohttpTransport(pool_size)
+
+    @property
+    def auth(self) -> TokenSource | None:
+        return self._auth
+
+    @auth.setter
+    def auth(self, source: TokenSource | None) -> None:
+        self._auth = source
+        self._held = source if isinstance(source, HeldToken) else None
 
     @property
     def circuit(self) -> State:
@@ -293,6 +312,11 @@ class UpstreamClient:
     async def _token(self, deadline: float, who: str) -> str | None:
         if self.auth is None:
             return None
+        if self._held is not None:
+            # The common case: a valid token in hand, no renewal to bound by the deadline.
+            held = self._held.current()
+            if held is not None:
+                return held
         remaining = deadline - self._monotonic()
         try:
             # A token renewal spends the call's own time: it gets what is left, no more.

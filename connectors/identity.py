@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Literal
 
 from connectors.errors import InvalidInput
@@ -91,7 +92,12 @@ class PivotIdentity:
         )
 
     def query_params(self) -> list[tuple[str, str]]:
-        """API Particulier's civility parameters, in its own names."""
+        """API Particulier's civility parameters, in its own names (a fresh list each time,
+        built once per identity: every agency call of a person sends them)."""
+        return list(self._query_params)
+
+    @cached_property
+    def _query_params(self) -> tuple[tuple[str, str], ...]:
         params: list[tuple[str, str]] = [("nomNaissance", self.birth_name)]
         if self.usage_name:
             params.append(("nomUsage", self.usage_name))
@@ -105,7 +111,7 @@ class PivotIdentity:
         ]
         if self.birth_place:
             params.append(("codeCogInseeCommuneNaissance", self.birth_place))
-        return params
+        return tuple(params)
 
     def matches(self, birth_name: str, given_names: list[str] | str, birth_date: str) -> bool:
         """Whether an identity echoed by an agency is this one (names compared normalised)."""

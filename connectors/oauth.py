@@ -40,6 +40,11 @@ class ClientCredentials:
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
 
+    def current(self) -> str | None:
+        """The token in hand while it is valid, without waiting; None when it must be fetched."""
+        token = self._token
+        return token if token is not None and self._clock() < self._expires_at else None
+
     async def token(self) -> str:
         token = self._token
         if token is not None and self._clock() < self._expires_at:
