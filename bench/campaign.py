@@ -4,7 +4,8 @@ each of the RSA, the prime d'activité, the ASPA and the CSS.
 Starts the sandbox agencies as a subprocess (its generated population only: the scenario
 households are golden cases, not a population), runs one campaign per benefit as another (the
 real CLI, its settings from the environment, one fresh data directory per size), and measures
-each run's wall time, persons/s and peak RSS; then one ``unefois campaign report
+each run's wall time, adults examined per second, CPU per adult (the campaign process and the
+sandbox's) and peak RSS; then one ``unefois campaign report
 --truth-from-sandbox`` over the four campaigns gives precision and recall per benefit against
 the sandbox's ground truth. Results go to ``bench/results/campaign.md``.
 """
@@ -60,14 +61,24 @@ def _pairs(text: str) -> dict[str, str]:
     return dict(zip(words[::2], words[1::2], strict=False))
 
 
-def measure(size: int, workdir: Path, benefits: tuple[str, ...]) -> list[dict[str, str]]:
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU a running process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    size: int, workdir: Path, benefits: tuple[str, ...], latency_ms: float = 0.0
+) -> list[dict[str, str]]:
     """One row per benefit: the campaign's summary, timings and detection quality."""
     log = workdir / "sandbox.log"
+    faults = workdir / "faults.yaml"
+    faults.write_text(f'"*":\n  latency_ms: {latency_ms}\n', encoding="utf-8")
     sandbox = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [
             *SANDBOX,
             *("--host", HOST, "--port-base", "0", "--size", str(size), "--month", MONTH),
-            *("--scenarios", "none"),
+            *("--scenarios", "none", "--faults", str(faults)),
         ],
         stdout=subprocess.PIPE,
         stderr=log.open("w", encoding="utf-8"),
@@ -80,6 +91,8 @@ def measure(size: int, workdir: Path, benefits: tuple[str, ...]) -> list[dict[st
         campaign_log = workdir / f"campaign-{size}.log"
         for benefit in benefits:
             before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            sandbox_cpu = _cpu_seconds(sandbox.pid)
             start = time.monotonic()
             out = _unefois(
                 ["campaign", "run", "--population", "--benefit", benefit, "--month", MONTH],
@@ -87,6 +100,12 @@ def measure(size: int, workdir: Path, benefits: tuple[str, ...]) -> list[dict[st
                 campaign_log,
             )
             wall = time.monotonic() - start
+            sandbox_cpu = _cpu_seconds(sandbox.pid) - sandbox_cpu
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            # The campaign process and the evaluation processes it started.
+            campaign_cpu = (after.ru_utime + after.ru_stime) - (
+                children.ru_utime + children.ru_stime
+            )
             # ru_maxrss of children is the largest of any waited-for child: only meaningful
             # if this campaign is the largest so far, which the check below makes sure of.
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -99,6 +118,9 @@ def measure(size: int, workdir: Path, benefits: tuple[str, ...]) -> list[dict[st
                     "size": str(size),
                     "wall_s": f"{wall:.1f}",
                     "persons_per_s": f"{examined / wall:.1f}",
+                    "latency_ms": f"{latency_ms:g}",
+                    "campaign_cpu_ms": f"{1000 * campaign_cpu / max(examined, 1):.2f}",
+                    "sandbox_cpu_ms": f"{1000 * sandbox_cpu / max(examined, 1):.2f}",
                     "peak_rss_mib": f"{peak / 1024:.0f}" if peak > before else "n/a",
                 }
             )
@@ -123,41 +145,44 @@ def _fraction(value: str) -> str:
     return "—" if value == "None" else f"{100 * float(value):.1f} %"
 
 
-def write(rows: list[dict[str, str]], note: str) -> None:
+def write(rows: list[dict[str, str]], note: str, output: Path = RESULTS) -> None:
     m = machine()
     lines = [
         "# Campaign benchmark",
         "",
         "`python -m bench.campaign` — `unefois campaign run --population --benefit B --month"
         f" {MONTH}` for each benefit B against the sandbox's generated population (subprocess,"
-        " no injected latency, `--scenarios none`), SQLite store and audit log in a fresh data"
+        " `--latency-ms` added by the sandbox to every agency answer, `--scenarios none`),"
+        " SQLite store and audit log in a fresh data"
         " directory per size (the four campaigns share it), real clock.",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}, Python {m['python']}.",
         "",
-        "| sandbox persons | benefit | adults examined | fetched | eligible | offers "
-        "| skipped (receiving) | skipped (incomplete) | errors | wall (s) | persons/s "
-        "| peak RSS (MiB) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| sandbox persons | latency (ms) | benefit | adults examined | fetched | eligible "
+        "| offers | skipped (receiving) | skipped (incomplete) | errors | wall (s) "
+        "| adults/s | CPU ms/adult (campaign) | CPU ms/adult (sandbox) | peak RSS (MiB) |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['size']} | {r['benefit']} | {r['examined']} | {r['fetched']} "
-            f"| {r['eligible']} | {r['offers_created']} | {r['skipped_receiving']} "
-            f"| {r['skipped_incomplete']} | {r['errors']} | {r['wall_s']} "
-            f"| {r['persons_per_s']} | {r['peak_rss_mib']} |"
+            f"| {r['size']} | {r['latency_ms']} | {r['benefit']} | {r['examined']} "
+            f"| {r['fetched']} | {r['eligible']} | {r['offers_created']} "
+            f"| {r['skipped_receiving']} | {r['skipped_incomplete']} | {r['errors']} "
+            f"| {r['wall_s']} | {r['persons_per_s']} | {r['campaign_cpu_ms']} "
+            f"| {r['sandbox_cpu_ms']} | {r['peak_rss_mib']} |"
         )
     lines += [
         "",
         "Messages queued in the outbox (e-mail and SMS to the contact details job seekers gave"
         " France Travail, a letter to the tax address when neither is known):",
         "",
-        "| sandbox persons | benefit | e-mails | SMS | letters |",
-        "|---:|---|---:|---:|---:|",
+        "| sandbox persons | latency (ms) | benefit | e-mails | SMS | letters |",
+        "|---:|---:|---|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['size']} | {r['benefit']} | {r.get('emails_enqueued', '—')} "
+            f"| {r['size']} | {r['latency_ms']} | {r['benefit']} "
+            f"| {r.get('emails_enqueued', '—')} "
             f"| {r.get('sms_enqueued', '—')} | {r['letters_enqueued']} |"
         )
     lines += [
@@ -167,17 +192,18 @@ def write(rows: list[dict[str, str]], note: str) -> None:
         " draw; docs/sandbox.md, Ground truth). Recall's denominator is the known"
         " non-claimants among the adults the campaign examined:",
         "",
-        "| sandbox persons | benefit | true positives | false positives | non-claimants "
-        "| precision | recall |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "| sandbox persons | latency (ms) | benefit | true positives | false positives "
+        "| non-claimants | precision | recall |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['size']} | {r['benefit']} | {r['true_positives']} | {r['false_positives']} "
+            f"| {r['size']} | {r['latency_ms']} | {r['benefit']} | {r['true_positives']} "
+            f"| {r['false_positives']} "
             f"| {r['non_claimants']} | {_fraction(r['precision'])} | {_fraction(r['recall'])} |"
         )
     lines += ["", note, ""]
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    output.write_text("\n".join(lines), encoding="utf-8")
 
 
 def main() -> int:
@@ -186,18 +212,33 @@ def main() -> int:
     parser.add_argument(
         "--benefits", default=",".join(BENEFITS), help="comma-separated benefits, in order"
     )
+    parser.add_argument(
+        "--latency-ms",
+        default="0",
+        help="comma-separated latencies (ms) the sandbox adds to every agency answer",
+    )
     parser.add_argument("--note", default="", help="a paragraph for the results file")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="the results file")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="unefois-bench-campaign-"))
     benefits = tuple(b for b in args.benefits.split(",") if b)
     rows = []
+    latencies = [float(x) for x in args.latency_ms.split(",") if x]
     for size in sorted(int(s) for s in args.sizes.split(",")):
-        for row in measure(size, workdir, benefits):
-            print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-            rows.append(row)
+        for latency in latencies:
+            where = workdir / f"latency-{latency:g}"
+            where.mkdir()
+            for row in measure(size, where, benefits, latency):
+                print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+                print(
+                    f"{row['benefit']}: {row['persons_per_s']} adults/s at {latency:g} ms",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                rows.append(row)
     if not args.no_write:
-        write(rows, args.note)
+        write(rows, args.note, args.output)
     with contextlib.suppress(OSError):
         print(f"logs in {workdir}", file=sys.stderr)
     return 0
