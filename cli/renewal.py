@@ -5,14 +5,15 @@ the exchange under the ``css_renewal`` purpose and are audited like the API's, a
 renewal or revert is an ``automatic_act`` entry of the same audit log. Who to examine:
 
 - ``--from-events``: the persons of the CNAM's CSS expiry events (with the births and moves
-  the feeds report for them); the events are acknowledged once every batch is done;
+  the feeds report for them); the events are acknowledged once every batch is done; the
+  run's default id is ``css-renewal-<month>-<digest of its candidates>`` (printed);
 - ``--population``: the sandbox's person list; only persons whose CSS ends within
   ``--within-days`` are renewed or invited.
 
 The candidates run on the campaigns' engine (``proactive.engine``), as a detection campaign's
 persons do: planned as batches of kind ``renewal`` (sealed, with their end dates, births and
 moves, France Travail ids), then run in this process, or by ``unefois worker`` when a broker
-is configured; ``campaign status --campaign css-renewal-<month>`` reads their progress.
+is configured; ``campaign status --campaign <id>`` reads their progress.
 
 Only counts are printed: nothing about anyone.
 """
@@ -21,8 +22,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -30,6 +32,8 @@ from cli.batches import run_batches
 from cli.events import pending_triggers
 from cli.listing import sandbox_subjects
 from cli.progress import Bar
+from exchange import Pseudonyms
+from proactive.campaign import SECTOR
 from proactive.engine.planning import PlanMismatch, plan
 from proactive.engine.subjects import candidate_to_json
 from proactive.engine.tasks import Workshop
@@ -146,13 +150,23 @@ def plan_progress(bar: Bar) -> Callable[[Progress], None]:
     return show
 
 
+def events_run_id(month: str, candidates: Sequence[Candidate], pseudonyms: Pseudonyms) -> str:
+    """The default id of a ``--from-events`` run: the month and a digest of its candidates
+    (their proactive pseudonyms, keyed by the pseudonym secret, and end dates). The same events
+    replayed after a crash give the same id, and the run resumes its plan; events that came
+    since give another, and a new plan: a run planned earlier in the month never swallows
+    them."""
+    lines = sorted(f"{pseudonyms.pseudonym(c.identity, SECTOR)}|{c.ends_on}" for c in candidates)
+    digest = hashlib.sha256("\n".join(lines).encode())
+    return f"css-renewal-{month}-{digest.hexdigest()[:12]}"
+
+
 async def renew(
     settings: Settings, args: argparse.Namespace, clock: Clock, stderr: TextIO | None = None
 ) -> Summary:
     """Plan the run's candidates as batches (or resume its plan), run them here or on the
     workers (``cli.batches``) with a progress bar on ``stderr`` (a terminal only), and return
     the counts summed over every batch done, whichever process ran them."""
-    campaign_id = args.campaign or f"css-renewal-{args.month}"
     stderr = stderr or sys.stderr
     async with Services.open(settings, clock) as services:
         workshop = Workshop.of(services, clock)
@@ -171,6 +185,11 @@ async def renew(
             if args.from_events:
                 await consumer.ack(triggers)
             return Summary()
+        campaign_id = args.campaign or (
+            events_run_id(args.month, candidates, services.pseudonyms)
+            if args.from_events
+            else f"css-renewal-{args.month}"
+        )
         parameters = {
             "benefit": BENEFIT,
             "month": args.month,
@@ -187,6 +206,8 @@ async def renew(
             getattr(args, "batch", None) or BATCH,
             clock(),
         )
+        # The id and counts only: ``campaign status`` needs the id of a run given none.
+        print(f"renewal {campaign_id}: {made.batches} batches", file=stderr)
         progress = await run_batches(
             settings,
             workshop,

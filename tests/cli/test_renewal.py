@@ -10,16 +10,25 @@ import asyncio
 import io
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from cli.campaign import campaign_status, status_lines
 from cli.progress import Bar
-from cli.renewal import add_renewal_parsers, plan_progress, renew, renewal_progress, run_renewal
+from cli.renewal import (
+    add_renewal_parsers,
+    events_run_id,
+    plan_progress,
+    renew,
+    renewal_progress,
+    run_renewal,
+)
+from connectors import PivotIdentity
+from exchange import Pseudonyms
 from proactive.engine.waiting import summed
-from proactive.renewal import RenewalRunner, Summary
+from proactive.renewal import Candidate, RenewalRunner, Summary
 from runtime import Services
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from store.batches import Progress
@@ -75,6 +84,23 @@ def test_the_renewal_bar_counts_every_candidate_decided() -> None:
     )
 
 
+def test_an_events_run_is_named_after_its_candidates(tmp_path: Path) -> None:
+    """The same events replayed name the same run (its plan resumed); more events, another."""
+    pseudonyms = Pseudonyms(bytes(range(32)))
+    born = [
+        PivotIdentity("DURAND", ("ALICE",), date(1980, 1, n), "F", "99100", "75056")
+        for n in (1, 2, 3)
+    ]
+    people = [Candidate(p, date(2025, 8, n)) for n, p in enumerate(born, 1)]
+    first = events_run_id(MONTH, people, pseudonyms)
+    assert re.fullmatch(rf"css-renewal-{MONTH}-[0-9a-f]{{12}}", first)
+    assert events_run_id(MONTH, people[::-1], pseudonyms) == first
+    assert events_run_id(MONTH, people[:2], pseudonyms) != first
+    other_end = [*people[:2], Candidate(people[2].identity, date(2025, 9, 3))]
+    assert events_run_id(MONTH, other_end, pseudonyms) != first
+    assert "DURAND" not in first
+
+
 def test_renew_from_events_runs_batches_and_acknowledges_the_events_once_done(
     sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
@@ -86,8 +112,11 @@ def test_renew_from_events_runs_batches_and_acknowledges_the_events_once_done(
     assert first.examined > 4 and first.renewed + first.invited >= 1
     batches = -(-first.examined // 4)
     assert f"{first.examined}/{first.examined}" in err.text()
-
-    campaign = f"css-renewal-{MONTH}"
+    # The run's id, printed: the month and a digest of the events' candidates.
+    named = rf"renewal (css-renewal-{MONTH}-[0-9a-f]{{12}}): {batches} batches"
+    found = re.search(named, err.text())
+    assert found, err.text()
+    campaign = found.group(1)
     progress = asyncio.run(campaign_status(settings, campaign, lambda: NOW))
     assert progress.kind == "renewal" and progress.complete
     assert progress.parameters["source"] == "events"
