@@ -126,8 +126,9 @@ class Settings:
     workers: int = 1  # gateway processes sharing the port (`unefois serve`); >1 needs PostgreSQL
     campaign_recipient: str | None = None  # SIRET of the body running proactive campaigns
     # The campaigns' task broker (amqp://… RabbitMQ, redis://… Redis); None: campaigns run
-    # their batches in the process that plans them. The namespace names its queue.
-    broker_url: str | None = None
+    # their batches in the process that plans them. The namespace names its queue. A secret
+    # (it may hold the broker's password): also from UNEFOIS_BROKER_URL_FILE, never in repr.
+    broker_url: str | None = field(default=None, repr=False)
     broker_namespace: str = "unefois"
     rate_per_second: float = 20.0  # per client, sustained
     rate_burst: int = 40  # per client, at once
@@ -484,7 +485,7 @@ def _build(env: Mapping[str, str]) -> Settings:
         eligibility_workers=_int(env, "UNEFOIS_ELIGIBILITY_WORKERS", 2),
         workers=_workers(env),
         campaign_recipient=env.get(RECIPIENT_ENV) or None,
-        broker_url=env.get("UNEFOIS_BROKER_URL") or None,
+        broker_url=_secret_value(env, "UNEFOIS_BROKER_URL"),
         broker_namespace=env.get("UNEFOIS_BROKER_NAMESPACE") or "unefois",
         rate_per_second=_float(env, "UNEFOIS_RATE_LIMIT", 20.0),
         rate_burst=_int(env, "UNEFOIS_RATE_BURST", 40),

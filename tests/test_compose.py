@@ -19,6 +19,7 @@ import jsonschema
 import pytest
 import yaml
 
+from cli.main import parser
 from tests.services import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,3 +136,40 @@ def test_haproxy_accepts_the_configuration() -> None:
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_worker_service_runs_batches_from_the_rabbitmq_broker() -> None:
+    document = _compose()
+    services = document["services"]
+    worker, broker = services["worker"], services["rabbitmq"]
+    # The gateway's image and settings, running `unefois worker` instead of the server.
+    assert worker["image"] == services["gateway-1"]["image"]
+    assert worker["command"][:2] == ["unefois", "worker"]
+    assert worker["environment"] == services["gateway-1"]["environment"]
+    assert worker["secrets"] == services["gateway-1"]["secrets"]
+    assert worker["depends_on"]["rabbitmq"] == {"condition": "service_healthy"}
+    assert worker["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    assert worker["healthcheck"] == {"disable": True}  # no HTTP server to ask
+    assert worker["volumes"][0].endswith(":/var/lib/unefois")
+    assert worker["volumes"][0] not in [services[r]["volumes"][0] for r in REPLICAS]
+    # The broker URL, a secret (it holds the broker's password), given to both.
+    url = worker["environment"]["UNEFOIS_BROKER_URL_FILE"]
+    assert url == "/run/secrets/broker-url" and "broker-url" in worker["secrets"]
+    assert "UNEFOIS_BROKER_URL" not in worker["environment"]
+    assert document["secrets"]["broker-url"]["file"] == "deploy/secrets/broker-url"
+    # The official image on a pinned release line, checked healthy before the workers start.
+    name, _, tag = broker["image"].partition(":")
+    assert name == "rabbitmq" and re.fullmatch(r"\d+\.\d+(\.\d+)?", tag), broker["image"]
+    assert "rabbitmq-diagnostics" in broker["healthcheck"]["test"]
+    assert broker["hostname"] == "rabbitmq"  # the node's name, hence its queues' directory
+    assert any(v.endswith(":/var/lib/rabbitmq") for v in broker["volumes"])
+    (account,) = broker["secrets"]
+    assert account["target"].startswith("/etc/rabbitmq/conf.d/")
+    assert document["secrets"][account["source"]]["file"].startswith("deploy/secrets/")
+
+
+def test_the_worker_is_started_by_the_cli_it_names() -> None:
+    command = _compose()["services"]["worker"]["command"]
+    assert command[0] == "unefois"  # the image's console script, cli.main:main
+    args = parser().parse_args(command[1:])
+    assert args.command == "worker" and args.processes >= 1 and args.threads >= 1

@@ -70,6 +70,10 @@ SECRETS: dict[str, tuple[Callable[[Settings], str | None], Callable[[], str]]] =
     ),
     "UNEFOIS_SMS_TOKEN": (lambda s: s.sms_token, lambda: "sms-" + _pseudonym_secret()),
     "UNEFOIS_DS_API_TOKEN": (lambda s: s.ds_api_token, lambda: "ds-" + _pseudonym_secret()),
+    "UNEFOIS_BROKER_URL": (
+        lambda s: s.broker_url,
+        lambda: f"amqp://unefois:{secrets.token_hex(16)}@rabbitmq:5672/%2F",
+    ),
     "UNEFOIS_DS_WEBHOOK_SECRET": (
         lambda s: s.ds_webhook_secret,
         lambda: secrets.token_urlsafe(32),  # a URL path segment
