@@ -59,8 +59,11 @@ log = logging.getLogger(__name__)
 PURPOSE = "proactive_detection"
 SECTOR = PROACTIVE_SECTOR  # offers are keyed on this sector's pseudonym
 CLIENT_ID = "demo-proactive"
-CONCURRENCY = 256  # persons being read at once: each one calls several agencies
-SLICE = 64  # persons per bulk exchange call (one decision, one audit transaction)
+# Persons being read at once. Each calls API Particulier about seven times, whose connection
+# pool holds 100 (UNEFOIS_<AGENCY>_POOL_SIZE): far more in flight only queues calls whose
+# deadline runs while they wait, and a field lost to a timeout leaves the person unevaluated.
+CONCURRENCY = 64
+SLICE = 32  # persons per bulk exchange call (one decision, one audit transaction)
 EVALUATORS = 2  # processes sharing a batch's simulation (this one waits for them)
 BATCH = 1000  # persons per simulation: seconds of CPU, a few tens of MB
 # The benefit as it follows "vous avez peut-être droit" in a letter or an e-mail…
