@@ -1,7 +1,8 @@
 """A campaign run by three ``unefois worker`` processes over RabbitMQ, one of them killed with
 SIGKILL once batches are done: the campaign still completes, offers exactly the persons a run
 without a broker offers (another schema, the same pseudonym secret), every message reaches
-its sink once, and the audit log verifies."""
+its sink once, and the audit log verifies. Then a CSS renewal run goes to the same workers,
+as renewal batches, and completes."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/%2F"
 LIMIT = 600
 BATCH = 25
 WORKERS = 3
+RENEWAL_LIMIT = 100  # candidates of the renewal run the two workers left take
 DONE_BEFORE_KILL = 3  # batches done before one worker is killed
 TIMEOUT = 900.0  # seconds; only ever reached when something hangs
 
@@ -159,6 +161,23 @@ def test_workers_run_a_campaign_through_a_worker_killed(
             keys = {m.idempotency_key for m in final.messages if m.channel == "sms"}
             sent = [str(t["idempotency_key"]) for t in texts]
             assert sorted(k for k in sent if k in keys) == sorted(keys)
+
+            # A renewal run on the same workers: planned as renewal batches, run by them.
+            month = previous_month()
+            renew = ["campaign", "renew", "--month", month, "--population"]
+            renew += ["--limit", str(RENEWAL_LIMIT), "--batch", str(BATCH)]
+            printed = dict(line.split() for line in unefois(shared, renew).splitlines())
+            status = unefois(shared, ["campaign", "status", "--campaign", f"css-renewal-{month}"])
+            batches = -(-RENEWAL_LIMIT // BATCH)
+            assert f"batches  {batches}/{batches}" in status, status
+            table = {
+                parts[0]: int(parts[1])
+                for parts in (line.split() for line in status.splitlines())
+                if len(parts) == 2 and parts[1].isdigit()
+            }
+            assert table["examined"] == RENEWAL_LIMIT
+            assert {k: table[k] for k in printed} == {k: int(v) for k, v in printed.items()}
+            assert table["renewed"] + table["invited"] + table["not_due"] >= 1
             audit_verifies(shared)
     finally:
         for process in processes:
