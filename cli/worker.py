@@ -1,4 +1,5 @@
-"""``unefois worker``: take campaign batches from the configured broker and run them.
+"""``unefois worker``: take the batches of campaigns and CSS renewals from the configured
+broker and run them.
 
 ``--processes N`` starts N worker processes (each its own ``unefois worker --processes 1``,
 each with its services opened once), ``--threads`` the batches each runs at once. Start
@@ -23,7 +24,7 @@ def utc_now() -> datetime:
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    worker = sub.add_parser("worker", help="run campaign batches from the task broker")
+    worker = sub.add_parser("worker", help="run campaign and renewal batches from the task broker")
     worker.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
     worker.add_argument(
         "--threads", type=int, default=2, help="batches each process runs at once (default 2)"
