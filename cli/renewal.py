@@ -263,6 +263,10 @@ def run_renewal(
     if getattr(args, "batch", None) is not None and args.batch < 1:
         print("--batch is one candidate or more", file=sys.stderr)
         return 2
+    if getattr(args, "within_days", 0) < 0:
+        # Checked here, not by each batch's runner: a plan that every batch would fail.
+        print("--within-days is a number of days, zero or more", file=sys.stderr)
+        return 2
     try:
         summary = asyncio.run(renew(settings, args, clock))
     except PlanMismatch as error:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import re
 from collections.abc import Iterator
@@ -145,8 +146,12 @@ def test_renew_from_events_runs_batches_and_acknowledges_the_events_once_done(
         "errors",
         str(first.errors),
     ]
-    bad = _cli("renew", "--month", MONTH, "--population", "--batch", "0")
-    assert run_renewal(settings, bad, lambda: NOW, io.StringIO()) == 2
+    for wrong in (("--batch", "0"), ("--within-days", "-1")):
+        bad = _cli("renew", "--month", MONTH, "--population", "--recipient", RECIPIENT, *wrong)
+        told = io.StringIO()
+        with contextlib.redirect_stderr(told):
+            assert run_renewal(settings, bad, lambda: NOW, io.StringIO()) == 2
+        assert wrong[0] in told.getvalue()
 
     async def revert_all() -> None:
         async with Services.open(settings, lambda: NOW) as services:
