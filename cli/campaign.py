@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TextIO
 
@@ -32,8 +32,9 @@ from cli.listing import sandbox_subjects, sandbox_truth
 from cli.outbox import add_outbox_parsers, utc_now
 from cli.progress import Bar
 from cli.renewal import RENEWAL_COMMANDS, add_renewal_parsers, run_renewal
-from proactive.campaign import BATCH, CampaignRunner, Summary
-from proactive.engine.planning import plan
+from exchange import Pseudonyms
+from proactive.campaign import BATCH, SECTOR, CampaignRunner, Summary
+from proactive.engine.planning import digest_of, plan
 from proactive.engine.retry import given_up
 from proactive.engine.subjects import subject_to_json
 from proactive.engine.tasks import Workshop
@@ -133,12 +134,25 @@ async def _run_batches(
     )
 
 
+def default_id(
+    args: argparse.Namespace, subjects: Sequence[Subject], pseudonyms: Pseudonyms, stderr: TextIO
+) -> str:
+    """``<benefit>-<month>`` for the population; from events, followed by a digest of the
+    persons examined (``proactive.engine.planning.digest_of``), printed: the same events
+    replayed resume their plan, later ones of the month get a plan of their own."""
+    if not args.from_events:
+        return f"{args.benefit}-{args.month}"
+    keys = (pseudonyms.pseudonym(s.identity, SECTOR) for s in subjects)
+    campaign_id = f"{args.benefit}-{args.month}-{digest_of(keys)}"
+    print(f"campaign {campaign_id}", file=stderr)
+    return campaign_id
+
+
 async def run_campaign(
     settings: Settings, args: argparse.Namespace, clock: Clock, stderr: TextIO
 ) -> Summary:
     """Plan the campaign (or resume its plan), run its batches, and return its counts summed
     over every batch done, whichever process ran them."""
-    campaign_id = args.campaign or f"{args.benefit}-{args.month}"
     source = "events" if args.from_events else "population"
     async with Services.open(settings, clock) as services:
         workshop = Workshop.of(services, clock)
@@ -162,6 +176,7 @@ async def run_campaign(
         else:
             registry = settings.upstreams["civil_registry"].url
             subjects = await sandbox_subjects(registry, args.limit)
+        campaign_id = args.campaign or default_id(args, subjects, services.pseudonyms, stderr)
         parameters = {
             "benefit": args.benefit,
             "month": args.month,

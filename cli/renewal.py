@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -34,7 +33,7 @@ from cli.listing import sandbox_subjects
 from cli.progress import Bar
 from exchange import Pseudonyms
 from proactive.campaign import SECTOR
-from proactive.engine.planning import PlanMismatch, plan
+from proactive.engine.planning import PlanMismatch, digest_of, plan
 from proactive.engine.subjects import candidate_to_json
 from proactive.engine.tasks import Workshop
 from proactive.engine.waiting import left_pending, summed
@@ -156,9 +155,8 @@ def events_run_id(month: str, candidates: Sequence[Candidate], pseudonyms: Pseud
     replayed after a crash give the same id, and the run resumes its plan; events that came
     since give another, and a new plan: a run planned earlier in the month never swallows
     them."""
-    lines = sorted(f"{pseudonyms.pseudonym(c.identity, SECTOR)}|{c.ends_on}" for c in candidates)
-    digest = hashlib.sha256("\n".join(lines).encode())
-    return f"css-renewal-{month}-{digest.hexdigest()[:12]}"
+    lines = (f"{pseudonyms.pseudonym(c.identity, SECTOR)}|{c.ends_on}" for c in candidates)
+    return f"css-renewal-{month}-{digest_of(lines)}"
 
 
 async def renew(

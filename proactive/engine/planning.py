@@ -8,7 +8,8 @@ id names one run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -18,6 +19,14 @@ from store.batches import BatchKind, BatchStore
 T = TypeVar("T")
 # What must agree between a campaign's plan and a new request to run it.
 SAME_RUN = ("benefit", "month")
+
+
+def digest_of(keys: Iterable[str]) -> str:
+    """Twelve hex digits naming a set of persons (keys built from their pseudonyms): the same
+    persons, in any order, give the same digest. Runs fed by events take it into their default
+    id, so that events replayed after a crash resume their plan while later events make a new
+    one instead of being acknowledged under a plan already finished."""
+    return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:12]
 
 
 class PlanMismatch(ValueError):
