@@ -58,6 +58,12 @@ ACTIONS = {
     "css_renewal_reverted": (
         "Annulation du renouvellement automatique de votre complémentaire santé solidaire"
     ),
+    "css_automatic_grant": "Ouverture automatique de votre complémentaire santé solidaire",
+    "css_automatic_grant_reverted": (
+        "Annulation de l'ouverture automatique de votre complémentaire santé solidaire"
+    ),
+    "css_automatic_grant_closed": "Clôture de votre complémentaire santé solidaire",
+    "situation_update": "Mise à jour d'une proposition après un changement de situation",
 }
 
 

@@ -16,7 +16,8 @@ import pytest
 
 from audit import AuditFilter
 from cli.grants import add_grant_parsers, own_triggers, run_grants
-from connectors import CallContext, PivotIdentity
+from connectors import CallContext, FranceConnectToken, PivotIdentity
+from exchange.caller import Citizen
 from proactive.campaign import SECTOR
 from proactive.grants import (
     Candidate,
@@ -176,6 +177,14 @@ async def test_granted_unless_covered_audited_told_undoable_and_idempotent(
     }
     # The undoing names the same person as the grant did: both are in their journal.
     assert all(e.person == by_grant[dict(e.details)["grant"]] for e in undone)
+    citizen = Citizen(
+        pseudonyms[rows[0].person].identity, FranceConnectToken("unused-token-0123456789")
+    )
+    journal = await services.oversight.journal(citizen, first=50, after=None)
+    assert sorted(i.action for i in journal.items if i.action is not None) == [
+        "Annulation de l'ouverture automatique de votre complémentaire santé solidaire",
+        "Ouverture automatique de votre complémentaire santé solidaire",
+    ]
 
     # Their refusal holds: a later RSA right does not grant it again.
     later = [Candidate(pseudonyms[r.person].identity, date(2025, 7, 1)) for r in rows]
