@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -38,7 +35,6 @@ from eligibility.inputs import (
     person_data_from_fields,
     tax_year,
 )
-from eligibility.service import _warm_worker as warm_worker
 from exchange import Exchange, Pseudonyms
 from exchange.caller import PERSON_READ_SCOPE, Client
 from exchange.context import AccessContext
@@ -64,7 +60,6 @@ CLIENT_ID = "demo-proactive"
 # deadline runs while they wait, and a field lost to a timeout leaves the person unevaluated.
 CONCURRENCY = 64
 SLICE = 32  # persons per bulk exchange call (one decision, one audit transaction)
-EVALUATORS = 2  # processes sharing a batch's simulation (this one waits for them)
 BATCH = 1000  # persons per simulation: seconds of CPU, a few tens of MB
 # The benefit as it follows "vous avez peut-être droit" in a letter or an e-mail…
 BENEFIT_TO = {
@@ -135,24 +130,6 @@ def _evidence(result: BenefitResult) -> dict[str, Any]:
         "criteria": [c.text for c in result.criteria],
         "inputs": [{"name": i.name, "agency": i.agency} for i in result.inputs],
     }
-
-
-_POOL: ProcessPoolExecutor | None = None
-
-
-def _evaluator() -> ProcessPoolExecutor:
-    """The processes evaluating the campaigns' slices: started once, each builds its
-    tax-benefit system at start (seconds) while the first slice is being read."""
-    global _POOL
-    if _POOL is None:
-        # spawn: a fork of a process running an event loop (and threads) is not safe.
-        context = multiprocessing.get_context("spawn")
-        _POOL = ProcessPoolExecutor(
-            EVALUATORS, mp_context=context, initializer=warm_worker, initargs=(os.getpid(),)
-        )
-        for _ in range(EVALUATORS):
-            _POOL.submit(int, 0)  # starts the workers (and their warm-up) now
-    return _POOL
 
 
 class CampaignRunner:
@@ -264,7 +241,7 @@ class CampaignRunner:
         # The bulk path: slices of persons are each read through one exchange call (one
         # decision, one audit transaction), several slices in flight; then the whole batch is
         # evaluated in one vectorised simulation (its cost is mostly per simulation, not per
-        # person) in a warm evaluation process, and decided.
+        # person), and decided.
         size = min(SLICE, self._concurrency)
         gate = asyncio.Semaphore(max(1, self._concurrency // size))
 
@@ -279,23 +256,13 @@ class CampaignRunner:
         ready = [f for got in await asyncio.gather(*map(one, parts)) for f in got if f]
         if not ready:
             return
-        # One simulation per evaluation process, side by side: this process has nothing else
-        # to do meanwhile.
-        loop, pool = asyncio.get_running_loop(), _evaluator()
-        share = -(-len(ready) // EVALUATORS)
-        shares = await asyncio.gather(
-            *(
-                loop.run_in_executor(
-                    pool,
-                    evaluate_population,
-                    [f.data for f in ready[i : i + share]],
-                    (benefit,),
-                    month,
-                )
-                for i in range(0, len(ready), share)
-            )
+        # One vectorised simulation, in a thread: the simulation releases the GIL in numpy
+        # only, but this process has nothing else to do meanwhile. (Evaluation processes were
+        # measured slower: each builds its own tax-benefit system, seconds of CPU per run,
+        # and the persons and answers cross the process boundary.)
+        results = await asyncio.to_thread(
+            evaluate_population, [f.data for f in ready], (benefit,), month
         )
-        results = [answer for part in shares for answer in part]
         for fetched, answers in zip(ready, results, strict=True):
             await self._decide(fetched, answers[0], month, form, context.object, summary)
         if progress is not None:
