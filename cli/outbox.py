@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TextIO
 
@@ -20,7 +20,7 @@ import runtime.settings as settings_module
 from cli.progress import Bar, CountedOutbox
 from runtime import Services
 from runtime.settings import Settings
-from store import LockHeld, exclusive
+from store import LockHeld, Message, exclusive
 
 Clock = Callable[[], datetime]
 
@@ -63,6 +63,25 @@ async def deliver_outbox(
             return await dispatcher.run_once(limit)
 
 
+def sms_segments(messages: Iterable[Message], renderer: notify.Renderer, today: date) -> int:
+    """The SMS segments these text messages go out as, rendered as ``deliver`` will render
+    them (with today's date); a message that cannot be rendered is never sent: it counts 0."""
+    total = 0
+    for message in messages:
+        try:
+            total += renderer.render(message.template, "sms", message.payload, today).segments
+        except notify.PermanentFailure:
+            continue
+    return total
+
+
+def sms_cost(segments: int, segment_price: Decimal | None) -> str | None:
+    """The estimated cost of ``segments`` at ``UNEFOIS_SMS_SEGMENT_PRICE``; None without it."""
+    if segment_price is None:
+        return None
+    return f"{(segment_price * segments).quantize(Decimal('0.01'))} euros excl. VAT (estimate)"
+
+
 def delivery_lines(counts: notify.DispatchCounts, segment_price: Decimal | None) -> str:
     """What ``deliver`` prints: the messages sent, retried and given up, the text messages
     among those sent and the SMS segments they were billed as, and with a segment price set
@@ -74,9 +93,9 @@ def delivery_lines(counts: notify.DispatchCounts, segment_price: Decimal | None)
         ("sms", counts.sms_sent),
         ("segments", counts.sms_segments),
     ]
-    if segment_price is not None:
-        cost = (segment_price * counts.sms_segments).quantize(Decimal("0.01"))
-        rows.append(("cost", f"{cost} euros excl. VAT (estimate)"))
+    cost = sms_cost(counts.sms_segments, segment_price)
+    if cost is not None:
+        rows.append(("cost", cost))
     return "".join(f"{name:<8} {value:>8}\n" for name, value in rows)
 
 

@@ -80,6 +80,9 @@ class Summary:
     already_done: int = 0  # granted by an earlier run
     refused: int = 0  # the CNAM refused the attribution (covered meanwhile, deceased…)
     reverted: int = 0
+    # Granted with no way to tell them: no e-mail, no mobile, no postal address a letter can
+    # be sent to (NF Z10-011, ``proactive.postal``).
+    without_address: int = 0
     errors: int = 0
 
     def rows(self) -> list[tuple[str, int]]:
@@ -271,6 +274,8 @@ class GrantRunner:
             )
         if told:
             summary.notified += 1
+        else:
+            summary.without_address += 1
         await self._grants.record(
             Grant(
                 id=row_id,

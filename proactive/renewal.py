@@ -85,6 +85,9 @@ class Summary:
     already_done: int = 0
     not_due: int = 0
     invitation_skipped: int = 0  # opted out, or invited within the cooldown
+    # Renewed or invited with no way to tell them: no e-mail, no mobile, and no postal
+    # address a letter can be sent to (NF Z10-011, ``proactive.postal``).
+    without_address: int = 0
     reverted: int = 0
     errors: int = 0
 
@@ -368,6 +371,8 @@ class RenewalRunner:
             )
         if told:
             summary.notified += 1
+        else:
+            summary.without_address += 1
         await self._renewals.record(
             Renewal(
                 id=row_id,
@@ -433,7 +438,10 @@ class RenewalRunner:
             # The links name the offer (a random id), never the person.
             "offer_id": offer.id,
         }
-        for channel, address in channels(fetched.contact, fetched.data):
+        told = channels(fetched.contact, fetched.data)
+        if not told:
+            summary.without_address += 1
+        for channel, address in told:
             await self._outbox.enqueue(
                 Message(
                     idempotency_key=f"offer:{offer.id}:{channel}",

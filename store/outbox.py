@@ -204,6 +204,20 @@ class OutboxStore:
             )
         return int(result.rowcount)
 
+    async def for_campaign(self, campaign: str, channel: str | None = None) -> list[Message]:
+        """The messages about a campaign's offers (of one ``channel`` if given), whatever
+        their status, oldest first."""
+        query = (
+            select(outbox)
+            .join(offers, outbox.c.offer_id == offers.c.id)
+            .where(offers.c.campaign == campaign)
+            .order_by(outbox.c.created_at, outbox.c.id)
+        )
+        if channel is not None:
+            query = query.where(outbox.c.channel == channel)
+        async with self._database.connection() as conn:
+            return [_message(row) for row in await conn.execute(query)]
+
     async def _by_key(self, key: str) -> Message | None:
         async with self._database.connection() as conn:
             query = select(outbox).where(outbox.c.idempotency_key == key)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from store import Database, InvalidRecord, Message, OutboxStore
+from store import Database, InvalidRecord, Message, Offer, OfferStore, OutboxStore
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 
@@ -119,3 +119,26 @@ async def test_cancel_spares_what_was_sent_or_given_up(outbox: OutboxStore) -> N
     assert await outbox.cancel(offer_ids=(offer,)) == 0
     with pytest.raises(InvalidRecord):
         await outbox.cancel(key_prefixes=("",))
+
+
+async def test_for_campaign_lists_the_messages_of_its_offers(database: Database) -> None:
+    outbox, offers = OutboxStore(database), OfferStore(database)
+    campaign = f"campaign-{uuid.uuid4().hex}"
+
+    async def offer_of(person: str, campaign: str) -> str:
+        made = await offers.detect(
+            Offer("", person, "rsa", "2025-06", campaign, "75", 612.5, {}), 90, NOW
+        )
+        assert made is not None
+        return made.id
+
+    mine = await offer_of(f"p-{uuid.uuid4().hex}", campaign)
+    other = await offer_of(f"p-{uuid.uuid4().hex}", f"{campaign}-other")
+    sms, email, elsewhere = [
+        await outbox.enqueue(Message(**{**_message(channel=c).__dict__, "offer_id": o}))
+        for c, o in (("sms", mine), ("email", mine), ("sms", other))
+    ]
+    assert {m.id for m in await outbox.for_campaign(campaign)} == {sms.id, email.id}
+    assert [m.id for m in await outbox.for_campaign(campaign, "sms")] == [sms.id]
+    assert [m.id for m in await outbox.for_campaign(f"{campaign}-other")] == [elsewhere.id]
+    assert await outbox.for_campaign("no-such-campaign") == []
