@@ -21,15 +21,17 @@ import asyncio
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import TextIO
 
+import proactive.notifications as notify
 from audit import AuditFilter
 from audit import Campaign as AuditCampaign
 from cli.batches import run_batches
 from cli.events import pending_triggers
 from cli.grants import add_grant_parsers
 from cli.listing import sandbox_subjects, sandbox_truth
-from cli.outbox import add_outbox_parsers, utc_now
+from cli.outbox import add_outbox_parsers, sms_segments, utc_now
 from cli.progress import Bar
 from cli.renewal import RENEWAL_COMMANDS, add_renewal_parsers, run_renewal
 from exchange import Pseudonyms
@@ -41,7 +43,7 @@ from proactive.engine.tasks import Workshop
 from proactive.engine.waiting import left_pending, summed
 from proactive.population import Subject, identity_or_none
 from proactive.renewal import Summary as RenewalSummary
-from proactive.report import Parameters, detections, funnel, render_report
+from proactive.report import Parameters, detections, funnel, messages, render_report
 from proactive.triggers import Trigger
 from runtime import Services
 from runtime.settings import RECIPIENT_ENV, Settings
@@ -371,7 +373,18 @@ async def build_report(
                 truth[benefit] = await sandbox_truth(
                     registry, services.pseudonyms, benefit, population
                 )
+        queued = [m for c in campaigns for m in await services.outbox.for_campaign(c)]
+        segments = sms_segments(
+            [m for m in queued if m.channel == "sms"],
+            notify.Renderer(settings.public_url),
+            clock().date(),
+        )
         generated_at = clock()
+    price = settings.sms_segment_price
+    cost = None
+    if price is not None:
+        cost = f"{(price * segments).quantize(Decimal('0.01'))} € HT".replace(".", ",")
+    sent = messages([(m.channel, m.status) for m in queued], segments, cost)
     parameters = Parameters(
         campaigns=tuple(campaigns),
         benefits=tuple(benefits),
@@ -384,13 +397,13 @@ async def build_report(
         declared_from=min((c.start for c in declared), default=None),
         declared_until=max((c.end for c in declared), default=None),
     )
-    page = render_report(follow_ups, truth, parameters, generated_at)
+    page = render_report(follow_ups, truth, parameters, generated_at, sent)
     steps = funnel(follow_ups)
     lines = [
         f"offers {len(offers)} notified {steps.notified} opened {steps.opened}"
         f" applied {steps.applied} declined {steps.declined} opted_out {steps.opted_out}"
         f" expired {steps.expired} undeliverable {steps.undeliverable}"
-        f" without_message {steps.without_message}\n"
+        f" without_message {steps.without_message} sms_segments {segments}\n"
     ]
     for benefit, d in ({} if truth is None else detections(offers, truth)).items():
         count = sum(1 for o in offers if o.benefit == benefit)

@@ -290,6 +290,33 @@ def _amounts(offers: Sequence[Offer]) -> Table:
     return _table("Montants mensuels estimés", head, rows)
 
 
+@dataclass(frozen=True)
+class Messages:
+    """What telling the persons costs: per channel the messages queued and those delivered;
+    the SMS segments the queued text messages go out as (``proactive.notifications.gsm``) and,
+    with a segment price set, their estimated cost."""
+
+    by_channel: tuple[tuple[str, int, int], ...] = ()  # (channel, queued, delivered)
+    sms_segments: int = 0
+    sms_cost: str | None = None  # None: no segment price set
+
+
+def messages(
+    queued: Sequence[tuple[str, str]], sms_segments: int, sms_cost: str | None
+) -> Messages:
+    """From ``(channel, status)`` of each message queued for the campaigns' offers."""
+    made = Counter(channel for channel, _ in queued)
+    sent = Counter(channel for channel, status in queued if status == "sent")
+    return Messages(tuple((c, made[c], sent[c]) for c in CHANNEL_LABELS), sms_segments, sms_cost)
+
+
+def _messages(found: Messages) -> Table:
+    rows: list[list[str | int]] = [
+        [CHANNEL_LABELS[c], queued, sent] for c, queued, sent in found.by_channel
+    ]
+    return _table("Messages par canal", ["Canal", "mis en file", "remis"], rows)
+
+
 PRECISION_LABEL = (
     "précision = offres à de vrais non-recourants ÷ offres à des personnes examinées dont la "
     "vérité de terrain est connue"
@@ -379,6 +406,7 @@ def render_report(
     truth: Mapping[str, Mapping[str, bool]] | None,
     parameters: Parameters,
     generated_at: datetime,
+    sent: Messages | None = None,
 ) -> str:
     """The page; ``truth`` (benefit → pseudonym → real non-claimant, over the persons the
     campaign examined: the sandbox's ground truth) adds detection quality."""
@@ -410,6 +438,9 @@ def render_report(
             follow_ups, lambda o: o.territory, "Département", "Parcours par département"
         ),
         amounts=_amounts(offers),
+        messages=None if sent is None else _messages(sent),
+        sms_segments=None if sent is None else _number(sent.sms_segments),
+        sms_cost=None if sent is None else sent.sms_cost,
         detection=None if truth is None else _detection(detections(offers, truth)),
         precision_label=PRECISION_LABEL,
         recall_label=RECALL_LABEL,

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from proactive.report import (
 from runtime import Services
 from runtime.settings import Settings, load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
+from store import Message
 from store.offers import Offer, OfferFollowUp
 
 NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)
@@ -296,3 +298,64 @@ def test_the_page_is_dated_with_its_time_zone_and_states_the_parameters() -> Non
     assert "source : non connu" in unknown and "Population</dt><dd>non connue" in unknown
     with pytest.raises(ValueError):
         render_report([], None, PARAMETERS, datetime(2025, 7, 10, 12))
+
+
+def test_the_report_counts_messages_per_channel_and_what_the_sms_cost(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """The text messages queued for a campaign's offers, in the segments they go out as and
+    at the configured segment price."""
+    env = {"UNEFOIS_DATA_DIR": str(tmp_path), "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000"}
+    env |= {f"UNEFOIS_{n.upper()}_URL": u for n, u in sandbox.urls.items()}
+    settings = load({**env, "UNEFOIS_SMS_SEGMENT_PRICE": "0.045"})
+    payload = {
+        "benefit_to": "au revenu de solidarité active (RSA)",
+        "benefit_short": "au RSA",
+        "monthly_amount": 612.5,
+        "criteria": ["revenus faibles"],
+        "data_used": [],
+        "form": "rsa",
+    }
+
+    async def seed() -> None:
+        async with Services.open(settings, lambda: NOW) as services:
+            for n, channels in enumerate((("sms", "email"), ("sms",), ("letter",))):
+                made = await services.offers.detect(
+                    offer(f"person-{n}", id="", campaign="sms-costs"), 180, NOW
+                )
+                assert made is not None
+                for channel in channels:
+                    await services.outbox.enqueue(
+                        Message(
+                            idempotency_key=f"offer:{made.id}:{channel}",
+                            channel=channel,
+                            address="0600000000" if channel == "sms" else "somewhere",
+                            template="offer",
+                            payload={**payload, "offer_id": made.id},
+                            created_at=NOW,
+                            next_attempt_at=NOW,
+                            offer_id=made.id,
+                        )
+                    )
+
+    asyncio.run(seed())
+    output = tmp_path / "report.html"
+    args = argparse.Namespace(
+        campaign_command="report",
+        campaign=["sms-costs"],
+        output=str(output),
+        truth_from_sandbox=False,
+        limit=None,
+    )
+    with redirect_stdout(io.StringIO()) as out:
+        assert report(settings, args) == 0
+    found = re.search(r"sms_segments (\d+)", out.getvalue())
+    assert found is not None
+    segments = int(found.group(1))
+    assert 2 <= segments <= 4  # two messages, one or two segments each
+    page = output.read_text(encoding="utf-8")
+    assert f"partent en {segments} segments" in page
+    cost = f"{Decimal('0.045') * segments:.2f}".replace(".", ",")
+    assert f"Coût estimé : {cost} € HT" in page
+    assert re.search(r"<th scope=\"row\">SMS</th><td class=\"n\">2</td>", page)
+    assert re.search(r"<th scope=\"row\">courrier</th><td class=\"n\">1</td>", page)
