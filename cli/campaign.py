@@ -31,7 +31,7 @@ from cli.batches import run_batches
 from cli.events import pending_triggers
 from cli.grants import add_grant_parsers
 from cli.listing import sandbox_subjects, sandbox_truth
-from cli.outbox import add_outbox_parsers, sms_segments, utc_now
+from cli.outbox import add_outbox_parsers, sms_cost, sms_segments, utc_now
 from cli.progress import Bar
 from cli.renewal import RENEWAL_COMMANDS, add_renewal_parsers, run_renewal
 from exchange import Pseudonyms
@@ -205,7 +205,10 @@ async def run_campaign(
         if args.from_events and progress.complete:
             # Acknowledged only once every batch is done: a crash replays the events.
             await consumer.ack(triggers)
+        texts = await services.outbox.for_campaign(campaign_id, "sms")
+        segments = sms_segments(texts, notify.Renderer(settings.public_url), clock().date())
     result: Summary = summed(progress, Summary)
+    result.sms_segments = segments
     return result
 
 
@@ -295,6 +298,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     summary = asyncio.run(run_campaign(settings, args, utc_now, sys.stderr))
     sys.stdout.write(summary_table(summary))
+    cost = sms_cost(summary.sms_segments, settings.sms_segment_price)
+    if cost is not None:
+        sys.stdout.write(f"sms_cost {cost}\n")
     return 0
 
 

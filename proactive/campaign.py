@@ -95,6 +95,10 @@ class Summary:
     letters_enqueued: int = 0
     emails_enqueued: int = 0
     sms_enqueued: int = 0
+    # The SMS segments the campaign's queued text messages go out as (GSM 03.38): what the
+    # operator bills. Counted over the outbox once the batches are done, whoever queued them
+    # (``cli.campaign``); a batch's own summary leaves it at 0.
+    sms_segments: int = 0
     # Offers with no way to tell the person: no e-mail, no mobile, and no postal address a
     # letter can be sent to (NF Z10-011, ``proactive.postal``).
     letters_without_address: int = 0

@@ -43,6 +43,10 @@ async def test_events_make_offers_once(sandbox: RunningSandbox, tmp_path: Path) 
     first = await run_campaign(settings, from_events("rsa"), lambda: NOW, io.StringIO())
     assert first.examined > 0 and first.errors == 0 and first.offers_created > 0
     assert first.fetched + first.errors == first.examined
+    # Job losses name France Travail's identifier: their contact details give text messages,
+    # each one or two GSM-7 segments.
+    assert first.sms_enqueued > 0
+    assert first.sms_enqueued <= first.sms_segments <= 2 * first.sms_enqueued
     async with Services.open(settings, lambda: NOW) as services:
         offers = await services.offers.for_campaign("rsa-events")
         assert len(offers) == first.offers_created
