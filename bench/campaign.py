@@ -16,12 +16,14 @@ import argparse
 import contextlib
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench._campaign_workers import engine
 from bench._procs import HOST, _read_urls, _stop, machine
 
 MONTH = "2025-06"
@@ -30,6 +32,7 @@ RECIPIENT = "13002526500013"
 SANDBOX = (sys.executable, "-m", "sandbox")
 REPORT = ("campaign", "report", "--campaign")
 RESULTS = Path(__file__).parent / "results" / "campaign.md"
+WORKERS_RESULTS = RESULTS.with_name("campaign-workers.md")
 
 
 def _env(urls: dict[str, str], data_dir: Path) -> dict[str, str]:
@@ -68,9 +71,17 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def measure(
-    size: int, workdir: Path, benefits: tuple[str, ...], latency_ms: float = 0.0
+    size: int,
+    workdir: Path,
+    benefits: tuple[str, ...],
+    latency_ms: float = 0.0,
+    workers: int = 0,
+    threads: int = 2,
+    batch: int | None = None,
 ) -> list[dict[str, str]]:
-    """One row per benefit: the campaign's summary, timings and detection quality."""
+    """One row per benefit: the campaign's summary, timings and detection quality. With
+    ``workers`` (1 or more), the campaign's batches go to that many ``unefois worker``
+    processes on PostgreSQL and RabbitMQ; else it runs in its own process on SQLite."""
     log = workdir / "sandbox.log"
     faults = workdir / "faults.yaml"
     faults.write_text(f'"*":\n  latency_ms: {latency_ms}\n', encoding="utf-8")
@@ -85,22 +96,33 @@ def measure(
         text=True,
     )
     rows = []
+    stack = contextlib.ExitStack()  # the workers, when there are, stopped before the sandbox
     try:
         urls = _read_urls(sandbox, sandbox.stdout, expected=7, timeout=600.0)
         env = _env(urls, workdir / f"data-{size}")
+        running = None
+        if workers:
+            running = stack.enter_context(engine(workdir, env, workers, threads))
+            env = running.env
+        batching = ["--batch", str(batch)] if batch else []
         campaign_log = workdir / f"campaign-{size}.log"
         for benefit in benefits:
+            workers_cpu = running.cpu() if running is not None else 0.0
             before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             children = resource.getrusage(resource.RUSAGE_CHILDREN)
             sandbox_cpu = _cpu_seconds(sandbox.pid)
             start = time.monotonic()
             out = _unefois(
-                ["campaign", "run", "--population", "--benefit", benefit, "--month", MONTH],
+                [
+                    *("campaign", "run", "--population", "--benefit", benefit),
+                    *("--month", MONTH, *batching),
+                ],
                 env,
                 campaign_log,
             )
             wall = time.monotonic() - start
             sandbox_cpu = _cpu_seconds(sandbox.pid) - sandbox_cpu
+            workers_cpu = running.cpu() - workers_cpu if running is not None else 0.0
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             # The campaign process and the evaluation processes it started.
             campaign_cpu = (after.ru_utime + after.ru_stime) - (
@@ -121,6 +143,9 @@ def measure(
                     "latency_ms": f"{latency_ms:g}",
                     "campaign_cpu_ms": f"{1000 * campaign_cpu / max(examined, 1):.2f}",
                     "sandbox_cpu_ms": f"{1000 * sandbox_cpu / max(examined, 1):.2f}",
+                    "workers": str(workers) if workers else "in-process",
+                    "threads": str(threads) if workers else "—",
+                    "workers_cpu_ms": f"{1000 * workers_cpu / max(examined, 1):.2f}",
                     "peak_rss_mib": f"{peak / 1024:.0f}" if peak > before else "n/a",
                 }
             )
@@ -134,7 +159,10 @@ def measure(
             campaign_log,
         )
     finally:
-        _stop(sandbox)
+        try:
+            stack.close()
+        finally:
+            _stop(sandbox)
     quality = {p["benefit"]: p for p in map(_pairs, report.splitlines()) if "benefit" in p}
     for row in rows:
         row.update({k: v for k, v in quality[row["benefit"]].items() if k != "offers"})
@@ -206,6 +234,38 @@ def write(rows: list[dict[str, str]], note: str, output: Path = RESULTS) -> None
     output.write_text("\n".join(lines), encoding="utf-8")
 
 
+def write_workers(rows: list[dict[str, str]], note: str, output: Path) -> None:
+    m = machine()
+    lines = [
+        "# Campaign benchmark: in-process and on engine workers",
+        "",
+        "`python -m bench.campaign --workers N,…` — `unefois campaign run --population --benefit B"
+        f" --month {MONTH}` against the sandbox's generated population (subprocess,"
+        " `--latency-ms` added to every agency answer, `--scenarios none`). With N workers: a"
+        " fresh PostgreSQL schema and RabbitMQ namespace per run, N `unefois worker --processes"
+        " 1` processes started (and ready) before the coordinator, which plans, enqueues and"
+        " waits; wall time from the coordinator's start to its end. In-process: SQLite, one"
+        " process, as `bench/results/campaign.md`.",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}, Python {m['python']}.",
+        "",
+        "| sandbox persons | latency (ms) | benefit | workers | threads | adults examined "
+        "| eligible | offers | errors | wall (s) | adults/s | CPU ms/adult (coordinator) "
+        "| CPU ms/adult (workers) | CPU ms/adult (sandbox) | precision | recall |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['size']} | {r['latency_ms']} | {r['benefit']} | {r['workers']} "
+            f"| {r['threads']} | {r['examined']} | {r['eligible']} | {r['offers_created']} "
+            f"| {r['errors']} | {r['wall_s']} | {r['persons_per_s']} | {r['campaign_cpu_ms']} "
+            f"| {r['workers_cpu_ms']} | {r['sandbox_cpu_ms']} "
+            f"| {_fraction(r['precision'])} | {_fraction(r['recall'])} |"
+        )
+    lines += ["", note, ""]
+    output.write_text("\n".join(lines), encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000", help="comma-separated population sizes")
@@ -217,28 +277,45 @@ def main() -> int:
         default="0",
         help="comma-separated latencies (ms) the sandbox adds to every agency answer",
     )
+    parser.add_argument(
+        "--workers",
+        default="",
+        help="comma-separated numbers of `unefois worker` processes (0: in-process); results"
+        f" to {WORKERS_RESULTS.name}",
+    )
+    parser.add_argument("--threads", type=int, default=2, help="threads per worker process")
+    parser.add_argument("--batch", type=int, help="persons per batch (default: the product's)")
     parser.add_argument("--note", default="", help="a paragraph for the results file")
     parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="the results file")
+    parser.add_argument("--output", type=Path, help="the results file")
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C: workers stopped, schema and queues removed, sandbox stopped.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     workdir = Path(tempfile.mkdtemp(prefix="unefois-bench-campaign-"))
     benefits = tuple(b for b in args.benefits.split(",") if b)
     rows = []
     latencies = [float(x) for x in args.latency_ms.split(",") if x]
+    counts = [int(n) for n in args.workers.split(",") if n] or [0]
     for size in sorted(int(s) for s in args.sizes.split(",")):
         for latency in latencies:
-            where = workdir / f"latency-{latency:g}"
-            where.mkdir()
-            for row in measure(size, where, benefits, latency):
-                print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-                print(
-                    f"{row['benefit']}: {row['persons_per_s']} adults/s at {latency:g} ms",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                rows.append(row)
+            for workers in counts:
+                where = workdir / f"latency-{latency:g}-workers-{workers}"
+                where.mkdir()
+                done = measure(size, where, benefits, latency, workers, args.threads, args.batch)
+                for row in done:
+                    print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+                    print(
+                        f"{row['benefit']}: {row['persons_per_s']} adults/s at {latency:g} ms,"
+                        f" workers {row['workers']}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    rows.append(row)
     if not args.no_write:
-        write(rows, args.note, args.output)
+        if args.workers:
+            write_workers(rows, args.note, args.output or WORKERS_RESULTS)
+        else:
+            write(rows, args.note, args.output or RESULTS)
     with contextlib.suppress(OSError):
         print(f"logs in {workdir}", file=sys.stderr)
     return 0
