@@ -70,6 +70,17 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _report(
+    size: int, benefits: tuple[str, ...], env: dict[str, str], workdir: Path, log: Path
+) -> str:
+    """``campaign report --truth-from-sandbox`` over the benefits' campaigns: its output."""
+    page = workdir / f"report-{size}.html"
+    campaigns = [a for b in benefits for a in ("--campaign", f"{b}-{MONTH}")]
+    named = [a for b in benefits for a in ("--benefit", b)]
+    output = ("--truth-from-sandbox", "--output", str(page))
+    return _unefois(["campaign", "report", *campaigns, *named, *output], env, log)
+
+
 def measure(
     size: int,
     workdir: Path,
@@ -96,73 +107,76 @@ def measure(
         text=True,
     )
     rows = []
-    stack = contextlib.ExitStack()  # the workers, when there are, stopped before the sandbox
+    reports = []
     try:
         urls = _read_urls(sandbox, sandbox.stdout, expected=7, timeout=600.0)
         env = _env(urls, workdir / f"data-{size}")
-        running = None
-        if workers:
-            running = stack.enter_context(engine(workdir, env, workers, threads))
-            env = running.env
         batching = ["--batch", str(batch)] if batch else []
         campaign_log = workdir / f"campaign-{size}.log"
         for benefit in benefits:
-            workers_cpu = running.cpu() if running is not None else 0.0
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            children = resource.getrusage(resource.RUSAGE_CHILDREN)
-            sandbox_cpu = _cpu_seconds(sandbox.pid)
-            start = time.monotonic()
-            out = _unefois(
-                [
-                    *("campaign", "run", "--population", "--benefit", benefit),
-                    *("--month", MONTH, *batching),
-                ],
-                env,
-                campaign_log,
-            )
-            wall = time.monotonic() - start
-            sandbox_cpu = _cpu_seconds(sandbox.pid) - sandbox_cpu
-            workers_cpu = running.cpu() - workers_cpu if running is not None else 0.0
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            # The campaign process and the evaluation processes it started.
-            campaign_cpu = (after.ru_utime + after.ru_stime) - (
-                children.ru_utime + children.ru_stime
-            )
-            # ru_maxrss of children is the largest of any waited-for child: only meaningful
-            # if this campaign is the largest so far, which the check below makes sure of.
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            summary = _pairs(out)
-            examined = int(summary["examined"])
-            rows.append(
-                {
-                    **summary,
-                    "benefit": benefit,
-                    "size": str(size),
-                    "wall_s": f"{wall:.1f}",
-                    "persons_per_s": f"{examined / wall:.1f}",
-                    "latency_ms": f"{latency_ms:g}",
-                    "campaign_cpu_ms": f"{1000 * campaign_cpu / max(examined, 1):.2f}",
-                    "sandbox_cpu_ms": f"{1000 * sandbox_cpu / max(examined, 1):.2f}",
-                    "workers": str(workers) if workers else "in-process",
-                    "threads": str(threads) if workers else "—",
-                    "workers_cpu_ms": f"{1000 * workers_cpu / max(examined, 1):.2f}",
-                    "peak_rss_mib": f"{peak / 1024:.0f}" if peak > before else "n/a",
-                }
-            )
-        page = workdir / f"report-{size}.html"
-        campaigns = [a for b in benefits for a in ("--campaign", f"{b}-{MONTH}")]
-        named = [a for b in benefits for a in ("--benefit", b)]
-        output = ("--truth-from-sandbox", "--output", str(page))
-        report = _unefois(
-            ["campaign", "report", *campaigns, *named, *output],
-            env,
-            campaign_log,
-        )
+            with contextlib.ExitStack() as stack:
+                running = None
+                if workers:
+                    # Fresh workers, schema and data directory per campaign: a worker keeps
+                    # the agencies' answers in its cache, which would answer the next
+                    # campaign's calls.
+                    where = workdir / benefit
+                    where.mkdir()
+                    running = stack.enter_context(
+                        engine(where, _env(urls, where / "data"), workers, threads)
+                    )
+                    env = running.env
+                workers_cpu = running.cpu() if running is not None else 0.0
+                before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+                children = resource.getrusage(resource.RUSAGE_CHILDREN)
+                sandbox_cpu = _cpu_seconds(sandbox.pid)
+                start = time.monotonic()
+                out = _unefois(
+                    [
+                        *("campaign", "run", "--population", "--benefit", benefit),
+                        *("--month", MONTH, *batching),
+                    ],
+                    env,
+                    campaign_log,
+                )
+                wall = time.monotonic() - start
+                sandbox_cpu = _cpu_seconds(sandbox.pid) - sandbox_cpu
+                workers_cpu = running.cpu() - workers_cpu if running is not None else 0.0
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                # The campaign process and the evaluation processes it started.
+                campaign_cpu = (after.ru_utime + after.ru_stime) - (
+                    children.ru_utime + children.ru_stime
+                )
+                # ru_maxrss of children is the largest of any waited-for child: only meaningful
+                # if this campaign is the largest so far, which the check below makes sure of.
+                peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+                summary = _pairs(out)
+                examined = int(summary["examined"])
+                rows.append(
+                    {
+                        **summary,
+                        "benefit": benefit,
+                        "size": str(size),
+                        "wall_s": f"{wall:.1f}",
+                        "persons_per_s": f"{examined / wall:.1f}",
+                        "latency_ms": f"{latency_ms:g}",
+                        "campaign_cpu_ms": f"{1000 * campaign_cpu / max(examined, 1):.2f}",
+                        "sandbox_cpu_ms": f"{1000 * sandbox_cpu / max(examined, 1):.2f}",
+                        "workers": str(workers) if workers else "in-process",
+                        "threads": str(threads) if workers else "—",
+                        "workers_cpu_ms": f"{1000 * workers_cpu / max(examined, 1):.2f}"
+                        if workers
+                        else "—",
+                        "peak_rss_mib": f"{peak / 1024:.0f}" if peak > before else "n/a",
+                    }
+                )
+                if running is not None:
+                    reports.append(_report(size, (benefit,), env, where, campaign_log))
+        if not workers:
+            reports.append(_report(size, benefits, env, workdir, campaign_log))
     finally:
-        try:
-            stack.close()
-        finally:
-            _stop(sandbox)
+        _stop(sandbox)
+    report = "\n".join(reports)
     quality = {p["benefit"]: p for p in map(_pairs, report.splitlines()) if "benefit" in p}
     for row in rows:
         row.update({k: v for k, v in quality[row["benefit"]].items() if k != "offers"})
@@ -311,11 +325,12 @@ def main() -> int:
                         flush=True,
                     )
                     rows.append(row)
-    if not args.no_write:
-        if args.workers:
-            write_workers(rows, args.note, args.output or WORKERS_RESULTS)
-        else:
-            write(rows, args.note, args.output or RESULTS)
+                # Written after each run: a long bench cut short keeps what it measured.
+                if not args.no_write:
+                    if args.workers:
+                        write_workers(rows, args.note, args.output or WORKERS_RESULTS)
+                    else:
+                        write(rows, args.note, args.output or RESULTS)
     with contextlib.suppress(OSError):
         print(f"logs in {workdir}", file=sys.stderr)
     return 0
