@@ -256,15 +256,17 @@ def write_workers(rows: list[dict[str, str]], note: str, output: Path) -> None:
         "`python -m bench.campaign --workers N,…` — `unefois campaign run --population --benefit B"
         f" --month {MONTH}` against the sandbox's generated population (subprocess,"
         " `--latency-ms` added to every agency answer, `--scenarios none`). With N workers: a"
-        " fresh PostgreSQL schema and RabbitMQ namespace per run, N `unefois worker --processes"
-        " 1` processes started (and ready) before the coordinator, which plans, enqueues and"
+        " fresh PostgreSQL schema, RabbitMQ namespace and data directory per campaign, N `unefois"
+        " worker --processes 1` processes started (and consuming) before the coordinator, which"
+        " plans, enqueues and"
         " waits; wall time from the coordinator's start to its end. In-process: SQLite, one"
         " process, as `bench/results/campaign.md`.",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}, Python {m['python']}.",
         "",
         "| sandbox persons | latency (ms) | benefit | workers | threads | adults examined "
-        "| eligible | offers | errors | wall (s) | adults/s | CPU ms/adult (coordinator) "
+        "| eligible | offers | errors | wall (s) | adults/s "
+        "| CPU ms/adult (coordinator or in-process) "
         "| CPU ms/adult (workers) | CPU ms/adult (sandbox) | precision | recall |",
         "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
