@@ -8,6 +8,11 @@ each run's wall time, adults examined per second, CPU per adult (the campaign pr
 sandbox's) and peak RSS; then one ``unefois campaign report
 --truth-from-sandbox`` over the four campaigns gives precision and recall per benefit against
 the sandbox's ground truth. Results go to ``bench/results/campaign.md``.
+
+With ``--workers N,…`` each campaign runs on the engine instead: N ``unefois worker``
+processes on a PostgreSQL schema and RabbitMQ namespace of its own, the coordinator
+``campaign run`` enqueuing and waiting (``bench/_campaign_workers.py``); results go to
+``bench/results/campaign-workers.md``.
 """
 
 from __future__ import annotations
