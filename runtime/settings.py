@@ -300,6 +300,27 @@ def _secret_value(env: Mapping[str, str], name: str) -> str | None:
     return found.value if found else None
 
 
+_BROKER_SCHEMES = ("amqp://", "amqps://", "redis://", "rediss://")
+_BROKER_NAMESPACE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+
+
+def _broker(env: Mapping[str, str]) -> tuple[str | None, str]:
+    """The task broker's URL (RabbitMQ or Redis; it may hold a password: never in a message)
+    and the namespace of its queue, checked before any command uses them."""
+    found = _secret(env, "UNEFOIS_BROKER_URL")
+    if found is not None and not found.value.startswith(_BROKER_SCHEMES):
+        raise SettingsError(
+            f"{found.variable} must start with amqp://, amqps:// (RabbitMQ), redis:// or "
+            "rediss:// (Redis)"
+        )
+    namespace = env.get("UNEFOIS_BROKER_NAMESPACE") or "unefois"
+    if not _BROKER_NAMESPACE.fullmatch(namespace):
+        raise SettingsError(
+            "UNEFOIS_BROKER_NAMESPACE is a letter or '_', then up to 63 letters, digits, '_' or '-'"
+        )
+    return (found.value if found else None), namespace
+
+
 def _pseudonym_secret(env: Mapping[str, str]) -> str | None:
     found = _secret(env, "UNEFOIS_PSEUDONYM_SECRET")
     if found is None:
@@ -438,6 +459,7 @@ def _build(env: Mapping[str, str]) -> Settings:
         raise SettingsError("UNEFOIS_FRANCECONNECT_ISSUER must be an http(s) URL")
     fc_base = fc_issuer.rstrip("/")
     signing_keys = _secret(env, "UNEFOIS_SIGNING_KEYS")
+    broker_url, broker_namespace = _broker(env)
     return Settings(
         environment=environment,
         host=host,
@@ -485,8 +507,8 @@ def _build(env: Mapping[str, str]) -> Settings:
         eligibility_workers=_int(env, "UNEFOIS_ELIGIBILITY_WORKERS", 2),
         workers=_workers(env),
         campaign_recipient=env.get(RECIPIENT_ENV) or None,
-        broker_url=_secret_value(env, "UNEFOIS_BROKER_URL"),
-        broker_namespace=env.get("UNEFOIS_BROKER_NAMESPACE") or "unefois",
+        broker_url=broker_url,
+        broker_namespace=broker_namespace,
         rate_per_second=_float(env, "UNEFOIS_RATE_LIMIT", 20.0),
         rate_burst=_int(env, "UNEFOIS_RATE_BURST", 40),
         token_rate_per_address=_float(env, "UNEFOIS_TOKEN_RATE_PER_ADDRESS", 5.0),

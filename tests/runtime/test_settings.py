@@ -40,6 +40,19 @@ def test_each_from_its_variable() -> None:
     assert secret not in repr(settings)
 
 
+def test_the_broker_from_its_variables() -> None:
+    settings = load(
+        {
+            "UNEFOIS_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672/",
+            "UNEFOIS_BROKER_NAMESPACE": "t_1",
+        }
+    )
+    assert settings.broker_url == "amqp://guest:guest@127.0.0.1:5672/"
+    assert settings.broker_namespace == "t_1"
+    assert "guest:guest" not in repr(settings)
+    assert load({}).broker_url is None and load({}).broker_namespace == "unefois"
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -47,6 +60,12 @@ def test_each_from_its_variable() -> None:
         ({"UNEFOIS_DS_WEBHOOK_SECRET": "short"}, "UNEFOIS_DS_WEBHOOK_SECRET: 32 to 256"),
         ({"UNEFOIS_DS_WEBHOOK_SECRET": "a/" * 20}, "UNEFOIS_DS_WEBHOOK_SECRET: 32 to 256"),
         ({"UNEFOIS_DS_TIMEOUT": "0"}, "UNEFOIS_DS_TIMEOUT must be positive"),
+        (
+            {"UNEFOIS_BROKER_URL": "http://guest:a/a/@broker:5672/"},
+            "UNEFOIS_BROKER_URL must start with amqp://",
+        ),
+        ({"UNEFOIS_BROKER_NAMESPACE": "a b"}, "UNEFOIS_BROKER_NAMESPACE is a letter"),
+        ({"UNEFOIS_BROKER_NAMESPACE": "-x"}, "UNEFOIS_BROKER_NAMESPACE is a letter"),
     ],
 )
 def test_unusable_values_are_named(env: dict[str, str], message: str) -> None:
