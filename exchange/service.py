@@ -146,31 +146,11 @@ class Exchange:
             verdict = await self._decider.decide(
                 caller, context, fields, subjects, request.on, first
             )
-        the_plan = plan(verdict.fields, subjects)
         ctx = CallContext(recipient=context.recipient, on=request.on)
-        results = await fetch_all(
-            the_plan.sources, self._connectors, subjects, ctx, window, self._observe
-        )
-        view = assemble(fields, verdict, the_plan.unplannable, results, window)
+        entry, view = await self._read(decision_id, request, fields, verdict, subjects, window, ctx)
         # Fail closed: the answer leaves only once its entry is durable.
-        await self._auditor.access(
-            decision_id,
-            caller,
-            context,
-            verdict,
-            subjects.identity,
-            released=frozenset(view.fields),
-            failed={
-                f: x.code for f, x in view.failures.items() if verdict.fields[f].effect == "allow"
-            },
-            agencies=frozenset(s.name.split(".")[0] for s in the_plan.sources),
-            outcome=_outcome(view, verdict),
-            details=member_details(request.household_of),
-        )
-        handle = None
-        if isinstance(caller, Client):
-            handle = self._pseudonyms.handle(subjects.identity, caller.sector)
-        return replace(view, handle=handle, access_id=decision_id, subjects=subjects)
+        await self._auditor.append(entry)
+        return view
 
     async def persons(self, requests: Sequence[PersonRequest]) -> list[PersonView | ExchangeError]:
         """Many accesses at once, each answered as ``person`` would answer it: its view, or
@@ -242,6 +222,20 @@ class Exchange:
         except ExchangeError as error:
             return self._refusal(decision_id, request, first, None), error
         verdict = await self._decider.decide(caller, context, fields, subjects, request.on, first)
+        return await self._read(decision_id, request, fields, verdict, subjects, window, ctx)
+
+    async def _read(
+        self,
+        decision_id: str,
+        request: PersonRequest,
+        fields: frozenset[str],
+        verdict: Verdict,
+        subjects: Subjects,
+        window: Window,
+        ctx: CallContext,
+    ) -> tuple[AuditEntry, PersonView]:
+        """Fetch what ``verdict`` allows and assemble the view; the access's audit entry (not
+        yet appended: the caller makes it durable before the view leaves) and the view."""
         the_plan = plan(verdict.fields, subjects)
         results = await fetch_all(
             the_plan.sources, self._connectors, subjects, ctx, window, self._observe
@@ -249,8 +243,8 @@ class Exchange:
         view = assemble(fields, verdict, the_plan.unplannable, results, window)
         entry = self._auditor.entry(
             decision_id,
-            caller,
-            context,
+            request.caller,
+            request.context,
             verdict,
             subjects.identity,
             released=frozenset(view.fields),
@@ -259,10 +253,11 @@ class Exchange:
             },
             agencies=frozenset(s.name.split(".")[0] for s in the_plan.sources),
             outcome=_outcome(view, verdict),
+            details=member_details(request.household_of),
         )
         handle = None
-        if isinstance(caller, Client):
-            handle = self._pseudonyms.handle(subjects.identity, caller.sector)
+        if isinstance(request.caller, Client):
+            handle = self._pseudonyms.handle(subjects.identity, request.caller.sector)
         return entry, replace(view, handle=handle, access_id=decision_id, subjects=subjects)
 
     def _refusal(
@@ -377,18 +372,7 @@ class Exchange:
         verdict: Verdict,
         identity: PivotIdentity | None,
     ) -> None:
-        await self._auditor.access(
-            decision_id,
-            request.caller,
-            request.context,
-            verdict,
-            identity,
-            released=frozenset(),
-            failed={},
-            agencies=frozenset(),
-            outcome="refused",
-            details=member_details(request.household_of),
-        )
+        await self._auditor.append(self._refusal(decision_id, request, verdict, identity))
 
 
 def _batch_key(request: PersonRequest) -> tuple[object, ...]:

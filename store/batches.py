@@ -35,7 +35,7 @@ KINDS: tuple[BatchKind, ...] = ("detection", "renewal")
 
 
 class BatchNotFound(StoreError, LookupError):
-    pass
+    """No such batch in that campaign's plan."""
 
 
 class BatchUnreadable(StoreError):

@@ -30,7 +30,7 @@ GrantStatus = Literal["granted", "reverted", "closed"]
 
 
 class GrantNotFound(StoreError, LookupError):
-    pass
+    """No automatic grant has that id."""
 
 
 @dataclass(frozen=True)
