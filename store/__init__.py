@@ -13,6 +13,7 @@ from store.clients import ClientRecord, ClientStatus, ClientStore
 from store.consents import ConsentStore
 from store.cursors import CursorStore
 from store.database import Database, connect, database_url_for
+from store.documents import DocumentNotFound, DocumentStore, TrustedDocument, document_hash
 from store.dossiers import DossierLink, DossierNotFound, DossierStatus, DossierStore
 from store.errors import (
     ClientExists,
@@ -42,6 +43,8 @@ __all__ = [
     "ConsentStore",
     "CursorStore",
     "Database",
+    "DocumentNotFound",
+    "DocumentStore",
     "DossierLink",
     "DossierNotFound",
     "DossierStatus",
@@ -72,8 +75,10 @@ __all__ = [
     "StoredSession",
     "StoredSubmission",
     "SubmissionStore",
+    "TrustedDocument",
     "connect",
     "database_url_for",
+    "document_hash",
     "exclusive",
     "head_revision",
     "migrate",

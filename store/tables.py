@@ -340,3 +340,26 @@ grants = Table(
     UniqueConstraint("person", "benefit", "cause_on", name="uq_grants_person_benefit_cause"),
     Index("ix_grants_campaign", "campaign"),
 )
+
+# Trusted documents: the GraphQL documents each client may run (an allow-list per client,
+# keyed by the document's GraphQL-over-HTTP identifier, ``sha256:<hex>``). A revoked
+# document keeps its row, marked, so that the list says what was allowed and until when.
+trusted_documents = Table(
+    "trusted_documents",
+    metadata,
+    Column("client_id", Text, primary_key=True),
+    Column("hash", Text, primary_key=True),  # sha256:<hex of the UTF-8 text>
+    Column("text", Text, nullable=False),
+    Column("name", Text, nullable=True),  # the operation's name, or the manifest's key
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+# One row, bumped with every change to ``trusted_documents``, as ``clients_version``.
+trusted_documents_version = Table(
+    "trusted_documents_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("id = 1", name="ck_trusted_documents_version_one_row"),
+)
