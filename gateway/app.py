@@ -24,6 +24,7 @@ from gateway.citizen import citizen_space
 from gateway.client_store import ClientSource, LiveClients, StaticClients
 from gateway.clients import ClientRegistry
 from gateway.console import console_routes
+from gateway.documents import TrustedDocuments
 from gateway.dossiers.start import DossierStart, dossier_routes
 from gateway.dossiers.webhook import DossierWebhook, webhook_routes
 from gateway.formlink import FormLinkPage, formlink_routes
@@ -138,6 +139,7 @@ def build_app(
         limiter=limiter,
         rate=Rate(settings.rate_per_second, settings.rate_burst),
         observe=metrics.observe_graphql,
+        documents=TrustedDocuments(settings.trusted_documents),
     )
     auth_server = build_authorization_server(settings, registry, signing, clock)
     citizen = citizen_space(settings, person_tokens, clock)

@@ -26,6 +26,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from exchange import Caller
+from gateway.documents import DOCUMENT_ID, DocumentRefused, TrustedDocuments
 from gateway.oauth import TOKEN_PATH
 from gateway.observability import ANONYMOUS, GraphQLOutcome
 from gateway.ratelimit import Rate, RateLimiter, retry_after_header
@@ -154,7 +155,9 @@ def error_response(
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-def parse_body(raw: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
+def parse_body(raw: bytes) -> tuple[str | None, dict[str, Any] | None, str | None, str | None]:
+    """``query``, ``variables``, ``operationName`` and ``documentId``: exactly one of
+    ``query`` and ``documentId`` (GraphQL over HTTP, Appendix A: Persisted Documents)."""
     try:
         payload = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -166,13 +169,23 @@ def parse_body(raw: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
     query = payload.get("query")
     variables = payload.get("variables")
     operation = payload.get("operationName")
-    if not isinstance(query, str) or not query.strip():
+    document_id = payload.get("documentId")
+    if document_id is not None:
+        if query is not None:
+            raise GraphQLRequestError(
+                400, "BAD_USER_INPUT", "send 'query' or 'documentId', not both"
+            )
+        if not isinstance(document_id, str) or not DOCUMENT_ID.fullmatch(document_id):
+            raise GraphQLRequestError(
+                400, "BAD_USER_INPUT", "'documentId' must be sha256: and 64 lower-case hex digits"
+            )
+    elif not isinstance(query, str) or not query.strip():
         raise GraphQLRequestError(400, "BAD_USER_INPUT", "'query' must be a non-empty string")
     if variables is not None and not isinstance(variables, dict):
         raise GraphQLRequestError(400, "BAD_USER_INPUT", "'variables' must be an object")
     if operation is not None and not isinstance(operation, str):
         raise GraphQLRequestError(400, "BAD_USER_INPUT", "'operationName' must be a string")
-    return query, variables, operation
+    return query, variables, operation, document_id
 
 
 class GraphQLEndpoint:
@@ -185,7 +198,9 @@ class GraphQLEndpoint:
         limiter: RateLimiter,
         rate: Rate,
         observe: ObserveGraphQL | None = None,
+        documents: TrustedDocuments | None = None,
     ) -> None:
+        self._documents = documents or TrustedDocuments("off")
         self._observe = observe
         self._limiter = limiter
         self._rate = rate
@@ -220,10 +235,11 @@ class GraphQLEndpoint:
 
     async def _serve(self, request: Request) -> Served:
         try:
-            query, variables, operation = parse_body(await request.body())
+            query, variables, operation, document_id = parse_body(await request.body())
         except GraphQLRequestError as exc:
             return error_response(exc.status, exc.code, exc.message), ANONYMOUS, "error", [exc.code]
-        label = operation_label(query, operation)
+        # A document named by id has its label once resolved (its caller known).
+        label = ANONYMOUS if query is None else operation_label(query, operation)
         try:
             caller = await self._authenticate(request)
         except GraphQLRequestError as exc:
@@ -241,6 +257,19 @@ class GraphQLEndpoint:
                 headers={"Retry-After": retry_after_header(wait)},
             )
             return limited, label, "error", ["RATE_LIMITED"]
+        if document_id is not None or self._documents.required:
+            try:
+                query = await self._documents.resolve(request, caller, query, document_id)
+            except DocumentRefused as exc:
+                # A request error, as a document failing validation: 4xx under the
+                # specification's media type, 200 under plain JSON.
+                media = response_media_type(request.headers.get("accept", ""))
+                status = exc.status if media == GRAPHQL_RESPONSE or exc.status >= 500 else 200
+                error = {"message": exc.message, "extensions": {"code": exc.code}}
+                refused = Response(orjson.dumps({"errors": [error]}), status, media_type=media)
+                return refused, label, "error", [exc.code]
+            label = operation_label(query, operation)
+        assert query is not None
         now = self._clock()
         services = services_of(request)
         if services.eligibility is None:

@@ -65,6 +65,8 @@ SANDBOX_DS_API_TOKEN = "sandbox-ds-token"  # noqa: S105
 RECIPIENT_ENV = "UNEFOIS_CAMPAIGN_RECIPIENT"
 ENVIRONMENTS = ("development", "production")
 Environment = Literal["development", "production"]
+TRUSTED_DOCUMENTS = ("off", "registered")
+TrustedDocuments = Literal["off", "registered"]
 
 
 class SettingsError(ValueError):
@@ -101,6 +103,8 @@ class Settings:
     trusted_jwks_url: str | None = None  # and its JWKS address
     jwks_cache_ttl: float = 600.0  # seconds the trusted issuer's keys are kept
     introspection: bool = False
+    # off: any document runs; registered: only the caller's trusted documents (docs/security.md)
+    trusted_documents: TrustedDocuments = "off"
     max_body_bytes: int = 64 * 1024
     max_query_depth: int = 12
     max_aliases: int = 30
@@ -380,6 +384,15 @@ def _environment(env: Mapping[str, str]) -> Environment:
     raise SettingsError(f"UNEFOIS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {value!r}")
 
 
+def _trusted_documents(env: Mapping[str, str]) -> TrustedDocuments:
+    value = (env.get("UNEFOIS_TRUSTED_DOCUMENTS") or "off").lower()
+    if value == "off":
+        return "off"
+    if value == "registered":
+        return "registered"
+    raise SettingsError(f"UNEFOIS_TRUSTED_DOCUMENTS must be one of {', '.join(TRUSTED_DOCUMENTS)}")
+
+
 def _sync(env: Mapping[str, str]) -> Literal["FULL", "NORMAL"]:
     raw = (env.get("UNEFOIS_AUDIT_SQLITE_SYNC") or "full").lower()
     if raw == "full":
@@ -481,6 +494,7 @@ def _build(env: Mapping[str, str]) -> Settings:
         else None,
         jwks_cache_ttl=_float(env, "UNEFOIS_JWKS_CACHE_TTL", 600.0),
         introspection=_bool(env, "UNEFOIS_INTROSPECTION", False),
+        trusted_documents=_trusted_documents(env),
         max_body_bytes=_int(env, "UNEFOIS_MAX_BODY_BYTES", 64 * 1024),
         max_query_depth=_int(env, "UNEFOIS_MAX_QUERY_DEPTH", 12),
         max_aliases=_int(env, "UNEFOIS_MAX_ALIASES", 30),
