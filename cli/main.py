@@ -131,6 +131,12 @@ def cmd_clients(args: argparse.Namespace) -> int:
     return run(settings_module.load(), args)
 
 
+def cmd_documents(args: argparse.Namespace) -> int:
+    from cli.documents import run
+
+    return run(settings_module.load(), args)
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from cli.audit import run
 
@@ -183,6 +189,10 @@ def parser() -> argparse.ArgumentParser:
 
     add_clients_parser(sub)
     sub.choices["clients"].set_defaults(func=cmd_clients)
+    from cli.documents import add_parser as add_documents_parser
+
+    add_documents_parser(sub)
+    sub.choices["documents"].set_defaults(func=cmd_documents)
     from cli.keys import add_parser as add_keys_parser
 
     add_keys_parser(sub)
