@@ -256,7 +256,7 @@ class Exchange:
             details=member_details(request.household_of),
         )
         handle = None
-        if isinstance(request.caller, Client):
+        if isinstance(request.caller, Client) and _someone(view):
             handle = self._pseudonyms.handle(subjects.identity, request.caller.sector)
         return entry, replace(view, handle=handle, access_id=decision_id, subjects=subjects)
 
@@ -398,6 +398,18 @@ def _outcome(view: PersonView, verdict: Verdict) -> Outcome:
     if not view.fields:
         return "refused"
     return "partial"
+
+
+def _someone(view: PersonView) -> bool:
+    """Whether the view may be of someone, so that a handle may name them: an agency released
+    a value, or none of the agencies asked answered that it does not know the person.
+
+    An identity that every agency asked does not know gets no handle: a handle is a reference
+    to a person, and another system (a federated subgraph) would file data under it. When no
+    agency was asked (only ``handle`` selected, or every field denied), nothing says either
+    way and the handle is given, as an auditor's ``{ handle }`` under ``audit_control`` needs.
+    """
+    return bool(view.fields) or all(f.code != "NOT_FOUND" for f in view.failures.values())
 
 
 def assemble(

@@ -33,7 +33,7 @@ from gateway.ratelimit import Rate, RateLimiter, retry_after_header
 from gateway.state import services_of
 from gateway.web.render import render
 from gateway.web.security import policy
-from schema import RequestContext, format_error
+from schema import ACCESS_HEADERS, RequestContext, format_error
 
 Authenticate = Callable[[Request], Awaitable[Caller]]
 Clock = Callable[[], datetime]
@@ -285,6 +285,7 @@ class GraphQLEndpoint:
             now=now,
             on=now.date(),
             procedures=services.procedures,
+            access_headers={h: request.headers[h] for h in ACCESS_HEADERS if h in request.headers},
         )
         try:
             result = await self._schema.execute(

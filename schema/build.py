@@ -1,5 +1,8 @@
 """The hardened schema: no suggestions, bounded depth/aliases/tokens, cached parse+validate.
 
+It is an Apollo Federation 2 subgraph (``schema.federation``): ``_service { sdl }`` answers the
+subgraph's SDL, with its federation directives, and ``_entities`` reads ``Person`` entities.
+
 The limiters' validation rules are created once and reused by every request: per-request
 rule classes would make the validation cache miss (strawberry issue #4635).
 """
@@ -9,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, GraphQLError, print_schema
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -43,7 +46,13 @@ class Mutation(ConsentMutation, PrefillMutations):
     pass
 
 
-class _Schema(strawberry.Schema):
+class _Schema(strawberry.federation.Schema):
+    def as_str(self) -> str:
+        """The executable schema's SDL, federation's root fields and types included but not
+        its directives, whose definitions strawberry's printer leaves out (``@link`` imports
+        them): any GraphQL implementation builds it. A router reads ``_service { sdl }``."""
+        return print_schema(self._schema)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

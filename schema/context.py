@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from eligibility import EligibilityService
@@ -12,6 +13,10 @@ from exchange.declarations import Declarations
 from exchange.oversight import Oversight
 from policies import Catalogue
 from store.procedures import ProcedureStore
+
+# The request headers a federation router forwards with an entity read: its access context
+# (``schema.federation``), lower-case as HTTP/2 and the ASGI scope spell header names.
+ACCESS_HEADERS = ("unefois-purpose", "unefois-recipient", "unefois-object")
 
 
 @dataclass(frozen=True)
@@ -27,3 +32,5 @@ class RequestContext:
     on: date
     # The démarches-simplifiées procedures registered for the forms (prefill's dsPayload).
     procedures: ProcedureStore | None = None
+    # The ``ACCESS_HEADERS`` the request carried, by lower-case name.
+    access_headers: Mapping[str, str] = field(default_factory=dict)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -12,21 +12,24 @@ from schema.audit import AuditQueries
 from schema.consents import ConsentType, my_consents
 from schema.context import RequestContext
 from schema.eligibility import (
+    BENEFITS,
     ELIGIBILITY_FIELDS,
     HISTORY_MONTHS,
+    MONTH,
     Benefit,
     EligibilityResult,
     evaluate_household,
     period_start,
 )
-from schema.inputs import AccessContextInput, PersonRef
+from schema.inputs import CONTEXT, REF, AccessContextInput, PersonRef
 from schema.person import Person
 from schema.prefill import PrefillQueries
+from schema.purposes import PurposeType, purposes
 from schema.scopes import ELIGIBILITY_READ, scoped
 from schema.selection import person_selection
 
 
-@strawberry.type
+@strawberry.type(description="Reads: persons, eligibility, prefilled forms, purposes, audit log.")
 class Query(AuditQueries, PrefillQueries):
     @strawberry.field(
         description="The unified view of one person, under an access context.",
@@ -35,8 +38,8 @@ class Query(AuditQueries, PrefillQueries):
     async def person(
         self,
         info: strawberry.Info[RequestContext, None],
-        ref: PersonRef,
-        context: AccessContextInput,
+        ref: Annotated[PersonRef, strawberry.argument(description=REF)],
+        context: Annotated[AccessContextInput, strawberry.argument(description=CONTEXT)],
     ) -> Person | None:
         rc = info.context
         raw = info._raw_info
@@ -44,17 +47,7 @@ class Query(AuditQueries, PrefillQueries):
         raw_variables: Any = raw.variable_values
         variables: dict[str, Any] = getattr(raw_variables, "coerced", raw_variables)
         selection = person_selection(list(raw.field_nodes), raw.fragments, variables)
-        month = selection.eligibility_month
-        request = PersonRequest(
-            caller=rc.caller,
-            ref=ref.to_reference(),
-            context=context.to_context(),
-            fields=selection.fields,
-            on=rc.on,
-            months=selection.months,
-            period_on=period_start(month) if month else None,
-            tax_year=tax_year(month) if month else None,
-        )
+        request = selection.request(rc.caller, ref.to_reference(), context.to_context(), rc.on)
         return Person(_view=await rc.exchange.person(request), _request=request)
 
     @strawberry.field(
@@ -64,10 +57,10 @@ class Query(AuditQueries, PrefillQueries):
     async def eligibility(
         self,
         info: strawberry.Info[RequestContext, None],
-        ref: PersonRef,
-        context: AccessContextInput,
-        benefits: list[Benefit],
-        month: str,
+        ref: Annotated[PersonRef, strawberry.argument(description=REF)],
+        context: Annotated[AccessContextInput, strawberry.argument(description=CONTEXT)],
+        benefits: Annotated[list[Benefit], strawberry.argument(description=BENEFITS)],
+        month: Annotated[str, strawberry.argument(description=MONTH)],
     ) -> list[EligibilityResult]:
         rc = info.context
         request = PersonRequest(
@@ -85,4 +78,10 @@ class Query(AuditQueries, PrefillQueries):
 
     my_consents: list[ConsentType] = strawberry.field(
         resolver=my_consents, description="The calling citizen's consents, newest first."
+    )
+
+    purposes: list[PurposeType] = strawberry.field(
+        resolver=purposes,
+        description="The purposes of the policy catalogue the caller may declare, by id, "
+        "with what each releases, when, and under which law.",
     )

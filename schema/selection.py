@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from graphql import (
@@ -15,12 +16,14 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
+    NamedTypeNode,
     SelectionSetNode,
     value_from_ast_untyped,
 )
 
-from exchange import MAX_MONTHS
-from schema.eligibility import ELIGIBILITY_FIELDS, HISTORY_MONTHS
+from eligibility.inputs import tax_year
+from exchange import MAX_MONTHS, AccessContext, Caller, PersonReference, PersonRequest
+from schema.eligibility import ELIGIBILITY_FIELDS, HISTORY_MONTHS, period_start
 
 # GraphQL field of Person → catalogue field, for fields that map one to one.
 _TOP = {
@@ -46,22 +49,46 @@ class Selection:
     months: int
     eligibility_month: str | None = None  # when person { eligibility(month: …) } is selected
 
+    def request(
+        self, caller: Caller, ref: PersonReference, context: AccessContext, on: date
+    ) -> PersonRequest:
+        """The exchange's request for this selection (``person`` and ``_entities`` alike)."""
+        month = self.eligibility_month
+        return PersonRequest(
+            caller=caller,
+            ref=ref,
+            context=context,
+            fields=self.fields,
+            on=on,
+            months=self.months,
+            period_on=period_start(month) if month else None,
+            tax_year=tax_year(month) if month else None,
+        )
+
 
 def _fields(
     selection_set: SelectionSetNode | None,
     fragments: Mapping[str, FragmentDefinitionNode],
+    on: str | None = None,
 ) -> Iterator[FieldNode]:
+    """The fields of a selection set, through its fragments; with ``on``, only through the
+    fragments on that type or on none (``_entities`` selects ``... on Person``)."""
     if selection_set is None:
         return
     for node in selection_set.selections:
         if isinstance(node, FieldNode):
             yield node
         elif isinstance(node, InlineFragmentNode):
-            yield from _fields(node.selection_set, fragments)
+            if _applies(node.type_condition, on):
+                yield from _fields(node.selection_set, fragments)
         elif isinstance(node, FragmentSpreadNode):
             fragment = fragments.get(node.name.value)
-            if fragment is not None:
+            if fragment is not None and _applies(fragment.type_condition, on):
                 yield from _fields(fragment.selection_set, fragments)
+
+
+def _applies(condition: NamedTypeNode | None, on: str | None) -> bool:
+    return on is None or condition is None or condition.name.value == on
 
 
 def _months(node: FieldNode, variables: Mapping[str, Any]) -> int:
@@ -77,12 +104,15 @@ def person_selection(
     field_nodes: list[FieldNode],
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any],
+    on: str | None = None,
 ) -> Selection:
+    """The person fields ``field_nodes`` select; ``on``: only under fragments on that type
+    (the entities of a federated query, whose field's type is a union)."""
     fields: set[str] = set()
     months = 0
     eligibility_month: str | None = None
     for person in field_nodes:
-        for node in _fields(person.selection_set, fragments):
+        for node in _fields(person.selection_set, fragments, on):
             name = node.name.value
             if name in _TOP:
                 fields.add(_TOP[name])
