@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="URL",
         help="a gateway the identity providers send browsers back to (its /mon-espace/ and"
-        " /console/ pages), besides http://127.0.0.1:8000; repeatable, also "
+        " /console/ pages), besides http://127.0.0.1:8000, the first one also the gateway whose"
+        " tokens the case subgraph takes; repeatable, also "
         + GATEWAY_URLS_ENV
         + " (comma-separated)",
     )

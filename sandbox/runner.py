@@ -19,7 +19,15 @@ from types import TracebackType
 import uvicorn
 from starlette.applications import Starlette
 
-from sandbox import agent_connect_pages, demarches, france_connect_pages, mail, sms, witness
+from sandbox import (
+    agent_connect_pages,
+    cases,
+    demarches,
+    france_connect_pages,
+    mail,
+    sms,
+    witness,
+)
 from sandbox.agencies import (
     api_particulier,
     civil_registry,
@@ -60,8 +68,11 @@ WITNESS = "witness"
 AGENT_CONNECT = "agent_connect"
 # The démarches-simplifiées sandbox (prefill API, dossier pages, GraphQL API v2): 8713.
 DEMARCHES = "demarches"
+# A département's RSA case management, a federation subgraph beside the gateway's: 8714.
+CASES = "cases"
 # Where a gateway's pages are, for the providers' relying parties (comma-separated URLs).
 GATEWAY_URLS_ENV = "UNEFOIS_SANDBOX_GATEWAY_URLS"
+DEFAULT_GATEWAY_URL = "http://127.0.0.1:8000"
 _BUILDERS: dict[str, Callable[[AgencySetup], Starlette]] = {
     "gip_mds": gip_mds.build_app,
     "dgfip": dgfip.build_app,
@@ -102,6 +113,8 @@ class SandboxConfig:
             return self.port_base + len(SERVERS) + 2
         if agency == DEMARCHES:
             return self.port_base + len(SERVERS) + 3
+        if agency == CASES:
+            return self.port_base + len(SERVERS) + 4
         return self.port_base + (len(SERVERS) if agency == MAIL else SERVERS.index(agency))
 
     def faults_for(self, agency: str) -> FaultConfig:
@@ -194,6 +207,9 @@ async def _run(
     agents = config.agent_connect.with_gateways(config.gateway_urls)
     apps[AGENT_CONNECT] = agent_connect_pages.build_app(agents, config.clock)
     apps[DEMARCHES] = demarches.build_app(clock=config.clock)
+    # Its tokens are the gateway's: the first gateway named, else the default one.
+    gateway = (*config.gateway_urls, DEFAULT_GATEWAY_URL)[0]
+    apps[CASES] = cases.build_app(gateway, config.clock)
     servers = _servers(config, apps)
     if on_servers is not None:
         on_servers(list(servers.values()))
@@ -267,6 +283,7 @@ class RunningSandbox:
         self.agent_connect_url = ""  # the civil servants' OpenID Connect provider (issuer)
         self.agent_connect = config.agent_connect  # its relying parties and agents
         self.demarches_url = ""  # the démarches-simplifiées sandbox (token SANDBOX_DS_TOKEN)
+        self.cases_url = ""  # the case-management subgraph: POST {cases_url}/graphql
         self.apps: dict[str, Starlette] = {}
         self._servers: list[_AgencyServer] = []
         self._ready = threading.Event()
@@ -281,6 +298,7 @@ class RunningSandbox:
             self.witness_url = urls.pop(WITNESS)
             self.agent_connect_url = urls.pop(AGENT_CONNECT)
             self.demarches_url = urls.pop(DEMARCHES)
+            self.cases_url = urls.pop(CASES)
             self.urls, self.apps = urls, apps
             self._ready.set()
 

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,9 +19,9 @@ from typing import IO, Any
 
 HOST = "127.0.0.1"
 # The seven agencies, the FranceConnect provider and the SMS sink, then the audit witness, the
-# civil servants' identity provider and démarches-simplifiées: the HTTP servers
-# ``python -m sandbox`` prints.
-SANDBOX_SERVERS = 12
+# civil servants' identity provider, démarches-simplifiées and the case-management subgraph:
+# the HTTP servers ``python -m sandbox`` prints.
+SANDBOX_SERVERS = 13
 SANDBOX_START_TIMEOUT = 60.0
 GATEWAY_START_TIMEOUT = 30.0
 
@@ -70,6 +70,7 @@ class Sandbox:
     sms_url: str  # the SMS sink's base URL
     agent_connect_url: str = ""  # the civil servants' identity provider (its issuer)
     demarches_url: str = ""  # the démarches-simplifiées sandbox
+    cases_url: str = ""  # the case-management subgraph
 
 
 def _read_urls(process: subprocess.Popen[str], stream: IO[str] | None) -> dict[str, str]:
@@ -98,7 +99,7 @@ def _read_urls(process: subprocess.Popen[str], stream: IO[str] | None) -> dict[s
 
 
 @contextlib.contextmanager
-def running_sandbox(workdir: Path, size: int) -> Iterator[Sandbox]:
+def running_sandbox(workdir: Path, size: int, extra: Sequence[str] = ()) -> Iterator[Sandbox]:
     log = workdir / "sandbox.log"
     command = [
         sys.executable,
@@ -112,6 +113,7 @@ def running_sandbox(workdir: Path, size: int) -> Iterator[Sandbox]:
         str(size),
         "--month",
         previous_month(),
+        *extra,
     ]
     with log.open("w", encoding="utf-8") as err:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -127,7 +129,8 @@ def running_sandbox(workdir: Path, size: int) -> Iterator[Sandbox]:
         urls.pop("witness")
         agent_connect = urls.pop("agent_connect")
         demarches = urls.pop("demarches")
-        yield Sandbox(process, urls, france_connect, log, sms, agent_connect, demarches)
+        cases = urls.pop("cases")
+        yield Sandbox(process, urls, france_connect, log, sms, agent_connect, demarches, cases)
     finally:
         stop(process)
         if process.stdout is not None:
