@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from gateway.client_store import file_clients, import_once
 from gateway.documents import (
     CITIZENS,
     DOCUMENT_ID,
@@ -30,6 +31,7 @@ from gateway.documents import (
     check_document,
     schema_limits,
 )
+from runtime.errors import ConfigurationError
 from runtime.settings import Settings
 from schema import build_schema
 from store import (
@@ -163,11 +165,16 @@ async def _run(settings: Settings, args: argparse.Namespace, out: TextIO, now: d
     )
     try:
         await migrate(database)
+        # The configured clients file, while the registry is new, as a gateway's start does:
+        # a document registered first would move the registry's version past its import.
+        clients = ClientStore(database)
+        configured = file_clients(settings.clients_path, required=settings.clients_file is not None)
+        await import_once(clients, configured, now)
         store = DocumentStore(database)
         if command == "register":
             if client_id != CITIZENS:
                 try:
-                    await ClientStore(database).get(client_id)
+                    await clients.get(client_id)
                 except ClientNotFound:
                     print(
                         f"note: no client {client_id} in the registry (a client of the trusted"
@@ -194,7 +201,7 @@ def run(settings: Settings, args: argparse.Namespace, out: TextIO | None = None)
     out = out or sys.stdout  # read at call time: tests capture it
     try:
         return asyncio.run(_run(settings, args, out, datetime.now(UTC)))
-    except UsageError as exc:
+    except (UsageError, ConfigurationError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
     except DocumentNotFound:

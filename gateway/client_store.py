@@ -38,6 +38,8 @@ Clock = Callable[[], datetime]
 # The scopes this gateway's operations ask for (schema/scopes.py): what a client may be given.
 SCOPES = (PERSON_READ_SCOPE, ELIGIBILITY_READ, PREFILL_READ, PREFILL_WRITE)
 SECRET_BYTES = 32
+# The scope key holding the registry version a request was authenticated against.
+REGISTRY_VERSION = "unefois.registry_version"
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,11 @@ class LiveClients:
         self._lock = asyncio.Lock()
 
     async def current(self, connection: HTTPConnection) -> ClientRegistry:
-        return await self.registry(services_of(connection).clients)
+        registry = await self.registry(services_of(connection).clients)
+        # The version this request saw: the trusted documents (gateway.documents) move it
+        # too, and need no read of their own.
+        connection.scope[REGISTRY_VERSION] = self._version
+        return registry
 
     async def registry(self, store: ClientStore) -> ClientRegistry:
         version = await store.version()

@@ -9,11 +9,13 @@ byte, one of the caller's registered documents.
 Citizens (FranceConnect tokens) share one allow-list, :data:`CITIZENS`, which the operator
 registers like a client's: the documents of the citizens' application.
 
-:class:`TrustedDocuments` keeps the allow-lists in memory: a request reads the store's version
-(one single-row read, only when a document is named or the mode is ``registered``) and the
-lists are reloaded when it moved, so a registration or a revocation on any machine holds at
-every replica's next request. The text run is the stored one, the same string the client
-would have sent: the schema's parser and validation caches, keyed by text, are shared.
+:class:`TrustedDocuments` keeps the allow-lists in memory. Their changes move the client
+registry's version, which authenticating a client has just read for this request: the lists
+are reloaded when it moved, so a registration or a revocation on any machine holds at every
+replica's next request, and a lookup costs no database read (a citizen's request reads the
+version itself, only when a document is named or the mode is ``registered``). The text run
+is the stored one, the same string the client would have sent: the schema's parser and
+validation caches, keyed by text, are shared.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from starlette.requests import Request
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
 from exchange import Caller
+from gateway.client_store import REGISTRY_VERSION
 from gateway.state import services_of
 from runtime.settings import Settings
 from runtime.settings import TrustedDocuments as Mode
@@ -89,7 +92,7 @@ class TrustedDocuments:
             assert query is not None
             return query
         try:
-            texts = await self._current(services_of(request).database)
+            texts = await self._current(request)
         except StoreError:
             log.warning("trusted documents unavailable")
             raise DocumentRefused(
@@ -110,9 +113,13 @@ class TrustedDocuments:
             )
         return text
 
-    async def _current(self, database: Database) -> dict[tuple[str, str], str]:
+    async def _current(self, request: Request) -> dict[tuple[str, str], str]:
+        database = services_of(request).database
         store = DocumentStore(database)
-        version = await store.version()
+        # Read at authentication for a client of the registry; read here for a citizen.
+        version = request.scope.get(REGISTRY_VERSION)
+        if version is None:
+            version = await store.version()
         if database is self._database and version == self._version:
             return self._texts
         async with self._lock:

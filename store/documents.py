@@ -2,10 +2,11 @@
 
 A document is kept with its text, its GraphQL-over-HTTP identifier (``sha256:`` and the
 lower-case hex SHA-256 of the UTF-8 text), the client it belongs to, an optional name, when it
-was registered and, once revoked, when. Every change bumps the one-row
-``trusted_documents_version`` in the same transaction, as ``clients_version`` does for the
-client registry: a replica reads that number when it needs its allow-lists and reloads them
-only when it moved, so a registration or a revocation holds at every replica's next request.
+was registered and, once revoked, when. Every change bumps the client registry's one-row
+``clients_version`` in the same transaction: what a client may run is part of what it is
+registered for, and a replica already reads that number at each client's request (to know
+whether its clients are current), so it learns from the same read whether its allow-lists
+are; a registration or a revocation holds at every replica's next request.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.database import Database
 from store.errors import InvalidRecord, StoreError
-from store.tables import trusted_documents, trusted_documents_version
+from store.tables import clients_version, trusted_documents
 
 # GraphQL over HTTP, Appendix A (Persisted Documents), "SHA256 Hex Document Identifier".
 DOCUMENT_ID = re.compile(r"sha256:[0-9a-f]{64}")
@@ -90,7 +91,7 @@ class DocumentStore:
         self.database = database
 
     async def version(self) -> int:
-        """0 until the first change, then one more per change."""
+        """The client registry's version, which every change of documents moves too."""
         async with self.database.connection() as conn:
             return await _version(conn)
 
@@ -168,15 +169,13 @@ class DocumentStore:
 
 
 async def _version(conn: AsyncConnection) -> int:
-    return int((await conn.execute(select(trusted_documents_version.c.version))).scalar_one())
+    return int((await conn.execute(select(clients_version.c.version))).scalar_one())
 
 
 async def _lock(conn: AsyncConnection) -> int:
-    query = select(trusted_documents_version.c.version).with_for_update()
+    query = select(clients_version.c.version).with_for_update()
     return int((await conn.execute(query)).scalar_one())
 
 
 async def _bump(conn: AsyncConnection) -> None:
-    await conn.execute(
-        update(trusted_documents_version).values(version=trusted_documents_version.c.version + 1)
-    )
+    await conn.execute(update(clients_version).values(version=clients_version.c.version + 1))

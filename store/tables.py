@@ -344,6 +344,7 @@ grants = Table(
 # Trusted documents: the GraphQL documents each client may run (an allow-list per client,
 # keyed by the document's GraphQL-over-HTTP identifier, ``sha256:<hex>``). A revoked
 # document keeps its row, marked, so that the list says what was allowed and until when.
+# Every change bumps ``clients_version``: what a client may run is part of its registration.
 trusted_documents = Table(
     "trusted_documents",
     metadata,
@@ -353,13 +354,4 @@ trusted_documents = Table(
     Column("name", Text, nullable=True),  # the operation's name, or the manifest's key
     Column("registered_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
-)
-
-# One row, bumped with every change to ``trusted_documents``, as ``clients_version``.
-trusted_documents_version = Table(
-    "trusted_documents_version",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("version", Integer, nullable=False),
-    CheckConstraint("id = 1", name="ck_trusted_documents_version_one_row"),
 )

@@ -1,4 +1,5 @@
-"""Trusted documents: the GraphQL documents each client may run, and their version row.
+"""Trusted documents: the GraphQL documents each client may run (their changes bump
+``clients_version``, as the clients' own do).
 
 Revision ID: 0011
 Revises: 0010
@@ -25,15 +26,7 @@ def upgrade() -> None:
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
     )
-    version = op.create_table(
-        "trusted_documents_version",
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.CheckConstraint("id = 1", name="ck_trusted_documents_version_one_row"),
-    )
-    op.bulk_insert(version, [{"id": 1, "version": 0}])
 
 
 def downgrade() -> None:
-    op.drop_table("trusted_documents_version")
     op.drop_table("trusted_documents")
