@@ -27,13 +27,11 @@ from gateway.client_store import file_clients, import_once
 from gateway.documents import (
     CITIZENS,
     DOCUMENT_ID,
+    DocumentChecker,
     DocumentRejected,
-    check_document,
-    schema_limits,
 )
 from runtime.errors import ConfigurationError
 from runtime.settings import Settings
-from schema import build_schema
 from store import (
     ClientNotFound,
     ClientStore,
@@ -109,14 +107,13 @@ def _checked(
     client_id: str, offered: list[Offered], settings: Settings, at: datetime
 ) -> tuple[list[TrustedDocument], list[str], list[str]]:
     """(documents to register, refusals, notes)."""
-    limits = schema_limits(settings)
-    schema = build_schema(limits)
+    check = DocumentChecker(settings)
     documents: list[TrustedDocument] = []
     refusals: list[str] = []
     notes: list[str] = []
     for item in offered:
         try:
-            checked = check_document(schema, limits, item.text)
+            checked = check(item.text)
         except DocumentRejected as exc:
             refusals.append(f"{item.source}: {exc}")
             continue

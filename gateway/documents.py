@@ -37,7 +37,7 @@ from gateway.client_store import REGISTRY_VERSION
 from gateway.state import services_of
 from runtime.settings import Settings
 from runtime.settings import TrustedDocuments as Mode
-from schema import SchemaLimits
+from schema import SchemaLimits, build_schema
 from store import Database, DocumentStore, StoreError, document_hash
 from store.documents import DOCUMENT_ID
 
@@ -177,3 +177,14 @@ def check_document(schema: strawberry.Schema, limits: SchemaLimits, text: str) -
     if not operations:
         raise DocumentRejected("the document holds no operation")
     return CheckedDocument(text, document_hash(text), operations)
+
+
+class DocumentChecker:
+    """:func:`check_document` against the schema the gateway serves under ``settings``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.limits = schema_limits(settings)
+        self.schema = build_schema(self.limits)
+
+    def __call__(self, text: str) -> CheckedDocument:
+        return check_document(self.schema, self.limits, text)
