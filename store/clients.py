@@ -1,7 +1,8 @@
 """API clients at rest: who may ask for a token, with which scopes, and whether they still may.
 
-Every change (a client added, disabled, given a new secret, a file imported) bumps the
-one-row ``clients_version`` in the same transaction. A replica reads that number once per
+Every change (a client added, disabled, given a new secret, a file imported, and a trusted
+document registered or revoked: ``store.documents``) bumps the one-row ``clients_version`` in
+the same transaction. A replica reads that number once per
 request and reloads the clients only when it moved, so a change made by any process holds at
 every replica's next request, with no cache lifetime to wait out. Only secret hashes are kept.
 """
