@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 SYSTEM_PACKAGES := haproxy chromium
 SYSTEM_STAMP    := $(VENV)/.system-tools
 
-.PHONY: run test lint typecheck unit bench sandbox clean system-tools vendor-assets
+.PHONY: run test lint typecheck unit bench sandbox clean system-tools vendor-assets schema
 
 $(STAMP): pyproject.toml package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ bench: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/unefois sandbox
+
+# Rewrites schema.graphql, the published schema, from the code (a test fails when they differ).
+schema: $(STAMP)
+	$(BIN)/unefois schema print --output schema.graphql
 
 # Copies the pages' assets (GraphiQL, React, the DSFR) from node_modules into the package, after
 # a version change in package.json; the copies are committed, so neither run nor test needs it.

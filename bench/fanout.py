@@ -36,7 +36,7 @@ _FIELDS = """
  identity { birthName usageName givenNames sex birthDate birthPlace birthCountry deathDate
   provenance { agency source asOf retrievedAt cached } }
  address { lines postalCode city cogCommune country provenance { agency asOf } }
- household { regime value year month claimants { birthName givenNames birthDate sex }
+ household { regime familyQuotient year month claimants { birthName givenNames birthDate sex }
   children { birthName givenNames birthDate } address { lines city }
   provenance { agency source asOf cached } }
  resources(months: 3) { months { month netSocial netTaxable

@@ -161,6 +161,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    from cli.schema import run
+
+    return run(args)
+
+
 def cmd_procedure(args: argparse.Namespace) -> int:
     from cli.procedures import run
 
@@ -201,6 +207,10 @@ def parser() -> argparse.ArgumentParser:
 
     add_procedure_parser(sub)
     sub.choices["procedure"].set_defaults(func=cmd_procedure)
+    from cli.schema import add_parser as add_schema_parser
+
+    add_schema_parser(sub)
+    sub.choices["schema"].set_defaults(func=cmd_schema)
     from cli.worker import add_parser as add_worker_parser
 
     add_worker_parser(sub)

@@ -150,7 +150,12 @@ class Consents:
         if purpose is not None:
             known = self._catalogue.purposes.get(purpose)
             if known is None:
-                raise InvalidRequest(f"unknown purpose {purpose!r}")
+                valid = tuple(consent_purposes(self._catalogue, today))
+                raise InvalidRequest(
+                    f"unknown purpose {purpose!r}; the purposes a consent may be given for: "
+                    + (", ".join(valid) or "none"),
+                    valid_purposes=valid,
+                )
             if known.lawful_ground != "consent":
                 raise InvalidRequest(
                     f"purpose {purpose!r} does not rest on consent: it needs none, "

@@ -20,9 +20,12 @@ from __future__ import annotations
 class ExchangeError(Exception):
     code = "INTERNAL"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, valid_purposes: tuple[str, ...] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # A purpose the catalogue does not know: the ones the caller may use, which the
+        # client's error lists (``extensions.validPurposes``).
+        self.valid_purposes = valid_purposes
 
 
 class InvalidRequest(ExchangeError):

@@ -135,7 +135,8 @@ class Exchange:
             first = self._decider.precheck(caller, context, fields, request.on)
         if first.request.effect != "allow":
             await self._refused(decision_id, request, first, None)
-            raise AccessRefused("; ".join(first.request.reasons) or "access refused")
+            reason = "; ".join(first.request.reasons) or "access refused"
+            raise AccessRefused(reason, valid_purposes=first.valid_purposes)
         try:
             subjects = await resolve(request.ref, caller, self._pseudonyms, self._person_tokens)
         except ExchangeError:
@@ -187,7 +188,7 @@ class Exchange:
             refused = [self._refusal(new_decision_id(), r, first, None) for r in requests]
             await self._auditor.append_many(refused)
             reason = "; ".join(first.request.reasons) or "access refused"
-            return [AccessRefused(reason) for _ in requests]
+            return [AccessRefused(reason, valid_purposes=first.valid_purposes) for _ in requests]
         window = Window.ending_before(head.period_on or head.on, head.months, head.tax_year)
         ctx = CallContext(recipient=context.recipient, on=head.on)
         steps = await asyncio.gather(
@@ -306,7 +307,8 @@ class Exchange:
         allowed = verdict.fields[IDENTIFICATION_FIELD].effect == "allow"
         if verdict.request.effect != "allow" or not allowed:
             await self._refused_identification(decision_id, request, verdict)
-            raise AccessRefused("; ".join(verdict.request.reasons) or "identification refused")
+            reason = "; ".join(verdict.request.reasons) or "identification refused"
+            raise AccessRefused(reason, valid_purposes=verdict.valid_purposes)
         if needs_consents(self._decider.catalogue, context.purpose):
             await self._refused_identification(decision_id, request, verdict)
             raise AccessRefused("identification by traits is not open to consent-based purposes")

@@ -283,7 +283,7 @@ EXAMPLE_QUERY = (
     " identity { birthName givenNames birthDate provenance { agency asOf retrievedAt cached } }"
     " benefits { rsa { receiving since provenance { agency source } } }"
     " resources(months: 3) { months { month netSocial } missingMonths provenance { agency } }"
-    " household { value claimants { givenNames } provenance { agency } } handle } }"
+    " household { familyQuotient claimants { givenNames } provenance { agency } } handle } }"
 )
 
 

@@ -5,7 +5,7 @@ Pure: the only I/O is reading the catalogue's YAML files, and dates are always p
 
 from policies.auditors import AuditorOrganisation
 from policies.catalogue import CITIZEN_GROUP, Catalogue
-from policies.engine import Caller, Verdict, decide, needs_consents
+from policies.engine import Caller, Verdict, decide, needs_consents, usable_purposes
 from policies.errors import CatalogueError, PolicyError, UnknownField
 from policies.loader import SHIPPED, load_catalogue
 from policies.model import (
@@ -50,4 +50,5 @@ __all__ = [
     "decide_partner",
     "load_catalogue",
     "needs_consents",
+    "usable_purposes",
 ]

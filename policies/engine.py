@@ -4,6 +4,7 @@ Pure and total: no I/O, no clock, no exception for a refused request; every aske
 a ``Decision``, denied unless a rule below allows it. The rules, in order (docs/policies.md):
 
     purpose.unknown             the purpose is not in the catalogue             request denied
+                                (the reason names the purposes the caller may use that day)
     purpose.not_in_force        no provision of the purpose covers ``on``        request denied
     purpose.client_not_allowed  the client (or a citizen) may not use it         request denied
     purpose.allowed             the request may go on, field by field
@@ -35,6 +36,9 @@ Caller = Literal["client", "citizen"]
 class Verdict:
     request: Decision
     fields: Mapping[str, Decision]
+    # An unknown purpose: the purposes the caller may use on the request's date, for the
+    # client's error (``usable_purposes``); None otherwise.
+    valid_purposes: tuple[str, ...] | None = None
 
     @property
     def released(self) -> frozenset[str]:
@@ -91,8 +95,13 @@ def decide(
     revision = catalogue.revision
     table = _tables(catalogue).get(purpose_id)
     if table is None:
-        why = f"purpose {purpose_id!r} is not in the policy catalogue"
-        return _refused(fields, Decision("deny", "purpose.unknown", (why,), None, revision))
+        valid = usable_purposes(catalogue, client_id=client_id, caller=caller, on=on)
+        why = (
+            f"purpose {purpose_id!r} is not in the policy catalogue; "
+            f"the purposes this caller may use: {', '.join(valid) or 'none'}"
+        )
+        denied = Decision("deny", "purpose.unknown", (why,), None, revision)
+        return Verdict(denied, dict.fromkeys(fields, denied), valid)
     stage = table.stage_on(on)
     if stage is None:
         why = f"purpose {purpose_id!r} is not in force on {on.isoformat()}"
@@ -107,6 +116,20 @@ def decide(
         unknown = table.unknown_field
         return Verdict(stage.admitted, {f: settled.get(f, unknown) for f in fields})
     return Verdict(stage.admitted, _by_consent(table, stage, client_id, fields, consents, on))
+
+
+def usable_purposes(
+    catalogue: Catalogue, *, client_id: str, caller: Caller, on: date | None = None
+) -> tuple[str, ...]:
+    """The ids of the purposes the caller may use, sorted: those listing the client (by id
+    or group) or, for a citizen, the citizens' group; with ``on``, only those in force that
+    day (as ``decide`` would admit them)."""
+    return tuple(
+        pid
+        for pid, table in sorted(_tables(catalogue).items())
+        if (table.citizens if caller == "citizen" else client_id in table.users)
+        and (on is None or table.stage_on(on) is not None)
+    )
 
 
 def needs_consents(catalogue: Catalogue, purpose_id: str) -> bool:

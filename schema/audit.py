@@ -4,8 +4,9 @@
 plain date (``2025-06-01``): a date means that day at 00:00 in Europe/Paris for ``from``, and
 the end of that day (the next day at 00:00 in Paris) for ``to``, since periods are
 ``[from, to)``. A date-time without an offset at another time than midnight is refused with
-``BAD_USER_INPUT`` naming the field and both accepted forms. ``outcome`` and ``kind`` stay
-strings, so that existing queries keep working; a value outside their closed sets is refused
+``BAD_USER_INPUT`` naming the field and both accepted forms. An entry's ``kind`` and
+``outcome`` (and an anomaly's ``rule``) are enums named with the log's own lower-case words;
+the filter takes those words as strings, and a value outside their closed sets is refused
 with ``BAD_USER_INPUT`` listing the valid ones, as are unknown purposes, clients and
 organisations (:mod:`exchange.oversight`).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime, time, timedelta
+from enum import Enum
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -30,27 +32,74 @@ from schema.inputs import PersonRef, PivotIdentityInput
 MAX_PAGE = 200
 
 
-@strawberry.type
+@strawberry.enum(description="What an audit entry records.")
+class AuditEntryKind(Enum):
+    # Lower case: the words of the log and of the auditLog filter's `kind`.
+    person_access = strawberry.enum_value(
+        "person_access", description="A read of a person's data (person, eligibility, prefill)."
+    )
+    audit_query = strawberry.enum_value("audit_query", description="An auditor's query of the log.")
+    consent_change = strawberry.enum_value(
+        "consent_change", description="A consent given or taken back by the person."
+    )
+    prefill_submission = strawberry.enum_value(
+        "prefill_submission", description="A prefilled form the person checked and submitted."
+    )
+    automatic_act = strawberry.enum_value(
+        "automatic_act",
+        description="Something done for the person without a request (an automatic renewal or "
+        "grant, or its reversal).",
+    )
+
+
+@strawberry.enum(description="How a recorded access ended.")
+class AuditOutcome(Enum):
+    # Lower case: the words of the log and of the auditLog filter's `outcome`.
+    released = strawberry.enum_value("released", description="Every field asked was released.")
+    partial = strawberry.enum_value(
+        "partial", description="Some fields were released, others denied or failed."
+    )
+    refused = strawberry.enum_value("refused", description="The request was refused whole.")
+    failed = strawberry.enum_value("failed", description="Nothing could be read.")
+
+
+@strawberry.enum(description="The documented rule an anomaly comes from.")
+class AnomalyRule(Enum):
+    many_persons_one_object = strawberry.enum_value(
+        "many_persons_one_object",
+        description="Many distinct persons read under one case reference.",
+    )
+    burst = strawberry.enum_value(
+        "burst", description="An hour's reads far above the client's usual volume."
+    )
+    repeated_denials = strawberry.enum_value(
+        "repeated_denials", description="Many denied requests from one client in a day."
+    )
+
+
+@strawberry.type(description="A legal text, with a link to it.")
 class LegalBasisType:
-    title: str
-    href: str
+    title: str = strawberry.field(description="The text, as the policy catalogue names it.")
+    href: str = strawberry.field(description="Its URL (Légifrance).")
 
 
-@strawberry.type
+@strawberry.type(description="A field the access asked for and did not get.")
 class DeniedField:
-    field: str
-    reason: str
+    field: str = strawberry.field(
+        description="The person-view field, as the catalogue names it (e.g. `benefits.rsa`)."
+    )
+    reason: str = strawberry.field(description="Why, as the policy engine or the agency said.")
 
 
-@strawberry.type
+@strawberry.type(description="A key and value an entry records besides its columns.")
 class AuditDetail:
-    key: str
-    value: str
+    key: str = strawberry.field(description="The detail's name, e.g. `about`.")
+    value: str = strawberry.field(description="Its value.")
 
 
-@strawberry.type(name="AuditOrganisation")
+@strawberry.type(name="AuditOrganisation", description="The organisation behind a client.")
 class OrganisationType:
-    client: str
+    client: str = strawberry.field(description="The client id.")
     name: str = strawberry.field(description="The organisation, as the client catalogue names it.")
     listed: bool = strawberry.field(description="false: the client is no longer in the catalogue.")
 
@@ -58,20 +107,28 @@ class OrganisationType:
 @strawberry.type(name="AuditEntry", description="One recorded access, as auditors see it.")
 class AuditEntryType:
     position: int = strawberry.field(description="Position in the log (1-based).")
-    id: str
-    time: datetime
-    kind: str
-    client: str
-    purpose: str
-    recipient: str | None
-    object: str | None
-    legal_basis: LegalBasisType | None
+    id: str = strawberry.field(description="The entry's id: the accessId the client was given.")
+    time: datetime = strawberry.field(description="When it was recorded (UTC).")
+    kind: AuditEntryKind = strawberry.field(description="What it records.")
+    client: str = strawberry.field(description="The client id that made the request.")
+    purpose: str = strawberry.field(description="The purpose id declared.")
+    recipient: str | None = strawberry.field(
+        description="SIRET of the public body the data was for."
+    )
+    object: str | None = strawberry.field(description="The case reference the client gave.")
+    legal_basis: LegalBasisType | None = strawberry.field(
+        description="The legal basis the release rested on; null when nothing was released."
+    )
     person: str | None = strawberry.field(description="The audit pseudonym, never a name.")
-    released: list[str]
-    denied: list[DeniedField]
-    agencies: list[str]
-    outcome: str
-    policy_revision: str
+    released: list[str] = strawberry.field(description="The person-view fields released.")
+    denied: list[DeniedField] = strawberry.field(
+        description="The fields asked for and not released, with why."
+    )
+    agencies: list[str] = strawberry.field(description="The agencies called.")
+    outcome: AuditOutcome = strawberry.field(description="How the access ended.")
+    policy_revision: str = strawberry.field(
+        description="The revision of the policy catalogue that decided (a short sha256)."
+    )
     details: list[AuditDetail] = strawberry.field(
         default_factory=list,
         description="What else the entry records: for an access about the partner of a person "
@@ -87,16 +144,18 @@ class AuditEntryType:
     )
 
 
-@strawberry.type
+@strawberry.type(description="A page of the audit log, newest first.")
 class AuditLogPage:
-    entries: list[AuditEntryType]
-    next_cursor: str | None
+    entries: list[AuditEntryType] = strawberry.field(description="The entries of this page.")
+    next_cursor: str | None = strawberry.field(
+        description="Pass it as `after` for the next page; null on the last one."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which entries of the audit log to return; every field narrows.")
 class AuditFilterInput:
-    client: str | None = None
-    purpose: str | None = None
+    client: str | None = strawberry.field(default=None, description="A client id.")
+    purpose: str | None = strawberry.field(default=None, description="A purpose id.")
     person_handle: str | None = strawberry.field(
         default=None, description="A handle your sector received for the person."
     )
@@ -131,87 +190,101 @@ class AuditFilterInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="How many entries one client made under one purpose in one day.")
 class AccessCount:
-    client: str
-    purpose: str
-    day: date
-    count: int
+    client: str = strawberry.field(description="The client id.")
+    purpose: str = strawberry.field(description="The purpose id.")
+    day: date = strawberry.field(description="The day (Europe/Paris).")
+    count: int = strawberry.field(description="The number of entries.")
 
 
-@strawberry.type
+@strawberry.type(description="Accesses and denials per client, purpose and day.")
 class AuditStatsType:
-    accesses: list[AccessCount]
-    denials: list[AccessCount]
+    accesses: list[AccessCount] = strawberry.field(description="Accesses that released data.")
+    denials: list[AccessCount] = strawberry.field(description="Accesses refused.")
 
 
-@strawberry.type(name="AuditAnomaly")
+@strawberry.type(name="AuditAnomaly", description="Reads a documented rule flags.")
 class AnomalyType:
-    rule: str
-    client: str
-    description: str
-    count: int
-    threshold: float
-    start: datetime
-    end: datetime
-    object: str | None
+    rule: AnomalyRule = strawberry.field(description="The rule that flags them.")
+    client: str = strawberry.field(description="The client id.")
+    description: str = strawberry.field(description="What was seen, in words.")
+    count: int = strawberry.field(description="How many reads or denials.")
+    threshold: float = strawberry.field(description="The rule's threshold that was passed.")
+    start: datetime = strawberry.field(description="Start of the period flagged.")
+    end: datetime = strawberry.field(description="End of the period flagged (excluded).")
+    object: str | None = strawberry.field(
+        description="The case reference, for a rule about one reference."
+    )
     declared_campaign: DeclaredCampaign | None = strawberry.field(
         default=None,
         description="The campaign declaration these reads match: expected, not suspect.",
     )
 
 
-@strawberry.type
+@strawberry.type(description="A campaign of reads declared in advance (a proactive campaign).")
 class DeclaredCampaign:
-    object: str
-    client: str
-    purpose: str
-    start: datetime
-    end: datetime
-    population: int | None
+    object: str = strawberry.field(description="The case reference its reads carry.")
+    client: str = strawberry.field(description="The client id that runs it.")
+    purpose: str = strawberry.field(description="The purpose id it reads under.")
+    start: datetime = strawberry.field(description="When it starts.")
+    end: datetime = strawberry.field(description="When it ends.")
+    population: int | None = strawberry.field(
+        description="How many persons it declared it would read; null when not declared."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A full verification of the log's hash chain.")
 class AuditVerification:
-    at: datetime
-    ok: bool
-    size: int
-    position: int | None
-    problem: str | None
+    at: datetime = strawberry.field(description="When it ran.")
+    ok: bool = strawberry.field(description="The whole chain verified.")
+    size: int = strawberry.field(description="How many entries were found good.")
+    position: int | None = strawberry.field(
+        description="The first bad entry's position, when one could be named."
+    )
+    problem: str | None = strawberry.field(description="What was wrong; null when ok.")
 
 
-@strawberry.type
+@strawberry.type(description="A signed checkpoint of the log (its size and root hash).")
 class AuditCheckpoint:
-    size: int
-    signed_at: datetime
-    key_id: str
+    size: int = strawberry.field(description="How many entries it covers.")
+    signed_at: datetime = strawberry.field(description="When it was signed.")
+    key_id: str = strawberry.field(description="The id of the key that signed it.")
     cosigned_by: list[str] = strawberry.field(
         description="Witnesses whose cosignature of this checkpoint the witness file holds."
     )
 
 
-@strawberry.type
+@strawberry.type(description="A check, made now, of the entries after the last checkpoint.")
 class AuditTailCheck:
-    ok: bool
+    ok: bool = strawberry.field(description="The entries checked are sound.")
     start: int = strawberry.field(description="The entries after this position were checked…")
     end: int = strawberry.field(description="…up to this one.")
-    problem: str | None
+    problem: str | None = strawberry.field(
+        description="What was wrong, naming a position; null when ok."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The integrity of the audit log.")
 class AuditChainStatus:
-    size: int
-    last_verification: AuditVerification | None
-    last_checkpoint: AuditCheckpoint | None
-    tail: AuditTailCheck
+    size: int = strawberry.field(description="Entries in the log.")
+    last_verification: AuditVerification | None = strawberry.field(
+        description="The last full verification (unefois audit verify); null if none ran."
+    )
+    last_checkpoint: AuditCheckpoint | None = strawberry.field(
+        description="The last signed checkpoint; null if none."
+    )
+    tail: AuditTailCheck = strawberry.field(description="The check of the entries since.")
 
 
 @strawberry.type(description="Who read your data, when, and why.")
 class AccessJournalItem:
-    organisation: str
-    time: datetime
+    organisation: str = strawberry.field(description="Who read it, in words.")
+    time: datetime = strawberry.field(description="When.")
     purpose: str = strawberry.field(description="Why, in plain French.")
-    legal_basis: LegalBasisType | None
+    legal_basis: LegalBasisType | None = strawberry.field(
+        description="The law that allowed it; null when it rested on your consent alone."
+    )
     categories: list[str] = strawberry.field(description="The kinds of data released.")
     action: str | None = strawberry.field(
         default=None,
@@ -225,10 +298,12 @@ class AccessJournalItem:
     )
 
 
-@strawberry.type
+@strawberry.type(description="A page of the citizen's access journal, newest first.")
 class AccessJournal:
-    items: list[AccessJournalItem]
-    next_cursor: str | None
+    items: list[AccessJournalItem] = strawberry.field(description="The accesses of this page.")
+    next_cursor: str | None = strawberry.field(
+        description="Pass it as `after` for the next page; null on the last one."
+    )
 
 
 def _cursor(after: int | None) -> str | None:
@@ -262,7 +337,7 @@ def _page(page: RecordPage) -> AuditLogPage:
                 position=record.seq,
                 id=e.id,
                 time=e.time,
-                kind=e.kind,
+                kind=AuditEntryKind(e.kind),
                 client=e.client,
                 purpose=e.purpose,
                 recipient=e.recipient,
@@ -274,7 +349,7 @@ def _page(page: RecordPage) -> AuditLogPage:
                 released=list(e.released),
                 denied=[DeniedField(field=f, reason=r) for f, r in e.denied],
                 agencies=list(e.agencies),
-                outcome=e.outcome,
+                outcome=AuditOutcome(e.outcome),
                 policy_revision=e.policy_revision,
                 details=[AuditDetail(key=k, value=v) for k, v in e.details],
                 organisation=OrganisationType(
@@ -365,15 +440,23 @@ def _status(s: ChainStatus) -> AuditChainStatus:
     )
 
 
-@strawberry.type
+_FIRST = "How many items, 1 to 200."
+_AFTER = "The nextCursor of the previous page; none for the first."
+_FROM = "Start, included: a date-time with offset, or a date (00:00 in Europe/Paris)."
+_TO = "End, excluded: a date-time with offset, or a date (the end of that day in Paris)."
+
+
+@strawberry.type(description="Queries of the audit log.")
 class AuditQueries:
     @strawberry.field(description="Recorded accesses, newest first (auditors).")
     async def audit_log(
         self,
         info: strawberry.Info[RequestContext, None],
-        filter: AuditFilterInput | None = None,
-        first: int = 50,
-        after: str | None = None,
+        filter: Annotated[
+            AuditFilterInput | None, strawberry.argument(description="Which entries.")
+        ] = None,
+        first: Annotated[int, strawberry.argument(description=_FIRST)] = 50,
+        after: Annotated[str | None, strawberry.argument(description=_AFTER)] = None,
     ) -> AuditLogPage:
         rc = info.context
         query = _query(filter or AuditFilterInput())
@@ -386,8 +469,8 @@ class AuditQueries:
     async def audit_stats(
         self,
         info: strawberry.Info[RequestContext, None],
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
+        from_: Annotated[datetime, strawberry.argument(name="from", description=_FROM)],
+        to: Annotated[datetime, strawberry.argument(description=_TO)],
     ) -> AuditStatsType:
         rc = info.context
         stats = await rc.oversight.stats(rc.caller, *_window(from_, to), rc.on)
@@ -406,14 +489,14 @@ class AuditQueries:
     async def audit_anomalies(
         self,
         info: strawberry.Info[RequestContext, None],
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
+        from_: Annotated[datetime, strawberry.argument(name="from", description=_FROM)],
+        to: Annotated[datetime, strawberry.argument(description=_TO)],
     ) -> list[AnomalyType]:
         rc = info.context
         found = await rc.oversight.anomalies(rc.caller, *_window(from_, to), rc.on)
         return [
             AnomalyType(
-                rule=a.rule,
+                rule=AnomalyRule(a.rule),
                 client=a.client,
                 description=a.description,
                 count=a.count,
@@ -440,8 +523,8 @@ class AuditQueries:
     async def my_access_log(
         self,
         info: strawberry.Info[RequestContext, None],
-        first: int = 50,
-        after: str | None = None,
+        first: Annotated[int, strawberry.argument(description=_FIRST)] = 50,
+        after: Annotated[str | None, strawberry.argument(description=_AFTER)] = None,
     ) -> AccessJournal:
         rc = info.context
         if not isinstance(rc.caller, Citizen):

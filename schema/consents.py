@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
@@ -14,17 +15,24 @@ from schema.errors import typed_error
 
 @strawberry.type(name="Consent", description="A consent the person gave, and its state.")
 class ConsentType:
-    id: str
+    id: str = strawberry.field(description="The consent's id: revokeConsent takes it.")
     client: str | None = strawberry.field(description="The client id it was given to.")
     client_name: str | None = strawberry.field(description="That client's organisation.")
-    purpose: str | None = strawberry.field(description="The purpose it was given for.")
-    purpose_label: str | None
-    categories: list[str]
-    granted_at: datetime
-    valid_from: date
-    valid_until: date
-    revoked_at: datetime | None
-    active: bool
+    purpose: str | None = strawberry.field(description="The purpose id it was given for.")
+    purpose_label: str | None = strawberry.field(
+        description="That purpose's label in the policy catalogue, in French; null when it is "
+        "no longer there."
+    )
+    categories: list[str] = strawberry.field(
+        description="The data categories it covers (the policy catalogue's ids)."
+    )
+    granted_at: datetime = strawberry.field(description="When it was given (UTC).")
+    valid_from: date = strawberry.field(description="First day of validity.")
+    valid_until: date = strawberry.field(description="Last day of validity (included).")
+    revoked_at: datetime | None = strawberry.field(
+        description="When it was taken back (UTC); null while not revoked."
+    )
+    active: bool = strawberry.field(description="In force today: valid and not revoked.")
 
 
 def consent_type(consent: Consent, context: RequestContext) -> ConsentType:
@@ -54,19 +62,29 @@ def citizen_of(context: RequestContext) -> Citizen:
     return context.caller
 
 
-@strawberry.input
+@strawberry.input(
+    description="A consent to give: to one client or for one purpose (exactly one of them)."
+)
 class GrantConsentInput:
-    client: str | None = strawberry.field(default=None, description="A client id.")
-    purpose: str | None = strawberry.field(default=None, description="A purpose id.")
-    categories: list[str] = strawberry.field(description="Data categories covered.")
+    client: str | None = strawberry.field(
+        default=None, description="A client id, of a client of a consent-based purpose."
+    )
+    purpose: str | None = strawberry.field(
+        default=None, description="A purpose id, of a purpose resting on consent."
+    )
+    categories: list[str] = strawberry.field(
+        description="Data categories covered (the policy catalogue's ids)."
+    )
     until: date = strawberry.field(description="Last day of validity (included).")
 
 
-@strawberry.type
+@strawberry.type(description="Changes to the calling citizen's consents.")
 class ConsentMutation:
     @strawberry.mutation(description="Give a consent to one client or for one purpose.")
     async def grant_consent(
-        self, info: strawberry.Info[RequestContext, None], input: GrantConsentInput
+        self,
+        info: strawberry.Info[RequestContext, None],
+        input: Annotated[GrantConsentInput, strawberry.argument(description="What to consent to.")],
     ) -> ConsentType:
         context = info.context
         citizen = citizen_of(context)
@@ -82,7 +100,9 @@ class ConsentMutation:
 
     @strawberry.mutation(description="Take a consent back; it stops at once.")
     async def revoke_consent(
-        self, info: strawberry.Info[RequestContext, None], id: str
+        self,
+        info: strawberry.Info[RequestContext, None],
+        id: Annotated[str, strawberry.argument(description="The consent's id.")],
     ) -> ConsentType:
         context = info.context
         citizen = citizen_of(context)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 from enum import Enum
+from typing import cast
 
 import strawberry
 
@@ -37,16 +38,34 @@ from schema.context import RequestContext
 from schema.errors import typed_error
 
 ELIGIBILITY_FIELDS = INPUT_FIELDS
+BENEFITS = "The benefits to evaluate, one or more."
+MONTH = "The month evaluated, YYYY-MM; the data read is of the months before it."
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-@strawberry.enum
+@strawberry.enum(description="A benefit the eligibility rules (OpenFisca-France) evaluate.")
 class Benefit(Enum):
-    RSA = "rsa"
-    PPA = "ppa"
-    CSS = "css"
-    ASPA = "aspa"
-    AIDE_LOGEMENT = "aide_logement"
+    RSA = strawberry.enum_value(
+        "rsa", description="Revenu de solidarité active (CNAF/MSA), CASF L262-1 and following."
+    )
+    PPA = strawberry.enum_value(
+        "ppa", description="Prime d'activité (CNAF/MSA), CSS L841-1 and following."
+    )
+    CSS = strawberry.enum_value(
+        "css",
+        description="Complémentaire santé solidaire (CNAM), free or with a participation, "
+        "CSS L861-1 and following.",
+    )
+    ASPA = strawberry.enum_value(
+        "aspa",
+        description="Allocation de solidarité aux personnes âgées (CNAV), CSS L815-1 and "
+        "following.",
+    )
+    AIDE_LOGEMENT = strawberry.enum_value(
+        "aide_logement",
+        description="Housing aid (APL, ALF or ALS, CAF), Code de la construction et de "
+        "l'habitation L821-1 and following.",
+    )
 
 
 @strawberry.enum(description="The answer of the rules for one benefit and one month.")
@@ -67,52 +86,61 @@ class EligibilityStatus(Enum):
     )
 
 
-@strawberry.type
+@strawberry.type(description="A legal text, with a link to it.")
 class LegalReference:
-    title: str
-    href: str
+    title: str = strawberry.field(description="The code and its article, e.g. `CASF art. L262-2`.")
+    href: str = strawberry.field(description="Its URL (Légifrance).")
 
 
-@strawberry.type
+@strawberry.type(description="One condition of the benefit, and the text that sets it.")
 class Criterion:
-    text: str
-    legal_basis: LegalReference
+    text: str = strawberry.field(description="The condition, in French.")
+    legal_basis: LegalReference = strawberry.field(description="The text that sets it.")
 
 
 @strawberry.type(description="Where an input of the rules came from.")
 class InputProvenance:
-    agency: str
-    source: str
-    as_of: date
+    agency: str = strawberry.field(
+        description="The agency that gave it (as in `Provenance.agency`), or `declaration` "
+        "for what the person declared."
+    )
+    source: str = strawberry.field(description="The agency endpoint that answered.")
+    as_of: date = strawberry.field(description="The day the data describes.")
 
 
-@strawberry.type
+@strawberry.type(description="One value the rules read.")
 class InputUsed:
-    name: str
-    value: str
-    provenance: InputProvenance
+    name: str = strawberry.field(
+        description="The input, by its OpenFisca-France variable, e.g. `date_deces`."
+    )
+    value: str = strawberry.field(description="Its value, as text.")
+    provenance: InputProvenance = strawberry.field(description="Where it came from.")
 
 
-@strawberry.type
+@strawberry.type(description="Why the rules answered as they did.")
 class Explanation:
-    criteria: list[Criterion]
-    inputs: list[InputUsed]
+    criteria: list[Criterion] = strawberry.field(description="The conditions examined.")
+    inputs: list[InputUsed] = strawberry.field(
+        description="The data the rules read, with their provenance."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The eligibility of one person to one benefit in one month.")
 class EligibilityResult:
-    benefit: Benefit
-    status: EligibilityStatus
+    benefit: Benefit = strawberry.field(description="The benefit evaluated.")
+    status: EligibilityStatus = strawberry.field(description="The rules' answer.")
     monthly_amount: float | None = strawberry.field(
-        description="Estimated monthly amount; for CSS, the household's monthly participation "
-        "(the sum of each covered member's, set by age; 0: free CSS)."
+        description="Estimated monthly amount in euros; for CSS, the household's monthly "
+        "participation (the sum of each covered member's, set by age; 0: free CSS)."
     )
     receiving: bool | None = strawberry.field(description="Already paid by its agency.")
     non_take_up: bool = strawberry.field(description="Eligible and not receiving it.")
     missing: list[str] = strawberry.field(
         description="What is missing to evaluate it (`ELIGIBLE`: to compute its amount)."
     )
-    explanation: Explanation
+    explanation: Explanation = strawberry.field(
+        description="The criteria, legal references and inputs used."
+    )
 
 
 def period_start(month: str) -> date:
@@ -170,7 +198,7 @@ async def evaluate_data(
     month: str,
 ) -> list[EligibilityResult]:
     data = _checked(data, benefits)
-    results = await service.evaluate(data, [b.value for b in benefits], month)
+    results = await service.evaluate(data, [cast(str, b.value) for b in benefits], month)
     return [result_type(r) for r in results]
 
 
@@ -199,7 +227,7 @@ async def evaluate_with_partner(
     by the caller under ``context`` as the purpose's partner section allows."""
     data = _checked(data, benefits)
     partner = partner_of(data)
-    asked = check_request([b.value for b in benefits], month)
+    asked = check_request([cast(str, b.value) for b in benefits], month)
     # The partner is read only when the rules will run on a household that has one:
     # nothing about them is needed for a deceased person or one without any history.
     if partner is not None and isinstance(plan(data, asked, month), Household):

@@ -10,6 +10,9 @@ An error with a ``path`` happened while resolving; one without happened before e
 (syntax, validation, variable coercion, operation selection): the request's fault.
 Internal errors are masked: their text, stack and any upstream detail never reach the
 client; they are logged, without personal data, by the boundary.
+
+A purpose the policy catalogue does not know is refused with the purposes the caller may use,
+in the message and, as a list of ids, in ``extensions.validPurposes``.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ class ClientError:
     message: str
     provider: str | None = None
     retry_in: float | None = None
+    valid_purposes: tuple[str, ...] | None = None
 
 
 def client_error(exc: BaseException) -> ClientError | None:
@@ -73,7 +77,9 @@ def client_error(exc: BaseException) -> ClientError | None:
     if isinstance(exc, ExchangeError):
         # The exchange's messages are the client's at every code: NotRecorded (INTERNAL)
         # tells that nothing was released, which the client must know.
-        return ClientError(exc.code, exc.message) if exc.code in CODES else None
+        if exc.code not in CODES:
+            return None
+        return ClientError(exc.code, exc.message, valid_purposes=exc.valid_purposes)
     if isinstance(exc, ConnectorError):
         code = _CONNECTOR_CODES.get(exc.code, exc.code)
         found = ClientError(code, exc.message, exc.provider, exc.retry_in)
@@ -94,12 +100,15 @@ def typed_error(
     *,
     provider: str | None = None,
     retry_in: float | None = None,
+    valid_purposes: tuple[str, ...] | None = None,
 ) -> GraphQLError:
     extensions: dict[str, Any] = {"code": code}
     if provider is not None:
         extensions["provider"] = provider
     if retry_in is not None:
         extensions["retryIn"] = math.ceil(retry_in)  # whole seconds, never early
+    if valid_purposes is not None:
+        extensions["validPurposes"] = list(valid_purposes)
     return GraphQLError(message, extensions=extensions)
 
 
@@ -129,7 +138,11 @@ def typed(error: GraphQLError) -> GraphQLError:
     if mapped.code == "INTERNAL":
         log.error("request failed: %s", type(original).__name__)
     out = typed_error(
-        mapped.message, mapped.code, provider=mapped.provider, retry_in=mapped.retry_in
+        mapped.message,
+        mapped.code,
+        provider=mapped.provider,
+        retry_in=mapped.retry_in,
+        valid_purposes=mapped.valid_purposes,
     )
     return GraphQLError(out.message, path=error.path, extensions=out.extensions)
 

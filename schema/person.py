@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -13,7 +13,14 @@ from connectors import records
 from exchange import PersonRequest, PersonView, shift_month
 from schema import types as t
 from schema.context import RequestContext
-from schema.eligibility import Benefit, EligibilityResult, evaluate, evaluate_household
+from schema.eligibility import (
+    BENEFITS,
+    MONTH,
+    Benefit,
+    EligibilityResult,
+    evaluate,
+    evaluate_household,
+)
 from schema.errors import typed_error
 from schema.federation import read_entity
 
@@ -125,11 +132,11 @@ class Benefits:
 class Employment:
     _view: strawberry.Private[PersonView]
 
-    @strawberry.field
+    @strawberry.field(description="Job-seeker registration (needs ref.franceTravailId).")
     def status(self) -> t.JobSeekerStatus | None:
         return _get(self._view, "employment.status")  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(description="Unemployment payments (needs ref.franceTravailId).")
     def payments(self) -> t.UnemploymentPayments | None:
         return _get(self._view, "employment.payments")  # type: ignore[no-any-return]
 
@@ -165,7 +172,10 @@ class Person:
         description="Eligibility for benefits in a month (YYYY-MM), from the data above."
     )
     async def eligibility(
-        self, info: strawberry.Info[RequestContext, None], benefits: list[Benefit], month: str
+        self,
+        info: strawberry.Info[RequestContext, None],
+        benefits: Annotated[list[Benefit], strawberry.argument(description=BENEFITS)],
+        month: Annotated[str, strawberry.argument(description=MONTH)],
     ) -> list[EligibilityResult]:
         if self._request is None:
             return await evaluate(info.context.eligibility, self._view.fields, benefits, month)
@@ -186,7 +196,16 @@ class Person:
         return _get(self._view, "household")  # type: ignore[no-any-return]
 
     @strawberry.field(description="Monthly resources of the last months (GIP-MDS).")
-    def resources(self, months: int = 12) -> t.Resources | None:
+    def resources(
+        self,
+        months: Annotated[
+            int,
+            strawberry.argument(
+                description="How many months (1 to 24), ending with the last month before "
+                "the reference date."
+            ),
+        ] = 12,
+    ) -> t.Resources | None:
         rec: records.Resources = _get(self._view, "resources")
         return _last_months(rec, self._view, months)  # type: ignore[no-any-return]
 
@@ -194,11 +213,11 @@ class Person:
     def tax_household(self) -> t.TaxHousehold | None:
         return _get(self._view, "taxHousehold")  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(description="Benefits paid, each from the agency that pays it.")
     def benefits(self) -> Benefits:
         return Benefits(_view=self._view)
 
-    @strawberry.field
+    @strawberry.field(description="Job-seeker status and payments (France Travail).")
     def employment(self) -> Employment:
         return Employment(_view=self._view)
 

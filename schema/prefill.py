@@ -56,11 +56,14 @@ from store.procedures import ProcedureNotFound
 PREFILL_MONTHS = 12  # the longest window a shipped form reads (CSS: 12 months of resources)
 
 
-@strawberry.type
+@strawberry.type(description="Where a prefilled value comes from.")
 class FieldProvenance:
-    agency: str
-    source: str
-    as_of: date
+    agency: str = strawberry.field(
+        description="The agency that gave it (as in `Provenance.agency`), or `declaration` "
+        "for what the person declared."
+    )
+    source: str = strawberry.field(description="The agency endpoint that answered.")
+    as_of: date = strawberry.field(description="The day the data describes.")
 
 
 @strawberry.enum(description="Where a field stands: what the person has to do with it.")
@@ -109,14 +112,19 @@ class PrefillFieldType(Enum):
     )
 
 
-@strawberry.type
+@strawberry.type(description="One field of a prefilled form.")
 class PrefilledField:
-    id: str
-    label: str
-    type: PrefillFieldType
-    required: bool
-    choices: list[str]
-    value: JSON | None
+    id: str = strawberry.field(description="The field's id in the form file.")
+    label: str = strawberry.field(description="Its label, in French, as the form shows it.")
+    type: PrefillFieldType = strawberry.field(description="What it holds.")
+    required: bool = strawberry.field(description="The form cannot be submitted without it.")
+    choices: list[str] = strawberry.field(
+        description="The values a `choice` field takes; empty for the other types."
+    )
+    value: JSON | None = strawberry.field(
+        description="The value, as `type` says (a repetition: a list of objects); null when "
+        "there is none."
+    )
     provenance: FieldProvenance | None = strawberry.field(
         description="Where the value comes from; null: declared by the person, or unknown."
     )
@@ -156,11 +164,15 @@ class DsLeftOut:
     reason: str = strawberry.field(description="Why its value could not be sent.")
 
 
-@strawberry.type(name="PrefilledForm")
+@strawberry.type(
+    name="PrefilledForm", description="A form filled from what the administration knows."
+)
 class PrefilledFormType:
-    form: str
-    title: str
-    fields: list[PrefilledField]
+    form: str = strawberry.field(description="The form's id, e.g. `rsa`.")
+    title: str = strawberry.field(description="Its title, in French.")
+    fields: list[PrefilledField] = strawberry.field(
+        description="Every field of the form, in its order."
+    )
     missing_sources: list[MissingSource] = strawberry.field(
         description="The person-view fields denied or failed, with why and the fields they "
         "leave empty."
@@ -177,15 +189,17 @@ class PrefilledFormType:
         description="Fields with a value that could not be converted for the procedure's champ, "
         "left out of dsPayload (the person types them on démarches-simplifiées)."
     )
-    access_id: str
+    access_id: str = strawberry.field(description="The audit log's id of the read.")
 
 
-@strawberry.type
+@strawberry.type(description="A submission recorded, and the benefit evaluated again.")
 class SubmissionResult:
-    submission_id: str
+    submission_id: str = strawberry.field(description="The recorded submission's id.")
     access_id: str = strawberry.field(description="The audit log's id of the prefill read.")
     changed: list[str] = strawberry.field(description="Fields the person corrected or provided.")
-    form: PrefilledFormType
+    form: PrefilledFormType = strawberry.field(
+        description="The form as validated, with the person's values."
+    )
     eligibility: list[EligibilityResult] = strawberry.field(
         description="The form's benefit evaluated again on the person's corrected data."
     )
@@ -382,7 +396,12 @@ def corrected(
     return declared_records(fields, facts, on=on, history_months=HISTORY_MONTHS)
 
 
-@strawberry.type
+_REF = "Who the form is about."
+_CONTEXT = "Why the data is read: a purpose the form may be prefilled under."
+_FORM = "The form's id: rsa, ppa, css or aspa."
+
+
+@strawberry.type(description="Prefilled forms.")
 class PrefillQueries:
     @strawberry.field(
         description="A form filled from what the administration knows.",
@@ -391,9 +410,9 @@ class PrefillQueries:
     async def prefill(
         self,
         info: strawberry.Info[RequestContext, None],
-        ref: PersonRef,
-        context: AccessContextInput,
-        form: str,
+        ref: Annotated[PersonRef, strawberry.argument(description=_REF)],
+        context: Annotated[AccessContextInput, strawberry.argument(description=_CONTEXT)],
+        form: Annotated[str, strawberry.argument(description=_FORM)],
         procedure: Annotated[
             int | None,
             strawberry.argument(
@@ -409,7 +428,7 @@ class PrefillQueries:
         return _type(definition, filled, view.access_id, payload)
 
 
-@strawberry.type
+@strawberry.type(description="The person's check of a prefilled form.")
 class PrefillMutations:
     @strawberry.mutation(
         description="The person's check: confirmations, corrections, values.",
@@ -418,12 +437,25 @@ class PrefillMutations:
     async def submit_prefill(
         self,
         info: strawberry.Info[RequestContext, None],
-        ref: PersonRef,
-        context: AccessContextInput,
-        form: str,
-        confirmations: list[str],
-        corrections: JSON | None = None,
-        provided: JSON | None = None,
+        ref: Annotated[PersonRef, strawberry.argument(description=_REF)],
+        context: Annotated[AccessContextInput, strawberry.argument(description=_CONTEXT)],
+        form: Annotated[str, strawberry.argument(description=_FORM)],
+        confirmations: Annotated[
+            list[str],
+            strawberry.argument(description="Ids of the fields the person confirmed as shown."),
+        ],
+        corrections: Annotated[
+            JSON | None,
+            strawberry.argument(
+                description="Field id → the value the person put instead of the one shown."
+            ),
+        ] = None,
+        provided: Annotated[
+            JSON | None,
+            strawberry.argument(
+                description="Field id → the value the person typed in an empty field."
+            ),
+        ] = None,
     ) -> SubmissionResult:
         rc = info.context
         definition = _form(form, context.purpose, rc.catalogue)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -12,21 +12,24 @@ from schema.audit import AuditQueries
 from schema.consents import ConsentType, my_consents
 from schema.context import RequestContext
 from schema.eligibility import (
+    BENEFITS,
     ELIGIBILITY_FIELDS,
     HISTORY_MONTHS,
+    MONTH,
     Benefit,
     EligibilityResult,
     evaluate_household,
     period_start,
 )
-from schema.inputs import AccessContextInput, PersonRef
+from schema.inputs import CONTEXT, REF, AccessContextInput, PersonRef
 from schema.person import Person
 from schema.prefill import PrefillQueries
+from schema.purposes import PurposeType, purposes
 from schema.scopes import ELIGIBILITY_READ, scoped
 from schema.selection import person_selection
 
 
-@strawberry.type
+@strawberry.type(description="Reads: persons, eligibility, prefilled forms, purposes, audit log.")
 class Query(AuditQueries, PrefillQueries):
     @strawberry.field(
         description="The unified view of one person, under an access context.",
@@ -35,8 +38,8 @@ class Query(AuditQueries, PrefillQueries):
     async def person(
         self,
         info: strawberry.Info[RequestContext, None],
-        ref: PersonRef,
-        context: AccessContextInput,
+        ref: Annotated[PersonRef, strawberry.argument(description=REF)],
+        context: Annotated[AccessContextInput, strawberry.argument(description=CONTEXT)],
     ) -> Person | None:
         rc = info.context
         raw = info._raw_info
@@ -54,10 +57,10 @@ class Query(AuditQueries, PrefillQueries):
     async def eligibility(
         self,
         info: strawberry.Info[RequestContext, None],
-        ref: PersonRef,
-        context: AccessContextInput,
-        benefits: list[Benefit],
-        month: str,
+        ref: Annotated[PersonRef, strawberry.argument(description=REF)],
+        context: Annotated[AccessContextInput, strawberry.argument(description=CONTEXT)],
+        benefits: Annotated[list[Benefit], strawberry.argument(description=BENEFITS)],
+        month: Annotated[str, strawberry.argument(description=MONTH)],
     ) -> list[EligibilityResult]:
         rc = info.context
         request = PersonRequest(
@@ -75,4 +78,10 @@ class Query(AuditQueries, PrefillQueries):
 
     my_consents: list[ConsentType] = strawberry.field(
         resolver=my_consents, description="The calling citizen's consents, newest first."
+    )
+
+    purposes: list[PurposeType] = strawberry.field(
+        resolver=purposes,
+        description="The purposes of the policy catalogue the caller may declare, by id, "
+        "with what each releases, when, and under which law.",
     )

@@ -110,6 +110,21 @@ async def test_bad_grants_are_refused(
     assert store.rows == {}
 
 
+async def test_an_unknown_purpose_is_refused_with_the_consent_purposes() -> None:
+    consents, _ = _consents()
+    with pytest.raises(InvalidRequest) as refused:
+        await consents.grant(
+            ALICE,
+            client_id=None,
+            purpose="nothing",
+            categories=["identite"],
+            until=date(2025, 8, 1),
+            now=NOW,
+        )
+    assert refused.value.valid_purposes == ("citizen_prefill",)
+    assert refused.value.message.endswith("may be given for: citizen_prefill")
+
+
 def test_only_consent_purposes_and_their_clients_can_be_consented_to() -> None:
     from exchange.consents import consent_categories, consent_purposes, consent_targets
     from policies import SHIPPED

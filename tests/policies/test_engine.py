@@ -19,6 +19,7 @@ from policies import (
     decide,
     load_catalogue,
     needs_consents,
+    usable_purposes,
 )
 
 CATALOGUE = load_catalogue(known_fields=frozenset(FIELDS))
@@ -237,3 +238,28 @@ def test_a_decision_is_cheap() -> None:
     )
     assert public / runs < 100e-6
     assert consented / runs < 100e-6
+
+
+def test_an_unknown_purpose_names_the_purposes_the_caller_may_use() -> None:
+    verdict = _decide("no_such_purpose")
+    valid = usable_purposes(CATALOGUE, client_id="demo-agency-app", caller="client", on=ON)
+    assert verdict.valid_purposes == valid and "rsa_instruction" in valid
+    assert "css_attribution" not in valid  # another client's
+    (reason,) = verdict.request.reasons
+    assert "'no_such_purpose' is not in the policy catalogue" in reason
+    assert reason.endswith(": " + ", ".join(valid))
+    citizen = _decide("no_such_purpose", caller="citizen")
+    assert citizen.valid_purposes is not None and "self_access" in citizen.valid_purposes
+    assert "rsa_instruction" not in citizen.valid_purposes
+    assert _decide("no_such_purpose", "nobody").request.reasons[0].endswith(": none")
+    # Known purposes refused for another reason carry no list.
+    assert _decide("rsa_instruction", "demo-caf").valid_purposes is None
+
+
+def test_usable_purposes_on_a_date_leaves_out_those_not_in_force() -> None:
+    ever = usable_purposes(CATALOGUE, client_id="demo-proactive", caller="client")
+    then = usable_purposes(
+        CATALOGUE, client_id="demo-proactive", caller="client", on=date(2022, 2, 22)
+    )
+    assert "proactive_detection" in ever and "proactive_detection" not in then
+    assert set(then) < set(ever)
