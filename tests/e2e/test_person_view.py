@@ -49,6 +49,19 @@ async def test_full_view_has_provenance_on_every_value(
     # The quotient keeps the month the CAF computed it (the sandbox computes it for June 2025).
     household = person["household"]
     assert (household["computedYear"], household["computedMonth"]) == (2025, 6)
+    # The quotient is named for what it is; a member's given names are a list, as an
+    # identity's; closed sets are enums.
+    assert isinstance(household["familyQuotient"], int) and household["regime"] in ("CNAF", "MSA")
+    for member in household["claimants"] + person["taxHousehold"]["declarants"]:
+        assert isinstance(member["givenNames"], list) and all(member["givenNames"])
+    assert person["housing"]["occupancy"] in (
+        "TENANT",
+        "TENANT_FURNISHED",
+        "OWNER",
+        "FREE_LODGING",
+        "HOMELESS",
+    )
+    assert person["taxHousehold"]["maritalStatus"].isupper()
 
 
 async def test_second_read_is_served_from_cache(

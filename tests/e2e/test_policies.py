@@ -76,6 +76,21 @@ async def test_a_refused_purpose_fetches_nothing(
     assert all(paths == {} for paths in (await _stats(gateway)).values())
 
 
+async def test_an_unknown_purpose_is_refused_with_the_callers_purposes(
+    gateway: Gateway, persons: list[dict[str, Any]]
+) -> None:
+    ref = {"identity": identity(persons[1])}
+    body = await gateway.person("identity { birthName }", ref, {**RSA, "purpose": "rsa"})
+    (error,) = body["errors"]
+    valid = error["extensions"]["validPurposes"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert "rsa_instruction" in valid and "css_attribution" not in valid
+    assert error["message"].endswith("may use: " + ", ".join(valid))
+    listed = await gateway.query("{ purposes { id inForce } }", {})
+    offered = [p["id"] for p in listed.json()["data"]["purposes"] if p["inForce"]]
+    assert offered == valid
+
+
 async def test_a_purpose_is_judged_on_the_request_date(
     gateway: Gateway, persons: list[dict[str, Any]]
 ) -> None:
