@@ -154,7 +154,8 @@ class Mutation:
         return _face(info.context.book.open(case))
 
 
-SCHEMA = strawberry.federation.Schema(query=Query, mutation=Mutation)
+# Federation 2.9: the newest version the composition tools in use know.
+SCHEMA = strawberry.federation.Schema(query=Query, mutation=Mutation, federation_version="2.9")
 
 
 class _Keys:

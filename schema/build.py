@@ -28,6 +28,7 @@ from strawberry.types import ExecutionContext
 
 from schema.boundary import ErrorBoundary
 from schema.consents import ConsentMutation
+from schema.federation import FEDERATION_VERSION
 from schema.prefill import PrefillMutations
 from schema.query import Query
 
@@ -90,4 +91,5 @@ def build_schema(limits: SchemaLimits) -> strawberry.Schema:
         # The boundary last: it sees the validation cache's errors, and every result.
         extensions=[tokens, parser_cache, validation_rules, validation_cache, ErrorBoundary],
         config=StrawberryConfig(disable_field_suggestions=True),
+        federation_version=FEDERATION_VERSION,
     )

@@ -14,7 +14,7 @@ the ``context`` argument would refuse, nothing is read and the error names the h
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import strawberry
 
@@ -32,6 +32,9 @@ from schema.scopes import NeedsScopes
 from schema.selection import person_selection
 
 ENTITY = "Person"
+# The Federation version the SDL links: the newest that the composition tools in use know
+# (@theguild/federation-composition 0.27 stops at 2.9; strawberry would print 2.11).
+FEDERATION_VERSION: Final = "2.9"
 _HEADER_NAMES = ", ".join(h.title() for h in ACCESS_HEADERS)
 _NEEDS = NeedsScopes(PERSON_READ_SCOPE)
 
