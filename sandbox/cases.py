@@ -161,8 +161,9 @@ SCHEMA = strawberry.federation.Schema(query=Query, mutation=Mutation, federation
 class _Keys:
     """The gateway's public keys, read when first needed and when a token names another."""
 
-    def __init__(self, jwks_url: str) -> None:
+    def __init__(self, jwks_url: str, transport: httpx.AsyncBaseTransport | None) -> None:
         self._url = jwks_url
+        self._transport = transport
         self._keys: KeySet | None = None
 
     async def verify(self, token: str, now: float) -> None:
@@ -182,7 +183,7 @@ class _Keys:
 
     async def _fetch(self) -> KeySet:
         try:
-            async with httpx.AsyncClient(timeout=5.0) as http:
+            async with httpx.AsyncClient(timeout=5.0, transport=self._transport) as http:
                 answer = await http.get(self._url)
                 answer.raise_for_status()
                 return KeySet.import_key_set(answer.json())
@@ -203,10 +204,14 @@ def _refusal(status: int, code: str, message: str) -> Response:
 
 
 def build_app(
-    gateway_url: str, clock: Clock = time.time, book: CaseBook | None = None
+    gateway_url: str,
+    clock: Clock = time.time,
+    book: CaseBook | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
-    """The subgraph at ``/graphql``, trusting the tokens of the gateway at ``gateway_url``."""
-    keys = _Keys(gateway_url.rstrip("/") + JWKS_PATH)
+    """The subgraph at ``/graphql``, trusting the tokens of the gateway at ``gateway_url``
+    (``transport``: how its keys are fetched, for tests; the network otherwise)."""
+    keys = _Keys(gateway_url.rstrip("/") + JWKS_PATH, transport)
     cases = book or CaseBook()
 
     async def graphql(request: Request) -> Response:
