@@ -26,6 +26,7 @@ from sqlalchemy import Connection, event, literal, select
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from database.probe import SqliteProbe
 from database.url import Backend, backend_of, is_memory, normalise_url
 
 __all__ = ["WRITE_LOCK", "Backend", "Engine", "configure_sqlite", "open_engine"]
@@ -46,6 +47,8 @@ class Engine:
     engine: AsyncEngine
     backend: Backend
     schema: str | None
+    # A SQLite file's probe for reads that must not wait (database.probe); None otherwise.
+    probe: SqliteProbe | None = None
 
     async def ping(self) -> None:
         """Raise the driver's error unless the database answers."""
@@ -53,6 +56,8 @@ class Engine:
             await conn.execute(select(literal(1)))
 
     async def aclose(self) -> None:
+        if self.probe is not None:
+            self.probe.close()
         await self.engine.dispose()
 
 
@@ -154,4 +159,7 @@ def open_engine(
 
             event.listen(engine.sync_engine, "connect", on_connect)
         event.listen(engine.sync_engine, "begin", _on_begin)
-    return Engine(engine, backend, schema)
+    probe = None
+    if backend == "sqlite" and not is_memory(parsed) and parsed.database:
+        probe = SqliteProbe(Path(parsed.database.removeprefix("file:").partition("?")[0]))
+    return Engine(engine, backend, schema, probe)

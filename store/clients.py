@@ -89,7 +89,15 @@ class ClientStore:
         self._database = database
 
     async def version(self) -> int:
-        """The registry's version: 0 until its first change, then one more per change."""
+        """The registry's version: 0 until its first change, then one more per change.
+
+        Read at every client's request: from a SQLite file, by its probe when no writer holds
+        the file (no pool, no thread); through the engine otherwise."""
+        probe = self._database.shared.probe
+        if probe is not None:
+            value = probe.scalar(_VERSION_SQL)
+            if isinstance(value, int):
+                return value
         async with self._database.connection() as conn:
             return await _version(conn)
 
@@ -194,6 +202,9 @@ class ClientStore:
             await _bump(conn)
             row = (await conn.execute(select(clients).where(clients.c.id == client_id))).one()
         return _record(row)
+
+
+_VERSION_SQL = "SELECT version FROM clients_version"  # the table below (store.tables)
 
 
 async def _version(conn: AsyncConnection) -> int:
