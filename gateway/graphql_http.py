@@ -33,7 +33,7 @@ from gateway.ratelimit import Rate, RateLimiter, retry_after_header
 from gateway.state import services_of
 from gateway.web.render import render
 from gateway.web.security import policy
-from schema import ACCESS_HEADERS, RequestContext, format_error
+from schema import ACCESS_HEADERS, RequestContext, format_error, planned_execution
 
 Authenticate = Callable[[Request], Awaitable[Caller]]
 Clock = Callable[[], datetime]
@@ -204,7 +204,7 @@ class GraphQLEndpoint:
         self._observe = observe
         self._limiter = limiter
         self._rate = rate
-        self._schema = schema
+        self._schema = planned_execution(schema)
         self._authenticate = authenticate
         self._clock = clock
         self._ide = ide

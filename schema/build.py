@@ -29,8 +29,9 @@ from strawberry.types import ExecutionContext
 from schema.boundary import ErrorBoundary
 from schema.consents import ConsentMutation
 from schema.federation import FEDERATION_VERSION
+from schema.plan import PlannedExecution
 from schema.prefill import PrefillMutations
-from schema.query import Query
+from schema.query import PLANNED_ROOTS, Query
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,8 @@ def build_schema(limits: SchemaLimits) -> strawberry.Schema:
         config=StrawberryConfig(disable_field_suggestions=True),
         federation_version=FEDERATION_VERSION,
     )
+
+
+def planned_execution(schema: strawberry.Schema, size: int = 1024) -> PlannedExecution:
+    """The schema's execution with compiled plans for the documents it has already run."""
+    return PlannedExecution(schema, PLANNED_ROOTS, size=size)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import strawberry
+from graphql import FieldNode, FragmentDefinitionNode
 
 from eligibility.inputs import tax_year
 from exchange import PersonRequest
@@ -29,6 +31,26 @@ from schema.scopes import ELIGIBILITY_READ, scoped
 from schema.selection import person_selection
 
 
+async def read_person(
+    rc: RequestContext,
+    arguments: dict[str, Any],
+    field_nodes: list[FieldNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+) -> Person:
+    """``person(ref, context)``: the fields the document selects, read through the exchange.
+    Shared by the resolver and the compiled plans (``schema.plan``)."""
+    ref: PersonRef = arguments["ref"]
+    context: AccessContextInput = arguments["context"]
+    selection = person_selection(field_nodes, fragments, variables)
+    request = selection.request(rc.caller, ref.to_reference(), context.to_context(), rc.on)
+    return Person(_view=await rc.exchange.person(request), _request=request)
+
+
+# The root fields a compiled plan may start from, with their readers.
+PLANNED_ROOTS = {"person": read_person}
+
+
 @strawberry.type(description="Reads: persons, eligibility, prefilled forms, purposes, audit log.")
 class Query(AuditQueries, PrefillQueries):
     @strawberry.field(
@@ -41,14 +63,14 @@ class Query(AuditQueries, PrefillQueries):
         ref: Annotated[PersonRef, strawberry.argument(description=REF)],
         context: Annotated[AccessContextInput, strawberry.argument(description=CONTEXT)],
     ) -> Person | None:
-        rc = info.context
         raw = info._raw_info
         # graphql-core types this as VariableValues but hands strawberry a plain dict.
         raw_variables: Any = raw.variable_values
         variables: dict[str, Any] = getattr(raw_variables, "coerced", raw_variables)
-        selection = person_selection(list(raw.field_nodes), raw.fragments, variables)
-        request = selection.request(rc.caller, ref.to_reference(), context.to_context(), rc.on)
-        return Person(_view=await rc.exchange.person(request), _request=request)
+        arguments = {"ref": ref, "context": context}
+        return await read_person(
+            info.context, arguments, list(raw.field_nodes), raw.fragments, variables
+        )
 
     @strawberry.field(
         description="Eligibility for benefits in a month, and whether each is already received.",
