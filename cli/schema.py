@@ -16,9 +16,9 @@ PUBLISHED = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 def sdl() -> str:
     """The schema's SDL, as ``schema.graphql`` holds it (one final newline)."""
-    from schema.build import SchemaLimits, build_schema
+    from gateway.documents import published_sdl
 
-    return build_schema(SchemaLimits()).as_str().rstrip("\n") + "\n"
+    return published_sdl()
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

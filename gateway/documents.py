@@ -188,3 +188,9 @@ class DocumentChecker:
 
     def __call__(self, text: str) -> CheckedDocument:
         return check_document(self.schema, self.limits, text)
+
+
+def published_sdl() -> str:
+    """The schema the gateway serves, in SDL, as ``schema.graphql`` holds it (one final
+    newline): limits change validation, never the types."""
+    return build_schema(SchemaLimits()).as_str().rstrip("\n") + "\n"
