@@ -1,4 +1,4 @@
-"""Foreign failures (HTTP statuses, aiohttp exceptions, error bodies) mapped to the error tree.
+"""Foreign failures (HTTP statuses, transport exceptions, error bodies) mapped to the error tree.
 
 Messages are fixed phrases: an upstream's ``detail`` text, its URL or its body may carry
 personal values, so none of them is ever copied into a message.
@@ -25,6 +25,7 @@ from connectors.errors import (
     UpstreamUnavailable,
 )
 from connectors.transport import AnswerTooLarge
+from connectors.wire import BadAnswer, ConnectFailed
 
 DEFAULT_RETRY_IN = 60.0
 MAX_RETRY_IN = 3600.0
@@ -129,9 +130,8 @@ def _in_chain(exc: BaseException, kinds: type[BaseException]) -> bool:
 def retriable(exc: BaseException) -> bool:
     """Failures that say the request was not processed, or not in time: a GET may be sent
     again. A broken answer (disconnect mid-way, bad payload) is not retried."""
-    return isinstance(exc, aiohttp.ClientConnectorError | TimeoutError) or _in_chain(
-        exc, ConnectionRefusedError
-    )
+    unsent = aiohttp.ClientConnectorError | ConnectFailed | TimeoutError
+    return isinstance(exc, unsent) or _in_chain(exc, ConnectionRefusedError)
 
 
 def error_for_exception(exc: BaseException, *, provider: str) -> ConnectorError:
@@ -142,6 +142,8 @@ def error_for_exception(exc: BaseException, *, provider: str) -> ConnectorError:
         return UpstreamTimeout(f"{provider}: no answer in time", provider=provider)
     if isinstance(exc, AnswerTooLarge):
         return UpstreamInvalid(f"{provider}: answer too large", provider=provider)
-    if isinstance(exc, aiohttp.ClientPayloadError) and _in_chain(exc, ContentEncodingError):
+    if isinstance(exc, BadAnswer) or (
+        isinstance(exc, aiohttp.ClientPayloadError) and _in_chain(exc, ContentEncodingError)
+    ):
         return UpstreamInvalid(f"{provider}: undecodable answer", provider=provider)
     return UpstreamUnavailable(f"{provider}: transport failure", provider=provider)

@@ -43,6 +43,7 @@ from connectors.errors import (
 from connectors.failures import error_for_exception, error_for_status, retriable
 from connectors.transport import AiohttpTransport, AnswerTooLarge, RawResponse, Transport
 from connectors.url import Params, basic_credentials, encode_query, join_path
+from connectors.wire import BadAnswer
 
 log = logging.getLogger(__name__)
 
@@ -350,7 +351,7 @@ class UpstreamClient:
         headers.update(extra or {})
         try:
             response = await self._transport.send(method, url, headers, form, budget)
-        except (aiohttp.ClientError, OSError, AnswerTooLarge) as exc:
+        except (aiohttp.ClientError, OSError, AnswerTooLarge, BadAnswer) as exc:
             log.info("upstream %s failed: %s", self.name, type(exc).__name__)
             raise error_for_exception(exc, provider=who) from exc
         return response

@@ -21,6 +21,8 @@ from connectors.housing import HousingAgency
 from connectors.http import StaticToken, UpstreamClient
 from connectors.mesri import Mesri
 from connectors.oauth import ClientCredentials
+from connectors.transport import AiohttpTransport, Transport
+from connectors.wire import WireTransport
 
 UPSTREAMS = ("api_particulier", "gip_mds", "dgfip", "cnav", "cnam", "housing", "civil_registry")
 # The agency named in errors and feeds for each upstream.
@@ -54,9 +56,24 @@ class ConnectorConfig:
     cache_size: int = 10_000
     redis_url: str | None = None
     redis_prefix: str = "unefois:cache:"
+    transport: str = "aiohttp"  # one of TRANSPORTS
 
 
-def _client(cfg: UpstreamConfig, monotonic: Callable[[], float]) -> UpstreamClient:
+# The HTTP clients an upstream call can go through (docs/agencies.md).
+TRANSPORTS = ("aiohttp", "wire")
+
+
+def open_transport(kind: str, pool_size: int) -> Transport:
+    if kind == "wire":
+        return WireTransport(pool_size)
+    if kind == "aiohttp":
+        return AiohttpTransport(pool_size)
+    raise ValueError(f"unknown upstream transport: {kind}")
+
+
+def _client(
+    cfg: UpstreamConfig, monotonic: Callable[[], float], transport: str = "aiohttp"
+) -> UpstreamClient:
     client = UpstreamClient(
         cfg.name,
         cfg.url,
@@ -65,6 +82,7 @@ def _client(cfg: UpstreamConfig, monotonic: Callable[[], float]) -> UpstreamClie
         pool_size=cfg.pool_size,
         breaker=CircuitBreaker(clock=monotonic),
         monotonic=monotonic,
+        transport=open_transport(transport, cfg.pool_size),
     )
     if cfg.token is not None:
         client.auth = StaticToken(cfg.token)
@@ -110,7 +128,10 @@ class Connectors:
         *,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> Connectors:
-        clients = {name: _client(cfg, monotonic) for name, cfg in config.upstreams.items()}
+        clients = {
+            name: _client(cfg, monotonic, config.transport)
+            for name, cfg in config.upstreams.items()
+        }
         cache: Cache
         if config.redis_url:
             cache = RedisCache(config.redis_url, prefix=config.redis_prefix)

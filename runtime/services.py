@@ -75,6 +75,7 @@ def connector_config(settings: Settings) -> ConnectorConfig:
         if settings.redis_url
         else None,
         redis_prefix=settings.redis_prefix + "cache:",
+        transport=settings.upstream_transport,
     )
 
 

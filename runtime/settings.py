@@ -67,6 +67,8 @@ ENVIRONMENTS = ("development", "production")
 Environment = Literal["development", "production"]
 TRUSTED_DOCUMENTS = ("off", "registered")
 TrustedDocuments = Literal["off", "registered"]
+# The HTTP client of the agency calls: aiohttp, or the lean HTTP/1.1 one (connectors.wire).
+UPSTREAM_TRANSPORTS = ("aiohttp", "wire")
 
 
 class SettingsError(ValueError):
@@ -145,6 +147,7 @@ class Settings:
     token_concurrency: int = 2
     token_queue: int = 32
     upstreams: Mapping[str, UpstreamSettings] = field(default_factory=dict)
+    upstream_transport: str = "aiohttp"  # one of UPSTREAM_TRANSPORTS
     # Citizens' person tokens: the FranceConnect issuer whose signed userinfo we trust.
     franceconnect_issuer: str = SANDBOX_FRANCECONNECT_ISSUER
     franceconnect_userinfo_url: str = SANDBOX_FRANCECONNECT_ISSUER + "/api/v2/userinfo"
@@ -532,6 +535,9 @@ def _build(env: Mapping[str, str]) -> Settings:
         token_concurrency=_int(env, "UNEFOIS_TOKEN_CONCURRENCY", 2),
         token_queue=_int(env, "UNEFOIS_TOKEN_QUEUE", 32),
         upstreams=_upstreams(env),
+        upstream_transport=_choice(
+            env, "UNEFOIS_UPSTREAM_TRANSPORT", UPSTREAM_TRANSPORTS, "aiohttp"
+        ),
         franceconnect_issuer=fc_issuer,
         franceconnect_userinfo_url=_url(
             env, "UNEFOIS_FRANCECONNECT_USERINFO_URL", fc_base + "/api/v2/userinfo"
