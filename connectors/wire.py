@@ -297,14 +297,21 @@ class _Pool:
 class WireTransport:
     """A :class:`connectors.transport.Transport` over pooled HTTP/1.1 connections."""
 
-    def __init__(self, pool_size: int, *, max_answer_bytes: int = MAX_ANSWER_BYTES) -> None:
+    def __init__(
+        self,
+        pool_size: int,
+        *,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        """``tls`` verifies https upstreams: the system's CAs unless given (a private CA)."""
         if pool_size < 1 or max_answer_bytes < 1:
             raise ValueError("pool size and answer cap must be positive")
         self._pool_size = pool_size
         self._max = max_answer_bytes
         # origin ("http://host:port") → its pool and its Host header
         self._routes: dict[str, tuple[_Pool, str]] = {}
-        self._tls: ssl.SSLContext | None = None
+        self._tls = tls
         self._closed = False
 
     async def send(
