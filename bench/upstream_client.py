@@ -3,7 +3,9 @@
 Starts a tiny aiohttp server in a subprocess on loopback that answers every GET with one fixed
 JSON body, then times ``--calls`` calls with ten query parameters at ``--concurrency``, several
 rounds, and prints the CPU this process spent per call (``time.process_time()``: user + system
-of the client only; the server runs in its own process). See ``bench/README.md``.
+of the client only; the server runs in its own process). ``--transport`` picks the client's HTTP
+transport (``aiohttp``, ``wire``, or ``both`` to compare them on one server). See
+``bench/README.md``.
 """
 
 from __future__ import annotations
@@ -62,9 +64,12 @@ def serve() -> None:
     asyncio.run(main())
 
 
-async def measure(url: str, calls: int, concurrency: int, rounds: int) -> list[float]:
+async def measure(
+    url: str, calls: int, concurrency: int, rounds: int, transport: str = "aiohttp"
+) -> list[float]:
     """µs of CPU per call, one figure per round, after a warm-up round."""
     from connectors import CircuitBreaker, StaticToken, UpstreamClient
+    from connectors.registry import open_transport
 
     client = UpstreamClient(
         "bench",
@@ -74,6 +79,7 @@ async def measure(url: str, calls: int, concurrency: int, rounds: int) -> list[f
         pool_size=concurrency,
         breaker=CircuitBreaker(clock=time.monotonic),
         auth=StaticToken("bench-token"),
+        transport=open_transport(transport, concurrency),
     )
     segments = ("v3", "dss", "revenu_solidarite_active", "identite")
 
@@ -99,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--calls", type=int, default=3000, help="calls per round")
     parser.add_argument("--concurrency", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--transport", choices=("aiohttp", "wire", "both"), default="both")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -117,9 +124,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         port = server.stdout.readline().strip()
         if not port.isdigit():
             raise RuntimeError(f"the server did not start (exit code {server.poll()})")
-        figures = asyncio.run(
-            measure(f"http://{HOST}:{port}", args.calls, args.concurrency, args.rounds)
-        )
+        kinds = ("aiohttp", "wire") if args.transport == "both" else (args.transport,)
+        figures = {
+            kind: asyncio.run(
+                measure(f"http://{HOST}:{port}", args.calls, args.concurrency, args.rounds, kind)
+            )
+            for kind in kinds
+        }
     finally:
         if server.stdin is not None:
             server.stdin.close()
@@ -134,8 +145,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{args.calls} get_json calls x {args.rounds} rounds, concurrency {args.concurrency}, "
         f"{len(PARAMS)} query parameters"
     )
-    print("µs CPU per call, by round: " + ", ".join(f"{f:.0f}" for f in figures))
-    print(f"median: {statistics.median(figures):.0f} µs CPU per call")
+    for kind, rounds in figures.items():
+        print(f"{kind}: µs CPU per call, by round: " + ", ".join(f"{f:.0f}" for f in rounds))
+        print(f"{kind}: median {statistics.median(rounds):.0f} µs CPU per call")
 
 
 if __name__ == "__main__":

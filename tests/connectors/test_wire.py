@@ -536,3 +536,37 @@ async def test_https_verifies_the_server_and_sends_its_name(tmp_path: Path) -> N
     finally:
         server.close()
         await server.wait_closed()
+
+
+def test_runs_on_uvloop() -> None:
+    """The gateway serves on uvloop, whose transports are not asyncio's classes."""
+    uvloop = pytest.importorskip("uvloop")
+    release = asyncio.Event()
+
+    async def answer(exchange: Exchange, writer: asyncio.StreamWriter) -> bool:
+        if exchange[1] == "/mute":
+            await release.wait()
+            return False
+        return await echo()(exchange, writer)
+
+    async def main() -> tuple[list[bytes], int]:
+        server = RawServer(answer)
+        url = await server.start()
+        transport = WireTransport(2)
+        try:
+            got = [
+                (await transport.send("GET", f"{url}/{n}", {}, None, 5.0)).content for n in (1, 2)
+            ]
+            with pytest.raises(TimeoutError):
+                await transport.send("GET", f"{url}/mute", {}, None, 0.1)
+            got.append((await transport.send("POST", f"{url}/3", {}, b"b", 5.0)).content)
+        finally:
+            release.set()
+            await transport.aclose()
+            await server.close()
+        return got, server.connections
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        got, connections = runner.run(main())
+    assert got == [b"GET /1 ", b"GET /2 ", b"POST /3 b"]
+    assert connections == 2  # the timed-out one was dropped, the first one kept
