@@ -22,6 +22,7 @@ from connectors import (
 from connectors.errors import Conflict
 from connectors.failures import retry_after
 from connectors.transport import RawResponse
+from connectors.wire import BadAnswer, ConnectFailed
 from tests.connectors.conftest import (
     FakeMonotonic,
     FakeTransport,
@@ -32,6 +33,13 @@ from tests.connectors.conftest import (
     make_client,
     no_sleep,
 )
+
+
+def refused_connect() -> ConnectFailed:
+    failure = ConnectFailed("no connection to the upstream")
+    failure.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    return failure
+
 
 ERROR_BODY = b'{"errors":[{"code":"1","title":"t","detail":"secret detail","meta":{}}]}'
 
@@ -260,6 +268,11 @@ async def test_connection_refused_over_real_transport() -> None:
         (aiohttp.ClientOSError(104, "Connection reset by peer"), UpstreamUnavailable, 1),
         (aiohttp.ClientPayloadError("Response payload is not completed"), UpstreamUnavailable, 1),
         (aiohttp.ClientError("anything else"), UpstreamUnavailable, 1),
+        # The wire transport's failures (connectors.wire).
+        (refused_connect(), UpstreamUnavailable, 3),
+        (ConnectFailed("no connection to the upstream"), UpstreamUnavailable, 3),
+        (ConnectionResetError("closed before the answer ended"), UpstreamUnavailable, 1),
+        (BadAnswer("the answer breaks HTTP/1.1"), UpstreamInvalid, 1),
     ],
 )
 async def test_transport_failures_mapped_and_retried_only_when_unprocessed(

@@ -1,4 +1,4 @@
-"""The production transport (aiohttp) against real local servers: what reaches the wire."""
+"""The transports (aiohttp, wire) against real local servers: what reaches the wire."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import socket
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -16,10 +17,24 @@ from connectors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from connectors.transport import AiohttpTransport
+from connectors.transport import MAX_ANSWER_BYTES, AiohttpTransport, Transport
+from connectors.wire import WireTransport
 from tests.connectors.conftest import Serve, make_client
 
 CAP = 1024
+NewTransport = Callable[..., Transport]
+
+
+@pytest.fixture(params=["aiohttp", "wire"])
+def new_transport(request: pytest.FixtureRequest) -> NewTransport:
+    """Each test below runs over both transports: they must behave the same."""
+    kind: Any = AiohttpTransport if request.param == "aiohttp" else WireTransport
+
+    def make(pool_size: int = 4, max_answer_bytes: int = MAX_ANSWER_BYTES) -> Transport:
+        made: Transport = kind(pool_size, max_answer_bytes=max_answer_bytes)
+        return made
+
+    return make
 
 
 def app_with(
@@ -30,14 +45,16 @@ def app_with(
     return app
 
 
-async def test_query_reaches_the_server_exactly_as_encoded(serve: Serve) -> None:
+async def test_query_reaches_the_server_exactly_as_encoded(
+    serve: Serve, new_transport: NewTransport
+) -> None:
     seen: list[web.Request] = []
 
     async def echo(request: web.Request) -> web.Response:
         seen.append(request)
         return web.json_response({"ok": True})
 
-    client = make_client(await serve(app_with("/{tail:.*}", echo)))
+    client = make_client(await serve(app_with("/{tail:.*}", echo)), transport=new_transport())
     params = [
         ("prenoms[]", "ÉLOÏSE"),
         ("nom", "A&B=C/D E+F"),
@@ -85,7 +102,9 @@ def test_client_is_built_outside_an_event_loop() -> None:
 
 
 @pytest.mark.parametrize("chunked", [False, True])
-async def test_answer_size_is_capped(serve: Serve, chunked: bool) -> None:
+async def test_answer_size_is_capped(
+    serve: Serve, chunked: bool, new_transport: NewTransport
+) -> None:
     async def sized(request: web.Request) -> web.StreamResponse:
         size = int(request.query["size"])
         body = b'{"a":"' + b"x" * (size - 8) + b'"}'
@@ -100,7 +119,7 @@ async def test_answer_size_is_capped(serve: Serve, chunked: bool) -> None:
         return response
 
     url = await serve(app_with("/sized", sized))
-    client = make_client(url, transport=AiohttpTransport(2, max_answer_bytes=CAP))
+    client = make_client(url, transport=new_transport(2, max_answer_bytes=CAP))
     try:
         body = await client.get_json(["sized"], [("size", str(CAP))])
         assert len(body["a"]) == CAP - 8
@@ -113,7 +132,7 @@ async def test_answer_size_is_capped(serve: Serve, chunked: bool) -> None:
         await client.aclose()
 
 
-async def test_decompressed_size_is_capped(serve: Serve) -> None:
+async def test_decompressed_size_is_capped(serve: Serve, new_transport: NewTransport) -> None:
     async def bomb(request: web.Request) -> web.Response:
         body = gzip.compress(b'{"a":"' + b"x" * (CAP * 8) + b'"}')
         assert len(body) < CAP
@@ -122,7 +141,7 @@ async def test_decompressed_size_is_capped(serve: Serve) -> None:
         )
 
     client = make_client(
-        await serve(app_with("/bomb", bomb)), transport=AiohttpTransport(2, max_answer_bytes=CAP)
+        await serve(app_with("/bomb", bomb)), transport=new_transport(2, max_answer_bytes=CAP)
     )
     try:
         with pytest.raises(UpstreamInvalid, match="answer too large"):
@@ -131,7 +150,9 @@ async def test_decompressed_size_is_capped(serve: Serve) -> None:
         await client.aclose()
 
 
-async def test_gzip_answers_are_decoded_and_broken_ones_invalid(serve: Serve) -> None:
+async def test_gzip_answers_are_decoded_and_broken_ones_invalid(
+    serve: Serve, new_transport: NewTransport
+) -> None:
     async def good(request: web.Request) -> web.Response:
         return web.Response(
             body=gzip.compress(b'{"ok": true}'),
@@ -146,7 +167,9 @@ async def test_gzip_answers_are_decoded_and_broken_ones_invalid(serve: Serve) ->
 
     app = app_with("/good", good)
     app.router.add_get("/broken", broken)
-    client = make_client(await serve(app), retry=RetryPolicy(max_retries=0))
+    client = make_client(
+        await serve(app), retry=RetryPolicy(max_retries=0), transport=new_transport()
+    )
     try:
         assert await client.get_json(["good"], []) == {"ok": True}
         with pytest.raises(UpstreamInvalid, match="undecodable answer"):
@@ -155,7 +178,9 @@ async def test_gzip_answers_are_decoded_and_broken_ones_invalid(serve: Serve) ->
         await client.aclose()
 
 
-async def test_redirects_are_not_followed_and_cookies_not_kept(serve: Serve) -> None:
+async def test_redirects_are_not_followed_and_cookies_not_kept(
+    serve: Serve, new_transport: NewTransport
+) -> None:
     hits: list[str] = []
 
     async def moved(request: web.Request) -> web.Response:
@@ -175,7 +200,7 @@ async def test_redirects_are_not_followed_and_cookies_not_kept(serve: Serve) -> 
     app = app_with("/moved", moved)
     app.router.add_get("/cookie", cookie)
     app.router.add_get("/elsewhere", elsewhere)
-    client = make_client(await serve(app))
+    client = make_client(await serve(app), transport=new_transport())
     try:
         with pytest.raises(UpstreamInvalid, match="unexpected status 302"):
             await client.get_json(["moved"], [])
@@ -186,7 +211,7 @@ async def test_redirects_are_not_followed_and_cookies_not_kept(serve: Serve) -> 
     assert hits == ["moved", "cookie:", "cookie:"]
 
 
-async def test_server_that_sleeps_is_a_timeout(serve: Serve) -> None:
+async def test_server_that_sleeps_is_a_timeout(serve: Serve, new_transport: NewTransport) -> None:
     release = asyncio.Event()
 
     async def asleep(request: web.Request) -> web.Response:
@@ -194,7 +219,10 @@ async def test_server_that_sleeps_is_a_timeout(serve: Serve) -> None:
         return web.json_response({})
 
     client = make_client(
-        await serve(app_with("/asleep", asleep)), timeout=0.2, retry=RetryPolicy(max_retries=0)
+        await serve(app_with("/asleep", asleep)),
+        timeout=0.2,
+        retry=RetryPolicy(max_retries=0),
+        transport=new_transport(),
     )
     try:
         with pytest.raises(UpstreamTimeout, match="no answer in time"):
@@ -204,7 +232,7 @@ async def test_server_that_sleeps_is_a_timeout(serve: Serve) -> None:
         await client.aclose()
 
 
-async def test_nothing_listening_is_unavailable_and_retried() -> None:
+async def test_nothing_listening_is_unavailable_and_retried(new_transport: NewTransport) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -213,7 +241,7 @@ async def test_nothing_listening_is_unavailable_and_retried() -> None:
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    client = make_client(f"http://127.0.0.1:{port}", sleep=sleep)
+    client = make_client(f"http://127.0.0.1:{port}", sleep=sleep, transport=new_transport())
     try:
         with pytest.raises(UpstreamUnavailable, match="connection refused") as caught:
             await client.get_json(["x"], [("nom", "DUPONT")])
