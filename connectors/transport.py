@@ -1,14 +1,15 @@
 """The wire under :class:`connectors.http.UpstreamClient`: one request out, one whole answer in.
 
 The client keeps the policy (retries, deadline, breaker, token renewal, error mapping); a
-transport only moves bytes, so tests can give the client a small in-memory one. The production
+transport only moves bytes, so tests can give the client a small in-memory one. The default
 transport is aiohttp used directly: one pooled ``ClientSession`` per upstream, created on first
 use because a session belongs to the running event loop, and the settings may be read before
-there is one.
+there is one. :class:`connectors.wire.WireTransport` is the other one
+(``UNEFOIS_UPSTREAM_TRANSPORT=wire``): a lean HTTP/1.1 client spending less CPU per call.
 
 A transport raises ``TimeoutError`` when ``budget`` seconds elapse, aiohttp's ``ClientError``
-family or ``OSError`` when the exchange fails, and :class:`AnswerTooLarge` past its size cap;
-``connectors.failures`` maps them all.
+family, ``OSError`` or ``connectors.wire.BadAnswer`` when the exchange fails, and
+:class:`AnswerTooLarge` past its size cap; ``connectors.failures`` maps them all.
 """
 
 from __future__ import annotations
