@@ -120,11 +120,16 @@ class _Connection(asyncio.Protocol):
             raise BadAnswer("more than one answer to one request")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        # Headers count towards the cap too: endless ones must not fill memory either.
+        self._size += len(name) + len(value)
+        if self._size > self._max:
+            raise AnswerTooLarge(self._max)
         self.headers.add(name.decode("latin-1"), value.decode("latin-1"))
 
     def on_headers_complete(self) -> None:
         status = self.status = self._parser.get_status_code()
         self.keep_alive = self._parser.should_keep_alive()
+        self._size = 0
         if status < 200:
             return
         length = self.headers.get("content-length")
@@ -350,12 +355,13 @@ class WireTransport:
                     pool.discard(conn)  # half-read, failed or cancelled: never reused
                     raise
                 break
-        pool.release(conn)
-        content = conn.chunks[0] if len(conn.chunks) == 1 else b"".join(conn.chunks)
-        encoding = conn.headers.get("content-encoding")
+        status, answer, chunks = conn.status, conn.headers, conn.chunks
+        pool.release(conn)  # the next call on it starts afresh: what it read is taken above
+        content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        encoding = answer.get("content-encoding")
         if encoding is not None and content:
             content = self._decode(encoding.strip().lower(), content)
-        return RawResponse(conn.status, conn.headers, content)
+        return RawResponse(status, answer, content)
 
     def _route(self, origin: str) -> tuple[_Pool, str]:
         parts = urlsplit(origin)

@@ -570,3 +570,21 @@ def test_runs_on_uvloop() -> None:
         got, connections = runner.run(main())
     assert got == [b"GET /1 ", b"GET /2 ", b"POST /3 b"]
     assert connections == 2  # the timed-out one was dropped, the first one kept
+
+
+async def test_endless_headers_are_capped(raw: Raw) -> None:
+    async def endless(exchange: Exchange, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\n")
+        for n in range(100):
+            writer.write(f"X-Filler-{n}: {'y' * 50}\r\n".encode())
+        writer.write(b"Content-Length: 0\r\n\r\n")
+        await writer.drain()
+        return True
+
+    _, url = await raw(endless)
+    transport = WireTransport(1, max_answer_bytes=CAP)
+    try:
+        with pytest.raises(AnswerTooLarge):
+            await transport.send("GET", f"{url}/h", {}, None, 5.0)
+    finally:
+        await transport.aclose()
