@@ -13,10 +13,12 @@ import gzip
 import ipaddress
 import socket
 import ssl
+import time
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from aiohttp import web
 from cryptography import x509
@@ -24,10 +26,19 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from connectors import RetryPolicy, UpstreamInvalid, UpstreamUnavailable
-from connectors.transport import AnswerTooLarge
+from connectors import (
+    CircuitBreaker,
+    ClientCredentials,
+    RetryPolicy,
+    UpstreamClient,
+    UpstreamInvalid,
+    UpstreamUnavailable,
+)
+from connectors.transport import AiohttpTransport, AnswerTooLarge, Transport
 from connectors.wire import BadAnswer, ConnectFailed, WireTransport
+from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from tests.connectors.conftest import Serve, make_client
+from tests.sandbox.conftest import OURS, persons, query
 
 CAP = 1024
 JSON = {"Accept": "application/json"}
@@ -588,3 +599,44 @@ async def test_endless_headers_are_capped(raw: Raw) -> None:
             await transport.send("GET", f"{url}/h", {}, None, 5.0)
     finally:
         await transport.aclose()
+
+
+@pytest.fixture(scope="module")
+def agencies() -> Iterator[tuple[RunningSandbox, list[dict[str, object]]]]:
+    with start_in_thread(SandboxConfig(size=200)) as running, httpx.Client() as http:
+        yield running, persons(http, running, "adult", 3)
+
+
+async def test_the_sandbox_agencies_answer_the_same_over_both_transports(
+    agencies: tuple[RunningSandbox, list[dict[str, object]]],
+) -> None:
+    sandbox, adults = agencies
+
+    async def read(transport: Transport) -> list[dict[str, object]]:
+        got = []
+        for agency, path in OURS.items():
+            client = UpstreamClient(
+                agency,
+                sandbox.urls[agency],
+                provider=agency,
+                timeout=5.0,
+                pool_size=2,
+                breaker=CircuitBreaker(clock=time.monotonic),
+                transport=transport,
+            )
+            # The token comes from a form POST over the same transport.
+            client.auth = ClientCredentials(client, sandbox.client_id, sandbox.client_secret)
+            for adult in adults:
+                params = query(adult["personne"])  # type: ignore[arg-type]
+                pairs = [
+                    (k, str(item))
+                    for k, v in params.items()
+                    for item in (v if isinstance(v, list) else [v])
+                ]
+                got.append(await client.get_json(path.strip("/").split("/"), pairs))
+        await transport.aclose()
+        return got
+
+    over_wire = await read(WireTransport(2))
+    assert len(over_wire) == len(OURS) * len(adults)
+    assert over_wire == await read(AiohttpTransport(2))
