@@ -640,3 +640,23 @@ async def test_the_sandbox_agencies_answer_the_same_over_both_transports(
     over_wire = await read(WireTransport(2))
     assert len(over_wire) == len(OURS) * len(adults)
     assert over_wire == await read(AiohttpTransport(2))
+
+
+async def test_closing_the_transport_refuses_the_waiting_calls(raw: Raw) -> None:
+    release = asyncio.Event()
+
+    async def held(exchange: Exchange, writer: asyncio.StreamWriter) -> bool:
+        await release.wait()
+        return await echo()(exchange, writer)
+
+    server, url = await raw(held)
+    transport = WireTransport(1)
+    busy = asyncio.create_task(transport.send("GET", f"{url}/busy", {}, None, 30.0))
+    waiting = asyncio.create_task(transport.send("GET", f"{url}/waiting", {}, None, 30.0))
+    await asyncio.sleep(0)
+    await transport.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await waiting
+    release.set()
+    assert (await busy).content == b"GET /busy "  # a call under way ends normally
+    assert [r[1] for r in server.requests] == ["/busy"]
