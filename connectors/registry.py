@@ -56,7 +56,7 @@ class ConnectorConfig:
     cache_size: int = 10_000
     redis_url: str | None = None
     redis_prefix: str = "unefois:cache:"
-    transport: str = "aiohttp"  # one of TRANSPORTS
+    transport: str = "wire"  # one of TRANSPORTS
 
 
 # The HTTP clients an upstream call can go through (docs/agencies.md).
@@ -72,7 +72,7 @@ def open_transport(kind: str, pool_size: int) -> Transport:
 
 
 def _client(
-    cfg: UpstreamConfig, monotonic: Callable[[], float], transport: str = "aiohttp"
+    cfg: UpstreamConfig, monotonic: Callable[[], float], transport: str = "wire"
 ) -> UpstreamClient:
     client = UpstreamClient(
         cfg.name,

@@ -147,7 +147,7 @@ class Settings:
     token_concurrency: int = 2
     token_queue: int = 32
     upstreams: Mapping[str, UpstreamSettings] = field(default_factory=dict)
-    upstream_transport: str = "aiohttp"  # one of UPSTREAM_TRANSPORTS
+    upstream_transport: str = "wire"  # one of UPSTREAM_TRANSPORTS
     # Citizens' person tokens: the FranceConnect issuer whose signed userinfo we trust.
     franceconnect_issuer: str = SANDBOX_FRANCECONNECT_ISSUER
     franceconnect_userinfo_url: str = SANDBOX_FRANCECONNECT_ISSUER + "/api/v2/userinfo"
@@ -536,7 +536,7 @@ def _build(env: Mapping[str, str]) -> Settings:
         token_queue=_int(env, "UNEFOIS_TOKEN_QUEUE", 32),
         upstreams=_upstreams(env),
         upstream_transport=_choice(
-            env, "UNEFOIS_UPSTREAM_TRANSPORT", UPSTREAM_TRANSPORTS, "aiohttp"
+            env, "UNEFOIS_UPSTREAM_TRANSPORT", UPSTREAM_TRANSPORTS, "wire"
         ),
         franceconnect_issuer=fc_issuer,
         franceconnect_userinfo_url=_url(

@@ -14,7 +14,7 @@ from tests.connectors.conftest import fixed_clock
 
 @pytest.mark.parametrize(
     ("value", "kind"),
-    [(None, AiohttpTransport), ("aiohttp", AiohttpTransport), ("wire", WireTransport)],
+    [(None, WireTransport), ("aiohttp", AiohttpTransport), ("wire", WireTransport)],
 )
 async def test_every_upstream_gets_the_transport_chosen(value: str | None, kind: type) -> None:
     settings = load({} if value is None else {"UNEFOIS_UPSTREAM_TRANSPORT": value})
