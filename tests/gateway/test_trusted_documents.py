@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +16,9 @@ import asyncpg
 import httpx
 import pytest
 
-from connectors import FranceConnectToken, PivotIdentity
 from eligibility import EligibilityService
 from gateway.app import build_app
 from gateway.client_store import add_client
-from gateway.documents import CITIZENS
 from runtime.settings import load
 from store import (
     ClientStore,
@@ -37,21 +35,6 @@ POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 WHO = "query Who { __typename }"
 OTHER = "query Other { __typename }"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-PERSON = PivotIdentity(
-    birth_name="DUPONT",
-    given_names=("Jeanne",),
-    birth_date=date(1980, 1, 1),
-    sex="F",
-    birth_country="99100",
-    birth_place="75056",
-)
-
-
-class OnePerson:
-    """The FranceConnect side: every person token opens as the same person."""
-
-    async def identity(self, token: FranceConnectToken) -> PivotIdentity:
-        return PERSON
 
 
 @dataclass
@@ -79,7 +62,7 @@ async def _open(tmp_path: Path, param: str, mode: str) -> AsyncIterator[Replicas
         async with AsyncExitStack() as stack:
             https = []
             for _ in range(2):
-                app = build_app(settings, eligibility=rules, person_tokens=OnePerson())
+                app = build_app(settings, eligibility=rules)
                 await stack.enter_async_context(app.router.lifespan_context(app))
                 https.append(
                     await stack.enter_async_context(
@@ -231,18 +214,3 @@ async def test_registered_mode_runs_only_registered_text(registered: Replicas) -
     # Another client's registration lets nothing of it run for this one.
     other_client = await _post(registered.a, registered.tokens["msa-web"], {"query": WHO})
     assert _code(other_client) == "PERSISTED_DOCUMENT_REQUIRED"
-
-
-async def test_citizens_run_the_citizens_documents_only(registered: Replicas) -> None:
-    citizen = "opaque-franceconnect-token"
-    refused = await _post(registered.a, citizen, {"query": WHO})
-    assert _code(refused) == "PERSISTED_DOCUMENT_REQUIRED"
-    # A client's document is not the citizens'.
-    await _register(registered, "caf-web", WHO)
-    assert _code(await _post(registered.a, citizen, {"query": WHO})) == (
-        "PERSISTED_DOCUMENT_REQUIRED"
-    )
-    await _register(registered, CITIZENS, WHO)
-    for http in (registered.a, registered.b):
-        answer = await _post(http, citizen, {"documentId": document_hash(WHO)})
-        assert answer.json() == {"data": {"__typename": "Query"}}
