@@ -535,9 +535,7 @@ def _build(env: Mapping[str, str]) -> Settings:
         token_concurrency=_int(env, "UNEFOIS_TOKEN_CONCURRENCY", 2),
         token_queue=_int(env, "UNEFOIS_TOKEN_QUEUE", 32),
         upstreams=_upstreams(env),
-        upstream_transport=_choice(
-            env, "UNEFOIS_UPSTREAM_TRANSPORT", UPSTREAM_TRANSPORTS, "wire"
-        ),
+        upstream_transport=_choice(env, "UNEFOIS_UPSTREAM_TRANSPORT", UPSTREAM_TRANSPORTS, "wire"),
         franceconnect_issuer=fc_issuer,
         franceconnect_userinfo_url=_url(
             env, "UNEFOIS_FRANCECONNECT_USERINFO_URL", fc_base + "/api/v2/userinfo"
