@@ -43,7 +43,9 @@ class SchemaLimits:
     cache_size: int = 1024
 
 
-@strawberry.type
+@strawberry.type(
+    description="Writes: a citizen's consents, and a prefilled form checked and submitted."
+)
 class Mutation(ConsentMutation, PrefillMutations):
     pass
 

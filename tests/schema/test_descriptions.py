@@ -17,8 +17,6 @@ from schema.build import SchemaLimits, build_schema
 # Apollo Federation's own definitions (the subgraph specification's `_service`, `_entities`,
 # `_Any`, `_Entity`, `_FieldSet`, `_Service` and the link specification's `link__` types):
 # their meaning is the specification's, and their SDL comes from the federation library.
-# `Mutation` is declared with the schema's limits (schema/build.py), still without a
-# description: to describe there, then to take out of this list.
 EXEMPT = frozenset(
     {
         "_Any",
@@ -33,7 +31,6 @@ EXEMPT = frozenset(
         "link__Purpose",
         "link__Purpose.SECURITY",
         "link__Purpose.EXECUTION",
-        "Mutation",
     }
 )
 
