@@ -15,10 +15,11 @@ from __future__ import annotations
 import csv
 import io
 import os
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -104,7 +105,8 @@ def test_an_auditor_finds_who_read_a_person_and_why(
     page.locator("#filtrer-personne").click()
     page.wait_for_load_state()
     assert identity["nomNaissance"].lower() not in page.url.lower()
-    today = date.today()
+    # The console's days are Paris days: between 23:00 and midnight UTC, Paris is a day ahead.
+    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Paris")).date()
     page.fill("#du", (today - timedelta(days=7)).isoformat())
     page.fill("#au", today.isoformat())
     keyboard_reach(page, "#rechercher")
