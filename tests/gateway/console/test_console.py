@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import orjson
@@ -59,6 +60,9 @@ PERSON_FORM = {
     "commune": "75056",
     "pays": "99100",
 }
+
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def now() -> datetime:
@@ -204,7 +208,9 @@ async def test_an_auditor_answers_who_read_a_person_and_why(
 
         journal = await c.http.get("/console/journal")
         assert journal.status_code == 200
-        week = f"du={(now() - timedelta(days=7)).date()}&au={now().date()}"
+        # The console's days are Paris days (a day ahead of UTC from 23:00 UTC in winter).
+        today = now().astimezone(PARIS).date()
+        week = f"du={today - timedelta(days=7)}&au={today}"
         chosen = await c.http.post(
             "/console/journal/personne",
             data={**PERSON_FORM, "csrf": csrf(journal), "filtres": week},
