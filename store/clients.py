@@ -17,9 +17,10 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from store import registry_version
 from store.database import Database
 from store.errors import ClientExists, ClientNotFound, InvalidRecord
-from store.tables import clients, clients_version
+from store.tables import clients
 
 ClientStatus = Literal["active", "disabled"]
 STATUSES: tuple[ClientStatus, ...] = ("active", "disabled")
@@ -91,15 +92,8 @@ class ClientStore:
     async def version(self) -> int:
         """The registry's version: 0 until its first change, then one more per change.
 
-        Read at every client's request: from a SQLite file, by its probe when no writer holds
-        the file (no pool, no thread); through the engine otherwise."""
-        probe = self._database.shared.probe
-        if probe is not None:
-            value = probe.scalar(_VERSION_SQL)
-            if isinstance(value, int):
-                return value
-        async with self._database.connection() as conn:
-            return await _version(conn)
+        Read at every client's request (``store.registry_version``: its fast path)."""
+        return await registry_version.current(self._database)
 
     async def snapshot(self) -> tuple[int, list[ClientRecord]]:
         """The version and every client, disabled ones included.
@@ -108,7 +102,7 @@ class ClientStore:
         newer than the version, never older, and the next read of the version sees it.
         """
         async with self._database.connection() as conn:
-            version = await _version(conn)
+            version = await registry_version.read(conn)
             rows = (await conn.execute(select(clients).order_by(clients.c.id))).all()
         return version, [_record(row) for row in rows]
 
@@ -128,11 +122,11 @@ class ClientStore:
         """Register a new client; :class:`ClientExists` if the id is taken."""
         values = _values(record)
         async with self._database.transaction() as conn:
-            await _lock(conn)
+            await registry_version.lock(conn)
             if await _exists(conn, record.id):
                 raise ClientExists("a client with that id already exists")
             await conn.execute(clients.insert().values(**values))
-            await _bump(conn)
+            await registry_version.bump(conn)
 
     async def set_status(self, client_id: str, status: ClientStatus, at: datetime) -> ClientRecord:
         if status not in STATUSES:
@@ -150,7 +144,7 @@ class ClientStore:
         """Insert or replace these clients (the demo clients of the embedded setup, whose
         secrets change at every start: give ``secret_rotated_at``)."""
         async with self._database.transaction() as conn:
-            await _lock(conn)
+            await registry_version.lock(conn)
             for record in records:
                 values = _values(record)
                 if await _exists(conn, record.id):
@@ -160,21 +154,21 @@ class ClientStore:
                     )
                 else:
                     await conn.execute(clients.insert().values(**values))
-            await _bump(conn)
+            await registry_version.bump(conn)
 
     async def add_missing(self, records: Sequence[ClientRecord]) -> tuple[list[str], list[str]]:
         """Register the records whose ids are free; (ids added, ids already registered)."""
         added: list[str] = []
         kept: list[str] = []
         async with self._database.transaction() as conn:
-            await _lock(conn)
+            await registry_version.lock(conn)
             for record in records:
                 if await _exists(conn, record.id):
                     kept.append(record.id)
                 else:
                     await conn.execute(clients.insert().values(**_values(record)))
                     added.append(record.id)
-            await _bump(conn)
+            await registry_version.bump(conn)
         return added, kept
 
     async def import_once(self, records: Iterable[ClientRecord]) -> bool:
@@ -184,42 +178,24 @@ class ClientStore:
         imports, the others find the version moved.
         """
         async with self._database.transaction() as conn:
-            if await _lock(conn) != 0:
+            if await registry_version.lock(conn) != 0:
                 return False
             for record in records:
                 await conn.execute(clients.insert().values(**_values(record)))
-            await _bump(conn)
+            await registry_version.bump(conn)
         return True
 
     async def _change(self, client_id: str, values: dict[str, Any]) -> ClientRecord:
         async with self._database.transaction() as conn:
-            await _lock(conn)
+            await registry_version.lock(conn)
             done = await conn.execute(
                 update(clients).where(clients.c.id == client_id).values(**values)
             )
             if done.rowcount == 0:
                 raise ClientNotFound("no client with that id")
-            await _bump(conn)
+            await registry_version.bump(conn)
             row = (await conn.execute(select(clients).where(clients.c.id == client_id))).one()
         return _record(row)
-
-
-_VERSION_SQL = "SELECT version FROM clients_version"  # the table below (store.tables)
-
-
-async def _version(conn: AsyncConnection) -> int:
-    return int((await conn.execute(select(clients_version.c.version))).scalar_one())
-
-
-async def _lock(conn: AsyncConnection) -> int:
-    """The version, its row locked until the transaction ends (SQLite: the whole file is,
-    from ``BEGIN IMMEDIATE``)."""
-    query = select(clients_version.c.version).with_for_update()
-    return int((await conn.execute(query)).scalar_one())
-
-
-async def _bump(conn: AsyncConnection) -> None:
-    await conn.execute(update(clients_version).values(version=clients_version.c.version + 1))
 
 
 async def _exists(conn: AsyncConnection, client_id: str) -> bool:

@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from store import registry_version
 from store.database import Database
 from store.errors import InvalidRecord, StoreError
-from store.tables import clients_version, trusted_documents
+from store.tables import trusted_documents
 
 # GraphQL over HTTP, Appendix A (Persisted Documents), "SHA256 Hex Document Identifier".
 DOCUMENT_ID = re.compile(r"sha256:[0-9a-f]{64}")
@@ -92,14 +92,13 @@ class DocumentStore:
 
     async def version(self) -> int:
         """The client registry's version, which every change of documents moves too."""
-        async with self.database.connection() as conn:
-            return await _version(conn)
+        return await registry_version.current(self.database)
 
     async def snapshot(self) -> tuple[int, list[TrustedDocument]]:
         """The version and the documents not revoked; the version is read first (a change
         committed between the two reads is seen again at the next read of the version)."""
         async with self.database.connection() as conn:
-            version = await _version(conn)
+            version = await registry_version.read(conn)
             query = select(trusted_documents).where(trusted_documents.c.revoked_at.is_(None))
             rows = (await conn.execute(query)).all()
         return version, [_record(row) for row in rows]
@@ -124,7 +123,7 @@ class DocumentStore:
         added: list[str] = []
         kept: list[str] = []
         async with self.database.transaction() as conn:
-            await _lock(conn)
+            await registry_version.lock(conn)
             for value in values:
                 key = (trusted_documents.c.client_id == value["client_id"]) & (
                     trusted_documents.c.hash == value["hash"]
@@ -139,7 +138,7 @@ class DocumentStore:
                 else:
                     kept.append(value["hash"])
             if added:
-                await _bump(conn)
+                await registry_version.bump(conn)
         return added, kept
 
     async def revoke(self, client_id: str, hash_: str, at: datetime) -> TrustedDocument:
@@ -152,11 +151,11 @@ class DocumentStore:
             & trusted_documents.c.revoked_at.is_(None)
         )
         async with self.database.transaction() as conn:
-            await _lock(conn)
+            await registry_version.lock(conn)
             done = await conn.execute(update(trusted_documents).where(key).values(revoked_at=when))
             if done.rowcount == 0:
                 raise DocumentNotFound("the client has no active document with that hash")
-            await _bump(conn)
+            await registry_version.bump(conn)
             row = (
                 await conn.execute(
                     select(trusted_documents).where(
@@ -166,16 +165,3 @@ class DocumentStore:
                 )
             ).one()
         return _record(row)
-
-
-async def _version(conn: AsyncConnection) -> int:
-    return int((await conn.execute(select(clients_version.c.version))).scalar_one())
-
-
-async def _lock(conn: AsyncConnection) -> int:
-    query = select(clients_version.c.version).with_for_update()
-    return int((await conn.execute(query)).scalar_one())
-
-
-async def _bump(conn: AsyncConnection) -> None:
-    await conn.execute(update(clients_version).values(version=clients_version.c.version + 1))
