@@ -123,9 +123,9 @@ class WireTransport:
             lines.append(f"{name}: {value}\r\n")
         if "host" not in seen:
             lines.append(f"Host: {host}\r\n")
-        if "content-length" in seen:
-            pass
-        elif body is not None or method in ("POST", "PUT", "PATCH"):
+        if "content-length" not in seen and (
+            body is not None or method in ("POST", "PUT", "PATCH")
+        ):
             lines.append(f"Content-Length: {len(body) if body else 0}\r\n")
         if "accept-encoding" not in seen:
             lines.append("Accept-Encoding: gzip, deflate\r\n")

@@ -149,10 +149,11 @@ def error_response(
     *,
     extensions: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    media_type: str = JSON,
 ) -> Response:
     error = {"message": message, "extensions": {"code": code, **(extensions or {})}}
     body = orjson.dumps({"errors": [error]})
-    return Response(body, status_code=status, media_type="application/json", headers=headers)
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
 def parse_body(raw: bytes) -> tuple[str | None, dict[str, Any] | None, str | None, str | None]:
@@ -204,7 +205,7 @@ class GraphQLEndpoint:
         self._observe = observe
         self._limiter = limiter
         self._rate = rate
-        self._schema = planned_execution(schema)
+        self._execution = planned_execution(schema)
         self._authenticate = authenticate
         self._clock = clock
         self._ide = ide
@@ -265,8 +266,7 @@ class GraphQLEndpoint:
                 # specification's media type, 200 under plain JSON.
                 media = response_media_type(request.headers.get("accept", ""))
                 status = exc.status if media == GRAPHQL_RESPONSE or exc.status >= 500 else 200
-                error = {"message": exc.message, "extensions": {"code": exc.code}}
-                refused = Response(orjson.dumps({"errors": [error]}), status, media_type=media)
+                refused = error_response(status, exc.code, exc.message, media_type=media)
                 return refused, label, "error", [exc.code]
             label = operation_label(query, operation)
         assert query is not None
@@ -288,7 +288,7 @@ class GraphQLEndpoint:
             access_headers={h: request.headers[h] for h in ACCESS_HEADERS if h in request.headers},
         )
         try:
-            result = await self._schema.execute(
+            result = await self._execution.execute(
                 query,
                 variable_values=variables,
                 context_value=context,

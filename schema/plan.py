@@ -152,7 +152,6 @@ class Plan:
         if not isinstance(variables, VariableValues):
             return None
         run = _Run(variables)
-        errors = run.errors
         data: dict[str, Any] = {}
         info = _Info(context)
         for root in self._roots:
@@ -160,12 +159,10 @@ class Plan:
             try:
                 value = await self._read(root, context, info, variables)
                 data[root.key] = root.complete(value, path, run)
-            except _Bubble:
-                data[root.key] = None
             except Exception as exc:  # a resolver's error: located and typed, as generic
-                errors.append(located_error(exc, [root.node], path.as_list()))
+                _nulled(exc, False, [root.node], path, run)
                 data[root.key] = None
-        return Result(data, [typed(e) for e in errors] if errors else None)
+        return Result(data, [typed(e) for e in run.errors] if run.errors else None)
 
     async def _read(self, root: _Root, context: Any, info: _Info, variables: VariableValues) -> Any:
         for permission in root.permissions:
@@ -214,6 +211,8 @@ class Compiler:
             if reader is None:
                 raise NotPlannable(f"root field {name}")
             definition = query.fields[name]
+            if isinstance(definition.type, GraphQLNonNull):
+                raise NotPlannable("a non-null root field (its null would null the data)")
             field = _strawberry(definition)
             permissions: list[Any] = []
             for extension in field.extensions:
@@ -356,14 +355,8 @@ class Compiler:
                     entry_path = _Path(path, index)
                     try:
                         out.append(item(entry, entry_path, run))
-                    except _Bubble:
-                        if item_non_null:
-                            raise
-                        out.append(None)
                     except Exception as exc:
-                        run.errors.append(located_error(exc, nodes, entry_path.as_list()))
-                        if item_non_null:
-                            raise _Bubble from None
+                        _nulled(exc, item_non_null, nodes, entry_path, run)
                         out.append(None)
                 return out
 
@@ -402,16 +395,19 @@ def _object(children: tuple[_Field, ...], source: Any, path: _Path, run: _Run) -
         child_path = _Path(path, child.key)
         try:
             out[child.key] = child.complete(child.get(source, run.variables), child_path, run)
-        except _Bubble:
-            if child.non_null:
-                raise
-            out[child.key] = None
         except Exception as exc:
-            run.errors.append(located_error(exc, [child.node], child_path.as_list()))
-            if child.non_null:
-                raise _Bubble from None
+            _nulled(exc, child.non_null, [child.node], child_path, run)
             out[child.key] = None
     return out
+
+
+def _nulled(exc: Exception, non_null: bool, nodes: list[FieldNode], path: _Path, run: _Run) -> None:
+    """A field failed: its error is recorded (a ``_Bubble`` from below already was), and when
+    the field is non-null the null goes up to its parent, as in the specification's 6.4.4."""
+    if not isinstance(exc, _Bubble):
+        run.errors.append(located_error(exc, nodes, path.as_list()))
+    if non_null:
+        raise _Bubble from None
 
 
 def _constant(value: str) -> Getter:
