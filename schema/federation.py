@@ -14,7 +14,7 @@ the ``context`` argument would refuse, nothing is read and the error names the h
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
 import strawberry
 
@@ -29,7 +29,7 @@ from exchange import (
 from schema.context import ACCESS_HEADERS, RequestContext
 from schema.errors import typed_error
 from schema.scopes import NeedsScopes
-from schema.selection import person_selection
+from schema.selection import coerced_variables, person_selection
 
 ENTITY = "Person"
 # The Federation version the SDL links: the newest that the composition tools in use know
@@ -66,8 +66,7 @@ async def read_entity(
         raise typed_error(str(_NEEDS.message), "FORBIDDEN")
     context = header_context(rc.access_headers)
     raw = info._raw_info
-    raw_variables: Any = raw.variable_values
-    variables: dict[str, Any] = getattr(raw_variables, "coerced", raw_variables)
+    variables = coerced_variables(raw)
     selection = person_selection(list(raw.field_nodes), raw.fragments, variables, on=ENTITY)
     request = selection.request(rc.caller, PersonReference(handle=handle), context, rc.on)
     return await rc.exchange.person(request), request

@@ -28,7 +28,7 @@ from schema.person import Person
 from schema.prefill import PrefillQueries
 from schema.purposes import PurposeType, purposes
 from schema.scopes import ELIGIBILITY_READ, scoped
-from schema.selection import person_selection
+from schema.selection import coerced_variables, person_selection
 
 
 async def read_person(
@@ -64,9 +64,7 @@ class Query(AuditQueries, PrefillQueries):
         context: Annotated[AccessContextInput, strawberry.argument(description=CONTEXT)],
     ) -> Person | None:
         raw = info._raw_info
-        # graphql-core types this as VariableValues but hands strawberry a plain dict.
-        raw_variables: Any = raw.variable_values
-        variables: dict[str, Any] = getattr(raw_variables, "coerced", raw_variables)
+        variables = coerced_variables(raw)
         arguments = {"ref": ref, "context": context}
         return await read_person(
             info.context, arguments, list(raw.field_nodes), raw.fragments, variables

@@ -136,3 +136,12 @@ def _month_argument(node: FieldNode, variables: Mapping[str, Any]) -> str | None
             value = value_from_ast_untyped(arg.value, dict(variables))
             return value if isinstance(value, str) else None
     return None
+
+
+def coerced_variables(raw_info: Any) -> dict[str, Any]:
+    """The request's variables as a resolver's graphql-core info holds them: typed
+    ``VariableValues`` (its ``coerced`` dict) by graphql-core, a plain dict as strawberry
+    hands it."""
+    raw_variables: Any = raw_info.variable_values
+    variables: dict[str, Any] = getattr(raw_variables, "coerced", raw_variables)
+    return variables
