@@ -16,6 +16,7 @@ from prefill.errors import (
     MappingError,
     PrefillError,
     RecordMismatch,
+    SourceUnavailable,
     UnknownField,
     UnknownForm,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "PrefilledForm",
     "Provenance",
     "RecordMismatch",
+    "SourceUnavailable",
     "State",
     "Submission",
     "UnknownField",

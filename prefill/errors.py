@@ -8,6 +8,7 @@
     ├── RecordMismatch         INTERNAL         a record is not the type its field holds
     ├── DescriptorError        INTERNAL         DS's champ descriptors are not what its API gives
     ├── UnknownForm            BAD_USER_INPUT   no form has this id (also a ``KeyError``)
+    ├── SourceUnavailable      UPSTREAM_*       a confirmed field's source failed when read again
     └── InvalidInput           BAD_USER_INPUT   the person's submission is refused (names field)
         ├── UnknownField                        no such field in the form
         ├── InvalidValue                        wrong type, negative amount, choice outside choices…
@@ -58,6 +59,22 @@ class UnknownForm(PrefillError, KeyError):
 
     def __str__(self) -> str:  # KeyError would print the repr of the message
         return self.message
+
+
+class SourceUnavailable(PrefillError):
+    """Fields the person confirmed came back empty when the form was read again to record
+    the submission: their source failed this time. ``code`` is that failure's (the first
+    field's): ``UPSTREAM_TIMEOUT``, ``UPSTREAM_UNAVAILABLE``, ``UPSTREAM_INVALID`` or
+    ``RATE_LIMITED``. Nothing is recorded; the same submission can be sent again."""
+
+    def __init__(self, fields: tuple[str, ...], code: str) -> None:
+        super().__init__(
+            f"{', '.join(fields)}: could not be read again from their source to record the "
+            "confirmation; nothing was recorded, send the same submission again"
+        )
+        self.code = code
+        self.fields = fields
+        self.field = ", ".join(fields)  # as InvalidInput's: what a log may name
 
 
 class InvalidInput(PrefillError):

@@ -5,6 +5,13 @@ corrected, every required field ends with a value. ``corrections`` replace a pre
 ``provided`` fill a ``TO_PROVIDE`` or ``CONSENT_REQUIRED`` one (the person may type what they
 did not let the administration give); both are "declared by the person" (no provenance), and
 the field ids whose value changed are returned so that the gateway stores and audits them.
+
+The form is read again when the submission arrives, and an agency may answer then what it did
+not answer when the form was shown, or the reverse. What the person typed counts whichever
+list it came in: a value provided for a field now known replaces it as a correction would, a
+correction of a field now empty fills it. A confirmation needs the value confirmed: if its
+source failed this time, :class:`SourceUnavailable` (the source's code; nothing recorded, the
+same submission can be sent again); if the field has no value at all, the person must type one.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from prefill.errors import IncompleteSubmission, InvalidValue, UnknownField
+from prefill.errors import IncompleteSubmission, InvalidValue, SourceUnavailable, UnknownField
 from prefill.forms import row_prefix
 from prefill.model import (
     EMPTY_STATES,
@@ -36,6 +43,10 @@ ELIGIBILITY_SOURCES = (
     "benefits.",
     # The CNAM's word on the CSS the person receives: the CSS's non-take-up reads it.
     "healthCoverage.css_receiving",
+)
+# Failures of a source that may answer on the next read (the exchange's codes).
+TRANSIENT = frozenset(
+    {"UPSTREAM_TIMEOUT", "UPSTREAM_UNAVAILABLE", "UPSTREAM_INVALID", "RATE_LIMITED"}
 )
 
 
@@ -85,15 +96,12 @@ def apply_submission(
         raise InvalidValue("form", f"the prefilled form is {filled.form!r}, not {form.id!r}")
     values = validated_values(form, submission)
     before = {f.id: f for f in filled.fields}
-    for field_id in submission.confirmed:
-        if before[field_id].state in EMPTY_STATES:
-            raise InvalidValue(field_id, "nothing to confirm: provide a value")
-    for field_id in submission.corrections:
-        if before[field_id].state in EMPTY_STATES:
-            raise InvalidValue(field_id, "nothing to correct: give it under provided")
-    for field_id in submission.provided:
-        if before[field_id].state not in EMPTY_STATES:
-            raise InvalidValue(field_id, "already prefilled: confirm or correct it")
+    unconfirmable = [before[i] for i in submission.confirmed if before[i].state in EMPTY_STATES]
+    failed = tuple(f.id for f in unconfirmable if f.reason in TRANSIENT)
+    if failed:
+        raise SourceUnavailable(failed, str(before[failed[0]].reason))
+    if unconfirmable:
+        raise InvalidValue(unconfirmable[0].id, "nothing to confirm: provide a value")
 
     out: list[FilledField] = []
     changed: list[str] = []

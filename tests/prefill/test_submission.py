@@ -12,6 +12,7 @@ from prefill import (
     IncompleteSubmission,
     InvalidValue,
     PrefilledForm,
+    SourceUnavailable,
     Submission,
     UnknownField,
     apply_submission,
@@ -135,13 +136,11 @@ def test_required_fields_must_end_with_a_value() -> None:
     ("sub", "words"),
     [
         (Submission("rsa", ("numero_allocataire",)), "nothing to confirm"),
-        (Submission("rsa", (), {"numero_allocataire": "123"}), "give it under provided"),
-        (Submission("rsa", (), {}, {"loyer_mensuel": 1}), "already prefilled"),
         (Submission("rsa", ("loyer_mensuel",), {"loyer_mensuel": 1}), "more than once"),
         (Submission("ppa", ()), "for 'ppa'"),
     ],
 )
-def test_each_list_is_for_its_own_state(sub: Submission, words: str) -> None:
+def test_a_refused_list_names_the_field(sub: Submission, words: str) -> None:
     with pytest.raises(InvalidValue, match=words):
         apply_submission(FORM, filled(), sub)
 
@@ -189,16 +188,52 @@ def test_a_field_withheld_for_lack_of_consent_may_be_typed_by_the_person() -> No
     assert (rent.value, rent.provenance, rent.state, rent.reason) == (480.0, None, "KNOWN", None)
     charges = form.field("charges_mensuelles")  # left as it was: the person did not type it
     assert charges is not None and charges.state == "CONSENT_REQUIRED"
-    # Nothing to confirm or correct in a withheld field.
-    for wrong, words in (
-        (
-            Submission("rsa", (*confirmed, "loyer_mensuel"), {}, whole.provided),
-            "nothing to confirm",
-        ),
-        (Submission("rsa", confirmed, {"loyer_mensuel": 1}, whole.provided), "nothing to correct"),
-    ):
-        with pytest.raises(InvalidValue, match=words):
-            apply_submission(FORM, partial, wrong)
+    # Nothing to confirm in a withheld field: the person types it (in either list).
+    wrong = Submission("rsa", (*confirmed, "loyer_mensuel"), {}, whole.provided)
+    with pytest.raises(InvalidValue, match="nothing to confirm"):
+        apply_submission(FORM, partial, wrong)
+    provided = {**whole.provided, "statut_logement": "locataire"}
+    typed = Submission("rsa", confirmed, {"loyer_mensuel": 480}, provided)
+    form, changed = apply_submission(FORM, partial, typed)
+    assert changed == ("nationalite", "statut_logement", "loyer_mensuel")
+
+
+def test_a_value_typed_in_a_field_shown_empty_counts_when_its_source_answers_later() -> None:
+    # Shown with the housing agency failing: the person typed rent and status. Read again
+    # at submission, the agency answers: what the person typed is their declaration.
+    whole = submission()
+    housing = ("statut_logement", "loyer_mensuel", "charges_mensuelles")
+    confirmed = tuple(c for c in whole.confirmed if c not in housing)
+    shown = {f.id: f.value for f in filled().fields}
+    # Status and charges typed as the agency now gives them, the rent different.
+    typed = {
+        "statut_logement": shown["statut_logement"],
+        "loyer_mensuel": 480,
+        "charges_mensuelles": shown["charges_mensuelles"],
+    }
+    sub = Submission("rsa", confirmed, {}, {**whole.provided, **typed})
+    form, changed = apply_submission(FORM, filled(), sub)
+    rent = form.field("loyer_mensuel")
+    assert rent is not None and (rent.value, rent.provenance, rent.state) == (480.0, None, "KNOWN")
+    # Typed equal to what the agency now says: a confirmation in effect, the agency its source.
+    assert changed == ("nationalite", "loyer_mensuel")
+    charges = form.field("charges_mensuelles")
+    assert charges is not None and charges.provenance is not None and charges.state == "KNOWN"
+
+
+def test_a_confirmed_field_whose_source_fails_when_read_again_is_retried_not_blamed() -> None:
+    # Shown prefilled and confirmed; at submission the housing agency times out.
+    timed_out = Failure("UPSTREAM_TIMEOUT", "the housing agency did not answer in time")
+    now = prefill(FORM, person_records(), {"housing": timed_out})
+    with pytest.raises(SourceUnavailable) as caught:
+        apply_submission(FORM, now, submission())
+    assert caught.value.code == "UPSTREAM_TIMEOUT"
+    assert "loyer_mensuel" in caught.value.fields
+    assert "nothing was recorded" in caught.value.message
+    # Denied (not a failure that may pass): the person has to type it.
+    denied = prefill(FORM, person_records(), {"housing": Failure("FORBIDDEN", "not allowed")})
+    with pytest.raises(InvalidValue, match="nothing to confirm"):
+        apply_submission(FORM, denied, submission())
 
 
 def test_a_typed_social_security_number_is_checked_and_normalised() -> None:
