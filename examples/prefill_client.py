@@ -23,7 +23,9 @@ purpose the form names:
 It prints every field with its state and provenance, then calls ``submitPrefill``,
 confirming every field to confirm but one amount, which it corrects, and typing what nobody
 gave. It ends with the eligibility the gateway re-ran on the declared data, and when the
-rules cannot evaluate it, what is missing. See docs/prefill.md.
+rules cannot evaluate it, what is missing. A call refused because an agency failed
+(``UPSTREAM_TIMEOUT``, ``UPSTREAM_UNAVAILABLE``, ``RATE_LIMITED``) is sent again, up to three
+times, after ``retryIn`` seconds when the gateway gives it. See docs/prefill.md.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -162,19 +165,35 @@ def token(http: httpx.Client, url: str, client: str, secret: str) -> str:
     return value
 
 
+# An agency that failed may answer on the next try: the same call is sent again.
+TRANSIENT = {"UPSTREAM_TIMEOUT", "UPSTREAM_UNAVAILABLE", "RATE_LIMITED"}
+ATTEMPTS = 3
+
+
 def graphql(http: httpx.Client, url: str, bearer: str, query: str, **vars: Any) -> Any:
-    answer = http.post(
-        url + "/graphql",
-        json={"query": query, "variables": vars},
-        headers={"Authorization": f"Bearer {bearer}"},
-    )
-    body = answer.json()
-    for error in body.get("errors") or []:
-        code = (error.get("extensions") or {}).get("code")
-        print(f"  error {code}: {error.get('message')} at {error.get('path')}", file=sys.stderr)
-    if answer.status_code != 200 or not body.get("data"):
-        raise SystemExit(f"GraphQL call failed ({answer.status_code})")
-    return body["data"]
+    for attempt in range(1, ATTEMPTS + 1):
+        answer = http.post(
+            url + "/graphql",
+            json={"query": query, "variables": vars},
+            headers={"Authorization": f"Bearer {bearer}"},
+        )
+        body = answer.json()
+        codes = []
+        for error in body.get("errors") or []:
+            extensions = error.get("extensions") or {}
+            codes.append(extensions.get("code"))
+            print(
+                f"  error {codes[-1]}: {error.get('message')} at {error.get('path')}",
+                file=sys.stderr,
+            )
+        if answer.status_code == 200 and body.get("data"):
+            return body["data"]
+        if attempt == ATTEMPTS or not codes or not set(codes) <= TRANSIENT:
+            break
+        wait = max((e.get("extensions") or {}).get("retryIn", 1) for e in body["errors"])
+        print(f"  sent again in {wait} s", file=sys.stderr)
+        time.sleep(wait)
+    raise SystemExit(f"GraphQL call failed ({answer.status_code})")
 
 
 def show(form: dict[str, Any]) -> None:
