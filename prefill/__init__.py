@@ -25,6 +25,7 @@ from prefill.forms import Forms, fields_needed, load_forms
 from prefill.model import (
     FIELD_TYPES,
     STATES,
+    TRANSIENT_FAILURES,
     Failure,
     FieldDef,
     FilledField,
@@ -42,6 +43,7 @@ __all__ = [
     "FIELD_TYPES",
     "STATES",
     "TRANSFORMS",
+    "TRANSIENT_FAILURES",
     "DefinitionError",
     "Failure",
     "FieldDef",

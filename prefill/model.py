@@ -20,6 +20,10 @@ STATES: tuple[State, ...] = ("KNOWN", "TO_CONFIRM", "TO_PROVIDE", "CONSENT_REQUI
 # States the person fills in themselves (``provided`` in a submission).
 EMPTY_STATES: frozenset[State] = frozenset({"TO_PROVIDE", "CONSENT_REQUIRED"})
 CONSENT_REQUIRED = "CONSENT_REQUIRED"  # the failure code of a source withheld for lack of consent
+# Failure codes of a source that may answer on the next read (the exchange's codes).
+TRANSIENT_FAILURES: frozenset[str] = frozenset(
+    {"UPSTREAM_TIMEOUT", "UPSTREAM_UNAVAILABLE", "UPSTREAM_INVALID", "RATE_LIMITED"}
+)
 FieldType = Literal["text", "date", "number", "money", "boolean", "choice", "repetition", "nir"]
 FIELD_TYPES: tuple[FieldType, ...] = (
     "text",

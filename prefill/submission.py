@@ -23,6 +23,7 @@ from prefill.errors import IncompleteSubmission, InvalidValue, SourceUnavailable
 from prefill.forms import row_prefix
 from prefill.model import (
     EMPTY_STATES,
+    TRANSIENT_FAILURES,
     FieldDef,
     FilledField,
     FormDef,
@@ -43,10 +44,6 @@ ELIGIBILITY_SOURCES = (
     "benefits.",
     # The CNAM's word on the CSS the person receives: the CSS's non-take-up reads it.
     "healthCoverage.css_receiving",
-)
-# Failures of a source that may answer on the next read (the exchange's codes).
-TRANSIENT = frozenset(
-    {"UPSTREAM_TIMEOUT", "UPSTREAM_UNAVAILABLE", "UPSTREAM_INVALID", "RATE_LIMITED"}
 )
 
 
@@ -97,7 +94,7 @@ def apply_submission(
     values = validated_values(form, submission)
     before = {f.id: f for f in filled.fields}
     unconfirmable = [before[i] for i in submission.confirmed if before[i].state in EMPTY_STATES]
-    failed = tuple(f.id for f in unconfirmable if f.reason in TRANSIENT)
+    failed = tuple(f.id for f in unconfirmable if f.reason in TRANSIENT_FAILURES)
     if failed:
         raise SourceUnavailable(failed, str(before[failed[0]].reason))
     if unconfirmable:

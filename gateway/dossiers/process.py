@@ -16,8 +16,10 @@ asks DS for the dossiers submitted since it last looked); for a dossier the gate
    and evaluates the form's benefit again on everything the person confirmed, corrected or
    provided; the outcome is kept with the dossier for the person's space.
 
-A dossier still being written (``brouillon``) is left for later. Nothing about the person is
-logged.
+A dossier still being written (``brouillon``) is left for later. An agency that fails in step 3
+in a way that may pass (a timeout, an error, garbage, a rate limit) fails the processing
+instead of recording the dossier on partial data: nothing is recorded, and DS's next call or a
+sync processes it once the agency answers. Nothing about the person is logged.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from gateway.clients import ClientRegistry
 from gateway.dossiers.acting import Registered, acting_for
 from gateway.dossiers.start import binding
 from gateway.sealing import SealBroken, Sealer
-from prefill import PrefillError, load_forms
+from prefill import TRANSIENT_FAILURES, PrefillError, SourceUnavailable, load_forms
 from prefill.ds_payload import from_dossier
 from prefill.resubmit import settled_fields, submission_of
 from runtime import Services
@@ -122,6 +124,11 @@ async def _apply(
     view, filled = await fill_form(
         rc, PersonReference(identity=identity), context, form, for_eligibility=True
     )
+    failed = {f: x.code for f, x in view.failures.items() if x.code in TRANSIENT_FAILURES}
+    if failed:
+        # Read again later rather than record what the person left on partial data.
+        fields = tuple(sorted(failed))
+        raise SourceUnavailable(fields, failed[fields[0]])
     settled = settled_fields(form, registered.procedure)
     submission = submission_of(form, filled, submitted, settled, registered.procedure.identity)
     done = await settle_submission(rc, context, form, view, filled, submission, settled=settled)

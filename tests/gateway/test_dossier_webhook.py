@@ -1,6 +1,7 @@
 """DS's webhook at its edges: the secret, the dossier number, the body's size and kind, a
 dossier not ours or not yet deposited, DS down while processing, a sealed identity tampered
-with. The gateway's ASGI app over the sandbox's agencies and démarches-simplifiées."""
+with, an agency failing while it is processed. The gateway's ASGI app over the sandbox's
+agencies and démarches-simplifiées."""
 
 from __future__ import annotations
 
@@ -180,6 +181,35 @@ async def test_ds_down_while_processing_fails_then_a_retry_processes(
     assert "UpstreamUnavailable" in caplog.text  # the kind of failure, for an operator
 
     # DS back: DS's next delivery (or a sync) processes it.
+    answer = await stack.http.post(hook(stack), data=dossier_params(row.number))
+    assert answer.status_code == 200 and answer.json() == {"result": "processed"}, answer.text
+    assert (await stack.services.offers.get(offer)).status == "applied"
+    assert len(await submissions(stack)) == 1
+    no_name_in(caplog, someone)
+
+
+async def test_an_agency_failing_while_processing_fails_then_a_retry_processes(
+    stack: Stack,  # noqa: F811 - the fixture imported above
+    someone: Someone,  # noqa: F811 - the fixture imported above
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    offer, row, url = await created_dossier(stack, someone, "webhook-agency-down")
+    deposit(stack, row.number, url)
+    faults = stack.sandbox.urls["gip_mds"] + "/_sandbox/faults"
+    async with httpx.AsyncClient() as http:
+        assert (await http.put(faults, json={"error_rate": 1.0})).status_code == 200
+        try:
+            answer = await stack.http.post(hook(stack), data=dossier_params(row.number))
+        finally:
+            assert (await http.put(faults, json={})).status_code == 200
+    # Not recorded on partial data: failed, for DS's next call or a sync.
+    assert answer.status_code == 503 and answer.json() == {"result": "failed"}
+    assert (await stack.services.dossiers.get(row.number)).status == "failed"
+    assert (await stack.services.offers.get(offer)).status != "applied"
+    assert not await submissions(stack)
+    assert "SourceUnavailable" in caplog.text
+
     answer = await stack.http.post(hook(stack), data=dossier_params(row.number))
     assert answer.status_code == 200 and answer.json() == {"result": "processed"}, answer.text
     assert (await stack.services.offers.get(offer)).status == "applied"
