@@ -3,8 +3,9 @@
 For SQLite (a file in a temporary directory, the product's rollback journal and
 ``synchronous=FULL``) and PostgreSQL (the server of ``--postgres``, in a schema of its own
 dropped at the end), at concurrency 1 (one request at a time: every append waits for its own
-commit) and 64 (64 requests in flight: appends gather into batches). Each phase appends ``--entries`` entries through the product's
-``AuditLog`` and measures, in the appending process:
+commit) and 64 (64 requests in flight: appends gather into batches). Each phase appends
+``--entries`` entries through the product's ``AuditLog`` and measures, in the appending
+process:
 
 - entries/s: appends completed over the phase's wall time;
 - CPU µs/append: ``time.process_time`` over the phase (all threads of the process, so the
