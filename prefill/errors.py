@@ -65,15 +65,17 @@ class SourceUnavailable(PrefillError):
     """Fields the person confirmed came back empty when the form was read again to record
     the submission: their source failed this time. ``code`` is that failure's (the first
     field's): ``UPSTREAM_TIMEOUT``, ``UPSTREAM_UNAVAILABLE``, ``UPSTREAM_INVALID`` or
-    ``RATE_LIMITED``. Nothing is recorded; the same submission can be sent again."""
+    ``RATE_LIMITED``, with the wait the source asked for. Nothing is recorded; the same
+    submission can be sent again."""
 
-    def __init__(self, fields: tuple[str, ...], code: str) -> None:
+    def __init__(self, fields: tuple[str, ...], code: str, retry_in: float | None = None) -> None:
         super().__init__(
             f"{', '.join(fields)}: could not be read again from their source to record the "
             "confirmation; nothing was recorded, send the same submission again"
         )
         self.code = code
         self.fields = fields
+        self.retry_in = retry_in  # seconds the source asked to wait (a rate limit), if it did
         self.field = ", ".join(fields)  # as InvalidInput's: what a log may name
 
 

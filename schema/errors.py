@@ -30,7 +30,7 @@ from connectors import ConnectorError
 from eligibility import EligibilityError
 from exchange import ExchangeError
 from policies import PolicyError
-from prefill import PrefillError
+from prefill import PrefillError, SourceUnavailable
 from store import ConsentNotFound, StoreError
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,8 @@ def client_error(exc: BaseException) -> ClientError | None:
     if isinstance(exc, ConnectorError):
         code = _CONNECTOR_CODES.get(exc.code, exc.code)
         found = ClientError(code, exc.message, exc.provider, exc.retry_in)
+    elif isinstance(exc, SourceUnavailable):
+        found = ClientError(exc.code, str(exc), retry_in=exc.retry_in)
     elif isinstance(exc, EligibilityError | PrefillError):
         found = ClientError(exc.code, str(exc))
     elif isinstance(exc, ConsentNotFound):

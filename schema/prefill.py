@@ -27,6 +27,7 @@ from prefill import (
     Failure,
     FormDef,
     PrefilledForm,
+    SourceUnavailable,
     Submission,
     apply_submission,
     corrected_facts,
@@ -338,7 +339,14 @@ async def settle_submission(
     """The person's submission applied to the form as prefilled (``view``, read with
     ``for_eligibility``): recorded and audited (an offer for the form's benefit is then
     applied), and the benefit evaluated again on everything the person declared."""
-    validated, changed = apply_submission(form, filled, submission, settled)
+    try:
+        validated, changed = apply_submission(form, filled, submission, settled)
+    except SourceUnavailable as exc:
+        # The client's retryIn: the longest wait the failing sources asked for, if any.
+        waits = [x.retry_in for x in view.failures.values() if x.retry_in is not None]
+        if not waits:
+            raise
+        raise SourceUnavailable(exc.fields, exc.code, max(waits)) from None
     facts = corrected_facts(form, submission)
     assert view.subjects is not None
     stored = await rc.declarations.record(

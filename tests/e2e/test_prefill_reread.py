@@ -93,8 +93,15 @@ async def test_what_the_person_typed_counts_when_the_agency_answers_at_submissio
     assert fields["code_postal"]["provenance"]["agency"] == "DGFIP"
 
 
+@pytest.mark.parametrize(
+    ("faults", "code", "retry_in"),
+    [
+        ({"error_rate": 1.0}, "UPSTREAM_UNAVAILABLE", None),
+        ({"rate_limit_rate": 1.0, "retry_after": 7}, "RATE_LIMITED", 7),
+    ],
+)
 async def test_a_confirmation_the_agency_cannot_back_at_submission_is_retried(
-    gateway: Gateway,
+    gateway: Gateway, faults: dict[str, Any], code: str, retry_in: int | None
 ) -> None:
     entry = await _person(gateway, "seul-35-salaire-800")
     citizen = await gateway.citizen_token(entry["index"])
@@ -103,10 +110,11 @@ async def test_a_confirmation_the_agency_cannot_back_at_submission_is_retried(
     assert "adresse" in confirmations
     lists = {"confirmations": confirmations, "provided": {"nationalite": "francaise"}}
     before = await _submissions(gateway)
-    await _faults(gateway, "dgfip", {"error_rate": 1.0})
+    await _faults(gateway, "dgfip", faults)
     refused = await _submit(gateway, citizen, **lists)
     (error,) = refused["errors"]
-    assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    assert error["extensions"]["code"] == code
+    assert error["extensions"].get("retryIn") == retry_in
     assert "adresse" in error["message"] and "nothing was recorded" in error["message"]
     assert refused["data"] is None
     assert await _submissions(gateway) == before
