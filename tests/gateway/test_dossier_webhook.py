@@ -159,6 +159,27 @@ async def test_a_dossier_still_in_brouillon_waits_then_is_processed_once_deposit
     no_name_in(caplog, someone)
 
 
+async def failed_then_processed(
+    stack: Stack,  # noqa: F811 - a parameter, not the fixture
+    offer: str,
+    number: int,
+    answer: httpx.Response,
+    logged: tuple[pytest.LogCaptureFixture, str],
+) -> None:
+    """``answer``, the webhook's while something was down: failed, nothing recorded, the kind
+    of failure logged for an operator; then DS's next delivery (or a sync) processes it."""
+    assert answer.status_code == 503 and answer.json() == {"result": "failed"}
+    assert (await stack.services.dossiers.get(number)).status == "failed"
+    assert (await stack.services.offers.get(offer)).status != "applied"
+    assert not await submissions(stack)
+    caplog, kind = logged
+    assert kind in caplog.text
+    answer = await stack.http.post(hook(stack), data=dossier_params(number))
+    assert answer.status_code == 200 and answer.json() == {"result": "processed"}, answer.text
+    assert (await stack.services.offers.get(offer)).status == "applied"
+    assert len(await submissions(stack)) == 1
+
+
 async def test_ds_down_while_processing_fails_then_a_retry_processes(
     stack: Stack,  # noqa: F811 - the fixture imported above
     someone: Someone,  # noqa: F811 - the fixture imported above
@@ -174,17 +195,7 @@ async def test_ds_down_while_processing_fails_then_a_retry_processes(
             answer = await stack.http.post(hook(stack), data=dossier_params(row.number))
         finally:
             stack.swap(up)
-    assert answer.status_code == 503 and answer.json() == {"result": "failed"}
-    assert (await stack.services.dossiers.get(row.number)).status == "failed"
-    assert (await stack.services.offers.get(offer)).status != "applied"
-    assert not await submissions(stack)
-    assert "UpstreamUnavailable" in caplog.text  # the kind of failure, for an operator
-
-    # DS back: DS's next delivery (or a sync) processes it.
-    answer = await stack.http.post(hook(stack), data=dossier_params(row.number))
-    assert answer.status_code == 200 and answer.json() == {"result": "processed"}, answer.text
-    assert (await stack.services.offers.get(offer)).status == "applied"
-    assert len(await submissions(stack)) == 1
+    await failed_then_processed(stack, offer, row.number, answer, (caplog, "UpstreamUnavailable"))
     no_name_in(caplog, someone)
 
 
@@ -204,16 +215,7 @@ async def test_an_agency_failing_while_processing_fails_then_a_retry_processes(
         finally:
             assert (await http.put(faults, json={})).status_code == 200
     # Not recorded on partial data: failed, for DS's next call or a sync.
-    assert answer.status_code == 503 and answer.json() == {"result": "failed"}
-    assert (await stack.services.dossiers.get(row.number)).status == "failed"
-    assert (await stack.services.offers.get(offer)).status != "applied"
-    assert not await submissions(stack)
-    assert "SourceUnavailable" in caplog.text
-
-    answer = await stack.http.post(hook(stack), data=dossier_params(row.number))
-    assert answer.status_code == 200 and answer.json() == {"result": "processed"}, answer.text
-    assert (await stack.services.offers.get(offer)).status == "applied"
-    assert len(await submissions(stack)) == 1
+    await failed_then_processed(stack, offer, row.number, answer, (caplog, "SourceUnavailable"))
     no_name_in(caplog, someone)
 
 
