@@ -62,8 +62,9 @@ class UnknownForm(PrefillError, KeyError):
 
 
 class SourceUnavailable(PrefillError):
-    """Fields the person confirmed came back empty when the form was read again to record
-    the submission: their source failed this time. ``code`` is that failure's (the first
+    """Fields the person confirmed (or, for a dossier, the person-view fields read) came back
+    empty when the person's data was read again to record the submission: their source failed
+    this time. ``code`` is that failure's (the first
     field's): ``UPSTREAM_TIMEOUT``, ``UPSTREAM_UNAVAILABLE``, ``UPSTREAM_INVALID`` or
     ``RATE_LIMITED``, with the wait the source asked for. Nothing is recorded; the same
     submission can be sent again."""

@@ -152,6 +152,7 @@ def prefill(
             message=failed[root].message,
             categories=_categories(root, category_of),
             fields=tuple(left[root]),
+            retry_in=failed[root].retry_in,
         )
         for root in sorted(left)
     )

@@ -82,6 +82,7 @@ class Failure:
 
     code: str
     message: str
+    retry_in: float | None = None  # seconds the source asked to wait (a rate limit), if it did
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class MissingSource:
     message: str
     categories: tuple[str, ...]  # the data categories it belongs to (what to consent to)
     fields: tuple[str, ...]  # the form fields it leaves empty
+    retry_in: float | None = None  # seconds the source asked to wait, if it did
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,13 @@ def apply_submission(
     unconfirmable = [before[i] for i in submission.confirmed if before[i].state in EMPTY_STATES]
     failed = tuple(f.id for f in unconfirmable if f.reason in TRANSIENT_FAILURES)
     if failed:
-        raise SourceUnavailable(failed, str(before[failed[0]].reason))
+        # The longest wait the sources of those fields asked for, if any (the client's retryIn).
+        waits = [
+            m.retry_in
+            for m in filled.missing_sources
+            if m.retry_in is not None and not set(m.fields).isdisjoint(failed)
+        ]
+        raise SourceUnavailable(failed, str(before[failed[0]].reason), max(waits, default=None))
     if unconfirmable:
         raise InvalidValue(unconfirmable[0].id, "nothing to confirm: provide a value")
 

@@ -27,7 +27,6 @@ from prefill import (
     Failure,
     FormDef,
     PrefilledForm,
-    SourceUnavailable,
     Submission,
     apply_submission,
     corrected_facts,
@@ -312,7 +311,9 @@ async def fill_form(
             months=tuple(m for m in resources.months if m.month >= first),
             missing_months=tuple(m for m in resources.missing_months if m >= first),
         )
-    failures = {k: Failure(x.code, x.message) for k, x in view.failures.items() if k in needed}
+    failures = {
+        k: Failure(x.code, x.message, x.retry_in) for k, x in view.failures.items() if k in needed
+    }
     catalogue = rc.catalogue
     categories = {k: catalogue.category_of(k) for k in needed if k in catalogue.fields}
     return view, prefill(form, own, failures, categories)
@@ -339,14 +340,7 @@ async def settle_submission(
     """The person's submission applied to the form as prefilled (``view``, read with
     ``for_eligibility``): recorded and audited (an offer for the form's benefit is then
     applied), and the benefit evaluated again on everything the person declared."""
-    try:
-        validated, changed = apply_submission(form, filled, submission, settled)
-    except SourceUnavailable as exc:
-        # The client's retryIn: the longest wait the failing sources asked for, if any.
-        waits = [x.retry_in for x in view.failures.values() if x.retry_in is not None]
-        if not waits:
-            raise
-        raise SourceUnavailable(exc.fields, exc.code, max(waits)) from None
+    validated, changed = apply_submission(form, filled, submission, settled)
     facts = corrected_facts(form, submission)
     assert view.subjects is not None
     stored = await rc.declarations.record(
