@@ -11,8 +11,7 @@ Durability on SQLite: a rollback journal (``journal_mode=TRUNCATE``) with
 machine (power loss, kernel panic): the last commits before the outage may roll back, and an
 answer already delivered would have lost its entry, which breaks the promise that every
 released answer is logged. ``FULL`` syncs at every commit; group commit pays those syncs once
-per batch, not per entry, and the writer's spool (:mod:`audit.spool`) answers the callers
-after one sync of its own, before the commit's.
+per batch, not per entry.
 
 No memory-mapped file at all: not WAL, whose index (the ``-shm`` file) every connection maps
 into memory, and ``mmap_size=0``. A write through a mapping of a file that can no longer be

@@ -1,22 +1,16 @@
 """The append side of the audit log, with group commit.
 
 Fail-closed (DESIGN §2 step 5): :meth:`AuditLog.append` returns only once its entry is
-durable, and raises :class:`AuditUnavailable` otherwise, so the caller releases nothing.
-Waiting for a commit per access would cost one transaction (and on SQLite its syncs) per
+committed, and raises :class:`AuditUnavailable` otherwise, so the caller releases nothing.
+Waiting for a commit per access would cost one transaction (and on SQLite one fsync) per
 request; instead concurrent callers put their entries on a queue and one writer task appends
 whatever has gathered, up to ``max_batch``, in one transaction, then wakes every caller of
-that batch. Under load batches grow on their own; alone, a caller waits for one batch.
+that batch. Under load batches grow on their own; alone, a caller waits for one commit.
 
-Durable means committed on PostgreSQL; on SQLite, written and synced to the writer's spool
-(:mod:`audit.spool`), with the commit into the chain following under a lock that makes every
-later reader wait for it. If that commit fails, the batch stays in the spool and is chained
-with the next one (or by the next process to start); meanwhile later batches are answered
-only once committed, so a database that stays down fails closed.
-
-If a batch fails before it is durable, every entry of it fails, and none is written: the
-transaction is rolled back whole. A commit whose outcome is unknown (connection lost during
-COMMIT) is reported as a failure: the entry may then exist for an answer that was never
-released, which is the safe side of the doubt.
+If a batch fails, every entry of it fails, and none is written: the transaction is rolled
+back whole. A commit whose outcome is unknown (connection lost during COMMIT) is reported as
+a failure: the entry may then exist for an answer that was never released, which is the safe
+side of the doubt.
 """
 
 from __future__ import annotations
@@ -44,9 +38,7 @@ _Item = tuple[list[Prepared], "asyncio.Future[list[Receipt]]"]
 
 @dataclass(frozen=True)
 class Receipt:
-    """Where an entry landed: its 1-based position in the chain and its leaf hash. (On SQLite,
-    if the commit that follows the spool fails, the entry is chained later at another
-    position; its leaf, which ``verify`` checks, is the same.)"""
+    """Where an entry landed: its 1-based position in the chain and its leaf hash."""
 
     seq: int
     leaf: bytes
@@ -83,9 +75,6 @@ class AuditLog:
         self._task: asyncio.Task[None] | None = None
         self._writer: BatchWriter | None = None
         self._closing = False
-        # Set while nothing queued or being written: what ``settled`` waits for.
-        self._quiet = asyncio.Event()
-        self._quiet.set()
         # The chain as this process last wrote it, and the size of the last checkpoint.
         self._written: tuple[int, bytes] | None = None
         self._checkpointed = 0
@@ -97,15 +86,6 @@ class AuditLog:
         """Start the writer task. Raises :class:`AuditUnavailable` if the database is down."""
         if self._task is not None:
             raise RuntimeError("the audit log is already started")
-        writer = open_writer(self._db, self._synchronous)
-        try:
-            recovered = await writer.start()
-        except BaseException:
-            await writer.aclose()
-            raise
-        if recovered:
-            logger.warning("audit: chained the entries of %d stopped writers' spools", recovered)
-        self._writer = writer
         self._checkpointed = await latest_checkpoint_size(self._db)
         async with self._db.connection() as conn:
             size, head = await read_head(conn)
@@ -115,6 +95,7 @@ class AuditLog:
             # new entry, so that the recovered entries do not wait for the next checkpoint.
             await self._checkpoint((size, head))
         self._checkpointed_at = asyncio.get_running_loop().time()
+        self._writer = open_writer(self._db, self._synchronous)
         self._task = asyncio.create_task(self._run(), name="audit-writer")
 
     async def append(self, entry: AuditEntry) -> Receipt:
@@ -137,15 +118,7 @@ class AuditLog:
         prepared = [Prepared.of(entry, leaf_hash) for entry in entries]
         future: asyncio.Future[list[Receipt]] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((prepared, future))
-        self._quiet.clear()
         return await future
-
-    async def settled(self) -> None:
-        """Wait until every entry appended so far is chained (on SQLite a caller is answered
-        once its entry is durable in the spool, and the commit into the chain may still be
-        running) and the counters ``batches`` and ``appended`` count it."""
-        if self._task is not None and not self._task.done():
-            await self._quiet.wait()
 
     async def checkpoint(self) -> Checkpoint:
         """Sign and store a checkpoint of the chain as the database holds it now, and send it
@@ -168,8 +141,6 @@ class AuditLog:
         try:
             stop = False
             while not stop:
-                if self._queue.empty():
-                    self._quiet.set()
                 try:
                     first = await self._wait()
                 except TimeoutError:
@@ -182,7 +153,6 @@ class AuditLog:
                 await self._checkpoint(self._written)
         finally:
             self._fail_queued()
-            self._quiet.set()
 
     async def _wait(self) -> _Item | None:
         """The next queued item (``None``: stop); TimeoutError when a periodic checkpoint
@@ -216,33 +186,11 @@ class AuditLog:
         if not batch:
             return
         entries = [prepared for group, _ in batch for prepared in group]
-        answered = False
-
-        def answer(size: int, head: bytes) -> None:
-            # Durable: each caller gets its receipt, maybe before the commit ends.
-            nonlocal answered
-            answered = True
-            seq = size - len(entries) + 1
-            for group, future in batch:
-                receipts = [Receipt(seq + offset, p.leaf) for offset, p in enumerate(group)]
-                seq += len(group)
-                # A caller that gave up (cancelled) leaves a done future; its entries stay.
-                if not future.done():
-                    future.set_result(receipts)
-
         try:
             assert self._writer is not None
-            size, head = await self._writer.append(entries, answer)
+            size, head = await self._writer.append(entries)
         except Exception as error:
             # The error's text can quote the statement's values: only its kind is logged.
-            if answered:
-                logger.error(
-                    "audit batch of %d entries durable but not chained (%s): "
-                    "chained with the next batch",
-                    len(entries),
-                    type(error).__name__,
-                )
-                return
             logger.error(
                 "audit batch of %d entries not written (%s)", len(entries), type(error).__name__
             )
@@ -257,8 +205,13 @@ class AuditLog:
                 if not future.done():
                     future.set_exception(AuditUnavailable("the audit log was stopped"))
             raise
-        if not answered:
-            answer(size, head)
+        seq = size - len(entries) + 1
+        for group, future in batch:
+            receipts = [Receipt(seq + offset, p.leaf) for offset, p in enumerate(group)]
+            seq += len(group)
+            # A caller that gave up (cancelled) leaves a done future; its entries stay written.
+            if not future.done():
+                future.set_result(receipts)
         self._written = (size, head)
         self.batches += 1
         self.appended += len(entries)

@@ -35,7 +35,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -49,7 +48,6 @@ from audit.database import AuditDatabase
 from audit.entry import AuditEntry
 from audit.errors import InvalidEntry
 from audit.ledger import checkpoint_from_row, read_head
-from audit.spool import stopped
 
 CHUNK = 2000
 _COLUMNS = (
@@ -295,22 +293,3 @@ def _check_end(walk: _Walk, checkpoints: list[Checkpoint], head_size: int, head:
         )
     if head != walk.head:
         raise _Problem(None, "the head of the log does not match its last entry")
-
-
-async def unchained(db: AuditDatabase, database_file: Path | None) -> int:
-    """How many entries stopped writers left in their spools (answered, durable, not yet in
-    the chain: the next writer to start chains them); 0 on PostgreSQL, which has no spool."""
-    if database_file is None:
-        return 0
-    ids: set[str] = set()
-    for record in stopped(database_file):
-        try:
-            ids.add(AuditEntry.from_canonical(record).id)
-        except InvalidEntry:
-            continue  # counted by nobody: the next start refuses it loudly
-    if not ids:
-        return 0
-    async with db.connection() as conn:
-        query = select(tables.entries.c.id).where(tables.entries.c.id.in_(sorted(ids)))
-        present = {row.id for row in (await conn.execute(query)).all()}
-    return len(ids - present)

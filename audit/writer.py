@@ -4,14 +4,10 @@ The append is on every request's path (the answer waits for it), so it avoids th
 driver layers where they cost most:
 
 - SQLite: the sqlite3 connection itself, used by one dedicated thread. The whole batch —
-  ``BEGIN``, read the head, insert, move the head, write the spool, ``COMMIT`` — is one hop to
-  that thread, instead of one hop per statement through the async driver. The callers are
-  woken as soon as the batch is durable in the writer's spool (:mod:`audit.spool`: one
-  ``fdatasync``), before the commit's five syncs; the write lock, taken before the spool write
-  and held until the commit ends, keeps every later reader waiting for that commit.
+  ``BEGIN IMMEDIATE``, read the head, insert, move the head, ``COMMIT`` (fsync) — is one hop
+  to that thread, instead of one hop per statement through the async driver.
 - PostgreSQL: the pooled connection's own asyncpg connection, with statements asyncpg
-  prepares once; every replica queues on ``SELECT … FOR UPDATE`` of the head row. The callers
-  are woken once the transaction is committed.
+  prepares once; every replica queues on ``SELECT … FOR UPDATE`` of the head row.
 
 Both write exactly what the Core table definitions describe (:mod:`audit.tables`); readers
 and ``verify`` keep using SQLAlchemy.
@@ -20,49 +16,26 @@ and ``verify`` keep using SQLAlchemy.
 from __future__ import annotations
 
 import asyncio
-import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from audit import tables
-from audit.chain import leaf_hash, next_head
+from audit.chain import next_head
 from audit.database import AuditDatabase
-from audit.entry import AuditEntry
 from audit.ledger import Prepared
-from audit.spool import Spool, recover
 from database import configure_sqlite
-
-logger = logging.getLogger("audit")
 
 # SQLite only. FULL: a commit survives a power cut (one fsync per batch). NORMAL: it survives
 # the process being killed, not a power cut; far cheaper where fsync is slow (see docs/audit.md).
 Synchronous = Literal["FULL", "NORMAL"]
 
 
-# Called with the chain's (size, head) once the batch is durable, maybe before it is committed.
-Durable = Callable[[int, bytes], None]
-
-
 class BatchWriter(Protocol):
-    async def start(self) -> int:
-        """Get ready to append; chain what stopped writers left durable but unchained, and
-        return how many of their spools were recovered."""
-        ...
-
-    async def append(
-        self, batch: Sequence[Prepared], durable: Durable | None = None
-    ) -> tuple[int, bytes]:
-        """Append after the current head in one transaction; the new (size, head).
-
-        ``durable`` is called on the event loop as soon as the batch would survive a crash:
-        possibly before this returns, in which case a failure of the commit that follows
-        raises here while the batch stays durable, and is chained by a later append (or by
-        the next writer's ``start``) instead of being lost.
-        """
+    async def append(self, batch: Sequence[Prepared]) -> tuple[int, bytes]:
+        """Append after the current head in one transaction; the new (size, head)."""
         ...
 
     async def aclose(self) -> None: ...
@@ -103,9 +76,7 @@ def _sqlite_time(value: datetime) -> str:
 class SqliteWriter:
     """The batch is written through the sqlite3 connection itself, in its own thread."""
 
-    def __init__(
-        self, db: AuditDatabase, synchronous: Synchronous = "FULL", *, spool: bool = True
-    ) -> None:
+    def __init__(self, db: AuditDatabase, synchronous: Synchronous = "FULL") -> None:
         self._synchronous = synchronous
         path = db.engine.url.database
         if not path:
@@ -117,26 +88,10 @@ class SqliteWriter:
         marks = ", ".join("?" for _ in columns)
         self._insert = f"INSERT INTO audit_entries ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
         self._columns = columns
-        self._use_spool = spool
-        self._spool: Spool | None = None
-        # Durable in the spool, callers answered, commit failed: chained by the next append.
-        self._unchained: list[Prepared] = []
 
-    async def start(self) -> int:
+    async def append(self, batch: Sequence[Prepared]) -> tuple[int, bytes]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._start)
-
-    async def append(
-        self, batch: Sequence[Prepared], durable: Durable | None = None
-    ) -> tuple[int, bytes]:
-        loop = asyncio.get_running_loop()
-        signal = None
-        if durable is not None:
-
-            def signal(size: int, head: bytes) -> None:
-                loop.call_soon_threadsafe(durable, size, head)
-
-        return await loop.run_in_executor(self._thread, self._append, batch, signal)
+        return await loop.run_in_executor(self._thread, self._append, batch)
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -146,71 +101,13 @@ class SqliteWriter:
             self._conn = conn
         return self._conn
 
-    def _start(self) -> int:
-        recovered = recover(Path(self._path), self._chain_recovered)
-        if self._use_spool and self._spool is None:
-            self._spool = Spool.create(Path(self._path))
-        return recovered
-
-    def _chain_recovered(self, records: list[bytes]) -> None:
-        batch = [Prepared(AuditEntry.from_canonical(r), r, leaf_hash(r)) for r in records]
+    def _append(self, batch: Sequence[Prepared]) -> tuple[int, bytes]:
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            self._insert_after_head(conn, self._missing(conn, batch))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-
-    def _append(self, batch: Sequence[Prepared], signal: Durable | None) -> tuple[int, bytes]:
-        conn = self._connection()
-        # Callers are answered before the commit only while every earlier batch is chained:
-        # once a commit fails, the next ones wait for theirs (the spool is a bridge of one
-        # batch, not a second log), and the gateway fails closed if the database stays down.
-        early = signal is not None and self._spool is not None and not self._unchained
-        # EXCLUSIVE from the start when answering early, so that no reader can start between
-        # the answer and the end of the commit and miss the entry.
-        conn.execute("BEGIN EXCLUSIVE" if early else "BEGIN IMMEDIATE")
-        answered = False
-        try:
-            items = [*self._missing(conn, self._unchained), *batch]
-            size, head = self._insert_after_head(conn, items)
-            if self._spool is not None:
-                self._spool.write([item.canonical for item in items])
-            if early:
-                assert signal is not None
-                signal(size, head)
-                answered = True
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if answered:
-                # Durable in the spool and already released: chained by the next append.
-                self._unchained = items
-            raise
-        self._unchained = []
-        return size, head
-
-    def _missing(self, conn: sqlite3.Connection, batch: Sequence[Prepared]) -> list[Prepared]:
-        """``batch`` without the entries the log holds already (a commit reported failed
-        that went through, or a spool recovered twice)."""
-        if not batch:
-            return []
-        marks = ", ".join("?" for _ in batch)
-        query = f"SELECT id FROM audit_entries WHERE id IN ({marks})"  # noqa: S608
-        present = {row[0] for row in conn.execute(query, [p.entry.id for p in batch])}
-        return [p for p in batch if p.entry.id not in present]
-
-    def _insert_after_head(
-        self, conn: sqlite3.Connection, batch: Sequence[Prepared]
-    ) -> tuple[int, bytes]:
-        size, head = conn.execute("SELECT size, head FROM audit_head WHERE id = 1").fetchone()
-        rows, head = _rows(int(size) + 1, bytes(head), batch)
-        size = int(size) + len(rows)
-        if rows:
+            size, head = conn.execute("SELECT size, head FROM audit_head WHERE id = 1").fetchone()
+            rows, head = _rows(int(size) + 1, bytes(head), batch)
+            size = int(size) + len(rows)
             conn.executemany(
                 self._insert,
                 [
@@ -219,22 +116,14 @@ class SqliteWriter:
                 ],
             )
             conn.execute("UPDATE audit_head SET size = ?, head = ? WHERE id = 1", (size, head))
-        return size, bytes(head)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return size, head
 
     def _close(self) -> None:
-        if self._unchained:
-            try:
-                self._append([], None)
-            except Exception as error:
-                # Left in the spool: the next writer to start chains them.
-                logger.error(
-                    "%d audit entries left unchained in the spool (%s)",
-                    len(self._unchained),
-                    type(error).__name__,
-                )
-        if self._spool is not None:
-            self._spool.close(remove=not self._unchained)
-            self._spool = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -260,13 +149,7 @@ class PostgresWriter:
         self._columns = columns
         self._move_head = f"UPDATE {prefix}audit_head SET size = $1, head = $2 WHERE id = 1"  # noqa: S608
 
-    async def start(self) -> int:
-        return 0
-
-    async def append(
-        self, batch: Sequence[Prepared], durable: Durable | None = None
-    ) -> tuple[int, bytes]:
-        # Durable once committed: the caller is answered when this returns.
+    async def append(self, batch: Sequence[Prepared]) -> tuple[int, bytes]:
         async with self._db.connection() as conn:
             raw = await conn.get_raw_connection()
             pg: Any = raw.driver_connection

@@ -1,16 +1,14 @@
-"""``python -m bench.audit_commit``: what one SQLite commit of one audit entry costs, by mode,
-and when its caller is answered.
+"""``python -m bench.audit_commit``: what one SQLite commit of one audit entry costs, by mode.
 
-At concurrency 1 every access has a batch of its own (group commit has nothing to group).
-This measures one append alone, through the product's own writer
-(:class:`audit.writer.SqliteWriter`: ``BEGIN``, read the head, insert the entry, move the head,
-``COMMIT``, in the writer's thread), on a log migrated by the product and filled with
-``--preload`` entries first so that the indexes have their depth, for each of these settings:
+At concurrency 1 every access waits for a commit of its own (group commit has nothing to
+group), so this commit is on the path of every answer. This measures it alone, through the
+product's own writer (:class:`audit.writer.SqliteWriter`: ``BEGIN IMMEDIATE``, read the head,
+insert the entry, move the head, ``COMMIT``, in the writer's thread), on a log migrated by the
+product and filled with ``--preload`` entries first so that the indexes have their depth, for
+each of these settings of the writer's connection:
 
-- the product: the writer's spool (:mod:`audit.spool`) synced before the ``COMMIT``, the caller
-  answered then; ``TRUNCATE`` + ``FULL`` for the commit that follows;
-- ``TRUNCATE`` + ``FULL`` without the spool: the commit the caller waited for before the
-  spool (docs/audit.md): a rollback journal, every commit durable across a power cut;
+- ``TRUNCATE`` + ``FULL``: the product's setting (docs/audit.md): a rollback journal, every
+  commit durable across a power cut;
 - ``TRUNCATE`` + ``NORMAL``: ``UNEFOIS_AUDIT_SQLITE_SYNC=normal`` (survives the process being
   killed, not a power cut);
 - ``PERSIST`` + ``FULL``: the journal kept and its header zeroed instead of truncated;
@@ -23,8 +21,7 @@ This measures one append alone, through the product's own writer
 
 Each setting runs ``--rounds`` times, in rotated order, on a fresh file; the cells are medians
 over rounds of each round's p50 / p90 of one ``append`` as the caller sees it, and of the
-process CPU per commit (``time.process_time``: the writer's thread included). "answered" is
-when the caller is woken (the spool synced, with the spool; the commit done, without it).
+process CPU per commit (``time.process_time``: the writer's thread included).
 """
 
 from __future__ import annotations
@@ -55,12 +52,10 @@ class Setting:
     journal: str
     synchronous: str
     indexes: bool = True
-    spool: bool = False
 
 
 SETTINGS = (
-    Setting("product: spool, then TRUNCATE, FULL", "TRUNCATE", "FULL", spool=True),
-    Setting("TRUNCATE, FULL, no spool", "TRUNCATE", "FULL"),
+    Setting("product: TRUNCATE, FULL", "TRUNCATE", "FULL"),
     Setting("TRUNCATE, NORMAL", "TRUNCATE", "NORMAL"),
     Setting("PERSIST, FULL", "PERSIST", "FULL"),
     Setting("TRUNCATE, FULL, no secondary index", "TRUNCATE", "FULL", indexes=False),
@@ -75,8 +70,6 @@ class Round:
     p50_ms: float
     p90_ms: float
     cpu_ms: float
-    answered_p50_ms: float
-    answered_p90_ms: float
 
 
 class _SettingWriter(SqliteWriter):
@@ -120,37 +113,25 @@ async def _round(setting: Setting, preload: int, commits: int) -> Round:
                 _drop_secondary_indexes(path)
             writer = _SettingWriter(db, setting)
             try:
-                if setting.spool:
-                    await writer.start()
                 for start in range(0, preload, 500):
                     await writer.append([_prepared(n) for n in range(start, start + 500)])
                 batches = [[_prepared(preload + n)] for n in range(commits)]
-                latencies: list[float] = []
-                answered: list[float] = []
+                latencies = []
                 cpu = time.process_time()
                 for batch in batches:
                     started = time.perf_counter()
-
-                    def answer(_size: int, _head: bytes, started: float = started) -> None:
-                        answered.append(time.perf_counter() - started)
-
-                    await writer.append(batch, answer if setting.spool else None)
+                    await writer.append(batch)
                     latencies.append(time.perf_counter() - started)
-                    if not setting.spool:
-                        answered.append(latencies[-1])
                 cpu = time.process_time() - cpu
             finally:
                 await writer.aclose()
         finally:
             await db.aclose()
     latencies.sort()
-    answered.sort()
     return Round(
         p50_ms=latencies[len(latencies) // 2] * 1000,
         p90_ms=latencies[int(len(latencies) * 0.9)] * 1000,
         cpu_ms=cpu / commits * 1000,
-        answered_p50_ms=answered[len(answered) // 2] * 1000,
-        answered_p90_ms=answered[int(len(answered) * 0.9)] * 1000,
     )
 
 
@@ -165,28 +146,22 @@ async def run(preload: int, commits: int, rounds: int) -> dict[Setting, list[Rou
 
 
 def report(results: dict[Setting, list[Round]], command: str) -> str:
-    base = statistics.median(r.answered_p50_ms for r in results[SETTINGS[0]])
+    base = statistics.median(r.p50_ms for r in results[SETTINGS[0]])
     lines = [
-        "# Audit log: one SQLite append of one entry, by journal and sync mode",
+        "# Audit log: one SQLite commit of one entry, by journal and sync mode",
         "",
         f"Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} · machine: {dict(machine())}",
         "",
         f"Command: `{command}` (see the module's docstring for what each row sets)",
         "",
-        "| setting | answered p50 ms | answered p90 ms | committed p50 ms | committed p90 ms "
-        "| CPU ms/commit | answered p50 vs the product's |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| setting | p50 ms | p90 ms | CPU ms/commit | p50 vs the product's |",
+        "|---|---:|---:|---:|---:|",
     ]
     for setting, rounds in results.items():
-        a50 = statistics.median(r.answered_p50_ms for r in rounds)
-        a90 = statistics.median(r.answered_p90_ms for r in rounds)
         p50 = statistics.median(r.p50_ms for r in rounds)
         p90 = statistics.median(r.p90_ms for r in rounds)
         cpu = statistics.median(r.cpu_ms for r in rounds)
-        lines.append(
-            f"| {setting.label} | {a50:.2f} | {a90:.2f} | {p50:.2f} | {p90:.2f} | {cpu:.2f} "
-            f"| {a50 - base:+.2f} |"
-        )
+        lines.append(f"| {setting.label} | {p50:.2f} | {p90:.2f} | {cpu:.2f} | {p50 - base:+.2f} |")
     return "\n".join(lines) + "\n"
 
 

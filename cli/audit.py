@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TextIO
 
 import orjson
-from sqlalchemy.engine import make_url
 
 from audit import (
     AuditError,
@@ -37,7 +36,6 @@ from audit import (
 )
 from audit.checkpoint import Checkpoint
 from audit.status import record_verification
-from audit.verify import unchained
 from audit.witness import read_checkpoints
 from runtime import Services
 from runtime.audit_wiring import PUBLIC_KEY_FILE, witness_path
@@ -114,13 +112,6 @@ def _trusted(settings: Settings, args: argparse.Namespace) -> list[Checkpoint]:
     return found
 
 
-def _sqlite_file(url: str) -> Path | None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    return Path(parsed.database)
-
-
 async def _verify(settings: Settings, args: argparse.Namespace, url: str, stdout: TextIO) -> int:
     key_files = list(args.public_key) or [settings.data_dir / PUBLIC_KEY_FILE]
     try:
@@ -135,7 +126,6 @@ async def _verify(settings: Settings, args: argparse.Namespace, url: str, stdout
         return _failure(stdout, str(error))
     try:
         report = await verify(db, public_keys(*keys), trusted=trusted, grace=grace)
-        unchained_count = await unchained(db, _sqlite_file(url))
     finally:
         await db.aclose()
     recorded = await _record(settings, url, report) if args.record else False
@@ -150,8 +140,6 @@ async def _verify(settings: Settings, args: argparse.Namespace, url: str, stdout
             "position": report.position,
             "problem": report.problem,
             "recorded": recorded,
-            # Answered before a stop, durable in a spool, chained at the next start.
-            "unchained": unchained_count,
         },
     )
     return 0 if report.ok else 1

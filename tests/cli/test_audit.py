@@ -172,21 +172,3 @@ def test_verify_records_its_result_for_the_chain_status_when_asked(
     assert (code, report["recorded"]) == (0, True)
     last = asyncio.run(status())
     assert last is not None and (last.ok, last.size) == (True, 20)  # type: ignore[attr-defined]
-
-
-def test_verify_counts_the_entries_a_stopped_gateway_left_unchained(
-    data_dir: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from audit.spool import Spool
-
-    code, report = _verify(capsys)
-    assert (code, report["unchained"]) == (0, 0)
-    # A writer killed after answering, before its commit: its spool, its lock released.
-    spool = Spool.create(data_dir / "unefois.db")
-    spool.write([make_entry(5).canonical(), make_entry(100).canonical()])  # 5 is chained
-    spool.close(remove=False)
-    code, report = _verify(capsys)
-    assert (code, report["ok"], report["size"], report["unchained"]) == (0, True, 20, 1)
-    _fill(data_dir, 0)  # the next process to open the log chains it
-    code, report = _verify(capsys)
-    assert (code, report["size"], report["unchained"]) == (0, 21, 0)
