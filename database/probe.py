@@ -13,6 +13,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+_LOCKED = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
 
 class SqliteProbe:
     def __init__(self, file: Path) -> None:
@@ -24,8 +26,11 @@ class SqliteProbe:
         try:
             connection = self._connection or self._open()
             row = connection.execute(sql).fetchone()
-        except sqlite3.Error:
-            self.close()  # reopened at the next read: the file may have been replaced
+        except sqlite3.Error as error:
+            # A lock is the usual answer while a writer commits: the connection stays good.
+            # Anything else and the file may have been replaced: reopened at the next read.
+            if getattr(error, "sqlite_errorcode", None) not in _LOCKED:
+                self.close()
             return None
         return None if row is None else row[0]
 

@@ -32,12 +32,15 @@ def test_a_writer_holding_the_file_gets_none_at_once(tmp_path: Path) -> None:
     assert probe.scalar("SELECT version FROM v") == 7
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("BEGIN EXCLUSIVE")
+    opened = probe._connection
     try:
         assert probe.scalar("SELECT version FROM v") is None
+        assert probe._connection is opened  # a lock is no reason to reopen the file
     finally:
         writer.execute("ROLLBACK")
         writer.close()
     assert probe.scalar("SELECT version FROM v") == 7
+    assert probe._connection is opened
 
 
 def test_a_missing_file_is_none_and_never_created(tmp_path: Path) -> None:
