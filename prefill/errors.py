@@ -23,6 +23,7 @@ from __future__ import annotations
 
 class PrefillError(Exception):
     code = "INTERNAL"
+    retry_in: float | None = None  # seconds to wait before sending again, when a source said
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -76,7 +77,7 @@ class SourceUnavailable(PrefillError):
         )
         self.code = code
         self.fields = fields
-        self.retry_in = retry_in  # seconds the source asked to wait (a rate limit), if it did
+        self.retry_in = retry_in  # what the source asked to wait (a rate limit), if it did
         self.field = ", ".join(fields)  # as InvalidInput's: what a log may name
 
 

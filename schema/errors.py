@@ -30,7 +30,7 @@ from connectors import ConnectorError
 from eligibility import EligibilityError
 from exchange import ExchangeError
 from policies import PolicyError
-from prefill import PrefillError, SourceUnavailable
+from prefill import PrefillError
 from store import ConsentNotFound, StoreError
 
 log = logging.getLogger(__name__)
@@ -83,9 +83,9 @@ def client_error(exc: BaseException) -> ClientError | None:
     if isinstance(exc, ConnectorError):
         code = _CONNECTOR_CODES.get(exc.code, exc.code)
         found = ClientError(code, exc.message, exc.provider, exc.retry_in)
-    elif isinstance(exc, SourceUnavailable):
+    elif isinstance(exc, PrefillError):
         found = ClientError(exc.code, str(exc), retry_in=exc.retry_in)
-    elif isinstance(exc, EligibilityError | PrefillError):
+    elif isinstance(exc, EligibilityError):
         found = ClientError(exc.code, str(exc))
     elif isinstance(exc, ConsentNotFound):
         found = ClientError("NOT_FOUND", "no such consent")
