@@ -26,6 +26,12 @@ def _c(text: str, article: str, code: str, code_short: str) -> Criterion:
     return Criterion(text, f"{code_short} art. {article}", legifrance(article, code))
 
 
+# Where the CSS ceiling in force comes from: sources cited beside the rules, not rules.
+CITATIONS = tuple(
+    Criterion("Plafond de ressources en vigueur.", title, href)
+    for title, href in CSS_CEILING_SOURCES
+)
+
 CRITERIA: dict[str, tuple[Criterion, ...]] = {
     "rsa": (
         _c(
@@ -50,7 +56,13 @@ CRITERIA: dict[str, tuple[Criterion, ...]] = {
             _CASF,
             "CASF",
         ),
-        _c("Ressources prises en compte.", "L262-3", _CASF, "CASF"),
+        _c(
+            "Toutes les ressources du foyer sont prises en compte, sauf celles qu'un décret "
+            "exclut.",
+            "L262-3",
+            _CASF,
+            "CASF",
+        ),
     ),
     "ppa": (
         _c(
@@ -66,7 +78,14 @@ CRITERIA: dict[str, tuple[Criterion, ...]] = {
             _CSS,
             "CSS",
         ),
-        _c("Calcul de la prime.", "L842-3", _CSS, "CSS"),
+        _c(
+            "La prime est égale à un montant forfaitaire, augmenté d'une part des revenus "
+            "d'activité et d'une bonification pour chaque travailleur, diminué des ressources "
+            "du foyer.",
+            "L842-3",
+            _CSS,
+            "CSS",
+        ),
     ),
     "css": (
         _c(
@@ -83,7 +102,7 @@ CRITERIA: dict[str, tuple[Criterion, ...]] = {
             _CSS,
             "CSS",
         ),
-        *(Criterion("Plafond de ressources en vigueur.", t, h) for t, h in CSS_CEILING_SOURCES),
+        *CITATIONS,
     ),
     "aspa": (
         _c(

@@ -447,7 +447,7 @@ class CampaignRunner:
             "benefit_to": BENEFIT_TO.get(result.benefit, result.benefit),
             "benefit_short": BENEFIT_SHORT.get(result.benefit, result.benefit),
             "monthly_amount": result.monthly_amount,
-            "criteria": [c.text for c in result.criteria],
+            "criteria": wording.reasons(result),
             "data_used": wording.data_used(result.inputs),
             "form": form,
             # The links name the offer (a random id), never the person.

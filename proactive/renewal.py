@@ -402,7 +402,7 @@ class RenewalRunner:
         amount = result.monthly_amount if result is not None else None
         evidence: dict[str, Any] = {
             "renewal": reason,
-            "criteria": [c.text for c in result.criteria] if result else [],
+            "criteria": wording.reasons(result) if result else [],
             "inputs": [{"name": i.name, "agency": i.agency} for i in result.inputs]
             if result
             else [],
@@ -432,7 +432,7 @@ class RenewalRunner:
             "benefit_to": BENEFIT_TO[BENEFIT],
             "benefit_short": BENEFIT_SHORT[BENEFIT],
             "monthly_amount": amount,
-            "criteria": [c.text for c in result.criteria],
+            "criteria": wording.reasons(result),
             "data_used": _data_used(result),
             "form": FORM,
             # The links name the offer (a random id), never the person.
