@@ -173,3 +173,25 @@ def test_the_worker_is_started_by_the_cli_it_names() -> None:
     assert command[0] == "unefois"  # the image's console script, cli.main:main
     args = parser().parse_args(command[1:])
     assert args.command == "worker" and args.processes >= 1 and args.threads >= 1
+
+
+def test_every_secret_the_agencies_file_names_is_mounted_and_made_by_the_guide() -> None:
+    # A `_FILE` naming a file no replica has stops every replica at start.
+    example = (ROOT / "deploy" / "agencies.env.example").read_text(encoding="utf-8")
+    named = set(re.findall(r"^UNEFOIS_\w+_FILE=/run/secrets/(\S+)$", example, re.M))
+    assert {"franceconnect-client-secret", "agent-connect-client-secret", "sms-token"} <= named
+    document = _compose()
+    guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    for service in (*REPLICAS, "worker"):
+        mounted = set(document["services"][service]["secrets"])
+        assert named <= mounted, (service, named - mounted)
+    for name in named:
+        assert document["secrets"][name]["file"] == f"deploy/secrets/{name}", name
+        assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", guide), name
+
+
+def test_replicas_and_worker_read_the_operators_policy_catalogue() -> None:
+    services = _compose()["services"]
+    for service in (*REPLICAS, "worker"):
+        where = services[service]["environment"]["UNEFOIS_POLICIES_DIR"]
+        assert f"./deploy/policies:{where}:ro" in services[service]["volumes"], service
