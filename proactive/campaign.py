@@ -411,9 +411,7 @@ class CampaignRunner:
             summary.offers_resumed += 1
         else:
             summary.offers_created += 1
-        if result.monthly_amount is None:
-            # No amount to announce: the offer waits for an agent to look at it.
-            return
+        # Entitled whatever the data nobody holds: told too, the amount left to the claim.
         payload = self._payload(result, offer, form)
         told = channels(fetched.contact, fetched.data)
         if not told:
@@ -444,6 +442,7 @@ class CampaignRunner:
 
     def _payload(self, result: BenefitResult, offer: Offer, form: str) -> dict[str, Any]:
         return {
+            "benefit": result.benefit,
             "benefit_to": BENEFIT_TO.get(result.benefit, result.benefit),
             "benefit_short": BENEFIT_SHORT.get(result.benefit, result.benefit),
             "monthly_amount": result.monthly_amount,

@@ -321,7 +321,7 @@ class RenewalRunner:
                 summary.errors += 1
                 reason = "agency_error"
         log.info("renewal replaced by an invitation: %s", reason)
-        await self._invite(fetched, result, month, context.object, reason, summary)
+        await self._invite(fetched, result, month, end, context.object, reason, summary)
 
     async def _renew(
         self,
@@ -394,6 +394,7 @@ class RenewalRunner:
         fetched: _Fetched,
         result: BenefitResult | None,
         month: str,
+        end: date,
         campaign_id: str,
         reason: str,
         summary: Summary,
@@ -402,7 +403,7 @@ class RenewalRunner:
         amount = result.monthly_amount if result is not None else None
         evidence: dict[str, Any] = {
             "renewal": reason,
-            "criteria": wording.reasons(result) if result else [],
+            "criteria": [c.text for c in result.criteria] if result else [],
             "inputs": [{"name": i.name, "agency": i.agency} for i in result.inputs]
             if result
             else [],
@@ -425,14 +426,16 @@ class RenewalRunner:
             summary.invitation_skipped += 1
             return
         summary.invited += 1
-        if amount is None or result is None:
-            # No amount to announce: the offer waits for an agent to look at it.
-            return
+        # Whatever the doubt, the person is told their right ends and how to keep it; the
+        # participation only when it is known.
         payload = {
+            "benefit": BENEFIT,
+            "renewal_end": french_date(end),
+            "renewal_ended": end < self._clock().date(),
             "benefit_to": BENEFIT_TO[BENEFIT],
             "benefit_short": BENEFIT_SHORT[BENEFIT],
             "monthly_amount": amount,
-            "criteria": wording.reasons(result),
+            "criteria": wording.reasons(result) if result else [],
             "data_used": _data_used(result),
             "form": FORM,
             # The links name the offer (a random id), never the person.

@@ -41,7 +41,8 @@ STATUSES: tuple[OfferStatus, ...] = get_args(OfferStatus)
 
 # Without an expiry from the early states an offer nobody opens would stay open for ever.
 _NEXT: dict[str, frozenset[str]] = {
-    "detected": frozenset({"notified", "expired", "obsolete"}),
+    # Applied for from the citizen space, where a person nobody could write to finds it.
+    "detected": frozenset({"notified", "applied", "expired", "obsolete"}),
     "notified": frozenset({"opened", "applied", "declined", "expired", "obsolete"}),
     "opened": frozenset({"applied", "declined", "expired", "obsolete"}),
     "applied": frozenset(),
@@ -255,15 +256,16 @@ class OfferStore:
         return _offer(row)
 
     async def applied(self, person: str, benefit: str, at: datetime) -> int:
-        """The person applied for ``benefit`` (a prefilled form was submitted): their offers
-        for it that were notified or opened become ``applied``. Returns how many did."""
+        """The person applied for ``benefit`` (a prefilled form was submitted): their open
+        offers for it (detected, notified or opened) become ``applied``. Returns how many
+        did."""
         async with self._database.transaction() as conn:
             result = await conn.execute(
                 update(offers)
                 .where(
                     offers.c.person == person,
                     offers.c.benefit == benefit,
-                    offers.c.status.in_(("notified", "opened")),
+                    offers.c.status.in_(OPEN),
                 )
                 .values(status="applied", decided_at=_aware(at, "at"))
             )

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from exchange.consents import MAX_VALIDITY, Consent
+from proactive.notifications.rendering import french_date
 from store import Offer
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -19,11 +20,11 @@ _MONTHS = (
 
 # An offer's status as the person reads it, and the DSFR badge that shows it.
 OFFER_STATES: dict[str, tuple[str, str]] = {
-    "detected": ("Détectée", "fr-badge--info"),
+    "detected": ("Proposée", "fr-badge--info"),
     "notified": ("Envoyée", "fr-badge--new"),
     "opened": ("Ouverte", "fr-badge--new"),
     "applied": ("Demandée", "fr-badge--success"),
-    "declined": ("Refusée", "fr-badge--warning"),
+    "declined": ("Ne vous concerne pas, d'après vous", "fr-badge--warning"),
     "expired": ("Expirée", "fr-badge--error"),
     "obsolete": ("Sans objet (votre situation a changé)", "fr-badge--info"),
 }
@@ -55,7 +56,8 @@ DURATIONS = (
 
 
 def day(value: date) -> str:
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    """``"1er juillet 2026"``, ``"2 juillet 2026"``, as the messages write it."""
+    return french_date(value)
 
 
 def month(value: str) -> str:
@@ -116,9 +118,13 @@ def dossier_outcome(outcome: Mapping[str, Any] | None) -> list[str]:
         status, amount = result.get("status"), result.get("monthly_amount")
         if status == "ELIGIBLE" and isinstance(amount, int | float):
             euros = f"{amount:,.2f}".replace(",", "\u202f").replace(".", ",")
-            sentences.append(
-                f"{name} : environ {euros} € par mois d'après ce que vous avez déclaré."
-            )
+            if result.get("benefit") != "css":
+                said = f"environ {euros} € par mois"
+            elif round(amount, 2) == 0:
+                said = "gratuite pour vous"  # the CSS's amount is what the person pays
+            else:
+                said = f"une participation d'environ {euros} € par mois"
+            sentences.append(f"{name} : {said} d'après ce que vous avez déclaré.")
         elif status == "ELIGIBLE":
             sentences.append(f"{name} : vous y auriez droit d'après ce que vous avez déclaré.")
         elif status == "NOT_ELIGIBLE":

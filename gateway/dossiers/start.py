@@ -49,6 +49,7 @@ from schema.eligibility import ELIGIBILITY_FIELDS
 from schema.prefill import fill_form
 from store import Offer, StoreError
 from store.dossiers import DossierLink
+from store.offers import OPEN as OFFERS_OPEN
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ Clock = Callable[[], datetime]
 DOSSIERS = "/mon-espace/demandes"  # /mon-espace/demandes/<form>: the citizen space's session
 TEMPLATE = "offres/preremplir.html"
 CONSENT_DAYS = 90  # the consent covers reading the data again when the person submits
-OPEN = frozenset({"notified", "opened"})
+# A detected offer too: nobody could be written to, but the person found it in their space.
+OPEN = frozenset(OFFERS_OPEN)
 
 
 def dossier_path(form: str) -> str:

@@ -5,7 +5,13 @@ A message's payload (stored in the outbox) carries what the templates need:
 - ``benefit_to``: the benefit as it follows "vous avez droit" ("au revenu de solidarité
   active (RSA)", "à la prime d'activité"): French articles depend on the benefit;
 - ``benefit_short``: the same, as short as it stays clear ("au RSA"), for text messages;
-- ``monthly_amount``: the estimated amount in euros per month;
+- ``benefit``: the benefit's id (``rsa``, ``css``…), and ``monthly_amount``: the estimated
+  amount in euros per month, None when it depends on data nobody holds. For the CSS it is
+  what the person would pay (0: free), not what they would get: the templates say so through
+  ``amount_sentence`` and ``amount_short`` (:func:`amount_sentence`), never the bare figure;
+- ``renewal_end``: for an invitation to renew a right that could not be renewed
+  automatically, the day it ends, in words (the message then speaks of that right), and
+  ``renewal_ended`` when that day is past;
 - ``criteria``: why we think so, each in plain words ("vos revenus des 3 derniers mois sont
   bas");
 - ``data_used``: ``[{"category": "revenus déclarés", "agency": "DGFiP"}, ...]``;
@@ -65,12 +71,48 @@ class Rendered:
 
 
 def euros(amount: float) -> str:
-    """``1234.6`` → ``"1 235 euros"``: whole euros read better, and it is an estimate."""
-    return f"{round(amount):,d}".replace(",", " ") + " euros"
+    """``1234.6`` → ``"1 235 euros"``: whole euros read better, and it is an estimate;
+    ``"1 euro"`` (French puts the plural from 2)."""
+    whole = round(amount)
+    return f"{whole:,d}".replace(",", " ") + (" euro" if abs(whole) < 2 else " euros")
 
 
 def french_date(day: date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    """``"1er juillet 2026"``, ``"2 juillet 2026"``: the first of a month is an ordinal."""
+    first = "1er" if day.day == 1 else str(day.day)
+    return f"{first} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def amount_sentence(benefit: str | None, amount: float | None) -> str:
+    """What a letter or an e-mail says of the amount: an estimate of what the person would
+    receive, or for the CSS of what they would pay; or that it will be calculated."""
+    if benefit == "css":
+        if amount is None:
+            return (
+                "Votre participation éventuelle dépend d'informations que nous n'avons pas : "
+                "elle sera calculée après votre demande."
+            )
+        if round(amount) == 0:
+            return "Elle serait gratuite pour vous."
+        return (
+            f"Elle vous coûterait environ {euros(amount)} par mois "
+            "(une participation qui dépend de l'âge des membres du foyer)."
+        )
+    if amount is None:
+        return (
+            "Son montant dépend d'informations que nous n'avons pas : "
+            "il sera calculé après votre demande."
+        )
+    return f"Nous estimons son montant à environ {euros(amount)} par mois."
+
+
+def amount_short(benefit: str | None, amount: float | None) -> str:
+    """The same in a text message, after the benefit's name: ``", environ 573 euros/mois"``."""
+    if amount is None:
+        return ""
+    if benefit == "css":
+        return ", gratuite" if round(amount) == 0 else f", pour {euros(amount)}/mois"
+    return f", environ {euros(amount)}/mois"
 
 
 class Renderer:
@@ -95,9 +137,16 @@ class Renderer:
             # A message about no offer (an automatic renewal): no form, no opt-out link.
             return {**payload, **space}
         offer = str(payload["offer_id"])
+        # Payloads queued before ``benefit`` was recorded read as any benefit's did.
+        benefit = payload.get("benefit")
+        amount = payload.get("monthly_amount")
         return {
+            "renewal_end": None,
+            "renewal_ended": False,
             **payload,
             **space,
+            "amount_sentence": amount_sentence(benefit, amount),
+            "amount_short": amount_short(benefit, amount),
             "form_url": links.form_url(self.base_url, str(payload["form"]), offer),
             "opt_out_url": links.opt_out_url(self.base_url, offer),
         }

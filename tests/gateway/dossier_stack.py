@@ -125,7 +125,9 @@ def settings_for(sandbox: RunningSandbox, data_dir: Path) -> Settings:
     return load(env)
 
 
-async def offer_for(stack: Stack, entry: dict[str, Any], campaign: str) -> str:
+async def offer_for(
+    stack: Stack, entry: dict[str, Any], campaign: str, *, notified: bool = True
+) -> str:
     services = stack.services
     runner = CampaignRunner(
         services.exchange,
@@ -138,7 +140,8 @@ async def offer_for(stack: Stack, entry: dict[str, Any], campaign: str) -> str:
     summary = await runner.run([identity_from_params(entry["personne"])], "rsa", MONTH, campaign)
     assert summary.offers_created == 1
     [offer] = await services.offers.for_campaign(campaign)
-    await services.offers.transition(offer.id, "notified", now())
+    if notified:
+        await services.offers.transition(offer.id, "notified", now())
     return offer.id
 
 

@@ -324,7 +324,7 @@ async def test_offers_decline_and_opt_out(
     )
     assert declined.status_code == 303
     text = main_text(await space.http.get(declined.headers["location"]))
-    assert "Refusée" in text and "nous ne vous relancerons pas" in text
+    assert "Ne vous concerne pas, d'après vous" in text and "nous ne vous relancerons pas" in text
 
     assert "Vous êtes informé(e)" in text
     assert (await space.http.post("/mon-espace/propositions/desinscription")).status_code == 403

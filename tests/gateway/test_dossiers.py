@@ -22,6 +22,7 @@ from proactive.links import offer_token
 from tests.gateway.dossier_stack import (  # noqa: F401 - fixtures, found here by pytest
     Stack,
     csrf,
+    now,
     offer_for,
     rules,
     sandbox,
@@ -155,3 +156,25 @@ async def test_another_person_cannot_use_the_link(
     page = await stack.http.get(link)
     assert page.status_code == 403
     assert "préparée pour une autre personne" in html.unescape(page.text)
+
+
+async def test_an_offer_nobody_could_be_told_of_opens_from_the_citizen_space(
+    stack: Stack,  # noqa: F811 - the fixture imported above
+    someone: dict[str, Any],  # noqa: F811 - the fixture imported above
+) -> None:
+    # No message went out (no address for any channel): the offer is still "detected", and
+    # the person's space, which lists it with its link, is the only way they learn of it.
+    offer = await offer_for(stack, someone, "rsa-sans-message", notified=False)
+    assert (await stack.services.offers.get(offer)).status == "detected"
+    link = f"/mon-espace/demandes/rsa?offre={offer_token(offer)}"
+    first = await stack.http.get(link)
+    assert await sign_in(stack, first.headers["location"], someone["index"]) == link
+    space = html.unescape((await stack.http.get("/mon-espace/propositions")).text)
+    assert f"/formulaires/rsa?offre={offer_token(offer)}" in space
+    page = await stack.http.get(link)
+    assert page.status_code == 200, page.text
+    assert "J'accepte que ces informations soient lues" in page.text
+    # Applying moves it to applied, like an offer the person was written about.
+    person = (await stack.services.offers.get(offer)).person
+    assert await stack.services.offers.applied(person, "rsa", now()) == 1
+    assert (await stack.services.offers.get(offer)).status == "applied"

@@ -75,11 +75,11 @@ async def test_deliver_counts_the_segments_the_provider_received(
     await enqueue_texts(settings)
     counts = await deliver_outbox(settings, 100, lambda: NOW)
     texts = await received_texts(sandbox)
-    assert len(texts) == counts.sent == counts.sms_sent == 6
+    assert len(texts) == counts.sent == counts.sms_sent == 9
     assert all(gsm.encoding(t) == "GSM-7" for t in texts)
     assert counts.sms_segments == sum(gsm.segments(t) for t in texts)
     # Every text is over 160 characters with this public URL (an offer's has two links).
-    assert [gsm.segments(t) for t in texts] == [2, 2, 2, 2, 2, 2]
+    assert [gsm.segments(t) for t in texts] == [2] * 9
 
 
 async def test_the_command_prints_sms_segments_and_cost(
@@ -98,8 +98,10 @@ async def test_the_command_prints_sms_segments_and_cost(
     args = cli.parser().parse_args(["campaign", "deliver"])
     assert await asyncio.to_thread(args.func, args) == 0
     lines = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
-    assert lines["sent"] == "6" and lines["sms"] == "6" and lines["segments"] == "12"
-    assert lines["cost"] == "0.54 euros excl. VAT (estimate)"  # 12 × 0.045
+    # Seven offers (four benefits, two renewal invitations, a CSS participation) and two
+    # renewals, two SMS each.
+    assert lines["sent"] == "9" and lines["sms"] == "9" and lines["segments"] == "18"
+    assert lines["cost"] == "0.81 euros excl. VAT (estimate)"  # 18 × 0.045
     await received_texts(sandbox)
 
 

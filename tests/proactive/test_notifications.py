@@ -23,7 +23,7 @@ from proactive.notifications import (
     Renderer,
     TemporaryFailure,
 )
-from proactive.notifications.rendering import SMS_MAX_SEGMENTS
+from proactive.notifications.rendering import SMS_MAX_SEGMENTS, euros, french_date
 from store.outbox import Message
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
@@ -165,3 +165,73 @@ async def test_letter_is_a_pdf_named_by_the_message(tmp_path: Path) -> None:
     data = (tmp_path / "lettres" / "msg-letter.pdf").read_bytes()
     assert data.startswith(b"%PDF")
     assert list((tmp_path / "lettres").iterdir()) == [tmp_path / "lettres" / "msg-letter.pdf"]
+
+
+@pytest.mark.parametrize(
+    ("amount", "said", "short"),
+    [
+        (0.0, "Elle serait gratuite pour vous.", "solidaire, gratuite."),
+        (0.3, "Elle serait gratuite pour vous.", "solidaire, gratuite."),
+        (25.4, "Elle vous coûterait environ 25 euros par mois", "solidaire, pour 25 euros/mois."),
+        (None, "Votre participation éventuelle dépend", "solidaire. Demande"),
+    ],
+)
+def test_the_css_amount_is_what_the_person_would_pay_never_a_sum_received(
+    amount: float | None, said: str, short: str
+) -> None:
+    payload = {
+        **PAYLOAD,
+        "benefit": "css",
+        "benefit_to": "à la complémentaire santé solidaire (CSS)",
+        "benefit_short": "à la complémentaire santé solidaire",
+        "monthly_amount": amount,
+    }
+    renderer = Renderer(BASE)
+    for channel in ("email", "letter"):
+        text = renderer.render("offer", channel, payload, date(2025, 6, 2)).text
+        assert said in text and "Nous estimons son montant" not in text, channel
+    html = renderer.render("offer", "email", payload, date(2025, 6, 2)).html
+    assert html is not None and said.replace("'", "&#39;") in html
+    sms = renderer.render("offer", "sms", payload, date(2025, 6, 2)).text
+    assert short in sms and "0 euros" not in sms
+
+
+def test_an_unknown_amount_is_said_to_be_calculated_after_the_claim() -> None:
+    payload = {**PAYLOAD, "benefit": "rsa", "monthly_amount": None}
+    renderer = Renderer(BASE)
+    letter = renderer.render("offer", "letter", payload, date(2025, 6, 2)).text
+    assert "Son montant dépend d'informations que nous n'avons pas" in letter
+    assert "environ" not in letter and "vous vivez seule" in letter
+    sms = renderer.render("offer", "sms", payload, date(2025, 6, 2)).text
+    assert sms.startswith("Unefois : vous pourriez avoir droit au RSA. Demande pré-remplie")
+
+
+@pytest.mark.parametrize(("ended", "verb"), [(False, "prend fin"), (True, "a pris fin")])
+def test_a_renewal_invitation_speaks_of_the_right_that_ends(ended: bool, verb: str) -> None:
+    payload = {
+        **PAYLOAD,
+        "benefit": "css",
+        "benefit_to": "à la complémentaire santé solidaire (CSS)",
+        "benefit_short": "à la complémentaire santé solidaire",
+        "monthly_amount": None,
+        "renewal_end": "31 mai 2025",
+        "renewal_ended": ended,
+        "criteria": [],
+        "data_used": [],
+    }
+    renderer = Renderer(BASE)
+    for channel in ("email", "letter", "sms"):
+        rendered = renderer.render("offer", channel, payload, date(2025, 6, 2))
+        assert rendered.subject == f"Votre complémentaire santé solidaire {verb} le 31 mai 2025"
+        assert f"{verb} le 31 mai 2025" in rendered.text, channel
+        assert "Vous avez peut-être droit" not in rendered.text
+        assert "Pourquoi nous pensons" not in rendered.text
+        assert "Les informations que nous avons utilisées" not in rendered.text
+        assert FORM_URL in rendered.text and OPT_OUT_URL in rendered.text
+
+
+def test_dates_and_amounts_read_as_french_writes_them() -> None:
+    assert french_date(date(2026, 7, 1)) == "1er juillet 2026"
+    assert french_date(date(2026, 12, 31)) == "31 décembre 2026"
+    assert euros(1.2) == "1 euro" and euros(0.4) == "0 euro"
+    assert euros(2) == "2 euros" and euros(1234.6) == "1 235 euros"

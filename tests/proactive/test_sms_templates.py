@@ -31,18 +31,49 @@ def longest_date() -> str:
 
 def offer_payloads() -> list[dict[str, Any]]:
     forms = {form.benefit: form_id for form_id, form in load_forms().items()}
-    return [
-        {
-            "benefit_to": BENEFIT_TO[benefit],
-            "benefit_short": BENEFIT_SHORT[benefit],
-            "monthly_amount": AMOUNT,
-            "criteria": ["vos revenus des 3 derniers mois sont bas"],
-            "data_used": [{"category": "revenus déclarés", "agency": "DGFiP"}],
-            "form": forms[benefit],
-            "offer_id": OFFER,
-        }
-        for benefit in sorted(BENEFIT_SHORT)
-    ]
+    return (
+        [
+            {
+                "benefit_to": BENEFIT_TO[benefit],
+                "benefit_short": BENEFIT_SHORT[benefit],
+                "monthly_amount": AMOUNT,
+                "criteria": ["vos revenus des 3 derniers mois sont bas"],
+                "data_used": [{"category": "revenus déclarés", "agency": "DGFiP"}],
+                "form": forms[benefit],
+                "offer_id": OFFER,
+            }
+            for benefit in sorted(BENEFIT_SHORT)
+        ]
+        + [
+            # A renewal invitation: the CSS ending on the longest date.
+            {
+                "benefit": "css",
+                "benefit_to": BENEFIT_TO["css"],
+                "benefit_short": BENEFIT_SHORT["css"],
+                "monthly_amount": AMOUNT,
+                "renewal_end": longest_date(),
+                "renewal_ended": ended,
+                "criteria": [],
+                "data_used": [],
+                "form": forms["css"],
+                "offer_id": OFFER,
+            }
+            for ended in (False, True)
+        ]
+        + [
+            # The CSS's participation, the longest phrase of its amount.
+            {
+                "benefit": "css",
+                "benefit_to": BENEFIT_TO["css"],
+                "benefit_short": BENEFIT_SHORT["css"],
+                "monthly_amount": AMOUNT,
+                "criteria": [],
+                "data_used": [],
+                "form": forms["css"],
+                "offer_id": OFFER,
+            }
+        ]
+    )
 
 
 def renewal_payloads() -> list[dict[str, Any]]:

@@ -96,7 +96,7 @@ async def test_lifecycle(offers: OfferStore, person: str) -> None:
     ("path", "bad"),
     [
         ((), "opened"),
-        ((), "applied"),
+        ((), "declined"),
         ((), "detected"),
         (("notified",), "notified"),
         (("expired",), "notified"),
@@ -200,6 +200,11 @@ async def test_a_delivered_message_notifies_its_offer_once(
 
 
 async def test_opened_then_applied(offers: OfferStore, person: str) -> None:
+    early = await offers.detect(offer(person, benefit="css"), COOLDOWN, NOW)
+    assert early is not None
+    # Applied for before any delivery (from the citizen space): applied all the same.
+    assert await offers.applied(person, "css", NOW) == 1
+    assert (await offers.get(early.id)).status == "applied"
     stored = await offers.detect(offer(person), COOLDOWN, NOW)
     assert stored is not None
     # Opened before any delivery: nothing to record.
@@ -250,11 +255,13 @@ async def test_declined_from_notified_or_opened_only(offers: OfferStore, person:
 
 async def test_stale_open_offers_expire(offers: OfferStore, person: str) -> None:
     old = await offers.detect(offer(person, month="2025-01"), 0, NOW - timedelta(days=100))
-    done = await offers.detect(offer(person, month="2025-02"), 0, NOW - timedelta(days=99))
+    done = await offers.detect(
+        offer(person, benefit="ppa", month="2025-02"), 0, NOW - timedelta(days=99)
+    )
     fresh = await offers.detect(offer(person, month="2025-03"), 0, NOW)
     assert old is not None and done is not None and fresh is not None
     await offers.transition(done.id, "notified", NOW - timedelta(days=99))
-    await offers.applied(person, "rsa", NOW - timedelta(days=98))
+    await offers.applied(person, "ppa", NOW - timedelta(days=98))
     assert await offers.expire(NOW - timedelta(days=90), NOW) == 1
     assert (await offers.get(old.id)).status == "expired"
     assert (await offers.get(done.id)).status == "applied"
