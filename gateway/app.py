@@ -38,6 +38,7 @@ from gateway.persons import build_person_verifier, person_http_client
 from gateway.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
 from gateway.state import services_of
 from gateway.tokens import build_token_verifier
+from gateway.web import errors as page_errors
 from gateway.web.render import STATIC_PATH, render
 from gateway.web.security import PageSecurityMiddleware
 from runtime import Parts, Services
@@ -230,4 +231,6 @@ def build_app(
             ),
         ],
         lifespan=lifespan,
+        # The pages' errors in French and in their layout; machines' endpoints keep theirs.
+        exception_handlers=page_errors.handlers(),
     )

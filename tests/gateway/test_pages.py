@@ -58,6 +58,10 @@ async def session_read(request: Request) -> Response:
     return PlainTextResponse("none" if found is None else str(found.data["n"]))
 
 
+async def broken_page(request: Request) -> Response:
+    raise RuntimeError("the database went away")
+
+
 async def session_end(request: Request) -> Response:
     response = PlainTextResponse("ended")
     await WebSessions(request, CLOCK).end(request, response, "citizen")
@@ -66,8 +70,10 @@ async def session_end(request: Request) -> Response:
 
 @asynccontextmanager
 async def pages(
-    tmp_path: Path, public_url: str = "http://127.0.0.1:8000"
+    tmp_path: Path, public_url: str = "http://127.0.0.1:8000", *, faults: bool = False
 ) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over ASGI; with ``faults``, a page that fails and the server's view of it (a
+    fault answered, not raised into the test)."""
     settings: Settings = load({"UNEFOIS_DATA_DIR": str(tmp_path), "UNEFOIS_PUBLIC_URL": public_url})
     app = build_app(settings, eligibility=EligibilityService(workers=1))  # never started
     app.router.routes.append(Route("/test-form", form_page, methods=["GET"]))
@@ -75,7 +81,8 @@ async def pages(
     app.router.routes.append(Route("/mon-espace/test-start", session_start, methods=["GET"]))
     app.router.routes.append(Route("/mon-espace/test-read", session_read, methods=["GET"]))
     app.router.routes.append(Route("/mon-espace/test-end", session_end, methods=["GET"]))
-    transport = httpx.ASGITransport(app)
+    app.router.routes.append(Route("/mon-espace/test-broken", broken_page, methods=["GET"]))
+    transport = httpx.ASGITransport(app, raise_app_exceptions=not faults)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url=public_url) as http,
@@ -180,3 +187,24 @@ async def test_a_session_lasts_while_used_and_ends_for_good(tmp_path: Path) -> N
 def test_the_policy_names_each_provider_origin_once() -> None:
     text = policy(["https://a.example/path", "https://a.example/other", "http://b.example:81/x"])
     assert text.endswith("form-action 'self' http://b.example:81 https://a.example")
+
+
+async def test_the_pages_errors_are_french_pages_and_the_machines_keep_theirs(
+    tmp_path: Path,
+) -> None:
+    async with pages(tmp_path, faults=True) as http:
+        missing = await http.get("/mon-espace/nulle-part")
+        wrong_method = await http.delete("/formulaires/rsa")
+        broken = await http.get("/mon-espace/test-broken")
+        api_missing = await http.get("/oauth/nothing")
+        api_method = await http.put("/graphql")
+    assert missing.status_code == 404 and "Page introuvable" in missing.text
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "frame-ancestors 'none'" in missing.headers["content-security-policy"]
+    assert 'href="/"' in missing.text and "Not Found" not in missing.text
+    assert wrong_method.status_code == 405 and "Action impossible" in wrong_method.text
+    assert "GET" in wrong_method.headers["allow"]
+    assert broken.status_code == 500 and "Le service ne répond pas" in broken.text
+    assert "database" not in broken.text and "RuntimeError" not in broken.text
+    assert (api_missing.status_code, api_missing.text) == (404, "Not Found")
+    assert api_method.status_code == 405 and "<html" not in api_method.text
