@@ -187,7 +187,9 @@ def letter_pdf(message: Message, content: Rendered, sender: Sequence[str] = SEND
     pdf.set_xy(20, max(pdf.get_y(), WINDOW_TOP + 45) + 5)
     if day is not None:
         pdf.cell(0, 6, _latin1(day), new_x="LMARGIN", new_y="NEXT", align="R")
-    reference = message.offer_id or message.id
+    # The reference the letter's own text gives (a renewal's, a grant's: what the person quotes
+    # to refuse it), else its offer's; the message's id only for a letter about neither.
+    reference = str(message.payload.get("reference") or message.offer_id or message.id)
     pdf.cell(0, 6, _latin1(f"Référence : {reference}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font("Helvetica", style="B", size=14)

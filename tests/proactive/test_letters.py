@@ -97,6 +97,32 @@ def test_the_letter_has_sender_address_date_reference_then_text() -> None:
     assert "313 euros" in " ".join(after)
 
 
+def test_a_renewal_letter_heads_with_the_reference_its_text_gives() -> None:
+    reference = "3f2a9c1e-5b7d-5e2a-9c1e-5b7d3f2a9c1e"
+    payload = {
+        "previous_end": "31 mai 2025",
+        "new_end": "31 mai 2026",
+        "with_participation": False,
+        "data_used": [],
+        "reference": reference,
+    }
+    message = Message(
+        id="msg-2",
+        idempotency_key="renewal:r1:letter",
+        channel="letter",
+        address=ADDRESS,
+        template="renewal",
+        payload=payload,
+        created_at=NOW,
+        next_attempt_at=NOW,
+    )
+    content = renderer().render("renewal", "letter", payload, date(2025, 6, 2))
+    lines = lines_of(letter_pdf(message, content))
+    after = lines[len(SENDER) + 4 :]
+    assert after[1] == f"Référence : {reference}"  # the one the person quotes to refuse it
+    assert "msg-2" not in " ".join(lines)
+
+
 def test_the_address_block_sits_in_the_window() -> None:
     content = renderer().render("offer", "letter", PAYLOAD, date(2025, 6, 2))
     page = PdfReader(BytesIO(letter_pdf(letter(ADDRESS), content))).pages[0]
