@@ -174,6 +174,9 @@ class JournalItem:
     action: str | None = None
     # Why their data was read when the request was about someone else, in plain French.
     note: str | None = None
+    # The automatic act's kind (``ACTIONS``' keys: ``css_renewal``…), for a page to say how
+    # to contest it; None for a read.
+    act: str | None = None
 
 
 @dataclass(frozen=True)
@@ -378,6 +381,7 @@ class Oversight:
             categories=labels,
             action=action,
             note=HOUSEHOLD_MEMBER_NOTE if member else None,
+            act=dict(entry.details).get("action") if entry.kind == "automatic_act" else None,
         )
 
 

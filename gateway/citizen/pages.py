@@ -109,6 +109,7 @@ class SpacePages:
                 "legal_basis": item.legal_basis,
                 "categories": item.categories,
                 "action": item.action,
+                "contest": wording.CONTEST.get(item.act or ""),
                 "note": item.note,
             }
             for item in journal.items

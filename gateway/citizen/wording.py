@@ -28,6 +28,12 @@ OFFER_STATES: dict[str, tuple[str, str]] = {
     "expired": ("Expirée", "fr-badge--error"),
     "obsolete": ("Sans objet (votre situation a changé)", "fr-badge--info"),
 }
+# Where the journal sends the person to contest an automatic act: the section of the page
+# that lists it with its refusal button. An act undone or closed has nothing left to contest.
+CONTEST = {
+    "css_renewal": "#renouvellements",
+    "css_automatic_grant": "#droits-automatiques",
+}
 # Offers the person may still answer "cette aide ne me concerne pas" to (OfferStore.declined).
 DECLINABLE = frozenset({"notified", "opened"})
 

@@ -88,6 +88,9 @@ async def test_a_person_sees_and_refuses_their_automatic_grant(
         assert "Droits ouverts automatiquement" in text and grant.id in text
         assert "parce que vous avez droit au RSA" in text
         assert f'href="{path}"' in journal.text and "Refuser ce droit" in text
+        # The journal's entry for the grant leads to its section, not to the renewals'.
+        assert 'href="#droits-automatiques">Comment le contester' in journal.text
+        assert 'href="#renouvellements">Comment le contester' not in journal.text
 
         confirm = await space.http.get(path)
         assert confirm.status_code == 200

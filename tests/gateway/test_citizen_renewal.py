@@ -156,6 +156,7 @@ async def test_a_person_refuses_their_renewal_once_and_it_is_undone_at_the_cnam(
         path = REFUSAL.format(renewal.id)
         assert f'href="{path}"' in journal.text
         assert "Refuser ce renouvellement" in main_text(journal)
+        assert 'href="#renouvellements">Comment le contester' in journal.text
 
         confirm = await space.http.get(path)
         assert confirm.status_code == 200
