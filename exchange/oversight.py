@@ -67,6 +67,11 @@ ACTIONS = {
 }
 
 
+# Who acted, for an entry a person made about themselves (as an auditor reads it).
+PERSON_THEMSELVES = "La personne elle-même"
+# Purposes the gateway records that are not the catalogue's: a person's own acts.
+OWN_PURPOSES = {"consent": "Gestion de ses consentements par la personne"}
+
 ExportFormat = Literal["jsonl", "csv"]
 UNLISTED = "Organisme non référencé"
 __all__ = [
@@ -299,6 +304,21 @@ class Oversight:
         items = tuple(self._record_of(s.seq, s.entry) for s in page.items)
         return RecordPage(items, page.next_after)
 
+    async def entry(self, caller: Caller, seq: int, *, on: date) -> Record | None:
+        """The entry numbered ``seq``, None if the log has none. Recorded as an auditor's
+        reading of that one entry (object ``auditEntry``): its number, its id and its
+        person's pseudonym, so that the log says whose access was looked at."""
+        client = self._check_auditor(caller, on)
+        page = await self._reader.entries(AuditFilter(), first=1, after=seq + 1)
+        found = page.items[0] if page.items and page.items[0].seq == seq else None
+        details = {"seq": str(seq)}
+        if found is not None:
+            details["entry"] = found.entry.id
+            if found.entry.person is not None:
+                details["person"] = found.entry.person
+        await self._record(client, "auditEntry", details)
+        return None if found is None else self._record_of(found.seq, found.entry)
+
     async def export(
         self, caller: Caller, query: AuditQuery, format: ExportFormat, *, on: date
     ) -> AsyncIterator[str]:
@@ -329,11 +349,16 @@ class Oversight:
 
     def _record_of(self, seq: int, entry: AuditEntry) -> Record:
         purpose = self._catalogue.purposes.get(entry.purpose)
+        if entry.caller == "citizen":
+            # The person acting for themselves: no organisation, no catalogue entry to miss.
+            organisation = Organisation(entry.client, PERSON_THEMSELVES, listed=True)
+        else:
+            organisation = self.organisation(entry.client)
         return Record(
             seq=seq,
             entry=entry,
-            organisation=self.organisation(entry.client),
-            purpose_label=purpose.label if purpose else None,
+            organisation=organisation,
+            purpose_label=purpose.label if purpose else OWN_PURPOSES.get(entry.purpose),
             legal_basis=entry.legal_basis,
         )
 

@@ -75,7 +75,12 @@ class Search:
 
 
 def _day(text: str) -> date | None:
+    """A day as a date field sends it (``aaaa-mm-jj``) or as a person types it where the
+    browser shows a plain text field (``jj/mm/aaaa``)."""
     try:
+        if "/" in text:
+            day, month, year = text.split("/")
+            return date(int(year), int(month), int(day))
         return date.fromisoformat(text)
     except ValueError:
         return None

@@ -174,8 +174,7 @@ class JournalPages:
         oversight = oversight_for(services, who.agent, self._clock)
         caller, today = caller_of(who.agent), self._today()
         try:
-            found = await oversight.log(caller, AuditQuery(), first=1, after=seq + 1, on=today)
-            record = found.items[0] if found.items and found.items[0].seq == seq else None
+            record = await oversight.entry(caller, seq, on=today)
             household = None
             if record is not None:
                 household = await self._household(oversight, caller, record, today)
@@ -286,7 +285,7 @@ def _entry_context(
         "caller": CALLERS.get(entry.caller, entry.caller),
         "kind": KINDS.get(entry.kind, entry.kind),
         "purpose_label": record.purpose_label,
-        "purpose_known": purpose is not None,
+        "purpose_known": purpose is not None or record.purpose_label is not None,
         "legal_basis": record.legal_basis,
         "outcome": OUTCOMES.get(entry.outcome, entry.outcome),
         "badge": OUTCOME_BADGES.get(entry.outcome, ""),

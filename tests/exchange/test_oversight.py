@@ -190,3 +190,52 @@ async def test_the_person_identity_is_never_kept(setup: tuple[Oversight, MemoryS
 
 def test_times_are_utc() -> None:
     assert NOW.tzinfo is UTC
+
+
+async def test_opening_one_entry_is_recorded_with_which_and_whose(
+    setup: tuple[Oversight, MemorySink],
+) -> None:
+    oversight, sink = setup
+    record = await oversight.entry(AUDITOR, 1, on=ON)
+    assert record is not None and record.seq == 1
+    [read] = sink.entries
+    assert read.kind == "audit_query" and read.object == "auditEntry"
+    assert dict(read.details) == {"seq": "1", "entry": record.entry.id}
+    assert read.person == record.entry.person == ALICE_PSEUDONYM
+    # A number the log does not have: recorded too, about nobody.
+    assert await oversight.entry(AUDITOR, 999, on=ON) is None
+    assert dict(sink.entries[1].details) == {"seq": "999"} and sink.entries[1].person is None
+    with pytest.raises(AccessRefused):
+        await oversight.entry(Client("demo-caf", frozenset(), "social"), 1, on=ON)
+
+
+async def test_a_persons_own_acts_read_as_theirs(tmp_path: Path) -> None:
+    db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}")
+    await migrate(db)
+    log = AuditLog(db, CheckpointSigner(Ed25519PrivateKey.generate()), "test", clock=lambda: NOW)
+    await log.start()
+    revoked = entry(
+        0,
+        kind="consent_change",
+        client="citizen",
+        caller="citizen",
+        purpose="consent",
+        recipient=None,
+        legal_basis=None,
+    )
+    await log.append(revoked)
+    catalogue = load_catalogue(known_fields=frozenset(FIELDS))
+    oversight = Oversight(
+        AuditReader(db), auditor(PSEUDONYMS, MemorySink()), catalogue, PSEUDONYMS, lambda: NOW
+    )
+    try:
+        record = await oversight.entry(AUDITOR, 1, on=ON)
+    finally:
+        await log.aclose()
+        await db.aclose()
+    assert record is not None
+    assert (record.organisation.name, record.organisation.listed) == (
+        "La personne elle-même",
+        True,
+    )
+    assert record.purpose_label == "Gestion de ses consentements par la personne"

@@ -262,7 +262,16 @@ async def test_an_auditor_answers_who_read_a_person_and_why(
 
         # Every query is in the log: the agent by subject and SIRET, the person by pseudonym.
         recorded = await queries(services)
-        assert {e.object for e in recorded} >= {"auditLog", "auditExport"}
+        assert {e.object for e in recorded} >= {"auditLog", "auditExport", "auditEntry"}
+        # Opening an entry says which one, and whose: not an unfiltered search.
+        opened = [dict(e.details) for e in recorded if e.object == "auditEntry"]
+        assert {"seq": "3", "entry": partner.id} in [
+            {k: d[k] for k in ("seq", "entry") if k in d} for d in opened
+        ]
+        assert any(
+            e.object == "auditEntry" and e.person == pseudonym and dict(e.details)["seq"] == "3"
+            for e in recorded
+        )
         for entry in recorded:
             details = dict(entry.details)
             assert details["agent_siret"] == "22990001400015"
@@ -325,7 +334,7 @@ async def test_filters_are_checked_before_any_query(
         assert 'href="#au"' in shown(bad) and "La date de fin doit être" in shown(bad)
         assert "Choisissez une finalité de la liste." in shown(bad)
         assert "Le destinataire est un SIRET" in shown(bad)
-        not_a_date = await c.http.get("/console/anomalies", params={"du": "10/05/2026"})
+        not_a_date = await c.http.get("/console/anomalies", params={"du": "31/02/2026"})
         assert not_a_date.status_code == 400 and "La date de début doit être une date" in shown(
             not_a_date
         )
