@@ -134,6 +134,7 @@ class CheckPages:
             "checkpoint": checkpoint,
             "signed_at": paris(checkpoint.signed_at) if checkpoint else None,
             "tail": status.tail,
+            "checked_at": paris(self._clock()),
         }
         return page(request, "console/integrite.html", who, context, section="integrite")
 

@@ -367,6 +367,9 @@ async def test_anomalies_and_integrity_are_audited_queries(
         integrity = await c.http.get("/console/integrite")
         assert integrity.status_code == 200
         assert "Dernier point de contrôle signé" in shown(integrity)
+        said = " ".join(shown(integrity).split())
+        assert "écrites depuis le dernier point de contrôle, s'enchaînent correctement" in said
+        assert "Contrôle fait à l'ouverture de cette page, le" in said
         objects = {e.object for e in await queries(c.services)}
         assert objects == {"auditAnomalies", "auditChainStatus"}
 
