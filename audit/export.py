@@ -180,7 +180,8 @@ def _line(seq: int, canonical: bytes, leaf: bytes, head: bytes) -> str:
     )
 
 
-def _cell(value: str | None) -> str:
+def safe_cell(value: str | None) -> str:
+    """A value as a spreadsheet cell shows it and never runs it (see the module's CSV)."""
     if value is None:
         return ""
     value = _neutralise(value, _shown)
@@ -212,4 +213,4 @@ def _row(seq: int, canonical: bytes, leaf: bytes, head: bytes) -> list[str]:
         leaf.hex(),
         head.hex(),
     ]
-    return [_cell(v) for v in values]
+    return [safe_cell(v) for v in values]

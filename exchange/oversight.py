@@ -320,14 +320,21 @@ class Oversight:
         return None if found is None else self._record_of(found.seq, found.entry)
 
     async def export(
-        self, caller: Caller, query: AuditQuery, format: ExportFormat, *, on: date
+        self,
+        caller: Caller,
+        query: AuditQuery,
+        format: ExportFormat,
+        *,
+        on: date,
+        shown_as: str | None = None,
     ) -> AsyncIterator[str]:
         """The entries ``query`` selects, oldest first, as CSV or JSON lines
         (:mod:`audit.export`), in pieces to stream. The export is recorded before the first
-        piece is read."""
+        piece is read, with ``format``, or ``shown_as`` when the caller turns the text into
+        another form for the auditor (the console's spreadsheet)."""
         if format not in ("jsonl", "csv"):
             raise InvalidRequest("the export format is one of: csv, jsonl")
-        flt = await self._checked(caller, query, on, "auditExport", format=format)
+        flt = await self._checked(caller, query, on, "auditExport", format=shown_as or format)
         return self._reader.export(flt, format)
 
     async def chain_status(self, caller: Caller, *, on: date) -> ChainStatus:

@@ -30,6 +30,7 @@ from gateway.console.filters import (
     read_search,
 )
 from gateway.console.oversight import caller_of, oversight_for, pseudonym_of
+from gateway.console.spreadsheet import spreadsheet
 from gateway.console.words import CALLERS, KINDS, OUTCOME_BADGES, OUTCOMES, PARIS, paris, reason
 from gateway.state import services_of
 from gateway.web.csrf import CsrfRejected, checked_form
@@ -47,6 +48,8 @@ REFUSED = "Votre organisme n'est plus autorisé à consulter le journal des acc�
 EXPORTS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
     "jsonl": ("application/jsonl; charset=utf-8", "jsonl"),
+    # For reading in a spreadsheet set up for French (gateway.console.spreadsheet).
+    "tableur": ("text/csv; charset=utf-8", "csv"),
 }
 LAST_SEQ = 2**62  # beyond any log; keeps a typed number inside the database's integers
 # A partner's entry and the examined person's entry come from one request.
@@ -219,7 +222,12 @@ class JournalPages:
         format = request.path_params["format"]
         if format not in EXPORTS:
             return problem_page(
-                request, who, "Format inconnu", "Exportez en CSV ou en JSON Lines.", 404, JOURNAL
+                request,
+                who,
+                "Format inconnu",
+                "Exportez pour un tableur, en CSV ou en JSON Lines.",
+                404,
+                JOURNAL,
             )
         services = services_of(request)
         search = read_search(services, request.query_params)
@@ -233,17 +241,25 @@ class JournalPages:
                 search.query(person if isinstance(person, str) else None),
                 "csv" if format == "csv" else "jsonl",
                 on=self._today(),
+                shown_as="spreadsheet" if format == "tableur" else None,
             )
         except (AccessRefused, NotRecorded, InvalidRequest) as exc:
             return self._failed(request, who, exc)
         media, extension = EXPORTS[format]
-        stamp = self._clock().strftime("%Y%m%d-%H%M%S")
+        # The file's name in the auditor's time, as the rest of the console.
+        stamp = self._clock().astimezone(PARIS).strftime("%Y%m%d-%H%M%S")
+        name = "journal-unefois-tableur" if format == "tableur" else "journal-unefois"
         headers = {
-            "Content-Disposition": f'attachment; filename="journal-unefois-{stamp}.{extension}"',
+            "Content-Disposition": f'attachment; filename="{name}-{stamp}.{extension}"',
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         }
-        return StreamingResponse(_encoded(pieces), media_type=media, headers=headers)
+        body = (
+            spreadsheet(pieces, services.catalogue, oversight)
+            if format == "tableur"
+            else _encoded(pieces)
+        )
+        return StreamingResponse(body, media_type=media, headers=headers)
 
     def _failed(self, request: Request, who: SignedIn, exc: Exception) -> Response:
         if isinstance(exc, AccessRefused):

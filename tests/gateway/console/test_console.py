@@ -259,10 +259,29 @@ async def test_an_auditor_answers_who_read_a_person_and_why(
         exported = [orjson.loads(line) for line in shown(lines).splitlines()]
         assert {line["seq"] for line in exported} >= {1, 3}
         assert 2 not in {line["seq"] for line in exported}
+        # For a spreadsheet set up for French: BOM, ';', French columns, Paris time, words.
+        table = await c.http.get("/console/journal/export/tableur?" + week)
+        assert table.status_code == 200 and table.headers["content-type"].startswith("text/csv")
+        assert "journal-unefois-tableur-" in table.headers["content-disposition"]
+        assert table.content.startswith("\ufeff".encode())
+        sheet = list(csv.reader(io.StringIO(table.content.decode("utf-8-sig")), delimiter=";"))
+        assert sheet[0][:3] == ["N°", "Date et heure (Paris)", "Nature"]
+        by_seq = {r[0]: dict(zip(sheet[0], r, strict=True)) for r in sheet[1:]}
+        assert set(by_seq) >= {"1", "3"} and "2" not in by_seq
+        mine_row = by_seq["1"]
+        assert mine_row["Organisme"] == "Conseil départemental (démonstration)"
+        assert mine_row["Référence du dossier"] == "RSA-2026-117"
+        assert mine_row["Date et heure (Paris)"] == mine.time.astimezone(PARIS).strftime(
+            "%d/%m/%Y %H:%M:%S"
+        )
+        assert mine_row["Finalité"] == services.catalogue.purposes["rsa_instruction"].label
+        assert mine_row["Personne (pseudonyme d'audit)"] == pseudonym
 
         # Every query is in the log: the agent by subject and SIRET, the person by pseudonym.
         recorded = await queries(services)
         assert {e.object for e in recorded} >= {"auditLog", "auditExport", "auditEntry"}
+        formats = {dict(e.details).get("format") for e in recorded if e.object == "auditExport"}
+        assert formats == {"csv", "jsonl", "spreadsheet"}
         # Opening an entry says which one, and whose: not an unfiltered search.
         opened = [dict(e.details) for e in recorded if e.object == "auditEntry"]
         assert {"seq": "3", "entry": partner.id} in [
