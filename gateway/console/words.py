@@ -67,7 +67,15 @@ ANOMALY_RULES = {
 
 
 def reason(text: str) -> str:
-    """Why a field was not released, in words; the recorded text when none fits."""
+    """Why a field was not released, in words, each of several reasons (the policy engine
+    joins them with ``; ``); the recorded text for one that none fits."""
+    if text in _CODES:
+        return _CODES[text]
+    said = [_one_reason(part.strip()) for part in text.split("; ") if part.strip()]
+    return " ; ".join(dict.fromkeys(said)) or f"motif enregistré : {text}"
+
+
+def _one_reason(text: str) -> str:
     if text in _CODES:
         return _CODES[text]
     for pattern, words in _REASONS:
