@@ -44,7 +44,8 @@ def _sentence(anomaly: Any, organisation: str, purposes: Any) -> str:
     if anomaly.rule == "burst":
         return (
             f"{organisation} a fait {count} consultations en une heure, à partir du "
-            f"{paris(anomaly.start)} (seuil : {threshold})."
+            f"{paris(anomaly.start)} (seuil : {threshold}, tiré de son volume horaire "
+            "habituel : plusieurs fois la médiane de ses heures d'activité, avec un minimum)."
         )
     if anomaly.rule == "repeated_denials":
         day = anomaly.start.astimezone(PARIS).strftime("%d/%m/%Y")
@@ -69,7 +70,8 @@ class CheckPages:
         today = self._today()
         params = request.query_params
         values = {
-            "du": params.get("du", (today - timedelta(days=DEFAULT_DAYS)).isoformat()).strip(),
+            # The last seven days, today included.
+            "du": params.get("du", (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat()).strip(),
             "au": params.get("au", today.isoformat()).strip(),
         }
         search = Search(values=values)
