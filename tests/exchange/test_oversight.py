@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -57,23 +58,36 @@ def entry(n: int, **changes: object) -> AuditEntry:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[tuple[Oversight, MemorySink]]:
+@asynccontextmanager
+async def over(
+    tmp_path: Path, entries: list[AuditEntry]
+) -> AsyncIterator[tuple[Oversight, MemorySink]]:
+    """The oversight service over a log holding ``entries``, its own queries in the sink."""
     db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}")
     await migrate(db)
     log = AuditLog(db, CheckpointSigner(Ed25519PrivateKey.generate()), "test", clock=lambda: NOW)
     await log.start()
-    for n in range(12):
-        await log.append(entry(n))
-    await log.append(entry(20, client="gone-app", purpose="gone_purpose"))
+    for one in entries:
+        await log.append(one)
     sink = MemorySink()
     catalogue = load_catalogue(known_fields=frozenset(FIELDS))
     oversight = Oversight(
         AuditReader(db), auditor(PSEUDONYMS, sink), catalogue, PSEUDONYMS, lambda: NOW
     )
-    yield oversight, sink
-    await log.aclose()
-    await db.aclose()
+    try:
+        yield oversight, sink
+    finally:
+        await log.aclose()
+        await db.aclose()
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[tuple[Oversight, MemorySink]]:
+    entries = [entry(n) for n in range(12)]
+    async with over(
+        tmp_path, [*entries, entry(20, client="gone-app", purpose="gone_purpose")]
+    ) as got:
+        yield got
 
 
 async def _log(oversight: Oversight, query: AuditQuery) -> list[int]:
@@ -210,10 +224,6 @@ async def test_opening_one_entry_is_recorded_with_which_and_whose(
 
 
 async def test_a_persons_own_acts_read_as_theirs(tmp_path: Path) -> None:
-    db = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}")
-    await migrate(db)
-    log = AuditLog(db, CheckpointSigner(Ed25519PrivateKey.generate()), "test", clock=lambda: NOW)
-    await log.start()
     revoked = entry(
         0,
         kind="consent_change",
@@ -223,16 +233,8 @@ async def test_a_persons_own_acts_read_as_theirs(tmp_path: Path) -> None:
         recipient=None,
         legal_basis=None,
     )
-    await log.append(revoked)
-    catalogue = load_catalogue(known_fields=frozenset(FIELDS))
-    oversight = Oversight(
-        AuditReader(db), auditor(PSEUDONYMS, MemorySink()), catalogue, PSEUDONYMS, lambda: NOW
-    )
-    try:
+    async with over(tmp_path, [revoked]) as (oversight, _):
         record = await oversight.entry(AUDITOR, 1, on=ON)
-    finally:
-        await log.aclose()
-        await db.aclose()
     assert record is not None
     assert (record.organisation.name, record.organisation.listed) == (
         "La personne elle-même",

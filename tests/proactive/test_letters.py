@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -40,17 +41,22 @@ PAYLOAD = {
 }
 
 
-def letter(address: str) -> Message:
+def letter(
+    address: str,
+    template: str = "offer",
+    payload: dict[str, Any] | None = None,
+    offer_id: str | None = OFFER,
+) -> Message:
     return Message(
         id="msg-1",
-        idempotency_key=f"offer:{OFFER}:letter",
+        idempotency_key=f"{template}:{offer_id}:letter",
         channel="letter",
         address=address,
-        template="offer",
-        payload=PAYLOAD,
+        template=template,
+        payload=PAYLOAD if payload is None else payload,
         created_at=NOW,
         next_attempt_at=NOW,
-        offer_id=OFFER,
+        offer_id=offer_id,
     )
 
 
@@ -106,21 +112,12 @@ def test_a_renewal_letter_heads_with_the_reference_its_text_gives() -> None:
         "data_used": [],
         "reference": reference,
     }
-    message = Message(
-        id="msg-2",
-        idempotency_key="renewal:r1:letter",
-        channel="letter",
-        address=ADDRESS,
-        template="renewal",
-        payload=payload,
-        created_at=NOW,
-        next_attempt_at=NOW,
-    )
+    message = letter(ADDRESS, "renewal", payload, offer_id=None)
     content = renderer().render("renewal", "letter", payload, date(2025, 6, 2))
     lines = lines_of(letter_pdf(message, content))
     after = lines[len(SENDER) + 4 :]
     assert after[1] == f"Référence : {reference}"  # the one the person quotes to refuse it
-    assert "msg-2" not in " ".join(lines)
+    assert "msg-1" not in " ".join(lines)
 
 
 def test_the_address_block_sits_in_the_window() -> None:
