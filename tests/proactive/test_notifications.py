@@ -224,6 +224,10 @@ def test_a_renewal_invitation_speaks_of_the_right_that_ends(ended: bool, verb: s
         rendered = renderer.render("offer", channel, payload, date(2025, 6, 2))
         assert rendered.subject == f"Votre complémentaire santé solidaire {verb} le 31 mai 2025"
         assert f"{verb} le 31 mai 2025" in rendered.text, channel
+        if channel != "sms":
+            said = " ".join(rendered.text.split())
+            assert ("déjà terminée ne peut pas être renouvelée" in said) is ended, channel
+            assert ("Nous n'avons pas pu la renouveler sans vous" in said) is not ended
         assert "Vous avez peut-être droit" not in rendered.text
         assert "Pourquoi nous pensons" not in rendered.text
         assert "Les informations que nous avons utilisées" not in rendered.text
