@@ -29,10 +29,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
 
+import orjson
+
 from audit import AnomalyRules, AuditEntry, AuditFilter, Page
 from audit.anomalies import Anomaly
 from audit.campaigns import Campaign
 from audit.entry import KINDS, OUTCOMES
+from audit.export import safe_cell
 from audit.query import DEFAULT_RULES, Stats
 from audit.status import ChainStatus
 from connectors import PivotIdentity
@@ -76,6 +79,8 @@ ExportFormat = Literal["jsonl", "csv"]
 UNLISTED = "Organisme non référencé"
 __all__ = [
     "AUDIT_PURPOSE",
+    "OWN_PURPOSES",
+    "PERSON_THEMSELVES",
     "AuditQuery",
     "Campaign",
     "ChainStatus",
@@ -86,6 +91,7 @@ __all__ = [
     "Oversight",
     "Record",
     "RecordPage",
+    "safe_cell",
 ]
 
 
@@ -336,6 +342,33 @@ class Oversight:
             raise InvalidRequest("the export format is one of: csv, jsonl")
         flt = await self._checked(caller, query, on, "auditExport", format=shown_as or format)
         return self._reader.export(flt, format)
+
+    async def export_records(
+        self, caller: Caller, query: AuditQuery, *, on: date, shown_as: str
+    ) -> AsyncIterator[Record]:
+        """The entries ``query`` selects, oldest first, as records (names in words), streamed
+        as the JSON Lines export is; recorded as an export with format ``shown_as`` before
+        the first is read: for a page that lays them out its own way (a spreadsheet)."""
+        lines = await self.export(caller, query, "jsonl", on=on, shown_as=shown_as)
+        return self._records(lines)
+
+    async def _records(self, lines: AsyncIterator[str]) -> AsyncIterator[Record]:
+        pending = ""
+        async for piece in lines:
+            pending += piece
+            *complete, pending = pending.split("\n")
+            for line in complete:
+                if line:
+                    yield self._exported(line)
+        if pending.strip():
+            yield self._exported(pending)
+
+    def _exported(self, line: str) -> Record:
+        # The export embeds each entry as stored, a few characters written as escapes
+        # (audit.export): parsed and read back as an entry.
+        document = orjson.loads(line)
+        entry = AuditEntry.from_canonical(orjson.dumps(document["entry"]))
+        return self._record_of(int(document["seq"]), entry)
 
     async def chain_status(self, caller: Caller, *, on: date) -> ChainStatus:
         """The last full verification, the last signed checkpoint and who cosigned it, and a

@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from exchange import Client
 from exchange.errors import AccessRefused, InvalidRequest, NotRecorded
-from exchange.oversight import AuditQuery, Oversight, Record
+from exchange.oversight import AuditQuery, ExportFormat, Oversight, Record
 from gateway.console.access import Clock, SignedIn, page, problem_page, signed_in, to_sign_in
 from gateway.console.filters import (
     NAMES,
@@ -235,14 +235,19 @@ class JournalPages:
             return await self._results(request, who, search)
         person = who.session.data.get("person")
         oversight = oversight_for(services, who.agent, self._clock)
+        query = search.query(person if isinstance(person, str) else None)
+        caller, today = caller_of(who.agent), self._today()
+        body: AsyncIterator[bytes]
         try:
-            pieces = await oversight.export(
-                caller_of(who.agent),
-                search.query(person if isinstance(person, str) else None),
-                "csv" if format == "csv" else "jsonl",
-                on=self._today(),
-                shown_as="spreadsheet" if format == "tableur" else None,
-            )
+            if format == "tableur":
+                records = await oversight.export_records(
+                    caller, query, on=today, shown_as="spreadsheet"
+                )
+                body = spreadsheet(records, services.catalogue)
+            else:
+                exported: ExportFormat = "csv" if format == "csv" else "jsonl"
+                text = await oversight.export(caller, query, exported, on=today)
+                body = _encoded(text)
         except (AccessRefused, NotRecorded, InvalidRequest) as exc:
             return self._failed(request, who, exc)
         media, extension = EXPORTS[format]
@@ -254,11 +259,6 @@ class JournalPages:
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         }
-        body = (
-            spreadsheet(pieces, services.catalogue, oversight)
-            if format == "tableur"
-            else _encoded(pieces)
-        )
         return StreamingResponse(body, media_type=media, headers=headers)
 
     def _failed(self, request: Request, who: SignedIn, exc: Exception) -> Response:

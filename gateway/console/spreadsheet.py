@@ -5,23 +5,19 @@ hashes to verify it outside the gateway). This one is for reading: columns named
 times in Paris time as ``jj/mm/aaaa hh:mm:ss``, organisations, purposes, natures, outcomes and
 data categories in words; ``;`` between cells and a byte order mark, as a spreadsheet set up
 for French opens a CSV file in columns with its accents; a cell a spreadsheet would run as a
-formula is shown as text (``audit.export.safe_cell``). It is made from the JSON Lines export
-of the same search, row by row as it streams.
+formula is shown as text (``safe_cell``, the log's own CSV rule). The records come from
+``Oversight.export_records``, which streams them from the JSON Lines export of the same search.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
+from typing import Any
 
-import orjson
-
-from audit import AuditEntry
-from audit.export import safe_cell
-from exchange.oversight import OWN_PURPOSES, PERSON_THEMSELVES, Oversight
+from exchange.oversight import Record, safe_cell
 from gateway.console.words import CALLERS, KINDS, OUTCOMES, PARIS, reason
-from policies import Catalogue
 
 COLUMNS = (
     "N°",
@@ -50,28 +46,23 @@ def _line(cells: list[str]) -> str:
     return out.getvalue()
 
 
-def _category(catalogue: Catalogue, field: str) -> str:
+def _category(catalogue: Any, field: str) -> str:
     if field not in catalogue.fields:
         return field
     return f"{field} ({catalogue.categories[catalogue.category_of(field)].label})"
 
 
-def row(seq: int, entry: AuditEntry, catalogue: Catalogue, oversight: Oversight) -> list[str]:
+def row(record: Record, catalogue: Any) -> list[str]:
     """One entry's cells."""
-    if entry.caller == "citizen":
-        organisation = PERSON_THEMSELVES
-    else:
-        organisation = oversight.organisation(entry.client).name
-    purpose = catalogue.purposes.get(entry.purpose)
-    label = purpose.label if purpose else OWN_PURPOSES.get(entry.purpose, entry.purpose)
+    entry = record.entry
     values = [
-        str(seq),
+        str(record.seq),
         entry.time.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S"),
         KINDS.get(entry.kind, entry.kind),
-        organisation,
+        record.organisation.name,
         entry.client,
         CALLERS.get(entry.caller, entry.caller),
-        label,
+        record.purpose_label or entry.purpose,
         entry.legal_basis[0] if entry.legal_basis else "",
         entry.object or "",
         entry.recipient or "",
@@ -85,25 +76,14 @@ def row(seq: int, entry: AuditEntry, catalogue: Catalogue, oversight: Oversight)
     return [safe_cell(v) for v in values]
 
 
-async def spreadsheet(
-    lines: AsyncIterator[str], catalogue: Catalogue, oversight: Oversight
-) -> AsyncIterator[bytes]:
-    """The rows of the JSON Lines export ``lines``, with their header, as UTF-8 bytes."""
+async def spreadsheet(records: AsyncIterator[Record], catalogue: Any) -> AsyncIterator[bytes]:
+    """The records with their header, as UTF-8 bytes, in pieces of up to 500 rows."""
     yield (BOM + _line(list(COLUMNS))).encode("utf-8")
-    pending = ""
-    async for piece in lines:
-        pending += piece
-        *complete, pending = pending.split("\n")
-        chunk = [_converted(line, catalogue, oversight) for line in complete if line]
-        if chunk:
-            yield "".join(chunk).encode("utf-8")
-    if pending.strip():
-        yield _converted(pending, catalogue, oversight).encode("utf-8")
-
-
-def _converted(line: str, catalogue: Catalogue, oversight: Oversight) -> str:
-    document: Mapping[str, object] = orjson.loads(line)
-    entry = AuditEntry.from_canonical(orjson.dumps(document["entry"]))
-    seq = document["seq"]
-    assert isinstance(seq, int)  # the export's own key (audit.export)
-    return _line(row(seq, entry, catalogue, oversight))
+    rows: list[str] = []
+    async for record in records:
+        rows.append(_line(row(record, catalogue)))
+        if len(rows) == 500:
+            yield "".join(rows).encode("utf-8")
+            rows = []
+    if rows:
+        yield "".join(rows).encode("utf-8")
