@@ -31,7 +31,16 @@ from gateway.console.filters import (
 )
 from gateway.console.oversight import caller_of, oversight_for, pseudonym_of
 from gateway.console.spreadsheet import spreadsheet
-from gateway.console.words import CALLERS, KINDS, OUTCOME_BADGES, OUTCOMES, PARIS, paris, reason
+from gateway.console.words import (
+    CALLERS,
+    KINDS,
+    OUTCOME_BADGES,
+    OUTCOMES,
+    PARIS,
+    detail,
+    paris,
+    reason,
+)
 from gateway.state import services_of
 from gateway.web.csrf import CsrfRejected, checked_form
 from gateway.web.sessions import web_sessions
@@ -289,7 +298,7 @@ def _entry_context(
     catalogue = services.catalogue
     purpose = catalogue.purposes.get(entry.purpose)
     client = catalogue.clients.get(entry.client)
-    details = [(k, v) for k, v in entry.details if k not in ("about", "household_of")]
+    details = [detail(k, v) for k, v in entry.details if k not in ("about", "household_of")]
     return {
         "seq": record.seq,
         "entry": entry,

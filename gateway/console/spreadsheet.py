@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from exchange.oversight import Record, safe_cell
-from gateway.console.words import CALLERS, KINDS, OUTCOMES, PARIS, reason
+from gateway.console.words import CALLERS, KINDS, OUTCOMES, PARIS, detail, reason
 
 COLUMNS = (
     "N°",
@@ -71,7 +71,7 @@ def row(record: Record, catalogue: Any) -> list[str]:
         ", ".join(_category(catalogue, f) for f in entry.released),
         ", ".join(f"{_category(catalogue, f)} : {reason(why)}" for f, why in entry.denied),
         ", ".join(entry.agencies),
-        ", ".join(f"{key} = {value}" for key, value in entry.details),
+        " ; ".join(" : ".join(detail(key, value)) for key, value in entry.details),
     ]
     return [safe_cell(v) for v in values]
 

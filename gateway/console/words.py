@@ -11,6 +11,8 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from exchange.oversight import ACTIONS
+
 PARIS = ZoneInfo("Europe/Paris")
 
 OUTCOMES = {
@@ -82,6 +84,59 @@ def _one_reason(text: str) -> str:
         if pattern.search(text):
             return words
     return f"motif enregistré : {text}"
+
+
+# What each recorded detail is, as an auditor reads it (the keys the exchange, the proactive
+# runners and the console write; a key not here is shown as recorded).
+DETAILS = {
+    "agent_sub": "Identifiant de connexion de l'agent",
+    "agent_siret": "SIRET de l'organisme de l'agent",
+    "action": "Acte",
+    "consent": "Consentement",
+    "benefit": "Prestation",
+    "reason": "Motif",
+    "cause": "Cause",
+    "renewal": "Renouvellement",
+    "renewal_entry": "Entrée du renouvellement",
+    "grant": "Droit ouvert automatiquement",
+    "grant_entry": "Entrée de l'ouverture du droit",
+    "offers": "Propositions concernées",
+    "grants": "Droits concernés",
+    "form": "Formulaire",
+    "changed": "Champs corrigés par la personne",
+    "prefill_access": "Accès qui a prérempli le formulaire",
+    "submission": "Dépôt",
+    "format": "Format de l'exportation",
+    "seq": "N° de l'entrée consultée",
+    "entry": "Identifiant de l'entrée consultée",
+    "person": "Personne recherchée (pseudonyme)",
+    "client": "Filtre : application",
+    "purpose": "Filtre : finalité",
+    "from": "Filtre : à partir du",
+    "to": "Filtre : avant le",
+    "outcome": "Filtre : issue",
+    "kind": "Filtre : nature",
+    "object": "Filtre : référence du dossier",
+    "recipient": "Filtre : destinataire",
+    "organisation": "Filtre : organisme",
+}
+
+
+def detail(key: str, value: str) -> tuple[str, str]:
+    """A recorded detail as (what it is, its value), both in words where words exist."""
+    label = DETAILS.get(key, f"Précision enregistrée « {key} »")
+    if key == "action":
+        return label, ACTIONS.get(value, value)
+    if key in ("from", "to"):
+        try:
+            return label, paris(datetime.fromisoformat(value))
+        except ValueError:
+            return label, value
+    if key == "outcome":
+        return label, OUTCOMES.get(value, value)
+    if key == "kind":
+        return label, KINDS.get(value, value)
+    return label, value
 
 
 def paris(moment: datetime) -> str:

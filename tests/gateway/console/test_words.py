@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.console.words import reason
+from gateway.console.words import OUTCOMES, detail, reason
 
 
 def test_each_of_several_reasons_is_said() -> None:
@@ -13,3 +13,20 @@ def test_each_of_several_reasons_is_said() -> None:
     )
     assert reason("FORBIDDEN") == "la finalité ne permet pas de transmettre cette donnée"
     assert reason("something new") == "motif enregistré : something new"
+
+
+def test_recorded_details_read_in_words() -> None:
+    assert detail("agent_siret", "22990001400015") == (
+        "SIRET de l'organisme de l'agent",
+        "22990001400015",
+    )
+    assert detail("action", "css_renewal") == (
+        "Acte",
+        "Renouvellement automatique de votre complémentaire santé solidaire",
+    )
+    assert detail("from", "2026-12-01T00:00:00+00:00") == (
+        "Filtre : à partir du",
+        "01/12/2026 à 01:00:00",
+    )
+    assert detail("outcome", "refused")[1] == OUTCOMES["refused"]
+    assert detail("something_new", "x") == ("Précision enregistrée « something_new »", "x")
