@@ -33,6 +33,7 @@ from prefill import load_forms
 from proactive.links import form_url
 from runtime import Services
 from store import GrantStore
+from store.offers import OPEN
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ class SpacePages:
             dossier = dossiers.get(offer.id)
             state, badge = wording.OFFER_STATES.get(offer.status, (offer.status, ""))
             form = self._forms.get(offer.benefit)
-            open_ = offer.status in {"detected", "notified", "opened"}
+            open_ = offer.status in OPEN
             rows.append(
                 {
                     "id": offer.id,

@@ -37,6 +37,7 @@ from gateway.console.words import (
     OUTCOME_BADGES,
     OUTCOMES,
     PARIS,
+    category,
     detail,
     paris,
     reason,
@@ -314,14 +315,8 @@ def _entry_context(
         "legal_basis": record.legal_basis,
         "outcome": OUTCOMES.get(entry.outcome, entry.outcome),
         "badge": OUTCOME_BADGES.get(entry.outcome, ""),
-        "released": [(f, _category(catalogue, f)) for f in entry.released],
+        "released": [(f, category(catalogue, f)) for f in entry.released],
         "denied": [(f, reason(why)) for f, why in entry.denied],
         "details": details,
         "household": household,
     }
-
-
-def _category(catalogue: Any, field: str) -> str:
-    if field not in catalogue.fields:
-        return ""
-    return str(catalogue.categories[catalogue.category_of(field)].label)

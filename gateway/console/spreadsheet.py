@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from exchange.oversight import Record, safe_cell
-from gateway.console.words import CALLERS, KINDS, OUTCOMES, PARIS, detail, reason
+from gateway.console.words import CALLERS, KINDS, OUTCOMES, PARIS, category, detail, reason
 
 COLUMNS = (
     "N°",
@@ -46,10 +46,9 @@ def _line(cells: list[str]) -> str:
     return out.getvalue()
 
 
-def _category(catalogue: Any, field: str) -> str:
-    if field not in catalogue.fields:
-        return field
-    return f"{field} ({catalogue.categories[catalogue.category_of(field)].label})"
+def _field(catalogue: Any, field: str) -> str:
+    label = category(catalogue, field)
+    return f"{field} ({label})" if label else field
 
 
 def row(record: Record, catalogue: Any) -> list[str]:
@@ -68,8 +67,8 @@ def row(record: Record, catalogue: Any) -> list[str]:
         entry.recipient or "",
         entry.person or "",
         OUTCOMES.get(entry.outcome, entry.outcome),
-        ", ".join(_category(catalogue, f) for f in entry.released),
-        ", ".join(f"{_category(catalogue, f)} : {reason(why)}" for f, why in entry.denied),
+        ", ".join(_field(catalogue, f) for f in entry.released),
+        ", ".join(f"{_field(catalogue, f)} : {reason(why)}" for f, why in entry.denied),
         ", ".join(entry.agencies),
         " ; ".join(" : ".join(detail(key, value)) for key, value in entry.details),
     ]

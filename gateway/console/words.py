@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from exchange.oversight import ACTIONS
@@ -137,6 +138,14 @@ def detail(key: str, value: str) -> tuple[str, str]:
     if key == "kind":
         return label, KINDS.get(value, value)
     return label, value
+
+
+def category(catalogue: Any, field: str) -> str:
+    """The label of the catalogue category ``field`` belongs to; empty for a field it no
+    longer knows."""
+    if field not in catalogue.fields:
+        return ""
+    return str(catalogue.categories[catalogue.category_of(field)].label)
 
 
 def paris(moment: datetime) -> str:

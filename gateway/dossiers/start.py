@@ -49,7 +49,7 @@ from schema.eligibility import ELIGIBILITY_FIELDS
 from schema.prefill import fill_form
 from store import Offer, StoreError
 from store.dossiers import DossierLink
-from store.offers import OPEN as OFFERS_OPEN
+from store.offers import OPEN
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,6 @@ Clock = Callable[[], datetime]
 DOSSIERS = "/mon-espace/demandes"  # /mon-espace/demandes/<form>: the citizen space's session
 TEMPLATE = "offres/preremplir.html"
 CONSENT_DAYS = 90  # the consent covers reading the data again when the person submits
-# A detected offer too: nobody could be written to, but the person found it in their space.
-OPEN = frozenset(OFFERS_OPEN)
 
 
 def dossier_path(form: str) -> str:
@@ -90,6 +88,8 @@ class DossierStart:
                 "avec votre propre compte FranceConnect.",
                 403,
             )
+        # A detected offer too: nobody could be written to, but the person found it in their
+        # space.
         if offer.status not in OPEN:
             return error_page(
                 request,
