@@ -150,10 +150,10 @@ async def test_the_example_runs_every_form_to_an_answer(
         served.sandbox.urls["civil_registry"],
         "--france-connect",
         served.sandbox.france_connect_url,
-        "--secret",
-        served.secrets["demo-agency-app"],
-        "--form-builder-secret",
-        served.secrets["demo-form-builder"],
+        # Joined with "=": a generated secret may start with "-", which argparse would
+        # take for an option.
+        "--secret=" + served.secrets["demo-agency-app"],
+        "--form-builder-secret=" + served.secrets["demo-form-builder"],
         "--until",
         "2025-08-09",  # the person's consent, a month from the gateway's today
     ]
