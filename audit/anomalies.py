@@ -2,7 +2,8 @@
 
 They flag; they do not judge: each anomaly says which rule, which client, how many and
 against which threshold, so that the auditor can open the entries behind it. Only entries of
-``rules.kind`` (person accesses by default) count. Windows are ``[start, end)``, in UTC.
+``rules.kind`` (person accesses by default) count. Windows are ``[start, end)``; hours are UTC
+hours, days are days of France (Europe/Paris, :mod:`audit.buckets`).
 
 - ``many_persons_one_object``: a client read at least ``distinct_persons`` distinct persons
   under one ``object`` (case reference) in the window. One case file rarely concerns that many
@@ -18,7 +19,7 @@ against which threshold, so that the auditor can open the entries behind it. Onl
   declared campaign covers are left out of these volumes (the campaign is reported by the rule
   above, as declared).
 - ``repeated_denials``: a client had at least ``denials_per_day`` accesses refused or with
-  denied fields in one UTC day: a client probing for data its purposes do not allow.
+  denied fields in one day (Paris time): a client probing for data its purposes do not allow.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, distinct, func, or_, select
 
 from audit import tables
-from audit.buckets import bucket, day_of, hour_of
+from audit.buckets import day_bucket, day_of, day_span, hour_bucket, hour_of
 from audit.campaigns import Campaign, declared
 from audit.database import AuditDatabase
 
@@ -145,7 +146,7 @@ async def _many_persons_one_object(
 async def _bursts(
     db: AuditDatabase, start: datetime, end: datetime, rules: AnomalyRules
 ) -> list[Anomaly]:
-    hour = bucket(db.backend, _E.time, "hour")
+    hour = hour_bucket(db.backend, _E.time)
     # A declared campaign's reads are its planned volume, reported with the campaign: only
     # the reads no declaration covers make a client's hourly volume.
     query = (
@@ -186,7 +187,7 @@ async def _bursts(
 async def _repeated_denials(
     db: AuditDatabase, start: datetime, end: datetime, rules: AnomalyRules
 ) -> list[Anomaly]:
-    day = bucket(db.backend, _E.time, "day")
+    day = day_bucket(db.backend, _E.time, start, end)
     denied = or_(_E.outcome == "refused", _E.denials > 0)
     query = (
         select(_E.client, day, func.count())
@@ -198,7 +199,7 @@ async def _repeated_denials(
         rows = (await conn.execute(query)).all()
     found = []
     for client, text, count in rows:
-        at = datetime.combine(day_of(text), datetime.min.time(), tzinfo=UTC)
+        at, until = day_span(day_of(text))
         found.append(
             Anomaly(
                 rule="repeated_denials",
@@ -207,7 +208,7 @@ async def _repeated_denials(
                 count=count,
                 threshold=float(rules.denials_per_day),
                 start=at,
-                end=at + timedelta(days=1),
+                end=until,
             )
         )
     return found

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, case, func, select
 
 from audit import tables
 from audit.anomalies import Anomaly, AnomalyRules, find_anomalies
-from audit.buckets import bucket, day_of
+from audit.buckets import day_bucket, day_of
 from audit.campaigns import Campaign, declare, declared
 from audit.database import AuditDatabase
 from audit.entry import AuditEntry
@@ -131,7 +131,7 @@ class AuditReader:
         return Page(items, items[-1].seq if len(rows) > first else None)
 
     async def stats(self, start: datetime, end: datetime) -> Stats:
-        day = bucket(self._db.backend, _E.time, "day")
+        day = day_bucket(self._db.backend, _E.time, start, end)
         denied = func.sum(case((_E.outcome == "refused", 1), (_E.denials > 0, 1), else_=0))
         query = (
             select(day, _E.client, _E.purpose, func.count(), denied)

@@ -200,8 +200,12 @@ class AccessCount:
 
 @strawberry.type(description="Accesses and denials per client, purpose and day.")
 class AuditStatsType:
-    accesses: list[AccessCount] = strawberry.field(description="Accesses that released data.")
-    denials: list[AccessCount] = strawberry.field(description="Accesses refused.")
+    accesses: list[AccessCount] = strawberry.field(
+        description="Accesses to persons' data, whatever their outcome."
+    )
+    denials: list[AccessCount] = strawberry.field(
+        description="Of those, the accesses refused or with fields denied."
+    )
 
 
 @strawberry.type(name="AuditAnomaly", description="Reads a documented rule flags.")

@@ -17,6 +17,7 @@ from audit import (
     DayCount,
     Stored,
 )
+from audit.buckets import PARIS, day_span
 from audit.database import AuditDatabase
 from tests.audit.conftest import T0, make_entry
 
@@ -122,14 +123,15 @@ async def test_page_size_is_bounded(filled: AuditReader) -> None:
 
 
 async def test_stats_count_accesses_and_denials_per_day(filled: AuditReader) -> None:
-    start, end = T0, T0 + timedelta(days=2)  # 48 hours from 08:00: three calendar days
+    # 48 hours from 08:00 UTC: three days of Paris, whose days start at 22:00 UTC in summer.
+    start, end = T0, T0 + timedelta(days=2)
     stats = await filled.stats(start, end)
     accesses: dict[tuple[date, str, str], int] = {}
     denials: dict[tuple[date, str, str], int] = {}
     for e in ALL:
         if e.kind != "person_access" or not start <= e.time < end:
             continue
-        key = (e.time.date(), e.client, e.purpose)
+        key = (e.time.astimezone(PARIS).date(), e.client, e.purpose)
         accesses[key] = accesses.get(key, 0) + 1
         if e.outcome in ("refused", "partial"):
             denials[key] = denials.get(key, 0) + 1
@@ -223,6 +225,46 @@ async def test_repeated_denials_in_a_day(log: AuditLog, refusals: int) -> None:
     ]
     found = await anomalies_after(log, entries)
     assert found == ([("repeated_denials", "prober", "3", "None")] if refusals == 3 else [])
+
+
+async def test_denials_add_up_over_a_day_of_paris(log: AuditLog) -> None:
+    # 00:30 and 23:30 in Paris on 10 July are 22:30 UTC on the 9th and 21:30 UTC on the 10th:
+    # one day for an auditor in France, two UTC days.
+    start, end = day_span(date(2025, 7, 10))
+    times = [start + timedelta(minutes=30)] * 2 + [end - timedelta(minutes=30)]
+    for i, at in enumerate(times):
+        await log.append(access(0, client="prober", outcome="refused", object=f"r{i}", time=at))
+    (anomaly,) = await AuditReader(log._db).anomalies(start, end, RULES)
+    assert (anomaly.rule, anomaly.count) == ("repeated_denials", 3)
+    assert (anomaly.start, anomaly.end) == (
+        datetime(2025, 7, 9, 22, tzinfo=UTC),
+        datetime(2025, 7, 10, 22, tzinfo=UTC),
+    )
+
+
+async def test_stats_days_across_the_change_of_time(log: AuditLog) -> None:
+    # 26 October 2025 lasts 25 hours in Paris: from 22:00 UTC on the 25th (00:00 CEST) to
+    # 23:00 UTC on the 26th (00:00 CET). A window of days around it puts each access on its
+    # day of Paris, before and after the change.
+    times = {
+        datetime(2025, 10, 25, 21, 30, tzinfo=UTC): date(2025, 10, 25),  # 23:30 CEST
+        datetime(2025, 10, 25, 22, 30, tzinfo=UTC): date(2025, 10, 26),  # 00:30 CEST
+        datetime(2025, 10, 26, 22, 30, tzinfo=UTC): date(2025, 10, 26),  # 23:30 CET
+        datetime(2025, 10, 26, 23, 30, tzinfo=UTC): date(2025, 10, 27),  # 00:30 CET
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC): date(2026, 3, 29),  # 01:30 CET
+        datetime(2026, 3, 29, 22, 30, tzinfo=UTC): date(2026, 3, 30),  # 00:30 CEST
+    }
+    for i, at in enumerate(times):
+        await log.append(access(i, client="app", purpose="p", time=at))
+    start, end = day_span(date(2025, 10, 1))[0], day_span(date(2026, 4, 30))[1]
+    stats = await AuditReader(log._db).stats(start, end)
+    assert [(r.day, r.count) for r in stats.accesses] == [
+        (date(2025, 10, 25), 1),
+        (date(2025, 10, 26), 2),
+        (date(2025, 10, 27), 1),
+        (date(2026, 3, 29), 1),
+        (date(2026, 3, 30), 1),
+    ]
 
 
 def test_rules_are_checked() -> None:
