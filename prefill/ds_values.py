@@ -134,6 +134,10 @@ def _country(value: Any) -> str:
     raise Unconvertible("not an INSEE or ISO 3166 country code")
 
 
+# Champ types written into a dossier and never read back into the form.
+WRITTEN_ONLY = frozenset({"departements"})
+
+
 def _roles(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
@@ -335,7 +339,7 @@ def _raw(field: FieldDef, champ: ChampDescriptor, mapping: ChampMapping, node: A
         if insee is None:
             raise Unconvertible(f"ISO country {iso} has no INSEE code")
         return insee
-    if kind == "departements":
+    if kind in WRITTEN_ONLY:
         raise Unconvertible("a département does not give back the form's value")
     if kind == "address":
         return _first(node.get("address") or {}, "label") or node.get("stringValue")

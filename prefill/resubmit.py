@@ -3,25 +3,39 @@
 A dossier comes back from démarches-simplifiées with the values the person left in it. Field
 by field, against the form prefilled again from the agencies: a value as prefilled is a
 confirmation, a different one a correction, a value where none was prefilled a value provided.
-A prefilled value the person emptied is neither: it is not confirmed, and nothing is declared
-in its place; an empty list shown (no child known) and left empty is confirmed. Only the
+A prefilled value the person emptied is a correction to nothing (no rows for a table), which a
+required field refuses; an empty list shown (no child known) and left empty is confirmed. Only the
 fields the procedure carries are the person's to settle: the others were never shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from prefill.champs import ChampDescriptor
+from prefill.ds_values import WRITTEN_ONLY
 from prefill.model import FormDef, PrefilledForm, Submission
 from prefill.procedure import Procedure
 
 
-def settled_fields(form: FormDef, procedure: Procedure) -> frozenset[str]:
-    """The form's fields the procedure shows the person (its champs and identity block)."""
-    ids = set(procedure.champs)
+def settled_fields(
+    form: FormDef, procedure: Procedure, champs: Sequence[ChampDescriptor]
+) -> frozenset[str]:
+    """The form's fields the procedure shows the person and reads back from the dossier (its
+    champs and identity block). A champ fed ``from`` other fields settles them: a commune
+    gives back its postcode and INSEE code, and its name to the field it is mapped from when
+    that is not one of them; a département champ gives nothing back (a département is not
+    the postcode it was drawn from), so nothing waits on it."""
+    types = {c.id: c.type for c in champs}
+    ids: set[str] = set()
     for fields in procedure.identity.values():
         ids.update(fields)
+    for field_id, m in procedure.champs.items():
+        if types.get(m.champ) in WRITTEN_ONLY:
+            continue
+        ids.add(field_id)
+        ids.update(m.from_fields.values())
     return frozenset(i for i in ids if form.field(i) is not None)
 
 
@@ -87,6 +101,7 @@ def submission_of(
     corrections: dict[str, Any] = {}
     provided: dict[str, Any] = {}
     submitted = _identity_back(filled, submitted, identity)
+    block = {i for ids in (identity or {}).values() for i in ids}
     for field in form.fields:
         if field.id not in settled:
             continue
@@ -97,6 +112,11 @@ def submission_of(
             if before == [] and shown is not None and shown.state == "TO_CONFIRM":
                 # An empty list shown (no child known) and left empty: that is confirmed.
                 confirmed.append(field.id)
+            elif field.id not in block and not (before is None or before == "" or before == []):
+                # A prefilled value the person emptied: they say it is not so (a child who
+                # left, charges they do not pay). A required field is refused as empty. (DS's
+                # identity block gives back one of its fields, and is never empty.)
+                corrections[field.id] = [] if field.type == "repetition" else None
             continue
         if before is None or before == "" or before == []:
             provided[field.id] = after

@@ -129,7 +129,7 @@ async def _apply(
         # Read again later rather than record what the person left on partial data.
         fields = tuple(sorted(failed))
         raise SourceUnavailable(fields, failed[fields[0]])
-    settled = settled_fields(form, registered.procedure)
+    settled = settled_fields(form, registered.procedure, registered.champs)
     submission = submission_of(form, filled, submitted, settled, registered.procedure.identity)
     done = await settle_submission(rc, context, form, view, filled, submission, settled=settled)
     return {

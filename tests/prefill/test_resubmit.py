@@ -12,8 +12,11 @@ import pytest
 
 import sandbox as sandbox_package
 from prefill import FieldDef, FilledField, FormDef, PrefilledForm, Provenance, load_forms
+from prefill.errors import IncompleteSubmission, InvalidValue
 from prefill.procedure import ChampMapping, load_procedure_file
 from prefill.resubmit import settled_fields, submission_of
+from prefill.submission import apply_submission
+from tests.prefill.test_sandbox_mappings import descriptors
 
 AGENCY = Provenance("CAF", "caf.logement", date(2025, 6, 30))
 ROW_COLUMNS = (
@@ -112,11 +115,26 @@ def test_values_typed_where_none_was_prefilled_are_provided() -> None:
 
 
 @pytest.mark.parametrize("emptied", [None, "", [], ...])
-def test_an_emptied_value_is_neither_confirmed_nor_declared(emptied: Any) -> None:
+def test_an_emptied_value_is_a_correction_to_nothing(emptied: Any) -> None:
+    # The person emptied the rent and removed the only child: they say there is none.
     sub = submission_of(FORM, filled(), as_prefilled(loyer=emptied, enfants=emptied), SETTLED)
     assert "loyer" not in sub.confirmed and "enfants" not in sub.confirmed
-    assert "loyer" not in {**sub.corrections, **sub.provided}
-    assert "enfants" not in {**sub.corrections, **sub.provided}
+    assert sub.corrections == {"loyer": None, "enfants": []}
+    assert "loyer" not in sub.provided and "enfants" not in sub.provided
+    validated, changed = apply_submission(FORM, filled(), sub, SETTLED)
+    assert {"loyer", "enfants"} <= set(changed)
+    assert (validated.field("loyer").value, validated.field("enfants").value) == (None, [])
+
+
+def test_an_emptied_required_value_is_refused_as_empty() -> None:
+    fields = tuple(
+        dataclasses.replace(f, required=True) if f.id == "adresse" else f for f in FORM.fields
+    )
+    form = dataclasses.replace(FORM, fields=fields)
+    sub = submission_of(form, filled(), as_prefilled(adresse=None), SETTLED)
+    assert sub.corrections == {"adresse": None}
+    with pytest.raises((InvalidValue, IncompleteSubmission)):
+        apply_submission(form, filled(), sub, SETTLED)
 
 
 def test_an_empty_list_shown_and_left_empty_is_confirmed() -> None:
@@ -227,7 +245,7 @@ RSA_MAPPING = Path(sandbox_package.__file__).parent / "demarches" / "mappings" /
 def test_settled_fields_are_the_procedures_champs_and_identity_block() -> None:
     form = load_forms()["rsa"]
     procedure = load_procedure_file(RSA_MAPPING)
-    settled = settled_fields(form, procedure)
+    settled = settled_fields(form, procedure, descriptors(procedure.number))
     assert {"nom_usage", "nom_naissance", "prenoms", "civilite"} <= settled  # identity block
     assert {"loyer_mensuel", "enfants", "nationalite"} <= settled  # champs
     assert "commune_naissance" not in settled  # the mapping leaves it out
@@ -236,4 +254,4 @@ def test_settled_fields_are_the_procedures_champs_and_identity_block() -> None:
     odd = dataclasses.replace(
         procedure, champs={**procedure.champs, "inconnu": ChampMapping("inconnu", "Q2hhbXAtOQ==")}
     )
-    assert settled_fields(form, odd) == settled
+    assert settled_fields(form, odd, descriptors(procedure.number)) == settled
