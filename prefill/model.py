@@ -77,7 +77,8 @@ class Failure:
     """Why a person-view field has no value: the exchange's code and message.
 
     Codes are the exchange's: CONSENT_REQUIRED and FORBIDDEN from the policies, the
-    connectors' own (AGENCY_UNAVAILABLE, NOT_FOUND, TIMEOUT…) when the source failed.
+    connectors' own (NOT_FOUND, AMBIGUOUS, UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT,
+    UPSTREAM_INVALID, RATE_LIMITED) when the source failed.
     """
 
     code: str

@@ -28,7 +28,7 @@ from exchange import (
 )
 from schema.context import ACCESS_HEADERS, RequestContext
 from schema.errors import typed_error
-from schema.scopes import NeedsScopes
+from schema.scopes import NeedsScopes, require
 from schema.selection import coerced_variables, person_selection
 
 ENTITY = "Person"
@@ -68,5 +68,6 @@ async def read_entity(
     raw = info._raw_info
     variables = coerced_variables(raw)
     selection = person_selection(list(raw.field_nodes), raw.fragments, variables, on=ENTITY)
+    require(rc, selection.scopes)
     request = selection.request(rc.caller, PersonReference(handle=handle), context, rc.on)
     return await rc.exchange.person(request), request

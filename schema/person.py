@@ -169,7 +169,10 @@ class Person:
         return self._view.handle
 
     @strawberry.field(
-        description="Eligibility for benefits in a month (YYYY-MM), from the data above."
+        description=(
+            "Eligibility for benefits in a month (YYYY-MM), from the data above. Needs the "
+            "eligibility:read scope, as the root eligibility does."
+        )
     )
     async def eligibility(
         self,

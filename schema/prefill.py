@@ -132,8 +132,10 @@ class PrefilledField:
     reason: str | None = strawberry.field(
         default=None,
         description="Why the field has no value when its source failed or was refused: the "
-        "exchange's code (CONSENT_REQUIRED, FORBIDDEN, AGENCY_UNAVAILABLE, NOT_FOUND, "
-        "TIMEOUT…); null otherwise.",
+        "exchange's code: CONSENT_REQUIRED or FORBIDDEN (the policies), NOT_FOUND or "
+        "AMBIGUOUS (the agency knows no such person, or several), UPSTREAM_UNAVAILABLE, "
+        "UPSTREAM_TIMEOUT, UPSTREAM_INVALID or RATE_LIMITED (the agency failed: try again "
+        "later); null otherwise.",
     )
     categories: list[str] = strawberry.field(
         default_factory=list,
@@ -146,8 +148,10 @@ class PrefilledField:
 class MissingSource:
     source: str = strawberry.field(description="The person-view field, e.g. `resources`.")
     code: str = strawberry.field(
-        description="Why: CONSENT_REQUIRED, FORBIDDEN (not released to the purpose), or the "
-        "agency's failure (AGENCY_UNAVAILABLE, NOT_FOUND, TIMEOUT…)."
+        description="Why: CONSENT_REQUIRED, FORBIDDEN (not released to the purpose), NOT_FOUND "
+        "or AMBIGUOUS (the agency knows no such person, or several), or the agency's failure "
+        "(UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT, UPSTREAM_INVALID, RATE_LIMITED: try again "
+        "later)."
     )
     message: str = strawberry.field(description="The reason in words, for the developer.")
     categories: list[str] = strawberry.field(

@@ -27,7 +27,7 @@ from schema.inputs import CONTEXT, REF, AccessContextInput, PersonRef
 from schema.person import Person
 from schema.prefill import PrefillQueries
 from schema.purposes import PurposeType, purposes
-from schema.scopes import ELIGIBILITY_READ, scoped
+from schema.scopes import ELIGIBILITY_READ, require, scoped
 from schema.selection import coerced_variables, person_selection
 
 
@@ -43,6 +43,7 @@ async def read_person(
     ref: PersonRef = arguments["ref"]
     context: AccessContextInput = arguments["context"]
     selection = person_selection(field_nodes, fragments, variables)
+    require(rc, selection.scopes)
     request = selection.request(rc.caller, ref.to_reference(), context.to_context(), rc.on)
     return Person(_view=await rc.exchange.person(request), _request=request)
 

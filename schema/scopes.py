@@ -7,7 +7,9 @@ audit fields need no scope, since none is issued for them: the catalogue's ``aud
 purpose names the auditors. The citizen's own fields refuse clients in their resolvers.
 
 A permission runs only on the field it guards, so the check costs one set comparison per
-root field, nothing per nested field.
+root field, nothing per nested field. A nested field needing a scope of its own (a person's
+``eligibility``, which runs the rules as the root ``eligibility`` does) is checked by the root
+that reads the person, before anything is read: :func:`require`, from the selection.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 
 from exchange import PERSON_READ_SCOPE, Citizen
 from schema.context import RequestContext
+from schema.errors import typed_error
 
 ELIGIBILITY_READ = "eligibility:read"
 PREFILL_READ = "prefill:read"
@@ -35,6 +38,21 @@ class NeedsScopes(BasePermission):
         context: RequestContext = info.context
         caller = context.caller
         return isinstance(caller, Citizen) or self.scopes <= caller.scopes
+
+
+def require(context: RequestContext, scopes: frozenset[str]) -> None:
+    """Refuse (``FORBIDDEN``) a caller lacking ``scopes`` (and ``person:read``) for what its
+    document selects, before any agency is called or any access recorded."""
+    needs = NeedsScopes(PERSON_READ_SCOPE, *scopes)
+    if not needs.has_permission(None, _Info(context)):
+        raise typed_error(needs.message, "FORBIDDEN")
+
+
+class _Info:
+    """What :meth:`NeedsScopes.has_permission` reads of a resolver's ``info``."""
+
+    def __init__(self, context: RequestContext) -> None:
+        self.context = context
 
 
 def scoped(*scopes: str) -> list[FieldExtension]:

@@ -24,6 +24,7 @@ from graphql import (
 from eligibility.inputs import tax_year
 from exchange import MAX_MONTHS, AccessContext, Caller, PersonReference, PersonRequest
 from schema.eligibility import ELIGIBILITY_FIELDS, HISTORY_MONTHS, period_start
+from schema.scopes import ELIGIBILITY_READ
 
 # GraphQL field of Person → catalogue field, for fields that map one to one.
 _TOP = {
@@ -48,6 +49,8 @@ class Selection:
     fields: frozenset[str]
     months: int
     eligibility_month: str | None = None  # when person { eligibility(month: …) } is selected
+    # The scopes the selected fields need beyond person:read (eligibility: eligibility:read).
+    scopes: frozenset[str] = frozenset()
 
     def request(
         self, caller: Caller, ref: PersonReference, context: AccessContext, on: date
@@ -111,6 +114,7 @@ def person_selection(
     fields: set[str] = set()
     months = 0
     eligibility_month: str | None = None
+    scopes: set[str] = set()
     for person in field_nodes:
         for node in _fields(person.selection_set, fragments, on):
             name = node.name.value
@@ -123,11 +127,14 @@ def person_selection(
                 fields |= ELIGIBILITY_FIELDS
                 months = max(months, HISTORY_MONTHS)
                 eligibility_month = _month_argument(node, variables) or eligibility_month
+                scopes.add(ELIGIBILITY_READ)
             elif name in _NESTED:
                 for child in _fields(node.selection_set, fragments):
                     if child.name.value != "__typename":
                         fields.add(f"{name}.{child.name.value}")
-    return Selection(frozenset(fields), months or DEFAULT_MONTHS, eligibility_month)
+    return Selection(
+        frozenset(fields), months or DEFAULT_MONTHS, eligibility_month, frozenset(scopes)
+    )
 
 
 def _month_argument(node: FieldNode, variables: Mapping[str, Any]) -> str | None:

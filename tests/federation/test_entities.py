@@ -123,6 +123,24 @@ async def test_entities_need_the_person_scope(
     assert await _log(gateway, "dossier-fed-3") == []
 
 
+async def test_an_entitys_eligibility_needs_the_eligibility_scope(
+    gateway: Gateway, persons: list[dict[str, Any]]
+) -> None:
+    # A router forwarding a person:read token cannot run the rules through ``... on Person``:
+    # refused before any agency is called, nothing recorded.
+    entry = pick(persons, household_kind="single", unknown_to_caf=False)
+    handle = await _handle(gateway, entry, gateway.token_for("demo-agency-app"))
+    variables = {"r": [{"__typename": "Person", "handle": handle}]}
+    headers = {**HEADERS, "Unefois-Object": "dossier-fed-4"}
+    query = """query($r: [_Any!]!) { _entities(representations: $r) {
+      ... on Person { eligibility(benefits: [RSA], month: "2025-06") { status } } } }"""
+    token = gateway.token_for("demo-agency-app", scope="person:read")
+    body = (await _post(gateway, query, variables, headers, token)).json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
+    assert "eligibility:read" in body["errors"][0]["message"]
+    assert await _log(gateway, "dossier-fed-4") == []
+
+
 async def test_an_identity_no_agency_knows_gets_no_handle(gateway: Gateway) -> None:
     nobody = {
         "birthName": "PERSONNE",

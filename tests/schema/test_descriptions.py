@@ -74,3 +74,46 @@ def test_the_walk_finds_what_lacks_a_description() -> None:
         '"""I"""\ninput I {\n  """i"""\n  i: Int\n  j: Int\n}\n'
     )
     assert undescribed(schema) == ["E", "E.X", "I.j", "Query.f(a)", "Query.g"]
+
+
+def test_the_error_codes_descriptions_name_are_codes_a_client_can_get() -> None:
+    # A description naming AGENCY_UNAVAILABLE or TIMEOUT sent developers matching on strings
+    # that never arrive: every upper-case word with an underscore in the SDL's descriptions is
+    # an error code, an enum value or a scope of the gateway.
+    import re
+
+    from connectors import ConnectorError
+    from gateway.documents import NOT_FOUND as DOCUMENT_NOT_FOUND
+    from gateway.documents import REQUIRED as DOCUMENT_REQUIRED
+    from schema.errors import CODES
+
+    schema = build_schema(SchemaLimits())._schema
+    connector_codes = {str(c.code) for c in _subclasses(ConnectorError)}
+    enum_values = {
+        v for t in schema.type_map.values() if isinstance(t, GraphQLEnumType) for v in t.values
+    }
+    known = CODES | connector_codes | enum_values | {DOCUMENT_NOT_FOUND, DOCUMENT_REQUIRED}
+    named: set[str] = set()
+    for text in _descriptions(schema):
+        named |= set(re.findall(r"\b[A-Z]+(?:_[A-Z]+)+\b", text))
+    assert named and named <= known, sorted(named - known)
+
+
+def _subclasses(cls: type) -> list[type]:
+    out = [cls]
+    for sub in cls.__subclasses__():
+        out += _subclasses(sub)
+    return out
+
+
+def _descriptions(schema: GraphQLSchema) -> list[str]:
+    texts: list[str] = []
+    for named in schema.type_map.values():
+        if is_introspection_type(named):
+            continue
+        texts.append(named.description or "")
+        if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+            for field in named.fields.values():
+                texts.append(field.description or "")
+                texts += [a.description or "" for a in field.args.values()]
+    return texts
