@@ -45,7 +45,7 @@ def require(context: RequestContext, scopes: frozenset[str]) -> None:
     document selects, before any agency is called or any access recorded."""
     needs = NeedsScopes(PERSON_READ_SCOPE, *scopes)
     if not needs.has_permission(None, _Info(context)):
-        raise typed_error(needs.message, "FORBIDDEN")
+        raise typed_error(str(needs.message), "FORBIDDEN")
 
 
 class _Info:
