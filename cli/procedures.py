@@ -6,8 +6,11 @@ again is replaced); ``list`` shows them, ``show NUMBER`` one of them in full (JS
 ``remove NUMBER`` forgets one. ``webhook-url`` prints the address to set as each procedure's
 webhook in DS's settings (its secret included). ``sync [--since ISO]`` asks DS for the
 dossiers updated since the last sync and processes those the gateway created, as the webhook
-would have: what a lost webhook call left behind. Exit codes: 0 done, 1 refused or a dossier
-not processed (the reason on standard error).
+would have: what a lost webhook call left behind; a dossier whose deposit the gateway cannot
+take as it is (a value refused, a field unsettled) is listed as rejected with the fields
+concerned, and is processed again when the person changes it on DS. Exit codes: 0 done, 1
+refused or a dossier not processed because something failed (the kind of failure in the
+log).
 """
 
 from __future__ import annotations
@@ -82,7 +85,8 @@ def _line(record: ProcedureRecord) -> str:
 def _counts(counts: SyncCounts) -> str:
     text = (
         f"processed {counts.processed}, already {counts.already}, not ours {counts.not_ours},"
-        f" not submitted {counts.not_submitted}, failed {counts.failed}"
+        f" not submitted {counts.not_submitted}, failed {counts.failed},"
+        f" rejected {counts.rejected}"
     )
     return text + (" (démarches-simplifiées could not be asked)" if counts.unreachable else "")
 
@@ -99,7 +103,15 @@ async def _sync(settings: Settings, args: argparse.Namespace, out: TextIO, clock
         )
     for number, counts in report.by_procedure.items():
         print(f"procedure {number}: {_counts(counts)}", file=out)
-    print(f"total: {_counts(report.total())}", file=out)
+    total = report.total()
+    print(f"total: {_counts(total)}", file=out)
+    for number, why in total.rejections:
+        # The person is told in their space; what they must change, by the form's field ids.
+        fields = ", ".join(why.get("fields") or ()) or "-"
+        print(
+            f"dossier {number} rejected: {why.get('code')} ({why.get('reason')}: {fields})",
+            file=out,
+        )
     if not report.ok:
         print(f"{PROG}: some dossiers were not processed (see the log)", file=sys.stderr)
         return 1

@@ -41,7 +41,10 @@ class SyncCounts:
     not_ours: int = 0
     not_submitted: int = 0
     failed: int = 0
+    rejected: int = 0
     unreachable: bool = False
+    # The dossiers rejected: their number, the code and the form's field ids (never a value).
+    rejections: list[tuple[int, Mapping[str, Any]]] = field(default_factory=list)
 
     def add(self, result: Result) -> None:
         setattr(self, result, getattr(self, result) + 1)
@@ -62,8 +65,9 @@ class SyncReport:
     def total(self) -> SyncCounts:
         out = SyncCounts()
         for c in self.by_procedure.values():
-            for name in ("processed", "already", "not_ours", "not_submitted", "failed"):
+            for name in ("processed", "already", "not_ours", "not_submitted", "failed", "rejected"):
                 setattr(out, name, getattr(out, name) + getattr(c, name))
+            out.rejections += c.rejections
             out.unreachable = out.unreachable or c.unreachable
         return out
 
@@ -117,6 +121,8 @@ async def sync_procedure(
             continue
         done = await process_dossier(services, registry, sealer, int(node["number"]), clock())
         counts.add(done.result)
+        if done.result == "rejected" and done.outcome is not None:
+            counts.rejections.append((int(node["number"]), done.outcome["rejected"]))
         if done.result != "failed":
             await services.cursors.mark(feed, [event], clock())
     # Forward only, and not past a window this run did not read (``since`` after the cursor).

@@ -5,7 +5,13 @@ sealed by the caller: the store never reads it) and to the prefill's audit entry
 follows the dossier's submission::
 
     created ──claim──→ submitted ──finish──→ processed
-       ↑                   └─────finish────→ failed ──claim──→ submitted …
+       ↑                   ├─────finish────→ failed ──claim──→ submitted …
+                           └─────finish────→ rejected ──claim──→ submitted …
+
+``failed``: something that may pass failed (an agency, DS, the store): tried again by the
+next delivery or pass. ``rejected``: the deposit held what the gateway cannot take (a value
+it refuses, a field left unsettled), the reason in ``outcome``: tried again only when DS
+tells of a change of the dossier, not by the passes over pending dossiers.
 
 :meth:`DossierStore.claim` is a compare-and-set: of two deliveries of the same webhook (or a
 webhook and a poll), exactly one moves the row to ``submitted`` and handles it. A row is kept
@@ -26,10 +32,12 @@ from store.errors import InvalidRecord, StoreError
 from store.offers import InvalidTransition
 from store.tables import ds_dossiers
 
-DossierStatus = Literal["created", "submitted", "processed", "failed"]
+DossierStatus = Literal["created", "submitted", "processed", "failed", "rejected"]
 STATUSES: tuple[DossierStatus, ...] = get_args(DossierStatus)
-CLAIMABLE = ("created", "failed")
-FINISHED: tuple[DossierStatus, ...] = ("processed", "failed")
+CLAIMABLE = ("created", "failed", "rejected")
+FINISHED: tuple[DossierStatus, ...] = ("processed", "failed", "rejected")
+# Deposited on DS: the person has sent it, whatever the gateway made of it since.
+DEPOSITED: tuple[DossierStatus, ...] = ("submitted", "processed", "failed", "rejected")
 
 
 class DossierNotFound(StoreError, LookupError):
@@ -114,9 +122,9 @@ class DossierStore:
         return _link(row)
 
     async def claim(self, number: int, at: datetime) -> DossierLink | None:
-        """Move the dossier from created or failed to submitted and return it; None when it
-        is already submitted or processed (another delivery has it). :class:`DossierNotFound`
-        for a number the gateway did not create."""
+        """Move the dossier from created, failed or rejected to submitted and return it; None
+        when it is already submitted or processed (another delivery has it).
+        :class:`DossierNotFound` for a number the gateway did not create."""
         at = _aware(at, "at")
         async with self._database.transaction() as conn:
             result = await conn.execute(
@@ -139,12 +147,13 @@ class DossierStore:
         *,
         outcome: Mapping[str, Any] | None = None,
     ) -> DossierLink:
-        """The claimed (submitted) dossier was processed or failed, or goes back to created
-        (DS says the person has not submitted it yet); :class:`InvalidTransition` when it is
+        """The claimed (submitted) dossier was processed, failed or rejected, or goes back to
+        created (DS says the person has not submitted it yet); :class:`InvalidTransition` when it is
         not submitted."""
         if status not in (*FINISHED, "created"):
             raise InvalidTransition(
-                f"a dossier finishes processed or failed, or goes back to created, not {status!r}"
+                "a dossier finishes processed, failed or rejected, or goes back to created, "
+                f"not {status!r}"
             )
         at = _aware(at, "at")
         values: dict[str, Any] = {"status": status, "updated_at": at}

@@ -286,7 +286,7 @@ ds_dossiers = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("outcome", JSONText, nullable=True),  # what processing the submission gave
     CheckConstraint(
-        "status IN ('created', 'submitted', 'processed', 'failed')",
+        "status IN ('created', 'submitted', 'processed', 'failed', 'rejected')",
         name="ck_ds_dossiers_status",
     ),
     Index("ix_ds_dossiers_status_updated", "status", "updated_at"),

@@ -11,7 +11,7 @@ CSRF token; each change answers with a redirect to the page it came from (post/r
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -68,7 +68,11 @@ class SpacePages:
     def __init__(self, signin: SignIn, clock: Clock) -> None:
         self._signin = signin
         self._clock = clock
-        self._forms = {form.benefit: fid for fid, form in load_forms().items()}
+        forms = load_forms()
+        self._forms = {form.benefit: fid for fid, form in forms.items()}
+        self._field_labels = {
+            fid: {f.id: f.label for f in form.fields} for fid, form in forms.items()
+        }
 
     async def _signed(self, request: Request) -> SignedCitizen | None:
         return await self._signin.current(request)
@@ -294,8 +298,11 @@ class SpacePages:
                     "when": wording.offer_when(offer),
                     "link": form_url("", form, offer.id) if form and open_ else None,
                     "declinable": offer.status in wording.DECLINABLE,
-                    "dossier": None if dossier is None else dossier.number,
-                    "deposited": dossier is not None and dossier.status == "processed",
+                    "dossier": None
+                    if dossier is None
+                    else wording.dossier_state(
+                        dossier.number, dossier.status, dossier.outcome, self._labels(dossier.form)
+                    ),
                     "outcome": wording.dossier_outcome(dossier.outcome if dossier else None),
                 }
             )
@@ -307,6 +314,9 @@ class SpacePages:
             "opt_out": OPT_OUT,
         }
         return self._render(request, "mon-espace/propositions.html", context)
+
+    def _labels(self, form: str) -> Mapping[str, str]:
+        return self._field_labels.get(form, {})
 
     async def decline(self, request: Request) -> Response:
         checked = await self._posted(request)

@@ -113,6 +113,32 @@ def offer_when(offer: Offer) -> str:
     return ""
 
 
+def dossier_state(
+    number: int, status: str, outcome: Mapping[str, Any] | None, labels: Mapping[str, str]
+) -> str:
+    """Where a dossier prepared on démarches-simplifiées stands, in one sentence; ``labels``:
+    the form's field labels, to name what a rejected deposit must change."""
+    where = f"Dossier nº {number}"
+    if status == "created":
+        return f"{where} préparé sur démarches-simplifiées, pas encore déposé."
+    if status == "processed":
+        return f"{where} déposé sur démarches-simplifiées."
+    rejected = (outcome or {}).get("rejected")
+    if status == "rejected" and isinstance(rejected, Mapping):
+        names = [labels.get(str(f), str(f)) for f in rejected.get("fields") or ()]
+        listed = " ; ".join(f"« {n} »" for n in names) or "certaines réponses"
+        verb = (
+            "à compléter ou à confirmer" if rejected.get("reason") == "incomplete" else "à corriger"
+        )
+        return (
+            f"{where} déposé sur démarches-simplifiées, mais nous n'avons pas pu le prendre en "
+            f"compte : {listed} {verb}. Vous pouvez modifier votre dossier sur "
+            "démarches-simplifiées tant qu'il est en construction ; il sera alors pris en compte."
+        )
+    # Submitted, or its processing failed and is tried again.
+    return f"{where} déposé sur démarches-simplifiées, en cours de prise en compte."
+
+
 def dossier_outcome(outcome: Mapping[str, Any] | None) -> list[str]:
     """What the evaluation after a submitted dossier says, one sentence per benefit: an
     estimate, not a decision (the instructing body decides)."""

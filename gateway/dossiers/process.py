@@ -19,7 +19,11 @@ asks DS for the dossiers submitted since it last looked); for a dossier the gate
 A dossier still being written (``brouillon``) is left for later. An agency that fails in step 3
 in a way that may pass (a timeout, an error, garbage, a rate limit) fails the processing
 instead of recording the dossier on partial data: nothing is recorded, and DS's next call or a
-sync processes it once the agency answers. Nothing about the person is logged.
+sync processes it once the agency answers. A deposit the gateway cannot take as it is (a value
+it refuses — a social security number without its key, a negative rent —, a field left
+unsettled) is ``rejected``: nothing is recorded, the fields and the code are kept for the
+person's space and answered to DS's caller, and it is processed again when the person changes
+the dossier, not retried as it is. Nothing about the person is logged.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from gateway.dossiers.start import binding
 from gateway.sealing import SealBroken, Sealer
 from prefill import TRANSIENT_FAILURES, PrefillError, SourceUnavailable, load_forms
 from prefill.ds_payload import from_dossier
+from prefill.errors import IncompleteSubmission, InvalidInput
 from prefill.resubmit import settled_fields, submission_of
 from runtime import Services
 from schema.prefill import fill_form, settle_submission
@@ -49,7 +54,7 @@ log = logging.getLogger(__name__)
 # DS's states of a dossier the person has submitted ("déposé"): en_construction until an
 # instructor takes it, then en_instruction and a decision.
 SUBMITTED = frozenset({"en_construction", "en_instruction", "accepte", "refuse", "sans_suite"})
-Result = Literal["processed", "not_ours", "already", "not_submitted", "failed"]
+Result = Literal["processed", "not_ours", "already", "not_submitted", "failed", "rejected"]
 
 
 @dataclass(frozen=True)
@@ -78,11 +83,26 @@ async def process_dossier(
             await services.dossiers.finish(number, "created", now)
             return Processed("not_submitted")
         outcome = await _apply(services, registry, sealer, claimed, node, now)
+    except InvalidInput as error:
+        # What the person deposited cannot be taken as it is (a value refused, a field left
+        # unsettled): the same dossier would fail the same way at every try. Recorded as
+        # rejected with the fields and the code (never a value), for the person's space and
+        # DS's caller; processed again when the person changes the dossier.
+        reason = "incomplete" if isinstance(error, IncompleteSubmission) else "invalid"
+        named = list(_fields_of(error))
+        rejected = {"rejected": {"code": error.code, "reason": reason, "fields": named}}
+        log.warning(
+            "submitted dossier rejected: %s",
+            type(error).__name__,
+            extra={"fields": ",".join(named)},
+        )
+        await services.dossiers.finish(number, "rejected", now, outcome=rejected)
+        return Processed("rejected", rejected)
     except Exception as error:
-        # Whatever failed (an agency, DS, the rules, a refused submission), the row must not
-        # stay claimed: it is marked failed, and DS's next call or a sync tries it again.
-        # Logged: the kind of failure, and for a refused submission the form's field ids —
-        # never the error's message, which could carry a value.
+        # Whatever else failed (an agency, DS, the rules, the store), the row must not stay
+        # claimed: it is marked failed, and DS's next call or a sync tries it again. Logged:
+        # the kind of failure, and for a prefill error its field — never the error's
+        # message, which could carry a value.
         fields = getattr(error, "field", None) if isinstance(error, PrefillError) else None
         log.warning(
             "submitted dossier not processed: %s",
@@ -94,6 +114,12 @@ async def process_dossier(
     await services.dossiers.finish(number, "processed", now, outcome=outcome)
     log.info("submitted dossier processed")
     return Processed("processed", outcome)
+
+
+def _fields_of(error: InvalidInput) -> tuple[str, ...]:
+    """The form's field ids an input error names (one, or several for an incomplete one)."""
+    fields = getattr(error, "fields", None) or getattr(error, "field", None) or ()
+    return (fields,) if isinstance(fields, str) else tuple(str(f) for f in fields)
 
 
 async def _dossier(services: Services, number: int) -> Mapping[str, Any]:

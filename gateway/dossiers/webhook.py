@@ -63,6 +63,9 @@ class DossierWebhook:
         done = await process_dossier(services, registry, sealer, int(number), self._clock())
         if done.result == "failed":
             return JSONResponse({"result": done.result}, status_code=503)
+        if done.result == "rejected" and done.outcome is not None:
+            # Received, and refused for good as it is: no retry would change it.
+            return JSONResponse({"result": done.result, **done.outcome["rejected"]})
         return JSONResponse({"result": done.result})
 
 

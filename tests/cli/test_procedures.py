@@ -268,7 +268,7 @@ def test_sync_processes_a_submitted_dossier_once(
     code, out, err = _cli(capsys, "sync")
     assert code == 0, err
     assert out.splitlines()[0] == (
-        "procedure 101: processed 0, already 0, not ours 0, not submitted 0, failed 0"
+        "procedure 101: processed 0, already 0, not ours 0, not submitted 0, failed 0, rejected 0"
     )
     assert _status(number) == "created"
 
@@ -279,8 +279,8 @@ def test_sync_processes_a_submitted_dossier_once(
     code, out, err = _cli(capsys, "sync")
     assert code == 0, err
     assert out.splitlines() == [
-        "procedure 101: processed 1, already 0, not ours 1, not submitted 0, failed 0",
-        "total: processed 1, already 0, not ours 1, not submitted 0, failed 0",
+        "procedure 101: processed 1, already 0, not ours 1, not submitted 0, failed 0, rejected 0",
+        "total: processed 1, already 0, not ours 1, not submitted 0, failed 0, rejected 0",
     ]
     assert _status(number) == "processed"
 
@@ -288,13 +288,13 @@ def test_sync_processes_a_submitted_dossier_once(
     code, out, err = _cli(capsys, "sync")
     assert code == 0, err
     assert out.splitlines()[0] == (
-        "procedure 101: processed 0, already 0, not ours 0, not submitted 0, failed 0"
+        "procedure 101: processed 0, already 0, not ours 0, not submitted 0, failed 0, rejected 0"
     )
     # Looking again from further back: the dossier is not processed a second time.
     code, out, err = _cli(capsys, "sync", "--since", "2000-01-01T00:00:00")
     assert code == 0, err
     assert out.splitlines()[0] == (
-        "procedure 101: processed 0, already 0, not ours 0, not submitted 0, failed 0"
+        "procedure 101: processed 0, already 0, not ours 0, not submitted 0, failed 0, rejected 0"
     )
 
 

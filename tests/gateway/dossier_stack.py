@@ -257,13 +257,13 @@ async def created_dossier(
     return offer, row, created.headers["location"]
 
 
-def deposit(stack: Stack, number: int, url: str) -> None:
+def deposit(stack: Stack, number: int, url: str, *, rent: str = "480") -> None:
     """The person completes the dossier on DS (what no agency gave) and deposits it."""
     form = form_of(stack.sandbox, number)
     form[NATIONALITE.key] = ["Française"]
     form[ADRESSE.key] = ["3 rue Pasteur 69003 Lyon"]
     form[LOGEMENT.key] = ["Locataire"]
-    form[LOYER.key] = ["480"]
+    form[LOYER.key] = [rent]
     form[AIDE.key] = ["false"]
     form[ATTESTATION.key] = ["true"]
     with httpx.Client(timeout=10.0) as browser:

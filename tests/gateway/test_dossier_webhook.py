@@ -5,6 +5,7 @@ agencies and démarches-simplifiées."""
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -23,6 +24,7 @@ from tests.gateway.dossier_stack import (
     deposit,
     dossier_params,
     hook,
+    now,
     rules,  # noqa: F401 - the fixture
     sandbox,  # noqa: F401 - the fixture
     someone,  # noqa: F401 - the fixture
@@ -156,6 +158,41 @@ async def test_a_dossier_still_in_brouillon_waits_then_is_processed_once_deposit
     assert (await stack.services.dossiers.get(row.number)).status == "processed"
     assert (await stack.services.offers.get(offer)).status == "applied"
     assert len(await submissions(stack)) == 1
+    no_name_in(caplog, someone)
+
+
+async def test_a_deposit_the_gateway_cannot_take_is_rejected_with_its_fields_not_retried(
+    stack: Stack,  # noqa: F811 - the fixture imported above
+    someone: Someone,  # noqa: F811 - the fixture imported above
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A negative rent, which DS's decimal champ accepts: the same dossier would fail the same
+    # way at every try. Received (200, no retry storm), the field named, nothing recorded.
+    caplog.set_level(logging.INFO)
+    offer, row, url = await created_dossier(stack, someone, "webhook-rejected")
+    deposit(stack, row.number, url, rent="-480")
+    for _ in range(2):
+        answer = await stack.http.post(hook(stack), data=dossier_params(row.number))
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {
+            "result": "rejected",
+            "code": "BAD_USER_INPUT",
+            "reason": "invalid",
+            "fields": ["loyer_mensuel"],
+        }
+    stored = await stack.services.dossiers.get(row.number)
+    assert stored.status == "rejected"
+    # Not among the dossiers a pass over DS retries as they are.
+    assert row.number not in [d.number for d in await stack.services.dossiers.pending(now())]
+    assert (await stack.services.offers.get(offer)).status != "applied"
+    assert not await submissions(stack)
+    # The person's space says it was deposited, not taken, and what to change.
+    space = html.unescape((await stack.http.get("/mon-espace/propositions")).text)
+    assert f"Dossier nº {row.number} déposé sur démarches-simplifiées, mais" in space
+    assert "« Loyer mensuel hors charges » à corriger" in space
+    assert "pas encore déposé" not in space
+    fields = [getattr(r, "fields", None) for r in caplog.records if "rejected" in r.getMessage()]
+    assert fields == ["loyer_mensuel", "loyer_mensuel"] and "-480" not in caplog.text
     no_name_in(caplog, someone)
 
 

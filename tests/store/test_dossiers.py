@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -78,6 +79,61 @@ async def test_a_failed_dossier_can_be_claimed_again(store: DossierStore) -> Non
         await store.finish(4242, "created", NOW)
     with pytest.raises(DossierNotFound):
         await store.finish(1, "processed", NOW)
+
+
+async def test_a_rejected_dossier_keeps_why_and_is_claimed_again_on_a_change(
+    store: DossierStore,
+) -> None:
+    await store.create(LINK)
+    assert await store.claim(4242, NOW) is not None
+    why = {"rejected": {"code": "BAD_USER_INPUT", "reason": "invalid", "fields": ["loyer"]}}
+    rejected = await store.finish(4242, "rejected", NOW + timedelta(minutes=1), outcome=why)
+    assert (rejected.status, rejected.outcome) == ("rejected", why)
+    # Not among the pending ones a pass retries: only DS telling of a change claims it.
+    assert await store.pending(NOW + timedelta(days=1)) == []
+    again = await store.claim(4242, NOW + timedelta(minutes=2))
+    assert again is not None and again.status == "submitted"
+
+
+async def test_the_rejected_status_survives_the_migration_of_existing_rows(
+    target: Target, request: pytest.FixtureRequest
+) -> None:
+    # A database at 0011 with a dossier in it, brought to head: the row is kept, and the
+    # status check takes "rejected" and still refuses what is no status.
+    from alembic import command
+    from sqlalchemy import update
+
+    from database.migration import _config
+    from store.migration import _INI
+    from store.tables import ds_dossiers
+
+    schema = target.schema and request.getfixturevalue("postgres").fresh_schema()
+    database = await connect(target.url, schema=schema)
+
+    def to(revision: str) -> Any:
+        def run(connection: Any) -> None:
+            config = _config(_INI)
+            config.attributes["connection"] = connection
+            config.attributes["schema"] = schema
+            command.upgrade(config, revision)
+
+        return run
+
+    try:
+        async with database.transaction() as conn:
+            await conn.run_sync(to("0011"))
+        store = DossierStore(database)
+        await store.create(LINK)
+        async with database.transaction() as conn:
+            await conn.run_sync(to("head"))
+        assert await store.get(4242) == LINK
+        assert await store.claim(4242, NOW) is not None
+        assert (await store.finish(4242, "rejected", NOW)).status == "rejected"
+        with pytest.raises(Exception, match="refused the record"):
+            async with database.transaction() as conn:
+                await conn.execute(update(ds_dossiers).values(status="bogus"))
+    finally:
+        await database.aclose()
 
 
 async def test_pending_and_purge(store: DossierStore) -> None:
