@@ -1,13 +1,14 @@
 """Typed errors of the eligibility engine.
 
-Tree (``code`` is what the GraphQL layer reports as ``extensions.code``)::
+Tree (``code`` is what the GraphQL layer reports as ``extensions.code``; ``INTERNAL`` is
+reported as "internal error" and logged with its stack for the operator)::
 
-    EligibilityError                    code INTERNAL_SERVER_ERROR
+    EligibilityError                    code INTERNAL
     ├── UnknownBenefit                  code BAD_USER_INPUT   a benefit outside ``BENEFITS``
     ├── MonthOutOfRange                 code BAD_USER_INPUT   before 2019-01 or past ``LAST_MONTH``
     ├── NoHistory                       (internal) no resource history at all
     ├── BadMonth                        code BAD_USER_INPUT   not a ``YYYY-MM`` string
-    └── EngineUnavailable               code SERVICE_UNAVAILABLE  the pool is not started or closed
+    └── EngineUnavailable               code INTERNAL         the pool is not started or closed
 
 A person whose history is incomplete is *not* an error for the client: each benefit answers
 ``CANNOT_EVALUATE`` with the missing data named, so the other benefits still answer. That
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 
 class EligibilityError(Exception):
-    code = "INTERNAL_SERVER_ERROR"
+    code = "INTERNAL"
 
 
 class UnknownBenefit(EligibilityError):
@@ -58,4 +59,4 @@ class NoHistory(EligibilityError):
 
 
 class EngineUnavailable(EligibilityError):
-    code = "SERVICE_UNAVAILABLE"
+    code = "INTERNAL"

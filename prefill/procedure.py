@@ -19,13 +19,13 @@ does not list is refused at registration rather than silently dropped by DS::
       date_naissance: Q2hhbXAtMTAxMDAy             # short form: the champ id
       situation_familiale:                          # long form
         champ: Q2hhbXAtMTAxMDEz
-        options: {celibataire: "Célibataire", marie: "Marié(e)"}
+        options: {celibataire: "Célibataire", marie: "Marié(e)", pacse: "Pacsé(e)", …}
       enfants:
         champ: Q2hhbXAtMTAxMDE5
         children: {prenom: Q2hhbXAtMTAxMDIw, date_naissance: {champ: Q2hhbXAtMTAxMDIy}}
-      commune:                                      # a champ fed by several fields
-        champ: Q2hhbXAtMTA1MDEx
-        from: {postcode: code_postal, insee: code_commune}
+      commune:                                      # a champ fed by other fields (105's)
+        champ: Q2hhbXAtMTA1MDEy
+        from: {postcode: code_postal}
 """
 
 from __future__ import annotations

@@ -60,3 +60,25 @@ def test_the_seine_saint_denis_procedure_serves_its_departement_only() -> None:
     assert p.serves("93") and not p.serves("75") and not p.serves(None)
     national = load_procedure_file(ROOT / "mappings" / "demande-rsa.yaml")
     assert national.serves("75") and national.serves(None)
+
+
+def test_the_guides_mapping_example_registers_against_its_procedure() -> None:
+    # docs/prefill.md's example for procedure 101, and its `from` snippet added to 105's own
+    # mapping: what a form builder copies must pass the checks registration makes.
+    import re
+
+    from prefill.procedure import parse_procedure
+
+    guide = (ROOT.parents[1] / "docs" / "prefill.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", guide, flags=re.S)
+    example = next(b for b in blocks if b.startswith("procedure: 101"))
+    data = yaml.safe_load(example)
+    procedure = parse_procedure(data, "docs/prefill.md")
+    validate_procedure(procedure, load_forms()[procedure.form], descriptors(101))
+    snippet = next(b for b in blocks if b.lstrip().startswith("commune:"))
+    base = yaml.safe_load(
+        (ROOT / "mappings" / "demande-rsa-seine-saint-denis.yaml").read_text(encoding="utf-8")
+    )
+    base["champs"].update(yaml.safe_load(snippet))
+    ssd = parse_procedure(base, "docs/prefill.md")
+    validate_procedure(ssd, load_forms()[ssd.form], descriptors(105))
