@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from prefill import geo
+from prefill import geo, months
 from prefill.champs import ChampDescriptor, stable_id
 from prefill.model import FieldDef
 from prefill.procedure import BOOLEAN_LABELS, CIVILITE_LABELS, ChampMapping
@@ -225,6 +225,11 @@ def to_ds(field: FieldDef, champ: ChampDescriptor, mapping: ChampMapping, value:
     if value is None:
         raise Unconvertible("no value")
     kind = champ.type
+    if kind in _TEXT_TYPES and field.type == "month":
+        try:
+            return months.words(_text(value))  # « juin 2026 »: the person reads it
+        except ValueError:
+            raise Unconvertible("not a YYYY-MM month") from None
     if kind in _TEXT_TYPES:
         return _text(value)
     if kind == "siret":
@@ -386,6 +391,11 @@ def _as_form(field: FieldDef, value: Any) -> Any:
         return value
     if kind in ("text", "nir"):
         return str(value)
+    if kind == "month":
+        month = months.parse(str(value))
+        if month is None:
+            raise Unconvertible("not a month")
+        return month
     if kind == "number":
         return _decimal(value)
     if kind == "money":

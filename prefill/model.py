@@ -24,10 +24,13 @@ CONSENT_REQUIRED = "CONSENT_REQUIRED"  # the failure code of a source withheld f
 TRANSIENT_FAILURES: frozenset[str] = frozenset(
     {"UPSTREAM_TIMEOUT", "UPSTREAM_UNAVAILABLE", "UPSTREAM_INVALID", "RATE_LIMITED"}
 )
-FieldType = Literal["text", "date", "number", "money", "boolean", "choice", "repetition", "nir"]
+FieldType = Literal[
+    "text", "date", "month", "number", "money", "boolean", "choice", "repetition", "nir"
+]
 FIELD_TYPES: tuple[FieldType, ...] = (
     "text",
     "date",
+    "month",
     "number",
     "money",
     "boolean",

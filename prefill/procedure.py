@@ -82,6 +82,7 @@ PAIRS: dict[str, frozenset[str]] = {
         }
     ),
     "nir": frozenset({"text", "formatted"}),
+    "month": frozenset({"text", "textarea"}),
     "date": frozenset({"date"}),
     "number": frozenset({"integer_number", "decimal_number"}),
     "money": frozenset({"integer_number", "decimal_number"}),

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from prefill import nir
+from prefill import months, nir
 from prefill.errors import InvalidValue, UnknownField
 from prefill.model import FieldDef
 
@@ -103,6 +103,11 @@ def coerce(field: FieldDef, value: Any, *, from_person: bool, name: str | None =
         return nir.normalized(name, _text(name, value))
     if kind == "date":
         return _date(name, value)
+    if kind == "month":
+        month = months.parse(_text(name, value))
+        if month is None:
+            raise InvalidValue(name, "expected a month: « juin 2026 », 06/2026 or 2026-06")
+        return month
     if kind in ("number", "money"):
         number = _number(name, value)
         if kind == "money":

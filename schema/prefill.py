@@ -96,6 +96,11 @@ class PrefillFieldType(Enum):
     # The same words as the form files (prefill/forms/*.yaml), which clients already read.
     text = strawberry.enum_value("text", description="Text, at most 500 characters.")
     date = strawberry.enum_value("date", description="A date, YYYY-MM-DD.")
+    month = strawberry.enum_value(
+        "month",
+        description="A month, YYYY-MM (a person may type « juin 2026 » or 06/2026: it is read "
+        "as 2026-06).",
+    )
     number = strawberry.enum_value("number", description="A number.")
     money = strawberry.enum_value(
         "money", description="An amount in euros, two decimals; the person's is not negative."

@@ -139,3 +139,13 @@ def test_a_departement_champ_settles_nothing_it_cannot_give_back() -> None:
     # "commune" feeds the département champ (from the postcode): it is not read back.
     assert procedure.champs["commune"].from_fields and "commune" not in settled
     assert "code_postal" in settled  # its own champ
+
+
+def test_months_go_to_ds_in_words_and_come_back_as_months() -> None:
+    procedure = load_procedure_file(ROOT / "mappings" / "demande-rsa.yaml")
+    form = load_forms()[procedure.form]
+    champs = descriptors(procedure.number)
+    body = ds_payload(form, filled(form), procedure, champs).body
+    table = body["champ_" + procedure.champs["ressources_trimestre"].champ]
+    month_champ = "champ_" + procedure.champs["ressources_trimestre"].children["mois"].champ
+    assert [row[month_champ] for row in table] == ["juin 2026"]
