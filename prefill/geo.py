@@ -3,7 +3,8 @@
 - countries: INSEE's ``99xxx`` country codes (what the civil registry gives) to ISO 3166-1
   alpha-2 and back, from INSEE's Code officiel géographique (``prefill/data/``);
 - départements: a département's code from an INSEE commune code or a postcode, Corsica
-  (``2A``/``2B``) and the overseas départements and collectivités (``971``…``988``) included.
+  (``2A``/``2B``) and the overseas départements and collectivités (``971``…``988``) included,
+  and its name (the 101 départements of INSEE's COG 2025).
 """
 
 from __future__ import annotations
@@ -39,6 +40,20 @@ def countries() -> Countries:
             if row["kind"] == "country":
                 to_insee.setdefault(row["iso2"], row["insee"])
     return Countries(to_iso, to_insee)
+
+
+@functools.cache
+def departement_names() -> dict[str, str]:
+    """The départements' names by code (``93`` → ``Seine-Saint-Denis``), INSEE's COG 2025."""
+    with (DATA / "insee_departements.csv").open(encoding="utf-8", newline="") as file:
+        return {row["code"]: row["name"] for row in csv.DictReader(file)}
+
+
+def departement_label(code: str) -> str:
+    """« Seine-Saint-Denis (93) »; the code alone for one INSEE does not list (a
+    collectivité d'outre-mer)."""
+    name = departement_names().get(code)
+    return f"{name} ({code})" if name else code
 
 
 def departement_of_commune(code: str) -> str | None:

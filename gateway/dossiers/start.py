@@ -41,7 +41,7 @@ from gateway.sealing import Sealer
 from gateway.state import services_of
 from gateway.web.csrf import CsrfRejected, checked_form
 from gateway.web.render import render
-from prefill import FormDef, fields_needed, load_forms
+from prefill import FormDef, fields_needed, geo, load_forms
 from prefill.ds_payload import ds_payload
 from proactive.links import OFFER_PARAM, offer_token
 from runtime import Services
@@ -271,7 +271,8 @@ def _territory(registered: Registered) -> str:
     places = sorted(registered.procedure.territory)
     if not places:
         return "Autres départements"
-    return "Département " + ", ".join(places)
+    names = [geo.departement_label(code) for code in places]
+    return ("Département : " if len(names) == 1 else "Départements : ") + ", ".join(names)
 
 
 def _categories(services: Services, form: FormDef, registered: Registered, on: date) -> list[str]:
