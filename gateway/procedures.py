@@ -13,14 +13,14 @@ every replica. :func:`procedure_for` picks the procedure serving a person's dép
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.errors import ConnectorError, NotFound
 from gateway.dossiers.webhook import PATH as WEBHOOK_PATH
-from prefill import load_forms
+from prefill import FormDef, load_forms, paths
 from prefill.champs import descriptors_from_graphql, descriptors_to_data
 from prefill.errors import DescriptorError, MappingError
 from prefill.procedure import Procedure, load_procedure_file, procedure_to_data, validate_procedure
@@ -122,6 +122,7 @@ async def register_procedure(
         warnings = validate_procedure(procedure, form, champs)
     except MappingError as exc:
         raise _rejected(exc) from None
+    warnings += never_released(services, procedure, form, now.date())
     await services.procedures.register(
         ProcedureRecord(
             number=procedure.number,
@@ -134,6 +135,29 @@ async def register_procedure(
     )
     log.info("procedure registered for form %s", procedure.form)
     return procedure, warnings
+
+
+def never_released(services: Services, p: Procedure, form: FormDef, on: date) -> list[str]:
+    """The mapped fields whose source is in no category the procedure's purpose reads on
+    ``on``: their champs always stay empty, for the person to fill (a warning, not a refusal:
+    the catalogue may grant them later)."""
+    catalogue = services.catalogue
+    granted = catalogue.purposes[p.purpose].categories_on(on)
+    readable = {f for c in catalogue.categories.values() if c.id in granted for f in c.fields}
+    mapped = set(p.champs) | {i for ids in p.identity.values() for i in ids}
+    mapped |= {t for m in p.champs.values() for t in m.from_fields.values()}
+    out = []
+    for field_id in sorted(mapped):
+        field = form.field(field_id)
+        if field is None or field.source is None:
+            continue
+        root = paths.parse(field.source).root
+        if root not in readable:
+            out.append(
+                f"{field_id}: its source {root} is in no category the purpose {p.purpose} "
+                "reads: the champ will stay empty, for the person to fill"
+            )
+    return out
 
 
 def territory_of(record: ProcedureRecord) -> frozenset[str]:

@@ -111,6 +111,18 @@ async def test_a_sandbox_mapping_is_registered(services: Services, ds: Ds) -> No
     assert len(descriptors_from_data(record.champs)) == len(record.champs) > 10
 
 
+async def test_fields_the_purpose_never_releases_are_warned_of(services: Services, ds: Ds) -> None:
+    # On 1 March 2026 citizen_prefill did not read the CAF's benefits: the RSA form's
+    # "vous percevez la prime d'activité…" champs could only stay empty. From 6 December 2026
+    # the catalogue grants them (with the person's agreement): no warning.
+    path = MAPPINGS / "demande-rsa.yaml"
+    _, before = await register_procedure(services, path, NOW)
+    never = sorted(w.split(":")[0] for w in before if "in no category" in w)
+    assert never == ["percoit_aah", "percoit_asf", "percoit_prime_activite"]
+    _, after = await register_procedure(services, path, datetime(2026, 12, 6, tzinfo=UTC))
+    assert not [w for w in after if "in no category" in w]
+
+
 async def test_the_procedure_serving_a_departement(services: Services) -> None:
     assert await procedure_for(services, "rsa", "93") is None
     await register_procedure(services, MAPPINGS / "demande-rsa-seine-saint-denis.yaml", NOW)
