@@ -41,7 +41,7 @@ from gateway.sealing import Sealer
 from gateway.state import services_of
 from gateway.web.csrf import CsrfRejected, checked_form
 from gateway.web.render import render
-from prefill import FormDef, fields_needed, geo, load_forms
+from prefill import TRANSIENT_FAILURES, FormDef, fields_needed, geo, load_forms
 from prefill.ds_payload import ds_payload
 from proactive.links import OFFER_PARAM, offer_token
 from runtime import Services
@@ -152,6 +152,15 @@ class DossierStart:
                 await _consent(services, signed, chosen, form, now)
             ref = PersonReference(identity=signed.citizen.identity)
             view, filled = await fill_form(rc, ref, chosen.context(), form)
+            failed = {f: x.code for f, x in view.failures.items() if x.code in TRANSIENT_FAILURES}
+            if failed:
+                # An agency that may answer later: no dossier half filled for good; the same
+                # link works once it answers (the read stays audited, as any access).
+                log.warning(
+                    "dossier not created: an agency failed",
+                    extra={"sources": ",".join(f"{f}={c}" for f, c in sorted(failed.items()))},
+                )
+                return _unavailable(request, 503)
             payload = ds_payload(form, filled, chosen.procedure, chosen.champs)
             created = await services.demarches.create_dossier(chosen.procedure.number, payload.body)
             sealer = Sealer(services.seal_key)
@@ -167,11 +176,14 @@ class DossierStart:
         except (ExchangeError, StoreError) as error:
             log.warning("dossier not created: %s", type(error).__name__)
             return _unavailable(request, 503)
-        if payload.left_out:
-            # Field ids only (the form's, never a value): what the person will have to type.
+        # Field ids and codes only (never a value): what the person will have to type, and
+        # the sources refused (not consented to, not released to the purpose, unknown).
+        withheld = ",".join(f"{f}={x.code}" for f, x in sorted(view.failures.items()))
+        left = ",".join(sorted(x.field for x in payload.left_out))
+        if withheld or left:
             log.info(
                 "dossier created with fields left for the person",
-                extra={"left_out": ",".join(sorted(x.field for x in payload.left_out))},
+                extra={"left_out": left, "withheld": withheld},
             )
         else:
             log.info("dossier created")

@@ -151,6 +151,35 @@ async def test_ds_down_when_creating_is_a_bad_gateway_page_and_no_dossier(
     no_name_in(caplog, someone)
 
 
+async def test_an_agency_down_when_creating_is_an_unavailable_page_and_no_dossier(
+    stack: Stack,  # noqa: F811 - the fixture imported above
+    someone: Someone,  # noqa: F811 - the fixture imported above
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The resources' agency failing: no dossier half filled for good on DS, the page says to
+    # come back, and the same link creates it once the agency answers.
+    caplog.set_level(logging.INFO)
+    offer, link = await signed_in(stack, someone, "start-agency-down")
+    page = await stack.http.get(link)
+    form = {"offre": offer_token(offer), "procedure": "101", "accord": "oui", "csrf": csrf(page)}
+    faults = stack.sandbox.urls["gip_mds"] + "/_sandbox/faults"
+    async with httpx.AsyncClient() as http:
+        assert (await http.put(faults, json={"error_rate": 1.0})).status_code == 200
+        try:
+            failed = await stack.http.post(START, data=form)
+        finally:
+            assert (await http.put(faults, json={})).status_code == 200
+    assert failed.status_code == 503
+    assert "Votre dossier n'a pas pu être préparé" in text(failed)
+    assert not await dossiers_of(stack, offer)
+    assert "resources=UPSTREAM_" in " ".join(str(getattr(r, "sources", "")) for r in caplog.records)
+    again = await stack.http.post(START, data=form)
+    assert again.status_code == 303, again.text
+    [row] = await dossiers_of(stack, offer)
+    assert row.status == "created"
+    no_name_in(caplog, someone)
+
+
 async def test_a_form_no_procedure_serves_cannot_be_made_online(
     stack: Stack,  # noqa: F811 - the fixture imported above
     someone: Someone,  # noqa: F811 - the fixture imported above
