@@ -96,7 +96,11 @@ def submission_of(
     submitted: Mapping[str, Any],
     settled: Collection[str],
     identity: Mapping[str, tuple[str, ...]] | None = None,
+    not_sent: Collection[str] = (),
 ) -> Submission:
+    """``not_sent``: the fields the dossier was created without (a value DS could not take,
+    such as the agencies' address lines for an address champ): what the person typed there is
+    theirs, provided, not a correction of a value they never saw."""
     confirmed: list[str] = []
     corrections: dict[str, Any] = {}
     provided: dict[str, Any] = {}
@@ -106,7 +110,7 @@ def submission_of(
         if field.id not in settled:
             continue
         shown = filled.field(field.id)
-        before = None if shown is None else shown.value
+        before = None if shown is None or field.id in not_sent else shown.value
         after = submitted.get(field.id)
         if after is None or after == "" or after == []:
             if before == [] and shown is not None and shown.state == "TO_CONFIRM":

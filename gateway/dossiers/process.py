@@ -42,7 +42,7 @@ from gateway.dossiers.acting import Registered, acting_for
 from gateway.dossiers.start import binding
 from gateway.sealing import SealBroken, Sealer
 from prefill import TRANSIENT_FAILURES, PrefillError, SourceUnavailable, load_forms
-from prefill.ds_payload import from_dossier
+from prefill.ds_payload import ds_payload, from_dossier
 from prefill.errors import IncompleteSubmission, InvalidInput
 from prefill.resubmit import settled_fields, submission_of
 from runtime import Services
@@ -156,7 +156,14 @@ async def _apply(
         fields = tuple(sorted(failed))
         raise SourceUnavailable(fields, failed[fields[0]])
     settled = settled_fields(form, registered.procedure, registered.champs)
-    submission = submission_of(form, filled, submitted, settled, registered.procedure.identity)
+    # What the dossier was created without, as the payload made then would leave it out now
+    # (an address champ takes no agency's lines): typed there, it is provided, not corrected.
+    not_sent = {
+        x.field for x in ds_payload(form, filled, registered.procedure, registered.champs).left_out
+    }
+    submission = submission_of(
+        form, filled, submitted, settled, registered.procedure.identity, not_sent
+    )
     done = await settle_submission(rc, context, form, view, filled, submission, settled=settled)
     return {
         "submission": done.submission_id,

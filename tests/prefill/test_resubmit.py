@@ -126,6 +126,18 @@ def test_an_emptied_value_is_a_correction_to_nothing(emptied: Any) -> None:
     assert (validated.field("loyer").value, validated.field("enfants").value) == (None, [])
 
 
+def test_a_field_the_dossier_was_created_without_is_provided_not_corrected() -> None:
+    # The agencies' address lines were never sent (an address champ takes a BAN label): what
+    # the person typed is theirs, not a correction of a value they never saw.
+    typed = as_prefilled(adresse="3 rue Pasteur 69003 Lyon")
+    sub = submission_of(FORM, filled(), typed, SETTLED, not_sent={"adresse"})
+    assert sub.provided == {"adresse": "3 rue Pasteur 69003 Lyon"}
+    assert "adresse" not in sub.corrections and "adresse" not in sub.confirmed
+    assert submission_of(FORM, filled(), typed, SETTLED).corrections == {
+        "adresse": "3 rue Pasteur 69003 Lyon"
+    }
+
+
 def test_an_emptied_required_value_is_refused_as_empty() -> None:
     fields = tuple(
         dataclasses.replace(f, required=True) if f.id == "adresse" else f for f in FORM.fields
