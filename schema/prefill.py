@@ -25,10 +25,12 @@ from exchange.window import Window
 from policies import Catalogue
 from prefill import (
     Failure,
+    FieldDef,
     FormDef,
     PrefilledForm,
     Submission,
     apply_submission,
+    choices,
     corrected_facts,
     fields_needed,
     load_forms,
@@ -117,6 +119,33 @@ class PrefillFieldType(Enum):
     )
 
 
+@strawberry.type(description="One value a `choice` field takes, and what a person reads for it.")
+class PrefillOption:
+    value: str = strawberry.field(description="The code: what the field's value holds.")
+    label: str = strawberry.field(description="The words to show the person, in French.")
+
+
+@strawberry.type(description="A column of a `repetition` field: each row holds one per column.")
+class PrefillColumn:
+    id: str = strawberry.field(description="The column's id: a key of each row.")
+    label: str = strawberry.field(description="Its label, in French.")
+    type: PrefillFieldType = strawberry.field(description="What its cells hold.")
+    options: list[PrefillOption] = strawberry.field(
+        description="A `choice` column's values with their labels; empty otherwise."
+    )
+
+
+def _options(field: FieldDef) -> list[PrefillOption]:
+    return [PrefillOption(value=v, label=label) for v, label in choices.options(field)]
+
+
+def _columns(field: FieldDef) -> list[PrefillColumn]:
+    return [
+        PrefillColumn(id=c.id, label=c.label, type=PrefillFieldType(c.type), options=_options(c))
+        for c in field.children
+    ]
+
+
 @strawberry.type(description="One field of a prefilled form.")
 class PrefilledField:
     id: str = strawberry.field(description="The field's id in the form file.")
@@ -125,6 +154,13 @@ class PrefilledField:
     required: bool = strawberry.field(description="The form cannot be submitted without it.")
     choices: list[str] = strawberry.field(
         description="The values a `choice` field takes; empty for the other types."
+    )
+    options: list[PrefillOption] = strawberry.field(
+        description="The same values with the words to show the person (`Hébergé(e) "
+        "gratuitement` for `heberge_gratuit`); empty for the other types."
+    )
+    columns: list[PrefillColumn] = strawberry.field(
+        description="A `repetition` field's columns (each row's keys); empty for the other types."
     )
     value: JSON | None = strawberry.field(
         description="The value, as `type` says (a repetition: a list of objects); null when "
@@ -256,6 +292,8 @@ def _type(
                 type=PrefillFieldType(definitions[f.id].type),
                 required=definitions[f.id].required,
                 choices=list(definitions[f.id].choices),
+                options=_options(definitions[f.id]),
+                columns=_columns(definitions[f.id]),
                 value=f.value,
                 provenance=FieldProvenance(
                     agency=f.provenance.agency, source=f.provenance.source, as_of=f.provenance.as_of

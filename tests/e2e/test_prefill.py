@@ -28,6 +28,7 @@ PREFILL = """query($ref: PersonRef!, $ctx: AccessContextInput!, $form: String!, 
     form title accessId dsPayload dsLeftOut { field reason } consentRequired
     missingSources { source code message categories fields }
     fields { id label type required value state reason categories
+             options { value label } columns { id label type options { value label } }
              provenance { agency source asOf } } } }"""
 GRANT = """mutation($input: GrantConsentInput!) { grantConsent(input: $input) { id active } }"""
 SUBMIT = """mutation($ref: PersonRef!, $ctx: AccessContextInput!, $form: String!,
@@ -86,6 +87,17 @@ async def test_every_shipped_form_arrives_filled_with_provenance(gateway: Gatewa
         assert filled["dsPayload"]["identite_nom"] in names
         assert any(k.startswith("champ_") for k in filled["dsPayload"])
         assert filled["accessId"]
+        # Codes come with the words a form shows the person; tables with their columns.
+        for field in filled["fields"]:
+            if field["type"] == "choice":
+                assert [o["value"] for o in field["options"]], field
+                assert all(o["label"] != o["value"] for o in field["options"]), field
+            if field["type"] == "repetition":
+                assert field["columns"] and all(c["label"] for c in field["columns"]), field
+                for row in field["value"] or []:
+                    assert set(row) == {c["id"] for c in field["columns"]}, field
+            else:
+                assert field["columns"] == []
 
 
 async def test_the_person_checks_corrects_and_eligibility_runs_again(gateway: Gateway) -> None:
