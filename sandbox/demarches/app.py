@@ -142,8 +142,9 @@ def build_app(
             dossier = state.store.by_token(token)
             if dossier is None or dossier.procedure != procedure.number:
                 return missing("Dossier introuvable", "Ce lien de dossier n'est pas valide.")
-            if dossier.state != BROUILLON:
+            if dossier.state not in (BROUILLON, EN_CONSTRUCTION):
                 return RedirectResponse(f"/dossiers/{dossier.number}/merci", status_code=303)
+            # A dossier en construction can still be modified by the person, as on DS.
             return form_page(procedure, dossier, entry.raw_from_dossier(procedure, dossier), {})
         params = rails_params(request.query_params.multi_items())
         if any(k.startswith(("champ_", "identite_")) for k in params):
@@ -184,6 +185,13 @@ def build_app(
             return form_page(procedure, dossier, raw, checked.errors)
         now = state.now()
         with dossier.lock:
+            if dossier.state == EN_CONSTRUCTION:
+                # Modified after its deposit: DS keeps the new values and the date of the
+                # change (dateDerniereModification) and calls no webhook — no state changed.
+                dossier.values = checked.values
+                dossier.identity = checked.identity
+                dossier.updated_at = now
+                return RedirectResponse(f"/dossiers/{dossier.number}/merci", status_code=303)
             if dossier.state != BROUILLON:
                 return RedirectResponse(f"/dossiers/{dossier.number}/merci", status_code=303)
             dossier.values = checked.values

@@ -269,14 +269,25 @@ def dossier_form(
             parts.append(_repetition(champ, raw, errors))
         else:
             parts.append(champ_input(champ, champ.key, raw.get(champ.key, []), errors))
+    if dossier.state == "brouillon":
+        intro = (
+            f"<p>Dossier nº {dossier.number} (brouillon). Les champs déjà remplis l'ont été pour "
+            "vous : vérifiez-les, corrigez-les si besoin, puis déposez le dossier.</p>"
+        )
+        button = "Déposer le dossier"
+    else:
+        intro = (
+            f"<p>Dossier nº {dossier.number} (en construction) : vous pouvez le modifier tant "
+            "que l'administration ne l'a pas pris en instruction.</p>"
+        )
+        button = "Enregistrer les modifications"
     body = (
         f"<h1>{escape(procedure.title)}</h1>"
-        f"<p>Dossier nº {dossier.number} (brouillon). Les champs déjà remplis l'ont été pour "
-        "vous : vérifiez-les, corrigez-les si besoin, puis déposez le dossier.</p>"
+        f"{intro}"
         f"{_summary(procedure, errors)}"
         f'<form method="post" action="{escape(action)}" novalidate>'
         f"<h2>Identité du demandeur</h2>{identity}{''.join(parts)}"
-        '<p><button type="submit" name="_action" value="deposer">Déposer le dossier</button></p>'
+        f'<p><button type="submit" name="_action" value="deposer">{button}</button></p>'
         "</form>"
     )
     title = ("Erreur — " if errors else "") + procedure.title
@@ -284,10 +295,16 @@ def dossier_form(
 
 
 def deposited(procedure: Procedure, dossier: Dossier) -> str:
+    modify = f"/commencer/{procedure.path}?prefill_token={dossier.prefill_token}"
     body = (
         f"<h1>Votre dossier nº {dossier.number} a bien été déposé</h1>"
         f"<p>Démarche : {escape(procedure.title)}.</p>"
         "<p>Il est maintenant « en construction » : l'administration peut l'examiner.</p>"
+        + (
+            f'<p><a href="{escape(modify)}">Modifier le dossier</a></p>'
+            if dossier.state == "en_construction"
+            else ""
+        )
     )
     return layout(f"Dossier nº {dossier.number} déposé", body)
 

@@ -257,8 +257,11 @@ async def created_dossier(
     return offer, row, created.headers["location"]
 
 
-def deposit(stack: Stack, number: int, url: str, *, rent: str = "480") -> None:
-    """The person completes the dossier on DS (what no agency gave) and deposits it."""
+def deposit(
+    stack: Stack, number: int, url: str, *, rent: str = "480", button: str = "a bien été déposé"
+) -> None:
+    """The person completes the dossier on DS (what no agency gave) and deposits it (or, once
+    deposited, saves it modified: ``button`` is then the form's, seen on the page first)."""
     form = form_of(stack.sandbox, number)
     form[NATIONALITE.key] = ["Française"]
     form[ADRESSE.key] = ["3 rue Pasteur 69003 Lyon"]
@@ -267,6 +270,8 @@ def deposit(stack: Stack, number: int, url: str, *, rent: str = "480") -> None:
     form[AIDE.key] = ["false"]
     form[ATTESTATION.key] = ["true"]
     with httpx.Client(timeout=10.0) as browser:
+        if button != "a bien été déposé":
+            assert button in browser.get(url).text
         done = submit(browser, url, form)
     assert done.status_code == 200 and "a bien été déposé" in done.text
 

@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import update
 
 from audit import AuditFilter
+from gateway.client_store import LiveClients
 from gateway.dossiers.start import binding
+from gateway.procedure_sync import sync_procedures
 from gateway.sealing import Sealer
 from store.tables import ds_dossiers
 from tests.gateway.dossier_stack import (
@@ -193,6 +195,18 @@ async def test_a_deposit_the_gateway_cannot_take_is_rejected_with_its_fields_not
     assert "pas encore déposé" not in space
     fields = [getattr(r, "fields", None) for r in caplog.records if "rejected" in r.getMessage()]
     assert fields == ["loyer_mensuel", "loyer_mensuel"] and "-480" not in caplog.text
+
+    # The person corrects the rent on DS (a dossier en construction can be modified; DS calls
+    # no webhook for it): the next sync sees the dossier modified and processes it.
+    deposit(stack, row.number, url, rent="480", button="Enregistrer les modifications")
+    registry = await LiveClients().registry(stack.services.clients)
+    report = await sync_procedures(stack.services, registry, Sealer(stack.services.seal_key), now)
+    total = report.total()
+    assert (total.processed, total.rejected) == (1, 0), total
+    assert (await stack.services.dossiers.get(row.number)).status == "processed"
+    assert (await stack.services.offers.get(offer)).status == "applied"
+    space = html.unescape((await stack.http.get("/mon-espace/propositions")).text)
+    assert f"Dossier nº {row.number} déposé sur démarches-simplifiées." in space
     no_name_in(caplog, someone)
 
 
