@@ -39,6 +39,7 @@ from gateway.console.words import (
     PARIS,
     category,
     detail,
+    field_name,
     paris,
     reason,
 )
@@ -315,8 +316,8 @@ def _entry_context(
         "legal_basis": record.legal_basis,
         "outcome": OUTCOMES.get(entry.outcome, entry.outcome),
         "badge": OUTCOME_BADGES.get(entry.outcome, ""),
-        "released": [(f, category(catalogue, f)) for f in entry.released],
-        "denied": [(f, reason(why)) for f, why in entry.denied],
+        "released": [(f, field_name(f), category(catalogue, f)) for f in entry.released],
+        "denied": [(f, field_name(f), reason(why)) for f, why in entry.denied],
         "details": details,
         "household": household,
     }

@@ -17,7 +17,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from exchange.oversight import Record, safe_cell
-from gateway.console.words import CALLERS, KINDS, OUTCOMES, PARIS, category, detail, reason
+from gateway.console.words import (
+    CALLERS,
+    KINDS,
+    OUTCOMES,
+    PARIS,
+    category,
+    detail,
+    field_name,
+    reason,
+)
 
 COLUMNS = (
     "N°",
@@ -47,8 +56,10 @@ def _line(cells: list[str]) -> str:
 
 
 def _field(catalogue: Any, field: str) -> str:
+    name = field_name(field)
     label = category(catalogue, field)
-    return f"{field} ({label})" if label else field
+    known = f"{name} ({field})" if name != field else field
+    return f"{known}, {label}" if label else known
 
 
 def row(record: Record, catalogue: Any) -> list[str]:

@@ -140,6 +140,35 @@ def detail(key: str, value: str) -> tuple[str, str]:
     return label, value
 
 
+# The person view's fields in words (the log records their paths: benefits.rsa).
+FIELD_NAMES = {
+    "identity": "État civil",
+    "address": "Adresse fiscale",
+    "contact": "Courriel et téléphone portable",
+    "household": "Composition du foyer et quotient familial",
+    "resources": "Ressources mensuelles déclarées",
+    "taxHousehold": "Foyer fiscal et revenu fiscal de référence",
+    "housing": "Logement (statut, loyer, charges)",
+    "pension": "Pensions de retraite",
+    "healthCoverage": "Assurance maladie et complémentaire santé solidaire",
+    "studentStatus": "Statut étudiant",
+    "employment.status": "Inscription à France Travail",
+    "employment.payments": "Indemnisation par France Travail",
+    "benefits.rsa": "Revenu de solidarité active perçu",
+    "benefits.primeActivite": "Prime d'activité perçue",
+    "benefits.aah": "Allocation aux adultes handicapés perçue",
+    "benefits.asf": "Allocation de soutien familial perçue",
+    "benefits.css": "Complémentaire santé solidaire perçue",
+    "benefits.aspa": "Allocation de solidarité aux personnes âgées perçue",
+    "benefits.housingAid": "Aide au logement perçue",
+}
+
+
+def field_name(field: str) -> str:
+    """A person-view field in words; its path for one this table does not know."""
+    return FIELD_NAMES.get(field, field)
+
+
 def category(catalogue: Any, field: str) -> str:
     """The label of the catalogue category ``field`` belongs to; empty for a field it no
     longer knows."""

@@ -30,3 +30,12 @@ def test_recorded_details_read_in_words() -> None:
     )
     assert detail("outcome", "refused")[1] == OUTCOMES["refused"]
     assert detail("something_new", "x") == ("Précision enregistrée « something_new »", "x")
+
+
+def test_every_person_view_field_has_its_words() -> None:
+    from exchange.catalogue import FIELDS
+    from gateway.console.words import FIELD_NAMES, field_name
+
+    assert set(FIELDS) <= set(FIELD_NAMES)
+    assert field_name("benefits.rsa") == "Revenu de solidarité active perçu"
+    assert field_name("gone.field") == "gone.field"  # a field the view no longer has
