@@ -32,6 +32,8 @@ from schema.scopes import NeedsScopes, require
 from schema.selection import coerced_variables, person_selection
 
 ENTITY = "Person"
+# The union ``_entities`` returns: ``... on _Entity { ... on Person { … } }`` selects too.
+ENTITY_UNION = "_Entity"
 # The Federation version the SDL links: the newest that the composition tools in use know
 # (@theguild/federation-composition 0.27 stops at 2.9; strawberry would print 2.11).
 FEDERATION_VERSION: Final = "2.9"
@@ -67,7 +69,9 @@ async def read_entity(
     context = header_context(rc.access_headers)
     raw = info._raw_info
     variables = coerced_variables(raw)
-    selection = person_selection(list(raw.field_nodes), raw.fragments, variables, on=ENTITY)
+    selection = person_selection(
+        list(raw.field_nodes), raw.fragments, variables, on=(ENTITY, ENTITY_UNION)
+    )
     require(rc, selection.scopes)
     request = selection.request(rc.caller, PersonReference(handle=handle), context, rc.on)
     return await rc.exchange.person(request), request

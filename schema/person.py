@@ -23,6 +23,7 @@ from schema.eligibility import (
 )
 from schema.errors import typed_error
 from schema.federation import read_entity
+from schema.scopes import ELIGIBILITY_READ, require
 
 
 def _get(view: PersonView, field: str) -> Any:
@@ -180,6 +181,9 @@ class Person:
         benefits: Annotated[list[Benefit], strawberry.argument(description=BENEFITS)],
         month: Annotated[str, strawberry.argument(description=MONTH)],
     ) -> list[EligibilityResult]:
+        # Checked before the person is read, from the selection (schema.selection); again here,
+        # so that a selection the check did not see fails closed.
+        require(info.context, frozenset({ELIGIBILITY_READ}))
         if self._request is None:
             return await evaluate(info.context.eligibility, self._view.fields, benefits, month)
         return await evaluate_household(info.context, self._request, self._view, benefits, month)

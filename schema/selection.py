@@ -6,7 +6,7 @@ strawberry's ``selected_fields`` tree, and planning needs nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -72,10 +72,11 @@ class Selection:
 def _fields(
     selection_set: SelectionSetNode | None,
     fragments: Mapping[str, FragmentDefinitionNode],
-    on: str | None = None,
+    on: Collection[str] | None = None,
 ) -> Iterator[FieldNode]:
     """The fields of a selection set, through its fragments; with ``on``, only through the
-    fragments on that type or on none (``_entities`` selects ``... on Person``)."""
+    fragments on those types or on none, at any depth (``_entities`` selects ``... on
+    Person``, or ``... on _Entity { ... on Person }``: the union, then the type)."""
     if selection_set is None:
         return
     for node in selection_set.selections:
@@ -83,15 +84,15 @@ def _fields(
             yield node
         elif isinstance(node, InlineFragmentNode):
             if _applies(node.type_condition, on):
-                yield from _fields(node.selection_set, fragments)
+                yield from _fields(node.selection_set, fragments, on)
         elif isinstance(node, FragmentSpreadNode):
             fragment = fragments.get(node.name.value)
             if fragment is not None and _applies(fragment.type_condition, on):
-                yield from _fields(fragment.selection_set, fragments)
+                yield from _fields(fragment.selection_set, fragments, on)
 
 
-def _applies(condition: NamedTypeNode | None, on: str | None) -> bool:
-    return on is None or condition is None or condition.name.value == on
+def _applies(condition: NamedTypeNode | None, on: Collection[str] | None) -> bool:
+    return on is None or condition is None or condition.name.value in on
 
 
 def _months(node: FieldNode, variables: Mapping[str, Any]) -> int:
@@ -107,10 +108,11 @@ def person_selection(
     field_nodes: list[FieldNode],
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any],
-    on: str | None = None,
+    on: Collection[str] | None = None,
 ) -> Selection:
-    """The person fields ``field_nodes`` select; ``on``: only under fragments on that type
-    (the entities of a federated query, whose field's type is a union)."""
+    """The person fields ``field_nodes`` select; ``on``: only under fragments on those types
+    (the entities of a federated query, whose field's type is a union: the union and
+    ``Person``)."""
     fields: set[str] = set()
     months = 0
     eligibility_month: str | None = None

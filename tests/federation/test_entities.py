@@ -139,6 +139,19 @@ async def test_an_entitys_eligibility_needs_the_eligibility_scope(
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
     assert "eligibility:read" in body["errors"][0]["message"]
     assert await _log(gateway, "dossier-fed-4") == []
+    # The same through the union first (``... on _Entity { ... on Person { … } }``).
+    wrapped = """query($r: [_Any!]!) { _entities(representations: $r) { ... on _Entity {
+      ... on Person { eligibility(benefits: [RSA], month: "2025-06") { status } } } } }"""
+    body = (await _post(gateway, wrapped, variables, headers, token)).json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
+    assert await _log(gateway, "dossier-fed-4") == []
+    # And a field under the union is read like one under Person (decided, audited).
+    fields = """query($r: [_Any!]!) { _entities(representations: $r) { ... on _Entity {
+      ... on Person { identity { birthName } } } } }"""
+    body = (await _post(gateway, fields, variables, headers, token)).json()
+    assert body["data"]["_entities"][0]["identity"]["birthName"], body
+    [entry] = await _log(gateway, "dossier-fed-4")
+    assert entry["released"] == ["identity"]
 
 
 async def test_an_identity_no_agency_knows_gets_no_handle(gateway: Gateway) -> None:
