@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from prefill.champs import ChampDescriptor, stable_id
-from prefill.ds_values import Unconvertible, convert_rows, from_ds, to_ds
+from prefill.ds_values import WRITTEN_ONLY, Unconvertible, convert_rows, from_ds, to_ds
+from prefill.errors import InvalidValue
 from prefill.model import FieldDef, FormDef, PrefilledForm
 from prefill.procedure import CIVILITE_LABELS, ChampMapping, Procedure, validate_procedure
 
@@ -129,8 +130,10 @@ def from_dossier(
     ``dossier`` is DS's GraphQL ``Dossier`` node (``champs``, ``demandeur``). The identity
     block goes back to the first field of each ``identite`` list; a communes champ gives its
     ``from`` fields (postcode, INSEE code) and its commune's name to the mapped field when
-    that field is not one of them. Values that do not read back (a département, an option
-    the form does not have) are left out.
+    that field is not one of them. A département champ is not read back; any other value that
+    cannot be read as the form's (an option the form does not have, a month in no known
+    form, more decimals than an amount has) is :class:`InvalidValue` naming the field (a
+    table's cell as ``table[i].column``), never dropped.
     """
     by_id = {c.id: c for c in champs}
     nodes = {
@@ -148,10 +151,14 @@ def from_dossier(
         node = nodes.get(stable_id(m.champ))
         if field is None or champ is None or node is None:
             continue
+        if champ.type in WRITTEN_ONLY:
+            continue  # written, never read back (prefill.resubmit.settled_fields)
         try:
             value = from_ds(field, champ, m, node)
-        except Unconvertible:
-            continue
+        except Unconvertible as error:
+            # What the person left there cannot be read as the form's value: refused naming
+            # the field, never taken as an empty champ (which would say "nothing").
+            raise InvalidValue(field_id, f"cannot be read back: {error}") from None
         if _empty(value):
             continue
         if isinstance(value, dict) and m.from_fields:

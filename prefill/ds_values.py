@@ -19,6 +19,7 @@ from typing import Any
 
 from prefill import geo, months
 from prefill.champs import ChampDescriptor, stable_id
+from prefill.errors import InvalidValue
 from prefill.model import FieldDef
 from prefill.procedure import BOOLEAN_LABELS, CIVILITE_LABELS, ChampMapping
 
@@ -362,7 +363,7 @@ def _rows_back(
 ) -> list[dict[str, Any]]:
 
     out = []
-    for row in rows:
+    for index, row in enumerate(rows):
         by_stable = {
             stable_id(c.get("champDescriptorId") or c.get("id")): c
             for c in (row.get("champs") or [])
@@ -377,8 +378,12 @@ def _rows_back(
                 continue
             try:
                 value = from_ds(cf, cc, cm, node)
-            except Unconvertible:
-                continue
+            except Unconvertible as error:
+                # A cell the person typed that cannot be read: refused naming it, never
+                # dropped (the row would then read as confirmed without it).
+                raise InvalidValue(
+                    f"{field.id}[{index}].{column}", f"cannot be read back: {error}"
+                ) from None
             if value is not None:
                 cells[column] = value
         out.append(cells)

@@ -37,7 +37,17 @@ def _plain(text: str) -> str:
 _BY_NAME = {_plain(name): i for i, name in enumerate(NAMES, start=1)}
 # The abbreviations a calendar prints (« janv. 2026 », « sept. 2026 »).
 _BY_NAME.update(
-    {"janv": 1, "fev": 2, "fevr": 2, "avr": 4, "juil": 7, "sept": 9, "oct": 10, "nov": 11}
+    {
+        "janv": 1,
+        "fev": 2,
+        "fevr": 2,
+        "avr": 4,
+        "juil": 7,
+        "juill": 7,
+        "sept": 9,
+        "oct": 10,
+        "nov": 11,
+    }
 )
 _BY_NAME["dec"] = 12
 

@@ -70,8 +70,13 @@ class SpacePages:
         self._clock = clock
         forms = load_forms()
         self._forms = {form.benefit: fid for fid, form in forms.items()}
+        # A form's fields by id, and a table's columns as "table.column".
         self._field_labels = {
-            fid: {f.id: f.label for f in form.fields} for fid, form in forms.items()
+            fid: {
+                **{f.id: f.label for f in form.fields},
+                **{f"{f.id}.{c.id}": c.label for f in form.fields for c in f.children},
+            }
+            for fid, form in forms.items()
         }
 
     async def _signed(self, request: Request) -> SignedCitizen | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -113,6 +114,20 @@ def offer_when(offer: Offer) -> str:
     return ""
 
 
+_CELL = re.compile(r"([a-z0-9_]+)\[(\d+)\]\.([a-z0-9_]+)")
+
+
+def _field_words(field: str, labels: Mapping[str, str]) -> str:
+    """A form field as the person saw it; a table's cell (``table[0].column``) as « Table,
+    ligne 1 : Column »."""
+    cell = _CELL.fullmatch(field)
+    if cell is None:
+        return labels.get(field, field)
+    table, row, column = cell.groups()
+    name = labels.get(table, table)
+    return f"{name}, ligne {int(row) + 1} : {labels.get(f'{table}.{column}', column)}"
+
+
 def dossier_state(
     number: int, status: str, outcome: Mapping[str, Any] | None, labels: Mapping[str, str]
 ) -> str:
@@ -125,7 +140,7 @@ def dossier_state(
         return f"{where} déposé sur démarches-simplifiées."
     rejected = (outcome or {}).get("rejected")
     if status == "rejected" and isinstance(rejected, Mapping):
-        names = [labels.get(str(f), str(f)) for f in rejected.get("fields") or ()]
+        names = [_field_words(str(f), labels) for f in rejected.get("fields") or ()]
         listed = " ; ".join(f"« {n} »" for n in names) or "certaines réponses"
         verb = (
             "à compléter ou à confirmer" if rejected.get("reason") == "incomplete" else "à corriger"

@@ -10,6 +10,7 @@ settling; the same journey over HTTP is walked by ``tests/gateway/test_dossier_w
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,7 +20,9 @@ from connectors.demarches import DOSSIER_QUERY
 from prefill import FieldDef, FilledField, FormDef, PrefilledForm, Provenance, load_forms
 from prefill.champs import stable_id
 from prefill.ds_payload import ds_payload, from_dossier
-from prefill.procedure import load_procedure_file
+from prefill.errors import InvalidValue
+from prefill.model import Submission
+from prefill.procedure import Procedure, load_procedure_file
 from prefill.resubmit import settled_fields, submission_of
 from prefill.submission import apply_submission
 from sandbox.demarches import graphql_api
@@ -86,10 +89,16 @@ def filled(form: FormDef) -> PrefilledForm:
     )
 
 
-def deposit(path: str, emptied: tuple[str, ...] = ()) -> tuple[tuple[str, ...], set[str]]:
+Edit = Callable[[Procedure, dict[str, Any]], None]
+
+
+def deposit(
+    path: str, emptied: tuple[str, ...] = (), edit: Edit | None = None
+) -> tuple[Submission, tuple[str, ...], set[str]]:
     """The trip for the procedure at ``path``, the person emptying the champs of the
-    ``emptied`` form fields: the fields the validated form changed, and those the gateway
-    left out of the payload."""
+    ``emptied`` form fields (and ``edit`` changing the dossier as DS's API gives it back):
+    the submission read, the fields the validated form changed, and those the gateway left
+    out of the payload."""
     procedure = load_procedure_file(ROOT / "mappings" / f"{path}.yaml")
     form = load_forms()[procedure.form]
     champs = descriptors(procedure.number)
@@ -110,25 +119,31 @@ def deposit(path: str, emptied: tuple[str, ...] = ()) -> tuple[tuple[str, ...], 
 
     answer = graphql_api.execute(DOSSIER_QUERY, {"number": dossier.number}, None, procedures, store)
     assert "errors" not in answer, answer
+    if edit is not None:
+        edit(procedure, answer["data"]["dossier"])
     back = from_dossier(form, procedure, champs, answer["data"]["dossier"])
     settled = settled_fields(form, procedure, champs)
-    submission = submission_of(form, shown, back, settled, procedure.identity)
+    not_sent = {f.field for f in payload.left_out}  # as the gateway's processing does
+    submission = submission_of(form, shown, back, settled, procedure.identity, not_sent)
     validated, changed = apply_submission(form, shown, submission, settled)
     assert validated.form == form.id
-    return changed, {f.field for f in payload.left_out}
+    return submission, changed, not_sent
 
 
 @pytest.mark.parametrize("entry", PROCEDURES, ids=lambda p: p["path"])
 def test_a_dossier_deposited_as_prefilled_is_settled(entry: dict[str, Any]) -> None:
-    changed, left_out = deposit(entry["path"])
-    # Nothing the person left as it was reads as a correction: only what they typed.
+    submission, changed, left_out = deposit(entry["path"])
+    # Nothing the person left as it was reads as a correction: only what they typed where
+    # the dossier was created without a value is theirs, provided.
     assert set(changed) <= left_out
+    assert not submission.corrections, submission
+    assert set(changed) <= set(submission.provided)
 
 
 def test_a_prefilled_value_emptied_on_ds_is_a_correction_to_nothing() -> None:
     # The only child removed from the table, the charges emptied: no longer a dossier that
     # fails on every try, but the person's word that there are none.
-    changed, _ = deposit("demande-rsa", emptied=("enfants", "charges_mensuelles"))
+    _, changed, _ = deposit("demande-rsa", emptied=("enfants", "charges_mensuelles"))
     assert {"enfants", "charges_mensuelles"} <= set(changed)
 
 
@@ -149,3 +164,33 @@ def test_months_go_to_ds_in_words_and_come_back_as_months() -> None:
     table = body["champ_" + procedure.champs["ressources_trimestre"].champ]
     month_champ = "champ_" + procedure.champs["ressources_trimestre"].children["mois"].champ
     assert [row[month_champ] for row in table] == ["juin 2026"]
+
+
+def _champ_node(procedure: Procedure, dossier: dict[str, Any], field_id: str) -> dict[str, Any]:
+    wanted = stable_id(procedure.champs[field_id].champ)
+    return next(
+        n for n in dossier["champs"] if stable_id(n.get("champDescriptorId") or n["id"]) == wanted
+    )
+
+
+def test_a_value_that_cannot_be_read_back_is_refused_naming_its_field() -> None:
+    # More decimals than an amount has: not "no charges", but a value to correct.
+    def decimals(procedure: Procedure, dossier: dict[str, Any]) -> None:
+        node = _champ_node(procedure, dossier, "charges_mensuelles")
+        node["decimalNumber"] = node["value"] = 85.12345
+
+    with pytest.raises(InvalidValue) as refused:
+        deposit("demande-rsa", edit=decimals)
+    assert refused.value.field == "charges_mensuelles"
+
+    # A month in no known form in a table's cell: the cell is named, the row not confirmed.
+    def month(procedure: Procedure, dossier: dict[str, Any]) -> None:
+        table = _champ_node(procedure, dossier, "ressources_trimestre")
+        column = stable_id(procedure.champs["ressources_trimestre"].children["mois"].champ)
+        for cell in table["rows"][0]["champs"]:
+            if stable_id(cell.get("champDescriptorId") or cell["id"]) == column:
+                cell["stringValue"] = cell["value"] = "le mois dernier"
+
+    with pytest.raises(InvalidValue) as refused:
+        deposit("demande-rsa", edit=month)
+    assert refused.value.field == "ressources_trimestre[0].mois"

@@ -20,7 +20,8 @@ def test_the_ways_a_person_writes_a_month(typed: str) -> None:
 @pytest.mark.parametrize(
     ("typed", "month"),
     [("février 2026", "2026-02"), ("fevrier 2026", "2026-02"), ("août 2025", "2025-08"),
-     ("aout 2025", "2025-08"), ("déc. 2025", "2025-12"), ("sept. 2026", "2026-09")],
+     ("aout 2025", "2025-08"), ("déc. 2025", "2025-12"), ("sept. 2026", "2026-09"),
+     ("juill. 2026", "2026-07")],
 )  # fmt: skip
 def test_accents_and_abbreviations(typed: str, month: str) -> None:
     assert months.parse(typed) == month

@@ -24,3 +24,31 @@ def test_the_css_outcome_is_what_the_person_would_pay() -> None:
     assert "gratuite pour vous" in free and "€" not in free
     assert "une participation d'environ 23,50 € par mois" in paying
     assert "environ 612,40 € par mois" in rsa
+
+
+def test_where_a_dossier_stands_in_words() -> None:
+    from gateway.citizen.wording import dossier_state
+
+    labels = {
+        "loyer_mensuel": "Loyer mensuel hors charges",
+        "ressources_trimestre": "Ressources des 3 derniers mois",
+        "ressources_trimestre.salaires": "Salaires nets",
+    }
+    assert dossier_state(7, "created", None, labels).endswith("pas encore déposé.")
+    for status in ("submitted", "failed"):
+        assert dossier_state(7, status, None, labels).endswith("en cours de prise en compte.")
+    assert dossier_state(7, "processed", {}, labels) == (
+        "Dossier nº 7 déposé sur démarches-simplifiées."
+    )
+    why = {
+        "code": "BAD_USER_INPUT",
+        "reason": "invalid",
+        "fields": ["loyer_mensuel", "ressources_trimestre[1].salaires"],
+    }
+    said = dossier_state(7, "rejected", {"rejected": why}, labels)
+    assert "« Loyer mensuel hors charges » ; « Ressources des 3 derniers mois, ligne 2 : " in said
+    assert "Salaires nets » à corriger" in said and "[1]" not in said
+    incomplete = {**why, "reason": "incomplete", "fields": ["loyer_mensuel"]}
+    assert "à compléter ou à confirmer" in dossier_state(
+        7, "rejected", {"rejected": incomplete}, labels
+    )
