@@ -110,12 +110,12 @@ async def test_the_rejected_status_survives_the_migration_of_existing_rows(
     schema = target.schema and request.getfixturevalue("postgres").fresh_schema()
     database = await connect(target.url, schema=schema)
 
-    def to(revision: str) -> Any:
+    def to(revision: str, move: Any = command.upgrade) -> Any:
         def run(connection: Any) -> None:
             config = _config(_INI)
             config.attributes["connection"] = connection
             config.attributes["schema"] = schema
-            command.upgrade(config, revision)
+            move(config, revision)
 
         return run
 
@@ -132,6 +132,12 @@ async def test_the_rejected_status_survives_the_migration_of_existing_rows(
         with pytest.raises(Exception, match="refused the record"):
             async with database.transaction() as conn:
                 await conn.execute(update(ds_dossiers).values(status="bogus"))
+        # And back: a rejected dossier becomes failed (retried), the row kept.
+        async with database.transaction() as conn:
+            await conn.run_sync(to("0011", command.downgrade))
+        assert (await store.get(4242)).status == "failed"
+        async with database.transaction() as conn:
+            await conn.run_sync(to("head"))
     finally:
         await database.aclose()
 

@@ -66,5 +66,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(sa.text("UPDATE ds_dossiers SET status = 'failed' WHERE status = 'rejected'"))
+    # A Table, not SQL text: the statement is then placed in the store's PostgreSQL schema.
+    dossiers = sa.Table(
+        "ds_dossiers", sa.MetaData(), sa.Column("status", sa.Text()), schema=_schema()
+    )
+    op.execute(sa.update(dossiers).where(dossiers.c.status == "rejected").values(status="failed"))
     _check(_BEFORE)
