@@ -32,6 +32,8 @@ class LeftOut:
 class DsPayload:
     body: dict[str, Any]
     left_out: tuple[LeftOut, ...]
+    # The form fields the body carries a value for (the identity block's included).
+    sent: tuple[str, ...] = ()
 
 
 def _empty(value: Any) -> bool:
@@ -39,7 +41,11 @@ def _empty(value: Any) -> bool:
 
 
 def _identity(
-    procedure: Procedure, values: Mapping[str, Any], body: dict[str, Any], left: list[LeftOut]
+    procedure: Procedure,
+    values: Mapping[str, Any],
+    body: dict[str, Any],
+    left: list[LeftOut],
+    sent: list[str],
 ) -> None:
     for key, ids in procedure.identity.items():
         field_id = next((i for i in ids if not _empty(values.get(i))), None)
@@ -55,6 +61,7 @@ def _identity(
             left.append(LeftOut(field_id, "not a text"))
             continue
         body[f"identite_{key}"] = value
+        sent.append(field_id)
 
 
 def _value(m: ChampMapping, values: Mapping[str, Any]) -> Any:
@@ -80,7 +87,8 @@ def ds_payload(
     values = {f.id: f.value for f in filled.fields}
     body: dict[str, Any] = {}
     left: list[LeftOut] = []
-    _identity(procedure, values, body, left)
+    sent: list[str] = []
+    _identity(procedure, values, body, left, sent)
     for field_id, m in procedure.champs.items():
         field = form.field(field_id)
         champ = by_id[m.champ]
@@ -94,11 +102,13 @@ def ds_payload(
                 left.extend(LeftOut(f"{field_id}[{i}].{c}".rstrip("."), r) for i, c, r in problems)
                 if rows:
                     body[f"champ_{champ.id}"] = rows
+                    sent.append(field_id)
             else:
                 body[f"champ_{champ.id}"] = to_ds(field, champ, m, value)
+                sent.append(field_id)
         except Unconvertible as exc:
             left.append(LeftOut(field_id, exc.reason))
-    return DsPayload(body, tuple(left))
+    return DsPayload(body, tuple(left), tuple(sorted(set(sent))))
 
 
 def _identity_back(

@@ -113,8 +113,9 @@ def submission_of(
         before = None if shown is None or field.id in not_sent else shown.value
         after = submitted.get(field.id)
         if after is None or after == "" or after == []:
-            if before == [] and shown is not None and shown.state == "TO_CONFIRM":
-                # An empty list shown (no child known) and left empty: that is confirmed.
+            if shown is not None and shown.value == [] and shown.state == "TO_CONFIRM":
+                # An empty list shown (no child known: an empty table, which a payload does
+                # not carry) and left empty: that is confirmed.
                 confirmed.append(field.id)
             elif field.id not in block and not (before is None or before == "" or before == []):
                 # A prefilled value the person emptied: they say it is not so (a child who

@@ -60,6 +60,9 @@ class DossierLink:
     # What processing the submission gave (the submission's id, the fields changed, the
     # benefit evaluated again): shown to the person in their space.
     outcome: Mapping[str, Any] | None = None
+    # The form fields the dossier was created with a value for (ids, never values): what the
+    # person saw prefilled, against which the deposit is read. None for a row from before.
+    sent: tuple[str, ...] | None = None
 
 
 def _aware(value: datetime, name: str) -> datetime:
@@ -82,6 +85,7 @@ def _link(row: Any) -> DossierLink:
         updated_at=row.updated_at,
         expires_at=row.expires_at,
         outcome=row.outcome,
+        sent=None if row.sent is None else tuple(str(f) for f in row.sent),
     )
 
 
@@ -105,6 +109,7 @@ class DossierStore:
             expires_at=_aware(link.expires_at, "expires_at"),
         )
         values = {name: getattr(stored, name) for name in DossierLink.__dataclass_fields__}
+        values["sent"] = None if stored.sent is None else list(stored.sent)
         async with self._database.transaction() as conn:
             known = select(ds_dossiers.c.number).where(ds_dossiers.c.number == link.number)
             if (await conn.execute(known)).first() is not None:

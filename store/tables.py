@@ -285,6 +285,8 @@ ds_dossiers = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("outcome", JSONText, nullable=True),  # what processing the submission gave
+    # The form fields the dossier was created with a value for (None: recorded before 0012).
+    Column("sent", JSONText, nullable=True),
     CheckConstraint(
         "status IN ('created', 'submitted', 'processed', 'failed', 'rejected')",
         name="ck_ds_dossiers_status",

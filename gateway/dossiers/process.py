@@ -156,11 +156,14 @@ async def _apply(
         fields = tuple(sorted(failed))
         raise SourceUnavailable(fields, failed[fields[0]])
     settled = settled_fields(form, registered.procedure, registered.champs)
-    # What the dossier was created without, as the payload made then would leave it out now
-    # (an address champ takes no agency's lines): typed there, it is provided, not corrected.
-    not_sent = {
-        x.field for x in ds_payload(form, filled, registered.procedure, registered.champs).left_out
-    }
+    # What the dossier was created without (an address champ takes no agency's lines, a value
+    # unknown then): typed there, it is provided, not a correction; emptied, it says nothing.
+    # Read from what was sent; for a dossier recorded before, as a payload made now would.
+    if link.sent is not None:
+        not_sent = set(settled) - set(link.sent)
+    else:
+        payload = ds_payload(form, filled, registered.procedure, registered.champs)
+        not_sent = {x.field for x in payload.left_out}
     submission = submission_of(
         form, filled, submitted, settled, registered.procedure.identity, not_sent
     )

@@ -42,7 +42,7 @@ from gateway.state import services_of
 from gateway.web.csrf import CsrfRejected, checked_form
 from gateway.web.render import render
 from prefill import TRANSIENT_FAILURES, FormDef, fields_needed, geo, load_forms
-from prefill.ds_payload import ds_payload
+from prefill.ds_payload import DsPayload, ds_payload
 from proactive.links import OFFER_PARAM, offer_token
 from runtime import Services
 from schema.eligibility import ELIGIBILITY_FIELDS
@@ -165,7 +165,7 @@ class DossierStart:
             created = await services.demarches.create_dossier(chosen.procedure.number, payload.body)
             sealer = Sealer(services.seal_key)
             await services.dossiers.create(
-                _link(sealer, chosen, form, offer, signed, view.access_id, created, now)
+                _link(sealer, chosen, form, offer, signed, view.access_id, created, now, payload)
             )
         except ProcedureUnavailable:
             log.warning("dossier not created: the procedure's client cannot act")
@@ -241,6 +241,7 @@ def _link(
     access_id: str,
     created: CreatedDossier,
     now: datetime,
+    payload: DsPayload,
 ) -> DossierLink:
     # The link lives as long as the purpose keeps what it read: never longer.
     retention = timedelta(days=max(1, chosen.retention_days))
@@ -256,6 +257,7 @@ def _link(
         created_at=now,
         updated_at=now,
         expires_at=now + retention,
+        sent=payload.sent,
     )
 
 

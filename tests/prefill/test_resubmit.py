@@ -136,6 +136,12 @@ def test_a_field_the_dossier_was_created_without_is_provided_not_corrected() -> 
     assert submission_of(FORM, filled(), typed, SETTLED).corrections == {
         "adresse": "3 rue Pasteur 69003 Lyon"
     }
+    # Unknown when the dossier was made (nothing shown), known at deposit, left empty: the
+    # person said nothing about it — not "there are no charges".
+    untouched = submission_of(
+        FORM, filled(), as_prefilled(charges=None), SETTLED, not_sent={"charges"}
+    )
+    assert "charges" not in {**untouched.corrections, **untouched.provided}
 
 
 def test_an_emptied_required_value_is_refused_as_empty() -> None:

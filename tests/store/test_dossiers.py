@@ -50,6 +50,10 @@ async def test_a_link_is_created_once(store: DossierStore) -> None:
         await store.get(1)
     big = replace(LINK, number=3_000_000_000, offer_id=None)  # DS's numbers outgrow 32 bits
     assert await store.create(big) == big
+    # The fields it was created with a value for, as ids.
+    sent = replace(LINK, number=7, sent=("adresse", "loyer_mensuel"))
+    await store.create(sent)
+    assert (await store.get(7)).sent == ("adresse", "loyer_mensuel")
 
 
 async def test_two_deliveries_claim_once(store: DossierStore) -> None:
@@ -101,7 +105,7 @@ async def test_the_rejected_status_survives_the_migration_of_existing_rows(
     # A database at 0011 with a dossier in it, brought to head: the row is kept, and the
     # status check takes "rejected" and still refuses what is no status.
     from alembic import command
-    from sqlalchemy import update
+    from sqlalchemy import select, update
 
     from database.migration import _config
     from store.migration import _INI
@@ -123,7 +127,10 @@ async def test_the_rejected_status_survives_the_migration_of_existing_rows(
         async with database.transaction() as conn:
             await conn.run_sync(to("0011"))
         store = DossierStore(database)
-        await store.create(LINK)
+        # A row as 0011 knew it (no "sent" column yet).
+        before = {k: v for k, v in vars(LINK).items() if k not in ("sent", "outcome")}
+        async with database.transaction() as conn:
+            await conn.execute(ds_dossiers.insert().values(before))
         async with database.transaction() as conn:
             await conn.run_sync(to("head"))
         assert await store.get(4242) == LINK
@@ -135,7 +142,9 @@ async def test_the_rejected_status_survives_the_migration_of_existing_rows(
         # And back: a rejected dossier becomes failed (retried), the row kept.
         async with database.transaction() as conn:
             await conn.run_sync(to("0011", command.downgrade))
-        assert (await store.get(4242)).status == "failed"
+        async with database.connection() as conn:
+            status = (await conn.execute(select(ds_dossiers.c.status))).scalar_one()
+        assert status == "failed"
         async with database.transaction() as conn:
             await conn.run_sync(to("head"))
     finally:

@@ -1,6 +1,8 @@
 """Dossiers whose deposit the gateway refused (a value it cannot take: a social security
 number without its key, a negative amount): ``rejected``, with the reason in ``outcome``,
 processed again once the person changes the dossier — not ``failed`` and retried for ever.
+And ``sent``: the form fields a dossier was created with a value for, against which its
+deposit is read (what the person saw prefilled, not what the agencies say at deposit time).
 
 Revision ID: 0012
 Revises: 0011
@@ -63,6 +65,7 @@ def _check(condition: str) -> None:
 
 def upgrade() -> None:
     _check(_AFTER)
+    op.add_column("ds_dossiers", sa.Column("sent", sa.Text(), nullable=True), schema=_schema())
 
 
 def downgrade() -> None:
@@ -71,4 +74,6 @@ def downgrade() -> None:
         "ds_dossiers", sa.MetaData(), sa.Column("status", sa.Text()), schema=_schema()
     )
     op.execute(sa.update(dossiers).where(dossiers.c.status == "rejected").values(status="failed"))
+    with op.batch_alter_table("ds_dossiers", schema=_schema()) as batch:
+        batch.drop_column("sent")
     _check(_BEFORE)
