@@ -11,13 +11,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from exchange.consents import MAX_VALIDITY, Consent
+from prefill import months
 from proactive.notifications.rendering import french_date
 from store import Offer
 
 PARIS = ZoneInfo("Europe/Paris")
-_MONTHS = (
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-).split()
 
 # An offer's status as the person reads it, and the DSFR badge that shows it.
 OFFER_STATES: dict[str, tuple[str, str]] = {
@@ -68,11 +66,11 @@ def day(value: date) -> str:
 
 
 def month(value: str) -> str:
-    """``2025-06`` → ``juin 2025``."""
-    year, _, number = value.partition("-")
-    if not (year.isdigit() and number.isdigit() and 1 <= int(number) <= 12):
+    """``2025-06`` → ``juin 2025`` (anything else as it is)."""
+    try:
+        return months.words(value)
+    except ValueError:
         return value
-    return f"{_MONTHS[int(number) - 1]} {year}"
 
 
 def moment(value: datetime) -> str:

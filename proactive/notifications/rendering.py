@@ -38,6 +38,7 @@ from typing import Any
 
 import jinja2
 
+from prefill import months
 from proactive import links
 from proactive.notifications import gsm
 from proactive.notifications.errors import PermanentFailure
@@ -46,20 +47,6 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # At most two concatenated SMS, 306 GSM-7 septets: the sentence and both links fit, the
 # price stays twice one SMS's, and a longer chain is more often split or reordered badly.
 SMS_MAX_SEGMENTS = 2
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 @dataclass(frozen=True)
@@ -80,7 +67,7 @@ def euros(amount: float) -> str:
 def french_date(day: date) -> str:
     """``"1er juillet 2026"``, ``"2 juillet 2026"``: the first of a month is an ordinal."""
     first = "1er" if day.day == 1 else str(day.day)
-    return f"{first} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{first} {months.NAMES[day.month - 1]} {day.year}"
 
 
 def amount_sentence(benefit: str | None, amount: float | None) -> str:
