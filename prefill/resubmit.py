@@ -39,6 +39,20 @@ def settled_fields(
     return frozenset(i for i in ids if form.field(i) is not None)
 
 
+def left_unseen(
+    form: FormDef,
+    settled: Collection[str],
+    not_sent: Collection[str],
+    submitted: Mapping[str, Any],
+) -> frozenset[str]:
+    """``settled`` without the champs the dossier showed empty and the person left empty: they
+    were not theirs to settle (a value the agencies give only since the dossier was made), so
+    nothing waits on them — unless the form requires a value there."""
+    required = {f.id for f in form.fields if f.required}
+    unseen = {f for f in not_sent if f not in required and submitted.get(f) in (None, "", [])}
+    return frozenset(settled) - unseen
+
+
 def _identity_back(
     filled: PrefilledForm,
     submitted: Mapping[str, Any],

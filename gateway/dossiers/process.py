@@ -44,7 +44,7 @@ from gateway.sealing import SealBroken, Sealer
 from prefill import TRANSIENT_FAILURES, PrefillError, SourceUnavailable, load_forms
 from prefill.ds_payload import ds_payload, from_dossier
 from prefill.errors import IncompleteSubmission, InvalidInput
-from prefill.resubmit import settled_fields, submission_of
+from prefill.resubmit import left_unseen, settled_fields, submission_of
 from runtime import Services
 from schema.prefill import fill_form, settle_submission
 from store.dossiers import DossierLink, DossierNotFound
@@ -167,6 +167,7 @@ async def _apply(
     submission = submission_of(
         form, filled, submitted, settled, registered.procedure.identity, not_sent
     )
+    settled = left_unseen(form, settled, not_sent, submitted)
     done = await settle_submission(rc, context, form, view, filled, submission, settled=settled)
     return {
         "submission": done.submission_id,
