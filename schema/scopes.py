@@ -14,6 +14,7 @@ that reads the person, before anything is read: :func:`require`, from the select
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from strawberry.extensions import FieldExtension
@@ -42,10 +43,18 @@ class NeedsScopes(BasePermission):
 
 def require(context: RequestContext, scopes: frozenset[str]) -> None:
     """Refuse (``FORBIDDEN``) a caller lacking ``scopes`` (and ``person:read``) for what its
-    document selects, before any agency is called or any access recorded."""
-    needs = NeedsScopes(PERSON_READ_SCOPE, *scopes)
+    document selects, before any agency is called or any access recorded. No scope beyond
+    the root's (most requests): nothing to check again."""
+    if not scopes:
+        return
+    needs = _needs(scopes)
     if not needs.has_permission(None, _Info(context)):
         raise typed_error(str(needs.message), "FORBIDDEN")
+
+
+@functools.cache
+def _needs(scopes: frozenset[str]) -> NeedsScopes:
+    return NeedsScopes(PERSON_READ_SCOPE, *scopes)
 
 
 class _Info:
