@@ -28,18 +28,21 @@ _POSTCODE_EXCEPTIONS = {"97133": "977", "97150": "978"}
 class Countries:
     to_iso: dict[str, str]  # INSEE code → ISO alpha-2
     to_insee: dict[str, str]  # ISO alpha-2 → the INSEE code of that country (not a territory)
+    names: dict[str, str]  # INSEE code → the country's or territory's name, in French
 
 
 @functools.cache
 def countries() -> Countries:
     to_iso: dict[str, str] = {}
     to_insee: dict[str, str] = {}
+    names: dict[str, str] = {}
     with (DATA / "insee_countries.csv").open(encoding="utf-8", newline="") as file:
         for row in csv.DictReader(file):
             to_iso[row["insee"]] = row["iso2"]
+            names[row["insee"]] = row["name"]
             if row["kind"] == "country":
                 to_insee.setdefault(row["iso2"], row["insee"])
-    return Countries(to_iso, to_insee)
+    return Countries(to_iso, to_insee, names)
 
 
 @functools.cache

@@ -38,6 +38,7 @@ from prefill import (
 )
 from prefill.champs import descriptors_from_data
 from prefill.declared import declared_records
+from prefill.display import value_label
 from prefill.ds_payload import DsPayload, ds_payload
 from prefill.procedure import procedure_from_data
 from schema.context import RequestContext
@@ -165,6 +166,12 @@ class PrefilledField:
     value: JSON | None = strawberry.field(
         description="The value, as `type` says (a repetition: a list of objects); null when "
         "there is none."
+    )
+    value_label: str | None = strawberry.field(
+        default=None,
+        description="The value in words where the form holds a code, to show the person: a "
+        "choice's label, a month (`juin 2026`), a birth country's name (`France` for "
+        "`99100`); null where the value is already words, or there is none.",
     )
     provenance: FieldProvenance | None = strawberry.field(
         description="Where the value comes from; null: declared by the person, or unknown."
@@ -295,6 +302,7 @@ def _type(
                 options=_options(definitions[f.id]),
                 columns=_columns(definitions[f.id]),
                 value=f.value,
+                value_label=value_label(definitions[f.id], f.value),
                 provenance=FieldProvenance(
                     agency=f.provenance.agency, source=f.provenance.source, as_of=f.provenance.as_of
                 )

@@ -28,7 +28,7 @@ PREFILL = """query($ref: PersonRef!, $ctx: AccessContextInput!, $form: String!, 
     form title accessId dsPayload dsLeftOut { field reason } consentRequired
     missingSources { source code message categories fields }
     fields { id label type required value state reason categories
-             options { value label } columns { id label type options { value label } }
+             valueLabel options { value label } columns { id label type options { value label } }
              provenance { agency source asOf } } } }"""
 GRANT = """mutation($input: GrantConsentInput!) { grantConsent(input: $input) { id active } }"""
 SUBMIT = """mutation($ref: PersonRef!, $ctx: AccessContextInput!, $form: String!,
@@ -92,6 +92,8 @@ async def test_every_shipped_form_arrives_filled_with_provenance(gateway: Gatewa
             if field["type"] == "choice":
                 assert [o["value"] for o in field["options"]], field
                 assert all(o["label"] != o["value"] for o in field["options"]), field
+                words = {o["value"]: o["label"] for o in field["options"]}
+                assert field["valueLabel"] == words.get(field["value"]), field
             if field["type"] == "repetition":
                 assert field["columns"] and all(c["label"] for c in field["columns"]), field
                 for row in field["value"] or []:
