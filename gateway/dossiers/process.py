@@ -82,6 +82,11 @@ async def process_dossier(
         if node.get("state") not in SUBMITTED:
             await services.dossiers.finish(number, "created", now)
             return Processed("not_submitted")
+        if link.status == "rejected" and _unchanged(link, node):
+            # Rejected, and not modified since (a sync, or DS telling of another state): the
+            # same answer, without reading the person's data again.
+            await services.dossiers.finish(number, "rejected", now, outcome=link.outcome)
+            return Processed("rejected", link.outcome)
         outcome = await _apply(services, registry, sealer, claimed, node, now)
     except InvalidInput as error:
         # What the person deposited cannot be taken as it is (a value refused, a field left
@@ -90,7 +95,11 @@ async def process_dossier(
         # DS's caller; processed again when the person changes the dossier.
         reason = "incomplete" if isinstance(error, IncompleteSubmission) else "invalid"
         named = list(_fields_of(error))
-        rejected = {"rejected": {"code": error.code, "reason": reason, "fields": named}}
+        rejected = {
+            "rejected": {"code": error.code, "reason": reason, "fields": named},
+            # DS's date of the version rejected: a later one is processed again.
+            MODIFIED: node.get("dateDerniereModification"),
+        }
         log.warning(
             "submitted dossier rejected: %s",
             type(error).__name__,
@@ -114,6 +123,16 @@ async def process_dossier(
     await services.dossiers.finish(number, "processed", now, outcome=outcome)
     log.info("submitted dossier processed")
     return Processed("processed", outcome)
+
+
+MODIFIED = "dossier_modified"
+
+
+def _unchanged(link: DossierLink, node: Mapping[str, Any]) -> bool:
+    """Whether DS's dossier is the version that was rejected (its modification date, DS's
+    own clock against DS's own clock)."""
+    modified = node.get("dateDerniereModification")
+    return modified is not None and (link.outcome or {}).get(MODIFIED) == modified
 
 
 def _fields_of(error: InvalidInput) -> tuple[str, ...]:
