@@ -87,6 +87,7 @@ class InvalidInput(PrefillError):
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
         self.field = field
+        self.fields: tuple[str, ...] = (field,)  # the fields named, one each
 
 
 class UnknownField(InvalidInput):

@@ -47,9 +47,9 @@ _BY_NAME.update(
         "sept": 9,
         "oct": 10,
         "nov": 11,
+        "dec": 12,
     }
 )
-_BY_NAME["dec"] = 12
 
 
 def parse(text: str) -> str | None:

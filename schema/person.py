@@ -25,6 +25,8 @@ from schema.errors import typed_error
 from schema.federation import read_entity
 from schema.scopes import ELIGIBILITY_READ, require
 
+_ELIGIBILITY = frozenset({ELIGIBILITY_READ})
+
 
 def _get(view: PersonView, field: str) -> Any:
     failure = view.failures.get(field)
@@ -183,7 +185,7 @@ class Person:
     ) -> list[EligibilityResult]:
         # Checked before the person is read, from the selection (schema.selection); again here,
         # so that a selection the check did not see fails closed.
-        require(info.context, frozenset({ELIGIBILITY_READ}))
+        require(info.context, _ELIGIBILITY)
         if self._request is None:
             return await evaluate(info.context.eligibility, self._view.fields, benefits, month)
         return await evaluate_household(info.context, self._request, self._view, benefits, month)

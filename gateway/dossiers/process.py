@@ -94,7 +94,7 @@ async def process_dossier(
         # rejected with the fields and the code (never a value), for the person's space and
         # DS's caller; processed again when the person changes the dossier.
         reason = "incomplete" if isinstance(error, IncompleteSubmission) else "invalid"
-        named = list(_fields_of(error))
+        named = list(error.fields)
         rejected = {
             "rejected": {"code": error.code, "reason": reason, "fields": named},
             # DS's date of the version rejected: a later one is processed again.
@@ -133,12 +133,6 @@ def _unchanged(link: DossierLink, node: Mapping[str, Any]) -> bool:
     own clock against DS's own clock)."""
     modified = node.get("dateDerniereModification")
     return modified is not None and (link.outcome or {}).get(MODIFIED) == modified
-
-
-def _fields_of(error: InvalidInput) -> tuple[str, ...]:
-    """The form's field ids an input error names (one, or several for an incomplete one)."""
-    fields = getattr(error, "fields", None) or getattr(error, "field", None) or ()
-    return (fields,) if isinstance(fields, str) else tuple(str(f) for f in fields)
 
 
 async def _dossier(services: Services, number: int) -> Mapping[str, Any]:

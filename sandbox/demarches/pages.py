@@ -13,7 +13,7 @@ from html import escape
 from sandbox.demarches import geo
 from sandbox.demarches.entry import IDENTITY, ROWS_MAX, Raw, field_name, row_count, rows_name
 from sandbox.demarches.procedures import ChampDef, Procedure
-from sandbox.demarches.store import Dossier
+from sandbox.demarches.store import BROUILLON, EN_CONSTRUCTION, Dossier
 
 _STYLE = """
 body{font-family:Marianne,Arial,sans-serif;max-width:48rem;margin:0 auto;padding:1rem;
@@ -269,7 +269,7 @@ def dossier_form(
             parts.append(_repetition(champ, raw, errors))
         else:
             parts.append(champ_input(champ, champ.key, raw.get(champ.key, []), errors))
-    if dossier.state == "brouillon":
+    if dossier.state == BROUILLON:
         intro = (
             f"<p>Dossier nº {dossier.number} (brouillon). Les champs déjà remplis l'ont été pour "
             "vous : vérifiez-les, corrigez-les si besoin, puis déposez le dossier.</p>"
@@ -302,7 +302,7 @@ def deposited(procedure: Procedure, dossier: Dossier) -> str:
         "<p>Il est maintenant « en construction » : l'administration peut l'examiner.</p>"
         + (
             f'<p><a href="{escape(modify)}">Modifier le dossier</a></p>'
-            if dossier.state == "en_construction"
+            if dossier.state == EN_CONSTRUCTION
             else ""
         )
     )
