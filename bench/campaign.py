@@ -205,14 +205,16 @@ def write(rows: list[dict[str, str]], note: str, output: Path = RESULTS) -> None
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}, Python {m['python']}.",
         "",
-        "| sandbox persons | latency (ms) | benefit | adults examined | fetched | eligible "
-        "| offers | skipped (receiving) | skipped (incomplete) | errors | wall (s) "
-        "| adults/s | CPU ms/adult (campaign) | CPU ms/adult (sandbox) | peak RSS (MiB) |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| sandbox persons | latency (ms) | benefit | adults examined | skipped (age, unread) "
+        "| fetched | eligible | offers | skipped (receiving) | skipped (incomplete) | errors "
+        "| wall (s) | adults/s | CPU ms/adult (campaign) | CPU ms/adult (sandbox) "
+        "| peak RSS (MiB) |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['size']} | {r['latency_ms']} | {r['benefit']} | {r['examined']} "
+            f"| {r.get('skipped_age', '0')} "
             f"| {r['fetched']} | {r['eligible']} | {r['offers_created']} "
             f"| {r['skipped_receiving']} | {r['skipped_incomplete']} | {r['errors']} "
             f"| {r['wall_s']} | {r['persons_per_s']} | {r['campaign_cpu_ms']} "

@@ -68,12 +68,12 @@ def subjects_of(triggers: Iterable[Trigger]) -> list[Subject]:
 
 def campaign_progress(bar: Bar, before: int = 0) -> Callable[[Summary], None]:
     """The runner's progress callback for one batch: the campaign's persons done on ``bar``
-    (``before``: those of the batches done before this one, then this batch's fetched or
-    failed), whose total is the whole campaign."""
+    (``before``: those of the batches done before this one, then this batch's fetched, failed
+    or left unread for their age), whose total is the whole campaign."""
 
     def show(summary: Summary) -> None:
         bar.update(
-            before + summary.fetched + summary.errors,
+            before + summary.skipped_age + summary.fetched + summary.errors,
             f"{summary.eligible} eligible, {summary.offers_created} offers, "
             f"{summary.errors} errors (batch)",
         )

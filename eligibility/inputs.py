@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import date
 
 from connectors import records
 from eligibility.model import PersonData
@@ -43,6 +44,50 @@ INPUT_FIELDS = frozenset(
         "employment.payments",
     }
 )
+# What the rules read for one benefit, when only that one is evaluated (a campaign): the
+# person-view fields its formulas and completeness checks depend on, and nothing more. Two
+# fields that share an agency call are named together (``pension`` and ``benefits.aspa``, the
+# CNAV's record; ``housing`` and ``benefits.housingAid``, the housing record): one call, and
+# the same policy decisions as when both are asked.
+_EVERY = frozenset({"identity", "household", "resources", "taxHousehold"})
+_HOUSING = frozenset({"housing", "benefits.housingAid"})
+# The AAH and the ASF the CAF pays are resources of the RSA, the PPA and the CSS
+# (``eligibility.paid``); France Travail's registration and compensation feed the housing aid
+# OpenFisca computes when the CAF's is unknown and the CSS's unemployment months.
+_CAF_RESOURCES = frozenset(
+    {"benefits.aah", "benefits.asf", "employment.status", "employment.payments"}
+)
+CNAV_FIELDS = frozenset({"pension", "benefits.aspa"})
+BENEFIT_FIELDS: dict[str, frozenset[str]] = {
+    # Students are excluded from the RSA (CASF L262-4 3°) and held to an earnings floor for the
+    # PPA (CSS L842-2): both read the student status.
+    "rsa": _EVERY | _HOUSING | _CAF_RESOURCES | {"benefits.rsa", "studentStatus"},
+    "ppa": _EVERY | _HOUSING | _CAF_RESOURCES | {"benefits.primeActivite", "studentStatus"},
+    "css": _EVERY | _HOUSING | _CAF_RESOURCES | {"benefits.css"},
+    # The ASPA counts pensions (gross, from the CNAV), earnings and the couple's resources,
+    # not housing, studies or family benefits (CSS L815-9, R815-22 and following); and
+    # OpenFisca-France's ASPA formulas leave out the person's own AAH once the ASPA is due.
+    "aspa": _EVERY | CNAV_FIELDS,
+    "aide_logement": INPUT_FIELDS,
+}
+
+
+def fields_for(
+    benefits: Iterable[str], birth: date | None = None, month: str | None = None
+) -> frozenset[str]:
+    """The fields to read to evaluate ``benefits`` for ``month`` (YYYY-MM) about a person
+    born on ``birth``. The CNAV's record also serves the RSA, the PPA and the CSS, which
+    count the ASPA OpenFisca computes, but only for someone of the ASPA's age (``aspa_age``):
+    it is left out only when the birth date and the month say the person is younger."""
+    asked = frozenset(benefits)
+    fields: set[str] = set()
+    for benefit in asked:
+        fields |= BENEFIT_FIELDS.get(benefit, INPUT_FIELDS)
+    if asked - {"aspa"} and (birth is None or month is None or aspa_age(birth, month)):
+        fields |= CNAV_FIELDS
+    return frozenset(fields)
+
+
 # What the rules read of a partner, and nothing more (the rest of the household is in the
 # person's own records): their declared resources, and whether the CAF pays them the AAH,
 # which GIP-MDS does not declare and which the RSA, the PPA, the CSS and the ASPA count

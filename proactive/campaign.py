@@ -30,11 +30,12 @@ from connectors.errors import ConnectorError
 from eligibility import BenefitResult, PersonData, evaluate_population
 from eligibility.inputs import (
     HISTORY_MONTHS,
-    INPUT_FIELDS,
+    fields_for,
     partner_of,
     person_data_from_fields,
     tax_year,
 )
+from eligibility.pensions import aspa_age
 from exchange import Exchange, Pseudonyms
 from exchange.caller import PERSON_READ_SCOPE, Client
 from exchange.context import AccessContext
@@ -102,6 +103,9 @@ class Summary:
     # Offers with no way to tell the person: no e-mail, no mobile, and no postal address a
     # letter can be sent to (NF Z10-011, ``proactive.postal``).
     letters_without_address: int = 0
+    # Too young for the ASPA whatever their resources (``eligibility.pensions.aspa_age``): an
+    # ASPA campaign reads nothing about them.
+    skipped_age: int = 0
     skipped_receiving: int = 0
     skipped_incomplete: int = 0
     skipped_cooldown_or_opt_out: int = 0
@@ -126,6 +130,11 @@ def _form_for(benefit: str) -> str:
         if form.benefit == benefit:
             return form_id
     raise ValueError(f"no prefilled form applies for {benefit!r}: no campaign for it")
+
+
+def _fields(benefit: str, subject: Subject, month: str) -> frozenset[str]:
+    fields = fields_for((benefit,), subject.identity.birth_date, month)
+    return fields if subject.france_travail_id is None else fields | {CONTACT_FIELD}
 
 
 def _evidence(result: BenefitResult) -> dict[str, Any]:
@@ -246,6 +255,13 @@ class CampaignRunner:
         # decision, one audit transaction), several slices in flight; then the whole batch is
         # evaluated in one vectorised simulation (its cost is mostly per simulation, not per
         # person), and decided.
+        if benefit == "aspa":
+            # Data minimisation: nobody is read for a benefit they cannot have at their age.
+            of_age = [s for s in batch if aspa_age(s.identity.birth_date, month)]
+            summary.skipped_age += len(batch) - len(of_age)
+            batch = of_age
+            if progress is not None:
+                progress(summary)
         size = min(SLICE, self._concurrency)
         gate = asyncio.Semaphore(max(1, self._concurrency // size))
 
@@ -288,12 +304,11 @@ class CampaignRunner:
                     identity=subject.identity, france_travail_id=subject.france_travail_id
                 ),
                 context=context,
-                # The contact details come from France Travail, which names people by its
-                # own identifier: only an event of theirs gives it, so only then are they
-                # asked.
-                fields=INPUT_FIELDS
-                if subject.france_travail_id is None
-                else INPUT_FIELDS | {CONTACT_FIELD},
+                # What the rules of this benefit read about someone of this age, nothing
+                # more. The contact details come from France Travail, which names people by
+                # its own identifier: only an event of theirs gives it, so only then are
+                # they asked.
+                fields=_fields(benefit, subject, month),
                 on=on,
                 months=HISTORY_MONTHS,
                 period_on=first_day(month),

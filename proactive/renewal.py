@@ -30,7 +30,7 @@ from connectors import CallContext, PivotIdentity, records
 from connectors.cnam import Cnam
 from connectors.errors import ConnectorError
 from eligibility import BenefitResult, PersonData, evaluate_population
-from eligibility.inputs import HISTORY_MONTHS, INPUT_FIELDS, person_data_from_fields, tax_year
+from eligibility.inputs import HISTORY_MONTHS, fields_for, person_data_from_fields, tax_year
 from exchange import Exchange, Pseudonyms
 from exchange.auditing import Auditor, new_decision_id
 from exchange.caller import PERSON_READ_SCOPE, Client
@@ -53,8 +53,9 @@ ACTION = "css_renewal"
 REVERT_ACTION = "css_renewal_reverted"
 AGENCY = "cnam"
 FORM = "css"  # the prefilled CSS application an invitation links to
-# The CSS rules do not read the student status (the RSA's), and css_renewal is not granted it.
-FIELDS = (INPUT_FIELDS - {"studentStatus"}) | {"healthCoverage"}
+# What the CSS rules read (not the student status, which css_renewal is not granted either),
+# and the CNAM's coverage, which says whose CSS ends.
+COVERAGE_FIELD = "healthCoverage"
 HOUSEHOLD_EVENTS = frozenset({"birth", "move"})
 CONCURRENCY = 8
 BATCH = 500
@@ -264,7 +265,9 @@ class RenewalRunner:
         self, candidate: Candidate, month: str, context: AccessContext, summary: Summary
     ) -> _Fetched:
         pseudonym = self._pseudonyms.pseudonym(candidate.identity, SECTOR)
-        wanted = FIELDS if candidate.france_travail_id is None else FIELDS | {CONTACT_FIELD}
+        wanted = fields_for((BENEFIT,), candidate.identity.birth_date, month) | {COVERAGE_FIELD}
+        if candidate.france_travail_id is not None:
+            wanted |= {CONTACT_FIELD}
         request = PersonRequest(
             caller=self._caller,
             ref=PersonReference(
@@ -284,7 +287,7 @@ class RenewalRunner:
             log.warning("renewal fetch failed: %s", type(error).__name__)
             summary.errors += 1
             return _Fetched(candidate, pseudonym, None, None)
-        coverage = view.fields.get("healthCoverage")
+        coverage = view.fields.get(COVERAGE_FIELD)
         contact = view.fields.get(CONTACT_FIELD)
         return _Fetched(
             candidate,

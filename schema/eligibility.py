@@ -12,7 +12,7 @@ When they cannot be read, the answers name the partner's data and why in ``missi
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date
 from enum import Enum
@@ -27,6 +27,7 @@ from eligibility.inputs import HISTORY_MONTHS as HISTORY_MONTHS
 from eligibility.inputs import (
     INPUT_FIELDS,
     PARTNER_FIELDS,
+    fields_for,
     optional_partner_fields,
     partner_of,
     person_data_from_fields,
@@ -66,6 +67,27 @@ class Benefit(Enum):
         description="Housing aid (APL, ALF or ALS, CAF), Code de la construction et de "
         "l'habitation L821-1 and following.",
     )
+
+
+_BENEFIT_VALUES = frozenset(cast(str, b.value) for b in Benefit)
+
+
+def eligibility_fields(benefits: Iterable[object]) -> frozenset[str]:
+    """What the rules of ``benefits`` read (``eligibility.inputs.fields_for``), each given as a
+    ``Benefit``, its name (``RSA``, as a document or its variables write it) or its value
+    (``rsa``); the CNAV's record is included whenever a benefit may count it, the person's
+    age being unknown before the read. Anything else: every field the rules may read."""
+    codes: list[str] = []
+    for benefit in benefits:
+        if isinstance(benefit, str) and benefit in Benefit.__members__:
+            benefit = Benefit[benefit]
+        if isinstance(benefit, Benefit):
+            codes.append(cast(str, benefit.value))
+        elif isinstance(benefit, str) and benefit in _BENEFIT_VALUES:
+            codes.append(benefit)
+        else:
+            return ELIGIBILITY_FIELDS
+    return fields_for(codes)
 
 
 @strawberry.enum(description="The answer of the rules for one benefit and one month.")

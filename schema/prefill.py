@@ -43,10 +43,10 @@ from prefill.ds_payload import DsPayload, ds_payload
 from prefill.procedure import procedure_from_data
 from schema.context import RequestContext
 from schema.eligibility import (
-    ELIGIBILITY_FIELDS,
     HISTORY_MONTHS,
     Benefit,
     EligibilityResult,
+    eligibility_fields,
     evaluate_with_partner,
     person_data,
 )
@@ -345,7 +345,7 @@ async def fill_form(
     decided and audited); with ``for_eligibility``, what the rules read is fetched too, over
     their window, to evaluate the form's benefit again after the person's submission."""
     needed = fields_needed(form)
-    extra = ELIGIBILITY_FIELDS if for_eligibility and form.benefit else frozenset()
+    extra = eligibility_fields([form.benefit]) if for_eligibility and form.benefit else frozenset()
     request = PersonRequest(
         caller=rc.caller,
         ref=ref,

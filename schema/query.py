@@ -15,11 +15,11 @@ from schema.consents import ConsentType, my_consents
 from schema.context import RequestContext
 from schema.eligibility import (
     BENEFITS,
-    ELIGIBILITY_FIELDS,
     HISTORY_MONTHS,
     MONTH,
     Benefit,
     EligibilityResult,
+    eligibility_fields,
     evaluate_household,
     period_start,
 )
@@ -88,7 +88,7 @@ class Query(AuditQueries, PrefillQueries):
             caller=rc.caller,
             ref=ref.to_reference(),
             context=context.to_context(),
-            fields=ELIGIBILITY_FIELDS,
+            fields=eligibility_fields(benefits),
             on=rc.on,
             months=HISTORY_MONTHS,
             period_on=period_start(month),

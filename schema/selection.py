@@ -23,7 +23,12 @@ from graphql import (
 
 from eligibility.inputs import tax_year
 from exchange import MAX_MONTHS, AccessContext, Caller, PersonReference, PersonRequest
-from schema.eligibility import ELIGIBILITY_FIELDS, HISTORY_MONTHS, period_start
+from schema.eligibility import (
+    ELIGIBILITY_FIELDS,
+    HISTORY_MONTHS,
+    eligibility_fields,
+    period_start,
+)
 from schema.scopes import ELIGIBILITY_READ
 
 # GraphQL field of Person → catalogue field, for fields that map one to one.
@@ -125,8 +130,9 @@ def person_selection(
                 if name == "resources":
                     months = max(months, _months(node, variables))
             elif name == "eligibility":
-                # The rules read these fields over their history window: fetch them.
-                fields |= ELIGIBILITY_FIELDS
+                # The rules of the benefits asked read these fields over their history
+                # window: fetch them.
+                fields |= _eligibility_fields(node, variables)
                 months = max(months, HISTORY_MONTHS)
                 eligibility_month = _month_argument(node, variables) or eligibility_month
                 scopes.add(ELIGIBILITY_READ)
@@ -137,6 +143,16 @@ def person_selection(
     return Selection(
         frozenset(fields), months or DEFAULT_MONTHS, eligibility_month, frozenset(scopes)
     )
+
+
+def _eligibility_fields(node: FieldNode, variables: Mapping[str, Any]) -> frozenset[str]:
+    """What the rules of the benefits an ``eligibility`` field names read; every field they
+    may read when the argument cannot be read here (the resolver then refuses it)."""
+    for arg in node.arguments or ():
+        if arg.name.value == "benefits":
+            value = value_from_ast_untyped(arg.value, dict(variables))
+            return eligibility_fields(value if isinstance(value, list) else [value])
+    return ELIGIBILITY_FIELDS
 
 
 def _month_argument(node: FieldNode, variables: Mapping[str, Any]) -> str | None:

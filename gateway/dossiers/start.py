@@ -45,7 +45,7 @@ from prefill import TRANSIENT_FAILURES, FormDef, fields_needed, geo, load_forms
 from prefill.ds_payload import DsPayload, ds_payload
 from proactive.links import OFFER_PARAM, offer_token
 from runtime import Services
-from schema.eligibility import ELIGIBILITY_FIELDS
+from schema.eligibility import eligibility_fields
 from schema.prefill import fill_form
 from store import Offer, StoreError
 from store.dossiers import DossierLink
@@ -293,7 +293,9 @@ def _categories(services: Services, form: FormDef, registered: Registered, on: d
     """The categories the procedure's purpose reads for this form, and for evaluating its
     benefit again when the person submits: what the consent covers."""
     catalogue = services.catalogue
-    needed = fields_needed(form) | (ELIGIBILITY_FIELDS if form.benefit else frozenset())
+    needed = fields_needed(form) | (
+        eligibility_fields([form.benefit]) if form.benefit else frozenset()
+    )
     granted = catalogue.purposes[registered.procedure.purpose].categories_on(on)
     return sorted(
         c.id for c in catalogue.categories.values() if c.fields & needed and c.id in granted

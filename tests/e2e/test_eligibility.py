@@ -199,3 +199,33 @@ async def test_eligibility_under_person_is_one_audited_access(gateway: Gateway) 
     (rsa,) = body["data"]["person"]["eligibility"]
     assert rsa["status"] == "ELIGIBLE" and rsa["monthlyAmount"] == pytest.approx(646.52, abs=0.01)
     assert body["data"]["person"]["accessId"]
+
+
+async def test_one_benefit_reads_only_what_its_rules_need(gateway: Gateway) -> None:
+    """The CSS alone gives the answer it has among all five, reading neither the student
+    status nor the other benefits' payments (the CNAV's record still is: the person's age is
+    not known before the read), as the access's audit entry shows."""
+    entry = await _scenario(gateway, "seul-35-sans-revenu")
+    token = gateway.token_for("demo-agency-app", SCOPES)
+    ctx = {**CHECK, "object": "css-seule"}
+    query = Q.replace("benefits: [RSA, PPA, CSS, ASPA, AIDE_LOGEMENT]", "benefits: [CSS]")
+    body = (
+        await gateway.query(
+            query,
+            {"ref": {"identity": identity(entry)}, "ctx": ctx, "month": "2025-06"},
+            token=token,
+        )
+    ).json()
+    assert "errors" not in body, body.get("errors")
+    [css] = body["data"]["eligibility"]
+    assert css["benefit"] == "CSS" and css["status"] == "ELIGIBLE"
+    assert css["monthlyAmount"] == pytest.approx(0.0, abs=0.01)
+    log = """query($filter: AuditFilterInput) { auditLog(filter: $filter, first: 5) {
+      entries { object released agencies } } }"""
+    auditor = gateway.token_for("demo-auditor")
+    got = (await gateway.query(log, {"filter": {"object": "css-seule"}}, token=auditor)).json()
+    [access] = got["data"]["auditLog"]["entries"]
+    released = set(access["released"])
+    assert {"benefits.css", "resources", "housing"} <= released
+    assert not released & {"studentStatus", "benefits.rsa", "benefits.primeActivite"}
+    assert "mesri" not in access["agencies"]

@@ -188,3 +188,28 @@ async def test_the_command_runs_over_the_sandbox_population(
     assert summary.skipped_receiving == sum("rsa" in e["rights"] for e in listed)
     assert summary.offers_created == sum(e["truth"]["rsa_non_claimant"] for e in listed)
     assert "examined" in summary_table(summary)
+
+
+async def test_a_campaign_reads_only_what_its_benefit_needs(
+    sandbox: RunningSandbox, services: Services, people: dict[str, PivotIdentity]
+) -> None:
+    """Data minimisation: an RSA campaign does not read the CSS, the PPA or the CNAV's record
+    of a 35-year-old; an ASPA campaign reads nobody under the ASPA's age, and of an older
+    person neither housing nor studies."""
+    senior = adult(sandbox, "scenario:seul-67-sans-revenu")
+    rsa = await runner(services).run([people["non_claimant"]], "rsa", MONTH, "rsa-min")
+    assert rsa.fetched == 1 and rsa.offers_created == 1
+    aspa = await runner(services).run([people["non_claimant"], senior], "aspa", MONTH, "aspa-min")
+    assert aspa.examined == 2 and aspa.skipped_age == 1 and aspa.fetched == 1
+    assert aspa.offers_created == 1
+    got = await services.audit_reader.entries(AuditFilter(purpose="proactive_detection"), first=50)
+    by_campaign = {s.entry.object: s.entry for s in got.items}
+    assert set(by_campaign) == {"rsa-min", "aspa-min"}  # nobody under 60 was read for the ASPA
+    read = set(by_campaign["rsa-min"].released)
+    assert "benefits.rsa" in read and "studentStatus" in read
+    assert not read & {"benefits.css", "benefits.primeActivite", "pension", "benefits.aspa"}
+    assert "cnav" not in by_campaign["rsa-min"].agencies
+    read = set(by_campaign["aspa-min"].released)
+    assert {"pension", "benefits.aspa", "resources"} <= read
+    assert not read & {"housing", "studentStatus", "benefits.asf", "benefits.css"}
+    assert "housing" not in by_campaign["aspa-min"].agencies

@@ -56,3 +56,29 @@ def test_an_empty_parent_selects_nothing() -> None:
 )
 def test_months_window(query: str, variables: dict[str, Any] | None, months: int) -> None:
     assert _select(query, variables)[1] == months
+
+
+def test_eligibility_selects_what_the_rules_of_the_benefits_asked_read() -> None:
+    """Data minimisation: the CSS alone reads no student status and no other benefit's
+    payments; the ASPA reads no housing."""
+    css, months = _select(
+        '{ person { eligibility(benefits: [CSS], month: "2025-06") { status } } }'
+    )
+    assert {"benefits.css", "resources", "housing"} <= css and months == 18
+    assert not css & {"studentStatus", "benefits.rsa", "benefits.primeActivite"}
+    aspa, _ = _select(
+        'query($b: [Benefit!]!) { person { eligibility(benefits: $b, month: "2025-06") '
+        "{ status } } }",
+        {"b": ["ASPA"]},
+    )
+    assert {"pension", "benefits.aspa"} <= aspa and "housing" not in aspa
+    both, _ = _select(
+        '{ person { a: eligibility(benefits: [CSS], month: "2025-06") { status } '
+        'b: eligibility(benefits: [RSA], month: "2025-06") { status } } }'
+    )
+    assert {"benefits.css", "benefits.rsa", "studentStatus"} <= both
+
+
+def test_an_unreadable_benefits_argument_selects_every_field_the_rules_may_read() -> None:
+    fields, _ = _select('{ person { eligibility(benefits: [NOPE], month: "2025-06") { status } } }')
+    assert {"benefits.css", "benefits.rsa", "studentStatus", "pension"} <= fields
