@@ -1,8 +1,9 @@
 """A field's value as a person reads it, where the form holds a code.
 
 The prefill API returns values in the forms' own shapes (``heberge_gratuit``, ``2026-06``,
-``99100``), which clients store and send back; a form shows the person words instead. One
-place says which: a choice's label, a month in words, a birth country's name.
+``99100``, ``69123``), which clients store and send back; a form shows the person words
+instead. One place says which: a choice's label, a month in words, a birth country's or
+birth commune's name.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from prefill.model import FieldDef
 
 # Sources holding an INSEE country code (the civil registry's ``99xxx`` codes).
 COUNTRY_SOURCES = frozenset({"identity.birth_country"})
+# Sources holding an INSEE commune code.
+COMMUNE_SOURCES = frozenset({"identity.birth_place"})
 
 
 def value_label(field: FieldDef, value: Any) -> str | None:
@@ -29,4 +32,6 @@ def value_label(field: FieldDef, value: Any) -> str | None:
             return None
     if field.source in COUNTRY_SOURCES:
         return geo.countries().names.get(value)
+    if field.source in COMMUNE_SOURCES:
+        return geo.commune_label(value)
     return None

@@ -4,7 +4,9 @@
   alpha-2 and back, from INSEE's Code officiel géographique (``prefill/data/``);
 - départements: a département's code from an INSEE commune code or a postcode, Corsica
   (``2A``/``2B``) and the overseas départements and collectivités (``971``…``988``) included,
-  and its name (the 101 départements of INSEE's COG 2025).
+  and its name (the 101 départements of INSEE's COG 2025);
+- communes: an INSEE commune code's name (a birth place), a former commune still listed by
+  the COG 2025 as delegated or associated named with the commune it is part of today.
 """
 
 from __future__ import annotations
@@ -57,6 +59,35 @@ def departement_label(code: str) -> str:
     collectivité d'outre-mer)."""
     name = departement_names().get(code)
     return f"{name} ({code})" if name else code
+
+
+@dataclass(frozen=True)
+class Commune:
+    name: str
+    now_part_of: str  # for a former commune (delegated or associated): today's commune
+    departement: str
+
+
+@functools.cache
+def communes() -> dict[str, Commune]:
+    """INSEE's communes by code, COG 2025: communes, municipal arrondissements, and the
+    former communes it still lists (delegated or associated ones)."""
+    with (DATA / "insee_communes.csv").open(encoding="utf-8", newline="") as file:
+        return {
+            row["code"]: Commune(row["name"], row["commune"], row["departement"])
+            for row in csv.DictReader(file)
+        }
+
+
+def commune_label(code: str) -> str | None:
+    """« Lyon (69) », « Cherbourg-Octeville, aujourd'hui Cherbourg-en-Cotentin (50) »; None for
+    a code the COG 2025 does not list (a commune merged away before, or no code at all)."""
+    found = communes().get(code)
+    if found is None:
+        return None
+    if found.now_part_of:
+        return f"{found.name}, aujourd'hui {found.now_part_of} ({found.departement})"
+    return f"{found.name} ({found.departement})"
 
 
 def departement_of_commune(code: str) -> str | None:

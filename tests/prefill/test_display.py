@@ -13,6 +13,10 @@ def test_codes_in_words() -> None:
     assert value_label(housing, "heberge_gratuit") == "Hébergé(e) gratuitement"
     assert value_label(country, "99100") == "France"
     assert value_label(country, "99999") is None  # no such code: nothing invented
+    commune = rsa.field("commune_naissance")
+    assert commune is not None
+    assert value_label(commune, "69123") == "Lyon (69)"
+    assert value_label(commune, "99999") is None
     month = FieldDef("mois", "Mois", "month")
     assert value_label(month, "2026-08") == "août 2026"
 

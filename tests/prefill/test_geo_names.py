@@ -1,4 +1,5 @@
-"""The départements' names a person reads (« Seine-Saint-Denis (93) »)."""
+"""The départements' and communes' names a person reads (« Seine-Saint-Denis (93) »,
+« Lyon (69) »)."""
 
 from __future__ import annotations
 
@@ -16,3 +17,29 @@ def test_every_departement_has_its_name() -> None:
 def test_a_label_names_the_departement_and_keeps_its_code() -> None:
     assert geo.departement_label("93") == "Seine-Saint-Denis (93)"
     assert geo.departement_label("988") == "988"  # a collectivité, not a département
+
+
+def test_communes_arrondissements_and_former_communes_have_their_names() -> None:
+    communes = geo.communes()
+    assert len(communes) > 34_000  # COG 2025: 34,875 communes, with arrondissements and former ones
+    assert all(geo.COMMUNE_CODE.fullmatch(code) for code in communes)
+    assert all(
+        c.departement in geo.departement_names() or c.departement.startswith("97")
+        for c in communes.values()
+    )
+    assert geo.commune_label("69123") == "Lyon (69)"
+    assert geo.commune_label("75101") == "Paris 1er Arrondissement (75)"
+    assert geo.commune_label("2A004") == "Ajaccio (2A)"
+    assert geo.commune_label("97411") == "Saint-Denis (974)"
+    # A commune merged into a new one, still listed as a delegated commune: a birth there is
+    # recorded under its own code.
+    assert geo.commune_label("50129") == (
+        "Cherbourg-Octeville, aujourd'hui Cherbourg-en-Cotentin (50)"
+    )
+    assert geo.commune_label("99999") is None
+
+
+def test_every_commune_of_the_sandbox_has_its_name() -> None:
+    from sandbox.gazetteer import COMMUNES
+
+    assert all(geo.commune_label(c.cog) for c in COMMUNES)
