@@ -14,7 +14,7 @@ from connectors import records
 from eligibility.model import PersonData
 from eligibility.pensions import aspa_age
 
-# What the rules read, as person-view fields: planning fetches exactly these.
+# What the rules may read, as person-view fields; each benefit's part: ``BENEFIT_FIELDS``.
 INPUT_FIELDS = frozenset(
     {
         "identity",
@@ -60,10 +60,11 @@ _CAF_RESOURCES = frozenset(
 CNAV_FIELDS = frozenset({"pension", "benefits.aspa"})
 BENEFIT_FIELDS: dict[str, frozenset[str]] = {
     # Students are excluded from the RSA (CASF L262-4 3°) and held to an earnings floor for the
-    # PPA (CSS L842-2): both read the student status.
+    # PPA (CSS L842-2); the free CSS goes to whom the RSA is due (OpenFisca-France's `cmu_c`
+    # reads the RSA it computes), so the CSS reads the student status too.
     "rsa": _EVERY | _HOUSING | _CAF_RESOURCES | {"benefits.rsa", "studentStatus"},
     "ppa": _EVERY | _HOUSING | _CAF_RESOURCES | {"benefits.primeActivite", "studentStatus"},
-    "css": _EVERY | _HOUSING | _CAF_RESOURCES | {"benefits.css"},
+    "css": _EVERY | _HOUSING | _CAF_RESOURCES | {"benefits.css", "studentStatus"},
     # The ASPA counts pensions (gross, from the CNAV), earnings and the couple's resources,
     # not housing, studies or family benefits (CSS L815-9, R815-22 and following); and
     # OpenFisca-France's ASPA formulas leave out the person's own AAH once the ASPA is due.

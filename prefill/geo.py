@@ -85,9 +85,8 @@ def commune_label(code: str) -> str | None:
     found = communes().get(code)
     if found is None:
         return None
-    if found.now_part_of:
-        return f"{found.name}, aujourd'hui {found.now_part_of} ({found.departement})"
-    return f"{found.name} ({found.departement})"
+    name = f"{found.name}, aujourd'hui {found.now_part_of}" if found.now_part_of else found.name
+    return f"{name} ({found.departement})" if found.departement else name
 
 
 def departement_of_commune(code: str) -> str | None:

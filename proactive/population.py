@@ -84,11 +84,14 @@ def departement(cog_commune: str | None) -> str | None:
 
 def territory(data: PersonData | None) -> str | None:
     """The département a person lives in, for reporting: the dwelling's commune, else the
-    tax address's."""
+    CAF household's address's (the ASPA reads no housing record), else the tax address's."""
     if data is None:
         return None
     if data.housing is not None and data.housing.cog_commune:
         return departement(data.housing.cog_commune)
+    caf = data.household.address if data.household is not None else None
+    if caf is not None and caf.cog_commune:
+        return departement(caf.cog_commune)
     if data.tax is not None:
         return departement(data.tax.address.cog_commune)
     return None

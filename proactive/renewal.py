@@ -53,9 +53,11 @@ ACTION = "css_renewal"
 REVERT_ACTION = "css_renewal_reverted"
 AGENCY = "cnam"
 FORM = "css"  # the prefilled CSS application an invitation links to
-# What the CSS rules read (not the student status, which css_renewal is not granted either),
-# and the CNAM's coverage, which says whose CSS ends.
+# What the CSS rules read, but the student status, which css_renewal is not granted (the CSS
+# renewed is that of someone the CNAM already covers); and the CNAM's coverage, which says
+# whose CSS ends.
 COVERAGE_FIELD = "healthCoverage"
+NOT_GRANTED = frozenset({"studentStatus"})
 HOUSEHOLD_EVENTS = frozenset({"birth", "move"})
 CONCURRENCY = 8
 BATCH = 500
@@ -265,7 +267,8 @@ class RenewalRunner:
         self, candidate: Candidate, month: str, context: AccessContext, summary: Summary
     ) -> _Fetched:
         pseudonym = self._pseudonyms.pseudonym(candidate.identity, SECTOR)
-        wanted = fields_for((BENEFIT,), candidate.identity.birth_date, month) | {COVERAGE_FIELD}
+        wanted = fields_for((BENEFIT,), candidate.identity.birth_date, month) - NOT_GRANTED
+        wanted |= {COVERAGE_FIELD}
         if candidate.france_travail_id is not None:
             wanted |= {CONTACT_FIELD}
         request = PersonRequest(

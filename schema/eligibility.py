@@ -277,11 +277,16 @@ async def evaluate_with_partner(
 
 
 def _checked(data: PersonData | None, benefits: list[Benefit]) -> PersonData:
+    check_benefits(benefits)
     if data is None:
         raise typed_error(
             "eligibility needs the person's civil status, which was not released",
             "FORBIDDEN",
         )
+    return data
+
+
+def check_benefits(benefits: list[Benefit]) -> None:
+    """An empty list is refused before anything is read: no rules, nothing to read for."""
     if not benefits:
         raise typed_error("ask for one or more benefits", "BAD_USER_INPUT")
-    return data

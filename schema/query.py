@@ -19,6 +19,7 @@ from schema.eligibility import (
     MONTH,
     Benefit,
     EligibilityResult,
+    check_benefits,
     eligibility_fields,
     evaluate_household,
     period_start,
@@ -84,6 +85,7 @@ class Query(AuditQueries, PrefillQueries):
         month: Annotated[str, strawberry.argument(description=MONTH)],
     ) -> list[EligibilityResult]:
         rc = info.context
+        check_benefits(benefits)
         request = PersonRequest(
             caller=rc.caller,
             ref=ref.to_reference(),

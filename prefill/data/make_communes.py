@@ -44,8 +44,10 @@ def rows(lines: Iterable[str]) -> Iterator[tuple[str, str, str, str]]:
     for each in sorted(current.keys() | former.keys()):
         if each in former:
             own, parent_code, departement = former[each]
-            now = current.get(parent_code, ("", ""))[0]
-            yield each, own, now if now != own else "", departement
+            # INSEE's own file leaves a delegated or associated commune's département empty:
+            # it is its commune's.
+            now, parent_departement = current.get(parent_code, ("", ""))
+            yield each, own, now if now != own else "", departement or parent_departement
         else:
             own, departement = current[each]
             yield each, own, "", departement

@@ -103,8 +103,10 @@ async def _renew(
 
 
 def failing(counts: dict[str, Any]) -> bool:
-    examined = int(counts.get("examined", 0))
-    return examined > 0 and int(counts.get("errors", 0)) > FAILING_SHARE * examined
+    # Over the persons the batch had to read: those left unread for their age do not dilute
+    # its errors.
+    read = int(counts.get("examined", 0)) - int(counts.get("skipped_age", 0))
+    return read > 0 and int(counts.get("errors", 0)) > FAILING_SHARE * read
 
 
 async def examine_batch(

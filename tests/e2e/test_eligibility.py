@@ -202,9 +202,9 @@ async def test_eligibility_under_person_is_one_audited_access(gateway: Gateway) 
 
 
 async def test_one_benefit_reads_only_what_its_rules_need(gateway: Gateway) -> None:
-    """The CSS alone gives the answer it has among all five, reading neither the student
-    status nor the other benefits' payments (the CNAV's record still is: the person's age is
-    not known before the read), as the access's audit entry shows."""
+    """The CSS alone gives the answer it has among all five without reading the other
+    benefits' payments (the CNAV's record still is: the person's age is not known before the
+    read), as the access's audit entry shows."""
     entry = await _scenario(gateway, "seul-35-sans-revenu")
     token = gateway.token_for("demo-agency-app", SCOPES)
     ctx = {**CHECK, "object": "css-seule"}
@@ -226,6 +226,29 @@ async def test_one_benefit_reads_only_what_its_rules_need(gateway: Gateway) -> N
     got = (await gateway.query(log, {"filter": {"object": "css-seule"}}, token=auditor)).json()
     [access] = got["data"]["auditLog"]["entries"]
     released = set(access["released"])
-    assert {"benefits.css", "resources", "housing"} <= released
-    assert not released & {"studentStatus", "benefits.rsa", "benefits.primeActivite"}
-    assert "mesri" not in access["agencies"]
+    assert {"benefits.css", "resources", "housing", "studentStatus", "pension"} <= released
+    assert not released & {"benefits.rsa", "benefits.primeActivite"}
+
+
+async def test_no_benefit_asked_is_refused_before_anything_is_read(gateway: Gateway) -> None:
+    entry = await _scenario(gateway, "seul-35-sans-revenu")
+    token = gateway.token_for("demo-agency-app", SCOPES)
+    ctx = {**CHECK, "object": "aucune-prestation"}
+    query = Q.replace("benefits: [RSA, PPA, CSS, ASPA, AIDE_LOGEMENT]", "benefits: []")
+    variables = {"ref": {"identity": identity(entry)}, "ctx": ctx, "month": "2025-06"}
+    body = (await gateway.query(query, variables, token=token)).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "one or more" in body["errors"][0]["message"]
+    nested = """query($ref: PersonRef!, $ctx: AccessContextInput!) {
+      person(ref: $ref, context: $ctx) { eligibility(benefits: [], month: "2025-06") { status } }
+    }"""
+    body = (await gateway.query(nested, variables, token=token)).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    log = """query($filter: AuditFilterInput) { auditLog(filter: $filter, first: 5) {
+      entries { object released } } }"""
+    auditor = gateway.token_for("demo-auditor")
+    got = (
+        await gateway.query(log, {"filter": {"object": "aucune-prestation"}}, token=auditor)
+    ).json()
+    # The root query read nothing; the nested one read the person with no field.
+    assert all(e["released"] == [] for e in got["data"]["auditLog"]["entries"])

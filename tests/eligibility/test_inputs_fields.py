@@ -25,7 +25,7 @@ def test_every_benefit_reads_a_part_of_what_the_rules_may_read() -> None:
     [
         ("rsa", "benefits.rsa", {"benefits.css", "benefits.primeActivite", "benefits.aspa"}),
         ("ppa", "benefits.primeActivite", {"benefits.css", "benefits.rsa", "benefits.aspa"}),
-        ("css", "benefits.css", {"benefits.rsa", "benefits.primeActivite", "studentStatus"}),
+        ("css", "benefits.css", {"benefits.rsa", "benefits.primeActivite", "benefits.aspa"}),
     ],
 )
 def test_a_working_age_person_is_read_for_one_benefit_without_the_others(
@@ -33,6 +33,8 @@ def test_a_working_age_person_is_read_for_one_benefit_without_the_others(
 ) -> None:
     fields = fields_for((benefit,), YOUNG, MONTH)
     assert own in fields and "housing" in fields and "benefits.aah" in fields
+    # The RSA excludes students, and the free CSS follows the RSA OpenFisca computes.
+    assert "studentStatus" in fields
     assert not fields & unread
     # The CNAV's record only serves the ASPA the rules compute for someone of its age.
     assert not fields & CNAV_FIELDS

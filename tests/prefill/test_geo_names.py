@@ -43,3 +43,27 @@ def test_every_commune_of_the_sandbox_has_its_name() -> None:
     from sandbox.gazetteer import COMMUNES
 
     assert all(geo.commune_label(c.cog) for c in COMMUNES)
+
+
+def test_the_generator_reads_insee_s_own_file() -> None:
+    """INSEE's file leaves a delegated commune's département empty: its commune's is taken."""
+    import importlib.util
+
+    path = geo.DATA / "make_communes.py"
+    spec = importlib.util.spec_from_file_location("make_communes", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    lines = [
+        "TYPECOM,COM,REG,DEP,CTCD,ARR,TNCC,NCC,NCCENR,LIBELLE,CAN,COMPARENT",
+        "COM,01015,84,01,01D,011,1,ARBOYS EN BUGEY,Arboys en Bugey,Arboys en Bugey,0108,",
+        "COMD,01015,,,,,1,ARBIGNIEU,Arbignieu,Arbignieu,,01015",
+        "COMD,01340,,,,,1,SAINT BOIS,Saint-Bois,Saint-Bois,,01015",
+        "ARM,69381,84,69,69D,691,0,LYON 1ER ARRONDISSEMENT,Lyon 1er Arrondissement,"
+        "Lyon 1er Arrondissement,,69123",
+    ]
+    assert list(module.rows(lines)) == [
+        ("01015", "Arbignieu", "Arboys en Bugey", "01"),
+        ("01340", "Saint-Bois", "Arboys en Bugey", "01"),
+        ("69381", "Lyon 1er Arrondissement", "", "69"),
+    ]
