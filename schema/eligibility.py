@@ -72,11 +72,14 @@ class Benefit(Enum):
 _BENEFIT_VALUES = frozenset(cast(str, b.value) for b in Benefit)
 
 
-def eligibility_fields(benefits: Iterable[object]) -> frozenset[str]:
+def eligibility_fields(
+    benefits: Iterable[object], birth: date | None = None, month: str | None = None
+) -> frozenset[str]:
     """What the rules of ``benefits`` read (``eligibility.inputs.fields_for``), each given as a
     ``Benefit``, its name (``RSA``, as a document or its variables write it) or its value
-    (``rsa``); the CNAV's record is included whenever a benefit may count it, the person's
-    age being unknown before the read. Anything else: every field the rules may read."""
+    (``rsa``); the CNAV's record is included whenever a benefit may count it unless the
+    caller's birth date (``birth``, with the ``month`` evaluated) says the person is too young.
+    Anything else: every field the rules may read."""
     codes: list[str] = []
     for benefit in benefits:
         if isinstance(benefit, str) and benefit in Benefit.__members__:
@@ -87,7 +90,7 @@ def eligibility_fields(benefits: Iterable[object]) -> frozenset[str]:
             codes.append(benefit)
         else:
             return ELIGIBILITY_FIELDS
-    return fields_for(codes)
+    return fields_for(codes, birth, month)
 
 
 @strawberry.enum(description="The answer of the rules for one benefit and one month.")

@@ -86,11 +86,15 @@ class Query(AuditQueries, PrefillQueries):
     ) -> list[EligibilityResult]:
         rc = info.context
         check_benefits(benefits)
+        reference = ref.to_reference()
+        # The birth date the caller gives (their identity reference) spares the CNAV's record
+        # of someone too young for the ASPA any benefit asked counts.
+        birth = reference.identity.birth_date if reference.identity is not None else None
         request = PersonRequest(
             caller=rc.caller,
-            ref=ref.to_reference(),
+            ref=reference,
             context=context.to_context(),
-            fields=eligibility_fields(benefits),
+            fields=eligibility_fields(benefits, birth, month),
             on=rc.on,
             months=HISTORY_MONTHS,
             period_on=period_start(month),

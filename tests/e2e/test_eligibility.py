@@ -203,8 +203,8 @@ async def test_eligibility_under_person_is_one_audited_access(gateway: Gateway) 
 
 async def test_one_benefit_reads_only_what_its_rules_need(gateway: Gateway) -> None:
     """The CSS alone gives the answer it has among all five without reading the other
-    benefits' payments (the CNAV's record still is: the person's age is not known before the
-    read), as the access's audit entry shows."""
+    benefits' payments, nor the CNAV's record of someone the identity given says is 35, as the
+    access's audit entry shows."""
     entry = await _scenario(gateway, "seul-35-sans-revenu")
     token = gateway.token_for("demo-agency-app", SCOPES)
     ctx = {**CHECK, "object": "css-seule"}
@@ -226,8 +226,9 @@ async def test_one_benefit_reads_only_what_its_rules_need(gateway: Gateway) -> N
     got = (await gateway.query(log, {"filter": {"object": "css-seule"}}, token=auditor)).json()
     [access] = got["data"]["auditLog"]["entries"]
     released = set(access["released"])
-    assert {"benefits.css", "resources", "housing", "studentStatus", "pension"} <= released
-    assert not released & {"benefits.rsa", "benefits.primeActivite"}
+    assert {"benefits.css", "resources", "housing", "studentStatus"} <= released
+    assert not released & {"benefits.rsa", "benefits.primeActivite", "pension", "benefits.aspa"}
+    assert "cnav" not in access["agencies"]
 
 
 async def test_no_benefit_asked_is_refused_before_anything_is_read(gateway: Gateway) -> None:
