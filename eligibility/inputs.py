@@ -84,9 +84,16 @@ def fields_for(
     fields: set[str] = set()
     for benefit in asked:
         fields |= BENEFIT_FIELDS.get(benefit, INPUT_FIELDS)
-    if asked - {"aspa"} and (birth is None or month is None or aspa_age(birth, month)):
+    if asked - {"aspa"} and (month is None or may_be_due("aspa", birth, month)):
         fields |= CNAV_FIELDS
     return frozenset(fields)
+
+
+def may_be_due(benefit: str, birth: date | None, month: str) -> bool:
+    """Whether someone born on ``birth`` (None: unknown) may be due ``benefit`` in ``month``
+    whatever their resources: only the ASPA has an age below which it never is
+    (``aspa_age``); nothing else is ruled out from the identity alone."""
+    return benefit != "aspa" or aspa_age(birth, month)
 
 
 # What the rules read of a partner, and nothing more (the rest of the household is in the

@@ -31,11 +31,11 @@ from eligibility import BenefitResult, PersonData, evaluate_population
 from eligibility.inputs import (
     HISTORY_MONTHS,
     fields_for,
+    may_be_due,
     partner_of,
     person_data_from_fields,
     tax_year,
 )
-from eligibility.pensions import aspa_age
 from exchange import Exchange, Pseudonyms
 from exchange.caller import PERSON_READ_SCOPE, Client
 from exchange.context import AccessContext
@@ -103,8 +103,8 @@ class Summary:
     # Offers with no way to tell the person: no e-mail, no mobile, and no postal address a
     # letter can be sent to (NF Z10-011, ``proactive.postal``).
     letters_without_address: int = 0
-    # Too young for the ASPA whatever their resources (``eligibility.pensions.aspa_age``): an
-    # ASPA campaign reads nothing about them.
+    # Too young for the benefit whatever their resources (``eligibility.inputs.may_be_due``:
+    # under the ASPA's age): the campaign reads nothing about them.
     skipped_age: int = 0
     skipped_receiving: int = 0
     skipped_incomplete: int = 0
@@ -255,9 +255,9 @@ class CampaignRunner:
         # decision, one audit transaction), several slices in flight; then the whole batch is
         # evaluated in one vectorised simulation (its cost is mostly per simulation, not per
         # person), and decided.
-        if benefit == "aspa":
-            # Data minimisation: nobody is read for a benefit they cannot have at their age.
-            of_age = [s for s in batch if aspa_age(s.identity.birth_date, month)]
+        # Data minimisation: nobody is read for a benefit they cannot have at their age.
+        of_age = [s for s in batch if may_be_due(benefit, s.identity.birth_date, month)]
+        if len(of_age) < len(batch):
             summary.skipped_age += len(batch) - len(of_age)
             batch = of_age
             if progress is not None:

@@ -147,19 +147,23 @@ def person_selection(
 
 def _eligibility_fields(node: FieldNode, variables: Mapping[str, Any]) -> frozenset[str]:
     """What the rules of the benefits an ``eligibility`` field names read; every field they
-    may read when the argument cannot be read here (the resolver then refuses it)."""
-    for arg in node.arguments or ():
-        if arg.name.value == "benefits":
-            value = value_from_ast_untyped(arg.value, dict(variables))
-            return eligibility_fields(value if isinstance(value, list) else [value])
-    return ELIGIBILITY_FIELDS
+    may read when the argument is absent (the resolver then refuses the field)."""
+    value = _argument(node, "benefits", variables)
+    if value is None:
+        return ELIGIBILITY_FIELDS
+    return eligibility_fields(value if isinstance(value, list) else [value])
 
 
 def _month_argument(node: FieldNode, variables: Mapping[str, Any]) -> str | None:
+    value = _argument(node, "month", variables)
+    return value if isinstance(value, str) else None
+
+
+def _argument(node: FieldNode, name: str, variables: Mapping[str, Any]) -> Any:
+    """A field's argument as the document or its variables give it; None when absent."""
     for arg in node.arguments or ():
-        if arg.name.value == "month":
-            value = value_from_ast_untyped(arg.value, dict(variables))
-            return value if isinstance(value, str) else None
+        if arg.name.value == name:
+            return value_from_ast_untyped(arg.value, dict(variables))
     return None
 
 
