@@ -33,7 +33,7 @@ from audit.checkpoint import (
     verify_checkpoint,
 )
 from audit.database import AuditDatabase, open_database
-from audit.entry import AuditEntry, Kind, Outcome
+from audit.entry import CORRECTS, AuditEntry, Kind, Outcome
 from audit.errors import AuditError, AuditUnavailable, InvalidEntry, WitnessFailed
 from audit.export import export
 from audit.log import AuditLog, Receipt
@@ -54,6 +54,7 @@ from audit.witness import (
 )
 
 __all__ = [
+    "CORRECTS",
     "GENESIS",
     "Anomaly",
     "AnomalyRules",

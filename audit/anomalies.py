@@ -35,6 +35,7 @@ from audit import tables
 from audit.buckets import day_bucket, day_of, day_span, hour_bucket, hour_of
 from audit.campaigns import Campaign, declared
 from audit.database import AuditDatabase
+from audit.folding import not_corrected
 
 _E = tables.entries.c
 
@@ -86,7 +87,8 @@ async def find_anomalies(
 
 
 def _window(start: datetime, end: datetime, rules: AnomalyRules) -> list[ColumnElement[bool]]:
-    return [_E.kind == rules.kind, _E.time >= start, _E.time < end]
+    # An entry a later one corrects counts as its correction (audit.folding).
+    return [_E.kind == rules.kind, _E.time >= start, _E.time < end, not_corrected()]
 
 
 def _covering() -> ColumnElement[bool]:

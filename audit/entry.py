@@ -53,6 +53,10 @@ _KEYS = frozenset(
     }
 )  # fmt: skip
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# The detail of an entry that corrects an earlier one (its id): the earlier entry said what an
+# access would release if every agency answered, written while they were being called; this
+# one says what it did release. Readers show the correction in its place (``audit.folding``).
+CORRECTS = "corrects"
 
 
 def format_time(value: datetime) -> str:
@@ -146,6 +150,14 @@ class AuditEntry:
         except orjson.JSONEncodeError:
             # Lone surrogates, or a value of the wrong type slipped past the annotations.
             raise InvalidEntry("an audit entry holds a value that is not valid text") from None
+
+    @property
+    def corrects(self) -> str | None:
+        """The id of the entry this one corrects, or None."""
+        for key, value in self.details:
+            if key == CORRECTS:
+                return value
+        return None
 
     @property
     def denials(self) -> int:

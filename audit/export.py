@@ -19,7 +19,10 @@ or carriage return) is prefixed with ``'``, since ``object`` and other values co
 clients.
 
 Windows are ``[start, end)`` on the entries' times; either bound may be omitted.
-:func:`export` may also take any :class:`audit.AuditFilter`.
+:func:`export` may also take any :class:`audit.AuditFilter`. A window alone exports every
+entry, those a later entry corrects included (the correction names them in its ``corrects``
+detail), so that it verifies; a filter shows each correction in its entry's place, as the
+readers do (:mod:`audit.folding`).
 
 :func:`stream` gives the same text as an asynchronous iterator of pieces, for a web answer
 that a slow reader may take long to read: each chunk is read in a short transaction of its

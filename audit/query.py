@@ -23,6 +23,7 @@ from audit.campaigns import Campaign, declare, declared
 from audit.database import AuditDatabase
 from audit.entry import AuditEntry
 from audit.export import ExportFormat, stream
+from audit.folding import not_corrected
 from audit.status import TAIL, ChainStatus, chain_status
 
 MAX_PAGE = 500
@@ -57,7 +58,8 @@ class AuditFilter:
     clients: tuple[str, ...] | None = None  # any of these clients
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        found: list[ColumnElement[bool]] = []
+        # An entry a later one corrects is shown as its correction (audit.folding).
+        found: list[ColumnElement[bool]] = [not_corrected()]
         for name in _EXACT:
             value = getattr(self, name)
             if value is not None:
@@ -135,7 +137,7 @@ class AuditReader:
         denied = func.sum(case((_E.outcome == "refused", 1), (_E.denials > 0, 1), else_=0))
         query = (
             select(day, _E.client, _E.purpose, func.count(), denied)
-            .where(_E.kind == "person_access", _E.time >= start, _E.time < end)
+            .where(_E.kind == "person_access", _E.time >= start, _E.time < end, not_corrected())
             .group_by(day, _E.client, _E.purpose)
             .order_by(day, _E.client, _E.purpose)
         )

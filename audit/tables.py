@@ -77,6 +77,9 @@ entries = Table(
     Column("canonical", LargeBinary, nullable=False),
     Column("leaf", LargeBinary, nullable=False),
     Column("head", LargeBinary, nullable=False),
+    # The id of the entry this one corrects (its ``corrects`` detail), or NULL: readers leave
+    # out an entry some other entry corrects (``audit.folding``).
+    Column("corrects", Text, nullable=True),
     # (x, seq): the auditors' and citizens' pages filter on x and walk seq newest first.
     Index("ix_audit_entries_time", "time"),
     Index("ix_audit_entries_client", "client", "seq"),
@@ -86,6 +89,7 @@ entries = Table(
     Index("ix_audit_entries_kind", "kind", "seq"),
     Index("ix_audit_entries_recipient", "recipient", "seq"),
     Index("ix_audit_entries_object_seq", "object", "seq"),
+    Index("ix_audit_entries_corrects", "corrects"),
 )
 
 # One row (id = 1): the chain's size and head. Writers lock it (FOR UPDATE) to append, which

@@ -52,7 +52,7 @@ from audit.ledger import checkpoint_from_row, read_head
 CHUNK = 2000
 _COLUMNS = (
     "id", "time", "kind", "client", "purpose", "object", "recipient", "person", "outcome",
-    "denials",
+    "denials", "corrects",
 )  # fmt: skip
 
 

@@ -62,6 +62,7 @@ def _rows(first: int, head: bytes, batch: Sequence[Prepared]) -> tuple[list[dict
                 "canonical": item.canonical,
                 "leaf": item.leaf,
                 "head": head,
+                "corrects": entry.corrects,
             }
         )
     return rows, head

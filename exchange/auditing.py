@@ -66,6 +66,9 @@ class Auditor:
         self._pseudonyms = pseudonyms
         self._clock = clock
 
+    def now(self) -> datetime:
+        return self._clock()
+
     def person_of(self, identity: PivotIdentity | None) -> str | None:
         return self._pseudonyms.pseudonym(identity, AUDIT_SECTOR) if identity else None
 

@@ -27,8 +27,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
-from audit import AuditEntry, Outcome
+from audit import CORRECTS, AuditEntry, Outcome
 from connectors import CallContext, ConnectorError, Connectors, PivotIdentity
 from connectors.civil_registry import Traits
 from connectors.records import Identification
@@ -39,7 +40,7 @@ from exchange.context import AccessContext
 from exchange.decision import PolicyDecider
 from exchange.errors import AccessRefused, ExchangeError, NotRecorded
 from exchange.fetch import CallObserver, SourceFailure, fetch_all
-from exchange.plan import Unplannable, check_fields, plan
+from exchange.plan import Plan, Unplannable, check_fields, plan
 from exchange.pseudonyms import Pseudonyms
 from exchange.reference import PersonReference, PersonTokens, Subjects, resolve
 from exchange.window import Window
@@ -148,10 +149,48 @@ class Exchange:
                 caller, context, fields, subjects, request.on, first
             )
         ctx = CallContext(recipient=context.recipient, on=request.on)
-        entry, view = await self._read(decision_id, request, fields, verdict, subjects, window, ctx)
-        # Fail closed: the answer leaves only once its entry is durable.
-        await self._auditor.append(entry)
+        the_plan = plan(verdict.fields, subjects)
+        # The entry as it will be if every agency asked answers, committed while they are
+        # called: the commit costs the answer nothing when they do, and a correction follows
+        # when they do not (audit.folding).
+        expected = self._expected(decision_id, request, fields, verdict, subjects, window, the_plan)
+        pending = asyncio.ensure_future(self._auditor.append(expected))
+        try:
+            entry, view = await self._read(
+                decision_id, request, fields, verdict, subjects, window, ctx, the_plan
+            )
+        except Exception:
+            # Nothing is released: if the expected entry was written, a correction says so.
+            if await _written(pending):
+                await self._auditor.append(_correction(self._failed(expected)))
+            raise
+        except BaseException:
+            pending.add_done_callback(_retrieve)  # cancelled: the entry may stay expected
+            raise
+        # Fail closed: the answer leaves only once an entry covering it is durable.
+        await pending
+        if replace(entry, time=expected.time) != expected:
+            await self._auditor.append(_correction(entry))
         return view
+
+    def _expected(
+        self,
+        decision_id: str,
+        request: PersonRequest,
+        fields: frozenset[str],
+        verdict: Verdict,
+        subjects: Subjects,
+        window: Window,
+        the_plan: Plan,
+    ) -> AuditEntry:
+        """The access's entry as it will be if every source of ``the_plan`` answers."""
+        answered = dict.fromkeys((s.name for s in the_plan.sources), _ANSWERED)
+        view = assemble(fields, verdict, the_plan.unplannable, answered, window)
+        return self._entry(decision_id, request, verdict, subjects, the_plan, view)
+
+    def _failed(self, expected: AuditEntry) -> AuditEntry:
+        """``expected`` as an access that released nothing: its read failed."""
+        return replace(expected, time=self._auditor.now(), released=(), outcome="failed")
 
     async def persons(self, requests: Sequence[PersonRequest]) -> list[PersonView | ExchangeError]:
         """Many accesses at once, each answered as ``person`` would answer it: its view, or
@@ -223,7 +262,10 @@ class Exchange:
         except ExchangeError as error:
             return self._refusal(decision_id, request, first, None), error
         verdict = await self._decider.decide(caller, context, fields, subjects, request.on, first)
-        return await self._read(decision_id, request, fields, verdict, subjects, window, ctx)
+        the_plan = plan(verdict.fields, subjects)
+        return await self._read(
+            decision_id, request, fields, verdict, subjects, window, ctx, the_plan
+        )
 
     async def _read(
         self,
@@ -234,15 +276,31 @@ class Exchange:
         subjects: Subjects,
         window: Window,
         ctx: CallContext,
+        the_plan: Plan,
     ) -> tuple[AuditEntry, PersonView]:
-        """Fetch what ``verdict`` allows and assemble the view; the access's audit entry (not
-        yet appended: the caller makes it durable before the view leaves) and the view."""
-        the_plan = plan(verdict.fields, subjects)
+        """Fetch what ``verdict`` allows (``the_plan``) and assemble the view; the access's
+        audit entry (not yet appended: the caller makes it durable before the view leaves)
+        and the view."""
         results = await fetch_all(
             the_plan.sources, self._connectors, subjects, ctx, window, self._observe
         )
         view = assemble(fields, verdict, the_plan.unplannable, results, window)
-        entry = self._auditor.entry(
+        entry = self._entry(decision_id, request, verdict, subjects, the_plan, view)
+        handle = None
+        if isinstance(request.caller, Client) and _someone(view):
+            handle = self._pseudonyms.handle(subjects.identity, request.caller.sector)
+        return entry, replace(view, handle=handle, access_id=decision_id, subjects=subjects)
+
+    def _entry(
+        self,
+        decision_id: str,
+        request: PersonRequest,
+        verdict: Verdict,
+        subjects: Subjects,
+        the_plan: Plan,
+        view: PersonView,
+    ) -> AuditEntry:
+        return self._auditor.entry(
             decision_id,
             request.caller,
             request.context,
@@ -256,10 +314,6 @@ class Exchange:
             outcome=_outcome(view, verdict),
             details=member_details(request.household_of),
         )
-        handle = None
-        if isinstance(request.caller, Client) and _someone(view):
-            handle = self._pseudonyms.handle(subjects.identity, request.caller.sector)
-        return entry, replace(view, handle=handle, access_id=decision_id, subjects=subjects)
 
     def _refusal(
         self,
@@ -375,6 +429,28 @@ class Exchange:
         identity: PivotIdentity | None,
     ) -> None:
         await self._auditor.append(self._refusal(decision_id, request, verdict, identity))
+
+
+# What an expected entry assumes every source of the plan answered: a record of some kind.
+_ANSWERED = object()
+
+
+def _correction(entry: AuditEntry) -> AuditEntry:
+    """``entry`` as the correction of the entry of the same access id written before."""
+    return replace(entry, id=new_decision_id(), details=(*entry.details, (CORRECTS, entry.id)))
+
+
+async def _written(pending: asyncio.Future[Any]) -> bool:
+    try:
+        await pending
+    except Exception:
+        return False
+    return True
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: a failed append is not reported as never awaited
 
 
 def _batch_key(request: PersonRequest) -> tuple[object, ...]:

@@ -223,7 +223,8 @@ class JournalPages:
             end=entry.time + HOUSEHOLD_WINDOW,
         )
         found = await oversight.log(caller, query, first=200, after=None, on=today)
-        match = next((r for r in found.items if r.entry.id == wanted), None)
+        # The pages show a corrected entry as its correction, which names it.
+        match = next((r for r in found.items if wanted in (r.entry.id, r.entry.corrects)), None)
         return {"id": wanted, "seq": match.seq if match else None}
 
     async def export(self, request: Request) -> Response:

@@ -106,6 +106,7 @@ DETAILS = {
     "form": "Formulaire",
     "changed": "Champs corrigés par la personne",
     "prefill_access": "Accès qui a prérempli le formulaire",
+    "corrects": "Corrige l'entrée écrite pendant l'appel des organismes",
     "submission": "Dépôt",
     "format": "Format de l'exportation",
     "seq": "N° de l'entrée consultée",
