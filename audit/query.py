@@ -56,10 +56,12 @@ class AuditFilter:
     object: str | None = None
     recipient: str | None = None
     clients: tuple[str, ...] | None = None  # any of these clients
+    # False: entries a later entry corrects are selected too (audit.folding); the readers'
+    # pages show a correction in their place.
+    folded: bool = True
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        # An entry a later one corrects is shown as its correction (audit.folding).
-        found: list[ColumnElement[bool]] = [not_corrected()]
+        found: list[ColumnElement[bool]] = [not_corrected()] if self.folded else []
         for name in _EXACT:
             value = getattr(self, name)
             if value is not None:
@@ -131,6 +133,15 @@ class AuditReader:
             for seq, canonical in rows[:first]
         )
         return Page(items, items[-1].seq if len(rows) > first else None)
+
+    async def correction_of(self, entry_id: str) -> Stored | None:
+        """The entry that corrects the entry ``entry_id``, if any (audit.folding)."""
+        query = select(_E.seq, _E.canonical).where(_E.corrects == entry_id).limit(1)
+        async with self._db.connection() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return Stored(int(row[0]), AuditEntry.from_canonical(bytes(row[1])))
 
     async def stats(self, start: datetime, end: datetime) -> Stats:
         day = day_bucket(self._db.backend, _E.time, start, end)

@@ -25,7 +25,7 @@ a period that ends before it starts, a time without an offset) raises
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Literal, Protocol
 
@@ -163,6 +163,8 @@ class Record:
     organisation: Organisation
     purpose_label: str | None  # None: a purpose no longer in the catalogue
     legal_basis: tuple[str, str] | None  # (title, href), as recorded with the entry
+    # The number of the entry that corrects this one (audit.folding), when it was looked for.
+    corrected_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,8 @@ class Oversight:
         reading of that one entry (object ``auditEntry``): its number, its id and its
         person's pseudonym, so that the log says whose access was looked at."""
         client = self._check_auditor(caller, on)
-        page = await self._reader.entries(AuditFilter(), first=1, after=seq + 1)
+        # This entry, even one a later entry corrects (the pages show that one instead).
+        page = await self._reader.entries(AuditFilter(folded=False), first=1, after=seq + 1)
         found = page.items[0] if page.items and page.items[0].seq == seq else None
         details = {"seq": str(seq)}
         if found is not None:
@@ -323,7 +326,11 @@ class Oversight:
             if found.entry.person is not None:
                 details["person"] = found.entry.person
         await self._record(client, "auditEntry", details)
-        return None if found is None else self._record_of(found.seq, found.entry)
+        if found is None:
+            return None
+        correction = await self._reader.correction_of(found.entry.id)
+        record = self._record_of(found.seq, found.entry)
+        return record if correction is None else replace(record, corrected_by=correction.seq)
 
     async def export(
         self,

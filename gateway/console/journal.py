@@ -304,6 +304,7 @@ def _entry_context(
     details = [detail(k, v) for k, v in entry.details if k not in ("about", "household_of")]
     return {
         "seq": record.seq,
+        "corrected_by": record.corrected_by,
         "entry": entry,
         "time": paris(entry.time),
         "organisation": record.organisation.name,

@@ -241,3 +241,29 @@ async def test_a_persons_own_acts_read_as_theirs(tmp_path: Path) -> None:
         True,
     )
     assert record.purpose_label == "Gestion de ses consentements par la personne"
+
+
+async def test_an_entry_a_later_one_corrects_is_opened_with_its_correction(
+    tmp_path: Path,
+) -> None:
+    from audit import CORRECTS
+
+    expected = entry(0, released=("identity", "rsa_status"), outcome="released", denied=())
+    correction = replace(
+        expected,
+        id=uuid.uuid4().hex,
+        released=("identity",),
+        denied=(("rsa_status", "UPSTREAM_TIMEOUT"),),
+        outcome="partial",
+        details=((CORRECTS, expected.id),),
+    )
+    async with over(tmp_path, [expected, correction, entry(1)]) as (oversight, _):
+        page = await oversight.log(AUDITOR, AuditQuery(), first=10, after=None, on=ON)
+        first = await oversight.entry(AUDITOR, 1, on=ON)
+        second = await oversight.entry(AUDITOR, 2, on=ON)
+    # The journal shows the correction in its place; the entry itself still opens, and says
+    # which entry corrects it.
+    assert [r.seq for r in page.items] == [3, 2]
+    assert first is not None and first.entry.id == expected.id and first.corrected_by == 2
+    assert second is not None and second.corrected_by is None
+    assert second.entry.corrects == expected.id

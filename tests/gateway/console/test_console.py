@@ -315,6 +315,47 @@ async def test_an_auditor_answers_who_read_a_person_and_why(
         assert "Vous êtes déconnecté(e)" in shown(bye)
 
 
+async def test_an_access_corrected_after_the_agencies_answered_reads_as_what_happened(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    async with console(sandbox, tmp_path) as c:
+        services = c.services
+        yesterday = now() - timedelta(days=1)
+        # Written while the agencies were called, then corrected: the CNAF did not answer.
+        expected = access(services, PERSON, object="RSA-2026-300", at=yesterday)
+        correction = replace(
+            expected,
+            id=uuid.uuid4().hex,
+            released=(),
+            denied=(*expected.denied, ("identity.birthName", "UPSTREAM_TIMEOUT")),
+            outcome="failed",
+            details=(("corrects", expected.id),),
+        )
+        partner = access(
+            services,
+            OTHER,
+            object="RSA-2026-300",
+            at=yesterday,
+            details=(("about", "household_member"), ("household_of", expected.id)),
+        )
+        for entry in (expected, correction, partner):
+            await services.audit_log.append(entry)
+        await sign_in(c.http, DPO)
+        today = now().astimezone(PARIS).date()
+        journal = await c.http.get(f"/console/journal?du={today - timedelta(days=7)}&au={today}")
+        seqs = {int(s) for s in re.findall(r'href="/console/journal/(\d+)"', journal.text)}
+        assert {2, 3} <= seqs and 1 not in seqs  # the correction in the first entry's place
+        first = shown(await c.http.get("/console/journal/1"))
+        assert "l'accès s'est terminé autrement" in first
+        assert 'href="/console/journal/2">Voir ce qui a été réellement transmis' in first
+        second = shown(await c.http.get("/console/journal/2"))
+        assert "Corrige l'entrée écrite pendant l'appel des organismes" in second
+        assert expected.id in second and "terminé autrement" not in second
+        # The partner's access names the household's access by its first id: found corrected.
+        third = shown(await c.http.get("/console/journal/3"))
+        assert 'href="/console/journal/2">Voir l\'accès du foyer' in third
+
+
 async def test_an_agent_of_an_organisation_not_listed_is_refused(
     sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
