@@ -31,7 +31,7 @@ from typing import Literal, Protocol
 
 import orjson
 
-from audit import AnomalyRules, AuditEntry, AuditFilter, Page
+from audit import AnomalyRules, AuditEntry, AuditFilter, Page, Stored
 from audit.anomalies import Anomaly
 from audit.campaigns import Campaign
 from audit.entry import KINDS, OUTCOMES
@@ -99,6 +99,8 @@ class AuditReading(Protocol):
     async def entries(
         self, filter: AuditFilter, *, first: int = 50, after: int | None = None
     ) -> Page: ...
+
+    async def correction_of(self, entry_id: str) -> Stored | None: ...
 
     async def stats(self, start: datetime, end: datetime) -> Stats: ...
 
