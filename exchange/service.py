@@ -157,7 +157,7 @@ class Exchange:
         pending = asyncio.ensure_future(self._auditor.append(expected))
         try:
             entry, view = await self._read(
-                decision_id, request, fields, verdict, subjects, window, ctx, the_plan
+                decision_id, request, fields, verdict, subjects, window, ctx, the_plan, expected
             )
         except Exception:
             # Nothing is released: if the expected entry was written, a correction says so.
@@ -169,7 +169,7 @@ class Exchange:
             raise
         # Fail closed: the answer leaves only once an entry covering it is durable.
         await pending
-        if replace(entry, time=expected.time) != expected:
+        if entry is not expected:
             await self._auditor.append(_correction(entry))
         return view
 
@@ -277,15 +277,21 @@ class Exchange:
         window: Window,
         ctx: CallContext,
         the_plan: Plan,
+        expected: AuditEntry | None = None,
     ) -> tuple[AuditEntry, PersonView]:
         """Fetch what ``verdict`` allows (``the_plan``) and assemble the view; the access's
         audit entry (not yet appended: the caller makes it durable before the view leaves)
-        and the view."""
+        and the view. The entry is ``expected`` itself when every source answered, as it
+        assumed (each planned source serves an allowed field: one failing changes it)."""
         results = await fetch_all(
             the_plan.sources, self._connectors, subjects, ctx, window, self._observe
         )
         view = assemble(fields, verdict, the_plan.unplannable, results, window)
-        entry = self._entry(decision_id, request, verdict, subjects, the_plan, view)
+        answered = not any(isinstance(r, SourceFailure) for r in results.values())
+        if expected is not None and answered:
+            entry = expected
+        else:
+            entry = self._entry(decision_id, request, verdict, subjects, the_plan, view)
         handle = None
         if isinstance(request.caller, Client) and _someone(view):
             handle = self._pseudonyms.handle(subjects.identity, request.caller.sector)
