@@ -81,9 +81,12 @@ _E = tables.entries.c
 
 
 def _conditions(
-    start: datetime | None, end: datetime | None, filter: AuditFilter | None
+    start: datetime | None,
+    end: datetime | None,
+    filter: AuditFilter | None,
+    upto: int | None = None,
 ) -> list[ColumnElement[bool]]:
-    window: list[ColumnElement[bool]] = [] if filter is None else filter.conditions()
+    window: list[ColumnElement[bool]] = [] if filter is None else filter.conditions(upto)
     if start is not None:
         window.append(_E.time >= start)
     if end is not None:
@@ -154,9 +157,10 @@ async def stream(
     """The entries ``filter`` selects, in seq order, as pieces of text (the CSV header
     first); the log's entries appended after the first read are left out."""
     _check(format)
-    window = _conditions(None, None, filter)
     async with db.connection() as conn:
         top = int((await conn.execute(select(func.max(_E.seq)))).scalar() or 0)
+    # A correction appended meanwhile is past ``top``: its entry stays in, as it was.
+    window = _conditions(None, None, filter, upto=top)
     if format == "csv":
         yield _header()
     last = 0

@@ -18,6 +18,11 @@ from audit import tables
 _CORRECTION = tables.entries.alias("correction")
 
 
-def not_corrected() -> ColumnElement[bool]:
-    """True for an entry no entry corrects (one probe of ``ix_audit_entries_corrects``)."""
-    return ~exists().where(_CORRECTION.c.corrects == tables.entries.c.id)
+def not_corrected(upto: int | None = None) -> ColumnElement[bool]:
+    """True for an entry no entry corrects (one probe of ``ix_audit_entries_corrects``);
+    with ``upto``, no entry up to that position: a reader that stops at the log's size when
+    it started counts only the corrections it will show."""
+    found = exists().where(_CORRECTION.c.corrects == tables.entries.c.id)
+    if upto is not None:
+        found = found.where(_CORRECTION.c.seq <= upto)
+    return ~found

@@ -60,8 +60,10 @@ class AuditFilter:
     # pages show a correction in their place.
     folded: bool = True
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        found: list[ColumnElement[bool]] = [not_corrected()] if self.folded else []
+    def conditions(self, upto: int | None = None) -> list[ColumnElement[bool]]:
+        """The filter's SQL conditions; ``upto``: the last position the reader will read,
+        past which corrections are not counted (``audit.folding``)."""
+        found: list[ColumnElement[bool]] = [not_corrected(upto)] if self.folded else []
         for name in _EXACT:
             value = getattr(self, name)
             if value is not None:

@@ -27,6 +27,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from typing import Any
 
 from audit import CORRECTS, AuditEntry, Outcome
@@ -121,6 +122,8 @@ class Exchange:
         self._pseudonyms = pseudonyms
         self._person_tokens = person_tokens
         self._observe = observe
+        # Corrections of cancelled accesses, held until written (the loop keeps weak refs).
+        self._background: set[asyncio.Future[Any]] = set()
 
     async def person(self, request: PersonRequest) -> PersonView:
         fields = check_fields(request.fields)
@@ -162,10 +165,12 @@ class Exchange:
         except Exception:
             # Nothing is released: if the expected entry was written, a correction says so.
             if await _written(pending):
-                await self._auditor.append(_correction(self._failed(expected)))
+                await self._auditor.append(_correction(self._failed(expected, "INTERNAL")))
             raise
         except BaseException:
-            pending.add_done_callback(_retrieve)  # cancelled: the entry may stay expected
+            # Cancelled: nothing is released either; the correction follows on its own.
+            failed = _correction(self._failed(expected, "CANCELLED"))
+            pending.add_done_callback(partial(self._correct_later, failed))
             raise
         # Fail closed: the answer leaves only once an entry covering it is durable.
         await pending
@@ -188,9 +193,25 @@ class Exchange:
         view = assemble(fields, verdict, the_plan.unplannable, answered, window)
         return self._entry(decision_id, request, verdict, subjects, the_plan, view)
 
-    def _failed(self, expected: AuditEntry) -> AuditEntry:
-        """``expected`` as an access that released nothing: its read failed."""
-        return replace(expected, time=self._auditor.now(), released=(), outcome="failed")
+    def _failed(self, expected: AuditEntry, code: str) -> AuditEntry:
+        """``expected`` as an access that released nothing, its read having ended with
+        ``code``: each field it would have released is denied for that reason."""
+        return replace(
+            expected,
+            time=self._auditor.now(),
+            released=(),
+            denied=(*expected.denied, *((f, code) for f in expected.released)),
+            outcome="failed",
+        )
+
+    def _correct_later(self, correction: AuditEntry, pending: asyncio.Future[Any]) -> None:
+        """Once the expected entry of a cancelled access is written, its correction."""
+        if pending.cancelled() or pending.exception() is not None:
+            return
+        task = asyncio.ensure_future(self._auditor.append(correction))
+        task.add_done_callback(_retrieve)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def persons(self, requests: Sequence[PersonRequest]) -> list[PersonView | ExchangeError]:
         """Many accesses at once, each answered as ``person`` would answer it: its view, or

@@ -107,7 +107,15 @@ class OrganisationType:
 @strawberry.type(name="AuditEntry", description="One recorded access, as auditors see it.")
 class AuditEntryType:
     position: int = strawberry.field(description="Position in the log (1-based).")
-    id: str = strawberry.field(description="The entry's id: the accessId the client was given.")
+    id: str = strawberry.field(
+        description="The entry's id. For an access, the accessId the client was given, unless "
+        "this entry corrects the one written while the agencies were called: accessId then "
+        "gives the client's."
+    )
+    access_id: str = strawberry.field(
+        description="The accessId the client was given for this access: the id of the entry "
+        "it corrects (details corrects), or its own."
+    )
     time: datetime = strawberry.field(description="When it was recorded (UTC).")
     kind: AuditEntryKind = strawberry.field(description="What it records.")
     client: str = strawberry.field(description="The client id that made the request.")
@@ -133,7 +141,9 @@ class AuditEntryType:
         default_factory=list,
         description="What else the entry records: for an access about the partner of a person "
         "whose rights were examined, about=household_member and household_of=the id of that "
-        "examination's entry.",
+        "examination's entry; for an access whose agencies did not all answer, corrects=the "
+        "id of the entry written while they were called, which this one replaces in the log's "
+        "pages.",
     )
     organisation: OrganisationType | None = strawberry.field(
         default=None, description="Who the client is, in words."
@@ -340,6 +350,7 @@ def _page(page: RecordPage) -> AuditLogPage:
             AuditEntryType(
                 position=record.seq,
                 id=e.id,
+                access_id=e.corrects or e.id,
                 time=e.time,
                 kind=AuditEntryKind(e.kind),
                 client=e.client,

@@ -113,3 +113,17 @@ async def test_the_corrects_column_is_verified(
     report = await verify(db, keys)
     assert (report.ok, report.position) == (False, 3)
     assert "corrects column" in (report.problem or "")
+
+
+async def test_a_correction_written_during_an_export_leaves_its_entry_in(log: AuditLog) -> None:
+    from audit.export import stream
+
+    expected, correction = expected_and_correction(0)
+    await log.append(make_entry(100))
+    await log.append(expected)
+    pieces = stream(log._db, AuditFilter(), "jsonl", chunk=1)
+    first = await anext(pieces)
+    await log.append(correction)  # past the size the export started at
+    rest = [piece async for piece in pieces]
+    seqs = [json.loads(line)["seq"] for line in (first + "".join(rest)).splitlines()]
+    assert seqs == [1, 2]  # the access is in the export, as the log was when it started

@@ -236,3 +236,37 @@ async def test_auditors_read_the_chain_status(gateway: Gateway) -> None:
     assert status["tail"]["ok"] is True and status["tail"]["end"] == status["size"]
     refused = (await gateway.query(q, {})).json()
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_an_agency_that_does_not_know_the_person_is_corrected_in_the_log(
+    gateway: Gateway, persons: list[dict[str, Any]]
+) -> None:
+    entry = pick(persons, unknown_to_caf=True)
+    body = await gateway.person(
+        "accessId identity { birthName } household { familyQuotient }",
+        {"identity": identity(entry)},
+        RSA,
+        token=gateway.token_for("demo-agency-app"),
+    )
+    access_id = body["data"]["person"]["accessId"]
+    assert body["data"]["person"]["household"] is None
+    auditor = gateway.token_for("demo-auditor")
+    query = """query($filter: AuditFilterInput) { auditLog(filter: $filter, first: 50) {
+      entries { position id accessId outcome released denied { field reason }
+                agencies details { key value } } } }"""
+    found = await gateway.query(query, {"filter": {"object": "dossier-rsa-7"}}, token=auditor)
+    entries = found.json()["data"]["auditLog"]["entries"]
+    # One entry for the access: the correction of the one written while the agencies were
+    # called, which said the household would be released.
+    (mine,) = [e for e in entries if e["accessId"] == access_id]
+    assert mine["id"] != access_id
+    assert {"key": "corrects", "value": access_id} in mine["details"]
+    assert mine["outcome"] == "partial" and mine["released"] == ["identity"]
+    assert {"field": "household", "reason": "NOT_FOUND"} in mine["denied"]
+    assert mine["agencies"] == ["civil_registry", "cnaf"]
+    # The first entry is still in the chain, as it was written.
+    with sqlite3.connect(gateway.settings.data_dir / "unefois.db") as db:
+        rows = db.execute(
+            "SELECT outcome, corrects FROM audit_entries WHERE id = ?", (access_id,)
+        ).fetchall()
+    assert rows == [("released", None)]

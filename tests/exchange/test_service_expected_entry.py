@@ -86,6 +86,29 @@ async def test_a_read_that_raises_is_corrected_as_failed(monkeypatch: pytest.Mon
     expected, correction = sink.entries
     assert correction.corrects == expected.id
     assert correction.released == () and correction.outcome == "failed"
+    assert {f: why for f, why in correction.denied if why == "INTERNAL"} == {
+        "identity": "INTERNAL",
+        "benefits.rsa": "INTERNAL",
+    }
+
+
+async def test_a_cancelled_access_is_corrected_once_its_entry_is_written() -> None:
+    sink = MemorySink()
+    fake = FakeConnectors()
+    held = _Held()
+    fake.cnaf = held  # type: ignore[attr-defined]
+    access = asyncio.ensure_future(
+        _exchange(fake, sink=sink).person(_request(FIELDS, caller=DEPARTEMENT, context=RSA))
+    )
+    await held.called.wait()
+    access.cancel()  # the client went away while the CNAF was being called
+    with pytest.raises(asyncio.CancelledError):
+        await access
+    for _ in range(5):
+        await asyncio.sleep(0)
+    expected, correction = sink.entries
+    assert correction.corrects == expected.id and correction.outcome == "failed"
+    assert ("benefits.rsa", "CANCELLED") in correction.denied
 
 
 class _FailsSecond(MemorySink):
