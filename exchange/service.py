@@ -2,8 +2,10 @@
 
 One call of ``Exchange.person`` is one access to one person's data. The request is refused
 before anything is fetched when the purpose, the date or the client do not allow it; then
-only the agencies holding allowed fields are called. The audit step slots in after
-``assemble``, before the answer leaves.
+only the agencies holding allowed fields are called. The audit step starts once the access
+is decided — its entry as it will be if every agency asked answers, committed while they are
+called — and the answer leaves only once that commit is done; when the agencies did not all
+answer, a correction is appended first (``audit.folding``).
 
 ``Exchange.identify`` is the other access: the civil registry's identification of a person
 from their traits (how a partner named on a CAF file gets the pivot identity the other
