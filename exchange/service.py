@@ -97,6 +97,22 @@ class FieldFailure:
 
 
 @dataclass(frozen=True)
+class _Decided:
+    """One access once decided: what is read for it, and what its entry describes."""
+
+    id: str  # the decision id: the access's entry
+    request: PersonRequest
+    fields: frozenset[str]
+    verdict: Verdict
+    subjects: Subjects
+    window: Window
+    plan: Plan
+
+    def assemble(self, results: Mapping[str, object]) -> PersonView:
+        return assemble(self.fields, self.verdict, self.plan.unplannable, results, self.window)
+
+
+@dataclass(frozen=True)
 class PersonView:
     fields: Mapping[str, object]  # field → record (shared records are the same object)
     failures: Mapping[str, FieldFailure]  # field → why it is null
@@ -154,16 +170,16 @@ class Exchange:
                 caller, context, fields, subjects, request.on, first
             )
         ctx = CallContext(recipient=context.recipient, on=request.on)
-        the_plan = plan(verdict.fields, subjects)
+        access = _Decided(
+            decision_id, request, fields, verdict, subjects, window, plan(verdict.fields, subjects)
+        )
         # The entry as it will be if every agency asked answers, committed while they are
         # called: the commit costs the answer nothing when they do, and a correction follows
         # when they do not (audit.folding).
-        expected = self._expected(decision_id, request, fields, verdict, subjects, window, the_plan)
+        expected = self._expected(access)
         pending = asyncio.ensure_future(self._auditor.append(expected))
         try:
-            entry, view = await self._read(
-                decision_id, request, fields, verdict, subjects, window, ctx, the_plan, expected
-            )
+            entry, view = await self._read(access, ctx, expected)
         except Exception:
             # Nothing is released: if the expected entry was written, a correction says so.
             if await _written(pending):
@@ -180,20 +196,10 @@ class Exchange:
             await self._auditor.append(_correction(entry))
         return view
 
-    def _expected(
-        self,
-        decision_id: str,
-        request: PersonRequest,
-        fields: frozenset[str],
-        verdict: Verdict,
-        subjects: Subjects,
-        window: Window,
-        the_plan: Plan,
-    ) -> AuditEntry:
-        """The access's entry as it will be if every source of ``the_plan`` answers."""
-        answered = dict.fromkeys((s.name for s in the_plan.sources), _ANSWERED)
-        view = assemble(fields, verdict, the_plan.unplannable, answered, window)
-        return self._entry(decision_id, request, verdict, subjects, the_plan, view)
+    def _expected(self, access: _Decided) -> AuditEntry:
+        """The access's entry as it will be if every source of its plan answers."""
+        answered = dict.fromkeys((s.name for s in access.plan.sources), _ANSWERED)
+        return self._entry(access, access.assemble(answered))
 
     def _failed(self, expected: AuditEntry, code: str) -> AuditEntry:
         """``expected`` as an access that released nothing, its read having ended with
@@ -286,60 +292,41 @@ class Exchange:
             return self._refusal(decision_id, request, first, None), error
         verdict = await self._decider.decide(caller, context, fields, subjects, request.on, first)
         the_plan = plan(verdict.fields, subjects)
-        return await self._read(
-            decision_id, request, fields, verdict, subjects, window, ctx, the_plan
-        )
+        access = _Decided(decision_id, request, fields, verdict, subjects, window, the_plan)
+        return await self._read(access, ctx)
 
     async def _read(
-        self,
-        decision_id: str,
-        request: PersonRequest,
-        fields: frozenset[str],
-        verdict: Verdict,
-        subjects: Subjects,
-        window: Window,
-        ctx: CallContext,
-        the_plan: Plan,
-        expected: AuditEntry | None = None,
+        self, access: _Decided, ctx: CallContext, expected: AuditEntry | None = None
     ) -> tuple[AuditEntry, PersonView]:
-        """Fetch what ``verdict`` allows (``the_plan``) and assemble the view; the access's
-        audit entry (not yet appended: the caller makes it durable before the view leaves)
-        and the view. The entry is ``expected`` itself when every source answered, as it
-        assumed (each planned source serves an allowed field: one failing changes it)."""
+        """Fetch what the access's verdict allows (its plan) and assemble the view; the
+        access's audit entry (not yet appended: the caller makes it durable before the view
+        leaves) and the view. The entry is ``expected`` itself when every source answered, as
+        it assumed (each planned source serves an allowed field: one failing changes it)."""
+        subjects = access.subjects
         results = await fetch_all(
-            the_plan.sources, self._connectors, subjects, ctx, window, self._observe
+            access.plan.sources, self._connectors, subjects, ctx, access.window, self._observe
         )
-        view = assemble(fields, verdict, the_plan.unplannable, results, window)
+        view = access.assemble(results)
         answered = not any(isinstance(r, SourceFailure) for r in results.values())
-        if expected is not None and answered:
-            entry = expected
-        else:
-            entry = self._entry(decision_id, request, verdict, subjects, the_plan, view)
+        entry = expected if expected is not None and answered else self._entry(access, view)
         handle = None
-        if isinstance(request.caller, Client) and _someone(view):
-            handle = self._pseudonyms.handle(subjects.identity, request.caller.sector)
-        return entry, replace(view, handle=handle, access_id=decision_id, subjects=subjects)
+        if isinstance(access.request.caller, Client) and _someone(view):
+            handle = self._pseudonyms.handle(subjects.identity, access.request.caller.sector)
+        return entry, replace(view, handle=handle, access_id=access.id, subjects=subjects)
 
-    def _entry(
-        self,
-        decision_id: str,
-        request: PersonRequest,
-        verdict: Verdict,
-        subjects: Subjects,
-        the_plan: Plan,
-        view: PersonView,
-    ) -> AuditEntry:
+    def _entry(self, access: _Decided, view: PersonView) -> AuditEntry:
+        request, verdict = access.request, access.verdict
         return self._auditor.entry(
-            decision_id,
+            access.id,
             request.caller,
             request.context,
             verdict,
-            subjects.identity,
+            access.subjects.identity,
             released=frozenset(view.fields),
             failed={
                 f: x.code for f, x in view.failures.items() if verdict.fields[f].effect == "allow"
             },
-            agencies=frozenset(s.name.split(".")[0] for s in the_plan.sources),
+            agencies=frozenset(s.name.split(".")[0] for s in access.plan.sources),
             outcome=_outcome(view, verdict),
             details=member_details(request.household_of),
         )

@@ -10,6 +10,7 @@ import pytest
 
 from audit import CORRECTS, AuditEntry, Receipt
 from exchange.errors import NotRecorded
+from exchange.service import PersonView
 from tests.exchange.fakes import MemorySink
 from tests.exchange.test_service import (
     DEPARTEMENT,
@@ -35,8 +36,8 @@ class _Held:
         return {"method": "benefit"}
 
 
-async def test_the_entry_is_durable_before_the_agencies_answer() -> None:
-    sink = MemorySink()
+async def _held_access(sink: MemorySink) -> tuple[asyncio.Future[PersonView], _Held]:
+    """An access under way, the CNAF called and holding its answer."""
     fake = FakeConnectors()
     held = _Held()
     fake.cnaf = held  # type: ignore[attr-defined]
@@ -44,6 +45,12 @@ async def test_the_entry_is_durable_before_the_agencies_answer() -> None:
         _exchange(fake, sink=sink).person(_request(FIELDS, caller=DEPARTEMENT, context=RSA))
     )
     await held.called.wait()
+    return access, held
+
+
+async def test_the_entry_is_durable_before_the_agencies_answer() -> None:
+    sink = MemorySink()
+    access, held = await _held_access(sink)
     await asyncio.sleep(0)  # the append's turn, had it not run yet
     (entry,) = sink.entries  # written while the CNAF has not answered
     assert entry.released == ("benefits.rsa", "identity") and entry.outcome == "released"
@@ -94,13 +101,7 @@ async def test_a_read_that_raises_is_corrected_as_failed(monkeypatch: pytest.Mon
 
 async def test_a_cancelled_access_is_corrected_once_its_entry_is_written() -> None:
     sink = MemorySink()
-    fake = FakeConnectors()
-    held = _Held()
-    fake.cnaf = held  # type: ignore[attr-defined]
-    access = asyncio.ensure_future(
-        _exchange(fake, sink=sink).person(_request(FIELDS, caller=DEPARTEMENT, context=RSA))
-    )
-    await held.called.wait()
+    access, _ = await _held_access(sink)
     access.cancel()  # the client went away while the CNAF was being called
     with pytest.raises(asyncio.CancelledError):
         await access
