@@ -29,6 +29,8 @@ from sqlalchemy import select
 from audit import tables
 from audit.chain import GENESIS, leaf_hash, next_head
 from audit.database import AuditDatabase
+from audit.entry import AuditEntry
+from audit.errors import InvalidEntry
 from audit.ledger import checkpoint_from_row, read_head
 from audit.verify import Report
 
@@ -130,7 +132,7 @@ async def _check_tail(
         return TailCheck(False, start, end, problem)
 
     query = (
-        select(_E.seq, _E.canonical, _E.leaf, _E.head)
+        select(_E.seq, _E.canonical, _E.leaf, _E.head, _E.corrects)
         .where(_E.seq >= max(start, 1), _E.seq <= end)
         .order_by(_E.seq)
     )
@@ -138,7 +140,7 @@ async def _check_tail(
         rows = (await conn.execute(query)).all()
     previous = GENESIS if start == 0 else known
     expected = start + 1
-    for seq, canonical, leaf, stored in rows:
+    for seq, canonical, leaf, stored, corrects in rows:
         seq, leaf, stored = int(seq), bytes(leaf), bytes(stored)
         if seq == start:  # the entry before the tail gives the head to chain onto
             if known is not None and stored != known:
@@ -151,6 +153,9 @@ async def _check_tail(
             return bad(f"entry {start} is missing")
         if leaf_hash(bytes(canonical)) != leaf:
             return bad(f"entry {seq} was altered: its bytes do not hash to its leaf")
+        if not _corrects_agrees(bytes(canonical), corrects):
+            # The pages leave out the entry this column names (audit.folding).
+            return bad(f"entry {seq} was altered: its corrects column disagrees")
         previous = next_head(previous, leaf)
         if previous != stored:
             return bad(f"entry {seq} does not chain onto the entry before it")
@@ -160,6 +165,17 @@ async def _check_tail(
     if end > 0 and previous != head:
         return bad("the head row does not match the last entry")
     return TailCheck(True, start, end, None)
+
+
+def _corrects_agrees(canonical: bytes, column: str | None) -> bool:
+    """Whether the ``corrects`` column is what the entry's bytes say; the bytes are decoded
+    only when either side names a correction (rare), not for every entry of the tail."""
+    if column is None and b'"corrects"' not in canonical:
+        return True
+    try:
+        return AuditEntry.from_canonical(canonical).corrects == column
+    except InvalidEntry:
+        return False
 
 
 def _cosigners(path: Path, size: int, head: bytes) -> tuple[str, ...]:

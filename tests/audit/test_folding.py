@@ -127,3 +127,19 @@ async def test_a_correction_written_during_an_export_leaves_its_entry_in(log: Au
     rest = [piece async for piece in pieces]
     seqs = [json.loads(line)["seq"] for line in (first + "".join(rest)).splitlines()]
     assert seqs == [1, 2]  # the access is in the export, as the log was when it started
+
+
+async def test_the_consoles_tail_check_reads_the_corrects_column(log: AuditLog) -> None:
+    written = await _fill(log, 1)
+    reader = AuditReader(log._db)
+    assert (await reader.chain_status()).tail.ok
+    # Hiding the last access behind a correction its bytes do not name.
+    async with log._db.transaction() as conn:
+        await conn.execute(
+            update(t.entries).where(t.entries.c.seq == 2).values(corrects=written[2].id)
+        )
+    tail = (await reader.chain_status()).tail
+    assert not tail.ok and "entry 2 was altered: its corrects column" in (tail.problem or "")
+    async with log._db.transaction() as conn:
+        await conn.execute(update(t.entries).where(t.entries.c.seq == 2).values(corrects=None))
+    assert not (await reader.chain_status()).tail.ok  # the correction's own column, emptied
