@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
@@ -73,6 +73,10 @@ class PersonRequest:
     # Set when the person is the partner of someone whose rights are examined: the access id
     # of that examination. The purpose's partner section decides, and the entry says so.
     household_of: str | None = None
+    # Given the person once the reference is resolved, the fields of ``fields`` still needed
+    # (what an eligibility check reads depends on the person's age): the others are neither
+    # decided nor read. None: all of them.
+    narrow: Callable[[PivotIdentity], frozenset[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,14 @@ class Exchange:
         except ExchangeError:
             await self._refused(decision_id, request, first, None)
             raise
+        if request.narrow is not None:
+            needed = fields & request.narrow(subjects.identity)
+            if needed != fields:
+                fields = needed
+                if member:
+                    first = self._decider.partner(caller, context, fields, request.on)
+                else:
+                    first = self._decider.precheck(caller, context, fields, request.on)
         verdict = first
         if not member:
             verdict = await self._decider.decide(
@@ -247,7 +259,8 @@ class Exchange:
     async def _same(self, requests: Sequence[PersonRequest]) -> list[PersonView | ExchangeError]:
         """``persons`` for requests that differ only by the person."""
         head = requests[0]
-        if head.household_of is not None:
+        if head.household_of is not None or head.narrow is not None:
+            # Decided per person: a partner's section, or fields that depend on the person.
             return list(await asyncio.gather(*(self._guarded(r) for r in requests)))
         fields = check_fields(head.fields)
         caller, context = head.caller, head.context
@@ -480,6 +493,7 @@ def _batch_key(request: PersonRequest) -> tuple[object, ...]:
         request.period_on,
         request.tax_year,
         request.household_of,
+        request.narrow,
     )
 
 

@@ -86,19 +86,19 @@ class Query(AuditQueries, PrefillQueries):
     ) -> list[EligibilityResult]:
         rc = info.context
         check_benefits(benefits)
-        reference = ref.to_reference()
-        # The birth date the caller gives (their identity reference) spares the CNAV's record
-        # of someone too young for the ASPA any benefit asked counts.
-        birth = reference.identity.birth_date if reference.identity is not None else None
         request = PersonRequest(
             caller=rc.caller,
-            ref=reference,
+            ref=ref.to_reference(),
             context=context.to_context(),
-            fields=eligibility_fields(benefits, birth, month),
+            fields=eligibility_fields(benefits, None, month),
             on=rc.on,
             months=HISTORY_MONTHS,
             period_on=period_start(month),
             tax_year=tax_year(month),
+            # The person's birth date, once the reference gives it (an identity, a handle, a
+            # FranceConnect token), spares the CNAV's record of someone too young for the
+            # ASPA any benefit asked counts.
+            narrow=lambda person: eligibility_fields(benefits, person.birth_date, month),
         )
         view = await rc.exchange.person(request)
         return await evaluate_household(rc, request, view, benefits, month)

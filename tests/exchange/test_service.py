@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any, cast
 
@@ -19,6 +20,7 @@ from exchange import (
     InvalidRequest,
     PersonReference,
     PersonRequest,
+    PersonView,
     PolicyDecider,
     Pseudonyms,
 )
@@ -272,3 +274,26 @@ async def test_nothing_is_released_when_the_audit_log_fails() -> None:
         await _exchange(FakeConnectors(), sink=MemorySink(broken=True)).person(
             _request({"identity"}, caller=DEPARTEMENT, context=RSA)
         )
+
+
+async def test_fields_narrowed_once_the_person_is_known_are_neither_decided_nor_read() -> None:
+    sink = MemorySink()
+    fake = FakeConnectors()
+    seen: list[PivotIdentity] = []
+
+    def narrow(person: PivotIdentity) -> frozenset[str]:
+        seen.append(person)
+        return frozenset({"identity", "benefits.rsa"})  # not the pension, for this person
+
+    request = replace(
+        _request({"identity", "benefits.rsa", "pension"}, caller=DEPARTEMENT, context=RSA),
+        narrow=narrow,
+    )
+    view = await _exchange(fake, sink=sink).person(request)
+    assert seen == [PERSON]
+    assert sorted(fake.calls) == ["benefit", "civil_status"] and "pension" not in view.failures
+    (entry,) = sink.entries
+    assert entry.released == ("benefits.rsa", "identity") and "pension" not in dict(entry.denied)
+    # Many at once: decided per person, each narrowed.
+    views = await _exchange(FakeConnectors(), sink=sink).persons([request, request])
+    assert all(isinstance(v, PersonView) and "pension" not in v.fields for v in views)
