@@ -155,10 +155,9 @@ class Exchange:
         caller, context = request.caller, request.context
         decision_id = new_decision_id()
         member = request.household_of is not None
-        if member:
-            first = self._decider.partner(caller, context, fields, request.on)
-        else:
-            first = self._decider.precheck(caller, context, fields, request.on)
+        # A partner's access is decided by the purpose's partner section alone.
+        precheck = self._decider.partner if member else self._decider.precheck
+        first = precheck(caller, context, fields, request.on)
         if first.request.effect != "allow":
             await self._refused(decision_id, request, first, None)
             reason = "; ".join(first.request.reasons) or "access refused"
@@ -172,10 +171,7 @@ class Exchange:
             needed = fields & request.narrow(subjects.identity)
             if needed != fields:
                 fields = needed
-                if member:
-                    first = self._decider.partner(caller, context, fields, request.on)
-                else:
-                    first = self._decider.precheck(caller, context, fields, request.on)
+                first = precheck(caller, context, fields, request.on)
         verdict = first
         if not member:
             verdict = await self._decider.decide(
