@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from graphql import (
@@ -21,6 +22,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from connectors import PivotIdentity
 from eligibility.inputs import tax_year
 from exchange import MAX_MONTHS, AccessContext, Caller, PersonReference, PersonRequest
 from schema.eligibility import (
@@ -56,6 +58,11 @@ class Selection:
     eligibility_month: str | None = None  # when person { eligibility(month: …) } is selected
     # The scopes the selected fields need beyond person:read (eligibility: eligibility:read).
     scopes: frozenset[str] = frozenset()
+    # Each ``eligibility`` selected, as (its benefits argument, its month); and the fields
+    # selected for themselves. What the rules read of someone too young for the ASPA is
+    # narrowed once the person is known (``_narrowed``); what is selected stays.
+    eligibility: tuple[tuple[Any, str | None], ...] = ()
+    selected: frozenset[str] = frozenset()
 
     def request(
         self, caller: Caller, ref: PersonReference, context: AccessContext, on: date
@@ -71,7 +78,23 @@ class Selection:
             months=self.months,
             period_on=period_start(month) if month else None,
             tax_year=tax_year(month) if month else None,
+            narrow=partial(_narrowed, self.selected, self.eligibility)
+            if self.eligibility
+            else None,
         )
+
+
+def _narrowed(
+    selected: frozenset[str],
+    eligibility: tuple[tuple[Any, str | None], ...],
+    person: PivotIdentity,
+) -> frozenset[str]:
+    """The fields still needed once ``person`` is known: those selected, and what each
+    eligibility asked reads of someone born on their birth date (``eligibility_fields``)."""
+    fields = set(selected)
+    for benefits, month in eligibility:
+        fields |= _benefit_fields(benefits, person.birth_date, month)
+    return frozenset(fields)
 
 
 def _fields(
@@ -118,40 +141,59 @@ def person_selection(
     """The person fields ``field_nodes`` select; ``on``: only under fragments on those types
     (the entities of a federated query, whose field's type is a union: the union and
     ``Person``)."""
-    fields: set[str] = set()
+    selected: set[str] = set()
+    read: set[str] = set()  # what the eligibility rules read
     months = 0
     eligibility_month: str | None = None
+    eligibility: list[tuple[Any, str | None]] = []
     scopes: set[str] = set()
     for person in field_nodes:
         for node in _fields(person.selection_set, fragments, on):
             name = node.name.value
             if name in _TOP:
-                fields.add(_TOP[name])
+                selected.add(_TOP[name])
                 if name == "resources":
                     months = max(months, _months(node, variables))
             elif name == "eligibility":
                 # The rules of the benefits asked read these fields over their history
                 # window: fetch them.
-                fields |= _eligibility_fields(node, variables)
+                benefits = _argument(node, "benefits", variables)
+                month = _month_argument(node, variables)
+                read |= _benefit_fields(benefits)
+                eligibility.append((_frozen(benefits), month))
                 months = max(months, HISTORY_MONTHS)
-                eligibility_month = _month_argument(node, variables) or eligibility_month
+                eligibility_month = month or eligibility_month
                 scopes.add(ELIGIBILITY_READ)
             elif name in _NESTED:
                 for child in _fields(node.selection_set, fragments):
                     if child.name.value != "__typename":
-                        fields.add(f"{name}.{child.name.value}")
+                        selected.add(f"{name}.{child.name.value}")
     return Selection(
-        frozenset(fields), months or DEFAULT_MONTHS, eligibility_month, frozenset(scopes)
+        frozenset(selected | read),
+        months or DEFAULT_MONTHS,
+        eligibility_month,
+        frozenset(scopes),
+        tuple(eligibility),
+        frozenset(selected),
     )
 
 
-def _eligibility_fields(node: FieldNode, variables: Mapping[str, Any]) -> frozenset[str]:
-    """What the rules of the benefits an ``eligibility`` field names read; every field they
-    may read when the argument is absent (the resolver then refuses the field)."""
-    value = _argument(node, "benefits", variables)
-    if value is None:
+def _benefit_fields(
+    benefits: Any, birth: date | None = None, month: str | None = None
+) -> frozenset[str]:
+    """What the rules of the benefits an ``eligibility`` field names read (of someone born
+    on ``birth``, for ``month``); every field they may read when the argument is absent (the
+    resolver then refuses the field)."""
+    if benefits is None:
         return ELIGIBILITY_FIELDS
-    return eligibility_fields(value if isinstance(value, list) else [value])
+    return eligibility_fields(
+        benefits if isinstance(benefits, (list, tuple)) else [benefits], birth, month
+    )
+
+
+def _frozen(value: Any) -> Any:
+    """An argument's value kept in a frozen selection: a list as a tuple."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _month_argument(node: FieldNode, variables: Mapping[str, Any]) -> str | None:

@@ -255,27 +255,40 @@ async def test_no_benefit_asked_is_refused_before_anything_is_read(gateway: Gate
     assert all(e["released"] == [] for e in got["data"]["auditLog"]["entries"])
 
 
-async def test_asked_by_handle_the_persons_age_still_spares_the_cnav(gateway: Gateway) -> None:
+NESTED = """query($ref: PersonRef!, $ctx: AccessContextInput!, $month: String!) {
+  person(ref: $ref, context: $ctx) {
+    handle eligibility(month: $month, benefits: [CSS]) { benefit status } } }"""
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["root", "under-person"])
+async def test_asked_by_handle_the_persons_age_still_spares_the_cnav(
+    gateway: Gateway, nested: bool
+) -> None:
     """A handle says nothing of the person to the schema; the exchange, once it has opened
     it, leaves out the CNAV's record of someone too young for the ASPA, and reads it for
-    someone old enough (as the access's audit entry shows)."""
+    someone old enough (as the access's audit entry shows); under ``person`` as at the root."""
     token = gateway.token_for("demo-agency-app", SCOPES)
     auditor = gateway.token_for("demo-auditor")
     log = """query($filter: AuditFilterInput) { auditLog(filter: $filter, first: 5) {
       entries { object released agencies } } }"""
     handle_query = """query($ref: PersonRef!, $ctx: AccessContextInput!) {
       person(ref: $ref, context: $ctx) { handle } }"""
-    query = Q.replace("benefits: [RSA, PPA, CSS, ASPA, AIDE_LOGEMENT]", "benefits: [CSS]")
+    query = (
+        NESTED
+        if nested
+        else Q.replace("benefits: [RSA, PPA, CSS, ASPA, AIDE_LOGEMENT]", "benefits: [CSS]")
+    )
     for scenario, reads_cnav in (("seul-35-sans-revenu", False), ("seul-67-sans-revenu", True)):
         entry = await _scenario(gateway, scenario)
         ref = {"identity": identity(entry)}
         got = await gateway.query(handle_query, {"ref": ref, "ctx": CHECK}, token=token)
         handle = got.json()["data"]["person"]["handle"]
-        ctx = {**CHECK, "object": f"par-handle-{scenario}"}
+        ctx = {**CHECK, "object": f"par-handle-{scenario}-{nested}"}
         variables = {"ref": {"handle": handle}, "ctx": ctx, "month": "2025-06"}
         body = (await gateway.query(query, variables, token=token)).json()
         assert "errors" not in body, body.get("errors")
-        [css] = body["data"]["eligibility"]
+        data = body["data"]["person"] if nested else body["data"]
+        [css] = data["eligibility"]
         assert css["benefit"] == "CSS" and css["status"] != "CANNOT_EVALUATE"
         filter = {"filter": {"object": ctx["object"]}}
         [access] = (await gateway.query(log, filter, token=auditor)).json()["data"]["auditLog"][

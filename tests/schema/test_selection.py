@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from graphql import FieldNode, FragmentDefinitionNode, OperationDefinitionNode, parse
 
-from schema.selection import DEFAULT_MONTHS, person_selection
+from connectors import PivotIdentity
+from exchange import AccessContext, Client, PersonReference
+from schema.selection import DEFAULT_MONTHS, Selection, person_selection
+
+CALLER = Client("demo-agency-app", frozenset({"person:read", "eligibility:read"}), "social")
+CONTEXT = AccessContext("css_instruction", "13002526500013", "case-42")
+REF = PersonReference(handle="h")
 
 
 def _select(query: str, variables: dict[str, Any] | None = None) -> tuple[frozenset[str], int]:
@@ -82,3 +89,37 @@ def test_eligibility_selects_what_the_rules_of_the_benefits_asked_read() -> None
 def test_an_unreadable_benefits_argument_selects_every_field_the_rules_may_read() -> None:
     fields, _ = _select('{ person { eligibility(benefits: [NOPE], month: "2025-06") { status } } }')
     assert {"benefits.css", "benefits.rsa", "studentStatus", "pension"} <= fields
+
+
+def _selection(query: str) -> Selection:
+    doc = parse(query)
+    op = next(d for d in doc.definitions if isinstance(d, OperationDefinitionNode))
+    person = [s for s in op.selection_set.selections if isinstance(s, FieldNode)]
+    return person_selection(person, {}, {})
+
+
+def _born(year: int) -> PivotIdentity:
+    return PivotIdentity("DUPONT", ("JEANNE",), date(year, 1, 2), "F", "99100", "69123")
+
+
+def test_eligibility_under_person_narrows_what_only_its_rules_read_once_the_person_is_known() -> (
+    None
+):
+    """The CNAV's record is read for the CSS's rules only of someone of the ASPA's age;
+    selected for itself, it is read whatever the age."""
+    request = _selection(
+        '{ person { identity { familyName } eligibility(benefits: [CSS], month: "2025-06") '
+        "{ status } } }"
+    ).request(CALLER, REF, CONTEXT, date(2025, 6, 1))
+    assert "pension" in request.fields  # before the person is known: may be needed
+    assert request.narrow is not None
+    young = request.narrow(_born(1990))
+    assert "pension" not in young and {"identity", "benefits.css"} <= young
+    assert "pension" in request.narrow(_born(1955))
+    selected = _selection(
+        '{ person { pension { annee } eligibility(benefits: [CSS], month: "2025-06") { status } } }'
+    ).request(CALLER, REF, CONTEXT, date(2025, 6, 1))
+    assert selected.narrow is not None and "pension" in selected.narrow(_born(1990))
+    # Without eligibility, nothing depends on the person.
+    plain = _selection("{ person { identity { familyName } } }")
+    assert plain.request(CALLER, REF, CONTEXT, date(2025, 6, 1)).narrow is None
