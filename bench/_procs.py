@@ -134,6 +134,8 @@ class Stack:
             "UNEFOIS_RATE_BURST": "1000000",
             "UNEFOIS_POLICIES_DIR": str(bench_catalogue(self.workdir)),
             "UNEFOIS_AUDIT_SQLITE_SYNC": "normal" if self.audit == "normal" else "full",
+            # Each answer's slowest agency call, read per request (bench.fanout).
+            "UNEFOIS_SERVER_TIMING": "true",
         }
         for name, url in self.urls.items():
             env[f"UNEFOIS_{name.upper()}_URL"] = url

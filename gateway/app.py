@@ -32,7 +32,12 @@ from gateway.graphql_http import GraphQLEndpoint
 from gateway.keys import SigningKeys, for_settings
 from gateway.limits import BodyLimitMiddleware
 from gateway.oauth import build_authorization_server, oauth_routes
-from gateway.observability import Metrics, RequestContextMiddleware, metrics_endpoint
+from gateway.observability import (
+    Metrics,
+    RequestContextMiddleware,
+    metrics_endpoint,
+    note_upstream,
+)
 from gateway.optout import OptOutPages, optout_routes
 from gateway.persons import build_person_verifier, person_http_client
 from gateway.ratelimit import MemoryRateLimiter, Rate, RateLimiter, RedisRateLimiter
@@ -114,6 +119,7 @@ def build_app(
 
     def observe(source: str, upstream: str, outcome: str, seconds: float) -> None:
         metrics.observe_upstream(upstream, outcome, seconds)
+        note_upstream(seconds)
 
     parts = Parts(
         connectors=connectors,
@@ -217,7 +223,9 @@ def build_app(
     return Starlette(
         routes=routes,
         middleware=[
-            Middleware(RequestContextMiddleware, metrics=metrics),
+            Middleware(
+                RequestContextMiddleware, metrics=metrics, server_timing=settings.server_timing
+            ),
             Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
             Middleware(
                 PageSecurityMiddleware,

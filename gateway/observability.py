@@ -7,6 +7,11 @@ URLs with query strings or tokens — only ids of clients, routes, agencies and 
 
 Metrics live in a ``CollectorRegistry`` per ``Metrics`` instance rather than in the global
 one, so that tests (and a process hosting several apps) get independent counters.
+
+With ``UNEFOIS_SERVER_TIMING`` on, every answer says where its time went in a
+``Server-Timing`` header (W3C Server Timing): the slowest agency call it waited for and the
+gateway's time to its first byte, so that what the gateway adds to the agencies can be read
+request by request (browsers' developer tools show it; so can a load balancer's log).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any, Literal, Protocol
 
@@ -62,6 +68,41 @@ LOG_FIELDS = frozenset(
 _QUIET_LOGGERS = ("httpx", "httpcore", "uvicorn.access", "authlib")
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+SERVER_TIMING_HEADER = "server-timing"
+
+
+@dataclass
+class _Timing:
+    """The agency calls of one request, for its ``Server-Timing`` header."""
+
+    slowest: float = 0.0  # seconds
+    calls: int = 0
+
+
+_timing: ContextVar[_Timing | None] = ContextVar("timing", default=None)
+
+
+def note_upstream(seconds: float) -> None:
+    """Counts one agency call (one field group asked of one agency, from the cache or not)
+    in the current request's ``Server-Timing``, when the header is on."""
+    timing = _timing.get()
+    if timing is not None:
+        timing.calls += 1
+        if seconds > timing.slowest:
+            timing.slowest = seconds
+
+
+def server_timing(timing: _Timing, elapsed: float) -> str:
+    """The header's value: the slowest agency call, and the time to the answer's first
+    byte (durations in milliseconds, as the specification writes them)."""
+    parts = []
+    if timing.calls:
+        parts.append(
+            f'agencies;dur={timing.slowest * 1000:.1f};desc="slowest of {timing.calls} calls"'
+        )
+    parts.append(f"gateway;dur={elapsed * 1000:.1f}")
+    return ", ".join(parts)
+
 
 CircuitState = Literal["closed", "half_open", "open"]
 _CIRCUIT_VALUES: dict[str, int] = {"closed": 0, "half_open": 1, "open": 2}
@@ -340,11 +381,13 @@ class RequestContextMiddleware:
         metrics: Metrics,
         timer: Callable[[], float] = time.perf_counter,
         logger: logging.Logger | None = None,
+        server_timing: bool = False,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.timer = timer
         self.log = logger or logging.getLogger("gateway.access")
+        self.server_timing = server_timing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -358,13 +401,19 @@ class RequestContextMiddleware:
                 break
         request_id = request_id or uuid.uuid4().hex
         token = _request_id.set(request_id)
+        timing = _Timing() if self.server_timing else None
+        timing_token = _timing.set(timing)
         status = 500
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+                headers = MutableHeaders(scope=message)
+                headers.append(REQUEST_ID_HEADER, request_id)
+                if timing is not None:
+                    value = server_timing(timing, self.timer() - start)
+                    headers.append(SERVER_TIMING_HEADER, value)
             await send(message)
 
         start = self.timer()
@@ -384,4 +433,5 @@ class RequestContextMiddleware:
                     "duration_ms": round(elapsed * 1000, 3),
                 },
             )
+            _timing.reset(timing_token)
             _request_id.reset(token)

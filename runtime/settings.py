@@ -105,6 +105,8 @@ class Settings:
     trusted_jwks_url: str | None = None  # and its JWKS address
     jwks_cache_ttl: float = 600.0  # seconds the trusted issuer's keys are kept
     introspection: bool = False
+    # Each answer's Server-Timing header: the slowest agency call and the gateway's time.
+    server_timing: bool = False
     # off: any document runs; registered: only the caller's trusted documents (docs/security.md)
     trusted_documents: TrustedDocuments = "off"
     max_body_bytes: int = 64 * 1024
@@ -497,6 +499,7 @@ def _build(env: Mapping[str, str]) -> Settings:
         else None,
         jwks_cache_ttl=_float(env, "UNEFOIS_JWKS_CACHE_TTL", 600.0),
         introspection=_bool(env, "UNEFOIS_INTROSPECTION", False),
+        server_timing=_bool(env, "UNEFOIS_SERVER_TIMING", False),
         trusted_documents=_trusted_documents(env),
         max_body_bytes=_int(env, "UNEFOIS_MAX_BODY_BYTES", 64 * 1024),
         max_query_depth=_int(env, "UNEFOIS_MAX_QUERY_DEPTH", 12),

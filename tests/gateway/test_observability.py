@@ -23,6 +23,7 @@ from gateway.observability import (
     configure_logging,
     current_request_id,
     metrics_endpoint,
+    note_upstream,
 )
 from runtime.settings import load
 from tests.gateway.test_health import LOOKUP, VARIABLES, dead_agencies, running
@@ -261,3 +262,29 @@ def test_operation_names_are_capped() -> None:
 )
 def test_operation_label(query: str, operation_name: str | None, label: str) -> None:
     assert operation_label(query, operation_name) == label
+
+
+async def test_server_timing_counts_the_calls_of_its_own_request_only() -> None:
+    metrics = Metrics()
+
+    async def person(request: Request) -> Response:
+        for seconds in (0.012, 0.0305, 0.001):
+            note_upstream(seconds)
+        return JSONResponse({})
+
+    async def plain(request: Request) -> Response:
+        return JSONResponse({})
+
+    app = Starlette(
+        routes=[Route("/person", person), Route("/plain", plain)],
+        middleware=[Middleware(RequestContextMiddleware, metrics=metrics, server_timing=True)],
+    )
+    note_upstream(9.0)  # outside any request: counted nowhere
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw.test") as http:
+        timed = (await http.get("/person")).headers["server-timing"]
+        untimed = (await http.get("/plain")).headers["server-timing"]
+    agencies, gateway = timed.split(", ")
+    assert agencies == 'agencies;dur=30.5;desc="slowest of 3 calls"'
+    assert gateway.startswith("gateway;dur=")
+    assert untimed.startswith("gateway;dur=") and "agencies" not in untimed
