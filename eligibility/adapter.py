@@ -29,8 +29,10 @@ Mapping decisions (each is a pitfall measured with this OpenFisca release):
   admissions: a month is a student's when an enrolment in initial training (RF1-RF3; not
   apprenticeship, not continuing training, the sense of "étudiant" in social law) overlaps
   it. Students are excluded from the RSA (CASF L262-4) and, below an earnings threshold,
-  from the PPA. Unknown (not released, or the MESRI failed), only the RSA answers
-  CANNOT_EVALUATE: fed as "not a student", a student would look entitled. The record's own
+  from the PPA. Unknown (not released, or the MESRI failed), the RSA and the PPA are
+  evaluated both ways (``eligibility.income_bounds``) and answer CANNOT_EVALUATE only when
+  the status would change them: fed as "not a student" alone, a student would look
+  entitled. The record's own
   ``registered`` is the status on the day of the request, not in the months evaluated. The
   partner's status is not fetched and reads as not a student.
 - The job-seeker status (OpenFisca's ``activite``, ``date_debut_chomage``) is fed per member
@@ -222,7 +224,7 @@ def _studies(data: PersonData, months: tuple[str, ...], report: _Report) -> tupl
     """The claimant's ``etudiant`` per month (see the module docstring)."""
     status = data.student
     if status is None:
-        report.lack("student status", ["rsa"])
+        report.bounds.student_status("student status")
         return ()
     enrolled = [a for a in status.admissions if a.enrolled and a.regime_code in INITIAL_TRAINING]
     series = tuple(

@@ -72,6 +72,14 @@ CRITERIA: dict[str, tuple[Criterion, ...]] = {
             "CSS",
         ),
         _c(
+            "Ne pas être élève, étudiant, stagiaire ou apprenti, sauf si les revenus "
+            "professionnels dépassent chaque mois le plafond de rémunération de l'article "
+            "L512-3 2° (0,78 SMIC).",
+            "L842-2",
+            _CSS,
+            "CSS",
+        ),
+        _c(
             "Le montant dépend des revenus d'activité et des autres ressources du foyer des "
             "trois derniers mois, et de sa composition.",
             "L841-1",

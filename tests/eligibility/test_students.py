@@ -44,13 +44,48 @@ def test_a_student_is_not_entitled_to_the_rsa_and_is_told_why(tbs: Any) -> None:
         assert all(i.name != "etudiant" for i in student[benefit].inputs), benefit
 
 
-def test_an_unknown_status_leaves_only_the_rsa_unevaluated(tbs: Any) -> None:
+def test_an_unknown_status_leaves_unevaluated_only_what_it_would_change(tbs: Any) -> None:
+    """No income: a student would not get the RSA; the prime d'activité is not due either
+    way (no earnings), nor are the others changed."""
     unknown, other = _answers(None), _answers(False)
     assert unknown["rsa"].status == "CANNOT_EVALUATE"
     assert unknown["rsa"].missing == ("student status",)
     for benefit in ("ppa", "css", "aspa", "aide_logement"):
         assert unknown[benefit].status == other[benefit].status, benefit
         assert not unknown[benefit].missing, benefit
+
+
+def _earning(net: int, student: bool | None) -> dict[str, Any]:
+    salary = {"nature": "salary", "net_social": net, "net_taxable": round(net * 1.03)}
+    situation = {**ALONE, "resources": {"months": 24, "payments": [salary]}, "student": student}
+    person = situation_to_person(situation, "2025-06")
+    return {r.benefit: r for r in evaluate_one(person, ("rsa", "ppa"), "2025-06")}
+
+
+@pytest.mark.parametrize(
+    ("net", "ppa"),
+    [
+        # Under the students' earnings ceiling (CSS L842-2 3°): a student gets no prime
+        # d'activité, someone else does: the status decides, and is named.
+        (800, "CANNOT_EVALUATE"),
+        # Above it: the same prime either way; the answer is given.
+        (1300, "ELIGIBLE"),
+        (2500, "NOT_ELIGIBLE"),
+    ],
+)
+def test_an_unknown_status_and_the_prime_dactivite(tbs: Any, net: int, ppa: str) -> None:
+    unknown, known = _earning(net, None), _earning(net, False)
+    assert unknown["ppa"].status == ppa
+    if ppa == "CANNOT_EVALUATE":
+        assert unknown["ppa"].missing == ("student status",)
+        assert known["ppa"].status == "ELIGIBLE" and _earning(net, True)["ppa"].status == (
+            "NOT_ELIGIBLE"
+        )
+    else:
+        assert unknown["ppa"].monthly_amount == known["ppa"].monthly_amount
+        assert not unknown["ppa"].missing
+    # Earnings above the RSA's amount: not entitled, student or not; answered.
+    assert unknown["rsa"].status == "NOT_ELIGIBLE" and not unknown["rsa"].missing
 
 
 def _status(regime: str, enrolled: bool = True, year: int = 2024) -> records.StudentStatus:
@@ -93,8 +128,13 @@ def test_the_status_of_the_month_evaluated(
     claimant = household.members[0]
     used = [i.value for i in household.inputs if i.name == "etudiant"]
     if etudiant is None:
-        assert used == [] and household.missing["rsa"] == ("student status",)
+        # Not lacking: unknown, with a variant where the claimant is a student every month.
+        assert used == [] and not household.missing["rsa"]
+        [unknown] = [u for u in household.unknowns if u.what == "student status"]
+        assert unknown.benefits == ("rsa", "ppa")
         assert claimant.student == ()
+        [variant] = household.variants
+        assert variant.members[0].student == (True,) * len(household.months)
     else:
         assert used == [etudiant] and not household.missing["rsa"]
         assert claimant.student[-1] is (etudiant == "oui")
