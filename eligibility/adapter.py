@@ -30,7 +30,7 @@ Mapping decisions (each is a pitfall measured with this OpenFisca release):
   apprenticeship, not continuing training, the sense of "étudiant" in social law) overlaps
   it. Students are excluded from the RSA (CASF L262-4) and, below an earnings threshold,
   from the PPA. Unknown (not released, or the MESRI failed), the RSA and the PPA are
-  evaluated both ways (``eligibility.income_bounds``) and answer CANNOT_EVALUATE only when
+  evaluated both ways (``eligibility.student_status``) and answer CANNOT_EVALUATE only when
   the status would change them: fed as "not a student" alone, a student would look
   entitled. The record's own
   ``registered`` is the status on the day of the request, not in the months evaluated. The
@@ -47,7 +47,7 @@ Mapping decisions (each is a pitfall measured with this OpenFisca release):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
 
 from connectors.records import (
@@ -69,6 +69,7 @@ from eligibility.model import BENEFITS, InputUsed, PersonData
 from eligibility.pensions import aspa_age, gross_by_month
 from eligibility.reform import with_unsourced_ceiling
 from eligibility.stated import input_used as _input
+from eligibility.student_status import STUDENT_BENEFITS, with_unknown_student
 
 # payment nature (or payer kind) → (variable fed the net social amount, the net taxable one)
 INCOME_VARIABLES = {
@@ -110,6 +111,7 @@ class _Report:
         self.missing: dict[str, list[str]] = defaultdict(list)
         self.inputs: list[InputUsed] = []
         self.bounds = IncomeBounds()  # unknown, but bounded: see eligibility.income_bounds
+        self.student_unknown = False  # the claimant's student status was not read
 
     def lack(self, what: str, benefits: Iterable[str] = BENEFITS) -> None:
         for benefit in benefits:
@@ -224,7 +226,7 @@ def _studies(data: PersonData, months: tuple[str, ...], report: _Report) -> tupl
     """The claimant's ``etudiant`` per month (see the module docstring)."""
     status = data.student
     if status is None:
-        report.bounds.student_status("student status")
+        report.student_unknown = True  # evaluated both ways: eligibility.student_status
         return ()
     enrolled = [a for a in status.admissions if a.enrolled and a.regime_code in INITIAL_TRAINING]
     series = tuple(
@@ -316,10 +318,17 @@ def _partner_aah(data: PersonData, report: _Report) -> None:
         )
 
 
-def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Household:
-    """The household of ``data`` for ``month``, with its completeness report. Raises
-    ``NoHistory`` when no month of resources is known, unless ``without_history``: then
-    every month is an unknown (``eligibility.income_bounds``)."""
+def adapt(
+    data: PersonData,
+    month: str,
+    *,
+    without_history: bool = False,
+    benefits: Collection[str] = BENEFITS,
+) -> Household:
+    """The household of ``data`` for ``month``, with its completeness report, for the
+    ``benefits`` asked (an unknown student status is evaluated both ways only for those it
+    changes). Raises ``NoHistory`` when no month of resources is known, unless
+    ``without_history``: then every month is an unknown (``eligibility.income_bounds``)."""
     window = mo.history(month)
     resources = data.resources
     if resources is None or not {m.month for m in resources.months} & set(window):
@@ -427,4 +436,7 @@ def adapt(data: PersonData, month: str, *, without_history: bool = False) -> Hou
     )
     # Unknowns with bounds: missing resources, then an unknown job-seeker status.
     declared = employment.declare(declare_bounds(household, report.bounds))
-    return with_unsourced_ceiling(stated.with_unknown_family_base(declared))
+    declared = with_unsourced_ceiling(stated.with_unknown_family_base(declared))
+    if report.student_unknown and set(benefits) & set(STUDENT_BENEFITS):
+        declared = with_unknown_student(declared)  # last: see eligibility.student_status
+    return declared

@@ -22,6 +22,8 @@ API
   favourable one (two rows, whatever their number). Beyond ``MAX_ROWS`` rows the unknowns
   are reported lacking instead.
 - ``rows(household)``: the households to simulate for it, itself first.
+- ``relevant(household, benefit)``: the rows whose answers are compared for ``benefit`` (a
+  variant of a declaration none of whose unknowns concerns the benefit is not).
 - ``decide(household, benefit, answers, witnesses)``: None when the unknowns of ``benefit``
   do not change the answer (or there are none), else the names of the decisive ones.
 - ``certain_eligibility(benefit, answers)``: the amounts disagree but every alternative is
@@ -90,10 +92,14 @@ def with_alternatives(
     """``household`` with ``unknowns`` declared and its rows crossed with ``alternatives``."""
     if not unknowns:
         return household
+    names = tuple(u.what for u in unknowns)
     crossed: list[Household] = []
     for row in rows(household):
         plain = dataclasses.replace(row, unknowns=(), variants=())
-        crossed.extend((plain, *alternatives(plain)))
+        others = [
+            dataclasses.replace(a, varied=(*plain.varied, names)) for a in alternatives(plain)
+        ]
+        crossed.extend((plain, *others))
     if len(crossed) > MAX_ROWS:
         return _lack(household, unknowns)
     variants = tuple(dataclasses.replace(r, unknowns=(), variants=()) for r in crossed[1:])
@@ -104,6 +110,20 @@ def with_alternatives(
 
 def concerned(household: Household, benefit: str) -> tuple[Unknown, ...]:
     return tuple(u for u in household.unknowns if benefit in u.benefits)
+
+
+def relevant(household: Household, benefit: str) -> tuple[int, ...]:
+    """The rows (indexes in ``rows`` order) to compare for ``benefit``: the household, and
+    each variant all of whose varied declarations concern it (an unknown of each lists the
+    benefit). The others vary only what the benefit's answer does not depend on, or what it
+    reads at the household's value (a student status, for housing aid: see
+    ``eligibility.student_status``)."""
+    names = {u.what for u in concerned(household, benefit)}
+    return tuple(
+        i
+        for i, row in enumerate(rows(household))
+        if all(any(n in names for n in declared) for declared in row.varied)
+    )
 
 
 def _agree(answers: Sequence[tuple[str, float | None]]) -> bool:

@@ -72,14 +72,6 @@ CRITERIA: dict[str, tuple[Criterion, ...]] = {
             "CSS",
         ),
         _c(
-            "Ne pas être élève, étudiant, stagiaire ou apprenti, sauf si les revenus "
-            "professionnels dépassent chaque mois le plafond de rémunération de l'article "
-            "L512-3 2° (0,78 SMIC).",
-            "L842-2",
-            _CSS,
-            "CSS",
-        ),
-        _c(
             "Le montant dépend des revenus d'activité et des autres ressources du foyer des "
             "trois derniers mois, et de sa composition.",
             "L841-1",
@@ -91,6 +83,14 @@ CRITERIA: dict[str, tuple[Criterion, ...]] = {
             "d'activité et d'une bonification pour chaque travailleur, diminué des ressources "
             "du foyer.",
             "L842-3",
+            _CSS,
+            "CSS",
+        ),
+        _c(
+            "Ne pas être élève, étudiant, stagiaire ou apprenti, sauf si les revenus "
+            "professionnels dépassent chaque mois le plafond de rémunération de l'article "
+            "L512-3 2° (0,78 SMIC).",
+            "L842-2",
             _CSS,
             "CSS",
         ),

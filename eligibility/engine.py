@@ -48,9 +48,9 @@ def plan(
     if died is not None:
         return tuple(deceased(data, b, died) for b in benefits)
     try:
-        return adapt(data, month)
+        return adapt(data, month, benefits=benefits)
     except NoHistory:
-        return adapt(data, month, without_history=True)
+        return adapt(data, month, without_history=True, benefits=benefits)
 
 
 def evaluate_households(

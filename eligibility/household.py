@@ -84,6 +84,10 @@ class Household:
     # Both parents earned at least 12 BMAF in year N-2 (``eligibility.paid``); None: computed
     # (from the history, which does not reach year N-2: not).
     biactivity: bool | None = None
+    # For a variant: the unknowns it takes at another value than the household, one tuple
+    # of names per declaration (``bounds.with_alternatives``); a benefit that none of a
+    # declaration's unknowns concerns does not compare the rows that vary it.
+    varied: tuple[tuple[str, ...], ...] = ()
 
     def complete(self, benefit: str) -> bool:
         return not self.missing.get(benefit)

@@ -19,13 +19,6 @@ not change the answer"):
   gateway reads), and of a partner whose AAH status is unknown: no AAH, then the full AAH
   every month (the AAH is differential, never above its full rate), read from OpenFisca's
   parameters where the rules run.
-
-And one that is not a resource: the claimant's student status when the MESRI's was not read
-(not released, or the MESRI failed): not a student, then a student every month of the
-window. It changes the RSA (students are excluded, CASF L262-4 3°) and the prime d'activité
-(students earning under a ceiling each month are excluded, CSS L842-2 3°), and only ever against the
-claimant: the RSA and the prime d'activité are answered when both agree, CANNOT_EVALUATE
-naming the status otherwise.
 """
 
 from __future__ import annotations
@@ -43,9 +36,6 @@ _WHO = {"claimant": "", "partner": "partner "}
 _NO_INCOME = "aucun revenu, puis 100 000 € de pension ce mois"
 _GROSS = "la pension nette, puis la nette divisée par 0,88"
 _AAH = "aucune AAH, puis l'AAH à taux plein chaque mois"
-_STUDENT = "pas étudiant, puis étudiant chaque mois"
-# The benefits a student status changes (eligibility.results reads the same list).
-STUDENT_BENEFITS = ("rsa", "ppa")
 
 
 class IncomeBounds:
@@ -57,7 +47,6 @@ class IncomeBounds:
         self.gross: set[str] = set()
         self.aah: set[str] = set()  # who
         self.aah_since: dict[str, str] = {}  # who → the first month the AAH is paid
-        self.student = False  # the claimant's student status is unknown
 
     def _add(self, unknown: Unknown) -> None:
         if unknown not in self.unknowns:
@@ -71,11 +60,6 @@ class IncomeBounds:
     def gross_pensions(self, who: str, what: str) -> None:
         self.gross.add(who)
         self._add(Unknown(what, ("aspa",), _GROSS))
-
-    def student_status(self, what: str) -> None:
-        """The claimant's student status is unknown."""
-        self.student = True
-        self._add(Unknown(what, STUDENT_BENEFITS, _STUDENT))
 
     def aah_amount(self, who: str, what: str, since: str | None = None) -> None:
         """``since``: the first month (YYYY-MM) the CAF pays it, when it says; before it the
@@ -116,8 +100,6 @@ def _members(household: Household, found: IncomeBounds, favourable: bool) -> tup
                 member = dataclasses.replace(
                     member, aah_full=True, aah_since=found.aah_since.get(who)
                 )
-            if who == "" and found.student:
-                member = dataclasses.replace(member, student=(True,) * count)
         members.append(member)
     return tuple(members)
 

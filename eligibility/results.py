@@ -11,6 +11,7 @@ from eligibility.criteria import ASPA_OTHER_MEMBER, CRITERIA, legifrance
 from eligibility.household import Household
 from eligibility.model import BenefitResult, Criterion, InputUsed, PersonData, Status
 from eligibility.reform import CSS_CEILING_UNKNOWN, CSS_SOURCED_UNTIL
+from eligibility.student_status import STUDENT_BENEFITS
 
 _HOUSING_INPUTS = {
     "statut_occupation_logement",
@@ -19,8 +20,6 @@ _HOUSING_INPUTS = {
     "zone_apl",
     "aide_logement_verse",
 }
-# The student status changes the RSA (excluded) and the PPA (excluded below a threshold).
-_STUDENT_BENEFITS = ("rsa", "ppa")
 
 
 def receiving(data: PersonData, benefit: str) -> bool | None:
@@ -37,7 +36,7 @@ def receiving(data: PersonData, benefit: str) -> bool | None:
 
 def _inputs(household: Household, benefit: str) -> tuple[InputUsed, ...]:
     inputs = household.inputs
-    if benefit not in _STUDENT_BENEFITS:
+    if benefit not in STUDENT_BENEFITS:
         inputs = tuple(i for i in inputs if i.name != "etudiant")
     if benefit in HOUSING_BENEFITS:
         return inputs
@@ -126,6 +125,8 @@ def result(
     if missing or raws is None:
         status = "CANNOT_EVALUATE"
     else:
+        keep = bounds.relevant(household, benefit)
+        raws = [raws[i] for i in keep]
         answers = [_answer(benefit, raw) for raw in raws]
         reason = _reason(benefit, raws)
         if reason is not None:

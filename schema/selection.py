@@ -23,6 +23,7 @@ from graphql import (
 )
 
 from connectors import PivotIdentity
+from eligibility.errors import BadMonth
 from eligibility.inputs import tax_year
 from exchange import MAX_MONTHS, AccessContext, Caller, PersonReference, PersonRequest
 from schema.eligibility import (
@@ -93,7 +94,10 @@ def _narrowed(
     eligibility asked reads of someone born on their birth date (``eligibility_fields``)."""
     fields = set(selected)
     for benefits, month in eligibility:
-        fields |= _benefit_fields(benefits, person.birth_date, month)
+        try:
+            fields |= _benefit_fields(benefits, person.birth_date, month)
+        except BadMonth:  # the eligibility field itself says so, not the whole person
+            fields |= _benefit_fields(benefits)
     return frozenset(fields)
 
 

@@ -146,3 +146,37 @@ def test_only_the_months_of_an_enrolment_are_a_students() -> None:
     household = adapt(_person(_status("RF1")), "2025-06")
     months = dict(zip(household.months, household.members[0].student, strict=True))
     assert months["2024-08"] is False and months["2024-09"] is True and months["2025-06"] is True
+
+
+def test_with_other_unknowns_the_benefits_that_do_not_list_it_read_not_a_student(
+    tbs: Any,
+) -> None:
+    """A claimant under 28 with a month of resources missing: housing aid counts a student's
+    resources at a flat amount, so a row "a student, at the high bound" would say entitled
+    where "not a student, at the high bound" does not. Housing aid and the CSS do not list
+    the student status: they compare only the rows of the status they read, and answer as
+    for someone not a student; the RSA and the PPA compare every row."""
+
+    def answers(student: bool | None) -> dict[str, Any]:
+        situation = {
+            **ALONE,
+            "person": {"birth_date": "2003-01-15", "sex": "F"},
+            "resources": {"months": 24, "payments": [], "missing": ["2025-02"]},
+            "student": student,
+        }
+        person = situation_to_person(situation, "2025-06")
+        return {r.benefit: r for r in evaluate_one(person, BENEFITS, "2025-06")}
+
+    unknown, other, student = answers(None), answers(False), answers(True)
+    assert student["aide_logement"].status == "ELIGIBLE"  # the flat amount
+    for benefit in ("aide_logement", "css"):
+        assert unknown[benefit].status == other[benefit].status, benefit
+        assert unknown[benefit].missing == other[benefit].missing, benefit
+    assert unknown["aide_logement"].status == "CANNOT_EVALUATE"
+    assert "student status" in unknown["ppa"].missing
+
+
+def test_not_evaluated_both_ways_when_neither_the_rsa_nor_the_ppa_is_asked() -> None:
+    household = adapt(_person(None), "2025-06", benefits=("aspa", "css"))
+    assert not household.unknowns and not household.variants
+    assert adapt(_person(None), "2025-06", benefits=("ppa",)).unknowns

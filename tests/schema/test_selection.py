@@ -123,3 +123,13 @@ def test_eligibility_under_person_narrows_what_only_its_rules_read_once_the_pers
     # Without eligibility, nothing depends on the person.
     plain = _selection("{ person { identity { familyName } } }")
     assert plain.request(CALLER, REF, CONTEXT, date(2025, 6, 1)).narrow is None
+
+
+def test_a_bad_month_is_left_to_its_own_eligibility_field() -> None:
+    """Narrowing reads every eligibility's month; a malformed one keeps what its rules may
+    read (the field itself answers BAD_USER_INPUT), and fails nothing else."""
+    request = _selection(
+        '{ person { a: eligibility(benefits: [CSS], month: "2025-13") { status } '
+        'b: eligibility(benefits: [CSS], month: "2025-06") { status } } }'
+    ).request(CALLER, REF, CONTEXT, date(2025, 6, 1))
+    assert request.narrow is not None and "pension" in request.narrow(_born(1990))
