@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
@@ -25,6 +24,7 @@ from proactive.notifications import (
 )
 from proactive.notifications.rendering import SMS_MAX_SEGMENTS, euros, french_date
 from store.outbox import Message
+from tests.ports import server_port
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 BASE = "https://unefois.example.gouv.fr"
@@ -69,10 +69,8 @@ class Collect(MessageHandler):
 
 
 def free_port() -> int:
-    # aiosmtpd 1.4's Controller cannot report an ephemeral port: ask the OS for a free one.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port for a server this test starts (``tests.ports``)."""
+    return server_port()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+
+from tests.ports import server_port
 
 HOST = "127.0.0.1"
 # The seven agencies, the FranceConnect provider and the SMS sink, then the audit witness, the
@@ -34,9 +35,8 @@ def previous_month(now: datetime | None = None) -> str:
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+    """A port for a server this test starts (``tests.ports``)."""
+    return server_port()
 
 
 def stop(process: subprocess.Popen[Any] | None, timeout: float = 10.0) -> None:
