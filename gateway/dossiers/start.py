@@ -35,6 +35,7 @@ from gateway.citizen.pages import proactive_pseudonym
 from gateway.citizen.signin import SignedCitizen, SignIn, error_page, identity_data, login_url
 from gateway.client_store import ClientSource
 from gateway.dossiers.acting import ProcedureUnavailable, Registered, acting_for
+from gateway.dossiers.announce import to_type
 from gateway.offer_link import linked_offer
 from gateway.optout import HEADERS, invalid
 from gateway.sealing import Sealer
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 DOSSIERS = "/mon-espace/demandes"  # /mon-espace/demandes/<form>: the citizen space's session
 TEMPLATE = "offres/preremplir.html"
+CREATED = "offres/dossier-cree.html"  # kept by no cache (render): it links with a token
 CONSENT_DAYS = 90  # the consent covers reading the data again when the person submits
 
 
@@ -187,6 +189,11 @@ class DossierStart:
             )
         else:
             log.info("dossier created")
+        typed = to_type(filled, payload)
+        if typed:
+            # Said before DS opens: what the person will type, and why (labels only).
+            context = {"title": form.title, "number": created.number, "url": created.url}
+            return render(request, CREATED, {**context, "fields": typed}, headers=HEADERS)
         return RedirectResponse(created.url, status_code=303, headers=HEADERS)
 
     def _page(

@@ -219,6 +219,18 @@ def test_the_link_of_the_email_becomes_a_deposited_dossier_then_an_applied_offer
     page.get_by_role("button", name=SUBMIT).click()
     page.wait_for_load_state()
 
+    # Before DS opens: what the person will type themselves, and why. The procedure's address
+    # champ takes a national address label, which the agencies do not give.
+    assert path_of(page) == "/mon-espace/demandes/rsa", page.url
+    main = page.locator("main").inner_text()
+    assert re.search(r"Votre dossier nº \d+ est prêt", main), main
+    assert "Adresse\xa0: elle n'a pas pu être reprise dans le format du formulaire" in main, main
+    assert "Identifiant France Travail\xa0: elle se lit avec votre identifiant" in main, main
+    assert_accessible(page, "what the person will type")
+    shot(page, "dossier-pret")
+    page.get_by_role("link", name="Ouvrir mon dossier sur démarches-simplifiées").click()
+    page.wait_for_load_state()
+
     # The dossier on démarches-simplifiées, prefilled with what the agencies gave.
     assert page.url.startswith(stack.demarches_url + "/commencer/demande-rsa?"), page.url
     assert_accessible(page, "the prefilled dossier on démarches-simplifiées")

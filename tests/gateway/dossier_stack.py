@@ -251,10 +251,24 @@ async def created_dossier(
             "csrf": csrf(page),
         },
     )
-    assert created.status_code == 303, created.text
+    url = dossier_location(created)
     person = (await stack.services.offers.get(offer)).person
     [row] = await stack.services.dossiers.for_person(person)
-    return offer, row, created.headers["location"]
+    return offer, row, url
+
+
+_OPEN = re.compile(r'<a class="fr-btn" href="([^"]+)"[^>]*>Ouvrir mon dossier sur démarches')
+
+
+def dossier_location(created: httpx.Response) -> str:
+    """Where the answer to a dossier's creation sends the person: straight to DS (303), or
+    first to the page naming what they will type themselves (200), by its link."""
+    if created.status_code == 303:
+        return str(created.headers["location"])
+    assert created.status_code == 200, created.text
+    found = _OPEN.search(created.text)
+    assert found is not None, created.text
+    return html.unescape(found.group(1))
 
 
 def deposit(

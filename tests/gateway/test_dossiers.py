@@ -22,6 +22,7 @@ from proactive.links import offer_token
 from tests.gateway.dossier_stack import (  # noqa: F401 - fixtures, found here by pytest
     Stack,
     csrf,
+    dossier_location,
     now,
     offer_for,
     rules,
@@ -75,8 +76,7 @@ async def test_an_offer_becomes_a_prefilled_dossier_then_an_applied_offer(
         "/mon-espace/demandes/rsa",
         data={"offre": token, "procedure": "101", "accord": "oui", "csrf": csrf(page)},
     )
-    assert created.status_code == 303, created.text
-    dossier_url = created.headers["location"]
+    dossier_url = dossier_location(created)
     assert dossier_url.startswith(stack.sandbox.demarches_url + "/commencer/demande-rsa?")
     assert "prefill_token" in parse_qs(urlsplit(dossier_url).query)
 
