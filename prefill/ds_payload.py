@@ -36,7 +36,8 @@ class DsPayload:
     sent: tuple[str, ...] = ()
 
 
-def _empty(value: Any) -> bool:
+def empty(value: Any) -> bool:
+    """Whether a form value says nothing (null, an empty text, table or object)."""
     return value is None or value == "" or value == [] or value == {}
 
 
@@ -48,7 +49,7 @@ def _identity(
     sent: list[str],
 ) -> None:
     for key, ids in procedure.identity.items():
-        field_id = next((i for i in ids if not _empty(values.get(i))), None)
+        field_id = next((i for i in ids if not empty(values.get(i))), None)
         if field_id is None:
             continue
         value = values[field_id]
@@ -67,7 +68,7 @@ def _identity(
 def _value(m: ChampMapping, values: Mapping[str, Any]) -> Any:
     if m.from_fields:
         roles = {r: values.get(f) for r, f in m.from_fields.items()}
-        return None if all(_empty(v) for v in roles.values()) else roles
+        return None if all(empty(v) for v in roles.values()) else roles
     return values.get(m.field)
 
 
@@ -94,7 +95,7 @@ def ds_payload(
         champ = by_id[m.champ]
         assert field is not None  # validated
         value = _value(m, values)
-        if _empty(value):
+        if empty(value):
             continue
         try:
             if champ.type == "repetition":
@@ -169,11 +170,11 @@ def from_dossier(
             # What the person left there cannot be read as the form's value: refused naming
             # the field, never taken as an empty champ (which would say "nothing").
             raise InvalidValue(field_id, f"cannot be read back: {error}") from None
-        if _empty(value):
+        if empty(value):
             continue
         if isinstance(value, dict) and m.from_fields:
             for role, target in m.from_fields.items():
-                if not _empty(value.get(role)):
+                if not empty(value.get(role)):
                     out[target] = value[role]
             if field_id not in m.from_fields.values() and value.get("name"):
                 out[field_id] = value["name"]

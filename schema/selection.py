@@ -56,7 +56,6 @@ DEFAULT_MONTHS = 12
 class Selection:
     fields: frozenset[str]
     months: int
-    eligibility_month: str | None = None  # when person { eligibility(month: …) } is selected
     # The scopes the selected fields need beyond person:read (eligibility: eligibility:read).
     scopes: frozenset[str] = frozenset()
     # Each ``eligibility`` selected, as (its benefits argument, its month); and the fields
@@ -64,6 +63,12 @@ class Selection:
     # narrowed once the person is known (``_narrowed``); what is selected stays.
     eligibility: tuple[tuple[Any, str | None], ...] = ()
     selected: frozenset[str] = frozenset()
+
+    @property
+    def eligibility_month(self) -> str | None:
+        """The month of the last ``eligibility`` selected that names one: its window is
+        read (``person { eligibility(month: …) }``)."""
+        return next((m for _, m in reversed(self.eligibility) if m), None)
 
     def request(
         self, caller: Caller, ref: PersonReference, context: AccessContext, on: date
@@ -148,7 +153,6 @@ def person_selection(
     selected: set[str] = set()
     read: set[str] = set()  # what the eligibility rules read
     months = 0
-    eligibility_month: str | None = None
     eligibility: list[tuple[Any, str | None]] = []
     scopes: set[str] = set()
     for person in field_nodes:
@@ -166,7 +170,6 @@ def person_selection(
                 read |= _benefit_fields(benefits)
                 eligibility.append((_frozen(benefits), month))
                 months = max(months, HISTORY_MONTHS)
-                eligibility_month = month or eligibility_month
                 scopes.add(ELIGIBILITY_READ)
             elif name in _NESTED:
                 for child in _fields(node.selection_set, fragments):
@@ -175,7 +178,6 @@ def person_selection(
     return Selection(
         frozenset(selected | read),
         months or DEFAULT_MONTHS,
-        eligibility_month,
         frozenset(scopes),
         tuple(eligibility),
         frozenset(selected),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prefill.ds_payload import DsPayload
+from prefill.ds_payload import DsPayload, empty
 from prefill.model import PrefilledForm
 
 # A source's failure code, as the person reads it (the transient ones never create a dossier).
@@ -40,7 +40,7 @@ def to_type(filled: PrefilledForm, payload: DsPayload) -> list[ToType]:
     left = {x.field.split("[", 1)[0] for x in payload.left_out}
     out: list[ToType] = []
     for field in filled.fields:
-        if field.reason is not None and field.value in (None, "", []):
+        if field.reason is not None and empty(field.value):
             out.append(ToType(field.label, WHY.get(field.reason, WHY_OTHER)))
         elif field.id in left:
             out.append(ToType(field.label, NOT_CONVERTED))
