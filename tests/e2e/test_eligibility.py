@@ -174,6 +174,26 @@ async def test_bad_months(gateway: Gateway, month: str, code: str) -> None:
     assert body["errors"][0]["extensions"]["code"] == code
 
 
+async def test_a_bad_month_under_person_is_a_typed_error_at_its_field(gateway: Gateway) -> None:
+    """Two eligibilities under one person, one with a malformed month: one typed error, at
+    that field's path (its list is non-null: the null reaches the person, as GraphQL says)."""
+    entry = await _scenario(gateway, "seul-35-sans-revenu")
+    query = """query($ref: PersonRef!, $ctx: AccessContextInput!) {
+      person(ref: $ref, context: $ctx) {
+        a: eligibility(benefits: [CSS], month: "2025-13") { status }
+        b: eligibility(benefits: [CSS], month: "2025-06") { benefit status } } }"""
+    body = (
+        await gateway.query(
+            query,
+            {"ref": {"identity": identity(entry)}, "ctx": CHECK},
+            token=gateway.token_for("demo-agency-app", SCOPES),
+        )
+    ).json()
+    [error] = body["errors"]
+    assert error["path"] == ["person", "a"] and error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body["data"] == {"person": None}
+
+
 async def test_unknown_benefit(gateway: Gateway) -> None:
     body = (
         await gateway.query(
