@@ -29,10 +29,10 @@ Mapping decisions (each is a pitfall measured with this OpenFisca release):
   admissions: a month is a student's when an enrolment in initial training (RF1-RF3; not
   apprenticeship, not continuing training, the sense of "étudiant" in social law) overlaps
   it. Students are excluded from the RSA (CASF L262-4) and, below an earnings threshold,
-  from the PPA. Unknown (not released, or the MESRI failed), the RSA and the PPA are
-  evaluated both ways (``eligibility.student_status``) and answer CANNOT_EVALUATE only when
-  the status would change them: fed as "not a student" alone, a student would look
-  entitled. The record's own
+  from the PPA; under 28 their housing aid counts a flat amount of resources (CCH R822-20).
+  Unknown (not released, or the MESRI failed), these are evaluated both ways
+  (``eligibility.student_status``) and answer CANNOT_EVALUATE only when the status would
+  change them: fed as "not a student" alone, a student would look entitled. The record's own
   ``registered`` is the status on the day of the request, not in the months evaluated. The
   partner's status is not fetched and reads as not a student.
 - The job-seeker status (OpenFisca's ``activite``, ``date_debut_chomage``) is fed per member
@@ -69,7 +69,7 @@ from eligibility.model import BENEFITS, InputUsed, PersonData
 from eligibility.pensions import aspa_age, gross_by_month
 from eligibility.reform import with_unsourced_ceiling
 from eligibility.stated import input_used as _input
-from eligibility.student_status import STUDENT_BENEFITS, with_unknown_student
+from eligibility.student_status import student_benefits, with_unknown_student
 
 # payment nature (or payer kind) → (variable fed the net social amount, the net taxable one)
 INCOME_VARIABLES = {
@@ -437,6 +437,7 @@ def adapt(
     # Unknowns with bounds: missing resources, then an unknown job-seeker status.
     declared = employment.declare(declare_bounds(household, report.bounds))
     declared = with_unsourced_ceiling(stated.with_unknown_family_base(declared))
-    if report.student_unknown and set(benefits) & set(STUDENT_BENEFITS):
-        declared = with_unknown_student(declared)  # last: see eligibility.student_status
+    concerned = tuple(b for b in student_benefits(civil.birth_date, month) if b in benefits)
+    if report.student_unknown and concerned:
+        declared = with_unknown_student(declared, concerned)  # last: eligibility.student_status
     return declared

@@ -13,6 +13,7 @@ from datetime import date
 from connectors import records
 from eligibility.model import PersonData
 from eligibility.pensions import aspa_age
+from eligibility.student_status import housing_reads_studies
 
 # What the rules may read, as person-view fields; each benefit's part: ``BENEFIT_FIELDS``.
 INPUT_FIELDS = frozenset(
@@ -34,8 +35,9 @@ INPUT_FIELDS = frozenset(
         "benefits.css",
         "benefits.aspa",
         "benefits.housingAid",
-        # Students are excluded from the RSA (CASF L262-4 3°): without the status the RSA
-        # cannot be evaluated.
+        # Students are excluded from the RSA (CASF L262-4 3°), and under 28 their housing aid
+        # counts a flat amount of resources (CCH R822-20): without the status these may not
+        # be answered (eligibility.student_status).
         "studentStatus",
         # France Travail's registration and compensation (needs ref.franceTravailId): OpenFisca
         # abates an indemnified job seeker's past salaries (housing aid, CCH R822-14; CSS, CSS
@@ -58,6 +60,10 @@ _CAF_RESOURCES = frozenset(
     {"benefits.aah", "benefits.asf", "employment.status", "employment.payments"}
 )
 CNAV_FIELDS = frozenset({"pension", "benefits.aspa"})
+STUDENT_STATUS_FIELD = "studentStatus"
+# The benefits that read the student status under 28 only (housing aid) or not at all: asked
+# alone for someone older, the MESRI is not called (``fields_for``).
+_STUDIES_UNDER_28_ONLY = frozenset({"aide_logement", "aspa"})
 BENEFIT_FIELDS: dict[str, frozenset[str]] = {
     # Students are excluded from the RSA (CASF L262-4 3°) and held to an earnings floor for the
     # PPA (CSS L842-2); the free CSS goes to whom the RSA is due (OpenFisca-France's `cmu_c`
@@ -79,13 +85,18 @@ def fields_for(
     """The fields to read to evaluate ``benefits`` for ``month`` (YYYY-MM) about a person
     born on ``birth``. The CNAV's record also serves the RSA, the PPA and the CSS, which
     count the ASPA OpenFisca computes, but only for someone of the ASPA's age (``aspa_age``):
-    it is left out only when the birth date and the month say the person is younger."""
+    it is left out only when the birth date and the month say the person is younger. The
+    MESRI's status serves housing aid only under 28 (``housing_reads_studies``): asked for
+    housing aid (or the ASPA) alone, it is left out when the person is older."""
     asked = frozenset(benefits)
     fields: set[str] = set()
     for benefit in asked:
         fields |= BENEFIT_FIELDS.get(benefit, INPUT_FIELDS)
     if asked - {"aspa"} and (month is None or may_be_due("aspa", birth, month)):
         fields |= CNAV_FIELDS
+    if asked <= _STUDIES_UNDER_28_ONLY and month is not None:
+        if not housing_reads_studies(birth, month):
+            fields.discard(STUDENT_STATUS_FIELD)
     return frozenset(fields)
 
 

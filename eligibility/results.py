@@ -11,7 +11,7 @@ from eligibility.criteria import ASPA_OTHER_MEMBER, CRITERIA, legifrance
 from eligibility.household import Household
 from eligibility.model import BenefitResult, Criterion, InputUsed, PersonData, Status
 from eligibility.reform import CSS_CEILING_UNKNOWN, CSS_SOURCED_UNTIL
-from eligibility.student_status import STUDENT_BENEFITS
+from eligibility.student_status import student_benefits
 
 _HOUSING_INPUTS = {
     "statut_occupation_logement",
@@ -36,7 +36,8 @@ def receiving(data: PersonData, benefit: str) -> bool | None:
 
 def _inputs(household: Household, benefit: str) -> tuple[InputUsed, ...]:
     inputs = household.inputs
-    if benefit not in STUDENT_BENEFITS:
+    claimant = next(m for m in household.members if m.role == "claimant")
+    if benefit not in student_benefits(claimant.birth_date, household.month):
         inputs = tuple(i for i in inputs if i.name != "etudiant")
     if benefit in HOUSING_BENEFITS:
         return inputs

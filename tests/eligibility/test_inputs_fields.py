@@ -68,5 +68,7 @@ def test_the_aspa_reads_pensions_and_resources_not_housing_studies_or_family_ben
 def test_several_benefits_read_the_union_and_an_unknown_one_reads_everything() -> None:
     both = fields_for(("rsa", "css"), YOUNG, MONTH)
     assert both == fields_for(("rsa",), YOUNG, MONTH) | fields_for(("css",), YOUNG, MONTH)
-    assert fields_for(("aide_logement",), YOUNG, MONTH) == INPUT_FIELDS
+    # At 35 housing aid does not depend on studies (CCH R822-20: under 28 only).
+    assert fields_for(("aide_logement",), YOUNG, MONTH) == INPUT_FIELDS - {"studentStatus"}
+    assert fields_for(("aide_logement",), date(2000, 1, 15), MONTH) == INPUT_FIELDS
     assert fields_for(("something_else",), YOUNG, MONTH) == INPUT_FIELDS

@@ -1,4 +1,5 @@
-"""Students and the RSA (CASF L262-4 3°): the MESRI's status read, fed, shown and required."""
+"""Students and the RSA (CASF L262-4 3°), the prime d'activité (CSS L842-2 3°) and housing
+aid under 28 (CCH R822-20): the MESRI's status read, fed, shown and required."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from connectors import records
 from eligibility.adapter import adapt
 from eligibility.engine import evaluate_one
 from eligibility.golden import situation_to_person
-from eligibility.inputs import INPUT_FIELDS, person_data_from_fields
+from eligibility.inputs import INPUT_FIELDS, fields_for, person_data_from_fields
 from eligibility.model import BENEFITS, PersonData
 
 ALONE = {
@@ -148,35 +149,95 @@ def test_only_the_months_of_an_enrolment_are_a_students() -> None:
     assert months["2024-08"] is False and months["2024-09"] is True and months["2025-06"] is True
 
 
+def _young(net: int, student: bool | None, missing: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``ALONE`` at 22, with ``net`` of monthly salary."""
+    salary = {"nature": "salary", "net_social": net, "net_taxable": round(net * 1.03)}
+    situation = {
+        **ALONE,
+        "person": {"birth_date": "2003-01-15", "sex": "F"},
+        "resources": {"months": 24, "payments": [salary] if net else [], "missing": list(missing)},
+        "student": student,
+    }
+    person = situation_to_person(situation, "2025-06")
+    return {r.benefit: r for r in evaluate_one(person, BENEFITS, "2025-06")}
+
+
+def test_under_28_housing_aid_counts_a_students_resources_at_a_flat_amount(tbs: Any) -> None:
+    """CCH R822-20: a student under 28's resources are a flat amount, whatever they earn."""
+    for net in (0, 1500):
+        student, other = _young(net, True)["aide_logement"], _young(net, False)["aide_logement"]
+        assert student.status == "ELIGIBLE" and student.monthly_amount == 196.0, net
+        assert other.monthly_amount != student.monthly_amount, net
+        [used] = [i for i in student.inputs if i.name == "etudiant"]
+        assert (used.value, used.agency) == ("oui", "MESRI")
+    assert _young(1500, False)["aide_logement"].status == "NOT_ELIGIBLE"
+
+
+@pytest.mark.parametrize(
+    ("net", "status"),
+    [
+        # Entitled either way, for a different amount: entitled, the amount not given.
+        (0, "ELIGIBLE"),
+        # Not entitled on her own resources, entitled at the students' flat amount.
+        (1500, "CANNOT_EVALUATE"),
+    ],
+)
+def test_under_28_an_unknown_status_is_named_where_it_changes_housing_aid(
+    tbs: Any, net: int, status: str
+) -> None:
+    housing = _young(net, None)["aide_logement"]
+    assert housing.status == status
+    assert housing.monthly_amount is None and housing.missing == ("student status",)
+
+
 def test_with_other_unknowns_the_benefits_that_do_not_list_it_read_not_a_student(
     tbs: Any,
 ) -> None:
-    """A claimant under 28 with a month of resources missing: housing aid counts a student's
-    resources at a flat amount, so a row "a student, at the high bound" would say entitled
-    where "not a student, at the high bound" does not. Housing aid and the CSS do not list
-    the student status: they compare only the rows of the status they read, and answer as
-    for someone not a student; the RSA and the PPA compare every row."""
-
-    def answers(student: bool | None) -> dict[str, Any]:
-        situation = {
-            **ALONE,
-            "person": {"birth_date": "2003-01-15", "sex": "F"},
-            "resources": {"months": 24, "payments": [], "missing": ["2025-02"]},
-            "student": student,
-        }
-        person = situation_to_person(situation, "2025-06")
-        return {r.benefit: r for r in evaluate_one(person, BENEFITS, "2025-06")}
-
-    unknown, other, student = answers(None), answers(False), answers(True)
-    assert student["aide_logement"].status == "ELIGIBLE"  # the flat amount
-    for benefit in ("aide_logement", "css"):
-        assert unknown[benefit].status == other[benefit].status, benefit
-        assert unknown[benefit].missing == other[benefit].missing, benefit
+    """At 22 with a month of resources missing: the CSS does not list the student status
+    (it compares only the rows of the status it reads, and answers as for someone not a
+    student); housing aid, the RSA and the PPA compare every row, crossed with the missing
+    month's bounds."""
+    unknown, other = _young(0, None, ("2025-02",)), _young(0, False, ("2025-02",))
+    assert unknown["css"].status == other["css"].status
+    assert unknown["css"].missing == other["css"].missing
+    assert other["aide_logement"].missing == ("resources 2025-02",)
     assert unknown["aide_logement"].status == "CANNOT_EVALUATE"
+    assert set(unknown["aide_logement"].missing) == {"resources 2025-02", "student status"}
     assert "student status" in unknown["ppa"].missing
 
 
-def test_not_evaluated_both_ways_when_neither_the_rsa_nor_the_ppa_is_asked() -> None:
-    household = adapt(_person(None), "2025-06", benefits=("aspa", "css"))
-    assert not household.unknowns and not household.variants
-    assert adapt(_person(None), "2025-06", benefits=("ppa",)).unknowns
+def test_not_evaluated_both_ways_when_no_benefit_it_changes_is_asked() -> None:
+    # ``_person`` is 30: housing aid does not read the status any more.
+    for benefits in (("aspa", "css"), ("aide_logement",)):
+        household = adapt(_person(None), "2025-06", benefits=benefits)
+        assert all(u.what != "student status" for u in household.unknowns), benefits
+    unknowns = adapt(_person(None), "2025-06", benefits=("ppa", "aide_logement")).unknowns
+    [unknown] = [u for u in unknowns if u.what == "student status"]
+    assert unknown.benefits == ("ppa",)
+
+
+def test_under_28_housing_aid_alone_is_evaluated_both_ways() -> None:
+    person = _person(None)
+    young = replace(person, civil=replace(person.civil, birth_date=date(1998, 3, 2)))
+    unknowns = adapt(young, "2025-06", benefits=("aide_logement",)).unknowns
+    [unknown] = [u for u in unknowns if u.what == "student status"]
+    assert unknown.benefits == ("aide_logement",)
+
+
+@pytest.mark.parametrize(
+    ("benefits", "birth", "read"),
+    [
+        (("aide_logement",), date(2000, 5, 1), True),
+        (("aide_logement",), date(1996, 9, 1), True),  # 28 in June 2025: the margin
+        (("aide_logement",), date(1990, 5, 1), False),
+        (("aide_logement", "aspa"), date(1950, 5, 1), False),
+        (("aide_logement",), None, True),  # an unknown birth date rules nothing out
+        (("rsa",), date(1970, 5, 1), True),  # the RSA excludes students at any age
+        (("css",), date(1970, 5, 1), True),  # the free CSS follows the RSA
+    ],
+)
+def test_the_mesri_is_read_for_housing_aid_only_under_28(
+    benefits: tuple[str, ...], birth: date | None, read: bool
+) -> None:
+    assert ("studentStatus" in fields_for(benefits, birth, "2025-06")) is read
+    assert "studentStatus" in fields_for(benefits)  # no month: nothing ruled out
