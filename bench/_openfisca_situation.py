@@ -13,6 +13,8 @@ Every input below is a variable of OpenFisca-France 176.1.8, fed as its definiti
   ASPA counts gross pensions);
 - ``etudiant``: a month overlapped by a MESRI enrolment ("inscrit") in initial training (régimes
   RF1 to RF3); the MESRI's 404 code 25003 means not a student;
+- ``boursier``: a month the CNOUS's grant is paid (``duree`` months from the month of its
+  ``date_rentree``); its 404 code 26003 means no grant;
 - ``activite`` and ``date_debut_chomage``: ``chomeur`` in a month France Travail's registration
   covers (categories 1 to 4: without a job), from its start date; for an adult France Travail
   was not asked about (the partner: it is asked by identifier), in a month GIP-MDS declares an
@@ -134,6 +136,8 @@ class _Builder:
             person["retraite_brute"] = gross
         students = self.student_months(who, raw)
         person["etudiant"] = {m: m in students for m in self.months}
+        grants = self.grant_months(who, raw)
+        person["boursier"] = {m: m in grants for m in self.months}
         registered, since = self.registration(who, raw)
         if raw.job_status is None:
             registered, since = _paid_job_seeker(amounts["chomage_net"], self.months)
@@ -221,6 +225,27 @@ class _Builder:
                 if begin <= _end(m) and (end is None or end >= _start(m)):
                     months.add(m)
         return months
+
+    def grant_months(self, who: str, raw: RawAdult) -> set[str]:
+        """The months the CNOUS's grant is paid: ``duree`` months from its rentrée's."""
+        answer = raw.grant
+        if answer is None:
+            return set()
+        if isinstance(answer, Failure):
+            if answer.status == 404 and answer.code == "26003":
+                return set()
+            self.cannot(f"{who}: student grant {answer.status}")
+            return set()
+        if not answer.get("est_boursier"):
+            return set()
+        period = answer["periode_versement_bourse"]
+        start = date.fromisoformat(period["date_rentree"])
+        first = start.year * 12 + start.month - 1
+        paid = {
+            f"{(first + k) // 12:04d}-{(first + k) % 12 + 1:02d}"
+            for k in range(int(period["duree"]))
+        }
+        return {m for m in self.months if m in paid}
 
     def registration(self, who: str, raw: RawAdult) -> tuple[set[str], str | None]:
         answer = raw.job_status

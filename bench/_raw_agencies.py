@@ -49,6 +49,7 @@ class RawAdult:
     asf: Answer  # CAF (API Particulier DSS): the ASF status
     job_status: Answer | None = None  # France Travail, when an identifier is known
     job_payments: Answer | None = None
+    grant: Answer | None = None  # CNOUS: the grant paid, or the 404 "no grant holder found"
 
 
 @dataclass
@@ -89,6 +90,21 @@ def mesri_query(pivot: Mapping[str, Any]) -> Params:
     return [
         ("nomNaissance", str(pivot["nomNaissance"])),
         ("prenoms[]", str(pivot["prenoms"][0])),
+        ("anneeDateNaissance", str(pivot["anneeDateNaissance"])),
+        ("moisDateNaissance", str(pivot["moisDateNaissance"])),
+        ("jourDateNaissance", str(pivot["jourDateNaissance"])),
+        ("sexeEtatCivil", str(pivot["sexeEtatCivil"])),
+        ("codeCogInseeCommuneNaissance", str(place)),
+    ]
+
+
+def cnous_query(pivot: Mapping[str, Any]) -> Params:
+    """The CNOUS's variant: up to three given names, the birth commune or country in one
+    field."""
+    place = pivot.get("codeCogInseeCommuneNaissance") or pivot["codeCogInseePaysNaissance"]
+    return [
+        ("nomNaissance", str(pivot["nomNaissance"])),
+        *[("prenoms[]", str(given)) for given in pivot["prenoms"][:3]],
         ("anneeDateNaissance", str(pivot["anneeDateNaissance"])),
         ("moisDateNaissance", str(pivot["moisDateNaissance"])),
         ("jourDateNaissance", str(pivot["jourDateNaissance"])),
@@ -163,6 +179,7 @@ class Agencies:
             self.get("dgfip", "/v1/foyer-fiscal/identite", who + year),
             self.get("api_particulier", "/v3/dss/allocation_adulte_handicape/identite", who),
             self.get("api_particulier", "/v3/dss/allocation_soutien_familial/identite", who),
+            self.get("api_particulier", "/v3/cnous/etudiant_boursier/identite", cnous_query(pivot)),
         ]
         if job_id is not None:
             ident = [("identifiant", job_id)]
@@ -171,9 +188,9 @@ class Agencies:
                 self.get("api_particulier", "/v3/france_travail/indemnites/identifiant", ident),
             ]
         answers = await asyncio.gather(*calls)
-        adult = RawAdult(pivot, *answers[:7])
+        adult = RawAdult(pivot, *answers[:7], grant=answers[7])
         if job_id is not None:
-            adult.job_status, adult.job_payments = answers[7], answers[8]
+            adult.job_status, adult.job_payments = answers[8], answers[9]
         return adult
 
     async def identify(self, member: Mapping[str, Any]) -> Answer:

@@ -11,6 +11,7 @@ from connectors.civil_registry import CivilRegistry
 from connectors.cnaf import BENEFITS, Cnaf
 from connectors.cnam import Cnam
 from connectors.cnav import Cnav
+from connectors.cnous import Cnous
 from connectors.context import CallContext
 from connectors.dgfip import Dgfip
 from connectors.errors import (
@@ -50,6 +51,7 @@ from connectors.records import (
     Provenance,
     Resources,
     Retirement,
+    StudentGrant,
     StudentStatus,
     TaxHousehold,
     UnemploymentPayment,
@@ -74,6 +76,7 @@ __all__ = [
     "Cnaf",
     "Cnam",
     "Cnav",
+    "Cnous",
     "ConnectorConfig",
     "ConnectorError",
     "Connectors",
@@ -109,6 +112,7 @@ __all__ = [
     "Retirement",
     "RetryPolicy",
     "StaticToken",
+    "StudentGrant",
     "StudentStatus",
     "Subject",
     "TaxHousehold",

@@ -6,11 +6,12 @@ replaces our token in ``Authorization``). Every call carries ``recipient``, the 
 the public body using the data. Answers are ``{data, links, meta}``; error bodies
 ``{errors: [{…, meta: {provider}}]}`` are mapped by :mod:`connectors.failures`.
 
-Each agency behind API Particulier fails on its own (a CNAF outage leaves France Travail and
-the MESRI answering), so each has its own circuit breaker, keyed by the agency the endpoint
-serves: the CNAF and the MSA through the DSS hub, the CNAM for the complémentaire santé
-solidaire, the MESRI, France Travail. Error bodies name the hub (``meta.provider`` is "CNAV"
-for every DSS endpoint), so the key comes from the endpoint, not from the answer.
+Each agency behind API Particulier fails on its own (a CNAF outage leaves France Travail,
+the MESRI and the CNOUS answering), so each has its own circuit breaker, keyed by the agency
+the endpoint serves: the CNAF and the MSA through the DSS hub, the CNAM for the
+complémentaire santé solidaire, the MESRI, the CNOUS, France Travail. Error bodies name the
+hub (``meta.provider`` is "CNAV" for every DSS endpoint), so the key comes from the
+endpoint, not from the answer.
 """
 
 from __future__ import annotations

@@ -175,6 +175,36 @@ class StudentStatus:
     provenance: Provenance
 
 
+@dataclass(frozen=True)
+class StudentGrant:
+    """Whether the person holds a higher-education grant on social criteria, as the CNOUS
+    states it (API Particulier, "statut étudiant boursier").
+
+    An answer "no grant holder found" (404, code 26003) is a grant with ``holder`` False and
+    nothing else. Otherwise the grant's échelon ("0bis" to "7"), the first day of the academic
+    year it is paid from (``start``, "date_rentree") and for how many months (``months``,
+    "duree"), and where the person studies. The CNOUS's e-mail address of the student is
+    not kept."""
+
+    holder: bool
+    echelon: str | None
+    regional_provisional: bool  # a regional grant whose échelon is provisional
+    start: date | None
+    months: int | None
+    establishment_name: str | None
+    establishment_commune: str | None  # a commune's name, as the CNOUS gives it
+    provenance: Provenance
+
+    def paid_in(self, month: str) -> bool:
+        """Whether the grant is paid in ``month`` (YYYY-MM): from ``start``'s month for
+        ``months`` months."""
+        if not self.holder or self.start is None or self.months is None:
+            return False
+        first = self.start.year * 12 + self.start.month - 1
+        asked = int(month[:4]) * 12 + int(month[5:7]) - 1
+        return first <= asked < first + self.months
+
+
 # --- GIP-MDS resources ---------------------------------------------------------------------
 
 

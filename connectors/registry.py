@@ -13,6 +13,7 @@ from connectors.civil_registry import CivilRegistry
 from connectors.cnaf import Cnaf
 from connectors.cnam import Cnam
 from connectors.cnav import Cnav
+from connectors.cnous import Cnous
 from connectors.dgfip import Dgfip
 from connectors.events import EventFeed
 from connectors.france_travail import FranceTravail
@@ -110,6 +111,7 @@ class Connectors:
         self.cnaf = Cnaf(api, cache, clock, ttl=ttl)
         self.france_travail = FranceTravail(api, cache, clock, ttl=ttl)
         self.mesri = Mesri(api, cache, clock, ttl=ttl)
+        self.cnous = Cnous(api, cache, clock, ttl=ttl)
         self.gip_mds = GipMds(clients["gip_mds"], cache, clock, ttl=ttl)
         self.dgfip = Dgfip(clients["dgfip"], cache, clock, ttl=ttl)
         self.cnav = Cnav(clients["cnav"], cache, clock, ttl=ttl)

@@ -69,7 +69,12 @@ from eligibility.model import BENEFITS, InputUsed, PersonData
 from eligibility.pensions import aspa_age, gross_by_month
 from eligibility.reform import with_unsourced_ceiling
 from eligibility.stated import input_used as _input
-from eligibility.student_status import student_benefits, with_unknown_student
+from eligibility.student_status import (
+    housing_reads_studies,
+    student_benefits,
+    with_unknown_grant,
+    with_unknown_student,
+)
 
 # payment nature (or payer kind) → (variable fed the net social amount, the net taxable one)
 INCOME_VARIABLES = {
@@ -112,6 +117,7 @@ class _Report:
         self.inputs: list[InputUsed] = []
         self.bounds = IncomeBounds()  # unknown, but bounded: see eligibility.income_bounds
         self.student_unknown = False  # the claimant's student status was not read
+        self.grant_unknown = False  # nor the CNOUS's grant of a claimant who may need it
 
     def lack(self, what: str, benefits: Iterable[str] = BENEFITS) -> None:
         for benefit in benefits:
@@ -237,6 +243,24 @@ def _studies(data: PersonData, months: tuple[str, ...], report: _Report) -> tupl
     return series
 
 
+def _grant(
+    data: PersonData, months: tuple[str, ...], studies: tuple[bool, ...], report: _Report
+) -> tuple[bool, ...]:
+    """The claimant's ``boursier`` per month: read only where housing aid may count a
+    student's flat amount (under 28, a student or maybe one in the month evaluated)."""
+    month = months[-1]
+    maybe_student = report.student_unknown or (bool(studies) and studies[-1])
+    if not maybe_student or not housing_reads_studies(data.civil.birth_date, month):
+        return ()
+    grant = data.grant
+    if grant is None:
+        report.grant_unknown = True  # evaluated both ways: eligibility.student_status
+        return ()
+    series = tuple(grant.paid_in(m) for m in months)
+    report.inputs.append(_input("boursier", "oui" if series[-1] else "non", grant.provenance))
+    return series
+
+
 def _dwelling(data: PersonData, window: tuple[str, ...], report: _Report) -> Dwelling | None:
     housing = data.housing
     if housing is None:
@@ -349,6 +373,7 @@ def adapt(
         report,
     )
     studies = _studies(data, (*window, month), report)
+    grants = _grant(data, (*window, month), studies, report)
     seeking = employment.job_seeking(
         data.job_seeker, data.unemployment_payments, own, (*window, month)
     )
@@ -360,6 +385,7 @@ def adapt(
             civil.birth_date,
             own,
             student=studies,
+            grant=grants,
             job_seeker=seeking.months,
             unemployed_since=seeking.since,
             job_seeker_known=seeking.known,
@@ -436,7 +462,9 @@ def adapt(
     )
     # Unknowns with bounds: missing resources, then an unknown job-seeker status.
     declared = employment.declare(declare_bounds(household, report.bounds))
-    declared = with_unsourced_ceiling(stated.with_unknown_family_base(declared))
+    declared = with_unsourced_ceiling(stated.with_unknown_family_base(declared), benefits)
+    if report.grant_unknown and "aide_logement" in benefits:
+        declared = with_unknown_grant(declared)  # before the status: eligibility.student_status
     concerned = tuple(b for b in student_benefits(civil.birth_date, month) if b in benefits)
     if report.student_unknown and concerned:
         declared = with_unknown_student(declared, concerned)  # last: eligibility.student_status

@@ -116,7 +116,7 @@ def relevant(household: Household, benefit: str) -> tuple[int, ...]:
     """The rows (indexes in ``rows`` order) to compare for ``benefit``: the household, and
     each variant all of whose varied declarations concern it (an unknown of each lists the
     benefit). The others vary only what the benefit's answer does not depend on, or what it
-    reads at the household's value (a student status, for housing aid: see
+    reads at the household's value (a student status, for the CSS: see
     ``eligibility.student_status``)."""
     names = {u.what for u in concerned(household, benefit)}
     return tuple(

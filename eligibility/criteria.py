@@ -143,6 +143,13 @@ CRITERIA: dict[str, tuple[Criterion, ...]] = {
             _CCH,
             "CCH",
         ),
+        _c(
+            "Pour un étudiant de moins de 28 ans, les ressources retenues sont un forfait "
+            "annuel, minoré s'il est boursier, quelles que soient ses ressources réelles.",
+            "R822-20",
+            _CCH,
+            "CCH",
+        ),
     ),
 }
 

@@ -3,14 +3,14 @@
 A file in ``eligibility/golden/`` holds ``cases:``, each with ``name``, ``month``,
 ``situation`` (what the agencies would say: birth dates, monthly payments by nature, the CAF
 file's partner and children, the dwelling) and ``expected`` (per benefit: ``status``, and
-``amount`` or ``missing``). In a situation, ``student`` (default false, ``null`` for unknown)
-is the MESRI's answer: true is an enrolment in initial training for the academic years
-around the month. ``job_seeker`` is France Travail's answer (absent: the identifier was not
-given): the registration (``since``, ``until``, ``category``) and the months its allowance
-(``allowance`` €) was paid for (``paid``, each paid on the 1st of the next month).
-``situation_to_person`` turns a situation into ``PersonData`` exactly as
-the connectors would have shaped it.
-"""
+``amount`` or ``missing``). In a situation, ``student`` (default false, ``null`` for
+unknown) is the MESRI's answer: true is an enrolment in initial training for the academic
+years around the month; ``grant`` (default false, ``null`` for unknown) the CNOUS's: true is
+a grant paid over the ten months of the academic year holding the month. ``job_seeker`` is
+France Travail's answer (absent: the identifier was not given): the registration (``since``,
+``until``, ``category``) and the months its allowance (``allowance`` €) was paid for
+(``paid``, each paid on the 1st of the next month). ``situation_to_person`` turns a
+situation into ``PersonData`` exactly as the connectors would have shaped it."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from connectors.records import (
     Provenance,
     Resources,
     Retirement,
+    StudentGrant,
     StudentStatus,
     TaxHousehold,
     UnemploymentPayment,
@@ -153,6 +154,17 @@ def _student(enrolled: bool | None, month: str) -> StudentStatus | None:
     return StudentStatus(bool(admissions), bool(admissions), admissions, provenance)
 
 
+def _grant(paid: bool | None, month: str) -> StudentGrant | None:
+    if paid is None:
+        return None
+    provenance = _prov("CNOUS", "api_particulier.cnous.etudiant_boursier", month)
+    if not paid:
+        return StudentGrant(False, None, False, None, None, None, None, provenance)
+    year, mon = mo.parse(month)
+    start = date(year if mon >= 9 else year - 1, 9, 1)
+    return StudentGrant(True, "4", False, start, 10, None, None, provenance)
+
+
 def _job_seeker(
     facts: dict[str, Any] | None, month: str
 ) -> tuple[JobSeekerStatus | None, UnemploymentPayments | None]:
@@ -245,6 +257,7 @@ def situation_to_person(situation: dict[str, Any], month: str) -> PersonData:
         partner_retirement=_retirement(situation.get("partner_retirement"), month),
         partner_tax=partner_tax,
         student=_student(situation.get("student", False), month),
+        grant=_grant(situation.get("grant", False), month),
         job_seeker=job_seeker,
         unemployment_payments=payments,
         asf=_asf(situation.get("receiving", {}).get("asf"), month),

@@ -24,6 +24,9 @@ class Member:
     incomes: Mapping[str, tuple[float, ...]]
     # OpenFisca's ``etudiant`` per month of ``Household.months``; empty: never a student
     student: tuple[bool, ...] = ()
+    # OpenFisca's ``boursier`` (a higher-education grant paid, from the CNOUS) per month of
+    # ``Household.months``; empty: none
+    grant: tuple[bool, ...] = ()
     # OpenFisca's ``activite`` is ``chomeur`` in these months of ``Household.months`` (empty:
     # never), and ``date_debut_chomage`` (None: OpenFisca's default, never unemployed)
     job_seeker: tuple[bool, ...] = ()

@@ -39,6 +39,8 @@ INPUT_FIELDS = frozenset(
         # counts a flat amount of resources (CCH R822-20): without the status these may not
         # be answered (eligibility.student_status).
         "studentStatus",
+        # A grant holder's flat amount is lower (the same article): read for housing aid only.
+        "studentGrant",
         # France Travail's registration and compensation (needs ref.franceTravailId): OpenFisca
         # abates an indemnified job seeker's past salaries (housing aid, CCH R822-14; CSS, CSS
         # R861-8) and neutralises a non-indemnified one's income (housing aid, CCH R822-15).
@@ -61,6 +63,7 @@ _CAF_RESOURCES = frozenset(
 )
 CNAV_FIELDS = frozenset({"pension", "benefits.aspa"})
 STUDENT_STATUS_FIELD = "studentStatus"
+STUDENT_GRANT_FIELD = "studentGrant"
 # The benefits that read the student status under 28 only (housing aid) or not at all: asked
 # alone for someone older, the MESRI is not called (``fields_for``).
 _STUDIES_UNDER_28_ONLY = frozenset({"aide_logement", "aspa"})
@@ -87,16 +90,19 @@ def fields_for(
     count the ASPA OpenFisca computes, but only for someone of the ASPA's age (``aspa_age``):
     it is left out only when the birth date and the month say the person is younger. The
     MESRI's status serves housing aid only under 28 (``housing_reads_studies``): asked for
-    housing aid (or the ASPA) alone, it is left out when the person is older."""
+    housing aid (or the ASPA) alone, it is left out when the person is older; the CNOUS's
+    grant serves housing aid alone, and is left out then whatever else is asked."""
     asked = frozenset(benefits)
     fields: set[str] = set()
     for benefit in asked:
         fields |= BENEFIT_FIELDS.get(benefit, INPUT_FIELDS)
     if asked - {"aspa"} and (month is None or may_be_due("aspa", birth, month)):
         fields |= CNAV_FIELDS
-    if asked <= _STUDIES_UNDER_28_ONLY and month is not None:
+    if month is not None and asked <= BENEFIT_FIELDS.keys():
         if not housing_reads_studies(birth, month):
-            fields.discard(STUDENT_STATUS_FIELD)
+            fields.discard(STUDENT_GRANT_FIELD)
+            if asked <= _STUDIES_UNDER_28_ONLY:
+                fields.discard(STUDENT_STATUS_FIELD)
     return frozenset(fields)
 
 
@@ -177,6 +183,7 @@ def person_data_from_fields(fields: Mapping[str, object]) -> PersonData | None:
         retirement=retirement,  # type: ignore[arg-type]
         receiving=receiving,
         student=record("studentStatus", records.StudentStatus),  # type: ignore[arg-type]
+        grant=record("studentGrant", records.StudentGrant),  # type: ignore[arg-type]
         job_seeker=record("employment.status", records.JobSeekerStatus),  # type: ignore[arg-type]
         unemployment_payments=record(
             "employment.payments",

@@ -15,6 +15,7 @@ from connectors.records import (
     JobSeekerStatus,
     Resources,
     Retirement,
+    StudentGrant,
     StudentStatus,
     TaxHousehold,
     UnemploymentPayments,
@@ -63,10 +64,15 @@ class PersonData:
     # référence (``eligibility.stated``). None when not read.
     partner_tax: TaxHousehold | None = None
     # The MESRI's answer (its admissions): students are excluded from the RSA (CASF L262-4).
-    # None when not known: the RSA then answers CANNOT_EVALUATE; the other benefits read the
-    # person as not a student, as before. Read month by month: the record's ``registered``
-    # is the status on the day of the request, not in the months evaluated.
+    # None when not known: the benefits it changes are evaluated both ways
+    # (``eligibility.student_status``); the others read the person as not a student. Read
+    # month by month: the record's ``registered`` is the status on the day of the request,
+    # not in the months evaluated.
     student: StudentStatus | None = None
+    # The CNOUS's answer: a student under 28's housing aid counts a flat amount of resources,
+    # lower for a grant holder (CCH R822-20). None when not known: evaluated both ways for a
+    # student under 28 (``eligibility.student_status``).
+    grant: StudentGrant | None = None
     # France Travail's registration and payments, read when the request names the person's
     # France Travail identifier (``eligibility.employment``). None when not known: the months
     # GIP-MDS shows an unemployment benefit are still a registered job seeker's.

@@ -31,6 +31,7 @@ the RSA and PPA amounts carry their 1 April 2025 and 2026 revaluations, the ASPA
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from typing import Any
 
 from openfisca_core import periods
@@ -63,10 +64,14 @@ CSS_CEILING_SOURCES = (
 )
 
 
-def with_unsourced_ceiling(household: Household) -> Household:
+def with_unsourced_ceiling(household: Household, benefits: Collection[str]) -> Household:
     """Past ``CSS_SOURCED_UNTIL``, ``household`` evaluated with the CSS ceiling raised by
-    ``CSS_CEILING_MAX_RAISE`` (favourable) and, as alternatives, unchanged."""
+    ``CSS_CEILING_MAX_RAISE`` (favourable) and, as alternatives, unchanged; only when the
+    CSS is among the ``benefits`` asked (no other reads the ceiling: its rows would only take
+    the place of other unknowns' under ``bounds.MAX_ROWS``)."""
     if household.month <= CSS_SOURCED_UNTIL or CSS_CEILING_UNKNOWN in household.unknowns:
+        return household
+    if "css" not in benefits:
         return household
     raised = dataclasses.replace(
         household,

@@ -37,8 +37,11 @@ def receiving(data: PersonData, benefit: str) -> bool | None:
 def _inputs(household: Household, benefit: str) -> tuple[InputUsed, ...]:
     inputs = household.inputs
     claimant = next(m for m in household.members if m.role == "claimant")
-    if benefit not in student_benefits(claimant.birth_date, household.month):
+    readers = student_benefits(claimant.birth_date, household.month)
+    if benefit not in readers:
         inputs = tuple(i for i in inputs if i.name != "etudiant")
+    if benefit != "aide_logement" or benefit not in readers:
+        inputs = tuple(i for i in inputs if i.name != "boursier")
     if benefit in HOUSING_BENEFITS:
         return inputs
     return tuple(i for i in inputs if i.name not in _HOUSING_INPUTS)

@@ -72,12 +72,14 @@ ZERO_BY_LAW: dict[str, Any] = {"caah": np.float32, "asi": np.float32}
 # ``boursier`` (a grant holder: collège, lycée, higher education on social criteria) is read
 # by the housing aid only through its student resource floor, where the claimant's
 # ``etudiant`` multiplies it, and by the CSS only against ``bourse_enseignement_sup`` (never
-# fed: 0). A simulation without a student is fed False instead of its grant formulas (~15 %
-# of a one-household simulation); the answers are the same either way.
-NO_STUDENT_GRANT = "boursier"
+# fed: 0). It is fed from the CNOUS (``Member.grant``): True in the months a grant is paid,
+# False elsewhere, which is what its formulas give from what is fed (no grant amount is), at
+# ~15 % of a one-household simulation less.
+STUDENT_GRANT = "boursier"
 # What the simulation feeds in place of OpenFisca's formulas without changing any output
-# (``tests/eligibility/test_shortcuts.py`` compares with the formulas computing them).
-SHORTCUTS = (*ZERO_BY_LAW, NO_STUDENT_GRANT)
+# (``tests/eligibility/test_shortcuts.py`` compares with the formulas computing them; for
+# ``boursier``, where no grant is paid).
+SHORTCUTS = (*ZERO_BY_LAW, STUDENT_GRANT)
 _ZONES = {1: "zone_1", 2: "zone_2", 3: "zone_3"}
 _FAMILY_ROLE = {"claimant": "demandeur", "partner": "conjoint", "child": "enfant"}
 _MENAGE_ROLE = {"claimant": "personne_de_reference", "partner": "conjoint", "child": "enfant"}
@@ -211,9 +213,9 @@ def feed(simulation: Any, households: Sequence[Household]) -> None:
     students = np.array([m.student or never for m in members], dtype=bool)
     for j, month in enumerate(months):
         inputs.put("etudiant", month, np.ascontiguousarray(students[:, j]))
-    if not students.any():
-        for month in months:
-            inputs.put(NO_STUDENT_GRANT, month, np.zeros(count, dtype=bool))
+    grants = np.array([m.grant or never for m in members], dtype=bool)
+    for j, month in enumerate(months):
+        inputs.put(STUDENT_GRANT, month, np.ascontiguousarray(grants[:, j]))
     _feed_job_seekers(simulation, inputs, members, months)
     dwellings = [h.dwelling for h in households]
     status = np.array([d.status if d else "non_renseigne" for d in dwellings])

@@ -3,16 +3,22 @@
 Students are excluded from the RSA (CASF L262-4 3°) and from the prime d'activité unless
 their earnings exceed, each month, the ceiling of CSS L512-3 2° (CSS L842-2 3°). Under 28, a
 student's housing aid counts their resources at a flat amount instead of their own (CCH
-R822-20; OpenFisca-France's ``aides_logement…ressources.etudiants``: 8,600 € a year in
-2025, age limit 28). When the status is unknown (not released to the purpose, or the MESRI
-failed), fed as "not a student" alone a student would look entitled to the RSA or the
-prime, and a young student's housing aid would be computed on resources the law does not
-count. So the household gets, for each of its rows, one more: the claimant a student every
-month of the window (``eligibility.bounds``: the rows are the cross product). The benefits
-it concerns (``student_benefits``) are answered when both ways agree, and are
-CANNOT_EVALUATE naming ``student status`` otherwise. A student some months only lies between
-the two for the RSA and the PPA (being a student only ever takes them away); housing aid
-reads the status of the month evaluated alone.
+R822-20; OpenFisca-France's ``aides_logement…ressources.etudiants``: 8,600 € a year in 2025,
+age limit 28; before 2021, at any age, a floor under their resources). When the status is
+unknown (not released to the purpose, or the MESRI failed), fed as "not a student" alone a
+student would look entitled to the RSA or the prime, and a young student's housing aid would
+be computed on resources the law does not count. So the household gets, for each of its
+rows, one more: the claimant a student every month of the window (``eligibility.bounds``:
+the rows are the cross product). The benefits it concerns (``student_benefits``) are
+answered when both ways agree, and are CANNOT_EVALUATE naming ``student status`` otherwise.
+A student some months only lies between the two for the RSA and the PPA (being a student
+only ever takes them away); housing aid reads the status of the month evaluated alone.
+
+A student under 28 holding a higher-education grant on social criteria has a lower flat
+amount (``dar_5_minoration_boursier``). The CNOUS says who does (``PersonData.grant``, fed
+as OpenFisca's ``boursier``); when it was not read, a claimant under 28 who is, or may be, a
+student in the month evaluated is evaluated without and with a grant (``student grant``,
+housing aid only), declared before the student status.
 
 The other benefits do not list it, and do not compare the student rows
 (``bounds.relevant``): they read the status as "not a student", as before. So may the CSS
@@ -34,19 +40,25 @@ STUDENT_BENEFITS = ("rsa", "ppa")
 # Housing aid reads it under this age (CCH R822-20, "conditions d'âge fixées pour
 # l'attribution d'une bourse": 28; OpenFisca-France's ``etudiants.age_max``).
 HOUSING_STUDENT_AGE = 28
+# The month the age limit applies from (OpenFisca-France's ``formula_2021_01_01`` of
+# ``aide_logement_base_ressources``; before, a student's resources had a floor at any age).
+AGE_LIMIT_FROM = "2021-01"
 STUDENT_STATUS = "student status"
+STUDENT_GRANT = "student grant"
 _BOTH_WAYS = "pas étudiant, puis étudiant chaque mois"
+_GRANT_BOTH_WAYS = "pas boursier, puis boursier chaque mois"
 
 
 def housing_reads_studies(birth: date | None, month: str) -> bool:
     """Whether the housing aid of someone born on ``birth`` may depend, in ``month``
-    (YYYY-MM), on whether they study: under ``HOUSING_STUDENT_AGE``, with a year's margin
-    (months are counted, not days). An unknown birth date may: nothing is ruled out on a
-    guess."""
-    if birth is None:
+    (YYYY-MM), on whether they study: under ``HOUSING_STUDENT_AGE`` on the month's first
+    day (OpenFisca-France's ``age``), counted in months with a month's margin for its
+    rounding of days into years; before 2021 at any age (the floor of CCH R822-21 had no age
+    condition). An unknown birth date may: nothing is ruled out on a guess."""
+    if birth is None or month < AGE_LIMIT_FROM:
         return True
     year, mon = mo.parse(month)
-    return (year - birth.year) * 12 + (mon - birth.month) < (HOUSING_STUDENT_AGE + 1) * 12
+    return (year - birth.year) * 12 + (mon - birth.month) <= HOUSING_STUDENT_AGE * 12 + 1
 
 
 def student_benefits(birth: date | None, month: str) -> tuple[str, ...]:
@@ -63,6 +75,23 @@ def _as_student(row: Household) -> Household:
         for m in row.members
     )
     return dataclasses.replace(row, members=members)
+
+
+def _as_grant_holder(row: Household) -> Household:
+    count = len(row.months)
+    members = tuple(
+        dataclasses.replace(m, grant=(True,) * count) if m.role == "claimant" else m
+        for m in row.members
+    )
+    return dataclasses.replace(row, members=members)
+
+
+def with_unknown_grant(household: Household) -> Household:
+    """``household`` (whose claimant may be a student under 28, with no grant known) with the
+    claimant holding a grant every month as the alternative of each of its rows: a grant
+    holder's flat amount of resources is lower (CCH R822-20), which only housing aid reads."""
+    unknown = Unknown(STUDENT_GRANT, ("aide_logement",), _GRANT_BOTH_WAYS)
+    return bounds.with_alternatives(household, [unknown], lambda row: [_as_grant_holder(row)])
 
 
 def with_unknown_student(household: Household, benefits: tuple[str, ...]) -> Household:

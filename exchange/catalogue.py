@@ -66,6 +66,10 @@ async def _student(c: Connectors, s: Subjects, ctx: CallContext, w: Window) -> o
     return await c.mesri.student_status(s.person, ctx)
 
 
+async def _grant(c: Connectors, s: Subjects, ctx: CallContext, w: Window) -> object:
+    return await c.cnous.student_grant(s.person, ctx)
+
+
 async def _ft_payments(c: Connectors, s: Subjects, ctx: CallContext, w: Window) -> object:
     return await c.france_travail.payments(_ft(s), ctx)
 
@@ -104,6 +108,7 @@ SOURCES: dict[str, Source] = {
         Source("cnaf.css", "api_particulier", "any", _css),
         Source("cnaf.quotient_familial", "api_particulier", "any", _qf),
         Source("mesri.statut_etudiant", "api_particulier", "any", _student),
+        Source("cnous.etudiant_boursier", "api_particulier", "any", _grant),
         Source("france_travail.statut", "api_particulier", "france_travail", _ft_status),
         Source("france_travail.contact", "api_particulier", "france_travail", _ft_contact),
         Source("france_travail.indemnites", "api_particulier", "france_travail", _ft_payments),
@@ -135,6 +140,7 @@ FIELDS: dict[str, str] = {
     "employment.payments": "france_travail.indemnites",
     "contact": "france_travail.contact",
     "studentStatus": "mesri.statut_etudiant",
+    "studentGrant": "cnous.etudiant_boursier",
     "pension": "cnav.retraite",
     "healthCoverage": "cnam.assurance_maladie",
     "housing": "housing.logement",

@@ -83,6 +83,7 @@ ROOTS: dict[str, Root] = {
     "employment.payments": Root(r.UnemploymentPayments, r.UnemploymentPayments, _same),
     "contact": Root(r.Contact, r.Contact, _same),
     "studentStatus": Root(r.StudentStatus, r.StudentStatus, _same),
+    "studentGrant": Root(r.StudentGrant, r.StudentGrant, _same),
     "pension": Root(r.Retirement, r.Retirement, _same),
     "healthCoverage": Root(r.HealthInsurance, r.HealthInsurance, _same),
     "housing": Root(r.Housing, r.Housing, _same),

@@ -8,9 +8,11 @@ generated household, fed the facts the generator drew, not what any agency serve
 - month by month from January of year N-2 (the family benefits read that year's incomes) to
   the reference month, the reference month included (agencies do not declare it yet): net
   social and net taxable salaries, unemployment benefits and pensions as paid, gross
-  pensions (the ASPA counts them), the AAH and the ASF the CAF pays, student status, and
-  France Travail's registration as the ``chomeur`` activity (the CSS's abatement on the
-  salaries of an indemnified job seeker, CSS art. R861-8);
+  pensions (the ASPA counts them), the AAH and the ASF the CAF pays, student status, the
+  CNOUS grant (``boursier`` in the months it is paid, by the CNOUS view's own rule: a
+  grant holder's housing aid counts a lower flat amount of resources), and France
+  Travail's registration as the ``chomeur`` activity (the CSS's abatement on the salaries
+  of an indemnified job seeker, CSS art. R861-8);
 - the dwelling (occupancy, rent, commune and its official housing zone) and the housing aid
   the CAF actually pays, for every month: the RSA, PPA and CSS housing flat rates read it.
   That aid is itself the law's (``housing_aid_by_law``, the same facts), paid to the
@@ -229,6 +231,10 @@ def _feed_persons(
                     seeker.until is None or seeker.until >= first_day(month)
                 ):
                     activity[row, column] = "chomeur"
+    # Imported here: the CNOUS view reads the population module, which runs this one.
+    from sandbox.agencies.cnous_view import paid_table
+
+    grants = paid_table([persons[i] for i in order], months)
     zeros = np.zeros(count, dtype=np.float32)
     for month in range(first - _ZERO_MONTHS, first):
         for name in _INDIVIDUAL_AMOUNTS:
@@ -238,6 +244,7 @@ def _feed_persons(
         for name, table in amounts.items():
             simulation.set_input(name, period, table[:, column])
         simulation.set_input("etudiant", period, student)
+        simulation.set_input("boursier", period, grants[:, column])
         simulation.set_input("activite", period, activity[:, column].astype(str))
 
 

@@ -78,8 +78,9 @@ def eligibility_fields(
     """What the rules of ``benefits`` read (``eligibility.inputs.fields_for``), each given as a
     ``Benefit``, its name (``RSA``, as a document or its variables write it) or its value
     (``rsa``); the CNAV's record is included whenever a benefit may count it unless the
-    caller's birth date (``birth``, with the ``month`` evaluated) says the person is too young.
-    Anything else: every field the rules may read."""
+    caller's birth date (``birth``, with the ``month`` evaluated) says the person is too young,
+    and the MESRI's status and the CNOUS's grant for housing aid unless it says they are 28
+    or older. Anything else: every field the rules may read."""
     codes: list[str] = []
     for benefit in benefits:
         if isinstance(benefit, str) and benefit in Benefit.__members__:

@@ -241,6 +241,13 @@ class Person:
     def student_status(self) -> t.StudentStatus | None:
         return _get(self._view, "studentStatus")  # type: ignore[no-any-return]
 
+    @strawberry.field(
+        description="Higher-education grant on social criteria (CNOUS): whether the person "
+        "holds one, its échelon and the months it is paid."
+    )
+    def student_grant(self) -> t.StudentGrant | None:
+        return _get(self._view, "studentGrant")  # type: ignore[no-any-return]
+
     @strawberry.field(description="Pensions paid (CNAV).")
     def pension(self) -> t.Pension | None:
         r: records.Retirement = _get(self._view, "pension")

@@ -97,7 +97,8 @@ class Query(AuditQueries, PrefillQueries):
             tax_year=tax_year(month),
             # The person's birth date, once the reference gives it (an identity, a handle, a
             # FranceConnect token), spares the CNAV's record of someone too young for the
-            # ASPA any benefit asked counts.
+            # ASPA any benefit asked counts, and the MESRI's and the CNOUS's of someone too
+            # old for housing aid to read studies.
             narrow=lambda person: eligibility_fields(benefits, person.birth_date, month),
         )
         view = await rc.exchange.person(request)

@@ -46,6 +46,7 @@ _TOP = {
     "housing": "housing",
     "contact": "contact",
     "studentStatus": "studentStatus",
+    "studentGrant": "studentGrant",
 }
 # Parents whose children are catalogue fields of their own.
 _NESTED = {"benefits", "employment"}

@@ -405,6 +405,44 @@ class StudentStatus:
     provenance: Provenance = strawberry.field(description="Where this comes from.")
 
 
+@strawberry.enum(
+    description="The échelon of a higher-education grant on social criteria (CNOUS): from "
+    "0bis, fees waived, to 7, the highest amount, for the academic year."
+)
+class GrantEchelon(Enum):
+    ECHELON_0_BIS = strawberry.enum_value("0bis", description="Échelon 0bis.")
+    ECHELON_1 = strawberry.enum_value("1", description="Échelon 1.")
+    ECHELON_2 = strawberry.enum_value("2", description="Échelon 2.")
+    ECHELON_3 = strawberry.enum_value("3", description="Échelon 3.")
+    ECHELON_4 = strawberry.enum_value("4", description="Échelon 4.")
+    ECHELON_5 = strawberry.enum_value("5", description="Échelon 5.")
+    ECHELON_6 = strawberry.enum_value("6", description="Échelon 6.")
+    ECHELON_7 = strawberry.enum_value("7", description="Échelon 7.")
+
+
+@strawberry.type(
+    description="Higher-education grant on social criteria (CNOUS, statut étudiant "
+    "boursier). A person the CNOUS has no grant for holds none: holder false, the rest null."
+)
+class StudentGrant:
+    holder: bool = strawberry.field(description="The CNOUS pays the person a grant.")
+    echelon: GrantEchelon | None = strawberry.field(description="The grant's échelon.")
+    regional_provisional: bool = strawberry.field(
+        description="A regional grant whose échelon is still provisional."
+    )
+    start: date | None = strawberry.field(
+        description="First day of the academic year the grant is paid from (date de rentrée)."
+    )
+    months: int | None = strawberry.field(description="Number of months it is paid.")
+    establishment_name: str | None = strawberry.field(
+        description="Where the person studies, as the CNOUS names it."
+    )
+    establishment_commune: str | None = strawberry.field(
+        description="The commune of that establishment, by name."
+    )
+    provenance: Provenance = strawberry.field(description="Where this comes from.")
+
+
 @strawberry.type(description="One amount France Travail paid.")
 class UnemploymentPayment:
     date: date = strawberry.field(description="Payment date (date de versement).")

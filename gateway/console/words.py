@@ -153,6 +153,7 @@ FIELD_NAMES = {
     "pension": "Pensions de retraite",
     "healthCoverage": "Assurance maladie et complémentaire santé solidaire",
     "studentStatus": "Statut étudiant",
+    "studentGrant": "Bourse sur critères sociaux",
     "employment.status": "Inscription à France Travail",
     "employment.payments": "Indemnisation par France Travail",
     "benefits.rsa": "Revenu de solidarité active perçu",

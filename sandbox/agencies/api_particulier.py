@@ -1,9 +1,16 @@
 """API Particulier v3 as the gateway sees it: DSS statuses, quotient familial, France Travail,
-MESRI student status.
+MESRI student status, CNOUS student grant status.
 
 Bodies follow the public OpenAPI document and the official staging cases field for field;
-errors reuse the DSS hub's codes (``37xxx``, provider CNAV), France Travail's (``24xxx``) and
-the MESRI's (``25xxx``).
+errors reuse the DSS hub's codes (``37xxx``, provider CNAV), France Travail's (``24xxx``),
+the MESRI's (``25xxx``) and the CNOUS's (``26xxx``).
+
+The MESRI and the CNOUS answer by civility (``/identite``) or for the owner of a
+FranceConnect token (``/france_connect``); both answer their own 404 for anyone they cannot
+name, known to the population or not. The CNOUS's civility takes one to three given names,
+the full birth date, the sex optional and ``codeCogInseeCommuneNaissance`` for a person born
+in France (left out, or a country's ``99xxx`` code, for a person born abroad); its
+FranceConnect answer has no ``identite`` block, as the spec has it.
 """
 
 from __future__ import annotations
@@ -19,11 +26,12 @@ from starlette.routing import BaseRoute, Route
 
 from sandbox.admin import loopback_only
 from sandbox.agencies.caf_view import family_quotient, member, postal_address
+from sandbox.agencies.cnous_view import civility, grant, holds_grant, no_grant
 from sandbox.agencies.mesri_view import no_student, pivot_params, student_status
 from sandbox.agency import Agency, AgencyInfo, AgencySetup
 from sandbox.france_connect import FranceConnectTokens
 from sandbox.france_connect_pages import shortcut_token
-from sandbox.gazetteer import COMMUNE_BY_COG
+from sandbox.gazetteer import COMMUNE_BY_COG, FRANCE
 from sandbox.months import first_day, month_of
 from sandbox.person import Person, Right
 from sandbox.protocol import (
@@ -106,6 +114,24 @@ class ApiParticulier:
         found = self.population.find(query.nom_naissance, query.prenoms, query.sexe, query.birth)
         if len(found) != 1:
             raise no_student()
+        return found[0]
+
+    def resolve_grant_holder(self, request: Request) -> Person:
+        """The CNOUS answers "no grant holder found" for anyone it cannot name, known or not."""
+        params = request.query_params
+        check_recipient(params)
+        asked = civility(params, self.population.reference_date)
+        traits = asked.traits
+        found = [
+            person
+            for sexe in asked.sexes
+            for person in self.population.find(
+                traits.nom_naissance, traits.prenoms, sexe, asked.birth()
+            )
+            if not asked.born_abroad() or person.identity.code_pays_naissance != FRANCE
+        ]
+        if len(found) != 1:
+            raise no_grant()
         return found[0]
 
     def resolve_student_fc(self, request: Request) -> Person:
@@ -258,6 +284,24 @@ class ApiParticulier:
 
         return endpoint
 
+    def _grant(self, fc: bool) -> Callable[[Request], object]:
+        def render(request: Request, person: Person) -> object:
+            return grant(self.population, person, identity=not fc)
+
+        ref = self.population.reference
+
+        async def endpoint(request: Request) -> Response:
+            return await self.agency.answer(
+                request,
+                self.resolve_student_fc if fc else self.resolve_grant_holder,
+                render,
+                auth=self.check_fc_token if fc else None,
+                as_of=False,
+                swap=lambda p: self.population.other_than(p, lambda o: holds_grant(o, ref)),
+            )
+
+        return endpoint
+
     def _seeker(self, render: Render) -> Callable[[Request], object]:
         async def endpoint(request: Request) -> Response:
             return await self.agency.answer(
@@ -297,6 +341,8 @@ class ApiParticulier:
         routes += [
             Route("/v3/mesri/statut_etudiant/identite", self._student(False), methods=["GET"]),
             Route("/v3/mesri/statut_etudiant/france_connect", self._student(True), methods=["GET"]),
+            Route("/v3/cnous/etudiant_boursier/identite", self._grant(False), methods=["GET"]),
+            Route("/v3/cnous/etudiant_boursier/france_connect", self._grant(True), methods=["GET"]),
             Route(
                 "/v3/france_travail/statut/identifiant", self._seeker(self.statut), methods=["GET"]
             ),

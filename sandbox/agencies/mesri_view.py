@@ -43,7 +43,8 @@ def pivot_params(params: QueryParams) -> QueryParams:
     return QueryParams(items)
 
 
-def _establishment(commune: str) -> dict[str, object]:
+def establishment(commune: str) -> dict[str, object]:
+    """The establishment the sandbox enrols a student of ``commune`` in (its UAI and name)."""
     uai = f"{zlib.crc32(commune.encode()) % 10_000_000:07d}U"
     return {"uai": uai, "nom": f"Université de {COMMUNE_BY_COG[commune].name}"}
 
@@ -68,7 +69,7 @@ def student_status(population: Population, person: Person) -> dict[str, object]:
                 "est_inscrit": True,
                 "regime_formation": {"libelle": "formation initiale", "code": "RF1"},
                 "code_cog_insee_commune": commune,
-                "etablissement_etudes": _establishment(commune),
+                "etablissement_etudes": establishment(commune),
             }
         )
     if not admissions:

@@ -33,6 +33,7 @@ Params = dict[str, tuple[str, ...]]
 
 TYPOS = {
     "prenoms": "prenoms[]",
+    "prenom": "prenoms[]",
     "anneeDateDaissance": "anneeDateNaissance",
     "moisDateDaissance": "moisDateNaissance",
     "jourDateDaissance": "jourDateNaissance",

@@ -1,8 +1,10 @@
 """Every official API Particulier staging case the connectors cover, served over real HTTP.
 
 Covered operations: DSS RSA, AAH, CSS and QF (identity and FranceConnect modes), MESRI
-student status (identity and FranceConnect modes) and France Travail statut and indemnites.
-The staging data set has no case for PPA or ASF.
+student status (identity and FranceConnect modes), CNOUS student grant status (identity and
+FranceConnect modes) and France Travail statut and indemnites. The staging data set has no
+case for PPA or ASF. The MESRI's and the CNOUS's INE mode (``…_with_ine``) is not used by
+the gateway and is left out.
 
 How requests are built: through ``PivotIdentity`` whenever the case's parameters make a
 valid one; otherwise (no birth day, or no birth date at all, which API Particulier accepts
@@ -14,12 +16,13 @@ FranceConnect cases are served when a token in ``payloads/france_connect/`` intr
 the case's person. Cases whose person has no such token (the FranceConnect integration
 environment's own test users, e.g. DUBOIS Angela, YOGO Sophie, and the ``404.yaml`` files
 of the ``*_with_france_connect`` folders, which carry civility parameters) cannot be
-reached with any token and are not parametrised.
+reached with any token and are not parametrised. A case naming its given name ``prenom``
+(singular: the CNOUS's ``fake_france_connect_cnous_2.yml``) is read as ``prenoms[]``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import Any
 
@@ -39,6 +42,9 @@ from connectors import (
 from connectors.api_particulier import ApiParticulier
 from connectors.cache import NoCache
 from connectors.cnaf import Cnaf, parse_benefit, parse_css, parse_family_quotient
+from connectors.cnous import Cnous, parse_grant
+from connectors.cnous import query_params as grant_params
+from connectors.cnous import read as read_grant
 from connectors.france_travail import FranceTravail
 from connectors.mesri import Mesri
 from connectors.mesri import parse_status as parse_student
@@ -88,6 +94,16 @@ OPERATIONS[f"{P}mesri_statut_etudiant_with_france_connect"] = (
     "/v3/mesri/statut_etudiant/france_connect",
     "student",
     "mesri_admissions",
+)
+OPERATIONS[f"{P}cnous_etudiant_boursier_with_civility"] = (
+    "/v3/cnous/etudiant_boursier/identite",
+    "grant",
+    "cnous_statut_boursier",
+)
+OPERATIONS[f"{P}cnous_etudiant_boursier_with_france_connect"] = (
+    "/v3/cnous/etudiant_boursier/france_connect",
+    "grant",
+    "cnous_statut_boursier",
 )
 OPERATIONS[f"{P}france_travail_statut_with_identifiant"] = (
     "/v3/france_travail/statut/identifiant",
@@ -183,9 +199,13 @@ def identity_of(params: dict[str, tuple[str, ...]]) -> PivotIdentity | None:
     return identity if sent == rest else None
 
 
-def student_identity_of(params: dict[str, tuple[str, ...]]) -> PivotIdentity | None:
-    """The MESRI's civility parameters (one given name, the birth country's code in place of
-    the commune for a person born abroad) as a pivot identity, when they make a valid one."""
+def student_identity_of(
+    params: dict[str, tuple[str, ...]],
+    build: Callable[[PivotIdentity], list[tuple[str, str]]] = student_params,
+) -> PivotIdentity | None:
+    """The MESRI's (or, with ``build``, the CNOUS's) civility parameters (no birth country,
+    the birth country's code in place of the commune for a person born abroad) as a pivot
+    identity, when they make a valid one that ``build`` sends back unchanged."""
     place = params.get("codeCogInseeCommuneNaissance", ("",))[0]
     pivot = {k: v for k, v in params.items() if k != "codeCogInseeCommuneNaissance"}
     if place.startswith("99"):
@@ -197,7 +217,7 @@ def student_identity_of(params: dict[str, tuple[str, ...]]) -> PivotIdentity | N
     if identity is None:
         return None
     sent: dict[str, tuple[str, ...]] = {}
-    for key, value in student_params(identity):
+    for key, value in build(identity):
         sent[key] = (*sent.get(key, ()), value)
     return identity if sent == params else None
 
@@ -222,12 +242,16 @@ async def run(case: Case, url: str) -> Any:
             subject = FranceConnectToken(token.token + FC_SUFFIX)
         elif kind == "student":
             subject = student_identity_of(case.params)
+        elif kind == "grant":
+            subject = student_identity_of(case.params, grant_params)
         else:
             subject = identity_of(case.params)
         if subject is None:
             return await raw(case, route, kind, http)
         if kind == "student":
             return await Mesri(http, NoCache(), fixed_clock).student_status(subject, ctx)
+        if kind == "grant":
+            return await Cnous(http, NoCache(), fixed_clock).student_grant(subject, ctx)
         if kind == "css":
             return await cnaf.css(subject, ctx)
         if kind == "qf":
@@ -251,6 +275,13 @@ async def raw(case: Case, route: str, kind: str, http: Any) -> Any:
         provenance = Provenance("MESRI", "api_particulier.mesri", NOW.date(), NOW)
         fc = FranceConnectToken("not-an-identity-token")
         return validated(lambda d, p: parse_student(fc, ON, d, p), answer.data, provenance)
+    if kind == "grant":
+        # Not a complete identity (the "no grant holder found" case names a birth name only):
+        # read as the connector reads it, without the identity check.
+        answer = await read_grant(ApiParticulier(http), route.strip("/").split("/"), params)
+        provenance = Provenance("CNOUS", "api_particulier.cnous", NOW.date(), NOW)
+        fc = FranceConnectToken("not-an-identity-token")
+        return validated(lambda d, p: parse_grant(fc, d, p), answer.data, provenance)
     answer = await ApiParticulier(http).call(route.strip("/").split("/"), params, provider="CNAF")
     provenance = Provenance("CNAF", "api_particulier.dss", NOW.date(), NOW)
     if kind == "css":
@@ -313,6 +344,20 @@ def check_record(case: Case, record: Any) -> None:
             a.regime_code in ("RF1", "RF2", "RF3") for a in current
         )
         assert record.provenance.agency == "MESRI"
+    elif kind == "grant":
+        period, grade = data["periode_versement_bourse"], data["echelon_bourse"]
+        establishment = data["etablissement_etudes"]
+        assert record.holder is data["est_boursier"]
+        assert record.echelon == grade["echelon"]
+        assert record.regional_provisional is grade["echelon_bourse_regionale_provisoire"]
+        assert (record.start, record.months) == (_day(period["date_rentree"]), period["duree"])
+        assert record.establishment_name == establishment["nom_etablissement"]
+        assert record.establishment_commune == establishment["nom_commune"]
+        start = record.start
+        first = f"{start.year}-{start.month:02d}"
+        assert record.holder and record.paid_in(first)
+        assert data["email"] not in repr(record)  # the e-mail address is not kept
+        assert record.provenance.agency == "CNOUS"
     elif kind == "ft_status":
         registration = data["inscription"]
         assert record.identifier == data["identifiant"]
@@ -346,6 +391,11 @@ async def test_staging_case(case: Case, staging: tuple[StagingServer, str]) -> N
         record = await run(case, url)
         assert (record.registered, record.admissions) == (False, ())
         assert record.provenance.agency == "MESRI"
+    elif OPERATIONS[case.operation][1] == "grant" and case.status == 404:
+        # "No grant holder found" is the CNOUS's answer for a person without a grant.
+        record = await run(case, url)
+        assert (record.holder, record.echelon, record.start) == (False, None, None)
+        assert record.provenance.agency == "CNOUS"
     else:
         with pytest.raises(ERRORS[case.status]) as caught:
             await run(case, url)

@@ -137,11 +137,12 @@ async def test_one_circuit_per_agency_behind_one_upstream() -> None:
     with pytest.raises(UpstreamUnavailable) as caught:
         await upstream.get_json(["v3", "dss", "rsa"], [], provider="CNAF")
     assert "temporarily disabled" in caught.value.message
-    for provider in ("France Travail", "MESRI"):
+    for provider in ("France Travail", "MESRI", "CNOUS"):
         body = await upstream.get_json(["v3", "other"], [], provider=provider)
         assert body == {"data": {"ok": True}}
     circuits = upstream.circuits()
     assert circuits["CNAF"] == "open" and circuits["France Travail"] == "closed"
+    assert circuits["MESRI"] == circuits["CNOUS"] == "closed"
     assert upstream.circuit == "open"  # the upstream as a whole reports its worst circuit
 
 
@@ -187,11 +188,13 @@ async def test_a_cnaf_outage_leaves_the_other_agencies_of_api_particulier_workin
     css = await api.dss("complementaire_sante_solidaire", person, ctx, provider="CNAF")
     seeker = await api.france_travail("statut", "abc123", ctx)
     student = await api.call(("v3", "mesri", "statut_etudiant", "identite"), [], provider="MESRI")
-    assert css.data == seeker.data == student.data == {"ok": True}
+    grant = await api.call(("v3", "cnous", "etudiant_boursier", "identite"), [], provider="CNOUS")
+    assert css.data == seeker.data == student.data == grant.data == {"ok": True}
     assert http.circuits() == {
         "API Particulier": "closed",
         "CNAF": "open",
         "CNAM": "closed",
+        "CNOUS": "closed",
         "France Travail": "closed",
         "MESRI": "closed",
     }

@@ -11,6 +11,7 @@ from eligibility.inputs import BENEFIT_FIELDS, CNAV_FIELDS, INPUT_FIELDS, fields
 
 MONTH = "2025-06"
 YOUNG = date(1990, 1, 15)  # 35 in June 2025
+STUDIES = {"studentStatus", "studentGrant"}
 OLD = date(1958, 3, 10)  # 67
 
 
@@ -69,6 +70,6 @@ def test_several_benefits_read_the_union_and_an_unknown_one_reads_everything() -
     both = fields_for(("rsa", "css"), YOUNG, MONTH)
     assert both == fields_for(("rsa",), YOUNG, MONTH) | fields_for(("css",), YOUNG, MONTH)
     # At 35 housing aid does not depend on studies (CCH R822-20: under 28 only).
-    assert fields_for(("aide_logement",), YOUNG, MONTH) == INPUT_FIELDS - {"studentStatus"}
+    assert fields_for(("aide_logement",), YOUNG, MONTH) == INPUT_FIELDS - STUDIES
     assert fields_for(("aide_logement",), date(2000, 1, 15), MONTH) == INPUT_FIELDS
     assert fields_for(("something_else",), YOUNG, MONTH) == INPUT_FIELDS

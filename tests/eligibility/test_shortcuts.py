@@ -1,7 +1,7 @@
 """What the simulation feeds in place of OpenFisca's formulas changes no output.
 
 ``eligibility.simulation.SHORTCUTS`` are variables fed as the values their formulas would
-give from what is fed (``caah``, ``asi``; ``boursier`` in a simulation without a student).
+give from what is fed (``caah``, ``asi``; ``boursier`` where no grant is paid).
 For every golden situation, with its alternatives as rows as the engine simulates them, the
 raw outputs (witnesses included) are those of the same simulation where OpenFisca computes
 them: in each month the cases use, with the students in the batch and without them.
@@ -56,8 +56,9 @@ def test_the_shortcuts_give_what_the_formulas_give(month: str, students: bool, t
     assert _has_students(rows) is students
     fed = simulation.prepare(rows)
     known = {name: bool(fed.get_holder(name).get_known_periods()) for name in simulation.SHORTCUTS}
-    # Without a student the grant status is fed; with one, OpenFisca computes it.
-    assert known == {**dict.fromkeys(simulation.ZERO_BY_LAW, True), "boursier": not students}
+    # The grant status is always fed: False where no grant is paid (no golden case has one).
+    assert not any(any(m.grant) for r in rows for m in r.members)
+    assert known == dict.fromkeys(simulation.SHORTCUTS, True)
     answers = simulation.simulate(rows, BENEFITS)
     # the housing aid's resources are read
     assert any(a["aide_logement_calcule"] > 0 for a in answers)

@@ -15,6 +15,7 @@ from eligibility.engine import evaluate_one
 from eligibility.golden import situation_to_person
 from eligibility.inputs import INPUT_FIELDS, fields_for, person_data_from_fields
 from eligibility.model import BENEFITS, PersonData
+from eligibility.reform import CSS_CEILING_UNKNOWN
 
 ALONE = {
     "person": {"birth_date": "1995-01-15", "sex": "F"},
@@ -149,14 +150,17 @@ def test_only_the_months_of_an_enrolment_are_a_students() -> None:
     assert months["2024-08"] is False and months["2024-09"] is True and months["2025-06"] is True
 
 
-def _young(net: int, student: bool | None, missing: tuple[str, ...] = ()) -> dict[str, Any]:
-    """``ALONE`` at 22, with ``net`` of monthly salary."""
+def _young(
+    net: int, student: bool | None, missing: tuple[str, ...] = (), grant: bool | None = False
+) -> dict[str, Any]:
+    """``ALONE`` at 22, with ``net`` of monthly salary; the CNOUS's ``grant``."""
     salary = {"nature": "salary", "net_social": net, "net_taxable": round(net * 1.03)}
     situation = {
         **ALONE,
         "person": {"birth_date": "2003-01-15", "sex": "F"},
         "resources": {"months": 24, "payments": [salary] if net else [], "missing": list(missing)},
         "student": student,
+        "grant": grant,
     }
     person = situation_to_person(situation, "2025-06")
     return {r.benefit: r for r in evaluate_one(person, BENEFITS, "2025-06")}
@@ -173,6 +177,36 @@ def test_under_28_housing_aid_counts_a_students_resources_at_a_flat_amount(tbs: 
     assert _young(1500, False)["aide_logement"].status == "NOT_ELIGIBLE"
 
 
+def test_a_grant_holders_flat_amount_is_lower(tbs: Any) -> None:
+    """The CNOUS's grant, fed as OpenFisca's ``boursier``: the flat amount less the grant
+    holder's reduction (``dar_5_minoration_boursier``), so more housing aid."""
+    holder = _young(1500, True, grant=True)["aide_logement"]
+    assert holder.status == "ELIGIBLE" and holder.monthly_amount == 249.0
+    [used] = [i for i in holder.inputs if i.name == "boursier"]
+    assert (used.value, used.agency) == ("oui", "CNOUS")
+    # Not read for someone who is not a student, nor shown by the other benefits.
+    assert all(i.name != "boursier" for i in _young(0, False)["aide_logement"].inputs)
+    assert all(i.name != "boursier" for i in _young(0, True, grant=True)["css"].inputs)
+
+
+@pytest.mark.parametrize(
+    ("student", "missing"),
+    [
+        (True, ("student grant",)),
+        (None, ("student grant", "student status")),
+        (False, ()),  # not a student: the grant cannot change anything, nor is it read
+    ],
+)
+def test_an_unknown_grant_is_named_where_it_changes_housing_aid(
+    tbs: Any, student: bool | None, missing: tuple[str, ...]
+) -> None:
+    housing = _young(0, student, grant=None)["aide_logement"]
+    assert housing.missing == missing
+    if missing:
+        # 196 € without a grant, 249 € with one: entitled, the amount not given.
+        assert housing.status == "ELIGIBLE" and housing.monthly_amount is None
+
+
 @pytest.mark.parametrize(
     ("net", "status"),
     [
@@ -185,7 +219,7 @@ def test_under_28_housing_aid_counts_a_students_resources_at_a_flat_amount(tbs: 
 def test_under_28_an_unknown_status_is_named_where_it_changes_housing_aid(
     tbs: Any, net: int, status: str
 ) -> None:
-    housing = _young(net, None)["aide_logement"]
+    housing = _young(net, None)["aide_logement"]  # the CNOUS says: no grant
     assert housing.status == status
     assert housing.monthly_amount is None and housing.missing == ("student status",)
 
@@ -228,7 +262,9 @@ def test_under_28_housing_aid_alone_is_evaluated_both_ways() -> None:
     ("benefits", "birth", "read"),
     [
         (("aide_logement",), date(2000, 5, 1), True),
-        (("aide_logement",), date(1996, 9, 1), True),  # 28 in June 2025: the margin
+        (("aide_logement",), date(1997, 6, 15), True),  # 27 on 1 June 2025
+        (("aide_logement",), date(1997, 5, 20), True),  # 28: the month's margin
+        (("aide_logement",), date(1997, 4, 30), False),
         (("aide_logement",), date(1990, 5, 1), False),
         (("aide_logement", "aspa"), date(1950, 5, 1), False),
         (("aide_logement",), None, True),  # an unknown birth date rules nothing out
@@ -241,3 +277,39 @@ def test_the_mesri_is_read_for_housing_aid_only_under_28(
 ) -> None:
     assert ("studentStatus" in fields_for(benefits, birth, "2025-06")) is read
     assert "studentStatus" in fields_for(benefits)  # no month: nothing ruled out
+    # Before 2021 a student's resources had a floor at any age (CCH R822-21).
+    assert "studentStatus" in fields_for(benefits, birth, "2020-12")
+
+
+@pytest.mark.parametrize(
+    ("benefits", "birth", "read"),
+    [
+        (("aide_logement",), date(2000, 5, 1), True),
+        (("aide_logement", "rsa"), date(2000, 5, 1), True),
+        (("aide_logement", "rsa"), date(1990, 5, 1), False),  # the RSA does not read it
+        (("rsa", "ppa", "css", "aspa"), date(2000, 5, 1), False),
+        (("aide_logement",), None, True),
+    ],
+)
+def test_the_cnous_is_read_for_housing_aid_under_28_only(
+    benefits: tuple[str, ...], birth: date | None, read: bool
+) -> None:
+    assert ("studentGrant" in fields_for(benefits, birth, "2025-06")) is read
+
+
+def test_before_2021_housing_aid_reads_the_status_at_any_age() -> None:
+    situation = {**ALONE, "person": {"birth_date": "1985-01-15", "sex": "F"}, "student": None}
+    for month, declared in (("2020-06", True), ("2025-06", False)):
+        older = situation_to_person(situation, month)
+        unknowns = adapt(older, month, benefits=("aide_logement",)).unknowns
+        concerned = [u.benefits for u in unknowns if u.what == "student status"]
+        assert concerned == ([("aide_logement",)] if declared else []), month
+
+
+def test_the_css_ceiling_is_not_an_unknown_of_a_request_without_the_css() -> None:
+    """Past its sourced months the CSS ceiling doubles the rows; another benefit would only
+    lose its own unknowns to it under ``bounds.MAX_ROWS``."""
+    names = {u.what for u in adapt(_person(None), "2026-06", benefits=("css",)).unknowns}
+    assert CSS_CEILING_UNKNOWN.what in names
+    names = {u.what for u in adapt(_person(None), "2026-06", benefits=("rsa",)).unknowns}
+    assert CSS_CEILING_UNKNOWN.what not in names
