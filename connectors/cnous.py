@@ -106,9 +106,10 @@ async def read(
 
 
 def _months(d: dict[str, Any], key: str) -> int:
-    """A number of months: the spec types it as a number; only a positive whole one is."""
+    """A number of months: the spec types it as a number; only a positive whole one is, and
+    at most twelve (the answer describes one academic year's grant)."""
     value = number(d, key)
-    if not value.is_integer() or value < 1:
+    if not value.is_integer() or not 1 <= value <= 12:
         raise Malformed(key)
     return int(value)
 

@@ -204,6 +204,19 @@ class StudentGrant:
         asked = int(month[:4]) * 12 + int(month[5:7]) - 1
         return first <= asked < first + self.months
 
+    def known_in(self, month: str) -> bool | None:
+        """Whether a grant is paid in ``month`` (YYYY-MM), as far as this answer tells: it
+        describes one academic year, the grant's (twelve months from ``start``'s) or, when
+        there is none, the year of the day asked (``provenance.as_of``; September to August).
+        None for any other month: the answer says nothing of it."""
+        asked = int(month[:4]) * 12 + int(month[5:7]) - 1
+        if self.holder and self.start is not None:
+            first = self.start.year * 12 + self.start.month - 1
+            return self.paid_in(month) if first <= asked < first + 12 else None
+        day = self.provenance.as_of
+        first = (day.year if day.month >= 9 else day.year - 1) * 12 + 8
+        return False if first <= asked < first + 12 else None
+
 
 # --- GIP-MDS resources ---------------------------------------------------------------------
 

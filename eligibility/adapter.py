@@ -35,6 +35,10 @@ Mapping decisions (each is a pitfall measured with this OpenFisca release):
   change them: fed as "not a student" alone, a student would look entitled. The record's own
   ``registered`` is the status on the day of the request, not in the months evaluated. The
   partner's status is not fetched and reads as not a student.
+- The claimant's grant (``boursier``) is fed from the CNOUS's answer for a claimant under 28
+  who is, or may be, a student in the month evaluated, in the months it is paid; a grant paid
+  is a student's, whatever the MESRI says. Not read, or about another academic year than the
+  month's, housing aid is evaluated without and with a grant (``eligibility.student_status``).
 - The job-seeker status (OpenFisca's ``activite``, ``date_debut_chomage``) is fed per member
   and month from France Travail's registration when read, and from the months an
   unemployment benefit is paid (only a registered job seeker is paid one): see
@@ -245,20 +249,31 @@ def _studies(data: PersonData, months: tuple[str, ...], report: _Report) -> tupl
 
 def _grant(
     data: PersonData, months: tuple[str, ...], studies: tuple[bool, ...], report: _Report
-) -> tuple[bool, ...]:
-    """The claimant's ``boursier`` per month: read only where housing aid may count a
-    student's flat amount (under 28, a student or maybe one in the month evaluated)."""
+) -> tuple[tuple[bool, ...], tuple[bool, ...]]:
+    """The claimant's ``boursier`` per month, and their ``etudiant`` with it: read only where
+    housing aid may count a student's flat amount (under 28, a student or maybe one in the
+    month evaluated). A month the CNOUS's answer does not describe (``known_in``) is not a
+    grant holder's; the month evaluated undescribed, the grant is unknown. A grant paid is a
+    student's: a month the MESRI says otherwise (an establishment that does not report to
+    it) is a student's, said from the CNOUS."""
     month = months[-1]
-    maybe_student = report.student_unknown or (bool(studies) and studies[-1])
-    if not maybe_student or not housing_reads_studies(data.civil.birth_date, month):
-        return ()
     grant = data.grant
-    if grant is None:
+    if not housing_reads_studies(data.civil.birth_date, month):
+        return (), studies
+    paid = tuple(grant.known_in(m) is True for m in months) if grant is not None else ()
+    merged = tuple(p or s for p, s in zip(paid, studies, strict=True)) if paid and studies else ()
+    if grant is not None and merged and merged != studies:
+        studies = merged
+        if studies[-1]:
+            report.inputs[:] = [i for i in report.inputs if i.name != "etudiant"]
+            report.inputs.append(_input("etudiant", "oui", grant.provenance))
+    if not (report.student_unknown or (studies and studies[-1])):
+        return (), studies
+    if grant is None or grant.known_in(month) is None:
         report.grant_unknown = True  # evaluated both ways: eligibility.student_status
-        return ()
-    series = tuple(grant.paid_in(m) for m in months)
-    report.inputs.append(_input("boursier", "oui" if series[-1] else "non", grant.provenance))
-    return series
+        return (), studies
+    report.inputs.append(_input("boursier", "oui" if paid[-1] else "non", grant.provenance))
+    return paid, studies
 
 
 def _dwelling(data: PersonData, window: tuple[str, ...], report: _Report) -> Dwelling | None:
@@ -373,7 +388,7 @@ def adapt(
         report,
     )
     studies = _studies(data, (*window, month), report)
-    grants = _grant(data, (*window, month), studies, report)
+    grants, studies = _grant(data, (*window, month), studies, report)
     seeking = employment.job_seeking(
         data.job_seeker, data.unemployment_payments, own, (*window, month)
     )
@@ -463,9 +478,9 @@ def adapt(
     # Unknowns with bounds: missing resources, then an unknown job-seeker status.
     declared = employment.declare(declare_bounds(household, report.bounds))
     declared = with_unsourced_ceiling(stated.with_unknown_family_base(declared), benefits)
-    if report.grant_unknown and "aide_logement" in benefits:
-        declared = with_unknown_grant(declared)  # before the status: eligibility.student_status
     concerned = tuple(b for b in student_benefits(civil.birth_date, month) if b in benefits)
     if report.student_unknown and concerned:
-        declared = with_unknown_student(declared, concerned)  # last: eligibility.student_status
+        declared = with_unknown_student(declared, concerned)  # see eligibility.student_status
+    if report.grant_unknown and "aide_logement" in benefits:
+        declared = with_unknown_grant(declared)  # last: see eligibility.student_status
     return declared

@@ -145,7 +145,8 @@ CRITERIA: dict[str, tuple[Criterion, ...]] = {
         ),
         _c(
             "Pour un étudiant de moins de 28 ans, les ressources retenues sont un forfait "
-            "annuel, minoré s'il est boursier, quelles que soient ses ressources réelles.",
+            "annuel, minoré s'il est boursier, quelles que soient ses ressources réelles "
+            "(avant 2021, ce forfait était un plancher, à tout âge).",
             "R822-20",
             _CCH,
             "CCH",

@@ -13,7 +13,7 @@ from datetime import date
 from connectors import records
 from eligibility.model import PersonData
 from eligibility.pensions import aspa_age
-from eligibility.student_status import housing_reads_studies
+from eligibility.student_status import AGE_LIMIT_FROM, housing_reads_studies
 
 # What the rules may read, as person-view fields; each benefit's part: ``BENEFIT_FIELDS``.
 INPUT_FIELDS = frozenset(
@@ -103,6 +103,10 @@ def fields_for(
             fields.discard(STUDENT_GRANT_FIELD)
             if asked <= _STUDIES_UNDER_28_ONLY:
                 fields.discard(STUDENT_STATUS_FIELD)
+        if month < AGE_LIMIT_FROM:
+            # The CNOUS tells the grant of one academic year, the current one: never one
+            # before 2021 (``StudentGrant.known_in``).
+            fields.discard(STUDENT_GRANT_FIELD)
     return frozenset(fields)
 
 

@@ -69,17 +69,16 @@ NOT_SIMULATED: dict[str, Any] = {"ass": np.float32, "aah": np.float32}
 # - asi (allocation supplémentaire d'invalidité) needs an invalidity pension or the
 #   disability flag (``pensions_invalidite``, ``handicap``, never fed).
 ZERO_BY_LAW: dict[str, Any] = {"caah": np.float32, "asi": np.float32}
+# What the simulation feeds in place of OpenFisca's formulas without changing any output
+# (``tests/eligibility/test_shortcuts.py`` compares with the formulas computing them).
+SHORTCUTS = tuple(ZERO_BY_LAW)
 # ``boursier`` (a grant holder: collège, lycée, higher education on social criteria) is read
 # by the housing aid only through its student resource floor, where the claimant's
 # ``etudiant`` multiplies it, and by the CSS only against ``bourse_enseignement_sup`` (never
-# fed: 0). It is fed from the CNOUS (``Member.grant``): True in the months a grant is paid,
-# False elsewhere, which is what its formulas give from what is fed (no grant amount is), at
-# ~15 % of a one-household simulation less.
+# fed: 0). It is an input, fed from the CNOUS (``Member.grant``): True in the months a grant
+# is paid, False elsewhere, which is what its formulas give from what is fed (no grant amount
+# is: ``test_shortcuts`` compares them too), at ~15 % of a one-household simulation less.
 STUDENT_GRANT = "boursier"
-# What the simulation feeds in place of OpenFisca's formulas without changing any output
-# (``tests/eligibility/test_shortcuts.py`` compares with the formulas computing them; for
-# ``boursier``, where no grant is paid).
-SHORTCUTS = (*ZERO_BY_LAW, STUDENT_GRANT)
 _ZONES = {1: "zone_1", 2: "zone_2", 3: "zone_3"}
 _FAMILY_ROLE = {"claimant": "demandeur", "partner": "conjoint", "child": "enfant"}
 _MENAGE_ROLE = {"claimant": "personne_de_reference", "partner": "conjoint", "child": "enfant"}

@@ -18,12 +18,15 @@ A student under 28 holding a higher-education grant on social criteria has a low
 amount (``dar_5_minoration_boursier``). The CNOUS says who does (``PersonData.grant``, fed
 as OpenFisca's ``boursier``); when it was not read, a claimant under 28 who is, or may be, a
 student in the month evaluated is evaluated without and with a grant (``student grant``,
-housing aid only), declared before the student status.
+housing aid only) in the rows where they study, declared last: past ``bounds.MAX_ROWS`` it
+is this one that is reported lacking, for housing aid alone. A grant paid in a month is a
+student's, whatever the MESRI says (``eligibility.adapter``).
 
-The other benefits do not list it, and do not compare the student rows
-(``bounds.relevant``): they read the status as "not a student", as before. So may the CSS
-through the RSA it follows: a known limitation (docs/eligibility.md). Declared after every
-other unknown, so that past ``bounds.MAX_ROWS`` it is this one that is reported lacking.
+The other benefits (the CSS) do not list the student status and do not compare its rows
+(``bounds.relevant``): they read it as "not a student", as before, although the free CSS
+follows the RSA: a known limitation (docs/eligibility.md). The status is declared after
+every other unknown but the grant, so that past ``bounds.MAX_ROWS`` it is the one reported
+lacking rather than another.
 """
 
 from __future__ import annotations
@@ -86,12 +89,25 @@ def _as_grant_holder(row: Household) -> Household:
     return dataclasses.replace(row, members=members)
 
 
+def _studies_in_month(row: Household) -> bool:
+    claimant = next(m for m in row.members if m.role == "claimant")
+    return bool(claimant.student) and claimant.student[-1]
+
+
 def with_unknown_grant(household: Household) -> Household:
     """``household`` (whose claimant may be a student under 28, with no grant known) with the
-    claimant holding a grant every month as the alternative of each of its rows: a grant
-    holder's flat amount of resources is lower (CCH R822-20), which only housing aid reads."""
+    claimant holding a grant every month as the alternative of each row where they study in
+    the month evaluated: a grant holder's flat amount of resources is lower (CCH R822-20),
+    which only housing aid reads, and only of a student (OpenFisca multiplies ``boursier`` by
+    ``etudiant``). No such row (the status itself lacking): nothing to vary."""
+    if not any(_studies_in_month(row) for row in bounds.rows(household)):
+        return household
     unknown = Unknown(STUDENT_GRANT, ("aide_logement",), _GRANT_BOTH_WAYS)
-    return bounds.with_alternatives(household, [unknown], lambda row: [_as_grant_holder(row)])
+    return bounds.with_alternatives(
+        household,
+        [unknown],
+        lambda row: [_as_grant_holder(row)] if _studies_in_month(row) else [],
+    )
 
 
 def with_unknown_student(household: Household, benefits: tuple[str, ...]) -> Household:

@@ -80,7 +80,8 @@ def eligibility_fields(
     (``rsa``); the CNAV's record is included whenever a benefit may count it unless the
     caller's birth date (``birth``, with the ``month`` evaluated) says the person is too young,
     and the MESRI's status and the CNOUS's grant for housing aid unless it says they are 28
-    or older. Anything else: every field the rules may read."""
+    or older (from 2021: before, a student's floor applied at any age; the CNOUS's answer
+    never tells a grant before 2021). Anything else: every field the rules may read."""
     codes: list[str] = []
     for benefit in benefits:
         if isinstance(benefit, str) and benefit in Benefit.__members__:

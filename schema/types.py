@@ -145,7 +145,7 @@ class HousingAidKind(Enum):
 class Provenance:
     agency: str = strawberry.field(
         description="The agency holding the data: CNAF, MSA, CAF, CNAM, CNAV, DGFIP, INSEE "
-        "(civil registry), MESRI, GIP-MDS or France Travail."
+        "(civil registry), MESRI, CNOUS, GIP-MDS or France Travail."
     )
     source: str = strawberry.field(
         description="The agency endpoint that answered, e.g. "
@@ -422,7 +422,8 @@ class GrantEchelon(Enum):
 
 @strawberry.type(
     description="Higher-education grant on social criteria (CNOUS, statut étudiant "
-    "boursier). A person the CNOUS has no grant for holds none: holder false, the rest null."
+    "boursier), for one academic year. A person the CNOUS has no grant for holds none: "
+    "holder false, regionalProvisional false, the rest null."
 )
 class StudentGrant:
     holder: bool = strawberry.field(description="The CNOUS pays the person a grant.")

@@ -238,6 +238,7 @@ async def test_the_same_person_written_otherwise(
         grant_data(months=0),
         grant_data(months=-10),
         grant_data(months=10.5),
+        grant_data(months=13),  # more than the academic year the answer describes
         grant_data(months="10"),
         grant_data(months=True),
         grant_data(identite=None),  # identity mode: the echoed identity is required

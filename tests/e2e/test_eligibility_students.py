@@ -8,10 +8,13 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import RECIPIENT, Gateway, identity
+from tests.e2e.conftest import CONTEXT, RECIPIENT, Gateway, identity
 
 SCOPES = "person:read eligibility:read"
 CHECK = {"purpose": "eligibility_check", "recipient": RECIPIENT, "object": "etudiant"}
+# The shipped purposes release the CNOUS's grant from 6 December 2026, after the sandbox's
+# June 2025: the grant is read here under the test purpose granted every category.
+EVERYTHING = {**CONTEXT, "object": "etudiant"}
 GRANT = """query($ref: PersonRef!, $ctx: AccessContextInput!) {
   person(ref: $ref, context: $ctx) {
     studentStatus { inInitialTraining }
@@ -48,7 +51,7 @@ async def test_a_grant_holders_housing_aid_reads_the_cnous(gateway: Gateway) -> 
         if entry["unknown_to_caf"] or entry["homonym_of"] is not None:
             continue
         ref = {"identity": identity(entry)}
-        body = (await gateway.query(GRANT, {"ref": ref, "ctx": CHECK}, token=token)).json()
+        body = (await gateway.query(GRANT, {"ref": ref, "ctx": EVERYTHING}, token=token)).json()
         person = body["data"]["person"]
         if person["studentGrant"] and person["studentGrant"]["holder"]:
             holder = entry, person
@@ -61,7 +64,7 @@ async def test_a_grant_holders_housing_aid_reads_the_cnous(gateway: Gateway) -> 
     assert grant["start"] == "2024-09-01"  # the academic year of June 2025
     assert person["studentStatus"]["inInitialTraining"] is True
 
-    ctx = {**CHECK, "object": "etudiant-boursier"}
+    ctx = {**EVERYTHING, "object": "etudiant-boursier"}
     variables = {"ref": {"identity": identity(entry)}, "ctx": ctx, "month": "2025-06"}
     body = (await gateway.query(HOUSING, variables, token=token)).json()
     assert "errors" not in body, body.get("errors")

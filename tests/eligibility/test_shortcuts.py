@@ -1,7 +1,7 @@
 """What the simulation feeds in place of OpenFisca's formulas changes no output.
 
 ``eligibility.simulation.SHORTCUTS`` are variables fed as the values their formulas would
-give from what is fed (``caah``, ``asi``; ``boursier`` where no grant is paid).
+give from what is fed (``caah``, ``asi``), and ``boursier`` fed False where no grant is paid.
 For every golden situation, with its alternatives as rows as the engine simulates them, the
 raw outputs (witnesses included) are those of the same simulation where OpenFisca computes
 them: in each month the cases use, with the students in the batch and without them.
@@ -38,7 +38,7 @@ def _rows(month: str, students: bool) -> list[Household]:
 
 def _computed_by_openfisca(rows: list[Household]) -> list[dict[str, float]]:
     fed = simulation.prepare(rows)
-    for name in simulation.SHORTCUTS:
+    for name in (*simulation.SHORTCUTS, simulation.STUDENT_GRANT):
         fed.delete_arrays(name)
     return simulation.outputs(fed, rows[0].month, BENEFITS)
 
@@ -55,10 +55,12 @@ def test_the_shortcuts_give_what_the_formulas_give(month: str, students: bool, t
     rows = _rows(month, students)
     assert _has_students(rows) is students
     fed = simulation.prepare(rows)
-    known = {name: bool(fed.get_holder(name).get_known_periods()) for name in simulation.SHORTCUTS}
-    # The grant status is always fed: False where no grant is paid (no golden case has one).
+    fed_as = (*simulation.SHORTCUTS, simulation.STUDENT_GRANT)
+    known = {name: bool(fed.get_holder(name).get_known_periods()) for name in fed_as}
+    # The grant status is always fed: False where no grant is paid (no golden case has one),
+    # which is what OpenFisca's formulas give.
     assert not any(any(m.grant) for r in rows for m in r.members)
-    assert known == dict.fromkeys(simulation.SHORTCUTS, True)
+    assert known == dict.fromkeys(fed_as, True)
     answers = simulation.simulate(rows, BENEFITS)
     # the housing aid's resources are read
     assert any(a["aide_logement_calcule"] > 0 for a in answers)

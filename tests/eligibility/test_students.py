@@ -193,7 +193,7 @@ def test_a_grant_holders_flat_amount_is_lower(tbs: Any) -> None:
     ("student", "missing"),
     [
         (True, ("student grant",)),
-        (None, ("student grant", "student status")),
+        (None, ("student status", "student grant")),
         (False, ()),  # not a student: the grant cannot change anything, nor is it read
     ],
 )
@@ -295,6 +295,8 @@ def test_the_cnous_is_read_for_housing_aid_under_28_only(
     benefits: tuple[str, ...], birth: date | None, read: bool
 ) -> None:
     assert ("studentGrant" in fields_for(benefits, birth, "2025-06")) is read
+    # Its answer tells the current academic year's grant, never one before 2021.
+    assert "studentGrant" not in fields_for(benefits, birth, "2020-12")
 
 
 def test_before_2021_housing_aid_reads_the_status_at_any_age() -> None:
@@ -313,3 +315,78 @@ def test_the_css_ceiling_is_not_an_unknown_of_a_request_without_the_css() -> Non
     assert CSS_CEILING_UNKNOWN.what in names
     names = {u.what for u in adapt(_person(None), "2026-06", benefits=("rsa",)).unknowns}
     assert CSS_CEILING_UNKNOWN.what not in names
+
+
+def _grant(holder: bool, as_of: date = date(2025, 6, 30)) -> records.StudentGrant:
+    provenance = records.Provenance(
+        "CNOUS", "api_particulier.cnous.etudiant_boursier", as_of, datetime.now(UTC)
+    )
+    if not holder:
+        return records.StudentGrant(False, None, False, None, None, None, None, provenance)
+    return records.StudentGrant(True, "4", False, date(2024, 9, 1), 10, None, None, provenance)
+
+
+@pytest.mark.parametrize(
+    ("month", "holder", "non_holder"),
+    [
+        ("2024-08", None, None),  # the year before: the answer says nothing of it
+        ("2024-09", True, False),
+        ("2025-06", True, False),
+        ("2025-07", False, False),  # paid over ten months: not in the summer
+        ("2025-08", False, False),
+        ("2025-09", None, None),  # the next academic year
+    ],
+)
+def test_a_cnous_answer_tells_one_academic_year(
+    month: str, holder: bool | None, non_holder: bool | None
+) -> None:
+    assert _grant(True).known_in(month) is holder
+    assert _grant(False).known_in(month) is non_holder
+
+
+def _young_person(grant: records.StudentGrant | None, student: bool | None) -> PersonData:
+    situation = {**ALONE, "person": {"birth_date": "2003-01-15", "sex": "F"}, "student": student}
+    return replace(situation_to_person(situation, "2025-06"), grant=grant)
+
+
+def test_a_grant_paid_makes_a_student_whatever_the_mesri_says(tbs: Any) -> None:
+    """An establishment that does not report to the MESRI: its 404 says "not a student", the
+    CNOUS pays a grant this month. The grant is a student's: housing aid counts the flat
+    amount, and the RSA's student condition holds, said from the CNOUS."""
+    household = adapt(_young_person(_grant(True), False), "2025-06")
+    assert household.members[0].student[-1] is True
+    used = {i.name: (i.value, i.agency) for i in household.inputs}
+    assert used["etudiant"] == ("oui", "CNOUS") and used["boursier"] == ("oui", "CNOUS")
+    answers = {
+        r.benefit: r for r in evaluate_one(_young_person(_grant(True), False), BENEFITS, "2025-06")
+    }
+    assert answers["aide_logement"].monthly_amount == 249.0
+
+
+def test_a_grant_answer_about_another_year_leaves_the_grant_unknown(tbs: Any) -> None:
+    # Asked in December 2026 ("no grant now") about June 2025: nothing known of that year.
+    later = _grant(False, as_of=date(2026, 12, 6))
+    household = adapt(_young_person(later, True), "2025-06")
+    assert "student grant" in {u.what for u in household.unknowns}
+    assert all(i.name != "boursier" for i in household.inputs)
+    known = adapt(_young_person(_grant(False), True), "2025-06")
+    assert "student grant" not in {u.what for u in known.unknowns}
+
+
+def test_the_grant_never_takes_the_student_status_rows_of_the_rsa() -> None:
+    """Status and grant unknown, with a month of resources missing: the grant is declared
+    last and only where the claimant studies, so past ``bounds.MAX_ROWS`` it is the grant
+    that housing aid lacks, never the status the RSA and the PPA need."""
+    situation = {
+        **ALONE,
+        "person": {"birth_date": "2003-01-15", "sex": "F"},
+        "resources": {"months": 24, "payments": [], "missing": ["2026-02"]},
+        "student": None,
+        "grant": None,
+    }
+    # In 2026-06 the CSS ceiling is unknown too: 2 × 2 rows, then 8 with the status.
+    household = adapt(situation_to_person(situation, "2026-06"), "2026-06")
+    for benefit in ("rsa", "ppa"):
+        assert "student status" not in household.missing[benefit], benefit
+    assert "student status" in {u.what for u in household.unknowns}
+    assert household.missing["aide_logement"] == ("student grant",)

@@ -123,9 +123,12 @@ def test_a_public_task_grants_its_categories_with_its_legal_basis() -> None:
 
 
 def test_a_citizen_reads_all_their_own_data() -> None:
-    verdict = _decide("self_access", "citizen-portal", caller="citizen")
+    verdict = _decide("self_access", "citizen-portal", caller="citizen", on=date(2026, 12, 6))
     assert verdict.released == ALL
     assert all(d.rule_id == "field.purpose_grant" for d in verdict.fields.values())
+    # The CNOUS's grant was added that day: the provision before it stays as it was.
+    before = _decide("self_access", "citizen-portal", caller="citizen", on=date(2026, 12, 5))
+    assert before.released == ALL - {"studentGrant"}
 
 
 def test_audit_control_releases_no_person_field() -> None:
