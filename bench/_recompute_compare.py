@@ -40,9 +40,15 @@ class Pair:
     inputs: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def withheld(self) -> bool:
+        """ELIGIBLE without an amount: entitled whatever the missing data (``missing``), the
+        amount depending on it. Its verdict is compared, not its amount."""
+        return self.gateway_status == "ELIGIBLE" and self.gateway_amount is None
+
+    @property
     def compared(self) -> bool:
         evaluated = self.gateway_status in ("ELIGIBLE", "NOT_ELIGIBLE")
-        return evaluated and self.law_amount is not None
+        return evaluated and self.law_amount is not None and not self.withheld
 
     @property
     def gateway_value(self) -> float:
@@ -58,6 +64,8 @@ class Pair:
 
     @property
     def differs(self) -> bool:
+        if self.withheld:
+            return self.law_amount is not None and not self.law_eligible
         if not self.compared:
             return False
         same_status = (self.gateway_status == "ELIGIBLE") == bool(self.law_eligible)
@@ -136,6 +144,8 @@ class Summary:
     composition: Counter[str]
     unknown_here: int  # pairs the recomputation could not decide
     cannot_evaluate_decidable: int  # gateway CANNOT_EVALUATE where the law had an answer
+    withheld: int = 0  # ELIGIBLE without an amount (``Pair.withheld``)
+    withheld_reasons: Counter[str] = field(default_factory=Counter)
 
     @property
     def share(self) -> float:
@@ -150,6 +160,7 @@ class Summary:
             "cannot_evaluate": self.cannot_evaluate,
             "cannot_evaluate_share": round(self.share, 4),
             "cannot_evaluate_decidable": self.cannot_evaluate_decidable,
+            "eligible_without_amount": self.withheld,
             "compared": self.compared,
             "exact_to_the_cent": self.exact,
             "unknown_to_the_recomputation": self.unknown_here,
@@ -179,11 +190,15 @@ def summarise(pairs: list[Pair]) -> Summary:
         cannot_evaluate=sum(p.gateway_status == "CANNOT_EVALUATE" for p in pairs),
         compared=len(compared),
         exact=sum(1 for p in compared if abs(p.difference or 0.0) < 0.005 and not p.differs),
-        differences=[p for p in compared if p.differs],
+        differences=[p for p in pairs if p.differs],
         rows=[row(p) for p in pairs],
         composition=composition(pairs),
         unknown_here=sum(p.law_amount is None for p in pairs),
         cannot_evaluate_decidable=sum(
             p.gateway_status == "CANNOT_EVALUATE" and p.law_amount is not None for p in pairs
+        ),
+        withheld=sum(p.withheld for p in pairs),
+        withheld_reasons=Counter(
+            f"{p.benefit}: {reason_kind(r)}" for p in pairs if p.withheld for r in p.gateway_missing
         ),
     )

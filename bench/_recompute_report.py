@@ -119,6 +119,17 @@ def render(facts: dict[str, Any], sample: Sample, summary: Summary) -> str:
         f"**Differences above 1 € (or a different verdict): {len(diffs)} "
         f"(target 0: {target}).**",
         "",
+        f"`ELIGIBLE` without an amount (entitled whatever the data missing, the amount "
+        f"depending on it; the verdict is compared, not the amount): {summary.withheld} "
+        f"pairs"
+        + (
+            ", missing: "
+            + "; ".join(f"{r} ({n})" for r, n in summary.withheld_reasons.most_common())
+            if summary.withheld
+            else ""
+        )
+        + ".",
+        "",
         f"Housing zones: the CAF's record and OpenFisca's table for the commune differ for "
         f"{facts['zones_differ']} of {len(sample.persons)} households.",
         "",

@@ -214,6 +214,24 @@ def test_a_pair_differs_above_one_euro_or_on_the_verdict(
     assert summarise([pair]).differences == ([pair] if differs else [])
 
 
+@pytest.mark.parametrize(("law_eligible", "differs"), [(True, False), (False, True)])
+def test_an_eligible_answer_without_amount_is_compared_on_its_verdict(
+    law_eligible: bool, differs: bool
+) -> None:
+    """Entitled whatever the data missing, the amount depending on it: right when the law
+    says entitled, whatever its amount; never counted as answered to the cent."""
+    amount = 196.0 if law_eligible else 0.0
+    pair = Pair(
+        3, "student (etudiant)", "aide_logement", "ELIGIBLE", None, ["student grant"],
+        law_eligible, amount, [],
+    )  # fmt: skip
+    summary = summarise([pair])
+    assert pair.withheld and pair.differs is differs and not pair.compared
+    assert summary.withheld == 1 and summary.compared == 0
+    assert summary.withheld_reasons == Counter({"aide_logement: student grant": 1})
+    assert summary.differences == ([pair] if differs else [])
+
+
 def test_the_report_names_each_difference_and_each_answerable_cannot_evaluate() -> None:
     differs = Pair(7, "single (actif)", "css", "ELIGIBLE", 30.0, [], True, 14.0, [])
     withheld = Pair(8, "couple (retraite)", "aspa", "CANNOT_EVALUATE", None, ["x"], True, 82.25, [])
