@@ -17,7 +17,7 @@ endpoint, not from the answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 
 from connectors.context import CallContext
@@ -37,6 +37,32 @@ DSS_CIRCUIT = "CNAF"
 def check_recipient(ctx: CallContext, provider: str) -> None:
     if not _SIRET.fullmatch(ctx.recipient):
         raise InvalidInput("recipient must be a 14-digit SIRET", provider=provider)
+
+
+# One call of a provider's own endpoint: its ``read`` (the provider's "nobody found" read as
+# an answer), given the API, the path, the parameters and the citizen's bearer token, if any.
+Reader = Callable[["ApiParticulier", Sequence[str], Params, str | None], Awaitable[Answer]]
+
+
+async def by_subject(
+    api: ApiParticulier,
+    route: Sequence[str],
+    subject: Subject,
+    ctx: CallContext,
+    *,
+    provider: str,
+    identity_params: Callable[[PivotIdentity], Params],
+    read: Reader,
+) -> Answer:
+    """``<route>/identite`` with the provider's own civility parameters, or
+    ``<route>/france_connect`` with the citizen's token (the MESRI, the CNOUS)."""
+    check_recipient(ctx, provider)
+    params: list[tuple[str, str]] = [("recipient", ctx.recipient)]
+    if isinstance(subject, PivotIdentity):
+        return await read(api, (*route, "identite"), [*params, *identity_params(subject)], None)
+    if isinstance(subject, FranceConnectToken):
+        return await read(api, (*route, "france_connect"), params, subject.access_token)
+    raise InvalidInput("unsupported subject", provider=provider)
 
 
 def envelope(body: dict[str, object], provider: str) -> Answer:

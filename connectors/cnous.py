@@ -32,10 +32,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from connectors.api_particulier import ApiParticulier, check_recipient
+from connectors.api_particulier import ApiParticulier, by_subject
 from connectors.cache import Cache
 from connectors.context import CallContext
-from connectors.errors import InvalidInput, NotFound
+from connectors.errors import NotFound
 from connectors.fields import (
     Malformed,
     WrongPerson,
@@ -50,7 +50,6 @@ from connectors.fields import (
 from connectors.http import UpstreamClient
 from connectors.identity import (
     FRANCE,
-    FranceConnectToken,
     PivotIdentity,
     Subject,
     normalise_name,
@@ -174,15 +173,15 @@ class Cnous:
         self._fetcher = Fetcher(cache, clock, ttl)
 
     async def _fetch(self, subject: Subject, ctx: CallContext) -> Answer:
-        check_recipient(ctx, AGENCY)
-        params: list[tuple[str, str]] = [("recipient", ctx.recipient)]
-        if isinstance(subject, PivotIdentity):
-            return await read(self._api, (*ROUTE, "identite"), params + query_params(subject))
-        if isinstance(subject, FranceConnectToken):
-            return await read(
-                self._api, (*ROUTE, "france_connect"), params, bearer=subject.access_token
-            )
-        raise InvalidInput("unsupported subject", provider=AGENCY)
+        return await by_subject(
+            self._api,
+            ROUTE,
+            subject,
+            ctx,
+            provider=AGENCY,
+            identity_params=query_params,
+            read=read,
+        )
 
     async def student_grant(self, subject: Subject, ctx: CallContext) -> StudentGrant:
         """Whether the person holds a grant, its échelon and payment period, as the CNOUS

@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from connectors.api_particulier import ApiParticulier, check_recipient
+from connectors.api_particulier import ApiParticulier, by_subject
 from connectors.cache import Cache
 from connectors.context import CallContext
-from connectors.errors import InvalidInput, NotFound
+from connectors.errors import NotFound
 from connectors.fields import (
     Malformed,
     WrongPerson,
@@ -37,7 +37,6 @@ from connectors.fields import (
 from connectors.http import UpstreamClient
 from connectors.identity import (
     FRANCE,
-    FranceConnectToken,
     PivotIdentity,
     Subject,
     normalise_name,
@@ -144,15 +143,15 @@ class Mesri:
         self._fetcher = Fetcher(cache, clock, ttl)
 
     async def _fetch(self, subject: Subject, ctx: CallContext) -> Answer:
-        check_recipient(ctx, AGENCY)
-        params: list[tuple[str, str]] = [("recipient", ctx.recipient)]
-        if isinstance(subject, PivotIdentity):
-            return await read(self._api, (*ROUTE, "identite"), params + query_params(subject))
-        if isinstance(subject, FranceConnectToken):
-            return await read(
-                self._api, (*ROUTE, "france_connect"), params, bearer=subject.access_token
-            )
-        raise InvalidInput("unsupported subject", provider=AGENCY)
+        return await by_subject(
+            self._api,
+            ROUTE,
+            subject,
+            ctx,
+            provider=AGENCY,
+            identity_params=query_params,
+            read=read,
+        )
 
     async def student_status(self, subject: Subject, ctx: CallContext) -> StudentStatus:
         """Whether the person is enrolled on ``ctx.on``, with the admissions the MESRI holds."""

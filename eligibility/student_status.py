@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from typing import Literal
 
 from eligibility import bounds
 from eligibility import months as mo
-from eligibility.household import Household, Unknown
+from eligibility.household import Household, Member, Unknown
 
 # The benefits a student status changes at any age (eligibility.results names it for these).
 STUDENT_BENEFITS = ("rsa", "ppa")
@@ -71,22 +72,25 @@ def student_benefits(birth: date | None, month: str) -> tuple[str, ...]:
     return STUDENT_BENEFITS
 
 
-def _as_student(row: Household) -> Household:
-    count = len(row.months)
-    members = tuple(
-        dataclasses.replace(m, student=(True,) * count) if m.role == "claimant" else m
-        for m in row.members
-    )
+def _claimant_every_month(row: Household, flag: Literal["student", "grant"]) -> Household:
+    """``row`` with the claimant's ``flag`` true every month."""
+    every = (True,) * len(row.months)
+
+    def marked(m: Member) -> Member:
+        if flag == "student":
+            return dataclasses.replace(m, student=every)
+        return dataclasses.replace(m, grant=every)
+
+    members = tuple(marked(m) if m.role == "claimant" else m for m in row.members)
     return dataclasses.replace(row, members=members)
+
+
+def _as_student(row: Household) -> Household:
+    return _claimant_every_month(row, "student")
 
 
 def _as_grant_holder(row: Household) -> Household:
-    count = len(row.months)
-    members = tuple(
-        dataclasses.replace(m, grant=(True,) * count) if m.role == "claimant" else m
-        for m in row.members
-    )
-    return dataclasses.replace(row, members=members)
+    return _claimant_every_month(row, "grant")
 
 
 def _studies_in_month(row: Household) -> bool:
