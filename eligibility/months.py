@@ -44,6 +44,13 @@ def span(first: str, last: str) -> tuple[str, ...]:
     return tuple(shift(first, i) for i in range(max(count, 0)))
 
 
+def months_since(day: date, month: str) -> int:
+    """Whole months from ``day``'s month to ``month`` (YYYY-MM), days not counted: an age in
+    months, to within one."""
+    year, mon = parse(month)
+    return (year - day.year) * 12 + (mon - day.month)
+
+
 def first_day(month: str) -> date:
     year, mon = parse(month)
     return date(year, mon, 1)

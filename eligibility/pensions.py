@@ -19,8 +19,7 @@ def aspa_age(birth: date | None, month: str) -> bool:
     An unknown birth date is old enough: nothing is ruled out on a guess."""
     if birth is None:
         return True
-    year, mon = mo.parse(month)
-    return (year - birth.year) * 12 + (mon - birth.month) >= 60 * 12
+    return mo.months_since(birth, month) >= 60 * 12
 
 
 def gross_by_month(retirement: Retirement, months: tuple[str, ...]) -> tuple[float, ...]:

@@ -61,8 +61,7 @@ def housing_reads_studies(birth: date | None, month: str) -> bool:
     condition). An unknown birth date may: nothing is ruled out on a guess."""
     if birth is None or month < AGE_LIMIT_FROM:
         return True
-    year, mon = mo.parse(month)
-    return (year - birth.year) * 12 + (mon - birth.month) <= HOUSING_STUDENT_AGE * 12 + 1
+    return mo.months_since(birth, month) <= HOUSING_STUDENT_AGE * 12 + 1
 
 
 def student_benefits(birth: date | None, month: str) -> tuple[str, ...]:
