@@ -86,3 +86,11 @@ class Ambiguous(ConnectorError):
     them would be a guess, and the data of a homonym is someone else's."""
 
     code = "AMBIGUOUS"
+
+
+# The codes of an agency that failed to answer — down, slow, asking to slow down, or
+# answering what cannot be read — as opposed to one that answered (``NOT_FOUND``…) or a
+# refusal of ours: what is missing for these reasons may be there when asked again.
+AGENCY_FAILURES = frozenset(
+    {RateLimited.code, UpstreamTimeout.code, UpstreamUnavailable.code, UpstreamInvalid.code}
+)

@@ -23,7 +23,7 @@ from typing import Literal, cast
 
 from connectors import records
 from connectors.civil_registry import Traits
-from connectors.errors import Ambiguous, ConnectorError, InvalidInput, NotFound
+from connectors.errors import AGENCY_FAILURES, Ambiguous, ConnectorError, InvalidInput, NotFound
 from exchange.caller import Caller
 from exchange.context import AccessContext
 from exchange.errors import AccessRefused, ExchangeError
@@ -73,6 +73,9 @@ class PartnerRead:
 
     fields: Mapping[str, object]
     missing: str | None = None
+    # An agency failed to answer (``connectors.errors.AGENCY_FAILURES``): asked again later,
+    # the partner may be read; otherwise what is missing is what the agencies answered.
+    agency_failed: bool = False
 
 
 def traits_of(member: records.HouseholdMember) -> Traits | None:
@@ -88,8 +91,8 @@ def traits_of(member: records.HouseholdMember) -> Traits | None:
         return None
 
 
-def _unresolved(why: str) -> PartnerRead:
-    return PartnerRead({}, f"partner identification ({why})")
+def _unresolved(why: str, agency_failed: bool = False) -> PartnerRead:
+    return PartnerRead({}, f"partner identification ({why})", agency_failed)
 
 
 class PartnerReader:
@@ -144,7 +147,8 @@ class PartnerReader:
         except (ExchangeError, ConnectorError) as error:
             # The kind only: the message may describe the partner.
             log.info("partner identification failed: %s", type(error).__name__)
-            return _unresolved(_FAILED.get(getattr(error, "code", ""), "not completed"))
+            code = getattr(error, "code", "")
+            return _unresolved(_FAILED.get(code, "not completed"), code in AGENCY_FAILURES)
         if found.death_date is not None:
             # A partner who died is no longer in the household the rules would count.
             return _unresolved("the person found is deceased")
@@ -165,14 +169,16 @@ class PartnerReader:
         except (ExchangeError, ConnectorError) as error:
             log.info("partner read failed: %s", type(error).__name__)
             why = NOT_ALLOWED if isinstance(error, AccessRefused) else "not completed"
-            return PartnerRead({}, f"{_names(sorted(request.fields))} ({why})")
+            failed = getattr(error, "code", "") in AGENCY_FAILURES
+            return PartnerRead({}, f"{_names(sorted(request.fields))} ({why})", failed)
         if view.failures:
             # A field the caller needs is named first, before an optional one.
             field, failure = min(
                 view.failures.items(), key=lambda item: (item[0] not in request.fields, item[0])
             )
             why = _FAILED.get(failure.code, "not released")
-            return PartnerRead(view.fields, f"{_names([field])} ({why})")
+            failed = any(f.code in AGENCY_FAILURES for f in view.failures.values())
+            return PartnerRead(view.fields, f"{_names([field])} ({why})", failed)
         return PartnerRead(view.fields)
 
 

@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from connectors import PivotIdentity, records
-from connectors.errors import ConnectorError
+from connectors.errors import AGENCY_FAILURES, ConnectorError
 from eligibility import BenefitResult, PersonData, evaluate_population
 from eligibility.inputs import (
     HISTORY_MONTHS,
@@ -109,6 +109,9 @@ class Summary:
     skipped_receiving: int = 0
     skipped_incomplete: int = 0
     skipped_cooldown_or_opt_out: int = 0
+    # Persons left unread: the exchange refused the request, or an agency failed to answer
+    # about them or their partner (``connectors.errors.AGENCY_FAILURES``). Most of a batch
+    # unread fails it, and the engine runs it again (``proactive.engine.tasks``).
     errors: int = 0
 
     def rows(self) -> list[tuple[str, int]]:
@@ -135,6 +138,12 @@ def _form_for(benefit: str) -> str:
 def _fields(benefit: str, subject: Subject, month: str) -> frozenset[str]:
     fields = fields_for((benefit,), subject.identity.birth_date, month)
     return fields if subject.france_travail_id is None else fields | {CONTACT_FIELD}
+
+
+def _agency_failed(view: PersonView) -> bool:
+    """Whether a field the campaign asked for is missing because its agency failed to answer
+    (rather than answered, or was not allowed)."""
+    return any(f.code in AGENCY_FAILURES for f in view.failures.values())
 
 
 def _evidence(result: BenefitResult) -> dict[str, Any]:
@@ -347,6 +356,12 @@ class CampaignRunner:
             log.warning("campaign fetch failed: %s", type(view).__name__)
             summary.errors += 1
             return None
+        if _agency_failed(view):
+            # Not "incomplete": asked again, the agency may answer. Counted with the persons
+            # unread, which fail the batch when they are most of it (``engine.tasks``).
+            log.warning("campaign fetch: an agency did not answer")
+            summary.errors += 1
+            return None
         summary.fetched += 1
         data = person_data_from_fields(view.fields)
         if data is None:
@@ -363,12 +378,17 @@ class CampaignRunner:
             completed = await self._partners.complete(
                 data, partner, context, on, first_day(month), view.access_id, benefit
             )
-            if completed is None:
+            if completed.agency_failed:
+                # As for the person's own read: left unread, to be examined again.
+                log.warning("campaign partner read: an agency did not answer")
+                summary.errors += 1
+                return None
+            if completed.data is None:
                 # Left without the partner's resources: the rules answer CANNOT_EVALUATE.
                 summary.partners_unresolved += 1
             else:
                 summary.partners_fetched += 1
-                data = completed
+                data = completed.data
         contact = view.fields.get(CONTACT_FIELD)
         return _Fetched(
             identity,

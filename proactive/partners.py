@@ -5,14 +5,17 @@ queries): both accesses under the campaign's purpose, decided by its partner sec
 audited under the partner's pseudonym as an access about a household member. The partner is
 never offered anything here: only the examined person is. Anything short of one certain
 partner leaves the person without their partner's resources, so the rules cannot evaluate
-them. The fields read are the interactive queries' (``eligibility.inputs.PARTNER_FIELDS``:
-the resources and the AAH status; and, when the purpose allows them, for an ASPA campaign
-the CNAV record of a partner of its age, for the RSA, the PPA and the CSS the tax household
-of a partner filing apart: ``optional_partner_fields``).
+them; an agency failing to answer is told apart (``Completion.agency_failed``): the person is
+then left unread rather than counted as unevaluable. The fields read are the interactive
+queries' (``eligibility.inputs.PARTNER_FIELDS``: the resources and the AAH status; and, when
+the purpose allows them, for an ASPA campaign the CNAV record of a partner of its age, for the
+RSA, the PPA and the CSS the tax household of a partner filing apart:
+``optional_partner_fields``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from connectors import records
@@ -27,6 +30,15 @@ from eligibility.inputs import (
 from exchange import Caller, Exchange, PartnerRequest
 from exchange import PartnerReader as ExchangePartnerReader
 from exchange.context import AccessContext
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The person's data with their partner's records, or None when the rules cannot have
+    them; ``agency_failed`` when an agency did not answer (asked again later, it may)."""
+
+    data: PersonData | None
+    agency_failed: bool = False
 
 
 class PartnerReader:
@@ -45,7 +57,7 @@ class PartnerReader:
         period_on: date,
         household_of: str,
         benefit: str,
-    ) -> PersonData | None:
+    ) -> Completion:
         month = period_on.isoformat()[:7]
         read = await self._reader.read(
             PartnerRequest(
@@ -63,4 +75,4 @@ class PartnerReader:
         )
         # The partner's resources are required; their AAH status, when it alone was not
         # released, is taken at its bounds by the rules (``with_partner``).
-        return with_partner(data, read.fields)
+        return Completion(with_partner(data, read.fields), read.agency_failed)

@@ -30,7 +30,7 @@ from proactive.links import offer_id
 from proactive.population import identity_from_params
 from runtime import Services
 from sandbox import RunningSandbox
-from tests.e2e.conftest import RECIPIENT, open_gateway
+from tests.e2e.conftest import RECIPIENT, bulk_timeouts, open_gateway
 from tests.proactive.test_notifications import Collect, free_port
 
 MONTH = "2025-06"
@@ -99,13 +99,14 @@ async def test_events_to_offers_to_messages_to_the_form_and_the_application(
         "UNEFOIS_SMTP_PORT": str(controller.port),
         "UNEFOIS_SMS_URL": sandbox.sms_url + "/v1/sms",
         "UNEFOIS_SMS_TOKEN": sandbox.sms_token,
+        **bulk_timeouts(sandbox),
     }
     async with open_gateway(sandbox, tmp_path, rules, extra) as gateway:
         settings, clock = gateway.settings, gateway.clock
 
         # 1. The agencies' events → a campaign: offers, and messages in the outbox.
         summary = await run_campaign(settings, campaign_args(), clock, io.StringIO())
-        assert summary.offers_created > 0 and summary.errors == 0
+        assert summary.offers_created > 0 and summary.errors == 0, summary
         assert summary.emails_enqueued > 0 and summary.sms_enqueued > 0
         async with Services.open(settings, clock) as services:
             offers = await services.offers.for_campaign("rsa-evenements")

@@ -194,6 +194,8 @@ async def test_an_uncertain_partner_is_never_guessed(
     read = await reader.read(_request(member=member))
     assert (read.missing, read.fields) == (missing, {})
     assert exchange.asked == []  # no resources read of anyone
+    # Only the registry failing to answer may read otherwise when asked again.
+    assert read.agency_failed == isinstance(outcome, UpstreamTimeout)
 
 
 async def test_resources_not_released_are_named_with_why() -> None:
@@ -201,6 +203,15 @@ async def test_resources_not_released_are_named_with_why() -> None:
     reader, _, _, _ = _reader(found(), _view({}, failed))
     read = await reader.read(_request())
     assert read.missing == "partner resources (the agency is unavailable)"
+    assert read.agency_failed
+
+
+async def test_resources_the_agency_answered_it_does_not_hold_are_not_an_agency_failure() -> None:
+    failed = {"resources": FieldFailure("NOT_FOUND", "unknown", "gip_mds")}
+    reader, _, _, _ = _reader(found(), _view({}, failed))
+    read = await reader.read(_request())
+    assert read.missing == "partner resources (unknown to the agency)"
+    assert not read.agency_failed
 
 
 async def test_the_aah_status_not_released_is_named_and_the_resources_kept() -> None:
@@ -208,6 +219,7 @@ async def test_the_aah_status_not_released_is_named_and_the_resources_kept() -> 
     reader, _, _, _ = _reader(found(), _view({"resources": RESOURCES}, failed))
     read = await reader.read(_request())
     assert read.missing == "partner benefits.aah (the agency did not answer in time)"
+    assert read.agency_failed
     # What was released is handed over: the rules take the unknown AAH at its bounds.
     assert read.fields == {"resources": RESOURCES}
 

@@ -14,6 +14,7 @@ from audit import AuditFilter
 from connectors import PivotIdentity
 from exchange import AUDIT_SECTOR
 from proactive.campaign import PURPOSE, SECTOR, CampaignRunner
+from proactive.partners import Completion
 from runtime import Services
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from sandbox.person import Identity, Person
@@ -185,3 +186,23 @@ async def test_an_aspa_campaign_reads_the_partners_pension_record(
         (("benefits.aah", "pension", "resources"), ("cnaf", "cnav", "gip_mds"), "released"),
         (("identity",), ("civil_registry",), "released"),
     ]
+
+
+class _AgencyDown:
+    """The partner's reader, as when an agency fails to answer about the partner."""
+
+    async def complete(self, *args: object) -> Completion:
+        return Completion(None, agency_failed=True)
+
+
+async def test_an_agency_failing_on_the_partner_leaves_the_person_unread(
+    services: Services, population: Population
+) -> None:
+    earner, _ = couple(population)
+    examined = runner(services)
+    examined._partners = _AgencyDown()  # type: ignore[assignment]
+    summary = await examined.run([pivot(earner.identity)], "ppa", MONTH, "ppa-partner-down")
+    # Not "unresolved" nor "incomplete": asked again later, the partner may be read.
+    assert summary.errors == 1 and summary.partners_unresolved == 0
+    assert summary.skipped_incomplete == summary.eligible == summary.offers_created == 0
+    assert await services.offers.for_campaign("ppa-partner-down") == []
