@@ -20,6 +20,7 @@ from typing import cast
 
 import strawberry
 
+from connectors.errors import AGENCY_FAILURES
 from eligibility import BadMonth, BenefitResult, EligibilityService, PersonData
 from eligibility.engine import check_request, plan
 from eligibility.household import Household
@@ -34,7 +35,14 @@ from eligibility.inputs import (
     tax_year,
     with_partner,
 )
-from exchange import AccessContext, PartnerReader, PartnerRequest, PersonRequest, PersonView
+from exchange import (
+    AccessContext,
+    FieldFailure,
+    PartnerReader,
+    PartnerRequest,
+    PersonRequest,
+    PersonView,
+)
 from schema.context import RequestContext
 from schema.errors import typed_error
 
@@ -210,12 +218,13 @@ def result_type(result: BenefitResult) -> EligibilityResult:
 
 async def evaluate(
     service: EligibilityService,
-    fields: Mapping[str, object],
+    view: PersonView,
     benefits: list[Benefit],
     month: str,
 ) -> list[EligibilityResult]:
     """Run the rules on released records; typed errors for the client."""
-    return await evaluate_data(service, person_data(fields), benefits, month)
+    data = person_data(view.fields)
+    return await evaluate_data(service, data, benefits, month, civil_failure(view))
 
 
 async def evaluate_data(
@@ -223,8 +232,9 @@ async def evaluate_data(
     data: PersonData | None,
     benefits: list[Benefit],
     month: str,
+    civil: FieldFailure | None = None,
 ) -> list[EligibilityResult]:
-    data = _checked(data, benefits)
+    data = _checked(data, benefits, civil)
     results = await service.evaluate(data, [cast(str, b.value) for b in benefits], month)
     return [result_type(r) for r in results]
 
@@ -239,7 +249,9 @@ async def evaluate_household(
     """Run the rules on the person's released records, completed with their partner's
     resources read under the same request when the household names a partner."""
     data = person_data(view.fields)
-    return await evaluate_with_partner(rc, request.context, view.access_id, data, benefits, month)
+    return await evaluate_with_partner(
+        rc, request.context, view.access_id, data, benefits, month, civil_failure(view)
+    )
 
 
 async def evaluate_with_partner(
@@ -249,10 +261,12 @@ async def evaluate_with_partner(
     data: PersonData | None,
     benefits: list[Benefit],
     month: str,
+    civil: FieldFailure | None = None,
 ) -> list[EligibilityResult]:
     """``data`` (of the access ``access_id``) evaluated with the partner's resources, read
-    by the caller under ``context`` as the purpose's partner section allows."""
-    data = _checked(data, benefits)
+    by the caller under ``context`` as the purpose's partner section allows. ``civil``: why
+    the civil status is missing from the access, when it is."""
+    data = _checked(data, benefits, civil)
     partner = partner_of(data)
     asked = check_request([cast(str, b.value) for b in benefits], month)
     # The partner is read only when the rules will run on a household that has one:
@@ -281,9 +295,25 @@ async def evaluate_with_partner(
     return await evaluate_data(rc.eligibility, data, benefits, month)
 
 
-def _checked(data: PersonData | None, benefits: list[Benefit]) -> PersonData:
+def civil_failure(view: PersonView) -> FieldFailure | None:
+    """Why the access's civil status is missing (None when it was released or not asked)."""
+    return view.failures.get("identity")
+
+
+def _checked(
+    data: PersonData | None, benefits: list[Benefit], civil: FieldFailure | None = None
+) -> PersonData:
     check_benefits(benefits)
     if data is None:
+        if civil is not None and civil.code in AGENCY_FAILURES:
+            # The civil registry did not answer: the client may try again, not ask for rights.
+            raise typed_error(
+                f"eligibility needs the person's civil status, which could not be read: "
+                f"{civil.message}",
+                civil.code,
+                provider=civil.provider,
+                retry_in=civil.retry_in,
+            )
         raise typed_error(
             "eligibility needs the person's civil status, which was not released",
             "FORBIDDEN",

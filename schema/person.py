@@ -187,7 +187,7 @@ class Person:
         # so that a selection the check did not see fails closed.
         require(info.context, _ELIGIBILITY)
         if self._request is None:
-            return await evaluate(info.context.eligibility, self._view.fields, benefits, month)
+            return await evaluate(info.context.eligibility, self._view, benefits, month)
         return await evaluate_household(info.context, self._request, self._view, benefits, month)
 
     @strawberry.field(description="Civil status (civil registry).")

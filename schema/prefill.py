@@ -46,6 +46,7 @@ from schema.eligibility import (
     HISTORY_MONTHS,
     Benefit,
     EligibilityResult,
+    civil_failure,
     eligibility_fields,
     evaluate_with_partner,
     person_data,
@@ -418,7 +419,9 @@ async def settle_submission(
         month = f"{rc.on.year:04d}-{rc.on.month:02d}"
         # A couple's partner is read under the same request, as for any eligibility.
         benefits = [Benefit(form.benefit)]
-        results = await evaluate_with_partner(rc, context, view.access_id, data, benefits, month)
+        results = await evaluate_with_partner(
+            rc, context, view.access_id, data, benefits, month, civil_failure(view)
+        )
     return Settled(stored.id, changed, validated, results)
 
 

@@ -3,6 +3,7 @@ typed errors, the process up and the other agencies' fields intact."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,14 @@ from eligibility import EligibilityService
 from policies import load_catalogue
 from sandbox import RunningSandbox
 from tests.catalogue import with_everything
-from tests.e2e.conftest import RECIPIENT, Gateway, identity, open_gateway, pick
+from tests.e2e.conftest import (
+    RECIPIENT,
+    Gateway,
+    identity,
+    open_gateway,
+    pick,
+    short_timeouts,
+)
 
 # One person-view field per agency.
 FIELD_OF = {
@@ -33,6 +41,16 @@ FAULTS = {
     "another_person": ({"wrong_person_rate": 1.0}, "UPSTREAM_INVALID"),
     "rate_limited": ({"rate_limit_rate": 1.0, "retry_after": 7}, "RATE_LIMITED"),
 }
+
+
+@pytest.fixture
+async def gateway(
+    sandbox: RunningSandbox, tmp_path: Path, reset_faults: None, rules: EligibilityService
+) -> AsyncIterator[Gateway]:
+    """The gateway with agency calls bounded at ``FAULT_TIMEOUT``: a hung agency is waited
+    out for a second."""
+    async with open_gateway(sandbox, tmp_path, rules, short_timeouts(sandbox)) as gw:
+        yield gw
 
 
 async def _set_faults(gateway: Gateway, agency: str, faults: dict[str, Any]) -> None:
@@ -64,6 +82,35 @@ async def test_agency_fault_gives_partial_data_with_a_typed_error(
     for other, field in FIELD_OF.items():
         if other != agency:
             assert person[field]["provenance"]["agency"], field
+
+
+ELIGIBILITY = """query($ref: PersonRef!, $ctx: AccessContextInput!) {
+  eligibility(ref: $ref, context: $ctx, month: "2025-06", benefits: [RSA]) { status } }"""
+NESTED_ELIGIBILITY = """query($ref: PersonRef!, $ctx: AccessContextInput!) {
+  person(ref: $ref, context: $ctx) {
+    eligibility(month: "2025-06", benefits: [RSA]) { status } } }"""
+ELIGIBILITY_SCOPES = "person:read eligibility:read"
+CHECK = {"purpose": "eligibility_check", "recipient": RECIPIENT, "object": "entretien-droits"}
+
+
+@pytest.mark.parametrize("query", [ELIGIBILITY, NESTED_ELIGIBILITY], ids=["root", "nested"])
+@pytest.mark.parametrize("fault", ["timeout", "error", "rate_limited"])
+async def test_eligibility_without_the_civil_registry_says_it_did_not_answer(
+    gateway: Gateway, persons: list[dict[str, Any]], fault: str, query: str
+) -> None:
+    """Not FORBIDDEN: the civil status was not refused, it could not be read; the client
+    may try again (``retryIn`` when the registry said when)."""
+    faults, code = FAULTS[fault]
+    ref = {"identity": identity(pick(persons, household_kind="single"))}
+    await _set_faults(gateway, "civil_registry", faults)
+    token = gateway.token_for("demo-agency-app", ELIGIBILITY_SCOPES)
+    body = (await gateway.query(query, {"ref": ref, "ctx": CHECK}, token=token)).json()
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == code, error
+    assert error["extensions"]["provider"]
+    assert error["message"].startswith("eligibility needs the person's civil status")
+    if code == "RATE_LIMITED":
+        assert error["extensions"]["retryIn"] == 7
 
 
 async def test_the_gateway_recovers_when_the_agency_does(
