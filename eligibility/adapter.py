@@ -232,48 +232,46 @@ def _pension_gross(
     )
 
 
-def _studies(data: PersonData, months: tuple[str, ...], report: _Report) -> tuple[bool, ...]:
-    """The claimant's ``etudiant`` per month (see the module docstring)."""
+def _studies(
+    data: PersonData, months: tuple[str, ...], report: _Report
+) -> tuple[tuple[bool, ...], tuple[bool, ...]]:
+    """The claimant's ``etudiant`` and ``boursier`` per month, each ``()`` when unknown or not
+    read (see the module docstring).
+
+    The grant is read only where housing aid may count a student's flat amount (under 28, a
+    student or maybe one in the month evaluated). A month the CNOUS's answer does not
+    describe (``known_in``) is not a grant holder's; the month evaluated undescribed, the
+    grant is unknown. A grant paid is a student's: a month the MESRI says otherwise (an
+    establishment that does not report to it) is a student's, said from the CNOUS."""
+    month = months[-1]
+    grant = data.grant if housing_reads_studies(data.civil.birth_date, month) else None
+    paid = tuple(grant.known_in(m) is True for m in months) if grant is not None else ()
     status = data.student
+    studies: tuple[bool, ...] = ()
     if status is None:
         report.student_unknown = True  # evaluated both ways: eligibility.student_status
-        return ()
-    enrolled = [a for a in status.admissions if a.enrolled and a.regime_code in INITIAL_TRAINING]
-    series = tuple(
-        any(a.start <= mo.last_day(m) and mo.first_day(m) <= a.end for a in enrolled)
-        for m in months
-    )
-    report.inputs.append(_input("etudiant", "oui" if series[-1] else "non", status.provenance))
-    return series
-
-
-def _grant(
-    data: PersonData, months: tuple[str, ...], studies: tuple[bool, ...], report: _Report
-) -> tuple[tuple[bool, ...], tuple[bool, ...]]:
-    """The claimant's ``boursier`` per month, and their ``etudiant`` with it: read only where
-    housing aid may count a student's flat amount (under 28, a student or maybe one in the
-    month evaluated). A month the CNOUS's answer does not describe (``known_in``) is not a
-    grant holder's; the month evaluated undescribed, the grant is unknown. A grant paid is a
-    student's: a month the MESRI says otherwise (an establishment that does not report to
-    it) is a student's, said from the CNOUS."""
-    month = months[-1]
-    grant = data.grant
+    else:
+        enrolled = [
+            a for a in status.admissions if a.enrolled and a.regime_code in INITIAL_TRAINING
+        ]
+        said = tuple(
+            any(a.start <= mo.last_day(m) and mo.first_day(m) <= a.end for a in enrolled)
+            for m in months
+        )
+        studies = tuple(p or s for p, s in zip(paid, said, strict=True)) if paid else said
+        source = status.provenance
+        if grant is not None and studies[-1] and not said[-1]:
+            source = grant.provenance
+        report.inputs.append(_input("etudiant", "oui" if studies[-1] else "non", source))
     if not housing_reads_studies(data.civil.birth_date, month):
-        return (), studies
-    paid = tuple(grant.known_in(m) is True for m in months) if grant is not None else ()
-    merged = tuple(p or s for p, s in zip(paid, studies, strict=True)) if paid and studies else ()
-    if grant is not None and merged and merged != studies:
-        studies = merged
-        if studies[-1]:
-            report.inputs[:] = [i for i in report.inputs if i.name != "etudiant"]
-            report.inputs.append(_input("etudiant", "oui", grant.provenance))
+        return studies, ()
     if not (report.student_unknown or (studies and studies[-1])):
-        return (), studies
+        return studies, ()
     if grant is None or grant.known_in(month) is None:
         report.grant_unknown = True  # evaluated both ways: eligibility.student_status
-        return (), studies
+        return studies, ()
     report.inputs.append(_input("boursier", "oui" if paid[-1] else "non", grant.provenance))
-    return paid, studies
+    return studies, paid
 
 
 def _dwelling(data: PersonData, window: tuple[str, ...], report: _Report) -> Dwelling | None:
@@ -387,8 +385,7 @@ def adapt(
         "retirement record (gross pensions, counted by ASPA)",
         report,
     )
-    studies = _studies(data, (*window, month), report)
-    grants, studies = _grant(data, (*window, month), studies, report)
+    studies, grants = _studies(data, (*window, month), report)
     seeking = employment.job_seeking(
         data.job_seeker, data.unemployment_payments, own, (*window, month)
     )
