@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bench._explain_fixes import smallest_fixes
@@ -27,6 +27,8 @@ from bench.campaign import SANDBOX, _env
 from connectors import PivotIdentity
 from eligibility import BenefitResult, PersonData
 from exchange.context import AccessContext
+from exchange.errors import ExchangeError
+from exchange.service import PersonView
 from proactive.campaign import CampaignRunner, Summary, _Fetched
 from proactive.population import Subject, identity_from_params
 from runtime import Services
@@ -64,8 +66,8 @@ def reason_of(result: BenefitResult, partner_unread: bool) -> str:
 
 
 class _Recorder(CampaignRunner):
-    """The campaign runner, keeping each person's outcome. One fetch at a time, so that the
-    summary's counters say which of its outcomes a fetch had."""
+    """The campaign runner, keeping each person's outcome. One person completed at a time,
+    so that the summary's counters say which of its outcomes a person had."""
 
     def __init__(self, services: Services, clock: Callable[[], datetime]) -> None:
         super().__init__(
@@ -79,18 +81,23 @@ class _Recorder(CampaignRunner):
         )
         self.outcomes: dict[str, Outcome] = {}
         self._unread: set[str] = set()
+        self._one = asyncio.Lock()
 
-    async def _fetch(
+    async def _complete(
         self,
-        subject: Subject,
+        identity: PivotIdentity,
+        view: PersonView | ExchangeError,
         benefit: str,
         month: str,
         context: AccessContext,
+        on: date,
         summary: Summary,
     ) -> _Fetched | None:
-        errors, unresolved = summary.errors, summary.partners_unresolved
-        fetched = await super()._fetch(subject, benefit, month, context, summary)
-        key = subject.identity.key()
+        # One person completed at a time: the counters' change is this person's.
+        async with self._one:
+            errors, unresolved = summary.errors, summary.partners_unresolved
+            fetched = await super()._complete(identity, view, benefit, month, context, on, summary)
+        key = identity.key()
         if fetched is None:
             failed = summary.errors > errors
             self.outcomes[key] = Outcome("fetch failed" if failed else "identity not released")

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from bench._explain_fixes import _paid_aid
-from bench._explain_misses import household_fact, reason_of
+from bench._explain_misses import _examine, household_fact, reason_of
 from connectors import records
 from eligibility import BenefitResult, PersonData
+from proactive.population import Subject
+from sandbox import SandboxConfig, start_in_thread
 from sandbox.draft import HouseholdDraft, PersonDraft
 from sandbox.generator import Generator
 from sandbox.months import parse_month
+from tests.proactive.test_campaign import adult
 
 
 def _result(status: str, receiving: bool | None, missing: tuple[str, ...] = ()) -> BenefitResult:
@@ -109,3 +113,19 @@ def test_the_housing_aid_read_is_the_one_the_caf_pays() -> None:
     assert _paid_aid(replace(data, housing=_housing(False, None))) == 0.0
     assert _paid_aid(replace(data, housing=_housing(True, 187.0))) == 187.0
     assert _paid_aid(replace(data, housing=_housing(True, None))) is None
+
+
+async def test_the_misses_are_examined_again_through_the_campaigns_own_code(
+    tmp_path: Path,
+) -> None:
+    """``_examine`` runs the campaign's runner with its recorder over a sandbox: each person
+    gets the runner's decision in words (a recorder that no longer fits the runner's steps
+    would leave them "not examined", or fail)."""
+    with start_in_thread(SandboxConfig(size=40, reference_month="2025-06")) as sandbox:
+        kinds = ("scenario:seul-35-sans-revenu", "scenario:seul-35-mois-manquants", "rsa")
+        subjects = [Subject(adult(sandbox, kind)) for kind in kinds]
+        got = await _examine(sandbox.urls, tmp_path, subjects, "rsa", "2025-06")
+    reasons = [got[s.identity.key()].reason for s in subjects]
+    assert reasons[0] == "eligible and not receiving: offered now"
+    assert reasons[1].startswith("cannot evaluate: ")
+    assert reasons[2] == "receiving: the paying agency says it pays it"
