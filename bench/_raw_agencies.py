@@ -188,7 +188,8 @@ class Agencies:
                 self.get("api_particulier", "/v3/france_travail/indemnites/identifiant", ident),
             ]
         answers = await asyncio.gather(*calls)
-        adult = RawAdult(pivot, *answers[:7], grant=answers[7])
+        civil, resources, pensions, student, tax, aah, asf, grant = answers[:8]
+        adult = RawAdult(pivot, civil, resources, pensions, student, tax, aah, asf, grant=grant)
         if job_id is not None:
             adult.job_status, adult.job_payments = answers[8], answers[9]
         return adult
