@@ -87,7 +87,7 @@ Progress = Callable[["Summary"], None]
 @dataclass
 class Summary:
     examined: int = 0  # persons of the campaign (or of the batch)
-    fetched: int = 0
+    fetched: int = 0  # read: their data, and their partner's when the rules need it
     partners_fetched: int = 0  # partners identified and their resources read
     partners_unresolved: int = 0  # partner not identified with certainty, or not read
     eligible: int = 0
@@ -362,9 +362,9 @@ class CampaignRunner:
             log.warning("campaign fetch: an agency did not answer")
             summary.errors += 1
             return None
-        summary.fetched += 1
         data = person_data_from_fields(view.fields)
         if data is None:
+            summary.fetched += 1
             summary.skipped_incomplete += 1
             return None
         partner = partner_of(data)
@@ -379,7 +379,7 @@ class CampaignRunner:
                 data, partner, context, on, first_day(month), view.access_id, benefit
             )
             if completed.agency_failed:
-                # As for the person's own read: left unread, to be examined again.
+                # As for the person's own read: unread (not fetched), to be examined again.
                 log.warning("campaign partner read: an agency did not answer")
                 summary.errors += 1
                 return None
@@ -389,6 +389,7 @@ class CampaignRunner:
             else:
                 summary.partners_fetched += 1
                 data = completed.data
+        summary.fetched += 1
         contact = view.fields.get(CONTACT_FIELD)
         return _Fetched(
             identity,

@@ -204,5 +204,6 @@ async def test_an_agency_failing_on_the_partner_leaves_the_person_unread(
     summary = await examined.run([pivot(earner.identity)], "ppa", MONTH, "ppa-partner-down")
     # Not "unresolved" nor "incomplete": asked again later, the partner may be read.
     assert summary.errors == 1 and summary.partners_unresolved == 0
+    assert summary.fetched == 0  # each person counted once: examined = fetched + errors
     assert summary.skipped_incomplete == summary.eligible == summary.offers_created == 0
     assert await services.offers.for_campaign("ppa-partner-down") == []
