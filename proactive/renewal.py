@@ -28,7 +28,7 @@ from typing import Any
 from audit import AuditEntry
 from connectors import CallContext, PivotIdentity, records
 from connectors.cnam import Cnam
-from connectors.errors import ConnectorError
+from connectors.errors import AGENCY_FAILURES, ConnectorError
 from eligibility import BenefitResult, PersonData, evaluate_population
 from eligibility.inputs import HISTORY_MONTHS, fields_for, person_data_from_fields, tax_year
 from exchange import Exchange, Pseudonyms
@@ -105,6 +105,10 @@ class _Fetched:
     coverage: records.HealthInsurance | None
     data: PersonData | None
     contact: records.Contact | None = None
+    # The CNAM failed to answer about the coverage (``connectors.errors.AGENCY_FAILURES``),
+    # or the exchange refused the read: without an end date from the candidate, nothing
+    # says whether the right is due.
+    coverage_failed: bool = False
 
 
 def candidates_from_triggers(triggers: Iterable[Any]) -> list[Candidate]:
@@ -289,8 +293,13 @@ class RenewalRunner:
             # The kind only: the message may describe the person.
             log.warning("renewal fetch failed: %s", type(error).__name__)
             summary.errors += 1
-            return _Fetched(candidate, pseudonym, None, None)
+            return _Fetched(candidate, pseudonym, None, None, coverage_failed=True)
         coverage = view.fields.get(COVERAGE_FIELD)
+        missing = view.failures.get(COVERAGE_FIELD)
+        failed = missing is not None and missing.code in AGENCY_FAILURES
+        if failed:
+            log.warning("renewal fetch: the CNAM did not answer")
+            summary.errors += 1
         contact = view.fields.get(CONTACT_FIELD)
         return _Fetched(
             candidate,
@@ -298,6 +307,7 @@ class RenewalRunner:
             coverage if isinstance(coverage, records.HealthInsurance) else None,
             person_data_from_fields(view.fields),
             contact if isinstance(contact, records.Contact) else None,
+            coverage_failed=failed,
         )
 
     async def _decide(
@@ -311,13 +321,21 @@ class RenewalRunner:
         today = self._clock().date()
         coverage = fetched.coverage
         end = fetched.candidate.ends_on or (coverage.css_renewal_date if coverage else None)
+        if end is None and fetched.coverage_failed:
+            # Not "not due": the CNAM did not say (counted in errors); the next run decides.
+            return
         if end is None or end > today + timedelta(days=self._within):
             summary.not_due += 1
             return
         if await self._renewals.find(fetched.pseudonym, BENEFIT, end) is not None:
             summary.already_done += 1
             return
-        reason = "expired" if end < today else doubt(fetched, result, end)
+        if end < today:
+            reason: str | None = "expired"
+        elif fetched.coverage_failed:
+            reason = "agency_error"  # the CNAM did not say: invited, as when it refuses
+        else:
+            reason = doubt(fetched, result, end)
         if reason is None:
             try:
                 await self._renew(fetched, result, end, context, summary)

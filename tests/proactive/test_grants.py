@@ -285,3 +285,26 @@ def test_the_commands_print_counts_and_references_only(
     unknown = _cli("revert-grant", "--id", "nope", "--recipient", RECIPIENT)
     assert run_grants(settings, unknown, lambda: NOW, io.StringIO()) == 1
     assert run_grants(settings, _cli("revert-grant", "--id", "x"), lambda: NOW) == 2
+
+
+@pytest.fixture
+def caf_faults(sandbox: RunningSandbox) -> Iterator[str]:
+    """The URL setting the faults of the sandbox's API Particulier (the CAF), reset after."""
+    url = sandbox.urls["api_particulier"] + "/_sandbox/faults"
+    yield url
+    with httpx.Client(timeout=5.0) as http:
+        http.put(url, json={})
+
+
+async def test_nobody_is_granted_while_the_caf_file_cannot_be_read(
+    services: Services, caf_faults: str
+) -> None:
+    """The CAF's file gives the address a letter goes to: granted without it, the person
+    might never be told how to refuse. They are left to the next run, counted as errors."""
+    found = await candidates(services, "grants-caf-down")
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        assert (await http.put(caf_faults, json={"error_rate": 1.0})).status_code == 200
+    summary = await runner(services).run(found, "css-grant-caf-down")
+    assert summary.examined == summary.errors == len(found) > 0
+    assert summary.granted == summary.already_has == summary.refused == 0
+    assert await GrantStore(services.database).for_campaign("css-grant-caf-down") == []

@@ -410,3 +410,44 @@ def test_the_renewal_messages_name_the_space_where_it_can_be_refused(month: int)
         assert space in rendered.text and payload["reference"] in rendered.text
         assert f"s'arrêtera alors le {payload['previous_end']}" in rendered.text
         assert rendered.html is None or f'<a href="{space}">' in rendered.html
+
+
+@pytest.fixture
+def cnam_faults(sandbox: RunningSandbox) -> Iterator[str]:
+    """The URL setting the faults of the sandbox's CNAM, reset after the test."""
+    url = sandbox.urls["cnam"] + "/_sandbox/faults"
+    yield url
+    with httpx.Client(timeout=5.0) as http:
+        http.put(url, json={})
+
+
+async def test_the_cnam_failing_leaves_the_rights_undecided_not_not_due(
+    services: tuple[Services, RenewalStore], holders: list[PivotIdentity], cnam_faults: str
+) -> None:
+    """Without an end date of their own, the candidates' rights are the CNAM's to date: it
+    failing, nobody is counted "not due", renewed or invited, and every one is an error."""
+    built, store = services
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        assert (await http.put(cnam_faults, json={"error_rate": 1.0})).status_code == 200
+    summary = await runner(built, store).run(holders[:10], MONTH, "css-renewal-cnam-down")
+    assert summary.examined == summary.errors == 10
+    assert summary.not_due == summary.renewed == summary.invited == 0
+
+
+async def test_the_cnam_failing_about_a_right_ending_invites_with_the_reason(
+    services: tuple[Services, RenewalStore],
+    holder_entries: list[dict[str, Any]],
+    cnam_faults: str,
+) -> None:
+    """With the end date from its event, a right the CNAM cannot be asked about is not
+    renewed: the person is invited, the reason being the agency's failure."""
+    built, store = services
+    entry = kinds(holder_entries)["same"][0]
+    ends = date.fromisoformat(entry["css"]["renouvellement"])
+    candidate = Candidate(identity_from_params(entry["personne"]), ends_on=ends)
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        assert (await http.put(cnam_faults, json={"error_rate": 1.0})).status_code == 200
+    summary = await runner(built, store).run([candidate], MONTH, "css-renewal-cnam-down-2")
+    assert (summary.errors, summary.renewed, summary.invited) == (1, 0, 1)
+    [offer] = await built.offers.for_campaign("css-renewal-cnam-down-2")
+    assert offer.evidence["renewal"] == "agency_error"
