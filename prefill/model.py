@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from connectors.errors import AGENCY_FAILURES
+
 # KNOWN: found, the agency's word is enough; TO_CONFIRM: found, the person confirms it;
 # TO_PROVIDE: no source, or the source failed, was refused by the purpose or had nothing;
 # CONSENT_REQUIRED: the source is withheld until the person consents to its category (the
@@ -20,10 +22,8 @@ STATES: tuple[State, ...] = ("KNOWN", "TO_CONFIRM", "TO_PROVIDE", "CONSENT_REQUI
 # States the person fills in themselves (``provided`` in a submission).
 EMPTY_STATES: frozenset[State] = frozenset({"TO_PROVIDE", "CONSENT_REQUIRED"})
 CONSENT_REQUIRED = "CONSENT_REQUIRED"  # the failure code of a source withheld for lack of consent
-# Failure codes of a source that may answer on the next read (the exchange's codes).
-TRANSIENT_FAILURES: frozenset[str] = frozenset(
-    {"UPSTREAM_TIMEOUT", "UPSTREAM_UNAVAILABLE", "UPSTREAM_INVALID", "RATE_LIMITED"}
-)
+# Failure codes of a source that may answer on the next read: an agency's failure.
+TRANSIENT_FAILURES: frozenset[str] = AGENCY_FAILURES
 FieldType = Literal[
     "text", "date", "month", "number", "money", "boolean", "choice", "repetition", "nir"
 ]

@@ -304,21 +304,34 @@ def _checked(
     data: PersonData | None, benefits: list[Benefit], civil: FieldFailure | None = None
 ) -> PersonData:
     check_benefits(benefits)
-    if data is None:
-        if civil is not None and civil.code in AGENCY_FAILURES:
-            # The civil registry did not answer: the client may try again, not ask for rights.
-            raise typed_error(
-                f"eligibility needs the person's civil status, which could not be read: "
-                f"{civil.message}",
-                civil.code,
-                provider=civil.provider,
-                retry_in=civil.retry_in,
-            )
+    return civil_status_required(data, civil)
+
+
+def civil_status_required(data: PersonData | None, civil: FieldFailure | None) -> PersonData:
+    """``data``, or the typed error saying why the civil status the rules need is missing:
+    the civil registry failing to answer gives its code (the client may try again), one
+    that does not know the person ``NOT_FOUND``, a category withheld for lack of consent
+    ``CONSENT_REQUIRED``, a purpose that does not release it ``FORBIDDEN``."""
+    if data is not None:
+        return data
+    if civil is not None and civil.code in AGENCY_FAILURES:
         raise typed_error(
-            "eligibility needs the person's civil status, which was not released",
-            "FORBIDDEN",
+            f"eligibility needs the person's civil status, which could not be read: "
+            f"{civil.message}",
+            civil.code,
+            provider=civil.provider,
+            retry_in=civil.retry_in,
         )
-    return data
+    if civil is not None and civil.code in ("NOT_FOUND", "CONSENT_REQUIRED"):
+        raise typed_error(
+            f"eligibility needs the person's civil status, which was not released: {civil.message}",
+            civil.code,
+            provider=civil.provider,
+        )
+    raise typed_error(
+        "eligibility needs the person's civil status, which was not released",
+        "FORBIDDEN",
+    )
 
 
 def check_benefits(benefits: list[Benefit]) -> None:

@@ -20,6 +20,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from connectors import records
+from eligibility import PersonData
 from exchange import AccessContext, PersonReference, PersonRequest, PersonView
 from exchange.window import Window
 from policies import Catalogue
@@ -47,6 +48,7 @@ from schema.eligibility import (
     Benefit,
     EligibilityResult,
     civil_failure,
+    civil_status_required,
     eligibility_fields,
     evaluate_with_partner,
     person_data,
@@ -399,6 +401,11 @@ async def settle_submission(
     validated, changed = apply_submission(form, filled, submission, settled)
     facts = corrected_facts(form, submission)
     assert view.subjects is not None
+    data: PersonData | None = None
+    if form.benefit is not None:
+        # Checked before anything is recorded: a client told to try again records once.
+        data = person_data(corrected(view.fields, facts, on=rc.on))
+        data = civil_status_required(data, civil_failure(view))
     stored = await rc.declarations.record(
         rc.caller,
         context,
@@ -415,7 +422,6 @@ async def settle_submission(
     )
     results: list[EligibilityResult] = []
     if form.benefit is not None:
-        data = person_data(corrected(view.fields, facts, on=rc.on))
         month = f"{rc.on.year:04d}-{rc.on.month:02d}"
         # A couple's partner is read under the same request, as for any eligibility.
         benefits = [Benefit(form.benefit)]

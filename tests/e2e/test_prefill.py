@@ -275,3 +275,51 @@ async def test_an_agency_down_leaves_its_fields_to_provide_with_why(gateway: Gat
     assert "ressources_trimestre" in resources["fields"]
     assert filled["consentRequired"] == []
     assert fields["nom_naissance"]["state"] == "KNOWN"  # the other agencies answered
+
+
+def _typed(fields: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a person types in the required fields nobody could fill: a valid value each."""
+    out: dict[str, Any] = {}
+    for field in fields:
+        if field["state"] != "TO_PROVIDE" or not field["required"]:
+            continue
+        if field["options"]:
+            out[field["id"]] = field["options"][0]["value"]
+        else:
+            by_type = {"boolean": False, "number": 0, "money": 0, "date": "1990-01-15"}
+            out[field["id"]] = by_type.get(field["type"], "DUPONT")
+    return out
+
+
+async def test_a_submission_the_civil_registry_cannot_check_is_not_recorded(
+    gateway: Gateway,
+) -> None:
+    """The rules need the civil status: the registry failing as the person submits, the
+    client is told to try again (its code, not FORBIDDEN) and nothing is recorded, so that
+    trying again records the declaration once."""
+    entry = await _person(gateway, "seul-35-salaire-800")
+    async with httpx.AsyncClient() as client:
+        answer = await client.put(
+            gateway.sandbox.urls["civil_registry"] + "/_sandbox/faults", json={"error_rate": 1.0}
+        )
+        assert answer.status_code == 200
+    filled = await _prefill(gateway, entry, "rsa")
+    provided = _typed(filled["fields"])
+    assert {"nom_naissance", "date_naissance"} <= set(provided)  # the civil fields, typed
+    variables = {
+        "ref": {"identity": identity(entry)},
+        "ctx": CTX,
+        "form": "rsa",
+        "confirmations": [f["id"] for f in filled["fields"] if f["state"] == "TO_CONFIRM"],
+        "provided": provided,
+    }
+    body = (await gateway.query(SUBMIT, variables)).json()
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE", error
+    log = (
+        await gateway.query(
+            "{ auditLog(first: 20) { entries { kind } } }",
+            token=gateway.token_for("demo-auditor"),
+        )
+    ).json()["data"]["auditLog"]["entries"]
+    assert "prefill_submission" not in {e["kind"] for e in log}
