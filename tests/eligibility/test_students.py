@@ -363,6 +363,23 @@ def test_a_grant_paid_makes_a_student_whatever_the_mesri_says(tbs: Any) -> None:
     assert answers["aide_logement"].monthly_amount == 249.0
 
 
+def test_the_month_evaluateds_student_status_is_said_by_who_says_it() -> None:
+    """Enrolled (per the MESRI) from January only, a grant paid since September: the grant's
+    months are a student's, and the status of the month evaluated, which the MESRI gives, is
+    said from the MESRI."""
+    admission = records.Admission(
+        date(2025, 1, 1), date(2025, 8, 31), True, "RF1", None, None, None, None
+    )
+    status = records.StudentStatus(False, False, (admission,), PROVENANCE)
+    person = replace(_young_person(_grant(True), None), student=status)
+    household = adapt(person, "2025-06")
+    studies = household.members[0].student
+    assert studies[-11:] == (False,) + (True,) * 10  # August 2024, then to June 2025
+    used = {i.name: (i.value, i.agency) for i in household.inputs}
+    assert used["etudiant"] == ("oui", PROVENANCE.agency)
+    assert used["boursier"] == ("oui", "CNOUS")
+
+
 def test_a_grant_answer_about_another_year_leaves_the_grant_unknown(tbs: Any) -> None:
     # Asked in December 2026 ("no grant now") about June 2025: nothing known of that year.
     later = _grant(False, as_of=date(2026, 12, 6))
