@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.conftest import RECIPIENT, Gateway, identity, pick, register_sandbox_procedures
+from tests.faults import set_faults
 
 CTX = {"purpose": "rsa_instruction", "recipient": RECIPIENT, "object": "demande-rsa"}
 SELF = {"purpose": "self_access", "recipient": RECIPIENT, "object": "demande-rsa"}
@@ -260,11 +261,7 @@ async def test_a_form_under_a_purpose_it_does_not_name_is_refused(gateway: Gatew
 
 async def test_an_agency_down_leaves_its_fields_to_provide_with_why(gateway: Gateway) -> None:
     entry = await _person(gateway, "seul-35-salaire-800")
-    async with httpx.AsyncClient() as client:
-        answer = await client.put(
-            gateway.sandbox.urls["gip_mds"] + "/_sandbox/faults", json={"error_rate": 1.0}
-        )
-        assert answer.status_code == 200
+    await set_faults(gateway.sandbox, "gip_mds", {"error_rate": 1.0})
     filled = await _prefill(gateway, entry, "rsa")
     fields = {f["id"]: f for f in filled["fields"]}
     table = fields["ressources_trimestre"]
@@ -298,11 +295,7 @@ async def test_a_submission_the_civil_registry_cannot_check_is_not_recorded(
     client is told to try again (its code, not FORBIDDEN) and nothing is recorded, so that
     trying again records the declaration once."""
     entry = await _person(gateway, "seul-35-salaire-800")
-    async with httpx.AsyncClient() as client:
-        answer = await client.put(
-            gateway.sandbox.urls["civil_registry"] + "/_sandbox/faults", json={"error_rate": 1.0}
-        )
-        assert answer.status_code == 200
+    await set_faults(gateway.sandbox, "civil_registry", {"error_rate": 1.0})
     filled = await _prefill(gateway, entry, "rsa")
     provided = _typed(filled["fields"])
     assert {"nom_naissance", "date_naissance"} <= set(provided)  # the civil fields, typed

@@ -7,17 +7,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from connectors import PivotIdentity
-from proactive.campaign import CampaignRunner
 from runtime import Services
 from runtime.settings import load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
-from tests.proactive.test_campaign import MONTH, NOW, RECIPIENT, adult, settings_for
+from tests.faults import clear_faults, set_faults
+from tests.proactive.test_campaign import MONTH, NOW, adult, runner, settings_for
 
 AGENCIES = ("civil_registry", "gip_mds", "api_particulier")
 
@@ -35,53 +32,36 @@ async def services(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[Ser
 
 
 @pytest.fixture
-def faults(sandbox: RunningSandbox) -> Iterator[Any]:
-    def set_faults(agency: str, settings: dict[str, Any]) -> None:
-        with httpx.Client(timeout=5.0) as client:
-            answer = client.put(sandbox.urls[agency] + "/_sandbox/faults", json=settings)
-            assert answer.status_code == 200, answer.text
-
-    yield set_faults
-    for agency in sandbox.urls:
-        set_faults(agency, {})
-
-
-def runner(services: Services) -> CampaignRunner:
-    return CampaignRunner(
-        services.exchange,
-        services.offers,
-        services.outbox,
-        services.pseudonyms,
-        lambda: NOW,
-        recipient=RECIPIENT,
-    )
+def faults_cleared(sandbox: RunningSandbox) -> Iterator[None]:
+    yield
+    clear_faults(sandbox)
 
 
 @pytest.mark.parametrize("agency", AGENCIES)
 async def test_an_agency_down_leaves_the_persons_unread_not_incomplete(
-    sandbox: RunningSandbox, services: Services, faults: Any, agency: str
+    sandbox: RunningSandbox, services: Services, faults_cleared: None, agency: str
 ) -> None:
-    non_claimant: PivotIdentity = adult(sandbox, "scenario:seul-35-sans-revenu")
-    faults(agency, {"error_rate": 1.0})
+    non_claimant = adult(sandbox, "scenario:seul-35-sans-revenu")
+    await set_faults(sandbox, agency, {"error_rate": 1.0})
     summary = await runner(services).run([non_claimant], "rsa", MONTH, "rsa-down")
-    assert (summary.examined, summary.errors) == (1, 1)
+    assert (summary.examined, summary.errors, summary.fetched) == (1, 1, 0)
     assert summary.skipped_incomplete == summary.eligible == summary.offers_created == 0
     assert await services.offers.for_campaign("rsa-down") == []
 
 
 async def test_once_the_agency_answers_the_same_person_is_offered_the_benefit(
-    sandbox: RunningSandbox, tmp_path: Path, faults: Any
+    sandbox: RunningSandbox, tmp_path: Path, faults_cleared: None
 ) -> None:
     non_claimant = adult(sandbox, "scenario:seul-35-sans-revenu")
-    faults("gip_mds", {"timeout_rate": 1.0, "hang_seconds": 3.0})
+    await set_faults(sandbox, "gip_mds", {"timeout_rate": 1.0, "hang_seconds": 3.0})
     # A short bound on the resources' call: the agency hangs beyond it.
     env = {"UNEFOIS_DATA_DIR": str(tmp_path), "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000"}
     for name, url in sandbox.urls.items():
         env[f"UNEFOIS_{name.upper()}_URL"] = url
         env[f"UNEFOIS_{name.upper()}_TIMEOUT"] = "0.3" if name == "gip_mds" else "10.0"
-    async with Services.open(load(env), lambda: NOW) as services:
-        first = await runner(services).run([non_claimant], "rsa", MONTH, "rsa-later")
+    async with Services.open(load(env), lambda: NOW) as built:
+        first = await runner(built).run([non_claimant], "rsa", MONTH, "rsa-later")
         assert (first.errors, first.skipped_incomplete, first.offers_created) == (1, 0, 0)
-        faults("gip_mds", {})
-        again = await runner(services).run([non_claimant], "rsa", MONTH, "rsa-later")
+        await set_faults(sandbox, "gip_mds", {})
+        again = await runner(built).run([non_claimant], "rsa", MONTH, "rsa-later")
         assert (again.errors, again.fetched, again.offers_created) == (0, 1, 1)

@@ -32,6 +32,7 @@ from proactive.triggers import Trigger
 from runtime import Services
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from store import GrantStore, Offer, connect, database_url_for
+from tests.faults import clear_faults, set_faults
 from tests.proactive.test_campaign import settings_for
 
 NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)  # the sandbox describes June 2025
@@ -288,22 +289,18 @@ def test_the_commands_print_counts_and_references_only(
 
 
 @pytest.fixture
-def caf_faults(sandbox: RunningSandbox) -> Iterator[str]:
-    """The URL setting the faults of the sandbox's API Particulier (the CAF), reset after."""
-    url = sandbox.urls["api_particulier"] + "/_sandbox/faults"
-    yield url
-    with httpx.Client(timeout=5.0) as http:
-        http.put(url, json={})
+def faults_cleared(sandbox: RunningSandbox) -> Iterator[None]:
+    yield
+    clear_faults(sandbox)
 
 
 async def test_nobody_is_granted_while_the_caf_file_cannot_be_read(
-    services: Services, caf_faults: str
+    sandbox: RunningSandbox, services: Services, faults_cleared: None
 ) -> None:
     """The CAF's file gives the address a letter goes to: granted without it, the person
     might never be told how to refuse. They are left to the next run, counted as errors."""
     found = await candidates(services, "grants-caf-down")
-    async with httpx.AsyncClient(timeout=5.0) as http:
-        assert (await http.put(caf_faults, json={"error_rate": 1.0})).status_code == 200
+    await set_faults(sandbox, "api_particulier", {"error_rate": 1.0})
     summary = await runner(services).run(found, "css-grant-caf-down")
     assert summary.examined == summary.errors == len(found) > 0
     assert summary.granted == summary.already_has == summary.refused == 0

@@ -32,6 +32,7 @@ from proactive.triggers.consumer import Trigger
 from runtime import Services
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from store import RenewalStore, connect, database_url_for
+from tests.faults import clear_faults, set_faults
 from tests.proactive.test_campaign import settings_for
 
 NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)  # the sandbox describes June 2025
@@ -413,31 +414,31 @@ def test_the_renewal_messages_name_the_space_where_it_can_be_refused(month: int)
 
 
 @pytest.fixture
-def cnam_faults(sandbox: RunningSandbox) -> Iterator[str]:
-    """The URL setting the faults of the sandbox's CNAM, reset after the test."""
-    url = sandbox.urls["cnam"] + "/_sandbox/faults"
-    yield url
-    with httpx.Client(timeout=5.0) as http:
-        http.put(url, json={})
+def faults_cleared(sandbox: RunningSandbox) -> Iterator[None]:
+    yield
+    clear_faults(sandbox)
 
 
 async def test_the_cnam_failing_leaves_the_rights_undecided_not_not_due(
-    services: tuple[Services, RenewalStore], holders: list[PivotIdentity], cnam_faults: str
+    sandbox: RunningSandbox,
+    services: tuple[Services, RenewalStore],
+    holders: list[PivotIdentity],
+    faults_cleared: None,
 ) -> None:
     """Without an end date of their own, the candidates' rights are the CNAM's to date: it
     failing, nobody is counted "not due", renewed or invited, and every one is an error."""
     built, store = services
-    async with httpx.AsyncClient(timeout=5.0) as http:
-        assert (await http.put(cnam_faults, json={"error_rate": 1.0})).status_code == 200
+    await set_faults(sandbox, "cnam", {"error_rate": 1.0})
     summary = await runner(built, store).run(holders[:10], MONTH, "css-renewal-cnam-down")
     assert summary.examined == summary.errors == 10
     assert summary.not_due == summary.renewed == summary.invited == 0
 
 
 async def test_the_cnam_failing_about_a_right_ending_invites_with_the_reason(
+    sandbox: RunningSandbox,
     services: tuple[Services, RenewalStore],
     holder_entries: list[dict[str, Any]],
-    cnam_faults: str,
+    faults_cleared: None,
 ) -> None:
     """With the end date from its event, a right the CNAM cannot be asked about is not
     renewed: the person is invited, the reason being the agency's failure."""
@@ -445,8 +446,7 @@ async def test_the_cnam_failing_about_a_right_ending_invites_with_the_reason(
     entry = kinds(holder_entries)["same"][0]
     ends = date.fromisoformat(entry["css"]["renouvellement"])
     candidate = Candidate(identity_from_params(entry["personne"]), ends_on=ends)
-    async with httpx.AsyncClient(timeout=5.0) as http:
-        assert (await http.put(cnam_faults, json={"error_rate": 1.0})).status_code == 200
+    await set_faults(sandbox, "cnam", {"error_rate": 1.0})
     summary = await runner(built, store).run([candidate], MONTH, "css-renewal-cnam-down-2")
     assert (summary.errors, summary.renewed, summary.invited) == (1, 0, 1)
     [offer] = await built.offers.for_campaign("css-renewal-cnam-down-2")
