@@ -359,7 +359,7 @@ class CampaignRunner:
         if _agency_failed(view):
             # Not "incomplete": asked again, the agency may answer. Counted with the persons
             # unread, which fail the batch when they are most of it (``engine.tasks``).
-            log.warning("campaign fetch: an agency did not answer")
+            log.debug("campaign fetch: an agency did not answer")  # counted in errors
             summary.errors += 1
             return None
         data = person_data_from_fields(view.fields)
@@ -380,7 +380,7 @@ class CampaignRunner:
             )
             if completed.agency_failed:
                 # As for the person's own read: unread (not fetched), to be examined again.
-                log.warning("campaign partner read: an agency did not answer")
+                log.debug("campaign partner read: an agency did not answer")
                 summary.errors += 1
                 return None
             if completed.data is None:

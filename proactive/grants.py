@@ -200,7 +200,7 @@ class GrantRunner:
         if any(f.code in AGENCY_FAILURES for f in view.failures.values()):
             # An agency did not answer (the CAF file's address, the contact details…):
             # granted now, the person might not be told how to refuse it. The next run will.
-            log.warning("grant fetch: an agency did not answer")
+            log.debug("grant fetch: an agency did not answer")  # counted in errors
             summary.errors += 1
             return
         coverage = view.fields.get("healthCoverage")

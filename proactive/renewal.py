@@ -298,7 +298,7 @@ class RenewalRunner:
         missing = view.failures.get(COVERAGE_FIELD)
         failed = missing is not None and missing.code in AGENCY_FAILURES
         if failed:
-            log.warning("renewal fetch: the CNAM did not answer")
+            log.debug("renewal fetch: the CNAM did not answer")  # counted in errors
             summary.errors += 1
         contact = view.fields.get(CONTACT_FIELD)
         return _Fetched(
