@@ -177,7 +177,7 @@ class PartnerReader:
                 view.failures.items(), key=lambda item: (item[0] not in request.fields, item[0])
             )
             why = _FAILED.get(failure.code, "not released")
-            failed = any(f.code in AGENCY_FAILURES for f in view.failures.values())
+            failed = bool(view.agency_failures())
             return PartnerRead(view.fields, f"{_names([field])} ({why})", failed)
         return PartnerRead(view.fields)
 

@@ -35,6 +35,7 @@ from typing import Any
 from audit import CORRECTS, AuditEntry, Outcome
 from connectors import CallContext, ConnectorError, Connectors, PivotIdentity
 from connectors.civil_registry import Traits
+from connectors.errors import AGENCY_FAILURES
 from connectors.records import Identification
 from exchange.auditing import Auditor, member_details, new_decision_id
 from exchange.caller import Caller, Client
@@ -126,6 +127,11 @@ class PersonView:
     handle: str | None  # the caller's own sector handle (clients only)
     access_id: str = ""  # the audit entry of this access
     subjects: Subjects | None = None  # who it is about: kept in memory for this request only
+
+    def agency_failures(self) -> dict[str, str]:
+        """Field → code of the fields missing because their agency failed to answer
+        (``connectors.errors.AGENCY_FAILURES``): asked again, they may be there."""
+        return {f: x.code for f, x in self.failures.items() if x.code in AGENCY_FAILURES}
 
 
 class Exchange:

@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from connectors import PivotIdentity, records
-from connectors.errors import AGENCY_FAILURES, ConnectorError
+from connectors.errors import ConnectorError
 from eligibility import BenefitResult, PersonData, evaluate_population
 from eligibility.inputs import (
     HISTORY_MONTHS,
@@ -138,12 +138,6 @@ def _form_for(benefit: str) -> str:
 def _fields(benefit: str, subject: Subject, month: str) -> frozenset[str]:
     fields = fields_for((benefit,), subject.identity.birth_date, month)
     return fields if subject.france_travail_id is None else fields | {CONTACT_FIELD}
-
-
-def _agency_failed(view: PersonView) -> bool:
-    """Whether a field the campaign asked for is missing because its agency failed to answer
-    (rather than answered, or was not allowed)."""
-    return any(f.code in AGENCY_FAILURES for f in view.failures.values())
 
 
 def _evidence(result: BenefitResult) -> dict[str, Any]:
@@ -356,7 +350,7 @@ class CampaignRunner:
             log.warning("campaign fetch failed: %s", type(view).__name__)
             summary.errors += 1
             return None
-        if _agency_failed(view):
+        if view.agency_failures():
             # Not "incomplete": asked again, the agency may answer. Counted with the persons
             # unread, which fail the batch when they are most of it (``engine.tasks``).
             log.debug("campaign fetch: an agency did not answer")  # counted in errors

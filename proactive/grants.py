@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from audit import AuditEntry
 from connectors import CallContext, PivotIdentity, records
 from connectors.cnam import AttributionRefused, Cnam
-from connectors.errors import AGENCY_FAILURES, ConnectorError
+from connectors.errors import ConnectorError
 from eligibility.inputs import person_data_from_fields
 from exchange import Exchange, Pseudonyms
 from exchange.auditing import Auditor, new_decision_id
@@ -197,7 +197,7 @@ class GrantRunner:
             log.warning("grant fetch failed: %s", type(error).__name__)
             summary.errors += 1
             return
-        if any(f.code in AGENCY_FAILURES for f in view.failures.values()):
+        if view.agency_failures():
             # An agency did not answer (the CAF file's address, the contact details…):
             # granted now, the person might not be told how to refuse it. The next run will.
             log.debug("grant fetch: an agency did not answer")  # counted in errors

@@ -28,7 +28,7 @@ from typing import Any
 from audit import AuditEntry
 from connectors import CallContext, PivotIdentity, records
 from connectors.cnam import Cnam
-from connectors.errors import AGENCY_FAILURES, ConnectorError
+from connectors.errors import ConnectorError
 from eligibility import BenefitResult, PersonData, evaluate_population
 from eligibility.inputs import HISTORY_MONTHS, fields_for, person_data_from_fields, tax_year
 from exchange import Exchange, Pseudonyms
@@ -295,8 +295,7 @@ class RenewalRunner:
             summary.errors += 1
             return _Fetched(candidate, pseudonym, None, None, coverage_failed=True)
         coverage = view.fields.get(COVERAGE_FIELD)
-        missing = view.failures.get(COVERAGE_FIELD)
-        failed = missing is not None and missing.code in AGENCY_FAILURES
+        failed = COVERAGE_FIELD in view.agency_failures()
         if failed:
             log.debug("renewal fetch: the CNAM did not answer")  # counted in errors
             summary.errors += 1

@@ -41,7 +41,7 @@ from gateway.clients import ClientRegistry
 from gateway.dossiers.acting import Registered, acting_for
 from gateway.dossiers.start import binding
 from gateway.sealing import SealBroken, Sealer
-from prefill import TRANSIENT_FAILURES, PrefillError, SourceUnavailable, load_forms
+from prefill import PrefillError, SourceUnavailable, load_forms
 from prefill.ds_payload import ds_payload, from_dossier
 from prefill.errors import IncompleteSubmission, InvalidInput
 from prefill.resubmit import left_unseen, settled_fields, submission_of
@@ -163,7 +163,7 @@ async def _apply(
     view, filled = await fill_form(
         rc, PersonReference(identity=identity), context, form, for_eligibility=True
     )
-    failed = {f: x.code for f, x in view.failures.items() if x.code in TRANSIENT_FAILURES}
+    failed = view.agency_failures()
     if failed:
         # Read again later rather than record what the person left on partial data.
         fields = tuple(sorted(failed))

@@ -42,7 +42,7 @@ from gateway.sealing import Sealer
 from gateway.state import services_of
 from gateway.web.csrf import CsrfRejected, checked_form
 from gateway.web.render import render
-from prefill import TRANSIENT_FAILURES, FormDef, fields_needed, geo, load_forms
+from prefill import FormDef, fields_needed, geo, load_forms
 from prefill.ds_payload import DsPayload, ds_payload
 from proactive.links import OFFER_PARAM, offer_token
 from runtime import Services
@@ -154,7 +154,7 @@ class DossierStart:
                 await _consent(services, signed, chosen, form, now)
             ref = PersonReference(identity=signed.citizen.identity)
             view, filled = await fill_form(rc, ref, chosen.context(), form)
-            failed = {f: x.code for f, x in view.failures.items() if x.code in TRANSIENT_FAILURES}
+            failed = view.agency_failures()
             if failed:
                 # An agency that may answer later: no dossier half filled for good; the same
                 # link works once it answers (the read stays audited, as any access).
