@@ -20,7 +20,7 @@ from tests.e2e.conftest import (
     identity,
     open_gateway,
     pick,
-    short_timeouts,
+    short_timeout,
 )
 
 # One person-view field per agency.
@@ -45,11 +45,17 @@ FAULTS = {
 
 @pytest.fixture
 async def gateway(
-    sandbox: RunningSandbox, tmp_path: Path, reset_faults: None, rules: EligibilityService
+    request: pytest.FixtureRequest,
+    sandbox: RunningSandbox,
+    tmp_path: Path,
+    reset_faults: None,
+    rules: EligibilityService,
 ) -> AsyncIterator[Gateway]:
-    """The gateway with agency calls bounded at ``FAULT_TIMEOUT``: a hung agency is waited
-    out for a second."""
-    async with open_gateway(sandbox, tmp_path, rules, short_timeouts(sandbox)) as gw:
+    """The gateway with the calls of the agency a test faults (its ``agency`` parameter, else
+    the civil registry) bounded at ``FAULT_TIMEOUT``: hung, it is waited out for a second."""
+    params = getattr(request.node, "callspec", None)
+    agency = params.params.get("agency", "civil_registry") if params else "civil_registry"
+    async with open_gateway(sandbox, tmp_path, rules, short_timeout(agency)) as gw:
         yield gw
 
 
