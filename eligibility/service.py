@@ -81,6 +81,7 @@ class EligibilityService:
         self._busy = 0
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         """Start the workers and wait until each has built its tax-benefit system."""
@@ -118,15 +119,30 @@ class EligibilityService:
             return household  # answered without the rules: nothing to queue
         if self._pool is None:
             raise EngineUnavailable("eligibility service not started")
-        future: asyncio.Future[tuple[BenefitResult, ...]] = (
-            asyncio.get_running_loop().create_future()
-        )
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._serve(loop)
+        future: asyncio.Future[tuple[BenefitResult, ...]] = loop.create_future()
         self._pending.append(_Pending(data, household, asked, future))
         if len(self._pending) >= self._max_batch:
             self._dispatch()
         elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._window, self._dispatch)
+            self._timer = loop.call_later(self._window, self._dispatch)
         return await future
+
+    def _serve(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Batch for ``loop`` from now on. The pool outlives an event loop (one per test of a
+        session sharing it, one per command run in turn): what the previous loop left —
+        requests whose callers are gone, a timer that will never fire, a batch counted busy
+        whose task died with its loop — can never complete, and would stall every request of
+        this one. Its loop is closed or no longer running requests: one loop at a time."""
+        self._loop = loop
+        self._pending.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._busy = 0
+        self._tasks.clear()
 
     def _dispatch(self) -> None:
         if self._timer is not None:
@@ -170,6 +186,7 @@ class EligibilityService:
                     by_benefit = {r.benefit: r for r in answer}
                     p.future.set_result(tuple(by_benefit[b] for b in p.benefits))
         finally:
-            self._busy -= 1
-            if self._pending:
-                self._dispatch()
+            if self._loop is asyncio.get_running_loop():  # else _serve forgot this batch
+                self._busy -= 1
+                if self._pending:
+                    self._dispatch()
