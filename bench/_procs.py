@@ -60,6 +60,8 @@ class Stack:
     log_level: str = "INFO"
     profile: Path | None = None
     audit: str = "full"  # full or normal (SQLite sync mode), or off (entries discarded)
+    # Agencies answering after another latency than ``latency_ms`` (ms, by sandbox agency).
+    latencies: dict[str, float] = field(default_factory=dict)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="unefois-bench-")))
     sandbox: subprocess.Popen[str] | None = None
     gateway: subprocess.Popen[str] | None = None
@@ -92,7 +94,9 @@ class Stack:
 
     def _start_sandbox(self) -> None:
         faults = self.workdir / "faults.yaml"
-        faults.write_text(f'"*":\n  latency_ms: {self.latency_ms}\n', encoding="utf-8")
+        lines = [f'"*":\n  latency_ms: {self.latency_ms}\n']
+        lines += [f"{name}:\n  latency_ms: {ms}\n" for name, ms in self.latencies.items()]
+        faults.write_text("".join(lines), encoding="utf-8")
         command = [
             sys.executable,
             "-m",

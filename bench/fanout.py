@@ -31,6 +31,7 @@ import orjson
 from bench._catalogue import PURPOSE
 from bench._procs import Stack, cpu_seconds, machine
 from gateway.server import graphql_identity
+from sandbox import AGENCIES
 
 _FIELDS = """
  identity { birthName usageName givenNames sex birthDate birthPlace birthCountry deathDate
@@ -308,6 +309,7 @@ class Settings:
     log_level: str
     profile: Path | None
     audit: str = "full"
+    latencies: dict[str, float] = field(default_factory=dict)  # by agency, beyond latency_ms
 
 
 async def measure(stack: Stack, settings: Settings) -> tuple[list[Phase], int, float]:
@@ -450,7 +452,8 @@ def markdown(
         f"- Command: `{command}`",
         f"- Sandbox: {settings.size} persons ({usable_persons} usable: adults, not deceased, "
         f"not homonyms, known to the CAF), month {settings.month}, every agency answering after "
-        f"{settings.latency_ms:g} ms; gateway clock fixed at {settings.today}; gateway log "
+        f"{settings.latency_ms:g} ms{_other_latencies(settings.latencies)}; gateway clock "
+        f"fixed at {settings.today}; gateway log "
         f"level {settings.log_level}; audit log: "
         + {
             "full": "SQLite, synchronous=FULL (every batch fsynced)",
@@ -526,6 +529,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--persons", type=int, default=10_000, help="sandbox population size")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="added upstream latency")
+    parser.add_argument(
+        "--agency-latency",
+        action="append",
+        default=[],
+        type=_agency_latency,
+        metavar="AGENCY=MS",
+        help="another latency for one sandbox agency (repeatable): agencies that do not all "
+        "answer at the same time",
+    )
     parser.add_argument("--month", default="2025-06", help="sandbox reference month")
     parser.add_argument("--today", default="2025-07-10", help="the gateway's fixed date")
     parser.add_argument("--log-level", default="INFO", help="gateway log level")
@@ -553,6 +565,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _other_latencies(latencies: dict[str, float]) -> str:
+    if not latencies:
+        return ""
+    return " but " + ", ".join(f"{name} ({ms:g} ms)" for name, ms in latencies.items())
+
+
+def _agency_latency(text: str) -> tuple[str, float]:
+    name, _, ms = text.partition("=")
+    if name not in AGENCIES:
+        raise argparse.ArgumentTypeError(f"{name!r} is not a sandbox agency: {', '.join(AGENCIES)}")
+    try:
+        return name, float(ms)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{ms!r} is not a latency in ms") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -570,6 +598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         today=args.today,
         log_level=args.log_level.upper(),
         audit=args.audit,
+        latencies=dict(args.agency_latency),
     )
     if args.profile:
         stack.profile = stack.workdir / "gateway.prof"
@@ -583,6 +612,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_level=args.log_level.upper(),
         profile=stack.profile,
         audit=args.audit,
+        latencies=dict(args.agency_latency),
     )
     print(f"starting the sandbox ({args.persons} persons) and the gateway …", flush=True)
     try:

@@ -6,10 +6,11 @@ from exchange.context import AccessContext, siret_valid
 from exchange.decision import ConsentReader, PolicyDecider
 from exchange.errors import AccessRefused, ExchangeError, InvalidRequest
 from exchange.fetch import CallObserver
+from exchange.partial import NotYet
 from exchange.partners import PartnerRead, PartnerReader, PartnerRequest, traits_of
 from exchange.pseudonyms import AUDIT_SECTOR, CONSENT_SECTOR, Pseudonyms
 from exchange.reference import PersonReference, PersonTokens, Subjects
-from exchange.service import Exchange, FieldFailure, PersonRequest, PersonView
+from exchange.service import Exchange, FieldFailure, PartialObserver, PersonRequest, PersonView
 from exchange.window import MAX_MONTHS, Window, shift_month
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "ExchangeError",
     "FieldFailure",
     "InvalidRequest",
+    "NotYet",
+    "PartialObserver",
     "PartnerRead",
     "PartnerReader",
     "PartnerRequest",

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 # (source name, upstream, outcome code or "ok", seconds) — metrics hang here, outside this package.
 CallObserver = Callable[[str, str, str, float], None]
+# (source name, its record or ``SourceFailure``), told as soon as the source has answered.
+AnswerObserver = Callable[[str, object], None]
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,20 @@ async def _one(
             observe(source.name, source.upstream, outcome, time.perf_counter() - started)
 
 
+async def _told(
+    source: Source,
+    connectors: Connectors,
+    subjects: Subjects,
+    ctx: CallContext,
+    window: Window,
+    observe: CallObserver | None,
+    answered: AnswerObserver,
+) -> object:
+    result = await _one(source, connectors, subjects, ctx, window, observe)
+    answered(source.name, result)
+    return result
+
+
 async def fetch_all(
     sources: tuple[Source, ...],
     connectors: Connectors,
@@ -60,11 +76,14 @@ async def fetch_all(
     ctx: CallContext,
     window: Window,
     observe: CallObserver | None = None,
+    answered: AnswerObserver | None = None,
 ) -> Mapping[str, object]:
-    """Source name → record, or ``SourceFailure``."""
+    """Source name → record, or ``SourceFailure``; each told to ``answered`` as it comes."""
     if not sources:
         return {}
-    results = await asyncio.gather(
-        *(_one(s, connectors, subjects, ctx, window, observe) for s in sources)
-    )
+    if answered is None:
+        calls = [_one(s, connectors, subjects, ctx, window, observe) for s in sources]
+    else:
+        calls = [_told(s, connectors, subjects, ctx, window, observe, answered) for s in sources]
+    results = await asyncio.gather(*calls)
     return {s.name: r for s, r in zip(sources, results, strict=True)}

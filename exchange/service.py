@@ -44,6 +44,7 @@ from exchange.context import AccessContext
 from exchange.decision import PolicyDecider
 from exchange.errors import AccessRefused, ExchangeError, NotRecorded
 from exchange.fetch import CallObserver, SourceFailure, fetch_all
+from exchange.partial import Awaited
 from exchange.plan import Plan, Unplannable, check_fields, plan
 from exchange.pseudonyms import Pseudonyms
 from exchange.reference import PersonReference, PersonTokens, Subjects, resolve
@@ -127,11 +128,18 @@ class PersonView:
     handle: str | None  # the caller's own sector handle (clients only)
     access_id: str = ""  # the audit entry of this access
     subjects: Subjects | None = None  # who it is about: kept in memory for this request only
+    # The fields whose agencies have not answered yet: only in the provisional views handed
+    # out while they are called (``exchange.partial``), never in the view an access returns.
+    awaiting: frozenset[str] = frozenset()
 
     def agency_failures(self) -> dict[str, str]:
         """Field → code of the fields missing because their agency failed to answer
         (``connectors.errors.AGENCY_FAILURES``): asked again, they may be there."""
         return {f: x.code for f, x in self.failures.items() if x.code in AGENCY_FAILURES}
+
+
+# Told, as an access's agencies answer, its provisional view and the fields just settled.
+PartialObserver = Callable[[PersonView, frozenset[str]], None]
 
 
 class Exchange:
@@ -153,7 +161,14 @@ class Exchange:
         # Corrections of cancelled accesses, held until written (the loop keeps weak refs).
         self._background: set[asyncio.Future[Any]] = set()
 
-    async def person(self, request: PersonRequest) -> PersonView:
+    async def person(
+        self, request: PersonRequest, on_partial: PartialObserver | None = None
+    ) -> PersonView:
+        """The access's view. ``on_partial``, if given, is called as the agencies answer, but
+        for the last, with a provisional view and the fields the answer settled: work done
+        on it ahead of the view (an answer's completion) waits for nothing but the slowest
+        agency. What it reads before its agency answered raises ``exchange.partial.NotYet``;
+        the provisional view is valid only during the call."""
         fields = check_fields(request.fields)
         window = Window.ending_before(
             request.period_on or request.on, request.months, request.tax_year
@@ -193,7 +208,7 @@ class Exchange:
         expected = self._expected(access)
         pending = asyncio.ensure_future(self._auditor.append(expected))
         try:
-            entry, view = await self._read(access, ctx, expected)
+            entry, view = await self._read(access, ctx, expected, on_partial)
         except Exception:
             # Nothing is released: if the expected entry was written, a correction says so.
             if await _written(pending):
@@ -311,15 +326,26 @@ class Exchange:
         return await self._read(access, ctx)
 
     async def _read(
-        self, access: _Decided, ctx: CallContext, expected: AuditEntry | None = None
+        self,
+        access: _Decided,
+        ctx: CallContext,
+        expected: AuditEntry | None = None,
+        on_partial: PartialObserver | None = None,
     ) -> tuple[AuditEntry, PersonView]:
         """Fetch what the access's verdict allows (its plan) and assemble the view; the
         access's audit entry (not yet appended: the caller makes it durable before the view
         leaves) and the view. The entry is ``expected`` itself when every source answered, as
         it assumed (each planned source serves an allowed field: one failing changes it)."""
         subjects = access.subjects
+        progress = None if on_partial is None else _Progress(access, on_partial).answered
         results = await fetch_all(
-            access.plan.sources, self._connectors, subjects, ctx, access.window, self._observe
+            access.plan.sources,
+            self._connectors,
+            subjects,
+            ctx,
+            access.window,
+            self._observe,
+            progress,
         )
         view = access.assemble(results)
         answered = not any(isinstance(r, SourceFailure) for r in results.values())
@@ -532,20 +558,87 @@ def assemble(
     values: dict[str, object] = {}
     failures: dict[str, FieldFailure] = {}
     for field in fields:
-        decision: Decision = verdict.fields[field]
-        if decision.effect != "allow":
-            reason = "; ".join(decision.reasons) or "access denied"
-            failures[field] = FieldFailure(decision.code, reason)
-            continue
-        if field in unplannable:
-            u = unplannable[field]
-            failures[field] = FieldFailure(u.code, u.message)
-            continue
-        result = results[FIELDS[field]]
-        if isinstance(result, SourceFailure):
-            failures[field] = FieldFailure(
-                result.code, result.message, result.provider, result.retry_in
-            )
-        else:
-            values[field] = result
+        failure = _withheld(field, verdict, unplannable)
+        if failure is None:
+            result = results[FIELDS[field]]
+            if not isinstance(result, SourceFailure):
+                values[field] = result
+                continue
+            failure = _source_failure(result)
+        failures[field] = failure
     return PersonView(values, failures, verdict, tuple(results), window, None)
+
+
+def _withheld(
+    field: str, verdict: Verdict, unplannable: Mapping[str, Unplannable]
+) -> FieldFailure | None:
+    """Why ``field`` is null whatever the agencies answer (denied, or no way to ask for it),
+    or None when it is read."""
+    decision: Decision = verdict.fields[field]
+    if decision.effect != "allow":
+        return FieldFailure(decision.code, "; ".join(decision.reasons) or "access denied")
+    u = unplannable.get(field)
+    return None if u is None else FieldFailure(u.code, u.message)
+
+
+def _source_failure(result: SourceFailure) -> FieldFailure:
+    return FieldFailure(result.code, result.message, result.provider, result.retry_in)
+
+
+class _Progress:
+    """An access's provisional views as its agencies answer (``exchange.partial``): the
+    fields are settled one source at a time, as ``assemble`` settles them all at once.
+
+    Answers that come together (from the cache, or in one turn of the event loop) make one
+    provisional view, once the turn is over; none when no agency is left to answer, since
+    the view itself follows."""
+
+    def __init__(self, access: _Decided, on_partial: PartialObserver) -> None:
+        self._access = access
+        self._on_partial = on_partial
+        self._values: dict[str, object] = {}
+        self._failures: dict[str, FieldFailure] = {}
+        self._by_source: dict[str, list[str]] = {}
+        for field in access.fields:
+            failure = _withheld(field, access.verdict, access.plan.unplannable)
+            if failure is None:
+                self._by_source.setdefault(FIELDS[field], []).append(field)
+            else:
+                self._failures[field] = failure
+        self._awaiting = {f for fields in self._by_source.values() for f in fields}
+        self._sources = tuple(s.name for s in access.plan.sources)
+        self._settled: list[str] = []  # since the last provisional view
+
+    def answered(self, source: str, result: object) -> None:
+        fields = self._by_source.get(source)
+        if not fields:
+            return
+        failure = _source_failure(result) if isinstance(result, SourceFailure) else None
+        for field in fields:
+            if failure is None:
+                self._values[field] = result
+            else:
+                self._failures[field] = failure
+            self._awaiting.discard(field)
+        if not self._settled:
+            asyncio.get_running_loop().call_soon(self._tell)
+        self._settled += fields
+
+    def _tell(self) -> None:
+        settled, self._settled = frozenset(self._settled), []
+        if not self._awaiting:
+            return  # nothing left to wait for: the view itself follows
+        awaiting = frozenset(self._awaiting)
+        access = self._access
+        view = PersonView(
+            Awaited(self._values, awaiting),
+            Awaited(self._failures, awaiting),
+            access.verdict,
+            self._sources,
+            access.window,
+            None,
+            access.id,
+            access.subjects,
+            awaiting,
+        )
+        self._on_partial(view, settled)

@@ -10,7 +10,7 @@ import strawberry
 from graphql import GraphQLError
 
 from connectors import records
-from exchange import PersonRequest, PersonView, shift_month
+from exchange import NotYet, PersonRequest, PersonView, shift_month
 from schema import types as t
 from schema.context import RequestContext
 from schema.eligibility import (
@@ -169,6 +169,8 @@ class Person:
         description="This person's handle for your sector: send it back as ref.handle."
     )
     def handle(self) -> str | None:
+        if self._view.awaiting:  # given once every agency answered (exchange.service)
+            raise NotYet("handle")
         return self._view.handle
 
     @strawberry.field(

@@ -50,12 +50,24 @@ from graphql.pyutils import inspect as gql_inspect
 from strawberry.permission import PermissionExtension
 from strawberry.types.field import StrawberryField
 
+from exchange import NotYet
 from schema.arguments import Arguments
 from schema.errors import typed
 
-# A root field's reader: (context, converted arguments, field nodes, fragments, variables).
+# Told by a root reader, while it waits, a provisional value of its object and the keys it
+# just settled (``exchange.partial``): the plan completes what it can of it ahead.
+Early = Callable[[Any, frozenset[str]], None]
+# A root field's reader: (context, converted arguments, field nodes, fragments, variables,
+# early or None).
 RootReader = Callable[
-    [Any, dict[str, Any], list[FieldNode], Mapping[str, FragmentDefinitionNode], dict[str, Any]],
+    [
+        Any,
+        dict[str, Any],
+        list[FieldNode],
+        Mapping[str, FragmentDefinitionNode],
+        dict[str, Any],
+        Early | None,
+    ],
     Awaitable[Any],
 ]
 Getter = Callable[[Any, VariableValues], Any]
@@ -101,6 +113,7 @@ class _Field:
     get: Getter
     complete: Completer
     non_null: bool
+    children: tuple[_Field, ...] | None = None  # an object type's fields (not in a list)
 
 
 @dataclass(frozen=True)
@@ -112,6 +125,7 @@ class _Root:
     read: RootReader
     permissions: tuple[Any, ...]
     complete: Completer
+    children: tuple[_Field, ...] | None  # an object's fields, completed ahead where they can
 
 
 class _Run:
@@ -156,15 +170,26 @@ class Plan:
         info = _Info(context)
         for root in self._roots:
             path = _Path(None, root.key)
+            early = None if root.children is None else _Ahead(root.children, path, variables)
             try:
-                value = await self._read(root, context, info, variables)
-                data[root.key] = root.complete(value, path, run)
+                value = await self._read(root, context, info, variables, early)
+                if early is None:
+                    data[root.key] = root.complete(value, path, run)
+                else:
+                    data[root.key] = early.finish(value, run)
             except Exception as exc:  # a resolver's error: located and typed, as generic
                 _nulled(exc, False, [root.node], path, run)
                 data[root.key] = None
         return Result(data, [typed(e) for e in run.errors] if run.errors else None)
 
-    async def _read(self, root: _Root, context: Any, info: _Info, variables: VariableValues) -> Any:
+    async def _read(
+        self,
+        root: _Root,
+        context: Any,
+        info: _Info,
+        variables: VariableValues,
+        early: Early | None,
+    ) -> Any:
         for permission in root.permissions:
             allowed = permission.has_permission(None, info)
             if inspect.isawaitable(allowed):
@@ -173,7 +198,95 @@ class Plan:
                 return permission.on_unauthorized()
         arguments = get_argument_values(root.definition, root.node, variables)
         converted = root.arguments(arguments)
-        return await root.read(context, converted, [root.node], self._fragments, variables.coerced)
+        return await root.read(
+            context, converted, [root.node], self._fragments, variables.coerced, early
+        )
+
+
+class _Ahead:
+    """An object's fields completed while the root reader still waits (``Early``): each when
+    the keys it reads are settled, by the same code and into the same values and errors as
+    after the read. A field that reads a key not yet settled (``NotYet``) is tried again once
+    that key is, but for an object, whose own fields then go ahead the same way. After
+    the read, ``finish`` completes the rest on the final value and lays the fields out, and
+    their errors, in the document's order, as ``_object`` does."""
+
+    __slots__ = ("_children", "_done", "_nested", "_path", "_started", "_variables", "_waiting")
+
+    def __init__(self, children: tuple[_Field, ...], path: _Path, variables: VariableValues):
+        self._children = children
+        self._path = path
+        self._variables = variables
+        self._started = False
+        # index → (completed value, its errors, whether its null goes up to the object)
+        self._done: dict[int, tuple[Any, list[GraphQLError], bool]] = {}
+        self._nested: dict[int, _Ahead] = {}  # index → an object field's own fields
+        self._waiting: dict[str, list[int]] = {}
+
+    def __call__(self, source: Any, settled: frozenset[str]) -> None:
+        nested = list(self._nested.items())
+        if not self._started:
+            self._started = True
+            candidates: Collection[int] = range(len(self._children))
+        else:
+            woken = {i for key in settled for i in self._waiting.pop(key, ())}
+            candidates = sorted(woken)
+        for index in candidates:
+            self._try(index, source, settled)
+        for index, ahead in nested:
+            ahead(self._children[index].get(source, self._variables), settled)
+
+    def _try(self, index: int, source: Any, settled: frozenset[str]) -> None:
+        child = self._children[index]
+        run = _Run(self._variables)
+        path = _Path(self._path, child.key)
+        value = None
+        try:
+            value = child.get(source, self._variables)
+            value = child.complete(value, path, run)
+        except NotYet as wait:
+            if child.children is None or value is None or value is Undefined:
+                self._waiting.setdefault(wait.key, []).append(index)
+            else:  # an object that cannot be completed whole yet: its fields go ahead
+                ahead = self._nested[index] = _Ahead(child.children, path, self._variables)
+                ahead(value, settled)
+            return
+        except Exception as exc:
+            try:
+                _nulled(exc, child.non_null, [child.node], path, run)
+            except _Bubble:
+                self._done[index] = (None, run.errors, True)
+                return
+            value = None
+        self._done[index] = (value, run.errors, False)
+
+    def finish(self, source: Any, run: _Run) -> dict[str, Any] | None:
+        if source is None or source is Undefined:
+            return None
+        if not self._done and not self._nested:
+            return _object(self._children, source, self._path, run)
+        out: dict[str, Any] = {}
+        for index, child in enumerate(self._children):
+            done = self._done.get(index)
+            if done is not None:
+                value, errors, bubble = done
+                run.errors.extend(errors)
+                if bubble:
+                    raise _Bubble
+                out[child.key] = value
+                continue
+            path = _Path(self._path, child.key)
+            try:
+                value = child.get(source, run.variables)
+                ahead = self._nested.get(index)
+                if ahead is None or value is None or value is Undefined:
+                    out[child.key] = child.complete(value, path, run)
+                else:
+                    out[child.key] = ahead.finish(value, run)
+            except Exception as exc:
+                _nulled(exc, child.non_null, [child.node], path, run)
+                out[child.key] = None
+        return out
 
 
 class Compiler:
@@ -220,10 +333,12 @@ class Compiler:
                     raise NotPlannable("field extension")
                 permissions += extension.permissions
             complete = self._completer(definition.type, node, fragments, query.name, name)
+            children = None
+            if isinstance(definition.type, GraphQLObjectType):
+                children = self._fields(definition.type, node.selection_set, fragments)
             convert = Arguments(field.arguments, self._registry, self._config)
-            roots.append(
-                _Root(key, node, convert, definition, reader, tuple(permissions), complete)
-            )
+            guard = tuple(permissions)
+            roots.append(_Root(key, node, convert, definition, reader, guard, complete, children))
         return Plan(self._schema, operation, fragments, tuple(roots))
 
     # ── selections ──────────────────────────────────────────────────────────────────────
@@ -277,7 +392,11 @@ class Compiler:
             getter = self._getter(definition, node)
             complete = self._completer(definition.type, node, fragments, parent.name, name)
             non_null = isinstance(definition.type, GraphQLNonNull)
-            out.append(_Field(key, node, getter, complete, non_null))
+            named = definition.type.of_type if non_null else definition.type
+            children = None
+            if isinstance(named, GraphQLObjectType):
+                children = self._fields(named, node.selection_set, fragments)
+            out.append(_Field(key, node, getter, complete, non_null, children))
         return tuple(out)
 
     def _getter(self, definition: Any, node: FieldNode) -> Getter:

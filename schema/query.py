@@ -9,7 +9,7 @@ import strawberry
 from graphql import FieldNode, FragmentDefinitionNode
 
 from eligibility.inputs import tax_year
-from exchange import PersonRequest
+from exchange import PersonRequest, PersonView
 from schema.audit import AuditQueries
 from schema.consents import ConsentType, my_consents
 from schema.context import RequestContext
@@ -26,6 +26,7 @@ from schema.eligibility import (
 )
 from schema.inputs import CONTEXT, REF, AccessContextInput, PersonRef
 from schema.person import Person
+from schema.plan import Early
 from schema.prefill import PrefillQueries
 from schema.purposes import PurposeType, purposes
 from schema.scopes import ELIGIBILITY_READ, require, scoped
@@ -38,15 +39,23 @@ async def read_person(
     field_nodes: list[FieldNode],
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: dict[str, Any],
+    early: Early | None = None,
 ) -> Person:
     """``person(ref, context)``: the fields the document selects, read through the exchange.
-    Shared by the resolver and the compiled plans (``schema.plan``)."""
+    Shared by the resolver and the compiled plans (``schema.plan``), whose ``early`` is
+    handed a provisional person as each agency answers."""
     ref: PersonRef = arguments["ref"]
     context: AccessContextInput = arguments["context"]
     selection = person_selection(field_nodes, fragments, variables)
     require(rc, selection.scopes)
     request = selection.request(rc.caller, ref.to_reference(), context.to_context(), rc.on)
-    return Person(_view=await rc.exchange.person(request), _request=request)
+    on_partial = None
+    if early is not None:
+
+        def on_partial(view: PersonView, settled: frozenset[str]) -> None:
+            early(Person(_view=view, _request=request), settled)
+
+    return Person(_view=await rc.exchange.person(request, on_partial), _request=request)
 
 
 # The root fields a compiled plan may start from, with their readers.

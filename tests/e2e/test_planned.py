@@ -9,14 +9,18 @@ cache, so they must be identical but for the audit log's access id.
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from eligibility import EligibilityService
+from sandbox import RunningSandbox
 from schema.plan import Plan
-from tests.e2e.conftest import CONTEXT, Gateway, identity, pick
+from tests.e2e.conftest import CONTEXT, Gateway, identity, open_gateway, pick
+from tests.faults import set_faults
 
 FULL = (Path(__file__).parent / "full_person.graphql").read_text(encoding="utf-8")
 _FRESH = itertools.count()  # a comment no document had: a text the gateway has not seen
@@ -145,3 +149,42 @@ async def test_variables_that_do_not_coerce_are_worded_by_the_generic_path(
     generic = await gateway.query(FULL + f"\n# {next(_FRESH)}", bad)
     assert _same(planned, generic)["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert plan_runs == [1]  # tried, and handed to the generic path
+
+
+@pytest.fixture
+async def uncached(
+    sandbox: RunningSandbox, tmp_path: Path, reset_faults: None, rules: EligibilityService
+) -> AsyncIterator[Gateway]:
+    """The gateway with its agencies' answers cached for a second of its clock, which each
+    run of a document below moves past: every run calls the agencies."""
+    async with open_gateway(sandbox, tmp_path, rules, {"UNEFOIS_CACHE_TTL": "1"}) as gw:
+        yield gw
+
+
+@pytest.mark.parametrize("last", ["civil_registry", "gip_mds", "dgfip"])
+async def test_fields_completed_while_agencies_answer_are_the_same_planned(
+    uncached: Gateway, persons: list[dict[str, Any]], plan_runs: list[int], last: str
+) -> None:
+    """A plan completes the fields of the agencies that answered while it waits for the
+    others (exchange.partial): with one agency made to answer last, one refusing every call
+    and one not knowing the person, the answer, its errors and their order are generic
+    execution's."""
+    sandbox = uncached.sandbox
+    await set_faults(sandbox, last, {"latency_ms": 150})
+    await set_faults(sandbox, "cnav", {"rate_limit_rate": 1, "retry_after": 7})
+    entry = pick(persons, unknown_to_caf=True)
+    variables = {"ref": {"identity": identity(entry)}, "ctx": CONTEXT}
+
+    async def run(query: str) -> httpx.Response:
+        uncached.clock.advance(2)  # past the cache's second: the agencies are called
+        return await uncached.query(query, variables)
+
+    await run(FULL)
+    planned, generic = await run(FULL), await run(FULL + f"\n# {next(_FRESH)}")
+    body = _same(planned, generic)
+    person = body["data"]["person"]
+    assert person["identity"]["birthName"] and person["resources"]["months"]
+    codes = {tuple(e["path"]): e["extensions"]["code"] for e in body["errors"]}
+    assert codes[("person", "pension")] == "RATE_LIMITED"
+    assert codes[("person", "household")] == "NOT_FOUND"
+    assert plan_runs == [1]
