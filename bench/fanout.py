@@ -311,6 +311,11 @@ class Settings:
     audit: str = "full"
     latencies: dict[str, float] = field(default_factory=dict)  # by agency, beyond latency_ms
 
+    @property
+    def slowest_ms(self) -> float:
+        """The latency of the slowest agency, as configured."""
+        return max([self.latency_ms, *self.latencies.values()])
+
 
 async def measure(stack: Stack, settings: Settings) -> tuple[list[Phase], int, float]:
     assert stack.gateway is not None and stack.sandbox is not None
@@ -406,7 +411,7 @@ def verdicts(phases: Sequence[Phase], latency_ms: float) -> list[tuple[str, str,
         (
             "p50 at concurrency 1 (cache miss) within "
             f"{TARGETS['p50_c1_over_upstream_ms']:.0f} ms of the slowest upstream "
-            f"({latency_ms:g} ms added latency: at most {bound:g} ms)",
+            f"({latency_ms:g} ms of latency for the slowest: at most {bound:g} ms)",
             f"{miss1.p50_ms:.1f} ms; slowest agency as the gateway timed it: {slowest:.1f} ms mean",
             miss1.p50_ms <= bound,
         ),
@@ -496,7 +501,7 @@ def markdown(
         ),
     ]
     lines += ["", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
-    for target, measured, met in verdicts(phases, settings.latency_ms):
+    for target, measured, met in verdicts(phases, settings.slowest_ms):
         lines.append(f"| {target} | {measured} | {'met' if met else 'not met'} |")
     errors = [f"{p.name}: {', '.join(p.error_codes)}" for p in phases if p.error_codes]
     if errors:
@@ -647,7 +652,7 @@ def _run(
     command = " ".join(["python -m bench.fanout", *argv])
     report = markdown(phases, settings, command, usable_persons, share, started)
     print()
-    for target, measured, met in verdicts(phases, settings.latency_ms):
+    for target, measured, met in verdicts(phases, settings.slowest_ms):
         print(f"{'met    ' if met else 'NOT MET'}  {target}: {measured}")
     if stack.profile is not None and stack.profile.exists():
         print_profile(stack.profile)
@@ -662,7 +667,7 @@ def _run(
             "phases": [asdict(p) for p in phases],
             "targets": [
                 {"target": t, "measured": m, "met": ok}
-                for t, m, ok in verdicts(phases, settings.latency_ms)
+                for t, m, ok in verdicts(phases, settings.slowest_ms)
             ],
         }
         out.with_suffix(".json").write_text(json.dumps(document, indent=2) + "\n", "utf-8")
