@@ -164,11 +164,12 @@ class Exchange:
     async def person(
         self, request: PersonRequest, on_partial: PartialObserver | None = None
     ) -> PersonView:
-        """The access's view. ``on_partial``, if given, is called as the agencies answer, but
-        for the last, with a provisional view and the fields the answer settled: work done
-        on it ahead of the view (an answer's completion) waits for nothing but the slowest
-        agency. What it reads before its agency answered raises ``exchange.partial.NotYet``;
-        the provisional view is valid only during the call."""
+        """The access's view. ``on_partial``, if given, is called after each turn of the
+        event loop in which agencies answered while others are still awaited, with a
+        provisional view and the fields settled since the last call: work done on it ahead of
+        the view (an answer's completion) waits for nothing but the slowest agency. What it
+        reads before its agency answered raises ``exchange.partial.NotYet``; the provisional
+        view is valid only during the call."""
         fields = check_fields(request.fields)
         window = Window.ending_before(
             request.period_on or request.on, request.months, request.tax_year

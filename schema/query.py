@@ -43,7 +43,7 @@ async def read_person(
 ) -> Person:
     """``person(ref, context)``: the fields the document selects, read through the exchange.
     Shared by the resolver and the compiled plans (``schema.plan``), whose ``early`` is
-    handed a provisional person as each agency answers."""
+    handed a provisional person as the agencies answer (``Exchange.person``)."""
     ref: PersonRef = arguments["ref"]
     context: AccessContextInput = arguments["context"]
     selection = person_selection(field_nodes, fragments, variables)
