@@ -9,6 +9,10 @@ with the same text walk that tree. Results are the same as generic execution's, 
 (``tests/schema/test_plan.py`` compares them): same values, same nulls propagated, same errors
 in the same order with the same paths and locations, typed by the same boundary.
 
+While the root reader waits for the agencies, the fields of what they already answered are
+completed ahead (``_Ahead``, from the exchange's provisional views): after the last answer only
+the rest remains.
+
 Only what the plan can reproduce exactly is compiled: queries whose root fields are listed in
 ``ROOTS`` (their guard, a scope permission, is checked the same way), with fields, inline
 fragments and fragment spreads on the concrete type, resolvers that need no ``info``, no
