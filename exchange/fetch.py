@@ -36,36 +36,27 @@ async def _one(
     ctx: CallContext,
     window: Window,
     observe: CallObserver | None,
+    answered: AnswerObserver | None,
 ) -> object:
     started = time.perf_counter()
     outcome = "ok"
+    result: object
     try:
-        return await source.call(connectors, subjects, ctx, window)
+        result = await source.call(connectors, subjects, ctx, window)
     except ConnectorError as exc:
         outcome = exc.code
-        return SourceFailure(exc.code, exc.message, exc.provider, exc.retry_in)
+        result = SourceFailure(exc.code, exc.message, exc.provider, exc.retry_in)
     except Exception:
         # A defect, not an upstream fault: keep the process and the other fields alive,
         # and say nothing of it to the client.
         outcome = "INTERNAL"
         log.exception("source call failed unexpectedly", extra={"source": source.name})
-        return SourceFailure("INTERNAL", "internal error", None, None)
+        result = SourceFailure("INTERNAL", "internal error", None, None)
     finally:
         if observe is not None:
             observe(source.name, source.upstream, outcome, time.perf_counter() - started)
-
-
-async def _told(
-    source: Source,
-    connectors: Connectors,
-    subjects: Subjects,
-    ctx: CallContext,
-    window: Window,
-    observe: CallObserver | None,
-    answered: AnswerObserver,
-) -> object:
-    result = await _one(source, connectors, subjects, ctx, window, observe)
-    answered(source.name, result)
+    if answered is not None:
+        answered(source.name, result)
     return result
 
 
@@ -81,9 +72,7 @@ async def fetch_all(
     """Source name → record, or ``SourceFailure``; each told to ``answered`` as it comes."""
     if not sources:
         return {}
-    if answered is None:
-        calls = [_one(s, connectors, subjects, ctx, window, observe) for s in sources]
-    else:
-        calls = [_told(s, connectors, subjects, ctx, window, observe, answered) for s in sources]
-    results = await asyncio.gather(*calls)
+    results = await asyncio.gather(
+        *(_one(s, connectors, subjects, ctx, window, observe, answered) for s in sources)
+    )
     return {s.name: r for s, r in zip(sources, results, strict=True)}

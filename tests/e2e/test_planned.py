@@ -8,6 +8,7 @@ cache, so they must be identical but for the audit log's access id.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -151,13 +152,18 @@ async def test_variables_that_do_not_coerce_are_worded_by_the_generic_path(
     assert plan_runs == [1]  # tried, and handed to the generic path
 
 
+CACHED_FOR = 1.0  # seconds
+
+
 @pytest.fixture
 async def uncached(
     sandbox: RunningSandbox, tmp_path: Path, reset_faults: None, rules: EligibilityService
 ) -> AsyncIterator[Gateway]:
-    """The gateway with its agencies' answers cached for a second of its clock, which each
-    run of a document below moves past: every run calls the agencies."""
-    async with open_gateway(sandbox, tmp_path, rules, {"UNEFOIS_CACHE_TTL": "1"}) as gw:
+    """The gateway with its agencies' answers cached for one second (the in-process cache
+    counts real time), which each run of a document below waits out: every run calls the
+    agencies, and the gateway's fixed clock gives every run the same provenance."""
+    settings = {"UNEFOIS_CACHE_TTL": str(CACHED_FOR)}
+    async with open_gateway(sandbox, tmp_path, rules, settings) as gw:
         yield gw
 
 
@@ -176,8 +182,10 @@ async def test_fields_completed_while_agencies_answer_are_the_same_planned(
     variables = {"ref": {"identity": identity(entry)}, "ctx": CONTEXT}
 
     async def run(query: str) -> httpx.Response:
-        uncached.clock.advance(2)  # past the cache's second: the agencies are called
-        return await uncached.query(query, variables)
+        await asyncio.sleep(CACHED_FOR + 0.1)  # the agencies are called again
+        answer = await uncached.query(query, variables)
+        assert b'"cached":true' not in answer.content
+        return answer
 
     await run(FULL)
     planned, generic = await run(FULL), await run(FULL + f"\n# {next(_FRESH)}")
