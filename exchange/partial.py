@@ -31,7 +31,8 @@ class NotYet(BaseException):
 
 
 class Awaited(Mapping[str, V]):
-    """``settled`` as a mapping, where reading a key of ``unsettled`` raises ``NotYet``.
+    """``settled`` as a mapping, where reading a key of ``unsettled`` raises ``NotYet`` (so
+    do ``get`` and ``in``, which read through ``__getitem__``; ``bool``, through ``__len__``).
 
     ``settled`` may grow afterwards (the keys of ``unsettled`` being added): what this
     mapping answers does not change, since it keeps the set of keys it did not have."""
@@ -47,16 +48,6 @@ class Awaited(Mapping[str, V]):
             raise NotYet(key)
         return self._settled[key]
 
-    def get(self, key: str, default: V | None = None) -> V | None:  # type: ignore[override]
-        if key in self._unsettled:
-            raise NotYet(key)
-        return self._settled.get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        if key in self._unsettled:
-            raise NotYet(str(key))
-        return key in self._settled
-
     def __iter__(self) -> Iterator[str]:
         if self._unsettled:
             raise NotYet(EVERY_FIELD)
@@ -66,8 +57,3 @@ class Awaited(Mapping[str, V]):
         if self._unsettled:
             raise NotYet(EVERY_FIELD)
         return len(self._settled)
-
-    def __bool__(self) -> bool:
-        if self._unsettled:
-            raise NotYet(EVERY_FIELD)
-        return bool(self._settled)

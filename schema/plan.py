@@ -336,10 +336,10 @@ class Compiler:
                 if not isinstance(extension, PermissionExtension) or extension.fail_silently:
                     raise NotPlannable("field extension")
                 permissions += extension.permissions
-            complete = self._completer(definition.type, node, fragments, query.name, name)
             children = None
             if isinstance(definition.type, GraphQLObjectType):
                 children = self._fields(definition.type, node.selection_set, fragments)
+            complete = self._completer(definition.type, node, fragments, query.name, name, children)
             convert = Arguments(field.arguments, self._registry, self._config)
             guard = tuple(permissions)
             roots.append(_Root(key, node, convert, definition, reader, guard, complete, children))
@@ -394,12 +394,14 @@ class Compiler:
                 raise NotPlannable("introspection")
             definition = parent.fields[name]
             getter = self._getter(definition, node)
-            complete = self._completer(definition.type, node, fragments, parent.name, name)
             non_null = isinstance(definition.type, GraphQLNonNull)
             named = definition.type.of_type if non_null else definition.type
             children = None
             if isinstance(named, GraphQLObjectType):
                 children = self._fields(named, node.selection_set, fragments)
+            complete = self._completer(
+                definition.type, node, fragments, parent.name, name, children
+            )
             out.append(_Field(key, node, getter, complete, non_null, children))
         return tuple(out)
 
@@ -449,9 +451,11 @@ class Compiler:
         fragments: Mapping[str, FragmentDefinitionNode],
         parent: str,
         name: str,
+        children: tuple[_Field, ...] | None = None,
     ) -> Completer:
+        """``children``: the fields of ``type_``'s object type, when already compiled."""
         if isinstance(type_, GraphQLNonNull):
-            inner = self._completer(type_.of_type, node, fragments, parent, name)
+            inner = self._completer(type_.of_type, node, fragments, parent, name, children)
             message = f"Cannot return null for non-nullable field {parent}.{name}."
 
             def non_null(value: Any, path: _Path, run: _Run) -> Any:
@@ -501,7 +505,8 @@ class Compiler:
 
             return leaf
         if isinstance(type_, GraphQLObjectType):
-            children = self._fields(type_, node.selection_set, fragments)
+            if children is None:
+                children = self._fields(type_, node.selection_set, fragments)
 
             def obj(value: Any, path: _Path, run: _Run) -> Any:
                 if value is None or value is Undefined:
