@@ -26,7 +26,7 @@ from connectors.fields import Malformed, parse_day
 from connectors.http import UpstreamClient
 from connectors.identity import FranceConnectToken, PivotIdentity, Subject
 from connectors.source import Answer
-from connectors.url import Params
+from connectors.url import Encoded, Params
 
 _SIRET = re.compile(r"[0-9]{14}")
 # DSS endpoints served by another agency than the CNAF/MSA: their own circuit.
@@ -112,9 +112,9 @@ class ApiParticulier:
         """``/v3/dss/<endpoint>/identite`` or ``/france_connect`` depending on the subject."""
         check_recipient(ctx, provider)
         circuit = DSS_CIRCUITS.get(endpoint, DSS_CIRCUIT)
-        params: list[tuple[str, str]] = [("recipient", ctx.recipient)]
+        params: list[tuple[str, str] | Encoded] = [("recipient", ctx.recipient)]
         if isinstance(subject, PivotIdentity):
-            params += subject.query_params()
+            params.append(subject.query())
             params += extra
             return await self.call(
                 ("v3", "dss", endpoint, "identite"), params, provider=provider, circuit=circuit

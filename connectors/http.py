@@ -236,9 +236,19 @@ class UpstreamClient:
         idempotent: bool,
         breaker: CircuitBreaker,
     ) -> dict[str, Any] | None:
-        """One call, its retries included, counted once by ``breaker``."""
-        async with guarded(breaker, who):
-            return await self._attempts(method, url, payload, extra, bearer, who, idempotent)
+        """One call, its retries included, counted once by ``breaker`` (as :func:`guarded`
+        counts, written out: this runs for every agency call)."""
+        admit(breaker, who)
+        try:
+            answer = await self._attempts(method, url, payload, extra, bearer, who, idempotent)
+        except ConnectorError as exc:
+            count_failure(breaker, exc)
+            raise
+        except BaseException:
+            breaker.abandon()
+            raise
+        breaker.record_success()
+        return answer
 
     async def _attempts(
         self,
@@ -372,24 +382,34 @@ async def guarded(breaker: CircuitBreaker, who: str) -> AsyncIterator[None]:
     """A call ``breaker`` may refuse at once, counted by it once whatever its retries: a
     failure of the agency's (timeout, connection, 5xx, garbage) counts against it; an answer
     that refuses this request (4xx) shows it up; a call cancelled or failing here, neither."""
+    admit(breaker, who)
+    try:
+        yield
+    except ConnectorError as exc:
+        count_failure(breaker, exc)
+        raise
+    except BaseException:
+        breaker.abandon()
+        raise
+    breaker.record_success()
+
+
+def admit(breaker: CircuitBreaker, who: str) -> None:
+    """Refuse the call at once when ``breaker`` is open."""
     if not breaker.allow():
         raise UpstreamUnavailable(
             f"{who}: temporarily disabled after repeated failures",
             provider=who,
             retry_in=breaker.retry_in() or None,
         )
-    try:
-        yield
-    except ConnectorError as exc:
-        if agency_failure(exc):
-            breaker.record_failure()
-        else:
-            breaker.record_success()
-        raise
-    except BaseException:
-        breaker.abandon()
-        raise
-    breaker.record_success()
+
+
+def count_failure(breaker: CircuitBreaker, exc: ConnectorError) -> None:
+    """A failed call: against the agency when it failed, for it when it refused the request."""
+    if agency_failure(exc):
+        breaker.record_failure()
+    else:
+        breaker.record_success()
 
 
 def _json_object(content: bytes, provider: str) -> dict[str, Any]:

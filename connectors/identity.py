@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import Literal
 
 from connectors.errors import InvalidInput
+from connectors.url import Encoded, encode_query
 
 FRANCE = "99100"
 _COG = re.compile(r"[0-9][0-9AB][0-9]{3}")
@@ -95,6 +96,14 @@ class PivotIdentity:
         """API Particulier's civility parameters, in its own names (a fresh list each time,
         built once per identity: every agency call of a person sends them)."""
         return list(self._query_params)
+
+    def query(self) -> Encoded:
+        """The same parameters, percent-encoded once for every call that sends them."""
+        return self._query
+
+    @cached_property
+    def _query(self) -> Encoded:
+        return Encoded(encode_query(self._query_params))
 
     @cached_property
     def _query_params(self) -> tuple[tuple[str, str], ...]:

@@ -22,6 +22,7 @@ from connectors.http import UpstreamClient
 from connectors.identity import PivotIdentity
 from connectors.records import Provenance
 from connectors.source import Answer, Fetcher
+from connectors.url import Params
 
 T = TypeVar("T")
 MAX_MONTHS = 24
@@ -103,10 +104,9 @@ class OurApi:
         ctx: CallContext,
         extra: Sequence[tuple[str, str]],
     ) -> Awaitable[Answer]:
-        params = [("recipient", ctx.recipient), *identity.query_params(), *extra]
-        return self._get(segments, params)
+        return self._get(segments, [("recipient", ctx.recipient), identity.query(), *extra])
 
-    async def _get(self, segments: Sequence[str], params: list[tuple[str, str]]) -> Answer:
+    async def _get(self, segments: Sequence[str], params: Params) -> Answer:
         body = await self._http.get_json(segments, params, provider=self.agency)
         answer = envelope(body, self.agency)
         if answer.as_of is None:

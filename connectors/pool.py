@@ -145,10 +145,12 @@ class Connection(asyncio.Protocol):
 
     # the exchange
 
-    async def exchange(self, request: bytes, head: bool) -> None:
-        """Send ``request`` and wait until its whole answer is read."""
+    async def exchange(self, request: bytes, head: bool, deadline: float) -> None:
+        """Send ``request`` and wait until its whole answer is read; ``TimeoutError`` at
+        ``deadline`` (the event loop's clock)."""
         assert self.transport is not None
-        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
         self._head = head
         self._received = self._complete = self._until_eof = False
         self.status = self._size = 0
@@ -157,9 +159,13 @@ class Connection(asyncio.Protocol):
         if self.closed or self.transport.is_closing():
             raise ConnectionResetError("the upstream closed the connection")
         self.transport.write(request)
+        # One timer on the loop, cancelled with the answer: what asyncio.timeout would do,
+        # without its bookkeeping on every agency call.
+        timer = loop.call_at(deadline, _expire, waiter)
         try:
             await waiter
         finally:
+            timer.cancel()
             self._waiter = None
 
     @property
@@ -185,6 +191,11 @@ class Connection(asyncio.Protocol):
             waiter.set_exception(exc)
 
 
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
 class Pool:
     """The connections to one origin: at most ``size``, waiters served first come first."""
 
@@ -201,16 +212,23 @@ class Pool:
         self._waiters: deque[asyncio.Future[Connection | None]] = deque()
         self._closed = False
 
-    async def acquire(self) -> tuple[Connection, bool]:
-        """A connection and whether it served before."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+    def idle(self, now: float) -> Connection | None:
+        """A kept connection ready for a request at once, if there is one (``now`` on the
+        event loop's clock)."""
         while self._idle:
             conn = self._idle.pop()
             if not conn.closed and now - conn.idle_since < KEEPALIVE:
-                return conn, True
+                return conn
             conn.close()
             self._count -= 1
+        return None
+
+    async def acquire(self) -> tuple[Connection, bool]:
+        """A connection and whether it served before."""
+        loop = asyncio.get_running_loop()
+        kept = self.idle(loop.time())
+        if kept is not None:
+            return kept, True
         if self._count < self._size:
             self._count += 1
         else:

@@ -10,7 +10,13 @@ from urllib.parse import quote
 
 from connectors.errors import InvalidInput
 
-Params = Sequence[tuple[str, str]]
+
+class Encoded(str):
+    """Query text already percent-encoded (``name=value&…``), sent as is: the civility
+    parameters of a person, encoded once for every agency call that sends them."""
+
+
+Params = Sequence[tuple[str, str] | Encoded]
 
 
 def _quote(text: str) -> str:
@@ -32,8 +38,10 @@ def join_path(base_path: str, segments: Sequence[str], *, provider: str) -> str:
 def encode_query(params: Params) -> str:
     """The query string, in order, repeated keys kept: the same text as
     ``urlencode(params, quote_via=quote)`` (``%20`` for a space, ``/`` encoded), in a third
-    of its time."""
-    return "&".join([_quote(key) + "=" + _quote(value) for key, value in params])
+    of its time. An :class:`Encoded` part goes in as it is."""
+    return "&".join(
+        [p if isinstance(p, str) else _quote(p[0]) + "=" + _quote(p[1]) for p in params]
+    )
 
 
 def basic_credentials(client_id: str, client_secret: str) -> str:

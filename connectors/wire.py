@@ -75,20 +75,28 @@ class WireTransport:
             target = "/" + target  # "" or "?query": the path is the root
         request = self._request(method, target, route[1], headers, body)
         head = method == "HEAD"
-        async with asyncio.timeout(budget):
-            while True:
-                conn, reused = await pool.acquire()
-                try:
-                    await conn.exchange(request, head)
-                except ConnectionError:
-                    pool.discard(conn)
-                    if reused and not conn.answered and method in IDEMPOTENT:
-                        continue  # the server closed it as we sent: a new connection
-                    raise
-                except BaseException:
-                    pool.discard(conn)  # half-read, failed or cancelled: never reused
-                    raise
-                break
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        deadline = now + budget
+        while True:
+            conn = pool.idle(now)
+            reused = conn is not None
+            if conn is None:
+                # None kept: wait for one, or connect, within the same budget.
+                async with asyncio.timeout_at(deadline):
+                    conn, reused = await pool.acquire()
+            try:
+                await conn.exchange(request, head, deadline)
+            except ConnectionError:
+                pool.discard(conn)
+                if reused and not conn.answered and method in IDEMPOTENT:
+                    now = loop.time()
+                    continue  # the server closed it as we sent: a new connection
+                raise
+            except BaseException:
+                pool.discard(conn)  # half-read, failed or cancelled: never reused
+                raise
+            break
         status, answer, chunks = conn.status, conn.headers, conn.chunks
         pool.release(conn)  # the next call on it starts afresh: what it read is taken above
         content = chunks[0] if len(chunks) == 1 else b"".join(chunks)

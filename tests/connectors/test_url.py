@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import quote, urlencode
 
 import pytest
 
 from connectors import InvalidInput, UpstreamClient
-from connectors.url import encode_query
+from connectors.identity import PivotIdentity
+from connectors.url import Encoded, encode_query
 from tests.connectors.conftest import FakeTransport, answer, make_client
 
 
@@ -64,3 +66,31 @@ async def test_query_is_encoded_once_in_order_with_repeated_keys() -> None:
 )
 def test_encode_query_is_urlencode_with_quote(params: list[tuple[str, str]]) -> None:
     assert encode_query(params) == urlencode(params, quote_via=quote)
+
+
+def test_an_encoded_part_goes_in_as_it_is() -> None:
+    params = [("a", "1"), Encoded("b=%20&c=d"), ("é", "x y")]
+    assert encode_query(params) == "a=1&b=%20&c=d&%C3%A9=x%20y"
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        PivotIdentity("MARTIN", ("JEAN",), date(1980, 9, 3), "M", "99100", "08480"),
+        PivotIdentity(
+            "LE ROUX",
+            ("ÉLOÏSE", "ANNE MARIE", "ZOÉ"),
+            date(2001, 1, 30),
+            "F",
+            "99350",
+            usage_name="D'ARC",
+        ),
+    ],
+)
+async def test_an_identity_is_sent_as_its_parameters_would_be(identity: PivotIdentity) -> None:
+    expected = urlencode(identity.query_params(), quote_via=quote)
+    assert identity.query() == expected
+    transport = FakeTransport(lambda r: answer(200, json={}))
+    client = make_client("https://agency.example/", transport=transport)
+    await client.get_json(["x"], [("recipient", "13002526500013"), identity.query()])
+    assert transport.requests[0].url.raw_query_string == "recipient=13002526500013&" + expected

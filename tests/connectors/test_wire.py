@@ -325,6 +325,48 @@ async def test_a_server_that_never_answers_is_a_timeout(raw: Raw) -> None:
     assert server.connections == 2
 
 
+async def test_an_answer_that_stalls_mid_body_is_a_timeout(raw: Raw) -> None:
+    release = asyncio.Event()
+
+    async def stall(exchange: Exchange, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b'{"a":"xx')
+        await writer.drain()
+        await release.wait()
+        return False
+
+    server, url = await raw(stall)
+    transport = WireTransport(1)
+    try:
+        with pytest.raises(TimeoutError):
+            await transport.send("GET", f"{url}/stall", {}, None, 0.2)
+        with pytest.raises(TimeoutError):
+            await transport.send("GET", f"{url}/stall", {}, None, 0.2)
+    finally:
+        release.set()
+        await transport.aclose()
+    assert server.connections == 2  # the half-read connection was never reused
+
+
+async def test_a_call_outlasting_an_earlier_calls_deadline_is_not_cut_short(raw: Raw) -> None:
+    """Each call's deadline ends with its answer: the next call on the same connection,
+    still waiting when that deadline passes, runs on its own budget."""
+
+    async def slow_second(exchange: Exchange, writer: asyncio.StreamWriter) -> bool:
+        if exchange[1] == "/second":
+            await asyncio.sleep(0.4)
+        return await echo()(exchange, writer)
+
+    server, url = await raw(slow_second)
+    transport = WireTransport(1)
+    try:
+        assert (await transport.send("GET", f"{url}/first", {}, None, 0.2)).status == 200
+        answer = await transport.send("GET", f"{url}/second", {}, None, 5.0)
+        assert answer.status == 200 and answer.content == b"GET /second "
+    finally:
+        await transport.aclose()
+    assert server.connections == 1
+
+
 async def test_refused_connection_names_its_cause_and_is_retried() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
