@@ -61,9 +61,10 @@ class MemoryCache:
         entry = self._data.get(key)
         return entry[1] if entry is not None and isinstance(entry[1], bytes) else None
 
-    def get_record(self, key: str) -> Any | None:
+    def lookup(self, key: str) -> Any | None:
+        """What ``key`` holds, a record or an answer's bytes, in one look."""
         entry = self._data.get(key)
-        return entry[1] if entry is not None and not isinstance(entry[1], bytes) else None
+        return None if entry is None else entry[1]
 
     def set_record(self, key: str, record: Any, ttl: float) -> None:
         if ttl > 0:

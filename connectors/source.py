@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import orjson
 
@@ -79,10 +79,13 @@ class Fetcher:
         memo = self._cache if isinstance(self._cache, MemoryCache) else None
         if not ctx.no_cache:
             if memo is not None:
-                kept: T | None = memo.get_record(key)
-                if kept is not None:
-                    return kept
-            hit = await self._cache.get(key)
+                # One look: a record kept in this process, or an answer's bytes.
+                kept = memo.lookup(key)
+                if kept is not None and not isinstance(kept, bytes):
+                    return cast(T, kept)
+                hit = kept
+            else:
+                hit = await self._cache.get(key)
             if hit is not None:
                 record = self._from_cache(hit, agency, source, parse)
                 if record is not None:

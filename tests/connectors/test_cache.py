@@ -197,9 +197,52 @@ async def test_memory_cache_keeps_records_apart_from_bytes() -> None:
     cache = MemoryCache(10)
     record = object()
     cache.set_record("k", record, 60)
-    assert cache.get_record("k") is record
+    assert cache.lookup("k") is record
     assert await cache.get("k") is None  # a record is not served as bytes
     await cache.set("b", b"raw", 60)
-    assert cache.get_record("b") is None
+    assert cache.lookup("b") == b"raw" and await cache.get("b") == b"raw"
     cache.set_record("z", record, 0)  # no lifetime, not kept
-    assert cache.get_record("z") is None
+    assert cache.lookup("z") is None
+
+
+async def test_an_answer_kept_as_bytes_in_memory_is_served_decoded(
+    person: PivotIdentity, ctx: CallContext
+) -> None:
+    """A memory cache holding an answer's bytes (the shared interface) serves it like Redis
+    would: decoded, checked, marked cached, with no agency call."""
+    calls = 0
+
+    def handler(request: Request) -> RawResponse:
+        nonlocal calls
+        calls += 1
+        return answer(200, json=RSA)
+
+    cache = MemoryCache(10)
+    first = await Cnaf(
+        make_client("https://api.example", transport=FakeTransport(handler)),
+        RedisLike(cache),
+        fixed_clock,
+    ).benefit(person, "rsa", ctx)
+    assert calls == 1 and first.provenance.cached is False
+    kept = await Cnaf(
+        make_client("https://api.example", transport=FakeTransport(handler)), cache, fixed_clock
+    ).benefit(person, "rsa", ctx)
+    assert calls == 1
+    assert kept.provenance.cached is True and kept.receiving is True
+    assert kept.provenance.retrieved_at == NOW
+
+
+class RedisLike:
+    """A cache of bytes only, as Redis is, over a memory cache."""
+
+    def __init__(self, inner: MemoryCache) -> None:
+        self._inner = inner
+
+    async def get(self, key: str) -> bytes | None:
+        return await self._inner.get(key)
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        await self._inner.set(key, value, ttl)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
