@@ -22,10 +22,9 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote, urlencode
 
 import aiohttp
@@ -46,6 +45,7 @@ from connectors.url import Params, basic_credentials, encode_query, join_path
 from connectors.wire import BadAnswer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 RETRIABLE_STATUSES = frozenset({502, 503, 504})
 _SEVERITY: dict[State, int] = {"closed": 0, "half_open": 1, "open": 2}
@@ -236,19 +236,12 @@ class UpstreamClient:
         idempotent: bool,
         breaker: CircuitBreaker,
     ) -> dict[str, Any] | None:
-        """One call, its retries included, counted once by ``breaker`` (as :func:`guarded`
-        counts, written out: this runs for every agency call)."""
-        admit(breaker, who)
-        try:
-            answer = await self._attempts(method, url, payload, extra, bearer, who, idempotent)
-        except ConnectorError as exc:
-            count_failure(breaker, exc)
-            raise
-        except BaseException:
-            breaker.abandon()
-            raise
-        breaker.record_success()
-        return answer
+        """One call, its retries included, counted once by ``breaker``."""
+        return await counted(
+            breaker,
+            who,
+            lambda: self._attempts(method, url, payload, extra, bearer, who, idempotent),
+        )
 
     async def _attempts(
         self,
@@ -304,21 +297,19 @@ class UpstreamClient:
         """POST a form once (never retried: not idempotent) and decode a JSON object."""
         url = self.url(segments)
         body = urlencode(form, quote_via=quote).encode("ascii")
-        async with guarded(self.breaker, self.provider):
+        credentials = basic_credentials(*basic)
+
+        async def once() -> dict[str, Any]:
             response = await self._send(
-                "POST",
-                url,
-                None,
-                body,
-                self._timeout,
-                self.provider,
-                basic=basic_credentials(*basic),
+                "POST", url, None, body, self._timeout, self.provider, basic=credentials
             )
             if 200 <= response.status < 300:
                 return _json_object(response.content, self.provider)
             raise error_for_status(
                 response.status, response.headers, response.content, provider=self.provider
             )
+
+        return await counted(self.breaker, self.provider, once)
 
     async def _token(self, deadline: float, who: str) -> str | None:
         if self.auth is None:
@@ -377,39 +368,29 @@ class UpstreamClient:
         return True
 
 
-@asynccontextmanager
-async def guarded(breaker: CircuitBreaker, who: str) -> AsyncIterator[None]:
+async def counted(breaker: CircuitBreaker, who: str, call: Callable[[], Awaitable[T]]) -> T:
     """A call ``breaker`` may refuse at once, counted by it once whatever its retries: a
     failure of the agency's (timeout, connection, 5xx, garbage) counts against it; an answer
     that refuses this request (4xx) shows it up; a call cancelled or failing here, neither."""
-    admit(breaker, who)
-    try:
-        yield
-    except ConnectorError as exc:
-        count_failure(breaker, exc)
-        raise
-    except BaseException:
-        breaker.abandon()
-        raise
-    breaker.record_success()
-
-
-def admit(breaker: CircuitBreaker, who: str) -> None:
-    """Refuse the call at once when ``breaker`` is open."""
     if not breaker.allow():
         raise UpstreamUnavailable(
             f"{who}: temporarily disabled after repeated failures",
             provider=who,
             retry_in=breaker.retry_in() or None,
         )
-
-
-def count_failure(breaker: CircuitBreaker, exc: ConnectorError) -> None:
-    """A failed call: against the agency when it failed, for it when it refused the request."""
-    if agency_failure(exc):
-        breaker.record_failure()
-    else:
-        breaker.record_success()
+    try:
+        answer = await call()
+    except ConnectorError as exc:
+        if agency_failure(exc):
+            breaker.record_failure()
+        else:
+            breaker.record_success()
+        raise
+    except BaseException:
+        breaker.abandon()
+        raise
+    breaker.record_success()
+    return answer
 
 
 def _json_object(content: bytes, provider: str) -> dict[str, Any]:
