@@ -118,6 +118,23 @@ class _Decided:
         return assemble(self.fields, self.verdict, self.plan.unplannable, results, self.window)
 
 
+class Handle:
+    """A person's handle for one sector, sealed on first read and kept."""
+
+    __slots__ = ("_identity", "_pseudonyms", "_sector", "_text")
+
+    def __init__(self, pseudonyms: Pseudonyms, identity: PivotIdentity, sector: str) -> None:
+        self._pseudonyms = pseudonyms
+        self._identity = identity
+        self._sector = sector
+        self._text: str | None = None
+
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self._pseudonyms.handle(self._identity, self._sector)
+        return self._text
+
+
 @dataclass(frozen=True)
 class PersonView:
     fields: Mapping[str, object]  # field → record (shared records are the same object)
@@ -125,12 +142,19 @@ class PersonView:
     verdict: Verdict
     sources_called: tuple[str, ...]
     window: Window
-    handle: str | None  # the caller's own sector handle (clients only)
+    # The caller's own sector handle (clients only), sealed when first read: most documents
+    # do not select it, and sealing is the costliest step after the last agency answers.
+    sealed: Handle | None
     access_id: str = ""  # the audit entry of this access
     subjects: Subjects | None = None  # who it is about: kept in memory for this request only
     # The fields whose agencies have not answered yet: only in the provisional views handed
     # out while they are called (``exchange.partial``), never in the view an access returns.
     awaiting: frozenset[str] = frozenset()
+
+    @property
+    def handle(self) -> str | None:
+        """The caller's own sector handle, if the access gives one (clients only)."""
+        return None if self.sealed is None else self.sealed.text()
 
     def agency_failures(self) -> dict[str, str]:
         """Field → code of the fields missing because their agency failed to answer
@@ -351,10 +375,10 @@ class Exchange:
         view = access.assemble(results)
         answered = not any(isinstance(r, SourceFailure) for r in results.values())
         entry = expected if expected is not None and answered else self._entry(access, view)
-        handle = None
+        sealed = None
         if isinstance(access.request.caller, Client) and _someone(view):
-            handle = self._pseudonyms.handle(subjects.identity, access.request.caller.sector)
-        return entry, replace(view, handle=handle, access_id=access.id, subjects=subjects)
+            sealed = Handle(self._pseudonyms, subjects.identity, access.request.caller.sector)
+        return entry, replace(view, sealed=sealed, access_id=access.id, subjects=subjects)
 
     def _entry(self, access: _Decided, view: PersonView) -> AuditEntry:
         request, verdict = access.request, access.verdict

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from connectors import NotFound
-from exchange import PersonReference
+from connectors import Connectors, NotFound, PivotIdentity
+from exchange import Exchange, PersonReference, PolicyDecider, Pseudonyms
+from tests.exchange.fakes import auditor
 from tests.exchange.test_service import (
+    CATALOGUE,
     DEPARTEMENT,
+    PERSON,
     RSA,
+    Consents,
     FakeConnectors,
     _exchange,
     _request,
 )
+
+SECRET = b"s" * 32
 
 
 class _Unknown:
@@ -68,3 +74,26 @@ async def test_nothing_asked_says_nothing_and_the_handle_is_given() -> None:
         _request({"identity"}, PersonReference(handle=view.handle), DEPARTEMENT, RSA)
     )
     assert again.handle == view.handle
+
+
+async def test_the_handle_is_sealed_only_when_read_and_once() -> None:
+    sealed: list[str] = []
+
+    class Counting(Pseudonyms):
+        def handle(self, identity: PivotIdentity, sector: str) -> str:
+            sealed.append(sector)
+            return super().handle(identity, sector)
+
+    pseudonyms = Counting(SECRET)
+    exchange = Exchange(
+        cast(Connectors, FakeConnectors()),
+        PolicyDecider(CATALOGUE, Consents(), pseudonyms),
+        pseudonyms,
+        auditor(pseudonyms, None),
+    )
+    view = await exchange.person(_request({"benefits.rsa"}, caller=DEPARTEMENT, context=RSA))
+    assert sealed == []  # the answer did not ask for it
+    handle = view.handle
+    assert handle is not None and sealed == [DEPARTEMENT.sector]
+    assert view.handle == handle and len(sealed) == 1
+    assert pseudonyms.open(handle, DEPARTEMENT.sector) == PERSON
