@@ -109,9 +109,11 @@ def usable(entry: dict[str, Any]) -> bool:
     )
 
 
-async def load_persons(session: aiohttp.ClientSession, registry_url: str) -> list[bytes]:
-    """Every usable sandbox person, each as a ready request body (sandbox order)."""
-    bodies: list[bytes] = []
+async def usable_persons(
+    session: aiohttp.ClientSession, registry_url: str
+) -> list[tuple[int, dict[str, Any]]]:
+    """Every usable sandbox person's entry, with its number in the sandbox's order."""
+    found: list[tuple[int, dict[str, Any]]] = []
     offset = 0
     while True:
         url = f"{registry_url}/_sandbox/persons?offset={offset}&limit=1000"
@@ -119,21 +121,23 @@ async def load_persons(session: aiohttp.ClientSession, registry_url: str) -> lis
             answer.raise_for_status()
             page = await answer.json()
         data = page["data"]
-        for number, entry in enumerate(data, start=offset):
-            if usable(entry):
-                variables = {
-                    "ref": person_variables(entry),
-                    "ctx": {"purpose": PURPOSE, "recipient": RECIPIENT, "object": f"b-{number}"},
-                }
-                query = (
-                    FULL_QUERY
-                    if entry.get("identifiant_france_travail")
-                    else (QUERY_WITHOUT_EMPLOYMENT)
-                )
-                bodies.append(orjson.dumps({"query": query, "variables": variables}))
+        found += [(n, entry) for n, entry in enumerate(data, start=offset) if usable(entry)]
         offset += len(data)
         if not data or offset >= page["meta"]["total"]:
-            return bodies
+            return found
+
+
+async def load_persons(session: aiohttp.ClientSession, registry_url: str) -> list[bytes]:
+    """Every usable sandbox person, each as a ready request body (sandbox order)."""
+    bodies: list[bytes] = []
+    for number, entry in await usable_persons(session, registry_url):
+        variables = {
+            "ref": person_variables(entry),
+            "ctx": {"purpose": PURPOSE, "recipient": RECIPIENT, "object": f"b-{number}"},
+        }
+        query = FULL_QUERY if entry.get("identifiant_france_travail") else QUERY_WITHOUT_EMPLOYMENT
+        bodies.append(orjson.dumps({"query": query, "variables": variables}))
+    return bodies
 
 
 # ── the load ──────────────────────────────────────────────────────────────────────────
