@@ -29,7 +29,7 @@ from eligibility import BenefitResult, PersonData
 from exchange.context import AccessContext
 from exchange.errors import ExchangeError
 from exchange.service import PersonView
-from proactive.campaign import CampaignRunner, Summary, _Fetched
+from proactive.campaign import CampaignRunner, Summary, _Fetched, _Unread
 from proactive.population import Subject, identity_from_params
 from runtime import Services
 from runtime.settings import load
@@ -92,11 +92,14 @@ class _Recorder(CampaignRunner):
         context: AccessContext,
         on: date,
         summary: Summary,
+        unread: _Unread,
     ) -> _Fetched | None:
         # One person completed at a time: the counters' change is this person's.
         async with self._one:
             errors, unresolved = summary.errors, summary.partners_unresolved
-            fetched = await super()._complete(identity, view, benefit, month, context, on, summary)
+            fetched = await super()._complete(
+                identity, view, benefit, month, context, on, summary, unread
+            )
         key = identity.key()
         if fetched is None:
             failed = summary.errors > errors

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
@@ -43,7 +44,7 @@ from exchange.errors import ExchangeError
 from exchange.oversight import Campaign
 from exchange.pseudonyms import PROACTIVE_SECTOR
 from exchange.reference import PersonReference
-from exchange.service import PersonRequest, PersonView
+from exchange.service import FieldFailure, PersonRequest, PersonView
 from prefill import load_forms
 from proactive import wording
 from proactive.partners import PartnerReader
@@ -116,6 +117,27 @@ class Summary:
 
     def rows(self) -> list[tuple[str, int]]:
         return [(f.name, getattr(self, f.name)) for f in fields(self)]
+
+
+class _Unread:
+    """The persons of a batch left unread because an agency failed, and the failures."""
+
+    def __init__(self) -> None:
+        self.persons = 0
+        self._reasons: Counter[str] = Counter()
+
+    def add(self, failures: Iterable[FieldFailure]) -> None:
+        self.persons += 1
+        self._reasons.update({f"{x.provider or 'an agency'} {x.code}" for x in failures})
+
+    def add_partner(self) -> None:
+        self.persons += 1
+        self._reasons["the partner's read"] += 1
+
+    def reasons(self) -> str:
+        """``CNAV UPSTREAM_TIMEOUT ×3, GIP-MDS UPSTREAM_UNAVAILABLE ×1``: how many persons
+        each failure left unread."""
+        return ", ".join(f"{why} ×{n}" for why, n in sorted(self._reasons.items()))
 
 
 @dataclass(frozen=True)
@@ -325,14 +347,25 @@ class CampaignRunner:
             log.warning("campaign fetch failed: %s", type(error).__name__)
             summary.errors += len(requests)
             return [None] * len(requests)
-        return list(
+        unread = _Unread()
+        fetched = list(
             await asyncio.gather(
                 *(
-                    self._complete(s.identity, v, benefit, month, context, on, summary)
+                    self._complete(s.identity, v, benefit, month, context, on, summary, unread)
                     for s, v in zip(subjects, views, strict=True)
                 )
             )
         )
+        if unread.persons:
+            # Once per batch, which agencies failed and how, nothing about the persons: what
+            # an operator needs to know where to look.
+            log.warning(
+                "campaign fetch: %d of %d persons unread, an agency failing: %s",
+                unread.persons,
+                len(subjects),
+                unread.reasons(),
+            )
+        return fetched
 
     async def _complete(
         self,
@@ -343,6 +376,7 @@ class CampaignRunner:
         context: AccessContext,
         on: date,
         summary: Summary,
+        unread: _Unread,
     ) -> _Fetched | None:
         """One person's released data as the rules' input, with their partner's when needed."""
         if isinstance(view, ExchangeError):
@@ -350,10 +384,11 @@ class CampaignRunner:
             log.warning("campaign fetch failed: %s", type(view).__name__)
             summary.errors += 1
             return None
-        if view.agency_failures():
+        failed = view.agency_failures()
+        if failed:
             # Not "incomplete": asked again, the agency may answer. Counted with the persons
             # unread, which fail the batch when they are most of it (``engine.tasks``).
-            log.debug("campaign fetch: an agency did not answer")  # counted in errors
+            unread.add(view.failures[f] for f in failed)
             summary.errors += 1
             return None
         data = person_data_from_fields(view.fields)
@@ -374,7 +409,7 @@ class CampaignRunner:
             )
             if completed.agency_failed:
                 # As for the person's own read: unread (not fetched), to be examined again.
-                log.debug("campaign partner read: an agency did not answer")
+                unread.add_partner()
                 summary.errors += 1
                 return None
             if completed.data is None:

@@ -19,6 +19,7 @@ from proactive.campaign import CLIENT_ID, PURPOSE, CampaignRunner
 from runtime import Services
 from runtime.settings import Settings, load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
+from tests.upstreams import agency_env
 
 NOW = datetime(2025, 7, 10, 9, 0, tzinfo=UTC)
 RECIPIENT = "13002526500013"
@@ -34,9 +35,7 @@ def sandbox() -> Iterator[RunningSandbox]:
 
 def settings_for(sandbox: RunningSandbox, data_dir: Path) -> Settings:
     env = {"UNEFOIS_DATA_DIR": str(data_dir), "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000"}
-    for name, url in sandbox.urls.items():
-        env[f"UNEFOIS_{name.upper()}_URL"] = url
-    return load(env)
+    return load(env | agency_env(sandbox))
 
 
 async def bulk_anomalies(settings: Settings) -> list[tuple[str, str, bool, bool]]:

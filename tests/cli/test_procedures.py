@@ -41,6 +41,7 @@ from tests.sandbox.test_demarches_support import (
     submit,
 )
 from tests.system._stack import previous_month
+from tests.upstreams import agency_env
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPINGS = ROOT / "sandbox" / "demarches" / "mappings"
@@ -168,9 +169,8 @@ def whole_sandbox(
     env: None, sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> RunningSandbox:
     monkeypatch.setenv("UNEFOIS_ELIGIBILITY_WORKERS", "1")
-    for name, url in sandbox.urls.items():
-        monkeypatch.setenv(f"UNEFOIS_{name.upper()}_URL", url)
-        monkeypatch.setenv(f"UNEFOIS_{name.upper()}_TIMEOUT", "10.0")
+    for name, value in agency_env(sandbox).items():
+        monkeypatch.setenv(name, value)
     return sandbox
 
 

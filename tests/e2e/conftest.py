@@ -26,6 +26,7 @@ from runtime.settings import Settings, load
 from sandbox import AGENCIES, RunningSandbox, SandboxConfig, start_in_thread
 from tests.catalogue import with_everything
 from tests.services import unavailable
+from tests.upstreams import agency_env
 
 RECIPIENT = "13002526500013"
 # The shipped catalogue releases to each purpose only what its procedure needs; tests of the
@@ -197,9 +198,7 @@ async def open_gateway(
         "UNEFOIS_FRANCECONNECT_ISSUER": sandbox.france_connect_url,
         "UNEFOIS_DS_URL": sandbox.demarches_url,
     }
-    for name, url in sandbox.urls.items():
-        env[f"UNEFOIS_{name.upper()}_URL"] = url
-        env[f"UNEFOIS_{name.upper()}_TIMEOUT"] = str(UPSTREAM_TIMEOUT)
+    env |= agency_env(sandbox, UPSTREAM_TIMEOUT)
     env.update(extra or {})
     settings = load(env)
     secret = ensure_default_clients(settings.clients_path)

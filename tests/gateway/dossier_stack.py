@@ -50,6 +50,7 @@ from tests.sandbox.test_demarches_support import (
     submit,
 )
 from tests.system._stack import previous_month
+from tests.upstreams import agency_env
 
 __all__ = [
     "Stack",
@@ -119,10 +120,7 @@ def settings_for(sandbox: RunningSandbox, data_dir: Path) -> Settings:
         "UNEFOIS_DS_URL": sandbox.demarches_url,
         "UNEFOIS_CAMPAIGN_RECIPIENT": RECIPIENT,
     }
-    for name, url in sandbox.urls.items():
-        env[f"UNEFOIS_{name.upper()}_URL"] = url
-        env[f"UNEFOIS_{name.upper()}_TIMEOUT"] = "10.0"
-    return load(env)
+    return load(env | agency_env(sandbox))
 
 
 async def offer_for(

@@ -26,6 +26,7 @@ from runtime import Services
 from runtime.settings import Settings, load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from tests.catalogue import with_everything
+from tests.upstreams import agency_env
 
 MONTH = "2025-06"
 RECIPIENT = "13002526500013"
@@ -132,10 +133,7 @@ def settings_for(sandbox: RunningSandbox, data_dir: Path) -> Settings:
         "UNEFOIS_POLICIES_DIR": str(with_everything(data_dir, "e2e_everything")),
         "UNEFOIS_FRANCECONNECT_ISSUER": sandbox.france_connect_url,
     }
-    for name, url in sandbox.urls.items():
-        env[f"UNEFOIS_{name.upper()}_URL"] = url
-        env[f"UNEFOIS_{name.upper()}_TIMEOUT"] = "10.0"
-    return load(env)
+    return load(env | agency_env(sandbox))
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from store import Renewal
 from tests.gateway.test_citizen import PUBLIC, Space, csrf, main_text, now
 from tests.proactive.test_renewal import MONTH, NOW, RECIPIENT, kinds, renewal_date
+from tests.upstreams import agency_env
 
 # Renewing runs the rules over the agencies' data: longer than a page test on a loaded machine.
 pytestmark = pytest.mark.timeout(600)
@@ -60,10 +61,7 @@ def settings_for(sandbox: RunningSandbox, data_dir: Path, recipient: str | None)
     }
     if recipient is not None:
         env[RECIPIENT_ENV] = recipient
-    for name, url in sandbox.urls.items():
-        env[f"UNEFOIS_{name.upper()}_URL"] = url
-        env[f"UNEFOIS_{name.upper()}_TIMEOUT"] = "10.0"
-    return load(env)
+    return load(env | agency_env(sandbox))
 
 
 def runner(services: Services, clock: Any) -> RenewalRunner:

@@ -25,6 +25,7 @@ from prefill import Submission, apply_submission, load_forms, prefill
 from runtime.settings import load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from tests.prefill.records import person_records
+from tests.upstreams import agency_env
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prefill_client.py"
 
@@ -112,10 +113,7 @@ async def served(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[Serve
         "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000",
         "UNEFOIS_FRANCECONNECT_ISSUER": sandbox.france_connect_url,
     }
-    for name, url in sandbox.urls.items():
-        env[f"UNEFOIS_{name.upper()}_URL"] = url
-        env[f"UNEFOIS_{name.upper()}_TIMEOUT"] = str(UPSTREAM_TIMEOUT)
-    settings = load(env)
+    settings = load(env | agency_env(sandbox, UPSTREAM_TIMEOUT))
     secrets = await demo_credentials(settings, NOW)
     rules = EligibilityService(workers=1)
     await rules.start()

@@ -21,6 +21,7 @@ from proactive.population import Subject, identity_from_params
 from runtime import Services
 from runtime.settings import Settings, load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
+from tests.upstreams import agency_env
 
 NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)  # the sandbox describes June 2025
 MONTH = "2025-06"
@@ -59,12 +60,7 @@ def people(sandbox: RunningSandbox) -> dict[str, PivotIdentity]:
 
 def settings_for(sandbox: RunningSandbox, data_dir: Path) -> Settings:
     env = {"UNEFOIS_DATA_DIR": str(data_dir), "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000"}
-    for name, url in sandbox.urls.items():
-        env[f"UNEFOIS_{name.upper()}_URL"] = url
-        # A bound on a hung call, not a speed requirement: generous, so that a loaded machine
-        # does not turn a slow answer into missing data.
-        env[f"UNEFOIS_{name.upper()}_TIMEOUT"] = "10.0"
-    return load(env)
+    return load(env | agency_env(sandbox))
 
 
 @pytest.fixture

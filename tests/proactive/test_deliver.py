@@ -19,6 +19,7 @@ from runtime.settings import Settings, load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from store import LockHeld, connect, database_url_for, exclusive
 from tests.proactive.test_campaign import MONTH, NOW, RECIPIENT, adult, settings_for
+from tests.upstreams import agency_env
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +40,7 @@ def with_sms(settings: Settings, sandbox: RunningSandbox) -> Settings:
         "UNEFOIS_SMS_TOKEN": sandbox.sms_token,
         "UNEFOIS_LETTERS_DIR": str(settings.data_dir / "courrier"),
     }
-    for name, url in sandbox.urls.items():
-        env[f"UNEFOIS_{name.upper()}_URL"] = url
-    return load(env)
+    return load(env | agency_env(sandbox))
 
 
 async def campaign(settings: Settings, identity: PivotIdentity) -> str:

@@ -34,6 +34,7 @@ from runtime.settings import Settings, load
 from sandbox import RunningSandbox, SandboxConfig, start_in_thread
 from store import Message
 from store.offers import Offer, OfferFollowUp
+from tests.upstreams import agency_env
 
 NOW = datetime(2025, 7, 10, 12, 0, tzinfo=UTC)
 
@@ -140,9 +141,7 @@ def sandbox() -> Iterator[RunningSandbox]:
 
 def settings_for(sandbox: RunningSandbox, data_dir: Path) -> Settings:
     env = {"UNEFOIS_DATA_DIR": str(data_dir), "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000"}
-    for name, url in sandbox.urls.items():
-        env[f"UNEFOIS_{name.upper()}_URL"] = url
-    return load(env)
+    return load(env | agency_env(sandbox))
 
 
 def living_adults(sandbox: RunningSandbox) -> list[dict[str, Any]]:
@@ -306,7 +305,7 @@ def test_the_report_counts_messages_per_channel_and_what_the_sms_cost(
     """The text messages queued for a campaign's offers, in the segments they go out as and
     at the configured segment price."""
     env = {"UNEFOIS_DATA_DIR": str(tmp_path), "UNEFOIS_PUBLIC_URL": "http://127.0.0.1:8000"}
-    env |= {f"UNEFOIS_{n.upper()}_URL": u for n, u in sandbox.urls.items()}
+    env |= agency_env(sandbox)
     settings = load({**env, "UNEFOIS_SMS_SEGMENT_PRICE": "0.045"})
     payload = {
         "benefit_to": "au revenu de solidarité active (RSA)",
