@@ -139,10 +139,6 @@ def _country(value: Any) -> str:
 WRITTEN_ONLY = frozenset({"departements"})
 
 
-def _roles(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def _departement(value: Any) -> str:
     if isinstance(value, Mapping):
         insee, postcode = value.get("insee"), value.get("postcode")
@@ -161,12 +157,20 @@ def _departement(value: Any) -> str:
 
 
 def _commune(value: Any) -> list[str]:
-    roles = _roles(value)
-    postcode, insee = roles.get("postcode"), roles.get("insee")
-    if not isinstance(postcode, str) or not geo.POSTCODE.fullmatch(postcode.strip()):
-        raise Unconvertible("no postcode for the commune")
+    if not isinstance(value, Mapping):
+        raise Unconvertible("no postcode and INSEE commune code for the commune")
+    postcode, insee = value.get("postcode"), value.get("insee")
     if not isinstance(insee, str) or not geo.COMMUNE_CODE.fullmatch(insee.strip().upper()):
         raise Unconvertible("no INSEE commune code for the commune")
+    if "postcode" not in value:
+        # Fed by an INSEE code alone (a birth commune): the commune of today that code
+        # stands for, with a postcode of it.
+        found = geo.commune_with_postcode(insee)
+        if found is None:
+            raise Unconvertible("the INSEE commune code is no commune of today's")
+        return list(found)
+    if not isinstance(postcode, str) or not geo.POSTCODE.fullmatch(postcode.strip()):
+        raise Unconvertible("no postcode for the commune")
     postcode, insee = postcode.strip(), insee.strip().upper()
     if geo.departement_of_postcode(postcode) != geo.departement_of_commune(insee):
         raise Unconvertible("the postcode and the INSEE commune code are in different départements")
@@ -332,11 +336,12 @@ def _raw(field: FieldDef, champ: ChampDescriptor, mapping: ChampMapping, node: A
         commune = node.get("commune") or {}
         if not commune:
             return None
-        return {
-            "postcode": commune.get("postalCode"),
-            "insee": commune.get("code"),
-            "name": commune.get("name"),
-        }
+        postcode, insee = commune.get("postalCode"), commune.get("code")
+        alone = "insee" in mapping.from_fields and "postcode" not in mapping.from_fields
+        if alone and isinstance(insee, str):
+            # Sent from an INSEE code alone: the arrondissement its postcode tells, if any.
+            insee = geo.commune_from_postcode(str(postcode or ""), insee)
+        return {"postcode": postcode, "insee": insee, "name": commune.get("name")}
     if kind == "pays":
         iso = (node.get("pays") or {}).get("code")
         if iso is None:

@@ -6,7 +6,9 @@
   (``2A``/``2B``) and the overseas départements and collectivités (``971``…``988``) included,
   and its name (the 101 départements of INSEE's COG 2025);
 - communes: an INSEE commune code's name (a birth place), a former commune still listed by
-  the COG 2025 as delegated or associated named with the commune it is part of today.
+  the COG 2025 as delegated or associated named with the commune it is part of today; and the
+  commune and postcode a démarches-simplifiées communes champ takes for a code (COG 2026 and
+  La Poste's postcodes).
 """
 
 from __future__ import annotations
@@ -118,3 +120,60 @@ def departement_of_postcode(postcode: str) -> str | None:
         return None
     prefix = postcode[:3] if postcode.startswith(("97", "98")) else postcode[:2]
     return prefix if DEPARTEMENT.fullmatch(prefix) else None
+
+
+@dataclass(frozen=True)
+class _Postal:
+    postcodes: dict[str, tuple[str, ...]]  # a commune's or arrondissement's own postcodes
+    to_ds: dict[str, tuple[str, str]]  # any code → (postcode, commune) as a champ takes it
+    arrondissements: dict[tuple[str, str], str]  # (postcode, commune) → arrondissement
+
+
+@functools.cache
+def _postal() -> _Postal:
+    postcodes: dict[str, tuple[str, ...]] = {}
+    communes: dict[str, str] = {}
+    with (DATA / "postcodes.csv").open(encoding="utf-8", newline="") as file:
+        for row in csv.DictReader(file):
+            communes[row["code"]] = row["commune"]
+            if row["postcodes"]:
+                postcodes[row["code"]] = tuple(row["postcodes"].split())
+    to_ds: dict[str, tuple[str, str]] = {}
+    arrondissements: dict[tuple[str, str], str] = {}
+    for code, commune in communes.items():
+        own = postcodes.get(code) or postcodes[commune]
+        to_ds[code] = (own[0], commune)
+        if commune != code and code in postcodes:
+            arrondissements.update({(p, commune): code for p in own})
+    return _Postal(postcodes, to_ds, arrondissements)
+
+
+def postcodes(code: str) -> tuple[str, ...]:
+    """A commune's or a municipal arrondissement's postcodes, sorted (La Poste's, 2026);
+    none for a former commune or a code not listed."""
+    return _postal().postcodes.get(code.strip().upper(), ())
+
+
+def commune_with_postcode(code: str) -> tuple[str, str] | None:
+    """``(postcode, commune code)`` of an INSEE commune code as a communes champ takes it:
+    a commune with the first of its postcodes (``69123`` → ``69001``, ``69123``); a municipal
+    arrondissement as its commune with its own postcode (``75112`` → ``75012``, ``75056``); a
+    former commune, delegated or associated, as the commune it is part of today (``50173`` →
+    ``50100``, ``50129``). None for a code not listed (merged away, renumbered, or no code)."""
+    return _postal().to_ds.get(code.strip().upper())
+
+
+def commune_from_postcode(postcode: str, commune: str) -> str:
+    """The most precise INSEE code for a commune given with a postcode: the municipal
+    arrondissement that postcode is in for Paris, Lyon and Marseille (``75012``, ``75056`` →
+    ``75112``), the commune's own code otherwise."""
+    return _postal().arrondissements.get((postcode.strip(), commune.strip().upper()), commune)
+
+
+def same_commune(one: str, other: str) -> bool:
+    """Whether two INSEE codes stand for the same commune in a communes champ (an
+    arrondissement and its postcode, a former commune and the one it is part of today)."""
+    if one.strip().upper() == other.strip().upper():
+        return True
+    found = commune_with_postcode(one)
+    return found is not None and found == commune_with_postcode(other)

@@ -62,7 +62,8 @@ _ID = re.compile(r"[a-z][a-z0-9_-]*")
 # Roles of the form fields that feed one champ together (``from``), per champ type.
 FROM_ROLES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # champ type: (required roles, allowed roles)
-    "communes": (frozenset({"postcode", "insee"}), frozenset({"postcode", "insee"})),
+    # A commune alone (a birth commune) is sent with a postcode of it (``prefill.geo``).
+    "communes": (frozenset({"insee"}), frozenset({"postcode", "insee"})),
     "departements": (frozenset(), frozenset({"postcode", "insee"})),
 }
 # Which DS champ types a form field type can fill (DS drops a value of the wrong shape).
@@ -364,7 +365,8 @@ class _Validator:
             self.check_from(key, champ, m)
             return
         if champ.type in FROM_ROLES and FROM_ROLES[champ.type][0]:
-            roles = ", ".join(sorted(FROM_ROLES[champ.type][0]))
+            required, allowed = FROM_ROLES[champ.type]
+            roles = ", ".join([*sorted(required), *(f"[{r}]" for r in sorted(allowed - required))])
             raise self.fail(key, f"a {champ.type} champ is fed by from: {{{roles}}}")
         allowed = PAIRS.get(f.type, frozenset())
         if champ.type not in allowed:

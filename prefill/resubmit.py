@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from prefill import geo
 from prefill.champs import ChampDescriptor
 from prefill.ds_values import WRITTEN_ONLY
 from prefill.model import FormDef, PrefilledForm, Submission
@@ -37,6 +38,17 @@ def settled_fields(
         ids.add(field_id)
         ids.update(m.from_fields.values())
     return frozenset(i for i in ids if form.field(i) is not None)
+
+
+def commune_fields(procedure: Procedure, champs: Sequence[ChampDescriptor]) -> frozenset[str]:
+    """The form's fields a communes champ gives back as an INSEE code: compared as communes
+    (``prefill.geo.same_commune``), since DS holds today's commune for a former one."""
+    types = {c.id: c.type for c in champs}
+    return frozenset(
+        m.from_fields["insee"]
+        for m in procedure.champs.values()
+        if types.get(m.champ) == "communes" and "insee" in m.from_fields
+    )
 
 
 def left_unseen(
@@ -111,10 +123,14 @@ def submission_of(
     settled: Collection[str],
     identity: Mapping[str, tuple[str, ...]] | None = None,
     not_sent: Collection[str] = (),
+    communes: Collection[str] = (),
 ) -> Submission:
     """``not_sent``: the fields the dossier was created without (a value DS could not take,
     such as the agencies' address lines for an address champ): what the person typed there is
-    theirs, provided, not a correction of a value they never saw."""
+    theirs, provided, not a correction of a value they never saw. ``communes``: the fields
+    holding an INSEE commune code read back from a communes champ (``commune_fields``): a
+    former commune sent as the commune it is part of today comes back as that commune, the
+    same place, confirmed rather than corrected."""
     confirmed: list[str] = []
     corrections: dict[str, Any] = {}
     provided: dict[str, Any] = {}
@@ -139,7 +155,9 @@ def submission_of(
             continue
         if before is None or before == "" or before == []:
             provided[field.id] = after
-        elif _same(before, after):
+        elif _same(before, after) or (
+            field.id in communes and geo.same_commune(str(before), str(after))
+        ):
             if shown is not None and shown.state == "TO_CONFIRM":
                 confirmed.append(field.id)  # a KNOWN value kept as it was needs no confirmation
         else:

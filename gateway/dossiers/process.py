@@ -44,7 +44,7 @@ from gateway.sealing import SealBroken, Sealer
 from prefill import PrefillError, SourceUnavailable, load_forms
 from prefill.ds_payload import ds_payload, from_dossier
 from prefill.errors import IncompleteSubmission, InvalidInput
-from prefill.resubmit import left_unseen, settled_fields, submission_of
+from prefill.resubmit import commune_fields, left_unseen, settled_fields, submission_of
 from runtime import Services
 from schema.prefill import fill_form, settle_submission
 from store.dossiers import DossierLink, DossierNotFound
@@ -177,8 +177,9 @@ async def _apply(
     else:
         payload = ds_payload(form, filled, registered.procedure, registered.champs)
         not_sent = {x.field for x in payload.left_out}
+    communes = commune_fields(registered.procedure, registered.champs)
     submission = submission_of(
-        form, filled, submitted, settled, registered.procedure.identity, not_sent
+        form, filled, submitted, settled, registered.procedure.identity, not_sent, communes
     )
     settled = left_unseen(form, settled, not_sent, submitted)
     done = await settle_submission(rc, context, form, view, filled, submission, settled=settled)

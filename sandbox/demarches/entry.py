@@ -183,7 +183,7 @@ def _typed(champ: ChampDef, text: str) -> tuple[Value | None, str | None]:
         found = next((c for c in geo.communes_by_postal_code(postal_code) if c.code == code), None)
         if found is None:
             return None, "Choisissez une commune de la liste."
-        return CommuneValue(found.postal_code, found.code, found.name), None
+        return CommuneValue(postal_code, found.code, found.name), None
     if kind == "pays":
         return (
             (Place(text, geo.COUNTRIES[text]), None)

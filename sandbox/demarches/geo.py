@@ -16,8 +16,45 @@ from sandbox.gazetteer import COMMUNES as _GAZETTEER
 class GeoCommune:
     code: str  # INSEE (COG) code
     name: str
-    postal_code: str
+    postal_code: str  # the one the sandbox's addresses use
     departement: str
+    postal_codes: tuple[str, ...] = ()  # all of the commune's, as geo.api.gouv.fr lists them
+
+    def __post_init__(self) -> None:
+        if not self.postal_codes:
+            object.__setattr__(self, "postal_codes", (self.postal_code,))
+
+
+# Every postcode of the communes with more than one (La Poste's "Base officielle des codes
+# postaux", through the @etalab/decoupage-administratif package, 2026 edition): DS finds a
+# commune by any of them.
+_POSTAL_CODES: dict[str, tuple[str, ...]] = {
+    "75056": (*(f"750{n:02d}" for n in range(1, 21)), "75116"),
+    "13055": tuple(f"130{n:02d}" for n in range(1, 17)),
+    "69123": tuple(f"6900{n}" for n in range(1, 10)),
+    "31555": ("31000", "31100", "31200", "31300", "31400", "31500"),
+    "06088": ("06000", "06100", "06200", "06300"),
+    "44109": ("44000", "44100", "44200", "44300"),
+    "67482": ("67000", "67100", "67200"),
+    "34172": ("34000", "34070", "34080", "34090"),
+    "33063": ("33000", "33100", "33200", "33300", "33800"),
+    "59350": ("59000", "59160", "59260", "59777", "59800"),
+    "35238": ("35000", "35200", "35700"),
+    "42218": ("42000", "42100", "42230"),
+    "83137": ("83000", "83100", "83200"),
+    "38185": ("38000", "38100"),
+    "49007": ("49000", "49100"),
+    "30189": ("30000", "30900"),
+    "63113": ("63000", "63100"),
+    "37261": ("37000", "37100", "37200"),
+    "87085": ("87000", "87100", "87280"),
+    "80021": ("80000", "80080", "80090"),
+    "45234": ("45000", "45100"),
+    "57463": ("57000", "57050", "57070"),
+    "2A004": ("20000", "20090", "20167"),
+    "97411": ("97400", "97417", "97490"),
+    "93066": ("93200", "93210", "93380"),
+}
 
 
 _SMALL_WORDS = {"en", "sur", "le", "la", "les", "de", "du", "des", "sous", "lès", "l'", "d'"}
@@ -29,9 +66,12 @@ def _name(upper: str) -> str:
 
 
 COMMUNES: tuple[GeoCommune, ...] = (
-    *(GeoCommune(c.cog, _name(c.name), c.postal_code, c.department) for c in _GAZETTEER),
+    *(
+        GeoCommune(c.cog, _name(c.name), c.postal_code, c.department, _POSTAL_CODES.get(c.cog, ()))
+        for c in _GAZETTEER
+    ),
     GeoCommune("93008", "Bobigny", "93000", "93"),
-    GeoCommune("93066", "Saint-Denis", "93200", "93"),
+    GeoCommune("93066", "Saint-Denis", "93200", "93", _POSTAL_CODES["93066"]),
     GeoCommune("93048", "Montreuil", "93100", "93"),
     GeoCommune("93001", "Aubervilliers", "93300", "93"),
     GeoCommune("93070", "Saint-Ouen-sur-Seine", "93400", "93"),
@@ -39,7 +79,7 @@ COMMUNES: tuple[GeoCommune, ...] = (
 
 
 def communes_by_postal_code(postal_code: str) -> list[GeoCommune]:
-    return [c for c in COMMUNES if c.postal_code == postal_code]
+    return [c for c in COMMUNES if postal_code in c.postal_codes]
 
 
 DEPARTEMENTS: dict[str, str] = {

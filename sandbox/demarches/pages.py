@@ -181,7 +181,7 @@ def champ_input(champ: ChampDef, name: str, given: list[str], errors: dict[str, 
             pairs = [(c, f"{c} – {n}") for c, n in geo.DEPARTEMENTS.items()]
         else:
             pairs = [
-                (f"{c.postal_code}|{c.code}", f"{c.name} ({c.postal_code})") for c in geo.COMMUNES
+                (f"{p}|{c.code}", f"{c.name} ({p})") for c in geo.COMMUNES for p in c.postal_codes
             ]
         return f"{head}<select {attrs}>{_options(pairs, value)}</select>"
     input_type = {"email": "email", "phone": "tel", "date": "date", "datetime": "datetime-local"}

@@ -184,7 +184,7 @@ def address(label: str) -> AddressValue:
         city = match[2].strip().casefold()
         for commune in geo.communes_by_postal_code(match[1]):
             if commune.name.casefold() == city:
-                return AddressValue(label, commune.postal_code, commune.name, commune.code)
+                return AddressValue(label, match[1], commune.name, commune.code)
     return AddressValue(label)
 
 

@@ -23,7 +23,7 @@ from prefill.ds_payload import ds_payload, from_dossier
 from prefill.errors import InvalidValue
 from prefill.model import Submission
 from prefill.procedure import Procedure, load_procedure_file
-from prefill.resubmit import settled_fields, submission_of
+from prefill.resubmit import commune_fields, settled_fields, submission_of
 from prefill.submission import apply_submission
 from sandbox.demarches import graphql_api
 from sandbox.demarches.prefill import prefill
@@ -61,9 +61,9 @@ def nir() -> str:
     return NIR + f"{97 - int(NIR) % 97:02d}"
 
 
-def sample(field: FieldDef) -> Any:
+def sample(field: FieldDef, texts: dict[str, str] = TEXTS) -> Any:
     if field.type == "repetition":
-        return [{c.id: sample(c) for c in field.children}]
+        return [{c.id: sample(c, texts) for c in field.children}]
     if field.type == "date":
         return "1980-05-02"
     if field.type == "money":
@@ -74,15 +74,17 @@ def sample(field: FieldDef) -> Any:
         return field.choices[0]
     if field.type == "nir":
         return nir()
-    return TEXTS.get(field.id, "DUPONT")
+    return texts.get(field.id, "DUPONT")
 
 
-def filled(form: FormDef) -> PrefilledForm:
+def filled(form: FormDef, texts: dict[str, str] = TEXTS) -> PrefilledForm:
     """Every field known from an agency, those a person confirms to confirm."""
     return PrefilledForm(
         form.id,
         tuple(
-            FilledField(f.id, f.label, sample(f), AGENCY, "TO_CONFIRM" if f.confirm else "KNOWN")
+            FilledField(
+                f.id, f.label, sample(f, texts), AGENCY, "TO_CONFIRM" if f.confirm else "KNOWN"
+            )
             for f in form.fields
         ),
         (),
@@ -93,16 +95,19 @@ Edit = Callable[[Procedure, dict[str, Any]], None]
 
 
 def deposit(
-    path: str, emptied: tuple[str, ...] = (), edit: Edit | None = None
+    path: str,
+    emptied: tuple[str, ...] = (),
+    edit: Edit | None = None,
+    texts: dict[str, str] | None = None,
 ) -> tuple[Submission, tuple[str, ...], set[str]]:
     """The trip for the procedure at ``path``, the person emptying the champs of the
-    ``emptied`` form fields (and ``edit`` changing the dossier as DS's API gives it back):
-    the submission read, the fields the validated form changed, and those the gateway left
-    out of the payload."""
+    ``emptied`` form fields (and ``edit`` changing the dossier as DS's API gives it back),
+    the agencies' texts ``texts`` over ``TEXTS``: the submission read, the fields the
+    validated form changed, and those the gateway left out of the payload."""
     procedure = load_procedure_file(ROOT / "mappings" / f"{path}.yaml")
     form = load_forms()[procedure.form]
     champs = descriptors(procedure.number)
-    shown = filled(form)
+    shown = filled(form, TEXTS | (texts or {}))
     payload = ds_payload(form, shown, procedure, champs)
 
     procedures = load_procedures()
@@ -124,7 +129,8 @@ def deposit(
     back = from_dossier(form, procedure, champs, answer["data"]["dossier"])
     settled = settled_fields(form, procedure, champs)
     not_sent = {f.field for f in payload.left_out}  # as the gateway's processing does
-    submission = submission_of(form, shown, back, settled, procedure.identity, not_sent)
+    communes = commune_fields(procedure, champs)
+    submission = submission_of(form, shown, back, settled, procedure.identity, not_sent, communes)
     validated, changed = apply_submission(form, shown, submission, settled)
     assert validated.form == form.id
     return submission, changed, not_sent
@@ -194,3 +200,35 @@ def test_a_value_that_cannot_be_read_back_is_refused_naming_its_field() -> None:
     with pytest.raises(InvalidValue) as refused:
         deposit("demande-rsa", edit=month)
     assert refused.value.field == "ressources_trimestre[0].mois"
+
+
+@pytest.mark.parametrize(
+    ("born", "sent"),
+    [("93008", ["93000", "93008"]), ("75112", ["75012", "75056"]), ("69123", ["69001", "69123"])],
+)
+def test_a_birth_commune_goes_with_a_postcode_and_comes_back_as_it_was(
+    born: str, sent: list[str]
+) -> None:
+    """The civil registry gives an INSEE code alone: sent with a postcode of the commune (an
+    arrondissement as its commune with its own postcode), taken by DS, and read back as the
+    same place — confirmed, never a correction."""
+    path = "demande-rsa"
+    procedure = load_procedure_file(ROOT / "mappings" / f"{path}.yaml")
+    form = load_forms()[procedure.form]
+    champs = descriptors(procedure.number)
+    body = ds_payload(form, filled(form, TEXTS | {"commune_naissance": born}), procedure, champs)
+    assert body.body["champ_" + procedure.champs["commune_naissance"].champ] == sent
+    submission, changed, left_out = deposit(path, texts={"commune_naissance": born})
+    assert "commune_naissance" not in left_out | set(changed)
+    assert "commune_naissance" not in submission.corrections
+
+
+def test_a_birth_commune_changed_on_ds_is_a_correction_to_the_place_chosen() -> None:
+    # The person picks « Lyon (69003) »: born in Lyon's 3rd arrondissement, as INSEE codes it.
+    def lyon(procedure: Procedure, dossier: dict[str, Any]) -> None:
+        node = _champ_node(procedure, dossier, "commune_naissance")
+        node["commune"] = {"code": "69123", "postalCode": "69003", "name": "Lyon"}
+
+    submission, changed, _ = deposit("demande-rsa", edit=lyon)
+    assert submission.corrections["commune_naissance"] == "69383"
+    assert "commune_naissance" in changed

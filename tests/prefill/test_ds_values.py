@@ -52,6 +52,10 @@ def plain(options: dict[str, str] | None = None) -> ChampMapping:
         ("text", "departements", {"postcode": "20200", "insee": "2A004"}, "2A"),
         ("text", "communes", {"postcode": "75012", "insee": "75112"}, ["75012", "75112"]),
         ("text", "communes", {"postcode": "20000", "insee": "2A004"}, ["20000", "2A004"]),
+        ("text", "communes", {"insee": "69123"}, ["69001", "69123"]),
+        ("text", "communes", {"insee": "75112"}, ["75012", "75056"]),
+        ("text", "communes", {"insee": "50173"}, ["50100", "50129"]),
+        ("text", "communes", {"insee": "2a004"}, ["20000", "2A004"]),
         ("choice", "civilite", "F", "Mme"),
         ("choice", "civilite", "M", "M."),
         ("choice", "civilite", "Mme", "Mme"),
@@ -82,6 +86,9 @@ def test_accepted_and_converted(ftype: str, kind: str, value: Any, expected: Any
         ("communes", {"postcode": "75012"}, "no INSEE commune code"),
         ("communes", "75012", "no postcode"),
         ("communes", {"postcode": "69003", "insee": "75112"}, "different départements"),
+        ("communes", {"postcode": None, "insee": "75112"}, "no postcode"),
+        ("communes", {"insee": "99999"}, "no commune of today's"),
+        ("communes", {"insee": "Lyon"}, "no INSEE commune code"),
         ("civilite", "X", "not a civilité"),
         ("address", "12 RUE DES LILAS\nAPPT 4", "no Base Adresse Nationale label in the data"),
         ("text", ["a"], "not a text"),
@@ -138,3 +145,18 @@ def test_civilite_reads_back_to_the_forms_choice() -> None:
 def test_a_departement_does_not_read_back() -> None:
     with pytest.raises(Unconvertible):
         from_ds(field("text"), champ("departements"), plain(), {"departement": {"code": "75"}})
+
+
+def test_a_commune_sent_from_its_insee_code_alone_reads_back_as_precisely_as_its_postcode_says() -> (
+    None
+):
+    alone = ChampMapping("f", champ_id(1), {}, from_fields={"insee": "f"})
+    both = ChampMapping("f", champ_id(1), {}, from_fields={"insee": "f", "postcode": "cp"})
+    paris_12 = {"commune": {"code": "75056", "postalCode": "75012", "name": "Paris"}}
+    cherbourg = {
+        "commune": {"code": "50129", "postalCode": "50110", "name": "Cherbourg-en-Cotentin"}
+    }
+    assert from_ds(field("text"), champ("communes"), alone, paris_12)["insee"] == "75112"
+    assert from_ds(field("text"), champ("communes"), alone, cherbourg)["insee"] == "50129"
+    # Fed by a postcode too, the code comes back as DS holds it.
+    assert from_ds(field("text"), champ("communes"), both, paris_12)["insee"] == "75056"

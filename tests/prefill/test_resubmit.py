@@ -266,10 +266,27 @@ def test_settled_fields_are_the_procedures_champs_and_identity_block() -> None:
     settled = settled_fields(form, procedure, descriptors(procedure.number))
     assert {"nom_usage", "nom_naissance", "prenoms", "civilite"} <= settled  # identity block
     assert {"loyer_mensuel", "enfants", "nationalite"} <= settled  # champs
-    assert "commune_naissance" not in settled  # the mapping leaves it out
+    assert "commune_naissance" in settled  # a communes champ fed by its INSEE code
     assert settled <= {f.id for f in form.fields}
     # A champ keyed by something the form does not have is no field to settle.
     odd = dataclasses.replace(
         procedure, champs={**procedure.champs, "inconnu": ChampMapping("inconnu", "Q2hhbXAtOQ==")}
     )
     assert settled_fields(form, odd, descriptors(procedure.number)) == settled
+
+
+def test_a_former_commune_read_back_as_the_commune_of_today_is_the_same_place() -> None:
+    """DS holds today's communes: a birth commune merged since was sent as the commune it is
+    part of, and comes back as that commune — what the person confirmed, not a correction."""
+    born = FieldDef("commune_naissance", "Commune", "text", "identity.birth_place", confirm=True)
+    form = FormDef(id="c", title="C", benefit=None, fields=(born,), source_file="c.yaml")
+    shown = PrefilledForm("c", (to_confirm("commune_naissance", "50173"),), ())
+    settled = {"commune_naissance"}
+    communes = {"commune_naissance"}
+    same = submission_of(form, shown, {"commune_naissance": "50129"}, settled, communes=communes)
+    assert same.confirmed == ("commune_naissance",) and not same.corrections
+    # Read as plain text, the same place would be a correction.
+    plain = submission_of(form, shown, {"commune_naissance": "50129"}, settled)
+    assert plain.corrections == {"commune_naissance": "50129"}
+    other = submission_of(form, shown, {"commune_naissance": "75112"}, settled, communes=communes)
+    assert other.corrections == {"commune_naissance": "75112"}

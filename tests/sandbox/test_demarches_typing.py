@@ -52,7 +52,12 @@ def champ(
         (
             "address",
             "20 Avenue de Ségur 75007 Paris",
-            AddressValue("20 Avenue de Ségur 75007 Paris"),
+            AddressValue("20 Avenue de Ségur 75007 Paris", "75007", "Paris", "75056"),
+        ),
+        (
+            "address",
+            "1 place du Maréchal Leclerc 86000 Poitiers",
+            AddressValue("1 place du Maréchal Leclerc 86000 Poitiers"),
         ),
         (
             "address",
