@@ -6,7 +6,8 @@
   (``2A``/``2B``) and the overseas départements and collectivités (``971``…``988``) included,
   and its name (the 101 départements of INSEE's COG 2025);
 - communes: an INSEE commune code's name (a birth place), a former commune still listed by
-  the COG 2025 as delegated or associated named with the commune it is part of today; and the
+  the COG 2025 as delegated or associated named with the commune it is part of today, a
+  commune of a collectivité d'outre-mer with its collectivité's code; and the
   commune and postcode a démarches-simplifiées communes champ takes for a code (COG 2026 and
   La Poste's postcodes).
 """

@@ -9,13 +9,22 @@ its name; a former commune still listed as a delegated or associated commune (``
 its delegated commune keeps both names)::
 
     python prefill/data/make_communes.py v_commune_2025.csv > insee_communes.csv
+
+Given the ``communes.json`` of the ``@etalab/decoupage-administratif`` package as a second
+file, it adds the communes of the collectivités d'outre-mer (Saint-Pierre-et-Miquelon,
+Saint-Barthélemy, Saint-Martin, Wallis-et-Futuna, French Polynesia, New Caledonia, the Terres
+australes et antarctiques, Clipperton), which INSEE lists in another file::
+
+    python prefill/data/make_communes.py v_commune_2025.csv communes.json > insee_communes.csv
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 _COLUMNS = (
     ("TYPECOM", "COM", "DEP", "LIBELLE", "COMPARENT"),
@@ -53,11 +62,23 @@ def rows(lines: Iterable[str]) -> Iterator[tuple[str, str, str, str]]:
             yield each, own, "", departement
 
 
+def overseas(communes: Iterable[Mapping[str, Any]]) -> Iterator[tuple[str, str, str, str]]:
+    """The communes of the collectivités d'outre-mer (``zone`` ``com``), as ``rows`` gives
+    them: (code, name, "", the collectivité's code)."""
+    for each in communes:
+        if each.get("zone") == "com" and each["type"] == "commune-actuelle":
+            yield each["code"], each["nom"], "", each["departement"]
+
+
 def main(argv: list[str]) -> None:
     with open(argv[1], encoding="utf-8", newline="") as source:
-        out = csv.writer(sys.stdout, lineterminator="\n")
-        out.writerow(("code", "name", "commune", "departement"))
-        out.writerows(rows(source))
+        found = list(rows(source))
+    if len(argv) > 2:
+        with open(argv[2], encoding="utf-8") as package:
+            found = sorted({r[0]: r for r in [*overseas(json.load(package)), *found]}.values())
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(("code", "name", "commune", "departement"))
+    out.writerows(found)
 
 
 if __name__ == "__main__":

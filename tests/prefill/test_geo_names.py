@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from prefill import geo
 
 
@@ -23,8 +25,10 @@ def test_communes_arrondissements_and_former_communes_have_their_names() -> None
     communes = geo.communes()
     assert len(communes) > 34_000  # COG 2025: 34,875 communes, with arrondissements and former ones
     assert all(geo.COMMUNE_CODE.fullmatch(code) for code in communes)
+    # A département, or an overseas collectivité (975, 977, 978, 984–989), which has no
+    # département's name.
     assert all(
-        c.departement in geo.departement_names() or c.departement.startswith("97")
+        c.departement in geo.departement_names() or geo.DEPARTEMENT.fullmatch(c.departement)
         for c in communes.values()
     )
     assert geo.commune_label("69123") == "Lyon (69)"
@@ -67,3 +71,35 @@ def test_the_generator_reads_insee_s_own_file() -> None:
         ("01340", "Saint-Bois", "Arboys en Bugey", "01"),
         ("69381", "Lyon 1er Arrondissement", "", "69"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("code", "label"),
+    [
+        ("98735", "Papeete (987)"),
+        ("98818", "Nouméa (988)"),
+        ("97502", "Saint-Pierre (975)"),
+        ("97701", "Saint-Barthélemy (977)"),
+        ("98613", "Uvea (986)"),
+    ],
+)
+def test_the_communes_of_the_collectivites_d_outre_mer_have_their_names(
+    code: str, label: str
+) -> None:
+    assert geo.commune_label(code) == label
+
+
+def test_the_generator_adds_the_collectivites_communes_from_the_package() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_communes", geo.DATA / "make_communes.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    communes = [
+        {"code": "98735", "nom": "Papeete", "departement": "987", "zone": "com",
+         "type": "commune-actuelle"},
+        {"code": "69123", "nom": "Lyon", "departement": "69", "zone": "metro",
+         "type": "commune-actuelle"},
+    ]  # fmt: skip
+    assert list(module.overseas(communes)) == [("98735", "Papeete", "", "987")]

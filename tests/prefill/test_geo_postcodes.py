@@ -55,14 +55,15 @@ def test_the_same_commune_under_two_codes() -> None:
     assert not geo.same_commune("99999", "99998")
 
 
-def test_every_commune_and_arrondissement_has_its_postcodes() -> None:
+def test_nearly_every_named_commune_goes_to_a_commune_of_today() -> None:
     communes = geo.communes()
-    listed = [c for c in communes if not communes[c].now_part_of]
-    with_postcodes = [c for c in listed if geo.postcodes(c)]
-    # COG 2025's communes (this file's names) against 2026's postcodes: the communes merged
-    # on 1 January 2026 are former ones there, and still go to a commune of today.
-    assert len(with_postcodes) > 34_000
-    assert all(geo.commune_with_postcode(c) for c in listed)
+    assert len([c for c in communes if geo.postcodes(c)]) > 34_000
+    # The names are COG 2025's, the postcodes 2026's: a commune merged on 1 January 2026
+    # without staying a delegated one has no commune of today to go to (left out of a DS
+    # payload, reported), nor have the Terres australes' districts, which have no postcode.
+    missing = [c for c in communes if geo.commune_with_postcode(c) is None]
+    assert len(missing) < 50
+    assert {"98411", "98412", "98413", "98414", "98415"} <= set(missing)
 
 
 def test_the_sandbox_ds_finds_its_communes_by_the_same_postcodes() -> None:
